@@ -1,0 +1,185 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+const identityCols = `entity, erp_key, crm_id, fingerprint, synced_at, deleted`
+
+// identitiesQuery looks up a whole page of keys with one statement: the keys
+// travel as one JSON array, so the statement is prepared once for any size.
+const identitiesQuery = `SELECT ` + identityCols + ` FROM identities
+WHERE entity = ? AND erp_key IN (SELECT value FROM json_each(?))`
+
+// scanner is a row source: *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+var (
+	_ scanner = (*sql.Row)(nil)
+	_ scanner = (*sql.Rows)(nil)
+)
+
+func scanIdentity(r scanner) (Identity, error) {
+	var id Identity
+	var synced int64
+	err := r.Scan(&id.Entity, &id.ERPKey, &id.CRMID, &id.Fingerprint, &synced, &id.Deleted)
+	id.SyncedAt = fromNanos(synced)
+	return id, err
+}
+
+// Identity returns the identity of one ERP record; false if there is none.
+func (s *Store) Identity(ctx context.Context, entity, erpKey string) (Identity, bool, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+identityCols+` FROM identities WHERE entity = ? AND erp_key = ?`, entity, erpKey)
+	return oneIdentity(row, "reading identity")
+}
+
+// IdentityByCRMID returns the identity holding a CRM id; false if there is none.
+func (s *Store) IdentityByCRMID(ctx context.Context, entity, crmID string) (Identity, bool, error) {
+	if crmID == "" {
+		return Identity{}, false, nil
+	}
+	row := s.db.QueryRowContext(ctx, `SELECT `+identityCols+` FROM identities WHERE entity = ? AND crm_id = ? LIMIT 1`, entity, crmID)
+	return oneIdentity(row, "reading identity by CRM id")
+}
+
+func oneIdentity(row *sql.Row, what string) (Identity, bool, error) {
+	id, err := scanIdentity(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Identity{}, false, nil
+	}
+	if err != nil {
+		return Identity{}, false, fmt.Errorf("%s: %w", what, err)
+	}
+	return id, true, nil
+}
+
+// Identities looks up many ERP keys of one entity at once (a page of
+// source rows) with a single query, whatever the number of keys (they
+// travel as one JSON array, so keys must be valid UTF-8). Keys without an
+// identity are absent from the map.
+func (s *Store) Identities(ctx context.Context, entity string, keys []string) (map[string]Identity, error) {
+	out := make(map[string]Identity, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	arr, err := json.Marshal(keys)
+	if err != nil {
+		return nil, fmt.Errorf("encoding identity keys: %w", err)
+	}
+	rows, err := s.identitiesStmt.QueryContext(ctx, entity, string(arr))
+	if err != nil {
+		return nil, fmt.Errorf("reading identities: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		id, err := scanIdentity(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading identities: %w", err)
+		}
+		out[id.ERPKey] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading identities: %w", err)
+	}
+	return out, nil
+}
+
+// ListIdentities pages through one entity's identities in ERP-key order:
+// pass the last key of the previous page as after ("" for the first page).
+// limit ≤ 0 means 1000.
+func (s *Store) ListIdentities(ctx context.Context, entity, after string, limit int) ([]Identity, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+identityCols+` FROM identities
+		WHERE entity = ? AND erp_key > ? ORDER BY erp_key LIMIT ?`, entity, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing identities: %w", err)
+	}
+	defer rows.Close()
+	var out []Identity
+	for rows.Next() {
+		id, err := scanIdentity(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing identities: %w", err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing identities: %w", err)
+	}
+	return out, nil
+}
+
+// CountIdentities returns how many identities an entity has, and how many
+// of those carry a CRM id.
+func (s *Store) CountIdentities(ctx context.Context, entity string) (total, withCRMID int64, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT count(*), count(NULLIF(crm_id, '')) FROM identities WHERE entity = ?`, entity).
+		Scan(&total, &withCRMID)
+	if err != nil {
+		return 0, 0, fmt.Errorf("counting identities: %w", err)
+	}
+	return total, withCRMID, nil
+}
+
+// ForgetFingerprints clears the fingerprints of every identity of an entity
+// (erpbridge resync): CRM ids are kept, so the next pass updates every
+// record instead of creating duplicates. It returns the number cleared.
+func (s *Store) ForgetFingerprints(ctx context.Context, entity string) (int64, error) {
+	var n int64
+	err := s.Update(ctx, func(tx *Tx) error {
+		res, err := tx.tx.ExecContext(ctx, `UPDATE identities SET fingerprint = '' WHERE entity = ? AND fingerprint <> ''`, entity)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("forgetting fingerprints of %s: %w", entity, err)
+	}
+	return n, nil
+}
+
+// Cursor returns a stream's cursor; false if the stream has none yet.
+func (s *Store) Cursor(ctx context.Context, stream string) (Cursor, bool, error) {
+	c := Cursor{Stream: stream}
+	var full, upd int64
+	err := s.db.QueryRowContext(ctx, `SELECT position, full_pass_at, updated_at FROM cursors WHERE stream = ?`, stream).
+		Scan(&c.Position, &full, &upd)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Cursor{Stream: stream}, false, nil
+	}
+	if err != nil {
+		return Cursor{}, false, fmt.Errorf("reading cursor of %s: %w", stream, err)
+	}
+	c.FullPassAt, c.UpdatedAt = fromNanos(full), fromNanos(upd)
+	return c, true, nil
+}
+
+// Cursors returns every stream's cursor, by stream name.
+func (s *Store) Cursors(ctx context.Context) ([]Cursor, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT stream, position, full_pass_at, updated_at FROM cursors ORDER BY stream`)
+	if err != nil {
+		return nil, fmt.Errorf("reading cursors: %w", err)
+	}
+	defer rows.Close()
+	var out []Cursor
+	for rows.Next() {
+		var c Cursor
+		var full, upd int64
+		if err := rows.Scan(&c.Stream, &c.Position, &full, &upd); err != nil {
+			return nil, fmt.Errorf("reading cursors: %w", err)
+		}
+		c.FullPassAt, c.UpdatedAt = fromNanos(full), fromNanos(upd)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading cursors: %w", err)
+	}
+	return out, nil
+}
