@@ -1,0 +1,97 @@
+// Package erp defines what the sync engine needs from an ERP: records read
+// from a table, an opaque cursor position, and the Source that streams them.
+// It knows nothing of drivers, SQL dialects or any particular ERP.
+package erp
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"strings"
+	"time"
+)
+
+// Value is one field value of a Record. It is always one of: nil, string
+// (right-trimmed), decimal.Decimal (rounded to the field's decimals), int64,
+// time.Time (a date at UTC midnight) or bool.
+type Value = any
+
+// Record is one row of an ERP table, converted to plain Go values.
+type Record struct {
+	// Key is the stable natural key: the key columns right-trimmed and
+	// joined with "|" (see JoinKey), e.g. "01|000001|01" for filial|cod|loja.
+	Key string
+	// Recno is the row's record number (Protheus R_E_C_N_O_).
+	Recno int64
+	// Deleted is true for soft-deleted rows (Protheus D_E_L_E_T_ = '*').
+	Deleted bool
+	// Stamp is the row's last-change time in UTC, nil when the row has none.
+	Stamp *time.Time
+	// Fields maps each configured upper-case column name to its value.
+	Fields map[string]Value
+}
+
+// Position is an opaque cursor the engine persists and hands back later.
+// The empty Position means "from the beginning".
+type Position string
+
+// Page is one bounded batch of records plus the Position to commit once
+// every record of the page has been handled.
+type Page struct {
+	Records []Record
+	Next    Position
+}
+
+// Match is one equality condition on a column, used to find related rows
+// (e.g. the AC8 links of one contact).
+type Match struct {
+	Column string
+	Value  string
+}
+
+// ErrNotIncremental is returned by Changes on a table that has no change
+// stamp; such a table is synced by periodic full passes instead.
+var ErrNotIncremental = errors.New("table has no change stamp")
+
+// Source reads one configured ERP table. Reads stream in pages: a table is
+// never held in memory. Iteration stops at the first error, which is
+// yielded with an empty Page.
+type Source interface {
+	// Incremental reports whether Changes works for this table (it has a
+	// change stamp). Otherwise sync it with FullPass and a fingerprint diff.
+	Incremental() bool
+	// Checkpoint returns the Position to start Changes from after a full
+	// pass that begins now (the current high-water mark of the stamps).
+	Checkpoint(ctx context.Context) (Position, error)
+	// Changes yields the rows changed since the Position, including an
+	// overlap window before it, oldest first.
+	Changes(ctx context.Context, since Position, pageSize int) iter.Seq2[Page, error]
+	// FullPass yields every row of the table (including rows without a
+	// stamp and deleted rows) after the given full-pass Position, in record
+	// order. Pass "" to start at the beginning.
+	FullPass(ctx context.Context, after Position, pageSize int) iter.Seq2[Page, error]
+	// Lookup reads one row by its Key (as built by JoinKey). When a key
+	// exists both deleted and live, the live row wins.
+	Lookup(ctx context.Context, key string) (Record, bool, error)
+	// Find reads at most limit rows matching every condition, in record order.
+	Find(ctx context.Context, match []Match, limit int) ([]Record, error)
+	// Close releases what the Source holds (not a shared database handle).
+	Close() error
+}
+
+// KeySeparator joins the parts of a Record.Key.
+const KeySeparator = "|"
+
+// JoinKey builds a Record.Key from key column values, right-trimming each.
+func JoinKey(parts ...string) string {
+	trimmed := make([]string, len(parts))
+	for i, p := range parts {
+		trimmed[i] = strings.TrimRight(p, " ")
+	}
+	return strings.Join(trimmed, KeySeparator)
+}
+
+// SplitKey splits a Record.Key back into its parts.
+func SplitKey(key string) []string {
+	return strings.Split(key, KeySeparator)
+}

@@ -1,0 +1,7 @@
+SELECT A1_FILIAL, A1_COD, A1_LOJA, A1_NOME, A1_LC, A1_DTCAD, R_E_C_N_O_, D_E_L_E_T_, S_T_A_M_P_ FROM SA1010 WHERE A1_FILIAL = :1 AND S_T_A_M_P_ >= :2 AND (S_T_A_M_P_ > :3 OR (S_T_A_M_P_ = :4 AND R_E_C_N_O_ > :5)) ORDER BY S_T_A_M_P_, R_E_C_N_O_ FETCH FIRST :6 ROWS ONLY
+-- arg 1: string "  "
+-- arg 2: go_ora.TimeStamp 2026-01-02T03:02:05.123Z
+-- arg 3: go_ora.TimeStamp 2026-01-02T03:04:05.123Z
+-- arg 4: go_ora.TimeStamp 2026-01-02T03:04:05.123Z
+-- arg 5: int64 123
+-- arg 6: int 500

@@ -1,0 +1,5 @@
+SELECT DA1_CODTAB, DA1_CODPRO, DA1_PRCVEN, DA1_DATVIG, DA1_FILIAL, DA1_INDLOT, DA1_ITEM, R_E_C_N_O_, D_E_L_E_T_, S_T_A_M_P_ FROM DA1010 WHERE RTRIM(DA1_FILIAL) = $1 AND DA1_CODTAB = $2 AND DA1_CODPRO = $3 ORDER BY R_E_C_N_O_ LIMIT $4
+-- arg 1: string ""
+-- arg 2: string "001"
+-- arg 3: string "PA0001         "
+-- arg 4: int 10

@@ -1,0 +1,7 @@
+SELECT A1_FILIAL, A1_COD, A1_LOJA, A1_NOME, A1_LC, A1_DTCAD, R_E_C_N_O_, D_E_L_E_T_, S_T_A_M_P_ FROM SA1010 WHERE A1_FILIAL = ? AND S_T_A_M_P_ >= ? AND (S_T_A_M_P_ > ? OR (S_T_A_M_P_ = ? AND R_E_C_N_O_ > ?)) ORDER BY S_T_A_M_P_, R_E_C_N_O_ LIMIT ?
+-- arg 1: string "  "
+-- arg 2: string "2026-01-02 03:02:05.123"
+-- arg 3: string "2026-01-02 03:04:05.123"
+-- arg 4: string "2026-01-02 03:04:05.123"
+-- arg 5: int64 123
+-- arg 6: int 500

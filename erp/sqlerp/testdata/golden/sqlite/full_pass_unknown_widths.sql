@@ -1,0 +1,4 @@
+SELECT A1_FILIAL, A1_COD, A1_LOJA, A1_NOME, A1_LC, A1_DTCAD, R_E_C_N_O_, D_E_L_E_T_, S_T_A_M_P_ FROM SA1010 WHERE RTRIM(A1_FILIAL) = ? AND R_E_C_N_O_ > ? ORDER BY R_E_C_N_O_ LIMIT ?
+-- arg 1: string ""
+-- arg 2: int64 0
+-- arg 3: int 500
