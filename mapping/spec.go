@@ -1,0 +1,128 @@
+package mapping
+
+// CRM entities a Spec can target. The entity decides which CRM fields are known and the payload
+// key custom fields go under (organization_custom_fields, contact_custom_fields…).
+const (
+	EntityOrganization = "organization"
+	EntityContact      = "contact"
+	EntityProduct      = "product"
+	EntityDeal         = "deal"
+)
+
+// InvalidUTF8 policies (Spec.InvalidUTF8).
+const (
+	// UTF8Transcode decodes strings that are not valid UTF-8 as Windows-1252 (the default).
+	UTF8Transcode = "transcode"
+	// UTF8Reject reports a string that is not valid UTF-8 as an error of every field that uses it.
+	UTF8Reject = "reject"
+)
+
+// Spec declares the mapping of one stream, as written in the config's TOML:
+//
+//	version = "1"
+//	record = "customer"
+//	entity = "organization"
+//	[fields]
+//	name = "A1_NOME"
+//	address = "join(' - ', A1_END, A1_MUN, A1_EST)"
+//	[custom_fields]
+//	CNPJ = "doc(A1_CGC)"
+//	[unique_name]
+//	suffix = " ({A1_COD}/{A1_LOJA})"
+type Spec struct {
+	// Version is part of every fingerprint: bumping it makes every record be sent again.
+	Version string `toml:"version"`
+	// Record names one ERP record in messages ("customer 000123|01: …"); default "record".
+	Record string `toml:"record"`
+	// Entity is the CRM entity: organization, contact, product or deal. It decides the known
+	// fields and where custom fields go in the payload.
+	Entity string `toml:"entity"`
+	// Fields maps a CRM field to the expression that gives its value.
+	Fields map[string]string `toml:"fields"`
+	// CustomFields maps a CRM custom field's label to the expression that gives its value.
+	CustomFields map[string]string `toml:"custom_fields"`
+	// UniqueName keeps CRM names unique when ERP names are not.
+	UniqueName UniqueName `toml:"unique_name"`
+	// Limits overrides the maximum length (in characters) of a CRM field or custom field label.
+	// Longer values are truncated.
+	Limits map[string]int `toml:"limits"`
+	// InvalidUTF8 is "transcode" (default) or "reject".
+	InvalidUTF8 string `toml:"invalid_utf8"`
+}
+
+// UniqueName appends a suffix made from the record's own columns to the CRM name, so that two
+// ERP records with the same name never share (and so never merge into) one CRM record.
+type UniqueName struct {
+	// Suffix is a template: {COLUMN} is replaced by the column's value, e.g. " ({A1_COD}/{A1_LOJA})".
+	// Empty means names are sent as the ERP has them.
+	Suffix string `toml:"suffix"`
+	// When is an optional boolean expression; the suffix is added only where it is true.
+	// Empty means always, the one rule that needs no knowledge of other records.
+	When string `toml:"when"`
+}
+
+// CustomerSpec maps Protheus customers (SA1) to CRM organizations: the name as the ERP has it
+// plus " (code/loja)", an address line, and — when cnpjLabel is not empty — the CNPJ or CPF,
+// validated and formatted, in the custom field with that label.
+func CustomerSpec(cnpjLabel string) Spec {
+	s := Spec{
+		Version: "1",
+		Record:  "customer",
+		Entity:  EntityOrganization,
+		Fields: map[string]string{
+			"name":    "A1_NOME",
+			"address": "join(' - ', A1_END, A1_COMPLEM, A1_BAIRRO, join('/', A1_MUN, A1_EST), cep(A1_CEP))",
+		},
+		UniqueName: UniqueName{Suffix: " ({A1_COD}/{A1_LOJA})"},
+	}
+	if cnpjLabel != "" {
+		s.CustomFields = map[string]string{cnpjLabel: "doc(A1_CGC)"}
+	}
+	return s
+}
+
+// ContactSpec maps Protheus contacts (SU5) to CRM contacts: name, title (U5_FUNCAO, a code into
+// SUM unless the source query joins the description under that name), e-mails and phones (the
+// landline as "work", the mobile as "cellphone").
+func ContactSpec() Spec {
+	return Spec{
+		Version: "1",
+		Record:  "contact",
+		Entity:  EntityContact,
+		Fields: map[string]string{
+			"name":   "title(U5_CONTAT)",
+			"title":  "U5_FUNCAO",
+			"emails": "emails(U5_EMAIL)",
+			"phones": "[phone(U5_DDD, U5_FONE), {phone: phone(U5_DDD, U5_CELULAR), type: 'cellphone'}]",
+		},
+	}
+}
+
+// ProductSpec maps Protheus products (SB1) to CRM products: the description plus " (code)" as
+// the unique name, the description, the list price B1_PRV1 (swap in a price-table column such as
+// DA1_PRCVEN when the source joins it) and visible unless blocked (B1_MSBLQL = '1').
+func ProductSpec() Spec {
+	return Spec{
+		Version: "1",
+		Record:  "product",
+		Entity:  EntityProduct,
+		Fields: map[string]string{
+			"name":        "B1_DESC",
+			"description": "B1_DESC",
+			"base_price":  "money(B1_PRV1)",
+			"visible":     "B1_MSBLQL != '1'",
+		},
+		UniqueName: UniqueName{Suffix: " ({B1_COD})"},
+	}
+}
+
+// DefaultSpecs returns the default spec of each standard stream, keyed by stream name
+// (customers, contacts, products), for a config to start from. The customers spec has no CNPJ
+// custom field: use CustomerSpec with the CRM's label to add one.
+func DefaultSpecs() map[string]Spec {
+	return map[string]Spec{
+		"customers": CustomerSpec(""),
+		"contacts":  ContactSpec(),
+		"products":  ProductSpec(),
+	}
+}
