@@ -1,0 +1,389 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/erpbridge/erpbridge/bridge/store"
+	"github.com/erpbridge/erpbridge/erp"
+	"go.uber.org/zap"
+)
+
+// run is one sync of one stream.
+type run struct {
+	e       *Engine
+	s       *Stream
+	dry     bool
+	id      int64
+	log     *zap.Logger
+	stats   store.RunStats
+	samples []Sample
+	perAct  map[string]int
+	depth   int // on-demand sync nesting
+}
+
+func newRun(e *Engine, s *Stream, dry bool) *run {
+	return &run{e: e, s: s, dry: dry, log: e.opts.Logger.With(zap.String("stream", s.Name)), perAct: map[string]int{}}
+}
+
+// fullCursor is the store key holding an interrupted full pass's progress.
+func fullCursor(stream string) string { return stream + "#full" }
+
+// fullProgress is what fullCursor stores: where the pass is, and the
+// incremental checkpoint taken when it started.
+type fullProgress struct {
+	After      erp.Position `json:"after"`
+	Checkpoint erp.Position `json:"checkpoint"`
+}
+
+func (r *run) execute(ctx context.Context, full bool) Report {
+	st := r.e.store
+	start := r.e.opts.Now()
+	calls0 := r.e.opts.APICalls()
+	rep := Report{Stream: r.s.Name, Kind: store.RunIncremental}
+
+	cur, hasCursor, err := st.Cursor(ctx, r.s.Name)
+	if err != nil {
+		rep.Err = fmt.Errorf("reading cursor: %w", err)
+		return rep
+	}
+	if full || !hasCursor || cur.Position == "" || !r.s.Source.Incremental() {
+		full = true
+		rep.Kind = store.RunFull
+	}
+	if r.dry {
+		rep.Kind = store.RunDry
+	} else {
+		if r.id, err = st.StartRun(ctx, r.s.Name, rep.Kind); err != nil {
+			rep.Err = fmt.Errorf("starting run: %w", err)
+			return rep
+		}
+		r.log = r.log.With(zap.Int64("run_id", r.id))
+	}
+	rep.RunID = r.id
+
+	if !r.dry {
+		err = r.drainOutbox(ctx)
+	}
+	if err == nil {
+		if full {
+			err = r.fullPass(ctx)
+		} else {
+			err = r.incremental(ctx, erp.Position(cur.Position))
+		}
+	}
+	r.stats.APICalls = r.e.opts.APICalls() - calls0
+	rep.Stats, rep.Samples, rep.Err = r.stats, r.samples, err
+	rep.Duration = r.e.opts.Now().Sub(start)
+	if err != nil {
+		rep.Stats.Err = err.Error()
+	}
+	if !r.dry {
+		// Persist the run even when the stop request cancelled ctx.
+		if ferr := st.FinishRun(context.WithoutCancel(ctx), r.id, rep.Stats); ferr != nil && rep.Err == nil {
+			rep.Err = fmt.Errorf("finishing run: %w", ferr)
+		}
+	}
+	lvl := zap.InfoLevel
+	if rep.Err != nil {
+		lvl = zap.ErrorLevel
+	}
+	r.log.Log(lvl, "run finished", zap.String("kind", string(rep.Kind)), zap.Int64("read", rep.Stats.Read),
+		zap.Int64("created", rep.Stats.Created), zap.Int64("updated", rep.Stats.Updated),
+		zap.Int64("unchanged", rep.Stats.Unchanged), zap.Int64("skipped", rep.Stats.Skipped),
+		zap.Int64("failed", rep.Stats.Failed), zap.Int64("api_calls", rep.Stats.APICalls),
+		zap.Duration("duration", rep.Duration), zap.Error(rep.Err))
+	return rep
+}
+
+// incremental reads the changes since pos, committing the cursor per page.
+func (r *run) incremental(ctx context.Context, pos erp.Position) error {
+	for page, err := range r.s.Source.Changes(ctx, pos, r.e.opts.PageSize) {
+		if err != nil {
+			return fmt.Errorf("reading changes: %w", err)
+		}
+		if err := r.page(ctx, page.Records); err != nil {
+			return err
+		}
+		if r.dry {
+			continue
+		}
+		if err := r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+			return tx.SetCursor(r.s.Name, string(page.Next))
+		}); err != nil {
+			return fmt.Errorf("saving cursor: %w", err)
+		}
+	}
+	return ctx.Err()
+}
+
+// fullPass reads every row. It resumes an interrupted pass, and afterwards
+// moves the incremental cursor to the checkpoint taken when the pass began,
+// so no change made during the pass is missed.
+func (r *run) fullPass(ctx context.Context) error {
+	st := r.e.store
+	var prog fullProgress
+	if c, ok, err := st.Cursor(ctx, fullCursor(r.s.Name)); err != nil {
+		return fmt.Errorf("reading full-pass progress: %w", err)
+	} else if ok && c.Position != "" && !r.dry {
+		if err := json.Unmarshal([]byte(c.Position), &prog); err != nil {
+			return fmt.Errorf("decoding full-pass progress %q: %w", c.Position, err)
+		}
+		r.log.Info("resuming interrupted full pass")
+	} else if r.s.Source.Incremental() {
+		cp, err := r.s.Source.Checkpoint(ctx)
+		if err != nil {
+			return fmt.Errorf("taking checkpoint: %w", err)
+		}
+		prog.Checkpoint = cp
+	}
+	for page, err := range r.s.Source.FullPass(ctx, prog.After, r.e.opts.PageSize) {
+		if err != nil {
+			return fmt.Errorf("reading full pass: %w", err)
+		}
+		if err := r.page(ctx, page.Records); err != nil {
+			return err
+		}
+		if r.dry {
+			continue
+		}
+		prog.After = page.Next
+		b, _ := json.Marshal(prog)
+		if err := st.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+			return tx.SetCursor(fullCursor(r.s.Name), string(b))
+		}); err != nil {
+			return fmt.Errorf("saving full-pass progress: %w", err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if r.dry {
+		return nil
+	}
+	return st.Update(ctx, func(tx *store.Tx) error {
+		if r.s.Source.Incremental() {
+			if err := tx.SetCursor(r.s.Name, string(prog.Checkpoint)); err != nil {
+				return err
+			}
+		}
+		if err := tx.SetCursor(fullCursor(r.s.Name), ""); err != nil {
+			return err
+		}
+		return tx.SetFullPassAt(r.s.Name, r.e.opts.Now())
+	})
+}
+
+// page handles one page of records. It stops between records when ctx is
+// done; the caller then does not move the cursor, so the page is replayed.
+func (r *run) page(ctx context.Context, recs []erp.Record) error {
+	keys := make([]string, len(recs))
+	for i, rec := range recs {
+		keys[i] = rec.Key
+	}
+	ids, err := r.e.store.Identities(ctx, r.s.Target.Entity(), keys)
+	if err != nil {
+		return fmt.Errorf("looking up identities: %w", err)
+	}
+	for _, rec := range recs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r.stats.Read++
+		id, has := ids[rec.Key]
+		if err := r.record(ctx, rec, id, has); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// record decides what one ERP record needs and does it. Only store
+// failures are returned: everything about the record itself ends in the
+// outbox.
+func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has bool) error {
+	if rec.Deleted {
+		return r.deleted(ctx, rec, id, has)
+	}
+	m := r.s.Mapper.Map(ctx, rec, r)
+	switch {
+	case m.Skip:
+		r.stats.Skipped++
+		r.sample("skip", rec.Key, id.CRMID, nil, m.SkipReason)
+		return nil
+	case len(m.Errors) > 0:
+		return r.rejectData(ctx, rec.Key, id.CRMID, m.Errors)
+	case m.Retry != nil:
+		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry)
+	case has && id.Fingerprint != "" && id.Fingerprint == m.Fingerprint && !id.Deleted:
+		r.stats.Unchanged++
+		return nil
+	}
+	op := store.OpCreate
+	if has && id.CRMID != "" {
+		if r.s.Mode == ModeCreateOnly {
+			r.stats.Unchanged++
+			return nil
+		}
+		op = store.OpUpdate
+	}
+	if r.dry {
+		act := string(op)
+		r.countDry(act)
+		r.sample(act, rec.Key, id.CRMID, m.Payload, "")
+		return nil
+	}
+	return r.write(ctx, store.OutboxItem{
+		Stream: r.s.Name, Entity: r.s.Target.Entity(), ERPKey: rec.Key, Op: op,
+		Fingerprint: m.Fingerprint, CRMID: id.CRMID, RunID: r.id,
+	}, m.Payload)
+}
+
+// deleted handles a soft-deleted ERP record.
+func (r *run) deleted(ctx context.Context, rec erp.Record, id store.Identity, has bool) error {
+	if r.s.Deletes == DeletesIgnore || !has || id.CRMID == "" || id.Deleted {
+		r.stats.Skipped++
+		return nil
+	}
+	// Protheus re-creates a deleted key as a new row: the live row wins.
+	if live, ok, err := r.s.Source.Lookup(ctx, rec.Key); err != nil {
+		return fmt.Errorf("looking up %s: %w", rec.Key, err)
+	} else if ok && !live.Deleted {
+		r.stats.Skipped++
+		return nil
+	}
+	m := r.s.Mapper.MapDeleted(ctx, rec, r)
+	switch {
+	case m.Skip:
+		r.stats.Skipped++
+		return nil
+	case len(m.Errors) > 0:
+		return r.rejectData(ctx, rec.Key, id.CRMID, m.Errors)
+	case m.Retry != nil:
+		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry)
+	}
+	if r.dry {
+		r.countDry("mark")
+		r.sample("mark", rec.Key, id.CRMID, m.Payload, "deleted in the ERP")
+		return nil
+	}
+	return r.write(ctx, store.OutboxItem{
+		Stream: r.s.Name, Entity: r.s.Target.Entity(), ERPKey: rec.Key, Op: store.OpMark,
+		Fingerprint: m.Fingerprint, CRMID: id.CRMID, RunID: r.id,
+	}, m.Payload)
+}
+
+// rejectData parks a record whose ERP data cannot be mapped (level skip).
+func (r *run) rejectData(ctx context.Context, key, crmID string, errs []error) error {
+	r.stats.Failed++
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	text := strings.Join(msgs, "; ")
+	r.sample("fail", key, crmID, nil, text)
+	if r.dry {
+		r.countDry("fail")
+		return nil
+	}
+	r.log.Warn("record rejected", zap.String("erp_key", key), zap.String("reason", text))
+	return r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		id, err := tx.Enqueue(store.OutboxItem{
+			Stream: r.s.Name, Entity: r.s.Target.Entity(), ERPKey: key, Op: store.OpUpdate,
+			CRMID: crmID, RunID: r.id,
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Park(id, text, store.LevelSkip)
+	})
+}
+
+// deferRecord queues a record that cannot be mapped now, without payload:
+// when its time comes it is read from the ERP and mapped again.
+func (r *run) deferRecord(ctx context.Context, key, crmID string, cause error) error {
+	r.stats.Failed++
+	r.sample("fail", key, crmID, nil, cause.Error())
+	if r.dry {
+		r.countDry("fail")
+		return nil
+	}
+	r.log.Warn("record deferred", zap.String("erp_key", key), zap.Error(cause))
+	next := r.e.opts.Now().Add(r.e.opts.Backoff(1))
+	return r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		id, err := tx.Enqueue(store.OutboxItem{
+			Stream: r.s.Name, Entity: r.s.Target.Entity(), ERPKey: key, Op: store.OpUpdate,
+			CRMID: crmID, RunID: r.id,
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Fail(id, cause.Error(), store.LevelError, next, true)
+	})
+}
+
+func (r *run) countDry(act string) {
+	switch act {
+	case "create":
+		r.stats.Created++
+	case "update", "mark":
+		r.stats.Updated++
+	}
+}
+
+func (r *run) sample(act, key, crmID string, p Payload, reason string) {
+	if !r.dry || r.perAct[act] >= r.e.opts.Samples {
+		return
+	}
+	r.perAct[act]++
+	r.samples = append(r.samples, Sample{Action: act, ERPKey: key, CRMID: crmID, Payload: p, Reason: reason})
+}
+
+// Resolve implements Resolver: the CRM id of a record of another stream,
+// synced on demand when the CRM does not have it yet.
+func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
+	s, ok := r.e.streams[stream]
+	if !ok {
+		return "", fmt.Errorf("resolving %s %s: unknown stream", stream, key)
+	}
+	id, has, err := r.e.store.Identity(ctx, s.Target.Entity(), key)
+	if err != nil {
+		return "", fmt.Errorf("resolving %s %s: %w", stream, key, err)
+	}
+	if has && id.CRMID != "" {
+		return id.CRMID, nil
+	}
+	if r.dry {
+		return "", nil // a dry run does not create dependencies
+	}
+	if r.depth >= 3 {
+		return "", fmt.Errorf("resolving %s %s: dependencies nested too deep", stream, key)
+	}
+	rec, found, err := s.Source.Lookup(ctx, key)
+	if err != nil {
+		return "", fmt.Errorf("resolving %s %s: reading the ERP: %w", stream, key, err)
+	}
+	if !found || rec.Deleted {
+		return "", fmt.Errorf("%w: %s %s is not in the ERP", ErrNoDependency, stream, key)
+	}
+	sub := newRun(r.e, s, false)
+	sub.id, sub.depth = r.id, r.depth+1
+	sub.log = r.log.With(zap.String("on_demand", stream))
+	if err := sub.record(ctx, rec, id, has); err != nil {
+		return "", err
+	}
+	if sub.stats.Skipped > 0 {
+		return "", fmt.Errorf("%w: %s %s is skipped by its stream", ErrNoDependency, stream, key)
+	}
+	r.log.Info("synced dependency on demand", zap.String("dependency", stream), zap.String("erp_key", key))
+	id, has, err = r.e.store.Identity(ctx, s.Target.Entity(), key)
+	if err != nil {
+		return "", fmt.Errorf("resolving %s %s: %w", stream, key, err)
+	}
+	if !has || id.CRMID == "" {
+		return "", fmt.Errorf("%s %s could not be synced (see erpbridge errors)", stream, key)
+	}
+	return id.CRMID, nil
+}

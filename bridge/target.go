@@ -1,0 +1,48 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+)
+
+// Payload is a mapped record as the Target receives it: JSON-able values
+// keyed by CRM field.
+type Payload = map[string]any
+
+// Target is the CRM side of one stream: one entity (organization, contact,
+// product …). Implementations classify their errors with the sentinels below.
+type Target interface {
+	// Entity names the CRM entity; identities are kept per entity.
+	Entity() string
+	// Find looks an existing CRM record up by the payload's natural key
+	// (organization: CNPJ or name; contact: e-mail; product: name). With
+	// live false the target may answer from an index it built by listing
+	// the CRM once; live is true when an earlier attempt at this record may
+	// have created it (timeout, crash), and the CRM itself must be asked.
+	Find(ctx context.Context, p Payload, live bool) (crmID string, found bool, err error)
+	// Create creates a record and returns its CRM id.
+	Create(ctx context.Context, p Payload) (crmID string, err error)
+	// Update overwrites the fields in p on the record crmID.
+	Update(ctx context.Context, crmID string, p Payload) error
+}
+
+// Error classes a Target wraps its errors in (errors.Is).
+var (
+	// ErrRejected: the CRM refused this payload (validation, duplicate
+	// name). Retrying the same payload cannot help: the item is parked with
+	// level "skip" until the ERP record changes.
+	ErrRejected = errors.New("rejected by the CRM")
+	// ErrRateLimited: the account's request budget is spent. The item is
+	// retried later without using up an attempt.
+	ErrRateLimited = errors.New("rate limited")
+	// ErrOutcomeUnknown: a create was sent but its response never came.
+	// The next attempt resolves it by natural-key lookup before sending.
+	ErrOutcomeUnknown = errors.New("outcome unknown")
+	// ErrGone: the CRM record no longer exists (deleted in the CRM). The
+	// identity is dropped and the record created again.
+	ErrGone = errors.New("CRM record not found")
+	// ErrFatal: every write would fail the same way (credentials refused).
+	// The run stops; the item is retried on a later run without losing an
+	// attempt.
+	ErrFatal = errors.New("CRM refuses the integration")
+)

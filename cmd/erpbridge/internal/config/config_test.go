@@ -1,0 +1,218 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+}
+
+const minimal = `
+[crm]
+token = "${TOKEN}"
+[erp]
+driver = "sqlite"
+dsn = "erp.db"
+`
+
+func TestParseErrorsNameKeyAndLine(t *testing.T) {
+	tests := []struct {
+		name string
+		toml string
+		want []string
+	}{
+		{"unknown top-level key", "data_dir = \"x\"\nfrobnicate = 1\n", []string{"line 2", `unknown key "frobnicate"`}},
+		{"unknown nested key", "[crm]\ntoken = \"t\"\n\n[streams.customers]\nmod = \"upsert\"\n", []string{"line 5", `"streams.customers.mod"`}},
+		{"wrong type", "[erp]\npage_size = \"big\"\n", []string{"line 2", "page_size"}},
+		{"bad duration", "[erp]\noverlap = \"two minutes\"\n", []string{"line 2", "overlap"}},
+		{"syntax error", "[crm\n", []string{"line 1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.toml), env(nil))
+			if err == nil {
+				t.Fatal("Parse accepted a bad file")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestParseKeepsDefaultsAndEmbeddedStreamKeys(t *testing.T) {
+	cfg, err := Parse([]byte(minimal+"\n[streams.products]\nmode = \"create_only\"\nprice_table = \"001\"\n"), env(map[string]string{"TOKEN": "secret"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.CRM.Token != "secret" {
+		t.Errorf("token = %q, want the expanded env value", cfg.CRM.Token)
+	}
+	if got := cfg.Streams.Products.Mode; got != ModeCreateOnly {
+		t.Errorf("products mode = %q, want create_only (embedded stream keys must decode)", got)
+	}
+	if got := cfg.Streams.Products.PriceTable; got != "001" {
+		t.Errorf("price_table = %q", got)
+	}
+	if got := cfg.Streams.Customers.Mode; got != ModeUpsert {
+		t.Errorf("customers mode = %q, want the default upsert", got)
+	}
+	if cfg.CRM.RequestsPerMinute != 100 || cfg.ERP.Overlap.D() != 2*time.Minute {
+		t.Errorf("defaults lost: rpm %d overlap %v", cfg.CRM.RequestsPerMinute, cfg.ERP.Overlap.D())
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("minimal config does not validate: %v", err)
+	}
+}
+
+func TestEnvExpansion(t *testing.T) {
+	tests := []struct {
+		name, value string
+		vars        map[string]string
+		want        string
+		wantErr     string
+	}{
+		{"plain", "abc", nil, "abc", ""},
+		{"one var", "${A}", map[string]string{"A": "1"}, "1", ""},
+		{"inside text", "postgres://u:${PW}@h/db", map[string]string{"PW": "p@ss"}, "postgres://u:p@ss@h/db", ""},
+		{"escaped", "$${A}", map[string]string{"A": "1"}, "${A}", ""},
+		{"empty var is fine", "${E}", map[string]string{"E": ""}, "", ""},
+		{"missing var names key and var", "${NOPE}", nil, "", `key "crm.token": environment variable NOPE is not set`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := "[crm]\ntoken = '" + tt.value + "'\n"
+			cfg, err := Parse([]byte(doc), env(tt.vars))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.CRM.Token != tt.want {
+				t.Errorf("token = %q, want %q", cfg.CRM.Token, tt.want)
+			}
+		})
+	}
+}
+
+func TestExpandedSecretNotInErrors(t *testing.T) {
+	// A secret must never be echoed by validation messages.
+	cfg, err := Parse([]byte("[crm]\ntoken = \"${T}\"\nbase_url = \"ftp://x\"\n"), env(map[string]string{"T": "s3cr3t-token"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	verr := cfg.Validate()
+	if verr == nil {
+		t.Fatal("ftp base_url validated")
+	}
+	if strings.Contains(verr.Error(), "s3cr3t-token") {
+		t.Fatalf("validation error leaks the token: %v", verr)
+	}
+}
+
+func TestValidateNamesEveryBadKey(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"log level", func(c *Config) { c.Log.Level = "loud" }, "log.level"},
+		{"base url", func(c *Config) { c.CRM.BaseURL = "crm.example" }, "crm.base_url"},
+		{"token in url", func(c *Config) { c.CRM.BaseURL = "https://crm.rdstation.com/api/v1?token=x" }, "crm.base_url"},
+		{"no token", func(c *Config) { c.CRM.Token = " " }, "crm.token"},
+		{"rpm over account limit", func(c *Config) { c.CRM.RequestsPerMinute = 150 }, "crm.requests_per_minute"},
+		{"burst over account limit", func(c *Config) { c.CRM.Burst = 30 }, "crm.burst"},
+		{"driver", func(c *Config) { c.ERP.Driver = "mysql" }, "erp.driver"},
+		{"dsn", func(c *Config) { c.ERP.DSN = "" }, "erp.dsn"},
+		{"company", func(c *Config) { c.ERP.Company = "1" }, "erp.company"},
+		{"page size", func(c *Config) { c.ERP.PageSize = 0 }, "erp.page_size"},
+		{"cron", func(c *Config) { c.Schedule.Incremental = "every five minutes" }, "schedule.incremental"},
+		{"stream cron", func(c *Config) { c.Streams.Contacts.Schedule = "61 * * * *" }, "streams.contacts.schedule"},
+		{"mode", func(c *Config) { c.Streams.Customers.Mode = "merge" }, "streams.customers.mode"},
+		{"deletes", func(c *Config) { c.Streams.Products.Deletes = "purge" }, "streams.products.deletes"},
+		{"mark without how", func(c *Config) { c.Streams.Products.Deletes = DeletesMark }, "streams.products.delete_mark"},
+		{"blocked", func(c *Config) { c.Streams.Customers.Blocked = "hide" }, "streams.customers.blocked"},
+		{"filial", func(c *Config) { c.Streams.Customers.Filial = "01;DROP" }, "streams.customers.filial"},
+		{"price table", func(c *Config) { c.Streams.Products.PriceTable = "0001" }, "streams.products.price_table"},
+		{"mapping field", func(c *Config) { c.Streams.Customers.Mapping.Fields = map[string]string{"Name!": "A1_NOME"} }, "streams.customers.mapping"},
+		{"bad expression", func(c *Config) { c.Streams.Customers.Mapping.Fields = map[string]string{"name": "A1_NOME +"} }, "streams.customers.mapping"},
+		{"all disabled", func(c *Config) {
+			c.Streams.Customers.Enabled, c.Streams.Contacts.Enabled, c.Streams.Products.Enabled = false, false, false
+		}, "streams"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			c.CRM.Token, c.ERP.DSN = "t", "erp.db"
+			c.applyMappingDefaults()
+			if err := c.Validate(); err != nil {
+				t.Fatalf("base config invalid: %v", err)
+			}
+			tt.edit(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want+":") {
+				t.Fatalf("Validate() = %v, want an error naming %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadResolvesRelativePaths(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "erpbridge.toml")
+	doc := minimal + "\n[log]\nfile = \"logs/erpbridge.log\"\n"
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TOKEN", "x")
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string]string{
+		"data_dir": cfg.DataDir, "log.file": cfg.Log.File, "erp.dsn": cfg.ERP.DSN,
+	} {
+		if !strings.HasPrefix(got, dir) {
+			t.Errorf("%s = %q, want it under the config's folder %q", name, got, dir)
+		}
+	}
+	if cfg.Path() != path {
+		t.Errorf("Path() = %q", cfg.Path())
+	}
+}
+
+func TestExampleConfigLoadsAndValidates(t *testing.T) {
+	t.Setenv("RDSTATION_CRM_TOKEN", "demo-token")
+	cfg, err := Load(filepath.Join("..", "..", "..", "..", "config.example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("config.example.toml does not validate: %v", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(minimal))
+	f.Add([]byte("[streams.customers]\nmode = \"upsert\"\n[streams.customers.mapping.fields]\nname = \"A1_NOME\"\n"))
+	f.Add([]byte("data_dir = '${X}'\n"))
+	f.Add([]byte("[crm\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse(data, env(map[string]string{"TOKEN": "t", "X": "x"}))
+		if err != nil {
+			return
+		}
+		_ = cfg.Validate() // must not panic
+	})
+}

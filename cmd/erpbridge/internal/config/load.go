@@ -1,0 +1,176 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Load reads the file at path, decodes it strictly on top of Default(),
+// expands ${ENV} references and resolves relative paths from the file's
+// folder. It does not validate: call Validate.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	cfg, err := Parse(data, os.LookupEnv)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("resolving config path: %w", err)
+	}
+	cfg.path = abs
+	cfg.resolvePaths(filepath.Dir(abs))
+	return cfg, nil
+}
+
+// Parse decodes TOML text strictly on top of Default() and expands ${ENV}
+// references with lookup.
+func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
+	cfg := Default()
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, describeDecodeError(err)
+	}
+	if err := expandEnv(reflect.ValueOf(&cfg).Elem(), nil, lookup); err != nil {
+		return nil, err
+	}
+	cfg.applyMappingDefaults()
+	return &cfg, nil
+}
+
+// describeDecodeError turns go-toml errors into messages that name the key
+// and the line.
+func describeDecodeError(err error) error {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) {
+		msgs := make([]string, 0, len(strict.Errors))
+		for i := range strict.Errors {
+			e := &strict.Errors[i]
+			line, _ := e.Position()
+			msgs = append(msgs, fmt.Sprintf("line %d: unknown key %q", line, strings.Join(e.Key(), ".")))
+		}
+		return errors.New(strings.Join(msgs, "; "))
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		line, _ := de.Position()
+		if k := de.Key(); len(k) > 0 {
+			return fmt.Errorf("line %d: key %q: %s", line, strings.Join(k, "."), de.Error())
+		}
+		return fmt.Errorf("line %d: %s", line, de.Error())
+	}
+	return fmt.Errorf("decoding TOML: %w", err)
+}
+
+var envRef = regexp.MustCompile(`\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnv replaces ${NAME} in every string reachable from v. A reference
+// to an unset variable is an error naming the key; `$${` stays a literal `${`.
+func expandEnv(v reflect.Value, path []string, lookup func(string) (string, bool)) error {
+	switch v.Kind() {
+	case reflect.String:
+		s := v.String()
+		if !strings.Contains(s, "${") {
+			return nil
+		}
+		var missing []string
+		out := envRef.ReplaceAllStringFunc(s, func(m string) string {
+			if m == "$${" {
+				return "${"
+			}
+			name := m[2 : len(m)-1]
+			val, ok := lookup(name)
+			if !ok {
+				missing = append(missing, name)
+			}
+			return val
+		})
+		if len(missing) > 0 {
+			return fmt.Errorf("key %q: environment variable %s is not set", strings.Join(path, "."), strings.Join(missing, ", "))
+		}
+		v.SetString(out)
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < v.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			p := path
+			if !f.Anonymous {
+				p = append(append([]string(nil), path...), tomlName(f))
+			}
+			if err := expandEnv(v.Field(i), p, lookup); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		if v.Type().Elem().Kind() != reflect.String {
+			return nil
+		}
+		for _, k := range v.MapKeys() {
+			ev := reflect.New(v.Type().Elem()).Elem()
+			ev.Set(v.MapIndex(k))
+			if err := expandEnv(ev, append(append([]string(nil), path...), k.String()), lookup); err != nil {
+				return err
+			}
+			v.SetMapIndex(k, ev)
+		}
+	}
+	return nil
+}
+
+func tomlName(f reflect.StructField) string {
+	if tag, ok := f.Tag.Lookup("toml"); ok {
+		if name, _, _ := strings.Cut(tag, ","); name != "" {
+			return name
+		}
+	}
+	return f.Name
+}
+
+// resolvePaths makes relative file paths absolute from dir.
+func (c *Config) resolvePaths(dir string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	c.DataDir = abs(c.DataDir)
+	c.Log.File = abs(c.Log.File)
+	if c.ERP.Driver == "sqlite" {
+		c.ERP.DSN = resolveSQLitePath(c.ERP.DSN, abs)
+	}
+}
+
+// resolveSQLitePath resolves a relative SQLite file path (optionally with a
+// file: prefix and ?options) against the config folder.
+func resolveSQLitePath(dsn string, abs func(string) string) string {
+	if dsn == "" || strings.HasPrefix(dsn, ":memory:") {
+		return dsn
+	}
+	prefix := ""
+	rest := dsn
+	if strings.HasPrefix(rest, "file:") {
+		prefix, rest = "file:", strings.TrimPrefix(rest, "file:")
+	}
+	file, query, hasQuery := strings.Cut(rest, "?")
+	file = abs(file)
+	if hasQuery {
+		return prefix + file + "?" + query
+	}
+	return prefix + file
+}

@@ -1,0 +1,115 @@
+package crmtarget
+
+import (
+	"context"
+
+	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/rdstation/crm"
+)
+
+// Contacts writes contacts. Contact names are not unique in the CRM, so a
+// contact is adopted by e-mail, or by name within its organization.
+type Contacts struct {
+	c  *crm.Client
+	ix index
+}
+
+var _ bridge.Target = (*Contacts)(nil)
+
+// NewContacts returns the contact target.
+func NewContacts(c *crm.Client) *Contacts { return &Contacts{c: c} }
+
+// Entity implements bridge.Target.
+func (*Contacts) Entity() string { return "contact" }
+
+func orgName(orgID, name string) string { return orgID + "\x00" + name }
+
+// Find adopts an existing contact by its first e-mail; a contact without
+// e-mail is matched by exact name within the same organization.
+func (t *Contacts) Find(ctx context.Context, p bridge.Payload, live bool) (string, bool, error) {
+	var in crm.ContactInput
+	if err := decode(p, &in); err != nil {
+		return "", false, err
+	}
+	email := ""
+	if len(in.Emails) > 0 {
+		email = in.Emails[0].Email
+	}
+	if !live {
+		err := build(ctx, &t.ix, t.c.Contacts(ctx, crm.ContactQuery{}),
+			func(ct crm.Contact) string { return ct.ID },
+			func(ct crm.Contact) [][2]string {
+				keys := [][2]string{{"org+name", orgName(ct.OrganizationID, ct.Name)}}
+				for _, e := range ct.Emails {
+					keys = append(keys, [2]string{"email", e.Email})
+				}
+				return keys
+			})
+		if err != nil {
+			return "", false, err
+		}
+		kind, key := "org+name", orgName(in.OrganizationID, in.Name)
+		if email != "" {
+			kind, key = "email", email
+		}
+		if id, found, ok := t.ix.lookup(kind, key); ok {
+			return id, found, nil
+		}
+	}
+	if email != "" {
+		found, err := t.c.FindContactsByEmail(ctx, email)
+		if err != nil {
+			return "", false, classify(err)
+		}
+		if len(found) > 0 {
+			return found[0].ID, true, nil
+		}
+		return "", false, nil
+	}
+	if in.Name == "" {
+		return "", false, nil
+	}
+	for ct, err := range t.c.Contacts(ctx, crm.ContactQuery{Q: in.Name}) {
+		if err != nil {
+			return "", false, classify(err)
+		}
+		if ct.Name == in.Name && ct.OrganizationID == in.OrganizationID {
+			return ct.ID, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+func (t *Contacts) remember(in crm.ContactInput, id string) {
+	t.ix.remember("org+name", orgName(in.OrganizationID, in.Name), id)
+	for _, e := range in.Emails {
+		t.ix.remember("email", e.Email, id)
+	}
+}
+
+// Create implements bridge.Target.
+func (t *Contacts) Create(ctx context.Context, p bridge.Payload) (string, error) {
+	var in crm.ContactInput
+	if err := decode(p, &in); err != nil {
+		return "", err
+	}
+	ct, err := t.c.CreateContact(ctx, in)
+	if err != nil {
+		return "", classify(err)
+	}
+	t.remember(in, ct.ID)
+	return ct.ID, nil
+}
+
+// Update implements bridge.Target.
+func (t *Contacts) Update(ctx context.Context, id string, p bridge.Payload) error {
+	var in crm.ContactInput
+	if err := decode(p, &in); err != nil {
+		return err
+	}
+	if _, err := t.c.UpdateContact(ctx, id, in); err != nil {
+		return classify(err)
+	}
+	t.remember(in, id)
+	return nil
+}

@@ -1,0 +1,82 @@
+// Package crmtarget adapts the RD Station CRM client to the engine's Target
+// interface: one target per CRM entity, each knowing its natural key for
+// adoption (organization: CNPJ custom field or exact name; contact: e-mail,
+// else name within the organization; product: exact name) and translating
+// client errors into the engine's error classes.
+package crmtarget
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/rdstation/crm"
+)
+
+// classify wraps a client error in the engine's error class.
+func classify(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, crm.ErrRateLimited):
+		return fmt.Errorf("%w: %w", bridge.ErrRateLimited, err)
+	case errors.Is(err, crm.ErrOutcomeUnknown):
+		return fmt.Errorf("%w: %w", bridge.ErrOutcomeUnknown, err)
+	case errors.Is(err, crm.ErrValidation), errors.Is(err, crm.ErrBadRequest), errors.Is(err, crm.ErrTooLarge):
+		return fmt.Errorf("%w: %w", bridge.ErrRejected, err)
+	case errors.Is(err, crm.ErrUnauthorized), errors.Is(err, crm.ErrForbidden):
+		return fmt.Errorf("%w: %w", bridge.ErrFatal, err)
+	case errors.Is(err, crm.ErrNotFound):
+		return fmt.Errorf("%w: %w", bridge.ErrGone, err)
+	}
+	return err
+}
+
+// decode turns a payload into the client's input struct through JSON: the
+// payload's keys are the CRM's own field names.
+func decode(p bridge.Payload, into any) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encoding payload: %w", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		return fmt.Errorf("%w: payload does not fit the CRM's fields: %v", bridge.ErrRejected, err)
+	}
+	return nil
+}
+
+// customValue returns the value of custom field id under key in the
+// payload, as text.
+func customValue(p bridge.Payload, key, id string) string {
+	list, _ := p[key].([]any)
+	for _, it := range list {
+		m, _ := it.(map[string]any)
+		if m == nil || fmt.Sprint(m["custom_field_id"]) != id {
+			continue
+		}
+		if s, ok := m["value"].(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// text returns p[key] as a trimmed string.
+func text(p bridge.Payload, key string) string {
+	s, _ := p[key].(string)
+	return strings.TrimSpace(s)
+}
+
+func normalizeDigits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,137 @@
+package crmtarget
+
+import (
+	"context"
+
+	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/rdstation/crm"
+)
+
+// orgCustomKey is where an organization payload carries custom fields.
+const orgCustomKey = "organization_custom_fields"
+
+// Organizations writes organizations.
+type Organizations struct {
+	c *crm.Client
+	// cnpjField is the id of the custom field holding the CNPJ/CPF; empty
+	// means organizations are adopted by exact name only.
+	cnpjField string
+	ix        index
+}
+
+var _ bridge.Target = (*Organizations)(nil)
+
+// NewOrganizations returns the organization target. cnpjFieldID may be "".
+func NewOrganizations(c *crm.Client, cnpjFieldID string) *Organizations {
+	return &Organizations{c: c, cnpjField: cnpjFieldID}
+}
+
+// Entity implements bridge.Target.
+func (*Organizations) Entity() string { return "organization" }
+
+func orgCustom(o crm.Organization, id string) string {
+	for _, v := range o.CustomFields {
+		if v.CustomFieldID == id {
+			return v.Text()
+		}
+	}
+	return ""
+}
+
+func (t *Organizations) cnpjOf(p bridge.Payload) string {
+	if t.cnpjField == "" {
+		return ""
+	}
+	return normalizeDigits(customValue(p, orgCustomKey, t.cnpjField))
+}
+
+// Find adopts an existing organization: by CNPJ when the CNPJ field is
+// configured and the payload has one, else by exact name.
+func (t *Organizations) Find(ctx context.Context, p bridge.Payload, live bool) (string, bool, error) {
+	name, doc := text(p, "name"), t.cnpjOf(p)
+	if !live {
+		err := build(ctx, &t.ix, t.c.Organizations(ctx, crm.OrganizationQuery{}),
+			func(o crm.Organization) string { return o.ID },
+			func(o crm.Organization) [][2]string {
+				keys := [][2]string{{"name", o.Name}}
+				if t.cnpjField != "" {
+					keys = append(keys, [2]string{"cnpj", normalizeDigits(orgCustom(o, t.cnpjField))})
+				}
+				return keys
+			})
+		if err != nil {
+			return "", false, err
+		}
+		if doc != "" {
+			if id, found, ok := t.ix.lookup("cnpj", doc); ok && found {
+				return id, true, nil
+			}
+		}
+		if id, found, ok := t.ix.lookup("name", name); ok {
+			return id, found, nil
+		}
+	}
+	return t.findLive(ctx, name, doc)
+}
+
+// findLive searches the CRM by name; with a CNPJ, a same-named organization
+// with another CNPJ is another company and is not adopted.
+func (t *Organizations) findLive(ctx context.Context, name, doc string) (string, bool, error) {
+	if name == "" {
+		return "", false, nil
+	}
+	orgs, err := t.c.FindOrganizationsByName(ctx, name)
+	if err != nil {
+		return "", false, classify(err)
+	}
+	for _, o := range orgs {
+		if theirs := normalizeDigits(orgCustom(o, t.cnpjField)); t.cnpjField != "" && doc != "" && theirs != "" && theirs != doc {
+			continue
+		}
+		return o.ID, true, nil
+	}
+	return "", false, nil
+}
+
+// Create implements bridge.Target. A create refused because the name is
+// taken (another process created it since the index was built) adopts the
+// existing organization instead.
+func (t *Organizations) Create(ctx context.Context, p bridge.Payload) (string, error) {
+	var in crm.OrganizationInput
+	if err := decode(p, &in); err != nil {
+		return "", err
+	}
+	o, err := t.c.CreateOrganization(ctx, in)
+	if nameTaken(err) {
+		id, found, ferr := t.findLive(ctx, in.Name, t.cnpjOf(p))
+		if ferr != nil {
+			return "", ferr
+		}
+		if found {
+			return id, t.Update(ctx, id, p)
+		}
+	}
+	if err != nil {
+		return "", classify(err)
+	}
+	t.remember(p, o.ID)
+	return o.ID, nil
+}
+
+func (t *Organizations) remember(p bridge.Payload, id string) {
+	t.ix.remember("name", text(p, "name"), id)
+	t.ix.remember("cnpj", t.cnpjOf(p), id)
+}
+
+// Update implements bridge.Target.
+func (t *Organizations) Update(ctx context.Context, id string, p bridge.Payload) error {
+	var in crm.OrganizationInput
+	if err := decode(p, &in); err != nil {
+		return err
+	}
+	if _, err := t.c.UpdateOrganization(ctx, id, in); err != nil {
+		return classify(err)
+	}
+	t.remember(p, id)
+	return nil
+}

@@ -1,0 +1,86 @@
+package crmtarget
+
+import (
+	"context"
+
+	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/rdstation/crm"
+)
+
+// Products writes products. The API cannot search products: adoption by
+// name uses an index of every product, and a live lookup lists them all.
+type Products struct {
+	c  *crm.Client
+	ix index
+}
+
+var _ bridge.Target = (*Products)(nil)
+
+// NewProducts returns the product target.
+func NewProducts(c *crm.Client) *Products { return &Products{c: c} }
+
+// Entity implements bridge.Target.
+func (*Products) Entity() string { return "product" }
+
+// Find adopts an existing product by exact (case-insensitive) name.
+func (t *Products) Find(ctx context.Context, p bridge.Payload, live bool) (string, bool, error) {
+	name := text(p, "name")
+	if name == "" {
+		return "", false, nil
+	}
+	if !live {
+		err := build(ctx, &t.ix, t.c.Products(ctx, crm.ProductQuery{}),
+			func(pr crm.Product) string { return pr.ID },
+			func(pr crm.Product) [][2]string { return [][2]string{{"name", pr.Name}} })
+		if err != nil {
+			return "", false, err
+		}
+		if id, found, ok := t.ix.lookup("name", name); ok {
+			return id, found, nil
+		}
+	}
+	found, err := t.c.FindProductsByName(ctx, name)
+	if err != nil {
+		return "", false, classify(err)
+	}
+	if len(found) > 0 {
+		return found[0].ID, true, nil
+	}
+	return "", false, nil
+}
+
+// Create implements bridge.Target; a name already taken adopts that product.
+func (t *Products) Create(ctx context.Context, p bridge.Payload) (string, error) {
+	var in crm.ProductInput
+	if err := decode(p, &in); err != nil {
+		return "", err
+	}
+	pr, err := t.c.CreateProduct(ctx, in)
+	if nameTaken(err) {
+		id, found, ferr := t.Find(ctx, p, true)
+		if ferr != nil {
+			return "", ferr
+		}
+		if found {
+			return id, t.Update(ctx, id, p)
+		}
+	}
+	if err != nil {
+		return "", classify(err)
+	}
+	t.ix.remember("name", in.Name, pr.ID)
+	return pr.ID, nil
+}
+
+// Update implements bridge.Target.
+func (t *Products) Update(ctx context.Context, id string, p bridge.Payload) error {
+	var in crm.ProductInput
+	if err := decode(p, &in); err != nil {
+		return err
+	}
+	if _, err := t.c.UpdateProduct(ctx, id, in); err != nil {
+		return classify(err)
+	}
+	t.ix.remember("name", in.Name, id)
+	return nil
+}

@@ -1,0 +1,255 @@
+package wiring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/protheus"
+	"github.com/erpbridge/erpbridge/mapping"
+)
+
+// mark is how a record is marked in the CRM (deleted or blocked in the ERP).
+type mark struct {
+	namePrefix string
+	fieldID    string // custom field id
+	value      string
+	customKey  string // payload key of the entity's custom fields
+}
+
+func newMark(m config.DeleteMark, catalog mapping.CustomFieldCatalog, customKey string) (*mark, error) {
+	if m.NamePrefix == "" && m.CustomField == "" {
+		return nil, nil
+	}
+	mk := &mark{namePrefix: m.NamePrefix, value: m.Value, customKey: customKey}
+	if m.CustomField != "" {
+		f, ok := lookupLabel(catalog, m.CustomField)
+		if !ok {
+			return nil, fmt.Errorf("custom field %q is not in the CRM", m.CustomField)
+		}
+		if len(f.Options) > 0 && !contains(f.Options, m.Value) {
+			return nil, fmt.Errorf("custom field %q has no option %q (options: %s)", m.CustomField, m.Value, strings.Join(f.Options, ", "))
+		}
+		mk.fieldID = f.ID
+	}
+	return mk, nil
+}
+
+func lookupLabel(c mapping.CustomFieldCatalog, label string) (mapping.CustomField, bool) {
+	if f, ok := c[label]; ok {
+		return f, true
+	}
+	for l, f := range c {
+		if strings.EqualFold(strings.TrimSpace(l), strings.TrimSpace(label)) {
+			return f, true
+		}
+	}
+	return mapping.CustomField{}, false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// apply marks a mapped payload and refreshes its fingerprint.
+func (mk *mark) apply(version string, m bridge.Mapped) bridge.Mapped {
+	if mk == nil || m.Payload == nil {
+		return m
+	}
+	if mk.namePrefix != "" {
+		if name, ok := m.Payload["name"].(string); ok && !strings.HasPrefix(name, mk.namePrefix) {
+			m.Payload["name"] = mk.namePrefix + name
+		}
+	}
+	if mk.fieldID != "" {
+		list, _ := m.Payload[mk.customKey].([]map[string]any)
+		kept := list[:0:0]
+		for _, v := range list {
+			if v["custom_field_id"] != mk.fieldID {
+				kept = append(kept, v)
+			}
+		}
+		m.Payload[mk.customKey] = append(kept, map[string]any{"custom_field_id": mk.fieldID, "value": mk.value})
+	}
+	fp, err := mapping.Fingerprint(version+"+mark", m.Payload)
+	if err != nil {
+		m.Errors = append(m.Errors, err)
+		return m
+	}
+	m.Fingerprint = fp
+	return m
+}
+
+// mapRecord applies a compiled mapping to an ERP record.
+func mapRecord(m *mapping.Mapping, rec erp.Record, extra map[string]any) bridge.Mapped {
+	fields := rec.Fields
+	if len(extra) > 0 {
+		fields = make(map[string]any, len(rec.Fields)+len(extra))
+		for k, v := range rec.Fields {
+			fields[k] = v
+		}
+		for k, v := range extra {
+			fields[k] = v
+		}
+	}
+	res, err := m.Apply(rec.Key, fields)
+	out := bridge.Mapped{Payload: res.Payload, Fingerprint: res.Fingerprint}
+	for _, fe := range res.Errors {
+		out.Errors = append(out.Errors, fe)
+	}
+	if err != nil {
+		out.Errors = append(out.Errors, err)
+	}
+	if len(out.Errors) > 0 {
+		out.Payload = nil
+	}
+	return out
+}
+
+func str(rec erp.Record, col string) string {
+	s, _ := rec.Fields[col].(string)
+	return s
+}
+
+// customerMapper maps SA1 customers to organizations.
+type customerMapper struct {
+	m        *mapping.Mapping
+	blocked  string // skip | mark
+	blockMk  *mark
+	deleteMk *mark
+}
+
+var _ bridge.Mapper = (*customerMapper)(nil)
+
+func (c *customerMapper) Map(_ context.Context, rec erp.Record, _ bridge.Resolver) bridge.Mapped {
+	if protheus.IsBlocked(str(rec, "A1_MSBLQL")) && c.blocked == config.BlockedSkip {
+		return bridge.Mapped{Skip: true, SkipReason: "blocked in the ERP (A1_MSBLQL = '1')"}
+	}
+	out := mapRecord(c.m, rec, nil)
+	if protheus.IsBlocked(str(rec, "A1_MSBLQL")) {
+		out = c.blockMk.apply(c.m.Version(), out)
+	}
+	return out
+}
+
+func (c *customerMapper) MapDeleted(_ context.Context, rec erp.Record, _ bridge.Resolver) bridge.Mapped {
+	if c.deleteMk == nil {
+		return bridge.Mapped{Skip: true, SkipReason: "deletes are ignored"}
+	}
+	return c.deleteMk.apply(c.m.Version(), mapRecord(c.m, rec, nil))
+}
+
+// contactMapper maps SU5 contacts, linked to customers through AC8, to
+// contacts of the customer's organization.
+type contactMapper struct {
+	m        *mapping.Mapping
+	links    erp.Source // AC8
+	codWidth int        // width of A1_COD inside AC8_CODENT
+	resolve  bool       // the customers stream is enabled
+	deleteMk *mark
+}
+
+var _ bridge.Mapper = (*contactMapper)(nil)
+
+// organization returns the CRM id of the first customer (by AC8 record
+// number) the contact is linked to. A CRM contact belongs to one
+// organization; a contact linked to several customers goes to the first.
+func (c *contactMapper) organization(ctx context.Context, rec erp.Record, r bridge.Resolver) (string, error) {
+	if !c.resolve {
+		return "", nil
+	}
+	code := str(rec, "U5_CODCONT")
+	links, err := c.links.Find(ctx, protheus.LinksOfContact(code), 50)
+	if err != nil {
+		return "", fmt.Errorf("reading AC8 links of contact %s: %w", code, err)
+	}
+	for _, l := range links {
+		if l.Deleted || strings.TrimSpace(str(l, "AC8_ENTIDA")) != "SA1" {
+			continue
+		}
+		ent := str(l, "AC8_CODENT")
+		if len(ent) < c.codWidth {
+			continue
+		}
+		key := erp.JoinKey(str(l, "AC8_FILENT"), ent[:c.codWidth], ent[c.codWidth:])
+		id, err := r.Resolve(ctx, "customers", key)
+		if errors.Is(err, bridge.ErrNoDependency) {
+			continue // e.g. a blocked customer: try the next link
+		}
+		if err != nil {
+			return "", err
+		}
+		return id, nil
+	}
+	return "", nil
+}
+
+func (c *contactMapper) Map(ctx context.Context, rec erp.Record, r bridge.Resolver) bridge.Mapped {
+	orgID, err := c.organization(ctx, rec, r)
+	if err != nil {
+		return bridge.Mapped{Retry: fmt.Errorf("contact %s: its organization is not synced yet: %w", rec.Key, err)}
+	}
+	extra := map[string]any{}
+	out := mapRecord(c.m, rec, extra)
+	if out.Payload != nil && orgID != "" {
+		out.Payload["organization_id"] = orgID
+		fp, err := mapping.Fingerprint(c.m.Version(), out.Payload)
+		if err != nil {
+			return bridge.Mapped{Errors: []error{err}}
+		}
+		out.Fingerprint = fp
+	}
+	return out
+}
+
+func (c *contactMapper) MapDeleted(ctx context.Context, rec erp.Record, r bridge.Resolver) bridge.Mapped {
+	if c.deleteMk == nil {
+		return bridge.Mapped{Skip: true, SkipReason: "deletes are ignored"}
+	}
+	return c.deleteMk.apply(c.m.Version(), c.Map(ctx, rec, r))
+}
+
+// productMapper maps SB1 products to products, with the price from a DA1
+// price table when one is configured.
+type productMapper struct {
+	m          *mapping.Mapping
+	prices     erp.Source // DA1; nil without a price table
+	priceTable string
+	deleteMk   *mark
+}
+
+var _ bridge.Mapper = (*productMapper)(nil)
+
+func (p *productMapper) Map(ctx context.Context, rec erp.Record, _ bridge.Resolver) bridge.Mapped {
+	extra := map[string]any{"DA1_PRCVEN": nil}
+	if p.prices != nil {
+		code := str(rec, "B1_COD")
+		rows, err := p.prices.Find(ctx, protheus.PriceOf(p.priceTable, code), 20)
+		if err != nil {
+			return bridge.Mapped{Errors: []error{fmt.Errorf("product %s: reading price table %s: %w", rec.Key, p.priceTable, err)}}
+		}
+		for _, row := range rows {
+			if !row.Deleted && strings.TrimSpace(str(row, "DA1_ATIVO")) != "2" {
+				extra["DA1_PRCVEN"] = row.Fields["DA1_PRCVEN"]
+				break
+			}
+		}
+	}
+	return mapRecord(p.m, rec, extra)
+}
+
+func (p *productMapper) MapDeleted(ctx context.Context, rec erp.Record, r bridge.Resolver) bridge.Mapped {
+	if p.deleteMk == nil {
+		return bridge.Mapped{Skip: true, SkipReason: "deletes are ignored"}
+	}
+	return p.deleteMk.apply(p.m.Version(), p.Map(ctx, rec, r))
+}

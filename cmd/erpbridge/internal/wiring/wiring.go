@@ -1,0 +1,320 @@
+// Package wiring builds a running bridge from the configuration: the
+// checkpoint store, the CRM client and its targets, the ERP sources, the
+// compiled mappings and the engine. It is where Protheus meets RD Station.
+package wiring
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/store"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/crmtarget"
+	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/protheus"
+	"github.com/erpbridge/erpbridge/erp/sqlerp"
+	"github.com/erpbridge/erpbridge/mapping"
+	"github.com/erpbridge/erpbridge/rdstation/clock"
+	"github.com/erpbridge/erpbridge/rdstation/crm"
+	"go.uber.org/zap"
+)
+
+// StoreFile is the checkpoint store's file name inside data_dir.
+const StoreFile = "erpbridge.db"
+
+// Options tune Open for tests and tools.
+type Options struct {
+	Logger     *zap.Logger
+	Clock      clock.Clock  // CRM client clock (default real)
+	HTTPClient *http.Client // CRM HTTP client (default the client's own)
+}
+
+// Bridge is everything a sync needs, opened.
+type Bridge struct {
+	Config *config.Config
+	Store  *store.Store
+	CRM    *crm.Client
+	ERP    *sql.DB
+	Engine *bridge.Engine
+
+	closers []func() error
+}
+
+// Close releases everything Open acquired.
+func (b *Bridge) Close() error {
+	var errs []error
+	for i := len(b.closers) - 1; i >= 0; i-- {
+		errs = append(errs, b.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// OpenStore opens the checkpoint store in cfg.DataDir.
+func OpenStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("creating data_dir: %w", err)
+	}
+	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, StoreFile))
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// NewCRM returns the CRM client for cfg, sharing one request budget per
+// account in the process.
+func NewCRM(cfg *config.Config, o Options) (*crm.Client, error) {
+	clk := o.Clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	sum := sha256.Sum256([]byte(cfg.CRM.BaseURL + "\x00" + cfg.CRM.Token))
+	budget := crm.SharedBudget(hex.EncodeToString(sum[:8]), crm.BudgetConfig{
+		RequestsPerMinute: cfg.CRM.RequestsPerMinute, Burst: cfg.CRM.Burst, Clock: clk,
+	})
+	c, err := crm.New(crm.Config{
+		BaseURL: cfg.CRM.BaseURL, Token: cfg.CRM.Token, Budget: budget, HTTPClient: o.HTTPClient,
+		Timeout: cfg.CRM.Timeout.D(), MaxRetries: cfg.CRM.MaxRetries, Clock: clk,
+		UserAgent: "erpbridge",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating CRM client: %w", err)
+	}
+	return c, nil
+}
+
+// Open builds the bridge. It connects to the ERP (reading the catalog of
+// every configured table) and to the CRM (reading custom fields to resolve
+// mapping labels).
+func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err error) {
+	log := o.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	b := &Bridge{Config: cfg}
+	defer func() {
+		if err != nil {
+			_ = b.Close()
+		}
+	}()
+	if b.Store, err = OpenStore(ctx, cfg); err != nil {
+		return nil, err
+	}
+	b.closers = append(b.closers, b.Store.Close)
+	if _, err := b.Store.RecoverRuns(ctx); err != nil {
+		return nil, fmt.Errorf("recovering interrupted runs: %w", err)
+	}
+	if b.CRM, err = NewCRM(cfg, o); err != nil {
+		return nil, err
+	}
+	db, dialect, err := sqlerp.Open(cfg.ERP.Driver, cfg.ERP.DSN)
+	if err != nil {
+		return nil, err
+	}
+	b.ERP = db
+	b.closers = append(b.closers, db.Close)
+
+	streams, err := buildStreams(ctx, cfg, db, dialect, b.CRM)
+	if err != nil {
+		return nil, err
+	}
+	stats := b.CRM
+	b.Engine, err = bridge.New(b.Store, streams, bridge.Options{
+		PageSize: cfg.ERP.PageSize,
+		Logger:   log,
+		APICalls: func() int64 { return stats.Stats().Requests },
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// catalogs reads the CRM's custom fields of one entity as a mapping catalog.
+func catalog(ctx context.Context, c *crm.Client, entity string) (mapping.CustomFieldCatalog, error) {
+	fields, err := c.ListCustomFields(ctx, entity)
+	if err != nil {
+		return nil, fmt.Errorf("reading CRM custom fields of %s: %w", entity, err)
+	}
+	cat := make(mapping.CustomFieldCatalog, len(fields))
+	for _, f := range fields {
+		cf := mapping.CustomField{ID: f.ID, Type: mapping.FieldType(f.Type)}
+		for _, o := range f.Options {
+			cf.Options = append(cf.Options, o.Label)
+		}
+		cat[f.Label] = cf
+	}
+	return cat, nil
+}
+
+func buildStreams(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.Dialect, c *crm.Client) ([]*bridge.Stream, error) {
+	opts := sqlerp.Options{Overlap: cfg.ERP.Overlap.D(), QueryTimeout: cfg.ERP.QueryTimeout.D()}
+	company := cfg.ERP.Company
+	source := func(what string, spec sqlerp.TableSpec, err error) (erp.Source, error) {
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		src, err := sqlerp.NewSource(ctx, db, d, spec, opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s (%s): %w", what, spec.Physical, err)
+		}
+		return src, nil
+	}
+	compile := func(stream string, spec mapping.Spec, cat mapping.CustomFieldCatalog) (*mapping.Mapping, error) {
+		m, err := mapping.Compile(spec, cat)
+		if err != nil {
+			return nil, fmt.Errorf("streams.%s.mapping: %w", stream, err)
+		}
+		return m, nil
+	}
+	var streams []*bridge.Stream
+
+	if sc := cfg.Streams.Customers; sc.Enabled {
+		cat, err := catalog(ctx, c, "organization")
+		if err != nil {
+			return nil, err
+		}
+		m, err := compile("customers", sc.Mapping, cat)
+		if err != nil {
+			return nil, err
+		}
+		spec, serr := protheus.Customers(company, sc.Filial)
+		src, err := source("customers", spec, serr)
+		if err != nil {
+			return nil, err
+		}
+		mp := &customerMapper{m: m, blocked: sc.Blocked}
+		if mp.deleteMk, err = markFor(sc.Deletes, sc.DeleteMark, cat, m); err != nil {
+			return nil, fmt.Errorf("streams.customers.delete_mark: %w", err)
+		}
+		if sc.Blocked == config.BlockedMark {
+			if mp.blockMk, err = newMark(sc.BlockedMark, cat, m.CustomFieldsKey()); err != nil {
+				return nil, fmt.Errorf("streams.customers.blocked_mark: %w", err)
+			}
+		}
+		cnpjID := ""
+		if sc.CNPJField != "" {
+			f, ok := lookupLabel(cat, sc.CNPJField)
+			if !ok {
+				return nil, fmt.Errorf("streams.customers.cnpj_field: the CRM has no organization custom field %q", sc.CNPJField)
+			}
+			cnpjID = f.ID
+		}
+		streams = append(streams, &bridge.Stream{
+			Name: "customers", Source: src, Mapper: mp, Target: crmtarget.NewOrganizations(c, cnpjID),
+			Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes),
+		})
+	}
+
+	if sc := cfg.Streams.Contacts; sc.Enabled {
+		cat, err := catalog(ctx, c, "contact")
+		if err != nil {
+			return nil, err
+		}
+		m, err := compile("contacts", sc.Mapping, cat)
+		if err != nil {
+			return nil, err
+		}
+		spec, serr := protheus.Contacts(company, sc.Filial)
+		src, err := source("contacts", spec, serr)
+		if err != nil {
+			return nil, err
+		}
+		lspec, lerr := protheus.ContactLinks(company, sc.Filial)
+		links, err := source("contact links", lspec, lerr)
+		if err != nil {
+			return nil, err
+		}
+		codWidth := 6
+		if f, ok := protheus.Lookup("SA1", "A1_COD"); ok {
+			codWidth = f.Size
+		}
+		mp := &contactMapper{m: m, links: links, codWidth: codWidth, resolve: cfg.Streams.Customers.Enabled}
+		if mp.deleteMk, err = markFor(sc.Deletes, sc.DeleteMark, cat, m); err != nil {
+			return nil, fmt.Errorf("streams.contacts.delete_mark: %w", err)
+		}
+		st := &bridge.Stream{
+			Name: "contacts", Source: src, Mapper: mp, Target: crmtarget.NewContacts(c),
+			Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes),
+		}
+		if cfg.Streams.Customers.Enabled {
+			st.DependsOn = []string{"customers"}
+		}
+		streams = append(streams, st)
+	}
+
+	if sc := cfg.Streams.Products; sc.Enabled {
+		cat, err := catalog(ctx, c, "product")
+		if err != nil {
+			return nil, err
+		}
+		m, err := compile("products", sc.Mapping, cat)
+		if err != nil {
+			return nil, err
+		}
+		spec, serr := protheus.Products(company, sc.Filial)
+		src, err := source("products", spec, serr)
+		if err != nil {
+			return nil, err
+		}
+		mp := &productMapper{m: m, priceTable: sc.PriceTable}
+		if sc.PriceTable != "" {
+			pspec, perr := protheus.Prices(company, sc.PriceFilial)
+			if mp.prices, err = source("prices", pspec, perr); err != nil {
+				return nil, err
+			}
+		}
+		if mp.deleteMk, err = markFor(sc.Deletes, sc.DeleteMark, cat, m); err != nil {
+			return nil, fmt.Errorf("streams.products.delete_mark: %w", err)
+		}
+		streams = append(streams, &bridge.Stream{
+			Name: "products", Source: src, Mapper: mp, Target: crmtarget.NewProducts(c),
+			Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes),
+		})
+	}
+	return streams, nil
+}
+
+func markFor(deletes string, m config.DeleteMark, cat mapping.CustomFieldCatalog, mp *mapping.Mapping) (*mark, error) {
+	if deletes != config.DeletesMark {
+		return nil, nil
+	}
+	return newMark(m, cat, mp.CustomFieldsKey())
+}
+
+// StreamNames lists the enabled streams of cfg in dependency order.
+func StreamNames(cfg *config.Config) []string {
+	var out []string
+	if cfg.Streams.Customers.Enabled {
+		out = append(out, "customers")
+	}
+	if cfg.Streams.Contacts.Enabled {
+		out = append(out, "contacts")
+	}
+	if cfg.Streams.Products.Enabled {
+		out = append(out, "products")
+	}
+	return out
+}
+
+// Entity returns the CRM entity a stream writes.
+func Entity(stream string) string {
+	switch strings.ToLower(stream) {
+	case "customers":
+		return "organization"
+	case "contacts":
+		return "contact"
+	case "products":
+		return "product"
+	}
+	return ""
+}
