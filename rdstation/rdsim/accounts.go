@@ -1,0 +1,682 @@
+package rdsim
+
+import (
+	"net/http"
+	"net/mail"
+	"slices"
+	"strings"
+	"unicode"
+)
+
+// relIndex maps relations the records do not carry themselves.
+type relIndex struct {
+	contactsByOrg  map[string][]*Contact
+	dealsByOrg     map[string][]*Deal
+	dealsByContact map[string][]*Deal
+}
+
+func (c *call) rel() *relIndex {
+	ix := &relIndex{contactsByOrg: map[string][]*Contact{}, dealsByOrg: map[string][]*Deal{}, dealsByContact: map[string][]*Deal{}}
+	for _, ct := range c.d.contacts.all() {
+		if ct.OrganizationID != "" {
+			ix.contactsByOrg[ct.OrganizationID] = append(ix.contactsByOrg[ct.OrganizationID], ct)
+		}
+	}
+	for _, dl := range c.d.deals.all() {
+		if dl.OrganizationID != "" {
+			ix.dealsByOrg[dl.OrganizationID] = append(ix.dealsByOrg[dl.OrganizationID], dl)
+		}
+		for _, id := range dl.ContactIDs {
+			ix.dealsByContact[id] = append(ix.dealsByContact[id], dl)
+		}
+	}
+	return ix
+}
+
+// --- token and users ---
+
+func (c *call) userRef(id string) any {
+	u, ok := c.d.users.get(id)
+	if !ok {
+		return nil
+	}
+	return obj{"_id": u.ID, "id": u.ID, "name": u.Name, "email": u.Email, "nickname": nullable(u.Nickname)}
+}
+
+func renderUser(u *User, full bool) obj {
+	o := obj{"_id": u.ID, "id": u.ID, "name": u.Name, "email": u.Email, "nickname": nullable(u.Nickname),
+		"active": u.Active, "hidden": u.Hidden, "last_login": tsPtr(u.LastLogin),
+		"created_at": ts(u.CreatedAt), "updated_at": ts(u.UpdatedAt)}
+	if full {
+		teams := []any{}
+		for _, t := range u.Teams {
+			teams = append(teams, obj{"_id": t.ID, "id": t.ID, "name": t.Name})
+		}
+		o["phone"] = nullable(u.Phone)
+		o["teams"] = teams
+	}
+	return o
+}
+
+// GET /token/check.
+func (s *Sim) tokenCheck(c *call) {
+	u, _ := c.d.users.get(c.user)
+	if c.sw.TokenCheckShape == "flat" {
+		c.json(http.StatusOK, obj{"name": u.Name, "email": u.Email, "organization": c.d.account.Name})
+		return
+	}
+	c.json(http.StatusOK, obj{"name": u.Name, "email": u.Email,
+		"organization": obj{"_id": c.d.account.ID, "id": c.d.account.ID, "name": c.d.account.Name},
+		"user":         renderUser(u, false)})
+}
+
+// GET /users?active=.
+func (s *Sim) listUsers(c *call) {
+	out := []any{}
+	active := c.q.Get("active")
+	for _, u := range c.d.users.all() {
+		if (active == "true" && !u.Active) || (active == "false" && u.Active) {
+			continue
+		}
+		out = append(out, renderUser(u, false))
+	}
+	c.json(http.StatusOK, obj{"users": out})
+}
+
+func (s *Sim) getUser(c *call) {
+	u, ok := c.d.users.get(c.r.PathValue("id"))
+	if !ok {
+		c.notFound("User")
+		return
+	}
+	c.json(http.StatusOK, renderUser(u, true))
+}
+
+// --- organizations ---
+
+func (c *call) renderOrg(o *Organization, ix *relIndex) obj {
+	contacts := []any{}
+	for _, ct := range ix.contactsByOrg[o.ID] {
+		contacts = append(contacts, obj{"_id": ct.ID, "id": ct.ID, "name": ct.Name, "title": nullable(ct.Title),
+			"emails": renderEmails(ct.Emails), "phones": renderPhones(ct.Phones)})
+	}
+	var won, lost, open, paused int
+	for _, dl := range ix.dealsByOrg[o.ID] {
+		switch {
+		case dl.Win != nil && *dl.Win:
+			won++
+		case dl.Win != nil:
+			lost++
+		case dl.Hold != nil && *dl.Hold:
+			paused++
+		default:
+			open++
+		}
+	}
+	segs := []any{}
+	for _, id := range o.SegmentIDs {
+		if g, ok := c.d.segments.get(id); ok {
+			segs = append(segs, obj{"_id": g.ID, "id": g.ID, "name": g.Name})
+		}
+	}
+	vals := c.renderValues(o.CustomFields)
+	return obj{"_id": o.ID, "id": o.ID, "name": o.Name, "address": nullable(o.Address), "url": nullable(o.URL),
+		"resume": nullable(o.Resume), "user": c.userRef(o.UserID), "contacts": contacts,
+		"custom_fields": vals, "organization_custom_fields": vals, "organization_segments": segs,
+		"won_count": won, "lost_count": lost, "opened_count": open, "paused_count": paused,
+		"created_at": ts(o.CreatedAt), "updated_at": ts(o.UpdatedAt)}
+}
+
+// GET /organizations.
+func (s *Sim) listOrganizations(c *call) {
+	p, ok := c.paging(DefaultListLimit, MaxListLimit)
+	if !ok {
+		return
+	}
+	order, desc, _ := c.orderAndDirection("name", "asc", "name", "created_at", "updated_at")
+	q, userID, seg := c.q.Get("q"), c.q.Get("user_id"), c.q.Get("organization_segment")
+	var items []*Organization
+	for _, o := range c.d.orgs.all() {
+		if q != "" && !containsFold(o.Name, q) || userID != "" && o.UserID != userID {
+			continue
+		}
+		if seg != "" && !slices.ContainsFunc(o.SegmentIDs, func(id string) bool {
+			g, ok := c.d.segments.get(id)
+			return id == seg || ok && strings.EqualFold(g.Name, seg)
+		}) {
+			continue
+		}
+		items = append(items, o)
+	}
+	sortStable(items, desc, func(a, b *Organization) int {
+		switch order {
+		case "created_at":
+			return cmpTime(a.CreatedAt, b.CreatedAt)
+		case "updated_at":
+			return cmpTime(a.UpdatedAt, b.UpdatedAt)
+		}
+		return cmpFold(a.Name, b.Name)
+	})
+	page, more := pageOf(items, p, true)
+	ix := c.rel()
+	out := make([]any, 0, len(page))
+	for _, o := range page {
+		out = append(out, c.renderOrg(o, ix))
+	}
+	c.envelope("organizations", out, more, len(items))
+}
+
+func (s *Sim) getOrganization(c *call) {
+	o, ok := c.d.orgs.get(c.r.PathValue("id"))
+	if !ok {
+		c.notFound("Organization")
+		return
+	}
+	c.json(http.StatusOK, c.renderOrg(o, c.rel()))
+}
+
+func (s *Sim) createOrganization(c *call) { s.saveOrganization(c, nil) }
+
+func (s *Sim) updateOrganization(c *call) {
+	o, ok := c.d.orgs.get(c.r.PathValue("id"))
+	if !ok {
+		c.notFound("Organization")
+		return
+	}
+	s.saveOrganization(c, o)
+}
+
+// saveOrganization creates (cur == nil) or updates an organization.
+func (s *Sim) saveOrganization(c *call, cur *Organization) {
+	f, ok := c.body("organization", true)
+	if !ok {
+		return
+	}
+	var next Organization
+	if cur != nil {
+		next = cur.clone()
+	} else {
+		next = Organization{ID: s.newID(), UserID: c.user, CreatedAt: c.now}
+	}
+	newSegments := s.readOrganization(c, f, &next, cur == nil)
+	vals, br := c.values(f, "organization_custom_fields", "organization", next.CustomFields, next.ID)
+	if br != nil {
+		c.badRequest(br.msg)
+		return
+	}
+	next.CustomFields = vals
+	c.requireValues(f, "organization", next.CustomFields)
+	if c.failed(f) {
+		return
+	}
+	for _, g := range newSegments {
+		c.d.segments.add(g.ID, g)
+	}
+	next.UpdatedAt = c.now
+	if cur != nil {
+		*cur = next
+		c.json(http.StatusOK, c.renderOrg(cur, c.rel()))
+		return
+	}
+	c.d.orgs.add(next.ID, &next)
+	c.json(c.createStatus(), c.renderOrg(&next, c.rel()))
+}
+
+// readOrganization applies the body's attributes; it returns the segments
+// that must be created if the save succeeds.
+func (s *Sim) readOrganization(c *call, f form, o *Organization, create bool) []*Segment {
+	req := nonBlank
+	if create {
+		req = required
+	}
+	if v, ok := f.text("name", req, 0); ok {
+		o.Name = v
+		if nameTaken(c.d.orgs.all(), orgIDName, o.ID, v) {
+			c.duplicateName(f, f.key("name"))
+		}
+	}
+	for k, p := range map[string]*string{"resume": &o.Resume, "url": &o.URL, "address": &o.Address} {
+		if v, ok := f.text(k, optional, 0); ok {
+			*p = v
+		}
+	}
+	if v, ok := f.id("user_id"); ok && v != "" {
+		if _, found := c.d.users.get(v); !found {
+			f.errs.add(f.key("user_id"), msgNotFound)
+		} else {
+			o.UserID = v
+		}
+	}
+	var created []*Segment
+	if names, ok := f.strs("organization_segments"); ok {
+		o.SegmentIDs = nil
+		for _, n := range names {
+			var id string
+			for _, g := range c.d.segments.all() {
+				if strings.EqualFold(g.Name, n) {
+					id = g.ID
+				}
+			}
+			for _, g := range created {
+				if strings.EqualFold(g.Name, n) {
+					id = g.ID
+				}
+			}
+			if id == "" {
+				if len([]rune(strings.TrimSpace(n))) < 2 {
+					f.errs.add(f.key("organization_segments"), msgTooShort)
+					continue
+				}
+				g := &Segment{ID: s.newID(), Name: n}
+				created = append(created, g)
+				id = g.ID
+			}
+			o.SegmentIDs = append(o.SegmentIDs, id)
+		}
+	}
+	return created
+}
+
+// nameTaken reports another record named name (case-insensitive, trimmed).
+func nameTaken[T any](recs []*T, idName func(*T) (string, string), selfID, name string) bool {
+	name = strings.TrimSpace(name)
+	for _, r := range recs {
+		if id, n := idName(r); id != selfID && strings.EqualFold(strings.TrimSpace(n), name) {
+			return true
+		}
+	}
+	return false
+}
+
+func orgIDName(o *Organization) (string, string) { return o.ID, o.Name }
+func contactIDName(o *Contact) (string, string)  { return o.ID, o.Name }
+func productIDName(o *Product) (string, string)  { return o.ID, o.Name }
+
+// GET /organizations/{id}/contacts.
+func (s *Sim) listOrganizationContacts(c *call) {
+	o, ok := c.d.orgs.get(c.r.PathValue("id"))
+	if !ok {
+		c.notFound("Organization")
+		return
+	}
+	p, ok := c.paging(DefaultListLimit, MaxListLimit)
+	if !ok {
+		return
+	}
+	ix := c.rel()
+	items := ix.contactsByOrg[o.ID]
+	page, more := pageOf(items, p, true)
+	out := make([]any, 0, len(page))
+	for _, ct := range page {
+		out = append(out, c.renderContact(ct, ix, false))
+	}
+	c.envelope("contacts", out, more, len(items))
+}
+
+// --- contacts ---
+
+// Legal basis enums (docs: crm-v1-bases-legais).
+var (
+	legalCategories = []string{"communications", "data_processing"}
+	legalTypes      = []string{"consent", "legitimate_interest", "pre_existent_contract", "judicial_process", "public_interest", "vital_interest"}
+	legalStatuses   = []string{"granted", "declined"}
+)
+
+func renderEmails(es []Email) []any {
+	out := []any{}
+	for _, e := range es {
+		out = append(out, obj{"email": e.Email})
+	}
+	return out
+}
+
+func renderPhones(ps []Phone) []any {
+	out := []any{}
+	for _, p := range ps {
+		out = append(out, obj{"phone": p.Phone, "type": nullable(p.Type), "whatsapp": p.Whatsapp})
+	}
+	return out
+}
+
+func (c *call) renderContact(ct *Contact, ix *relIndex, full bool) obj {
+	deals := []any{}
+	ids := []string{}
+	for _, dl := range ix.dealsByContact[ct.ID] {
+		deals = append(deals, obj{"_id": dl.ID, "id": dl.ID, "name": dl.Name, "win": boolPtrJSON(dl.Win),
+			"hold": boolPtrJSON(dl.Hold), "closed_at": tsPtr(dl.ClosedAt)})
+		ids = append(ids, dl.ID)
+	}
+	lbs := []any{}
+	for _, lb := range ct.LegalBases {
+		lbs = append(lbs, obj{"category": lb.Category, "type": lb.Type, "status": lb.Status})
+	}
+	o := obj{"_id": ct.ID, "id": ct.ID, "name": ct.Name, "title": nullable(ct.Title), "birthday": nullable(ct.Birthday),
+		"emails": renderEmails(ct.Emails), "phones": renderPhones(ct.Phones), "organization_id": nullable(ct.OrganizationID),
+		"contact_custom_fields": c.renderValues(ct.CustomFields), "deals": deals, "legal_bases": lbs,
+		"facebook": nullable(ct.Facebook), "linkedin": nullable(ct.Linkedin), "skype": nullable(ct.Skype),
+		"notes": nullable(ct.Notes), "created_at": ts(ct.CreatedAt), "updated_at": ts(ct.UpdatedAt)}
+	if full {
+		o["deal_ids"] = ids
+		o["organization"] = nil
+		if org, ok := c.d.orgs.get(ct.OrganizationID); ok {
+			o["organization"] = obj{"_id": org.ID, "id": org.ID, "name": org.Name, "url": nullable(org.URL),
+				"address": nullable(org.Address), "resume": nullable(org.Resume)}
+		}
+	}
+	return o
+}
+
+func digits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsDigit(r) {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// GET /contacts.
+func (s *Sim) listContacts(c *call) {
+	p, ok := c.paging(DefaultListLimit, MaxListLimit)
+	if !ok {
+		return
+	}
+	order, desc, _ := c.orderAndDirection("name", "asc", "name", "created_at", "updated_at")
+	email, phone, q, title := c.q.Get("email"), digits(c.q.Get("phone")), c.q.Get("q"), c.q.Get("title")
+	var items []*Contact
+	for _, ct := range c.d.contacts.all() {
+		if email != "" && !slices.ContainsFunc(ct.Emails, func(e Email) bool { return strings.EqualFold(e.Email, email) }) {
+			continue
+		}
+		if phone != "" && !slices.ContainsFunc(ct.Phones, func(p Phone) bool {
+			d := digits(p.Phone)
+			return d != "" && (strings.HasSuffix(d, phone) || strings.HasSuffix(phone, d))
+		}) {
+			continue
+		}
+		if q != "" && !containsFold(ct.Name, q) && !slices.ContainsFunc(ct.Emails, func(e Email) bool { return containsFold(e.Email, q) }) {
+			continue
+		}
+		if title != "" && !containsFold(ct.Title, title) {
+			continue
+		}
+		items = append(items, ct)
+	}
+	sortStable(items, desc, func(a, b *Contact) int {
+		switch order {
+		case "created_at":
+			return cmpTime(a.CreatedAt, b.CreatedAt)
+		case "updated_at":
+			return cmpTime(a.UpdatedAt, b.UpdatedAt)
+		}
+		return cmpFold(a.Name, b.Name)
+	})
+	page, more := pageOf(items, p, true)
+	ix := c.rel()
+	out := make([]any, 0, len(page))
+	for _, ct := range page {
+		out = append(out, c.renderContact(ct, ix, false))
+	}
+	c.envelope("contacts", out, more, len(items))
+}
+
+func (s *Sim) getContact(c *call) {
+	ct, ok := c.d.contacts.get(c.r.PathValue("id"))
+	if !ok {
+		c.notFound("Contact")
+		return
+	}
+	c.json(http.StatusOK, c.renderContact(ct, c.rel(), true))
+}
+
+func (s *Sim) createContact(c *call) { s.saveContact(c, nil) }
+
+func (s *Sim) updateContact(c *call) {
+	ct, ok := c.d.contacts.get(c.r.PathValue("id"))
+	if !ok {
+		c.notFound("Contact")
+		return
+	}
+	s.saveContact(c, ct)
+}
+
+func (s *Sim) saveContact(c *call, cur *Contact) {
+	f, ok := c.body("contact", true)
+	if !ok {
+		return
+	}
+	create := cur == nil
+	var next Contact
+	if create {
+		next = Contact{ID: s.newID(), CreatedAt: c.now}
+	} else {
+		next = cur.clone()
+	}
+	dealIDs, setDeals := s.readContact(c, f, &next, create)
+	if c.finishContact(f, &next) {
+		return
+	}
+	next.UpdatedAt = c.now
+	if cur == nil {
+		c.d.contacts.add(next.ID, &next)
+		cur = &next
+	} else {
+		*cur = next
+	}
+	if setDeals {
+		for _, dl := range c.d.deals.all() {
+			has := slices.Contains(dl.ContactIDs, cur.ID)
+			want := slices.Contains(dealIDs, dl.ID)
+			if want && !has {
+				dl.ContactIDs = append(dl.ContactIDs, cur.ID)
+			} else if has && !want {
+				dl.ContactIDs = slices.DeleteFunc(dl.ContactIDs, func(id string) bool { return id == cur.ID })
+			}
+		}
+	}
+	status := http.StatusOK
+	if create {
+		status = c.createStatus()
+	}
+	c.json(status, c.renderContact(cur, c.rel(), true))
+}
+
+// finishContact reads custom fields and answers 400/422 when needed.
+func (c *call) finishContact(f form, ct *Contact) bool {
+	vals, br := c.values(f, "contact_custom_fields", "contact", ct.CustomFields, ct.ID)
+	if br != nil {
+		c.badRequest(br.msg)
+		return true
+	}
+	ct.CustomFields = vals
+	c.requireValues(f, "contact", ct.CustomFields)
+	return c.failed(f)
+}
+
+// readContact applies a contact body to ct; it returns the deal ids to link
+// when the body carries deal_ids.
+func (s *Sim) readContact(c *call, f form, ct *Contact, create bool) ([]string, bool) {
+	req := nonBlank
+	if create {
+		req = required
+	}
+	if v, ok := f.text("name", req, 0); ok {
+		ct.Name = v
+		if c.sw.ContactNamesUnique && nameTaken(c.d.contacts.all(), contactIDName, ct.ID, v) {
+			c.duplicateName(f, f.key("name"))
+		}
+	}
+	for k, p := range map[string]*string{"title": &ct.Title, "facebook": &ct.Facebook, "linkedin": &ct.Linkedin, "skype": &ct.Skype, "notes": &ct.Notes} {
+		if v, ok := f.text(k, optional, 0); ok {
+			*p = v
+		}
+	}
+	if v, ok := f.dateYMD("birthday"); ok {
+		ct.Birthday = v
+	}
+	if items, ok := f.objects("emails"); ok {
+		ct.Emails = nil
+		for _, it := range items {
+			e, _ := it.text("email", required, 0)
+			if e == "" {
+				continue
+			}
+			if !validEmail(e) {
+				f.errs.add(f.key("emails"), msgInvalid)
+				continue
+			}
+			ct.Emails = append(ct.Emails, Email{Email: e})
+		}
+	}
+	if items, ok := f.objects("phones"); ok {
+		ct.Phones = nil
+		for _, it := range items {
+			ph, _ := it.text("phone", required, 0)
+			typ, _ := it.text("type", optional, 0)
+			wa, _ := it.boolPtr("whatsapp")
+			if ph != "" {
+				ct.Phones = append(ct.Phones, Phone{Phone: ph, Type: typ, Whatsapp: wa != nil && *wa})
+			}
+		}
+	}
+	if v, ok := f.id("organization_id"); ok {
+		if _, found := c.d.orgs.get(v); v != "" && !found {
+			f.errs.add(f.key("organization_id"), msgNotFound)
+		} else {
+			ct.OrganizationID = v
+		}
+	}
+	if items, ok := f.objects("legal_bases"); ok {
+		ct.LegalBases = nil
+		for _, it := range items {
+			lb := LegalBasis{}
+			for k, set := range map[string]struct {
+				p    *string
+				enum []string
+			}{"category": {&lb.Category, legalCategories}, "type": {&lb.Type, legalTypes}, "status": {&lb.Status, legalStatuses}} {
+				v, _ := it.m[k].(string)
+				if !slices.Contains(set.enum, v) {
+					f.errs.add(f.key("legal_bases.")+k, msgNotInc)
+				}
+				*set.p = v
+			}
+			ct.LegalBases = append(ct.LegalBases, lb)
+		}
+	}
+	ids, setDeals := f.strs("deal_ids")
+	for _, id := range ids {
+		if _, ok := c.d.deals.get(id); !ok {
+			f.errs.add(f.key("deal_ids"), msgNotFound)
+		}
+	}
+	return ids, setDeals
+}
+
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && strings.Contains(s[at+1:], ".")
+}
+
+// --- products ---
+
+func (c *call) renderProduct(p *Product) obj {
+	var price any = money(p.BasePrice)
+	if c.sw.BasePriceAsString {
+		price = p.BasePrice.StringFixed(2)
+	}
+	return obj{"_id": p.ID, "id": p.ID, "name": p.Name, "description": nullable(p.Description), "base_price": price,
+		"visible": p.Visible, "product_custom_fields": c.renderValues(p.CustomFields),
+		"created_at": ts(p.CreatedAt), "updated_at": ts(p.UpdatedAt)}
+}
+
+// GET /products (page, limit only).
+func (s *Sim) listProducts(c *call) {
+	p, ok := c.paging(DefaultListLimit, MaxListLimit)
+	if !ok {
+		return
+	}
+	items := c.d.products.all()
+	page, more := pageOf(items, p, false)
+	out := make([]any, 0, len(page))
+	for _, pr := range page {
+		out = append(out, c.renderProduct(pr))
+	}
+	c.envelope("products", out, more, len(items))
+}
+
+func (s *Sim) getProduct(c *call) {
+	p, ok := c.d.products.get(c.r.PathValue("id"))
+	if !ok {
+		c.notFound("Product")
+		return
+	}
+	c.json(http.StatusOK, c.renderProduct(p))
+}
+
+func (s *Sim) createProduct(c *call) { s.saveProduct(c, nil) }
+
+func (s *Sim) updateProduct(c *call) {
+	p, ok := c.d.products.get(c.r.PathValue("id"))
+	if !ok {
+		c.notFound("Product")
+		return
+	}
+	s.saveProduct(c, p)
+}
+
+func (s *Sim) saveProduct(c *call, cur *Product) {
+	f, ok := c.body("product", true)
+	if !ok {
+		return
+	}
+	var next Product
+	req := nonBlank
+	if cur != nil {
+		next = cur.clone()
+	} else {
+		next = Product{ID: s.newID(), Visible: true, CreatedAt: c.now}
+		req = required
+	}
+	if v, ok := f.text("name", req, 255); ok {
+		next.Name = v
+		if nameTaken(c.d.products.all(), productIDName, next.ID, v) {
+			c.duplicateName(f, "name")
+		}
+	}
+	if v, ok := f.text("description", optional, 0); ok {
+		next.Description = v
+	}
+	if v, ok := f.money("base_price"); ok {
+		next.BasePrice = v
+		if v.IsNegative() {
+			f.errs.add("base_price", "must be greater than or equal to 0")
+		}
+	}
+	if cur == nil || !c.sw.ProductVisibleReadOnly {
+		if v, ok := f.boolPtr("visible"); ok {
+			next.Visible = v == nil || *v
+		}
+	}
+	vals, br := c.values(f, "product_custom_fields", "product", next.CustomFields, next.ID)
+	if br != nil {
+		c.badRequest(br.msg)
+		return
+	}
+	next.CustomFields = vals
+	c.requireValues(f, "product", next.CustomFields)
+	if c.failed(f) {
+		return
+	}
+	next.UpdatedAt = c.now
+	if cur != nil {
+		*cur = next
+		c.json(http.StatusOK, c.renderProduct(cur))
+		return
+	}
+	c.d.products.add(next.ID, &next)
+	c.json(c.createStatus(), c.renderProduct(&next))
+}
