@@ -56,7 +56,9 @@ const (
 // BudgetConfig configures a Budget. Zero values take the defaults.
 type BudgetConfig struct {
 	// RequestsPerMinute is the sustained rate (default 100). Keep
-	// RequestsPerMinute+Burst at or below the account's 120/min.
+	// RequestsPerMinute+Burst at or below the account's 120/min. Unlimited
+	// (a negative value) is for simulators and benchmarks only: 429s still
+	// pause every caller.
 	RequestsPerMinute int
 	// Burst is how many requests may go at once after a quiet spell (default 10).
 	Burst int
@@ -85,8 +87,12 @@ type Budget struct {
 
 // NewBudget returns a budget for one account.
 func NewBudget(cfg BudgetConfig) *Budget {
-	if cfg.RequestsPerMinute <= 0 {
+	limit := rate.Inf
+	if cfg.RequestsPerMinute == 0 {
 		cfg.RequestsPerMinute = DefaultRequestsPerMinute
+	}
+	if cfg.RequestsPerMinute > 0 {
+		limit = rate.Limit(float64(cfg.RequestsPerMinute) / 60)
 	}
 	if cfg.Burst <= 0 {
 		cfg.Burst = DefaultBurst
@@ -98,7 +104,7 @@ func NewBudget(cfg BudgetConfig) *Budget {
 	close(idle)
 	return &Budget{
 		clock:    cfg.Clock,
-		lim:      rate.NewLimiter(rate.Limit(float64(cfg.RequestsPerMinute)/60), cfg.Burst),
+		lim:      rate.NewLimiter(limit, cfg.Burst),
 		bulkGate: make(chan struct{}, 1),
 		idle:     idle,
 	}

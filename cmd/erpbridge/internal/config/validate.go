@@ -14,6 +14,10 @@ import (
 // accountLimit is RD Station CRM's documented limit per account.
 const accountLimit = 120
 
+// Unlimited as crm.requests_per_minute turns the client-side budget off: for
+// the simulator and benchmarks only (RD Station would answer 429s).
+const Unlimited = -1
+
 // CronParser parses schedule specs the way `erpbridge run` does.
 var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
@@ -56,12 +60,12 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.CRM.Token) == "" {
 		bad("crm.token", "is required (write token = \"${RDSTATION_CRM_TOKEN}\" and set the variable)")
 	}
-	if c.CRM.RequestsPerMinute < 1 || c.CRM.RequestsPerMinute > accountLimit {
+	if c.CRM.RequestsPerMinute != Unlimited && (c.CRM.RequestsPerMinute < 1 || c.CRM.RequestsPerMinute > accountLimit) {
 		bad("crm.requests_per_minute", "%d is outside 1..%d (RD Station allows %d per account, shared with its other integrations)", c.CRM.RequestsPerMinute, accountLimit, accountLimit)
 	}
 	if c.CRM.Burst < 1 {
 		bad("crm.burst", "must be at least 1")
-	} else if c.CRM.RequestsPerMinute+c.CRM.Burst > accountLimit {
+	} else if c.CRM.RequestsPerMinute != Unlimited && c.CRM.RequestsPerMinute+c.CRM.Burst > accountLimit {
 		bad("crm.burst", "requests_per_minute + burst = %d exceeds the account's %d per minute; lower one of them", c.CRM.RequestsPerMinute+c.CRM.Burst, accountLimit)
 	}
 	if c.CRM.Timeout.D() <= 0 {

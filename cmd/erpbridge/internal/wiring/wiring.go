@@ -318,3 +318,57 @@ func Entity(stream string) string {
 	}
 	return ""
 }
+
+// Table is one ERP table a configuration reads.
+type Table struct {
+	Role string // e.g. "customers", "contact links"
+	Spec sqlerp.TableSpec
+}
+
+// Tables lists every ERP table the enabled streams read.
+func Tables(cfg *config.Config) ([]Table, error) {
+	var out []Table
+	add := func(role string, spec sqlerp.TableSpec, err error) error {
+		if err != nil {
+			return fmt.Errorf("%s: %w", role, err)
+		}
+		out = append(out, Table{Role: role, Spec: spec})
+		return nil
+	}
+	company := cfg.ERP.Company
+	s := cfg.Streams
+	if s.Customers.Enabled {
+		spec, err := protheus.Customers(company, s.Customers.Filial)
+		if err := add("customers", spec, err); err != nil {
+			return nil, err
+		}
+	}
+	if s.Contacts.Enabled {
+		spec, err := protheus.Contacts(company, s.Contacts.Filial)
+		if err := add("contacts", spec, err); err != nil {
+			return nil, err
+		}
+		spec, err = protheus.ContactLinks(company, s.Contacts.Filial)
+		if err := add("contact links", spec, err); err != nil {
+			return nil, err
+		}
+	}
+	if s.Products.Enabled {
+		spec, err := protheus.Products(company, s.Products.Filial)
+		if err := add("products", spec, err); err != nil {
+			return nil, err
+		}
+		if s.Products.PriceTable != "" {
+			spec, err = protheus.Prices(company, s.Products.PriceFilial)
+			if err := add("prices", spec, err); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// Catalog reads the CRM custom fields of an entity as a mapping catalog.
+func Catalog(ctx context.Context, c *crm.Client, entity string) (mapping.CustomFieldCatalog, error) {
+	return catalog(ctx, c, entity)
+}

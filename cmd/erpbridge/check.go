@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
+	"github.com/erpbridge/erpbridge/erp/sqlerp"
+	"github.com/erpbridge/erpbridge/mapping"
+	"github.com/erpbridge/erpbridge/rdstation/crm"
+	"github.com/spf13/cobra"
+)
+
+func newCheckCmd() *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Connect to the ERP and the CRM and check everything the config needs",
+		Long: `Connect to both sides and check what the configuration needs:
+
+  CRM: the token; the pipelines and their stages, the users and the custom
+       fields (with their options) are listed, and every custom field label
+       the mappings use is resolved.
+  ERP: every configured table and column exists; tables without S_T_A_M_P_
+       are reported (they are synced by full passes only).
+
+Exits 1 with the reasons when anything is wrong.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(path)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
+			defer cancel()
+			problems := runCheck(ctx, cmd.OutOrStdout(), cfg)
+			if len(problems) > 0 {
+				return fmt.Errorf("check found %d problem(s):\n  - %s", len(problems), strings.Join(problems, "\n  - "))
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "\nall checks passed")
+			return nil
+		},
+	}
+	configFlag(cmd, &path)
+	return cmd
+}
+
+// runCheck prints what it finds and returns the problems.
+func runCheck(ctx context.Context, out io.Writer, cfg *config.Config) []string {
+	var problems []string
+	fail := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		problems = append(problems, msg)
+		fmt.Fprintf(out, "  FAIL %s\n", msg)
+	}
+
+	fmt.Fprintf(out, "CRM %s\n", cfg.CRM.BaseURL)
+	c, err := wiring.NewCRM(cfg, wiring.Options{})
+	if err != nil {
+		fail("%v", err)
+	} else {
+		problems = append(problems, checkCRM(crm.WithPriority(ctx, crm.Interactive), out, cfg, c, fail)...)
+	}
+
+	fmt.Fprintf(out, "\nERP %s (company %s)\n", cfg.ERP.Driver, cfg.ERP.Company)
+	db, d, err := sqlerp.Open(cfg.ERP.Driver, cfg.ERP.DSN)
+	if err != nil {
+		fail("opening the ERP database: %v", err)
+		return problems
+	}
+	defer db.Close()
+	if err := db.PingContext(ctx); err != nil {
+		fail("connecting to the ERP database: %v", err)
+		return problems
+	}
+	tables, err := wiring.Tables(cfg)
+	if err != nil {
+		fail("%v", err)
+		return problems
+	}
+	for _, t := range tables {
+		rep, err := sqlerp.Check(ctx, db, d, t.Spec)
+		switch {
+		case err != nil:
+			fail("%s table %s: %v", t.Role, t.Spec.Physical, err)
+		case !rep.Exists:
+			fail("%s table %s does not exist (or the user cannot read it)", t.Role, rep.Table)
+		case len(rep.Missing) > 0:
+			fail("%s table %s lacks columns %s", t.Role, rep.Table, strings.Join(rep.Missing, ", "))
+		default:
+			stamp := "incremental (S_T_A_M_P_)"
+			if !rep.HasStamp {
+				stamp = "no S_T_A_M_P_: synced by full passes only (see docs/protheus.md to enable it)"
+			}
+			fmt.Fprintf(out, "  ok   %-14s %-8s %d columns, %s\n", t.Role, rep.Table, len(t.Spec.Columns), stamp)
+		}
+	}
+	return problems
+}
+
+func checkCRM(ctx context.Context, out io.Writer, cfg *config.Config, c *crm.Client, fail func(string, ...any)) []string {
+	tok, err := c.CheckToken(ctx)
+	if err != nil {
+		fail("token check: %v", err)
+		return nil
+	}
+	fmt.Fprintf(out, "  ok   token of %s <%s>\n", tok.Name, tok.Email)
+	if ps, err := c.ListPipelines(ctx); err != nil {
+		fail("listing pipelines: %v", err)
+	} else {
+		for _, p := range ps {
+			names := make([]string, len(p.Stages))
+			for i, s := range p.Stages {
+				names[i] = s.Name
+			}
+			fmt.Fprintf(out, "       pipeline %q (%s): %s\n", p.Name, p.ID, strings.Join(names, " → "))
+		}
+	}
+	n := 0
+	for u, err := range c.Users(ctx, crm.UserQuery{}) {
+		if err != nil {
+			fail("listing users: %v", err)
+			break
+		}
+		if n < 20 {
+			fmt.Fprintf(out, "       user %s <%s> (%s)\n", u.Name, u.Email, u.ID)
+		}
+		n++
+	}
+	if n > 20 {
+		fmt.Fprintf(out, "       … and %d more users\n", n-20)
+	}
+	specs := map[string]mapping.Spec{}
+	if cfg.Streams.Customers.Enabled {
+		specs["organization"] = cfg.Streams.Customers.Mapping
+	}
+	if cfg.Streams.Contacts.Enabled {
+		specs["contact"] = cfg.Streams.Contacts.Mapping
+	}
+	if cfg.Streams.Products.Enabled {
+		specs["product"] = cfg.Streams.Products.Mapping
+	}
+	for _, entity := range []string{"organization", "contact", "product", "deal"} {
+		cat, err := wiring.Catalog(ctx, c, entity)
+		if err != nil {
+			fail("%v", err)
+			continue
+		}
+		for label, f := range cat {
+			opts := ""
+			if len(f.Options) > 0 {
+				opts = ": " + strings.Join(f.Options, " | ")
+			}
+			fmt.Fprintf(out, "       %s custom field %q (%s, %s)%s\n", entity, label, f.Type, f.ID, opts)
+		}
+		if spec, ok := specs[entity]; ok {
+			if _, err := mapping.Compile(spec, cat); err != nil {
+				fail("%s mapping: %v", entity, err)
+			}
+		}
+	}
+	if l := cfg.Streams.Customers.CNPJField; l != "" && cfg.Streams.Customers.Enabled {
+		cat, err := wiring.Catalog(ctx, c, "organization")
+		if err == nil {
+			if _, ok := cat[l]; !ok {
+				fail("streams.customers.cnpj_field: the CRM has no organization custom field %q", l)
+			}
+		}
+	}
+	return nil
+}

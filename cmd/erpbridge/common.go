@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/logging"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
+	"go.uber.org/zap"
+)
+
+// newLogger builds the logger for cfg: readable text on console (stderr by
+// default), JSON in log.file when set.
+func newLogger(cfg *config.Config, console io.Writer) (*zap.Logger, func(), error) {
+	if console == nil {
+		console = os.Stderr
+	}
+	return logging.New(logging.Options{
+		Level: cfg.Log.Level, Console: console, File: cfg.Log.File,
+		MaxSizeMB: cfg.Log.MaxSizeMB, MaxAgeDays: cfg.Log.MaxAgeDays, MaxBackups: cfg.Log.MaxBackups,
+	})
+}
+
+// openBridge loads the config, builds the logger and opens the bridge.
+// The returned function closes everything.
+func openBridge(ctx context.Context, path string, console io.Writer) (*wiring.Bridge, *zap.Logger, func(), error) {
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	log, closeLog, err := newLogger(cfg, console)
+	if err != nil {
+		return nil, nil, nil, usageError(err)
+	}
+	b, err := wiring.Open(ctx, cfg, wiring.Options{Logger: log})
+	if err != nil {
+		closeLog()
+		return nil, nil, nil, err
+	}
+	return b, log, func() { _ = b.Close(); closeLog() }, nil
+}

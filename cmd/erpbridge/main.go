@@ -1,0 +1,37 @@
+// Command erpbridge keeps an on-prem ERP (TOTVS Protheus first) in step with
+// RD Station CRM: ERP customers, contacts, products and orders become CRM
+// organizations, contacts, products and deals; won deals become ERP orders.
+//
+// Exit codes are documented in README.md ("Exit codes") and defined in exit.go.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := newRootCmd().ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "erpbridge:", err)
+	}
+	os.Exit(exitCode(err))
+}
+
+// exitCode maps an error returned by a command to the process exit code.
+func exitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return ExitFailure
+}

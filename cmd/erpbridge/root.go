@@ -1,0 +1,36 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// newRootCmd builds the command tree. Every subcommand lives in its own file
+// and is added here, so the tree reads in one place.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "erpbridge",
+		Short: "Keep an on-prem ERP in step with RD Station CRM",
+		Long: `erpbridge keeps an on-prem ERP (TOTVS Protheus first) in step with RD Station CRM.
+
+ERP customers, contacts, products and sales orders become CRM organizations,
+contacts, products and deals; deals won in the CRM become ERP sales orders.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError(err)
+	})
+	root.AddCommand(
+		newDemoCmd(),
+		newRunCmd(),
+		newVersionCmd(),
+		newSimCmd(),
+		newValidateCmd(),
+		newSyncCmd(),
+		newStatusCmd(),
+		newErrorsCmd(),
+		newResyncCmd(),
+		newCheckCmd(),
+	)
+	return root
+}

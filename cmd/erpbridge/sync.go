@@ -1,0 +1,117 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/spf13/cobra"
+)
+
+func newSyncCmd() *cobra.Command {
+	var (
+		path   string
+		once   bool
+		stream string
+		dry    bool
+		full   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "sync",
+		Short: "Sync once and exit",
+		Long: `Sync every enabled stream (or one, with --stream) once and exit: read what
+changed in the ERP since the last run, skip what is unchanged, write the rest
+to the CRM, and print per stream what was created, updated, unchanged,
+skipped or failed, with the API calls used.
+
+--dry-run computes the same without writing anything anywhere (CRM or
+checkpoint store) and prints sample payloads. --full reads every row instead
+of the changes (it also covers rows with NULL stamps).
+
+Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`,
+		Example: `  erpbridge sync --once -c erpbridge.toml
+  erpbridge sync --once --stream customers --dry-run`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_ = once // sync always runs once; the flag reads well in scripts
+			b, _, closeAll, err := openBridge(cmd.Context(), path, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			so := bridge.SyncOptions{Full: full, DryRun: dry}
+			var reps []bridge.Report
+			if stream != "" {
+				if !slices.Contains(b.Engine.Streams(), stream) {
+					return usageError(fmt.Errorf("--stream %q: enabled streams are %s", stream, strings.Join(b.Engine.Streams(), ", ")))
+				}
+				rep, serr := b.Engine.Sync(cmd.Context(), stream, so)
+				reps, err = []bridge.Report{rep}, serr
+			} else {
+				reps, err = b.Engine.SyncAll(cmd.Context(), so)
+			}
+			out := cmd.OutOrStdout()
+			printReports(out, reps, dry)
+			if err != nil {
+				return err
+			}
+			for _, r := range reps {
+				if r.Stats.Failed > 0 {
+					return &exitError{code: ExitPartial, err: errors.New("some records failed; see erpbridge errors list")}
+				}
+			}
+			return nil
+		},
+	}
+	configFlag(cmd, &path)
+	cmd.Flags().BoolVar(&once, "once", true, "sync once and exit (the only mode of this command; `erpbridge run` schedules)")
+	cmd.Flags().StringVar(&stream, "stream", "", "sync only this stream (customers, contacts, products)")
+	cmd.Flags().BoolVar(&dry, "dry-run", false, "show what would be written, write nothing")
+	cmd.Flags().BoolVar(&full, "full", false, "read every row, not only the changes")
+	return cmd
+}
+
+// printReports writes the per-stream table, and for a dry run the samples.
+func printReports(out io.Writer, reps []bridge.Report, dry bool) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	verb := ""
+	if dry {
+		verb = " (dry run: nothing written)"
+	}
+	fmt.Fprintf(out, "sync%s\n", verb)
+	fmt.Fprintln(tw, "stream\tkind\tread\tcreated\tupdated\tunchanged\tskipped\tfailed\tAPI calls\ttime\t")
+	for _, r := range reps {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", r.Stream, r.Kind, r.Stats.Read, r.Stats.Created,
+			r.Stats.Updated, r.Stats.Unchanged, r.Stats.Skipped, r.Stats.Failed, r.Stats.APICalls, r.Duration.Round(1e6))
+	}
+	_ = tw.Flush()
+	for _, r := range reps {
+		if r.Err != nil {
+			fmt.Fprintf(out, "%s: %v\n", r.Stream, r.Err)
+		}
+	}
+	if !dry {
+		return
+	}
+	for _, r := range reps {
+		for _, s := range r.Samples {
+			line := fmt.Sprintf("%s %s %s", r.Stream, s.Action, s.ERPKey)
+			if s.CRMID != "" {
+				line += " → " + s.CRMID
+			}
+			if s.Reason != "" {
+				line += ": " + s.Reason
+			}
+			fmt.Fprintln(out, line)
+			if s.Payload != nil {
+				b, _ := json.MarshalIndent(s.Payload, "    ", "  ")
+				fmt.Fprintf(out, "    %s\n", b)
+			}
+		}
+	}
+}
