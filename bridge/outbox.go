@@ -213,6 +213,15 @@ func (r *run) apply(ctx context.Context, item store.OutboxItem, p Payload) (crmI
 			return "", false, false, fmt.Errorf("looking up existing record: %w", ferr)
 		}
 		if found {
+			// Never adopt a CRM record that belongs to another ERP record:
+			// two ERP records (e.g. two lojas with one CNPJ) must not merge.
+			other, taken, err := r.e.store.IdentityByCRMID(ctx, t.Entity(), id)
+			if err != nil {
+				return "", false, false, fmt.Errorf("checking who owns %s: %w", id, err)
+			}
+			found = !taken || other.ERPKey == item.ERPKey
+		}
+		if found {
 			return id, false, false, t.Update(ctx, id, p)
 		}
 		if r.s.Mode == ModeUpdateOnly {
