@@ -19,14 +19,28 @@ func (r *run) write(ctx context.Context, item store.OutboxItem, p Payload) error
 		return fmt.Errorf("encoding payload of %s: %w", item.ERPKey, err)
 	}
 	item.Payload = body
+	// An open item for the record means an earlier attempt may have reached
+	// the CRM: its create must then be resolved against the CRM itself.
+	prior, err := r.e.store.OpenItems(ctx, store.OutboxFilter{Entity: item.Entity, ERPKey: item.ERPKey, Limit: 1})
+	if err != nil {
+		return fmt.Errorf("reading the outbox of %s: %w", item.ERPKey, err)
+	}
+	for _, p := range prior {
+		if p.Attempts > 0 || p.State == store.StateInflight {
+			item.State = store.StateInflight // resolve live, see apply
+		}
+	}
+	// Queue and mark inflight in one transaction: one commit fewer per write.
 	err = r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-		item.ID, err = tx.Enqueue(item)
-		return err
+		if item.ID, err = tx.Enqueue(item); err != nil {
+			return err
+		}
+		return tx.MarkInflight(item.ID)
 	})
 	if err != nil {
 		return fmt.Errorf("queueing %s: %w", item.ERPKey, err)
 	}
-	return r.send(ctx, item)
+	return r.deliver(ctx, item)
 }
 
 // drainOutbox sends the stream's due items: earlier failures whose time has
@@ -64,11 +78,16 @@ func (r *run) drainOutbox(ctx context.Context) error {
 // The CRM call may outlive a stop request by Options.Grace so the record is
 // finished and persisted.
 func (r *run) send(ctx context.Context, item store.OutboxItem) error {
-	st := r.e.store
-	persist := context.WithoutCancel(ctx)
-	if err := st.Update(persist, func(tx *store.Tx) error { return tx.MarkInflight(item.ID) }); err != nil {
+	if err := r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.MarkInflight(item.ID) }); err != nil {
 		return fmt.Errorf("marking %s inflight: %w", item.ERPKey, err)
 	}
+	return r.deliver(ctx, item)
+}
+
+// deliver performs an item already marked inflight.
+func (r *run) deliver(ctx context.Context, item store.OutboxItem) error {
+	st := r.e.store
+	persist := context.WithoutCancel(ctx)
 	var p Payload
 	if len(item.Payload) > 0 {
 		if err := json.Unmarshal(item.Payload, &p); err != nil {

@@ -34,7 +34,7 @@ const StoreFile = "erpbridge.db"
 // Options tune Open for tests and tools.
 type Options struct {
 	Logger     *zap.Logger
-	Clock      clock.Clock  // CRM client clock (default real)
+	Clock      clock.Clock  // CRM client and engine retry clock (default real)
 	HTTPClient *http.Client // CRM HTTP client (default the client's own)
 }
 
@@ -128,11 +128,15 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 		return nil, err
 	}
 	stats := b.CRM
-	b.Engine, err = bridge.New(b.Store, streams, bridge.Options{
+	eo := bridge.Options{
 		PageSize: cfg.ERP.PageSize,
 		Logger:   log,
 		APICalls: func() int64 { return stats.Stats().Requests },
-	})
+	}
+	if o.Clock != nil {
+		eo.Now = o.Clock.Now // retry backoff on the same clock as the CRM
+	}
+	b.Engine, err = bridge.New(b.Store, streams, eo)
 	if err != nil {
 		return nil, err
 	}
