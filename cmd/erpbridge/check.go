@@ -98,6 +98,15 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config) []string {
 			}
 			fmt.Fprintf(out, "  ok   %-14s %-8s %d columns, %s\n", t.Role, rep.Table, len(t.Spec.Columns), stamp)
 		}
+		if m, ok := streamMapping(cfg, t.Role); ok && rep.Exists {
+			cat, err := sqlerp.ReadCatalog(ctx, db, d, t.Spec.Physical)
+			if err == nil {
+				err = wiring.MappingColumns(cat, t.Spec, t.Role, m)
+			}
+			if err != nil {
+				fail("streams.%s.mapping: %v", t.Role, err)
+			}
+		}
 	}
 	return problems
 }
@@ -172,4 +181,17 @@ func checkCRM(ctx context.Context, out io.Writer, cfg *config.Config, c *crm.Cli
 		}
 	}
 	return nil
+}
+
+// streamMapping returns the mapping of a stream by name.
+func streamMapping(cfg *config.Config, stream string) (mapping.Spec, bool) {
+	switch stream {
+	case "customers":
+		return cfg.Streams.Customers.Mapping, true
+	case "contacts":
+		return cfg.Streams.Contacts.Mapping, true
+	case "products":
+		return cfg.Streams.Products.Mapping, true
+	}
+	return mapping.Spec{}, false
 }

@@ -248,3 +248,46 @@ func TestLostCreateIsResolvedWithoutDuplicate(t *testing.T) {
 		}
 	}
 }
+
+func TestMappingReadsCustomColumns(t *testing.T) {
+	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "erp.db")
+	erpDB, _, err := fixture.CreateSQLite(ctx, dbPath, fixture.Options{Customers: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer erpDB.DB.Close()
+	// A custom field the customer added to SA1 (not in the Protheus preset).
+	if _, err := erpDB.DB.ExecContext(ctx, `ALTER TABLE SA1010 ADD COLUMN A1_XSEGM VARCHAR(10) NOT NULL DEFAULT 'VAREJO    '`); err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	sim := rdsim.New(rdsim.Options{Tokens: []string{"sim-token"}, Clock: clk})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+
+	t.Run("a column the table has is selected and typed from the catalog", func(t *testing.T) {
+		cfg := testConfig(t, "sqlite", dbPath, srv.URL+"/api/v1")
+		cfg.Streams.Customers.Mapping.Fields["resume"] = "'Segmento: ' + A1_XSEGM"
+		b, err := Open(ctx, cfg, Options{Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		if _, err := b.Engine.Sync(ctx, "customers", bridge.SyncOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		orgs := sim.State().Organizations
+		if len(orgs) == 0 || orgs[0].Resume != "Segmento: VAREJO" {
+			t.Fatalf("resume not mapped from the custom column: %+v", orgs[:min(1, len(orgs))])
+		}
+	})
+	t.Run("a column the table lacks is named at start", func(t *testing.T) {
+		cfg := testConfig(t, "sqlite", dbPath, srv.URL+"/api/v1")
+		cfg.Streams.Customers.Mapping.Fields["resume"] = "A1_XNOPE"
+		_, err := Open(ctx, cfg, Options{Clock: clk})
+		if err == nil || !strings.Contains(err.Error(), "A1_XNOPE") || !strings.Contains(err.Error(), "streams.customers.mapping") {
+			t.Fatalf("Open = %v, want an error naming A1_XNOPE and the mapping", err)
+		}
+	})
+}

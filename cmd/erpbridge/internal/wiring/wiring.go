@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/erpbridge/erpbridge/bridge"
@@ -163,9 +164,21 @@ func catalog(ctx context.Context, c *crm.Client, entity string) (mapping.CustomF
 func buildStreams(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.Dialect, c *crm.Client) ([]*bridge.Stream, error) {
 	opts := sqlerp.Options{Overlap: cfg.ERP.Overlap.D(), QueryTimeout: cfg.ERP.QueryTimeout.D()}
 	company := cfg.ERP.Company
-	source := func(what string, spec sqlerp.TableSpec, err error) (erp.Source, error) {
+	// source opens a table; with a mapping, the columns it reads are added
+	// to the table's (but for those the stream's mapper provides itself).
+	source := func(what string, spec sqlerp.TableSpec, err error, m *mapping.Mapping, provided ...string) (erp.Source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if m != nil {
+			cat, err := sqlerp.ReadCatalog(ctx, db, d, spec.Physical)
+			if err != nil {
+				return nil, fmt.Errorf("%s (%s): %w", what, spec.Physical, err)
+			}
+			cols := slices.DeleteFunc(m.Columns(), func(c string) bool { return slices.Contains(provided, c) })
+			if spec, err = withMappedColumns(cat, spec, spec.Physical[:3], cols); err != nil {
+				return nil, fmt.Errorf("streams.%s.mapping: %w", what, err)
+			}
 		}
 		src, err := sqlerp.NewSource(ctx, db, d, spec, opts)
 		if err != nil {
@@ -192,7 +205,7 @@ func buildStreams(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.
 			return nil, err
 		}
 		spec, serr := protheus.Customers(company, sc.Filial)
-		src, err := source("customers", spec, serr)
+		src, err := source("customers", spec, serr, m)
 		if err != nil {
 			return nil, err
 		}
@@ -229,12 +242,12 @@ func buildStreams(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.
 			return nil, err
 		}
 		spec, serr := protheus.Contacts(company, sc.Filial)
-		src, err := source("contacts", spec, serr)
+		src, err := source("contacts", spec, serr, m)
 		if err != nil {
 			return nil, err
 		}
 		lspec, lerr := protheus.ContactLinks(company, sc.Filial)
-		links, err := source("contact links", lspec, lerr)
+		links, err := source("contact links", lspec, lerr, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -266,14 +279,14 @@ func buildStreams(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.
 			return nil, err
 		}
 		spec, serr := protheus.Products(company, sc.Filial)
-		src, err := source("products", spec, serr)
+		src, err := source("products", spec, serr, m, "DA1_PRCVEN")
 		if err != nil {
 			return nil, err
 		}
 		mp := &productMapper{m: m, priceTable: sc.PriceTable}
 		if sc.PriceTable != "" {
 			pspec, perr := protheus.Prices(company, sc.PriceFilial)
-			if mp.prices, err = source("prices", pspec, perr); err != nil {
+			if mp.prices, err = source("prices", pspec, perr, nil); err != nil {
 				return nil, err
 			}
 		}
