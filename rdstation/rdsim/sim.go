@@ -170,7 +170,14 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request) {
 		route = r.Method + " (unmatched)"
 	}
 	ev := event{route: route, method: r.Method}
-	defer func() {
+	// finish counts (and logs) the request once. Aborted connections call
+	// it before closing, so a client that sees the close also sees the count.
+	counted := false
+	finish := func() {
+		if counted {
+			return
+		}
+		counted = true
 		s.counts.add(ev)
 		if s.opts.Logf != nil {
 			status := "dropped"
@@ -180,7 +187,8 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request) {
 			}
 			s.opts.Logf("rdsim: %s %s -> %s (%s)", r.Method, r.URL.Path, status, time.Since(start).Round(time.Microsecond))
 		}
-	}()
+	}
+	defer finish()
 	if !strings.HasPrefix(r.URL.Path, "/api/v1/") {
 		ev.status = writeJSON(w, http.StatusNotFound, notFoundBody("Route not found"))
 		return
@@ -203,6 +211,7 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request) {
 		ev.status = writeServerError(w)
 		return
 	case FaultDrop:
+		finish()
 		abortConnection(w)
 		return
 	case FaultSlow:
@@ -223,6 +232,7 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(buf, r.WithContext(context.WithValue(r.Context(), callKey{}, user)))
 	ev.status = buf.statusCode()
 	if fault == FaultLostResponse {
+		finish()
 		abortConnection(w)
 		return
 	}
