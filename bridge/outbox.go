@@ -26,7 +26,7 @@ func (r *run) write(ctx context.Context, item store.OutboxItem, p Payload) error
 		return fmt.Errorf("reading the outbox of %s: %w", item.ERPKey, err)
 	}
 	for _, p := range prior {
-		if p.Attempts > 0 || p.State == store.StateInflight {
+		if attempted(p) {
 			item.State = store.StateInflight // resolve live, see apply
 		}
 	}
@@ -226,7 +226,7 @@ func (r *run) apply(ctx context.Context, item store.OutboxItem, p Payload) (crmI
 		fallthrough
 	case store.OpCreate:
 		// An earlier attempt may have created the record: ask the CRM itself.
-		live := item.Attempts > 0 || item.State == store.StateInflight || item.Op != store.OpCreate
+		live := attempted(item) || item.Op != store.OpCreate
 		id, found, ferr := t.Find(ctx, p, live)
 		if ferr != nil {
 			return "", false, false, fmt.Errorf("looking up existing record: %w", ferr)
@@ -250,6 +250,13 @@ func (r *run) apply(ctx context.Context, item store.OutboxItem, p Payload) (crmI
 		return id, err == nil, false, err
 	}
 	return "", false, false, fmt.Errorf("unknown outbox operation %q", item.Op)
+}
+
+// attempted reports whether an item may already have reached the CRM: it
+// was sent before (its attempts, or its last error, which `errors retry`
+// keeps while resetting the attempts), or it is inflight.
+func attempted(it store.OutboxItem) bool {
+	return it.Attempts > 0 || it.LastError != "" || it.State == store.StateInflight
 }
 
 // graceContext returns a context that is not cancelled by ctx directly but
