@@ -70,7 +70,7 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 	}
 	configFlag(cmd, &path)
 	cmd.Flags().BoolVar(&once, "once", true, "sync once and exit (the only mode of this command; `erpbridge run` schedules)")
-	cmd.Flags().StringVar(&stream, "stream", "", "sync only this stream (customers, contacts, products)")
+	cmd.Flags().StringVar(&stream, "stream", "", "sync only this stream (customers, contacts, customer_contacts, products)")
 	cmd.Flags().BoolVar(&dry, "dry-run", false, "show what would be written, write nothing")
 	cmd.Flags().BoolVar(&full, "full", false, "read every row, not only the changes")
 	return cmd

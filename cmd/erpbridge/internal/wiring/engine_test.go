@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -290,4 +291,27 @@ func TestMappingReadsCustomColumns(t *testing.T) {
 			t.Fatalf("Open = %v, want an error naming A1_XNOPE and the mapping", err)
 		}
 	})
+}
+
+func TestCustomerEmailBecomesAContactOfItsOrganization(t *testing.T) {
+	e := newEngineEnv(t, func(c *config.Config) { c.Streams.Contacts.CustomerEmail = true })
+	if !slices.Contains(e.b.Engine.Streams(), "customer_contacts") {
+		t.Fatalf("streams = %v, want customer_contacts", e.b.Engine.Streams())
+	}
+	rep := e.sync("customer_contacts", bridge.SyncOptions{})
+	if rep.Stats.Created == 0 {
+		t.Fatalf("no customer contact created: %+v", rep.Stats)
+	}
+	orgs := map[string]bool{}
+	for _, o := range e.sim.State().Organizations {
+		orgs[o.ID] = true
+	}
+	for _, c := range e.sim.State().Contacts {
+		if !orgs[c.OrganizationID] {
+			t.Fatalf("contact %q is not linked to a known organization", c.Name)
+		}
+	}
+	if again := e.sync("customer_contacts", bridge.SyncOptions{}); again.Stats.Created+again.Stats.Updated != 0 {
+		t.Fatalf("second sync wrote: %+v", again.Stats)
+	}
 }

@@ -253,3 +253,56 @@ func (p *productMapper) MapDeleted(ctx context.Context, rec erp.Record, r bridge
 	}
 	return p.deleteMk.apply(p.m.Version(), p.Map(ctx, rec, r))
 }
+
+// customerContactMapper maps an SA1 customer's own e-mail and phone to a
+// contact of its organization (streams.contacts.customer_email).
+type customerContactMapper struct {
+	m       *mapping.Mapping
+	blocked string
+}
+
+var _ bridge.Mapper = (*customerContactMapper)(nil)
+
+// customerContactSpec is the mapping of a customer's own contact.
+func customerContactSpec() mapping.Spec {
+	return mapping.Spec{
+		Version: "1",
+		Record:  "customer contact",
+		Entity:  mapping.EntityContact,
+		Fields: map[string]string{
+			"name":   "title(ifempty(A1_CONTATO, A1_NOME))",
+			"emails": "emails(A1_EMAIL)",
+			"phones": "[phone(A1_DDD, A1_TEL)]",
+		},
+	}
+}
+
+func (c *customerContactMapper) Map(ctx context.Context, rec erp.Record, r bridge.Resolver) bridge.Mapped {
+	if protheus.IsBlocked(str(rec, "A1_MSBLQL")) && c.blocked == config.BlockedSkip {
+		return bridge.Mapped{Skip: true, SkipReason: "blocked in the ERP (A1_MSBLQL = '1')"}
+	}
+	if strings.TrimSpace(str(rec, "A1_EMAIL")) == "" && strings.TrimSpace(str(rec, "A1_TEL")) == "" {
+		return bridge.Mapped{Skip: true, SkipReason: "the customer has no e-mail or phone"}
+	}
+	orgID, err := r.Resolve(ctx, "customers", rec.Key)
+	if errors.Is(err, bridge.ErrNoDependency) {
+		return bridge.Mapped{Skip: true, SkipReason: "the customer is not synced: " + err.Error()}
+	}
+	if err != nil {
+		return bridge.Mapped{Retry: fmt.Errorf("customer contact %s: its organization is not synced yet: %w", rec.Key, err)}
+	}
+	out := mapRecord(c.m, rec, nil)
+	if out.Payload != nil {
+		out.Payload["organization_id"] = orgID
+		fp, err := mapping.Fingerprint(c.m.Version(), out.Payload)
+		if err != nil {
+			return bridge.Mapped{Errors: []error{err}}
+		}
+		out.Fingerprint = fp
+	}
+	return out
+}
+
+func (c *customerContactMapper) MapDeleted(context.Context, erp.Record, bridge.Resolver) bridge.Mapped {
+	return bridge.Mapped{Skip: true, SkipReason: "a deleted customer's contact is left in the CRM"}
+}

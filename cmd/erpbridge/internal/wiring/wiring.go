@@ -194,6 +194,8 @@ func buildStreams(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.
 		return m, nil
 	}
 	var streams []*bridge.Stream
+	// Both contact streams share one target, so one adoption index.
+	contactTarget := crmtarget.NewContacts(c)
 
 	if sc := cfg.Streams.Customers; sc.Enabled {
 		cat, err := catalog(ctx, c, "organization")
@@ -260,13 +262,31 @@ func buildStreams(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.
 			return nil, fmt.Errorf("streams.contacts.delete_mark: %w", err)
 		}
 		st := &bridge.Stream{
-			Name: "contacts", Source: src, Mapper: mp, Target: crmtarget.NewContacts(c),
+			Name: "contacts", Source: src, Mapper: mp, Target: contactTarget,
 			Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes),
 		}
 		if cfg.Streams.Customers.Enabled {
 			st.DependsOn = []string{"customers"}
 		}
 		streams = append(streams, st)
+	}
+
+	if cfg.Streams.Contacts.Enabled && cfg.Streams.Contacts.CustomerEmail && cfg.Streams.Customers.Enabled {
+		m, err := compile("contacts.customer_email", customerContactSpec(), nil)
+		if err != nil {
+			return nil, err
+		}
+		spec, serr := protheus.Customers(company, cfg.Streams.Customers.Filial)
+		src, err := source("customer_contacts", spec, serr, m)
+		if err != nil {
+			return nil, err
+		}
+		streams = append(streams, &bridge.Stream{
+			Name: "customer_contacts", Source: src,
+			Mapper: &customerContactMapper{m: m, blocked: cfg.Streams.Customers.Blocked},
+			Target: contactTarget, Mode: bridge.Mode(cfg.Streams.Contacts.Mode), Deletes: bridge.DeletesIgnore,
+			DependsOn: []string{"customers"},
+		})
 	}
 
 	if sc := cfg.Streams.Products; sc.Enabled {
@@ -317,6 +337,9 @@ func StreamNames(cfg *config.Config) []string {
 	if cfg.Streams.Contacts.Enabled {
 		out = append(out, "contacts")
 	}
+	if cfg.Streams.Contacts.Enabled && cfg.Streams.Contacts.CustomerEmail && cfg.Streams.Customers.Enabled {
+		out = append(out, "customer_contacts")
+	}
 	if cfg.Streams.Products.Enabled {
 		out = append(out, "products")
 	}
@@ -328,7 +351,7 @@ func Entity(stream string) string {
 	switch strings.ToLower(stream) {
 	case "customers":
 		return "organization"
-	case "contacts":
+	case "contacts", "customer_contacts":
 		return "contact"
 	case "products":
 		return "product"
