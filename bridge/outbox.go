@@ -191,8 +191,13 @@ func (r *run) remap(ctx context.Context, item store.OutboxItem) (store.OutboxIte
 		return settle(func(tx *store.Tx) error { return tx.Park(item.ID, strings.Join(msgs, "; "), store.LevelSkip) })
 	case m.Retry != nil:
 		r.stats.Failed++
+		level := waitLevel(m.Retry)
+		if level == store.LevelError && item.Attempts+1 >= r.e.opts.MaxAttempts {
+			return settle(func(tx *store.Tx) error { return tx.Park(item.ID, m.Retry.Error(), level) })
+		}
+		// Waiting on a dependency's bad data never parks: it follows once fixed.
 		next := r.e.opts.Now().Add(r.e.opts.Backoff(item.Attempts + 1))
-		return settle(func(tx *store.Tx) error { return tx.Fail(item.ID, m.Retry.Error(), store.LevelError, next, true) })
+		return settle(func(tx *store.Tx) error { return tx.Fail(item.ID, m.Retry.Error(), level, next, true) })
 	case m.Skip:
 		r.stats.Skipped++
 		return settle(func(tx *store.Tx) error { return tx.Park(item.ID, m.SkipReason, store.LevelSkip) })

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -320,8 +321,17 @@ func (r *run) deferRecord(ctx context.Context, key, crmID string, cause error) e
 		if err != nil {
 			return err
 		}
-		return tx.Fail(id, cause.Error(), store.LevelError, next, true)
+		return tx.Fail(id, cause.Error(), waitLevel(cause), next, true)
 	})
+}
+
+// waitLevel is the error level of a record waiting on cause: bad data in a
+// dependency is "skip" (fixed in the ERP), anything else "error".
+func waitLevel(cause error) store.Level {
+	if errors.Is(cause, ErrDependencyRejected) {
+		return store.LevelSkip
+	}
+	return store.LevelError
 }
 
 func (r *run) countDry(act string) {
@@ -383,6 +393,10 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 		return "", fmt.Errorf("resolving %s %s: %w", stream, key, err)
 	}
 	if !has || id.CRMID == "" {
+		items, err := r.e.store.OpenItems(ctx, store.OutboxFilter{Entity: s.Target.Entity(), ERPKey: key, Limit: 1})
+		if err == nil && len(items) > 0 && items[0].Level == store.LevelSkip {
+			return "", fmt.Errorf("%w: %s", ErrDependencyRejected, items[0].LastError)
+		}
 		return "", fmt.Errorf("%s %s could not be synced (see erpbridge errors)", stream, key)
 	}
 	return id.CRMID, nil

@@ -53,6 +53,11 @@ type Mapped struct {
 // goes on without the link.
 var ErrNoDependency = errors.New("dependency not synced")
 
+// ErrDependencyRejected is returned (wrapped) by Resolve when the record
+// asked for was refused for bad ERP data. A record waiting on it waits at
+// level "skip" (it is not an outage) and follows once the data is fixed.
+var ErrDependencyRejected = errors.New("dependency has bad ERP data")
+
 // Resolver gives a Mapper the CRM id of a record of another stream, syncing
 // it on demand when the CRM does not have it yet (a contact's organization).
 type Resolver interface {

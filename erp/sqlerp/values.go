@@ -6,20 +6,19 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	mssql "github.com/microsoft/go-mssqldb"
 	"github.com/shopspring/decimal"
 	go_ora "github.com/sijms/go-ora/v2"
-	"golang.org/x/text/encoding/charmap"
 
 	"github.com/erpbridge/erpbridge/erp"
 )
 
 // Convert turns a raw driver value into an erp.Value for the column:
-// CHARs right-trimmed (text that is not UTF-8 is decoded as Windows-1252,
-// the usual Protheus code page), YYYYMMDD dates (blank or invalid → nil),
-// numbers rounded to the column's decimals.
+// CHARs right-trimmed, YYYYMMDD dates (blank or invalid → nil), numbers
+// rounded to the column's decimals. Text is returned as the database stores
+// it, Latin-1 bytes included: binding it back (lookups by key) then matches,
+// and the mapping decides whether to transcode it or report it.
 func Convert(c ColumnSpec, raw any) (erp.Value, error) {
 	if raw == nil {
 		return nil, nil
@@ -86,13 +85,6 @@ func text(raw any) (string, error) {
 		return strconv.FormatBool(v), nil
 	default:
 		return "", fmt.Errorf("converting %T to text: unsupported type", raw)
-	}
-	if !utf8.ValidString(s) {
-		decoded, err := charmap.Windows1252.NewDecoder().String(s)
-		if err != nil {
-			return "", fmt.Errorf("decoding Windows-1252 text: %w", err)
-		}
-		s = decoded
 	}
 	return s, nil
 }

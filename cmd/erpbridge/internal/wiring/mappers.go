@@ -196,7 +196,7 @@ func (c *contactMapper) organization(ctx context.Context, rec erp.Record, r brid
 func (c *contactMapper) Map(ctx context.Context, rec erp.Record, r bridge.Resolver) bridge.Mapped {
 	orgID, err := c.organization(ctx, rec, r)
 	if err != nil {
-		return bridge.Mapped{Retry: fmt.Errorf("contact %s: its organization is not synced yet: %w", rec.Key, err)}
+		return bridge.Mapped{Retry: fmt.Errorf("contact %s waits for its organization: %w", rec.Key, err)}
 	}
 	extra := map[string]any{}
 	out := mapRecord(c.m, rec, extra)
@@ -289,7 +289,7 @@ func (c *customerContactMapper) Map(ctx context.Context, rec erp.Record, r bridg
 		return bridge.Mapped{Skip: true, SkipReason: "the customer is not synced: " + err.Error()}
 	}
 	if err != nil {
-		return bridge.Mapped{Retry: fmt.Errorf("customer contact %s: its organization is not synced yet: %w", rec.Key, err)}
+		return bridge.Mapped{Retry: fmt.Errorf("customer contact %s waits for its organization: %w", rec.Key, err)}
 	}
 	out := mapRecord(c.m, rec, nil)
 	if out.Payload != nil {

@@ -1,0 +1,487 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
+	"github.com/erpbridge/erpbridge/rdstation/rdsim"
+)
+
+// e2eToken is the API token of the standalone simulators of these tests.
+const e2eToken = "t"
+
+// builtBinary is the erpbridge binary built once for this test binary's
+// tests (TestMain removes its folder).
+var builtBinary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBinary.dir != "" {
+		os.RemoveAll(builtBinary.dir)
+	}
+	os.Exit(code)
+}
+
+// erpbridgeBinary builds the command once (skipping under -short) and
+// returns its path.
+func erpbridgeBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test of the built binary: skipped under -short")
+	}
+	b := &builtBinary
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "erpbridge-e2e-"); b.err != nil {
+			return
+		}
+		b.path = filepath.Join(b.dir, "erpbridge")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "go", "build", "-o", b.path, ".").CombinedOutput()
+		if err != nil {
+			b.err = fmt.Errorf("building erpbridge: %w\n%s", err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
+}
+
+// standaloneSim is an `erpbridge sim` subprocess.
+type standaloneSim struct {
+	baseURL string // http://127.0.0.1:PORT/api/v1
+	admin   string // http://127.0.0.1:PORT/_sim
+}
+
+// startSim starts `erpbridge sim` on a free loopback port, unthrottled,
+// waits for its "listening" line and kills it when the test ends.
+func startSim(t *testing.T, bin string) standaloneSim {
+	t.Helper()
+	cmd := exec.Command(bin, "sim", "--addr", "127.0.0.1:0", "--token", e2eToken, "--rpm", "-1", "--seed", "1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting simulator: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		listening := false
+		for sc.Scan() {
+			line := sc.Text()
+			listening = listening || strings.Contains(line, "listening")
+			if url, ok := strings.CutPrefix(strings.TrimSpace(line), "base URL:"); ok && listening {
+				found <- strings.TrimSpace(url)
+			}
+		}
+		close(found)
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case url, ok := <-found:
+		if !ok {
+			t.Fatalf("simulator exited before listening: %s", stderr.String())
+		}
+		return standaloneSim{baseURL: url, admin: strings.TrimSuffix(url, "/api/v1") + "/_sim"}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("simulator did not print its listening line in 15s: %s", stderr.String())
+	}
+	return standaloneSim{}
+}
+
+// getJSON decodes the JSON answer of a GET on the simulator's admin surface.
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: decoding: %v", url, err)
+	}
+}
+
+func (s standaloneSim) state(t *testing.T) rdsim.State {
+	t.Helper()
+	var st rdsim.State
+	getJSON(t, s.admin+"/state", &st)
+	return st
+}
+
+func (s standaloneSim) counts(t *testing.T) rdsim.RequestCounts {
+	t.Helper()
+	var c rdsim.RequestCounts
+	getJSON(t, s.admin+"/requests", &c)
+	return c
+}
+
+// runResult is how one erpbridge run ended.
+type runResult struct {
+	code           int
+	stdout, stderr string
+}
+
+// runBinary runs erpbridge with args (bounded to a minute) and returns its
+// exit code and output.
+func runBinary(t *testing.T, bin string, args ...string) runResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := runResult{stdout: stdout.String(), stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	default:
+		t.Fatalf("running erpbridge %s: %v", strings.Join(args, " "), err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("erpbridge %s did not finish in a minute", strings.Join(args, " "))
+	}
+	return r
+}
+
+// writeConfig writes an erpbridge.toml for the ERP and the simulator into
+// dir and returns its path; extra is appended (its [streams.customers]
+// table, if any).
+func writeConfig(t *testing.T, dir, driver, dsn string, sim standaloneSim, extra string) string {
+	t.Helper()
+	text := fmt.Sprintf(`data_dir = "erpbridge-data"
+[log]
+level = "error"
+[crm]
+base_url = %q
+token = %q
+requests_per_minute = -1
+timeout = "5s"
+[erp]
+driver = %q
+dsn = %q
+[streams.contacts]
+filial = %q
+[streams.products]
+price_table = %q
+%s`, sim.baseURL, e2eToken, driver, dsn, fixture.ContactFilial, fixture.PriceTable, extra)
+	path := filepath.Join(dir, "erpbridge.toml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// pgDSNEnv names the admin DSN of the PostgreSQL integration tests.
+const pgDSNEnv = "ERPBRIDGE_TEST_PG_DSN"
+
+// postgresAdminDSN returns the admin DSN, skipping without one — except
+// under CI, which requires the PostgreSQL integration tests.
+func postgresAdminDSN(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv(pgDSNEnv)
+	if dsn == "" && os.Getenv("CI") == "true" {
+		t.Fatalf("%s is not set: CI requires the PostgreSQL integration tests", pgDSNEnv)
+	}
+	if testing.Short() {
+		t.Skip("PostgreSQL integration test: skipped under -short")
+	}
+	if dsn == "" {
+		t.Skipf("PostgreSQL integration test: set %s (e.g. postgres://postgres@127.0.0.1:55432/postgres?sslmode=disable)", pgDSNEnv)
+	}
+	return dsn
+}
+
+// createFixture writes the Protheus fixture to SQLite (in dir) or to a
+// fresh PostgreSQL database dropped when the test ends.
+func createFixture(t *testing.T, kind fixture.Kind, dir string) (fixture.ERP, fixture.Expect, string) {
+	t.Helper()
+	ctx := context.Background()
+	if kind == fixture.SQLite {
+		path := filepath.Join(dir, "erp.db")
+		fx, exp, err := fixture.CreateSQLite(ctx, path, fixture.Options{})
+		if err != nil {
+			t.Fatalf("creating SQLite fixture: %v", err)
+		}
+		t.Cleanup(func() { fx.DB.Close() })
+		return fx, exp, path
+	}
+	dsn, drop, err := fixture.CreatePostgresDatabase(ctx, postgresAdminDSN(t))
+	if err != nil {
+		t.Fatalf("creating PostgreSQL test database: %v", err)
+	}
+	fx, err := fixture.OpenPostgres(dsn)
+	if err != nil {
+		_ = drop(ctx)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		fx.DB.Close()
+		if err := drop(context.Background()); err != nil {
+			t.Errorf("dropping PostgreSQL test database: %v", err)
+		}
+	})
+	exp, err := fx.Load(ctx, fixture.Options{})
+	if err != nil {
+		t.Fatalf("loading PostgreSQL fixture: %v", err)
+	}
+	return fx, exp, dsn
+}
+
+// crmWant is the CRM the ERP calls for, derived from the ERP tables alone.
+type crmWant struct {
+	orgs        map[string]string // customer key → organization name
+	deletedOrgs map[string]string // deleted customer key → marked name (0 or 1 allowed)
+	emails      map[string]string // contact e-mail → contact key
+	products    map[string]bool   // product name
+	deferred    map[string]bool   // contact keys waiting for a rejected organization
+}
+
+func customerKey(cod, loja string) string { return erp.JoinKey(fixture.SharedFilial, cod, loja) }
+func contactKey(cod string) string        { return erp.JoinKey(fixture.ContactFilial, cod) }
+
+// rows reads every row of query as right-trimmed strings.
+func rows(t *testing.T, db *sql.DB, query string) [][]string {
+	t.Helper()
+	rs, err := db.QueryContext(context.Background(), query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rs.Close()
+	cols, _ := rs.Columns()
+	var out [][]string
+	for rs.Next() {
+		vals, ptrs := make([]any, len(cols)), make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rs.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		row := make([]string, len(cols))
+		for i, v := range vals {
+			if b, ok := v.([]byte); ok {
+				v = string(b)
+			}
+			if v != nil {
+				row[i] = strings.TrimRight(fmt.Sprint(v), " ")
+			}
+		}
+		out = append(out, row)
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// latin1 decodes text that is not UTF-8 as ISO-8859-1 (the fixture's bytes).
+func latin1(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	r := make([]rune, len(s))
+	for i := 0; i < len(s); i++ {
+		r[i] = rune(s[i])
+	}
+	return string(r)
+}
+
+// expectedCRM derives what the CRM must hold under the default mappings
+// (without a CNPJ field): bad customers are the 1-character name, the bad
+// contact the one without '@'. deletePrefix is the delete mark's name
+// prefix, "" when deletes are ignored.
+func expectedCRM(t *testing.T, db *sql.DB, exp fixture.Expect, deletePrefix string) crmWant {
+	t.Helper()
+	w := crmWant{orgs: map[string]string{}, deletedOrgs: map[string]string{}, emails: map[string]string{},
+		products: map[string]bool{}, deferred: map[string]bool{}}
+	badCustomer := map[string]bool{exp.ShortNameKey: true}
+	live := map[string]bool{}
+	for _, r := range rows(t, db, "SELECT A1_COD, A1_LOJA, A1_NOME, A1_MSBLQL, D_E_L_E_T_ FROM SA1010 ORDER BY R_E_C_N_O_") {
+		key := customerKey(r[0], r[1])
+		name := latin1(strings.TrimSpace(r[2])) + " (" + r[0] + "/" + r[1] + ")"
+		switch {
+		case r[4] == "*":
+			if deletePrefix != "" && !live[key] {
+				w.deletedOrgs[key] = deletePrefix + name
+			}
+		case badCustomer[key] || strings.TrimSpace(r[3]) == "1":
+			live[key] = true
+			delete(w.deletedOrgs, key)
+		default:
+			live[key] = true
+			delete(w.deletedOrgs, key)
+			w.orgs[key] = name
+		}
+	}
+	for _, r := range rows(t, db, "SELECT U5_CODCONT, U5_EMAIL FROM SU5010 WHERE U5_FILIAL = '"+fixture.ContactFilial+"' AND D_E_L_E_T_ = ' '") {
+		key := contactKey(r[0])
+		switch {
+		case !strings.Contains(r[1], "@"): // the fixture's invalid contact e-mail
+		case badCustomer[customerKey(r[0], "01")]:
+			w.deferred[key] = true
+		default:
+			w.emails[strings.ToLower(strings.TrimSpace(r[1]))] = key
+		}
+	}
+	for _, r := range rows(t, db, "SELECT B1_COD, B1_DESC FROM SB1010 WHERE D_E_L_E_T_ = ' '") {
+		w.products[r[1]+" ("+r[0]+")"] = true
+	}
+	return w
+}
+
+// assertCRMMatches asserts exactly one organization per expected customer key with
+// its current name, at most one (marked) per deleted customer, one contact
+// per expected e-mail, one product per expected name, and nothing else.
+func assertCRMMatches(t *testing.T, st rdsim.State, w crmWant) {
+	t.Helper()
+	problems := 0
+	fail := func(format string, args ...any) {
+		t.Helper()
+		if problems++; problems <= 20 {
+			t.Errorf(format, args...)
+		}
+	}
+	orgs := map[string]int{}
+	for _, o := range st.Organizations {
+		orgs[o.Name]++
+	}
+	known := map[string]bool{}
+	for key, name := range w.orgs {
+		known[name] = true
+		if orgs[name] != 1 {
+			fail("customer %s: %d organizations named %q, want exactly 1", key, orgs[name], name)
+		}
+	}
+	for key, name := range w.deletedOrgs {
+		known[name] = true
+		if orgs[name] > 1 {
+			fail("deleted customer %s: %d organizations named %q, want at most 1", key, orgs[name], name)
+		}
+	}
+	for name, n := range orgs {
+		if !known[name] {
+			fail("%d unexpected organization(s) named %q (a duplicate, a stale name or an unmarked delete)", n, name)
+		}
+	}
+	emails := map[string]int{}
+	for _, c := range st.Contacts {
+		e := ""
+		if len(c.Emails) > 0 {
+			e = strings.ToLower(c.Emails[0].Email)
+		}
+		emails[e]++
+	}
+	for e, key := range w.emails {
+		if emails[e] != 1 {
+			fail("contact %s: %d contacts with e-mail %q, want exactly 1", key, emails[e], e)
+		}
+	}
+	for e, n := range emails {
+		if _, ok := w.emails[e]; !ok {
+			fail("%d unexpected contact(s) with e-mail %q", n, e)
+		}
+	}
+	products := map[string]int{}
+	for _, p := range st.Products {
+		products[p.Name]++
+	}
+	for name := range w.products {
+		if products[name] != 1 {
+			fail("product %q: %d in the CRM, want exactly 1", name, products[name])
+		}
+	}
+	for name, n := range products {
+		if !w.products[name] {
+			fail("%d unexpected product(s) named %q", n, name)
+		}
+	}
+	if problems > 20 {
+		t.Errorf("… and %d more problems", problems-20)
+	}
+}
+
+// statusJSON is the part of `erpbridge status --json` these tests read.
+type statusJSON struct {
+	Streams []struct {
+		Stream  string         `json:"stream"`
+		Records int64          `json:"records"`
+		InCRM   int64          `json:"records_in_crm"`
+		Outbox  map[string]int `json:"outbox"`
+	} `json:"streams"`
+}
+
+// errorRow is one row of `erpbridge errors list --json`.
+type errorRow struct {
+	Stream string `json:"stream"`
+	ERPKey string `json:"erp_key"`
+	State  string `json:"state"`
+	Level  string `json:"level"`
+	Error  string `json:"error"`
+}
+
+func readStatus(t *testing.T, bin, cfg string) statusJSON {
+	t.Helper()
+	r := runBinary(t, bin, "status", "--json", "-c", cfg)
+	if r.code != 0 {
+		t.Fatalf("erpbridge status --json: exit %d: %s", r.code, r.stderr)
+	}
+	var s statusJSON
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatalf("decoding status --json: %v\n%s", err, r.stdout)
+	}
+	return s
+}
+
+func readErrors(t *testing.T, bin, cfg string) []errorRow {
+	t.Helper()
+	r := runBinary(t, bin, "errors", "list", "--json", "-c", cfg)
+	if r.code != 0 {
+		t.Fatalf("erpbridge errors list --json: exit %d: %s", r.code, r.stderr)
+	}
+	var rows []errorRow
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
+		t.Fatalf("decoding errors list --json: %v\n%s", err, r.stdout)
+	}
+	return rows
+}

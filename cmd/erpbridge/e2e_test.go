@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
+)
+
+func TestBinarySyncAgainstStandaloneSimulatorSQLite(t *testing.T) {
+	testBinarySync(t, fixture.SQLite)
+}
+
+func TestBinarySyncPostgresIntegration(t *testing.T) {
+	testBinarySync(t, fixture.Postgres)
+}
+
+// testBinarySync: `erpbridge sync --once` against a standalone simulator
+// creates every record once and reports the bad rows by key; a second run
+// writes nothing.
+func testBinarySync(t *testing.T, kind fixture.Kind) {
+	bin := erpbridgeBinary(t)
+	dir := t.TempDir()
+	fx, exp, dsn := createFixture(t, kind, dir)
+	sim := startSim(t, bin)
+	cfg := writeConfig(t, dir, string(kind), dsn, sim, "")
+
+	r := runBinary(t, bin, "sync", "--once", "-c", cfg)
+	t.Logf("first sync: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	if r.code != ExitPartial {
+		t.Fatalf("first sync: exit %d, want %d (the fixture has bad rows)", r.code, ExitPartial)
+	}
+	w := expectedCRM(t, fx.DB, exp, "")
+	assertCRMMatches(t, sim.state(t), w)
+
+	writes := sim.counts(t).Writes
+	r = runBinary(t, bin, "sync", "--once", "-c", cfg)
+	t.Logf("second sync: exit %d\n%s", r.code, r.stdout)
+	if r.code != ExitOK && r.code != ExitPartial {
+		t.Fatalf("second sync: exit %d: %s", r.code, r.stderr)
+	}
+	if got := sim.counts(t).Writes - writes; got != 0 {
+		t.Errorf("second sync: the simulator received %d writes, want 0", got)
+	}
+
+	st := readStatus(t, bin, cfg)
+	for _, s := range st.Streams {
+		if s.Outbox["pending"]+s.Outbox["inflight"] != 0 {
+			t.Errorf("status: %s has %d pending and %d inflight writes after two syncs", s.Stream, s.Outbox["pending"], s.Outbox["inflight"])
+		}
+		if s.Stream == "customers" && s.InCRM != int64(len(w.orgs)) {
+			t.Errorf("status: customers has %d records in the CRM, want %d", s.InCRM, len(w.orgs))
+		}
+	}
+	errs := readErrors(t, bin, cfg)
+	byKey := map[string]errorRow{}
+	for _, e := range errs {
+		byKey[e.ERPKey] = e
+	}
+	for key, column := range map[string]string{exp.ShortNameKey: "A1_NOME", contactKey("000003"): "U5_EMAIL"} {
+		e, ok := byKey[key]
+		switch {
+		case !ok:
+			t.Errorf("errors list: no error for bad row %s", key)
+		case e.Level != "skip" || !strings.Contains(e.Error, column):
+			t.Errorf("errors list: %s: level %q, error %q; want level skip naming %s", key, e.Level, e.Error, column)
+		}
+	}
+	for key := range w.deferred {
+		// Waiting on a customer's bad data is bad data too: level skip, never parked.
+		if e, ok := byKey[key]; !ok || e.Level != "skip" || e.State != "failed" || !strings.Contains(e.Error, "waits for its organization") {
+			t.Errorf("errors list: contact %s of a rejected customer: %+v, want a failed item at level skip that waits for its organization", key, e)
+		}
+	}
+	if len(errs) != 2+len(w.deferred) {
+		t.Errorf("errors list: %d items, want %d: %+v", len(errs), 2+len(w.deferred), errs)
+	}
+}
+
+// TestKillDuringSyncConvergesWithoutDuplicates kills at least minKills
+// syncs, starting at most maxKillIterations.
+const (
+	minKills          = 20
+	maxKillIterations = 60
+)
+
+func TestKillDuringSyncConvergesWithoutDuplicates(t *testing.T) {
+	bin := erpbridgeBinary(t)
+	start := time.Now()
+	dir := t.TempDir()
+	fx, exp, dsn := createFixture(t, fixture.SQLite, dir)
+	sim := startSim(t, bin)
+	const prefix = "[EXCLUIDO] "
+	cfg := writeConfig(t, dir, "sqlite", dsn, sim, `[streams.customers]
+deletes = "mark"
+delete_mark.name_prefix = "`+prefix+`"
+`)
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("ERPBRIDGE_KILL_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("ERPBRIDGE_KILL_SEED: %v", err)
+		}
+		seed = n
+	}
+	t.Logf("seed %d (ERPBRIDGE_KILL_SEED=%d reruns these kill delays and ERP changes)", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, 0x6b696c6c))
+	ctx := context.Background()
+
+	// Customers 61… have no contacts, so renaming and deleting them keeps
+	// every contact's organization unambiguous.
+	var candidates []string
+	for i := 61; i <= 240; i++ {
+		if i%25 != 0 {
+			candidates = append(candidates, fmt.Sprintf("%06d", i))
+		}
+	}
+	added := 0
+	// mutate makes a batch of ERP changes, and sometimes forgets every
+	// customer fingerprint (erpbridge resync), so each killed sync has
+	// creates, updates and marks in flight.
+	mutate := func(i int) string {
+		var did []string
+		for range 2 {
+			switch rng.IntN(3) {
+			case 0:
+				for range 8 {
+					cod := candidates[rng.IntN(len(candidates))]
+					if err := fx.RenameCustomer(ctx, cod, "01", fmt.Sprintf("RENOMEADA %02d-%s COMERCIO LTDA", i, cod)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				did = append(did, "8 renames")
+			case 1:
+				for range 8 {
+					added++
+					cod := fmt.Sprintf("8%05d", added)
+					if _, err := fx.AddCustomer(ctx, fixture.NewCustomer{Cod: cod, Loja: "01", Name: "CLIENTE NOVO " + cod + " LTDA"}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				did = append(did, "8 new")
+			case 2:
+				for range 3 {
+					k := rng.IntN(len(candidates))
+					if err := fx.DeleteCustomer(ctx, candidates[k], "01"); err != nil {
+						t.Fatal(err)
+					}
+					candidates = slices.Delete(candidates, k, k+1)
+				}
+				did = append(did, "3 deletes")
+			}
+		}
+		if rng.IntN(2) == 0 {
+			if r := runBinary(t, bin, "resync", "customers", "-c", cfg); r.code != 0 {
+				t.Fatalf("resync customers: exit %d: %s", r.code, r.stderr)
+			}
+			did = append(did, "resync customers")
+		}
+		return strings.Join(did, ", ")
+	}
+
+	kills, finished := 0, 0
+	for i := 0; i < maxKillIterations && kills < minKills; i++ {
+		change := "initial sync"
+		if i > 0 {
+			change = mutate(i)
+		}
+		delay := time.Duration(20+rng.IntN(381)) * time.Millisecond
+		cmd := exec.Command(bin, "sync", "--once", "-c", cfg)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			finished++
+			t.Logf("iteration %d (%s): finished before the kill at %v: %v", i, change, delay, err)
+		case <-time.After(delay):
+			_ = cmd.Process.Kill() // SIGKILL: no defer, no grace
+			<-done
+			kills++
+			t.Logf("iteration %d (%s): killed after %v", i, change, delay)
+		}
+	}
+	if kills < minKills {
+		t.Errorf("only %d of %d syncs were killed (%d finished first), want at least %d", kills, kills+finished, finished, minKills)
+	}
+
+	// Now let syncs run to completion until the outbox holds only what bad
+	// data leaves there.
+	w := expectedCRM(t, fx.DB, exp, prefix)
+	settled := false
+	for run := 1; run <= 6 && !settled; run++ {
+		r := runBinary(t, bin, "sync", "--once", "-c", cfg)
+		if r.code != ExitOK && r.code != ExitPartial {
+			t.Fatalf("sync to completion %d: exit %d\n%s%s", run, r.code, r.stdout, r.stderr)
+		}
+		settled = true
+		for _, s := range readStatus(t, bin, cfg).Streams {
+			if n := s.Outbox["pending"] + s.Outbox["inflight"]; n > 0 {
+				settled = false
+				t.Logf("after sync %d: %s has %d pending/inflight writes", run, s.Stream, n)
+			}
+		}
+		for _, e := range readErrors(t, bin, cfg) {
+			if e.State == "failed" && !w.deferred[e.ERPKey] {
+				settled = false
+				t.Logf("after sync %d: %s %s failed: %s", run, e.Stream, e.ERPKey, e.Error)
+			}
+		}
+	}
+	if !settled {
+		t.Fatal("the outbox still has pending, inflight or failed writes after 6 syncs to completion")
+	}
+	assertCRMMatches(t, sim.state(t), w)
+	t.Logf("%d kills, %d syncs finished first, %d organizations, took %v", kills, finished, len(w.orgs), time.Since(start).Round(time.Millisecond))
+}
