@@ -25,7 +25,7 @@ import (
 )
 
 // e2eToken is the API token of the standalone simulators of these tests.
-const e2eToken = "t"
+const e2eToken = "e2e-token-5f1c9a"
 
 // builtBinary is the erpbridge binary built once for this test binary's
 // tests (TestMain removes its folder).
