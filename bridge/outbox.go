@@ -116,8 +116,18 @@ func (r *run) deliver(ctx context.Context, item store.OutboxItem) error {
 	now := r.e.opts.Now()
 	switch {
 	case err == nil:
-		// Complete also flags the identity deleted for a mark.
-		err := st.Update(persist, func(tx *store.Tx) error { return tx.Complete(item.ID, crmID, item.Fingerprint) })
+		err := st.Update(persist, func(tx *store.Tx) error {
+			if err := tx.Complete(item.ID, crmID, item.Fingerprint); err != nil {
+				return err
+			}
+			// The identity is deleted exactly when what was sent is a mark
+			// (the stored item may hold another op: a follow-up, a remap).
+			if item.Op == store.OpMark {
+				return tx.MarkDeleted(item.Entity, item.ERPKey)
+			}
+			return tx.PutIdentity(store.Identity{Entity: item.Entity, ERPKey: item.ERPKey, CRMID: crmID,
+				Fingerprint: item.Fingerprint, SyncedAt: now})
+		})
 		if err != nil {
 			return fmt.Errorf("recording %s as synced: %w", item.ERPKey, err)
 		}
@@ -133,7 +143,7 @@ func (r *run) deliver(ctx context.Context, item store.OutboxItem) error {
 		}
 		return nil
 	case errors.Is(err, ErrRateLimited):
-		r.stats.Failed++
+		// Not a failure of the record: it waits (pending) for the budget.
 		log.Warn("rate limited; will retry", zap.Error(err))
 		return st.Update(persist, func(tx *store.Tx) error {
 			return tx.Fail(item.ID, err.Error(), store.LevelError, now.Add(r.e.opts.RateLimitDelay), false)
@@ -177,10 +187,25 @@ func (r *run) remap(ctx context.Context, item store.OutboxItem) (store.OutboxIte
 	if err != nil {
 		return item, nil, true, fmt.Errorf("reading %s again: %w", item.ERPKey, err)
 	}
-	if !found || rec.Deleted {
-		return settle(func(tx *store.Tx) error { return tx.Park(item.ID, "no longer in the ERP", store.LevelSkip) })
+	id, has, err := st.Identity(ctx, item.Entity, item.ERPKey)
+	if err != nil {
+		return item, nil, true, fmt.Errorf("looking up identity of %s: %w", item.ERPKey, err)
 	}
-	m := r.s.Mapper.Map(ctx, rec, r)
+	mark := item.Op == store.OpMark && found && rec.Deleted
+	switch {
+	case !found:
+		return settle(func(tx *store.Tx) error { return tx.Park(item.ID, "no longer in the ERP", store.LevelSkip) })
+	case rec.Deleted && !mark:
+		return settle(func(tx *store.Tx) error { return tx.Park(item.ID, "not sent: deleted in the ERP", store.LevelSkip) })
+	case mark && (!has || id.CRMID == "" || id.Deleted):
+		return settle(func(tx *store.Tx) error { return tx.Park(item.ID, "nothing to mark: not in the CRM", store.LevelSkip) })
+	}
+	var m Mapped
+	if mark {
+		m = r.s.Mapper.MapDeleted(ctx, rec, r)
+	} else {
+		m = r.s.Mapper.Map(ctx, rec, r)
+	}
 	switch {
 	case len(m.Errors) > 0:
 		msgs := make([]string, len(m.Errors))
@@ -190,6 +215,9 @@ func (r *run) remap(ctx context.Context, item store.OutboxItem) (store.OutboxIte
 		r.stats.Failed++
 		return settle(func(tx *store.Tx) error { return tx.Park(item.ID, strings.Join(msgs, "; "), store.LevelSkip) })
 	case m.Retry != nil:
+		if errors.Is(m.Retry, ErrFatal) {
+			return item, nil, true, m.Retry
+		}
 		r.stats.Failed++
 		level := waitLevel(m.Retry)
 		if level == store.LevelError && item.Attempts+1 >= r.e.opts.MaxAttempts {
@@ -202,13 +230,14 @@ func (r *run) remap(ctx context.Context, item store.OutboxItem) (store.OutboxIte
 		r.stats.Skipped++
 		return settle(func(tx *store.Tx) error { return tx.Park(item.ID, m.SkipReason, store.LevelSkip) })
 	}
-	id, has, err := st.Identity(ctx, item.Entity, item.ERPKey)
-	if err != nil {
-		return item, nil, true, fmt.Errorf("looking up identity of %s: %w", item.ERPKey, err)
-	}
-	item.Op, item.CRMID, item.Fingerprint = store.OpCreate, "", m.Fingerprint
-	if has && id.CRMID != "" {
+	item.Fingerprint = m.Fingerprint
+	switch {
+	case mark:
+		item.CRMID = id.CRMID
+	case has && id.CRMID != "":
 		item.Op, item.CRMID = store.OpUpdate, id.CRMID
+	default:
+		item.Op, item.CRMID = store.OpCreate, ""
 	}
 	return item, m.Payload, false, nil
 }
@@ -237,24 +266,75 @@ func (r *run) apply(ctx context.Context, item store.OutboxItem, p Payload) (crmI
 			return "", false, false, fmt.Errorf("looking up existing record: %w", ferr)
 		}
 		if found {
-			// Never adopt a CRM record that belongs to another ERP record:
-			// two ERP records (e.g. two lojas with one CNPJ) must not merge.
-			other, taken, err := r.e.store.IdentityByCRMID(ctx, t.Entity(), id)
-			if err != nil {
-				return "", false, false, fmt.Errorf("checking who owns %s: %w", id, err)
+			adopted, owner, err := r.adopt(ctx, item, id, p)
+			switch {
+			case err == nil && adopted:
+				return id, false, false, nil
+			case err != nil:
+				return "", false, false, err
+			case owner != "" && exclusive(t):
+				return "", false, false, fmt.Errorf("%w: the CRM record with this %s already belongs to ERP record %s",
+					ErrRejected, naturalKeyName(t), owner)
 			}
-			found = !taken || other.ERPKey == item.ERPKey
-		}
-		if found {
-			return id, false, false, t.Update(ctx, id, p)
+			// Another ERP record owns it, or it is gone: create our own.
 		}
 		if r.s.Mode == ModeUpdateOnly {
 			return "", false, true, nil
 		}
 		id, err = t.Create(ctx, p)
+		var ex *ExistsError
+		if errors.As(err, &ex) {
+			// The CRM refused the create because the natural key is taken.
+			adopted, owner, aerr := r.adopt(ctx, item, ex.CRMID, p)
+			switch {
+			case aerr != nil:
+				return "", false, false, aerr
+			case adopted:
+				return ex.CRMID, false, false, nil
+			case owner != "":
+				return "", false, false, fmt.Errorf("%w: the CRM already has this %s, owned by ERP record %s: make the two differ (e.g. mapping unique_name)",
+					ErrRejected, naturalKeyName(t), owner)
+			}
+			return "", false, false, fmt.Errorf("%w: %w", ErrRejected, err)
+		}
 		return id, err == nil, false, err
 	}
 	return "", false, false, fmt.Errorf("unknown outbox operation %q", item.Op)
+}
+
+// adopt makes the CRM record crmID this item's, unless another ERP record
+// owns it (owner is then that record's key): two ERP records must never
+// merge into one CRM record. adopted is false with no error when the record
+// is taken, or gone from the CRM since it was indexed.
+func (r *run) adopt(ctx context.Context, item store.OutboxItem, crmID string, p Payload) (adopted bool, owner string, err error) {
+	t := r.s.Target
+	other, taken, err := r.e.store.IdentityByCRMID(ctx, t.Entity(), crmID)
+	if err != nil {
+		return false, "", fmt.Errorf("checking who owns %s: %w", crmID, err)
+	}
+	if taken && other.ERPKey != item.ERPKey {
+		return false, other.ERPKey, nil
+	}
+	err = t.Update(ctx, crmID, p)
+	if errors.Is(err, ErrGone) {
+		return false, "", nil
+	}
+	return err == nil, "", err
+}
+
+// exclusive reports whether a natural key another ERP record owns is a
+// conflict for t (contacts: one e-mail is one person) rather than a reason
+// to create a record of our own.
+func exclusive(t Target) bool {
+	x, ok := t.(ExclusiveKey)
+	return ok && x.ExclusiveKey()
+}
+
+func naturalKeyName(t Target) string {
+	if n, ok := t.(interface{ NaturalKey() string }); ok {
+		return n.NaturalKey()
+	}
+	return "natural key"
 }
 
 // attempted reports whether an item may already have reached the CRM: it

@@ -188,38 +188,57 @@ func (r *run) page(ctx context.Context, recs []erp.Record) error {
 	if err != nil {
 		return fmt.Errorf("looking up identities: %w", err)
 	}
+	opens, err := r.e.store.OpenItemsByKey(ctx, r.s.Target.Entity(), keys)
+	if err != nil {
+		return fmt.Errorf("looking up waiting writes: %w", err)
+	}
 	for _, rec := range recs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		r.stats.Read++
 		id, has := ids[rec.Key]
-		if err := r.record(ctx, rec, id, has); err != nil {
+		var open *store.OutboxItem
+		if it, ok := opens[rec.Key]; ok {
+			open = &it
+		}
+		if err := r.record(ctx, rec, id, has, open); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// record decides what one ERP record needs and does it. Only store
-// failures are returned: everything about the record itself ends in the
-// outbox.
-func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has bool) error {
+// record decides what one ERP record needs and does it. open is the
+// record's write still waiting in the outbox, if any: a record with one is
+// never taken for unchanged, and the waiting write is replaced by the
+// record as it is now, or settled, never sent stale. Only store failures
+// (and a CRM that refuses the integration) are returned: everything about
+// the record itself ends in the outbox.
+func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has bool, open *store.OutboxItem) error {
 	if rec.Deleted {
-		return r.deleted(ctx, rec, id, has)
+		return r.deleted(ctx, rec, id, has, open)
 	}
 	m := r.s.Mapper.Map(ctx, rec, r)
 	switch {
 	case m.Skip:
 		r.stats.Skipped++
 		r.sample("skip", rec.Key, id.CRMID, nil, m.SkipReason)
-		return nil
+		return r.settleOpen(ctx, open, "not sent: "+m.SkipReason)
 	case len(m.Errors) > 0:
 		return r.rejectData(ctx, rec.Key, id.CRMID, m.Errors)
 	case m.Retry != nil:
-		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry)
-	case has && id.Fingerprint != "" && id.Fingerprint == m.Fingerprint && !id.Deleted:
+		if errors.Is(m.Retry, ErrFatal) {
+			return m.Retry
+		}
+		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry, store.OpUpdate)
+	case open == nil && has && id.Fingerprint != "" && id.Fingerprint == m.Fingerprint && !id.Deleted:
 		r.stats.Unchanged++
+		return nil
+	case open != nil && open.State == store.StateFailed && open.Fingerprint == m.Fingerprint &&
+		open.NextAttemptAt.After(r.e.opts.Now()):
+		// The same write already waits for its retry: leave its backoff be.
+		r.stats.Failed++
 		return nil
 	}
 	op := store.OpCreate
@@ -243,27 +262,37 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 }
 
 // deleted handles a soft-deleted ERP record.
-func (r *run) deleted(ctx context.Context, rec erp.Record, id store.Identity, has bool) error {
-	if r.s.Deletes == DeletesIgnore || !has || id.CRMID == "" || id.Deleted {
+func (r *run) deleted(ctx context.Context, rec erp.Record, id store.Identity, has bool, open *store.OutboxItem) error {
+	inCRM := has && id.CRMID != "" && !id.Deleted
+	if open == nil && (r.s.Deletes == DeletesIgnore || !inCRM) {
 		r.stats.Skipped++
 		return nil
 	}
-	// Protheus re-creates a deleted key as a new row: the live row wins.
+	// Protheus re-creates a deleted key as a new row: the live row wins
+	// (and the waiting write, if any, is its own).
 	if live, ok, err := r.s.Source.Lookup(ctx, rec.Key); err != nil {
 		return fmt.Errorf("looking up %s: %w", rec.Key, err)
 	} else if ok && !live.Deleted {
 		r.stats.Skipped++
 		return nil
 	}
+	if r.s.Deletes == DeletesIgnore || !inCRM {
+		// A write still waiting for a record deleted since: never send it.
+		r.stats.Skipped++
+		return r.settleOpen(ctx, open, "not sent: deleted in the ERP")
+	}
 	m := r.s.Mapper.MapDeleted(ctx, rec, r)
 	switch {
 	case m.Skip:
 		r.stats.Skipped++
-		return nil
+		return r.settleOpen(ctx, open, "not sent: deleted in the ERP ("+m.SkipReason+")")
 	case len(m.Errors) > 0:
 		return r.rejectData(ctx, rec.Key, id.CRMID, m.Errors)
 	case m.Retry != nil:
-		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry)
+		if errors.Is(m.Retry, ErrFatal) {
+			return m.Retry
+		}
+		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry, store.OpMark)
 	}
 	if r.dry {
 		r.countDry("mark")
@@ -302,9 +331,21 @@ func (r *run) rejectData(ctx context.Context, key, crmID string, errs []error) e
 	})
 }
 
+// settleOpen parks a waiting write that must not go out any more (the
+// record is now skipped, or deleted), with the reason.
+func (r *run) settleOpen(ctx context.Context, open *store.OutboxItem, reason string) error {
+	if open == nil || r.dry || open.State == store.StateParked {
+		return nil
+	}
+	return r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		return tx.Park(open.ID, reason, store.LevelSkip)
+	})
+}
+
 // deferRecord queues a record that cannot be mapped now, without payload:
-// when its time comes it is read from the ERP and mapped again.
-func (r *run) deferRecord(ctx context.Context, key, crmID string, cause error) error {
+// when its time comes it is read from the ERP and mapped again. op is what
+// it waits to do (update, or mark for a deleted record).
+func (r *run) deferRecord(ctx context.Context, key, crmID string, cause error, op store.Op) error {
 	r.stats.Failed++
 	r.sample("fail", key, crmID, nil, cause.Error())
 	if r.dry {
@@ -315,7 +356,7 @@ func (r *run) deferRecord(ctx context.Context, key, crmID string, cause error) e
 	next := r.e.opts.Now().Add(r.e.opts.Backoff(1))
 	return r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 		id, err := tx.Enqueue(store.OutboxItem{
-			Stream: r.s.Name, Entity: r.s.Target.Entity(), ERPKey: key, Op: store.OpUpdate,
+			Stream: r.s.Name, Entity: r.s.Target.Entity(), ERPKey: key, Op: op,
 			CRMID: crmID, RunID: r.id,
 		})
 		if err != nil {
@@ -365,6 +406,10 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 	if has && id.CRMID != "" {
 		return id.CRMID, nil
 	}
+	if has && id.Fingerprint != "" {
+		// Synced without a CRM record: update_only found none to update.
+		return "", fmt.Errorf("%w: %s %s is not in the CRM (update_only)", ErrNoDependency, stream, key)
+	}
 	if r.dry {
 		return "", nil // a dry run does not create dependencies
 	}
@@ -378,10 +423,18 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 	if !found || rec.Deleted {
 		return "", fmt.Errorf("%w: %s %s is not in the ERP", ErrNoDependency, stream, key)
 	}
+	opens, err := r.e.store.OpenItemsByKey(ctx, s.Target.Entity(), []string{key})
+	if err != nil {
+		return "", fmt.Errorf("resolving %s %s: %w", stream, key, err)
+	}
+	var open *store.OutboxItem
+	if it, ok := opens[key]; ok {
+		open = &it
+	}
 	sub := newRun(r.e, s, false)
 	sub.id, sub.depth = r.id, r.depth+1
 	sub.log = r.log.With(zap.String("on_demand", stream))
-	if err := sub.record(ctx, rec, id, has); err != nil {
+	if err := sub.record(ctx, rec, id, has, open); err != nil {
 		return "", err
 	}
 	if sub.stats.Skipped > 0 {

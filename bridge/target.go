@@ -46,3 +46,25 @@ var (
 	// attempt.
 	ErrFatal = errors.New("CRM refuses the integration")
 )
+
+// ExistsError is what Target.Create returns when the CRM refuses the create
+// because a record with the same unique natural key exists (RD Station:
+// organization and product names). The engine adopts that record unless
+// another ERP record owns it.
+type ExistsError struct {
+	CRMID string // the existing record
+	Err   error  // the CRM's answer
+}
+
+func (e *ExistsError) Error() string {
+	return "already in the CRM as " + e.CRMID + ": " + e.Err.Error()
+}
+func (e *ExistsError) Unwrap() error { return e.Err }
+
+// ExclusiveKey is implemented by targets whose natural key identifies one
+// real thing (a contact's e-mail is one person): when another ERP record
+// already owns the CRM record with that key, the write is refused instead
+// of creating a second record with the same key.
+type ExclusiveKey interface {
+	ExclusiveKey() bool
+}

@@ -286,6 +286,15 @@ func (c *Client) do(ctx context.Context, r request, out any, wrapKey string) err
 				return e
 			}
 			continue // the budget waits out the pause; a 429 is not a retry
+		case resp.status >= 500 && unsafe:
+			// The server (or a gateway in front of it) may have applied the
+			// write before failing: sending it again could double it. The
+			// caller resolves it by natural key, as for a lost response.
+			c.stats.outcomeUnknown.Add(1)
+			e := c.apiError(r, resp)
+			e.Kind = ErrOutcomeUnknown
+			e.Message = "server error after the request was sent, it may have been applied: " + e.Message
+			return e
 		case resp.status >= 500:
 			if retries >= c.maxRetries {
 				return c.apiError(r, resp)

@@ -1141,19 +1141,33 @@ func TestContractFaults(t *testing.T) {
 		}
 	})
 
-	t.Run("server error is retried", func(t *testing.T) {
+	t.Run("server error on a read or a PUT is retried", func(t *testing.T) {
 		h := newHarness(t)
 		ctx := ctxFor(t)
-		h.sim.SetFaults(rdsim.Faults{Script: []rdsim.FaultKind{rdsim.FaultServerError}, Methods: []string{"POST"}, PathPrefix: "/products"})
-		try(h.c.CreateProduct(ctx, crm.ProductInput{Name: "Retentado"})).must(t)
+		p := try(h.c.CreateProduct(ctx, crm.ProductInput{Name: "Retentado"})).must(t)
+		h.sim.SetFaults(rdsim.Faults{Script: []rdsim.FaultKind{rdsim.FaultServerError}, Methods: []string{"PUT"}, PathPrefix: "/products"})
+		try(h.c.UpdateProduct(ctx, p.ID, crm.ProductInput{Description: "Depois do 500"})).must(t)
 		if s := h.c.Stats(); s.Retries != 1 {
 			t.Errorf("retries %d, want 1", s.Retries)
 		}
-		if n := len(h.state().Products); n != 1 {
-			t.Errorf("%d products, want 1", n)
-		}
 		if c := h.sim.Counts(); c.ByStatus[500] != 1 {
 			t.Errorf("simulator 500s %d, want 1", c.ByStatus[500])
+		}
+	})
+
+	t.Run("server error on a create is outcome unknown, never resent", func(t *testing.T) {
+		h := newHarness(t)
+		ctx := ctxFor(t)
+		h.sim.SetFaults(rdsim.Faults{Script: []rdsim.FaultKind{rdsim.FaultServerError}, Methods: []string{"POST"}, PathPrefix: "/products"})
+		_, err := h.c.CreateProduct(ctx, crm.ProductInput{Name: "Talvez"})
+		if !errors.Is(err, crm.ErrOutcomeUnknown) || !errors.Is(err, crm.ErrServer) {
+			t.Fatalf("err = %v, want outcome unknown (a server error)", err)
+		}
+		if s := h.c.Stats(); s.Retries != 0 || s.OutcomeUnknown != 1 {
+			t.Errorf("stats %+v: want no retry, one outcome unknown", s)
+		}
+		if c := h.sim.Counts(); c.ByRoute["POST /api/v1/products"] != 1 {
+			t.Errorf("POSTs %d, want 1", c.ByRoute["POST /api/v1/products"])
 		}
 	})
 
@@ -1211,11 +1225,12 @@ func TestContractFaults(t *testing.T) {
 				t.Errorf("error %q does not carry the excerpt", msg)
 			}
 		}
-		if s := h.c.Stats(); s.Retries != 4 {
-			t.Errorf("retries %d, want 2 per call", s.Retries)
+		// The GET is retried twice; the create is never resent.
+		if s := h.c.Stats(); s.Retries != 2 {
+			t.Errorf("retries %d, want 2 (the GET's)", s.Retries)
 		}
-		if c := h.sim.Counts(); c.ByStatus[500] != 6 || len(h.state().Deals) != 0 {
-			t.Errorf("simulator 500s %d (want 6), deals %d (want 0)", c.ByStatus[500], len(h.state().Deals))
+		if c := h.sim.Counts(); c.ByStatus[500] != 4 || len(h.state().Deals) != 0 {
+			t.Errorf("simulator 500s %d (want 4), deals %d (want 0)", c.ByStatus[500], len(h.state().Deals))
 		}
 	})
 }

@@ -78,7 +78,7 @@ func (e *Error) Error() string {
 	} else {
 		b.WriteString("request failed")
 	}
-	if e.Status != 0 && (e.Kind == ErrServer || e.Kind == ErrBadRequest) {
+	if e.Status != 0 && (e.Kind == ErrServer || e.Kind == ErrBadRequest || e.Status >= 500) {
 		fmt.Fprintf(&b, " (HTTP %d)", e.Status)
 	}
 	switch {
@@ -87,7 +87,11 @@ func (e *Error) Error() string {
 		b.WriteString(formatFields(e.Fields))
 	case e.Message != "":
 		b.WriteString(": ")
-		b.WriteString(e.Message)
+		b.WriteString(strings.TrimSuffix(e.Message, ": "))
+		if e.Excerpt != "" && !strings.Contains(e.Message, e.Excerpt) {
+			b.WriteString(": ")
+			b.WriteString(e.Excerpt)
+		}
 	case e.Excerpt != "":
 		b.WriteString(": ")
 		b.WriteString(e.Excerpt)
@@ -100,7 +104,11 @@ func (e *Error) Error() string {
 }
 
 // Is reports whether target is the error's Kind.
-func (e *Error) Is(target error) bool { return e.Kind != nil && target == e.Kind }
+// A 5xx answer is always a server error, whatever its Kind (a write's 5xx
+// is also ErrOutcomeUnknown).
+func (e *Error) Is(target error) bool {
+	return (e.Kind != nil && target == e.Kind) || (target == ErrServer && e.Status >= 500)
+}
 
 // Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }

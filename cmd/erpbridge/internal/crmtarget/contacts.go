@@ -22,6 +22,16 @@ func NewContacts(c *crm.Client) *Contacts { return &Contacts{c: c} }
 // Entity implements bridge.Target.
 func (*Contacts) Entity() string { return "contact" }
 
+var _ bridge.ExclusiveKey = (*Contacts)(nil)
+
+// ExclusiveKey implements bridge.ExclusiveKey: an e-mail is one person, so
+// a second ERP contact with an e-mail another one already synced is a
+// conflict to report, not a second CRM contact to create.
+func (*Contacts) ExclusiveKey() bool { return true }
+
+// NaturalKey names what contacts are adopted by, for messages.
+func (*Contacts) NaturalKey() string { return "e-mail (or name in its organization)" }
+
 func orgName(orgID, name string) string { return orgID + "\x00" + name }
 
 // Find adopts an existing contact by its first e-mail; a contact without
@@ -37,11 +47,10 @@ func (t *Contacts) Find(ctx context.Context, p bridge.Payload, live bool) (strin
 	}
 	if !live {
 		err := build(ctx, &t.ix, t.c.Contacts(ctx, crm.ContactQuery{}),
-			func(ct crm.Contact) string { return ct.ID },
-			func(ct crm.Contact) [][2]string {
-				keys := [][2]string{{"org+name", orgName(ct.OrganizationID, ct.Name)}}
+			func(ct crm.Contact) [][3]string {
+				keys := [][3]string{{"org+name", orgName(ct.OrganizationID, ct.Name), ct.ID}}
 				for _, e := range ct.Emails {
-					keys = append(keys, [2]string{"email", e.Email})
+					keys = append(keys, [3]string{"email", e.Email, ct.ID})
 				}
 				return keys
 			})

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 )
@@ -13,22 +14,29 @@ import (
 // index maps natural keys to CRM ids, built by listing the CRM once. RD
 // Station cannot filter by most natural keys, so one listing (N/200 calls)
 // replaces a search per created record. A listing that hits the 10,000-record
-// cap leaves the index unusable and every lookup goes to the CRM.
+// cap leaves the index unusable and every lookup goes to the CRM. The index
+// is rebuilt after indexTTL, so records users create in the CRM meanwhile
+// are found by a long-running service.
 type index struct {
-	mu     sync.Mutex
-	built  bool
-	usable bool
-	keys   map[string]map[string]string // kind → key → id
+	mu      sync.Mutex
+	built   bool
+	builtAt time.Time
+	usable  bool
+	keys    map[string]map[string]string // kind → key → value (usually a CRM id)
 }
+
+// indexTTL is how long an adoption index is trusted.
+const indexTTL = time.Hour
 
 // normKey folds a natural key for comparison.
 func normKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-// build lists the CRM once; keysOf returns the (kind, key) pairs of an item.
-func build[T any](ctx context.Context, ix *index, seq iter.Seq2[T, error], idOf func(T) string, keysOf func(T) [][2]string) error {
+// build lists the CRM once; entries returns the (kind, key, value) triples
+// of an item.
+func build[T any](ctx context.Context, ix *index, seq iter.Seq2[T, error], entries func(T) [][3]string) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if ix.built {
+	if ix.built && time.Since(ix.builtAt) < indexTTL {
 		return nil
 	}
 	keys := map[string]map[string]string{}
@@ -41,33 +49,33 @@ func build[T any](ctx context.Context, ix *index, seq iter.Seq2[T, error], idOf 
 		if err != nil {
 			return classify(err)
 		}
-		for _, kv := range keysOf(it) {
-			if kv[1] == "" {
+		for _, e := range entries(it) {
+			if e[1] == "" {
 				continue
 			}
-			if keys[kv[0]] == nil {
-				keys[kv[0]] = map[string]string{}
+			if keys[e[0]] == nil {
+				keys[e[0]] = map[string]string{}
 			}
-			keys[kv[0]][normKey(kv[1])] = idOf(it)
+			keys[e[0]][normKey(e[1])] = e[2]
 		}
 	}
-	ix.built, ix.usable, ix.keys = true, usable, keys
+	ix.built, ix.builtAt, ix.usable, ix.keys = true, time.Now(), usable, keys
 	return nil
 }
 
 // lookup answers from the index; ok is false when the index is not usable.
-func (ix *index) lookup(kind, key string) (id string, found, ok bool) {
+func (ix *index) lookup(kind, key string) (value string, found, ok bool) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if !ix.built || !ix.usable {
 		return "", false, false
 	}
-	id, found = ix.keys[kind][normKey(key)]
-	return id, found, true
+	value, found = ix.keys[kind][normKey(key)]
+	return value, found, true
 }
 
 // remember records a key written by this process.
-func (ix *index) remember(kind, key, id string) {
+func (ix *index) remember(kind, key, value string) {
 	if key == "" {
 		return
 	}
@@ -79,7 +87,7 @@ func (ix *index) remember(kind, key, id string) {
 	if ix.keys[kind] == nil {
 		ix.keys[kind] = map[string]string{}
 	}
-	ix.keys[kind][normKey(key)] = id
+	ix.keys[kind][normKey(key)] = value
 }
 
 // nameTaken reports a 422 that says the record's name is already used.

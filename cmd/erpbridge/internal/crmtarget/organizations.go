@@ -2,6 +2,7 @@ package crmtarget
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
@@ -51,11 +52,11 @@ func (t *Organizations) Find(ctx context.Context, p bridge.Payload, live bool) (
 	name, doc := text(p, "name"), t.cnpjOf(p)
 	if !live {
 		err := build(ctx, &t.ix, t.c.Organizations(ctx, crm.OrganizationQuery{}),
-			func(o crm.Organization) string { return o.ID },
-			func(o crm.Organization) [][2]string {
-				keys := [][2]string{{"name", o.Name}}
+			func(o crm.Organization) [][3]string {
+				keys := [][3]string{{"name", o.Name, o.ID}}
 				if t.cnpjField != "" {
-					keys = append(keys, [2]string{"cnpj", normalizeDigits(orgCustom(o, t.cnpjField))})
+					doc := normalizeDigits(orgCustom(o, t.cnpjField))
+					keys = append(keys, [3]string{"cnpj", doc, o.ID}, [3]string{"cnpj-of", o.ID, doc})
 				}
 				return keys
 			})
@@ -68,6 +69,10 @@ func (t *Organizations) Find(ctx context.Context, p bridge.Payload, live bool) (
 			}
 		}
 		if id, found, ok := t.ix.lookup("name", name); ok {
+			// A same-named organization with another CNPJ is another company.
+			if theirs, _, _ := t.ix.lookup("cnpj-of", id); found && doc != "" && theirs != "" && theirs != doc {
+				return "", false, nil
+			}
 			return id, found, nil
 		}
 	}
@@ -103,13 +108,17 @@ func (t *Organizations) Create(ctx context.Context, p bridge.Payload) (string, e
 	}
 	o, err := t.c.CreateOrganization(ctx, in)
 	if nameTaken(err) {
+		// Names are unique: say which organization has it; the engine
+		// adopts it unless another ERP record owns it. One with another
+		// CNPJ is another company: never adopted.
 		id, found, ferr := t.findLive(ctx, in.Name, t.cnpjOf(p))
 		if ferr != nil {
 			return "", ferr
 		}
 		if found {
-			return id, t.Update(ctx, id, p)
+			return "", &bridge.ExistsError{CRMID: id, Err: err}
 		}
+		return "", fmt.Errorf("%w: the CRM has another company (another CNPJ) named %q: %w", bridge.ErrRejected, in.Name, err)
 	}
 	if err != nil {
 		return "", classify(err)
@@ -120,7 +129,18 @@ func (t *Organizations) Create(ctx context.Context, p bridge.Payload) (string, e
 
 func (t *Organizations) remember(p bridge.Payload, id string) {
 	t.ix.remember("name", text(p, "name"), id)
-	t.ix.remember("cnpj", t.cnpjOf(p), id)
+	if doc := t.cnpjOf(p); doc != "" {
+		t.ix.remember("cnpj", doc, id)
+		t.ix.remember("cnpj-of", id, doc)
+	}
+}
+
+// NaturalKey names what organizations are adopted by, for messages.
+func (t *Organizations) NaturalKey() string {
+	if t.cnpjField != "" {
+		return "CNPJ or name"
+	}
+	return "name"
 }
 
 // Update implements bridge.Target.

@@ -2,6 +2,7 @@ package crmtarget
 
 import (
 	"context"
+	"errors"
 
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
@@ -30,8 +31,7 @@ func (t *Products) Find(ctx context.Context, p bridge.Payload, live bool) (strin
 	}
 	if !live {
 		err := build(ctx, &t.ix, t.c.Products(ctx, crm.ProductQuery{}),
-			func(pr crm.Product) string { return pr.ID },
-			func(pr crm.Product) [][2]string { return [][2]string{{"name", pr.Name}} })
+			func(pr crm.Product) [][3]string { return [][3]string{{"name", pr.Name, pr.ID}} })
 		if err != nil {
 			return "", false, err
 		}
@@ -40,6 +40,11 @@ func (t *Products) Find(ctx context.Context, p bridge.Payload, live bool) (strin
 		}
 	}
 	found, err := t.c.FindProductsByName(ctx, name)
+	if errors.Is(err, crm.ErrListingCapped) {
+		// Over 10,000 products the CRM cannot be searched: create, and let
+		// a name already taken (names are unique) say which product it is.
+		return "", false, nil
+	}
 	if err != nil {
 		return "", false, classify(err)
 	}
@@ -48,6 +53,9 @@ func (t *Products) Find(ctx context.Context, p bridge.Payload, live bool) (strin
 	}
 	return "", false, nil
 }
+
+// NaturalKey names what products are adopted by, for messages.
+func (*Products) NaturalKey() string { return "name" }
 
 // Create implements bridge.Target; a name already taken adopts that product.
 func (t *Products) Create(ctx context.Context, p bridge.Payload) (string, error) {
@@ -62,7 +70,7 @@ func (t *Products) Create(ctx context.Context, p bridge.Payload) (string, error)
 			return "", ferr
 		}
 		if found {
-			return id, t.Update(ctx, id, p)
+			return "", &bridge.ExistsError{CRMID: id, Err: err}
 		}
 	}
 	if err != nil {

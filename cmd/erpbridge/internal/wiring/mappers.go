@@ -235,7 +235,8 @@ func (p *productMapper) Map(ctx context.Context, rec erp.Record, _ bridge.Resolv
 		code := str(rec, "B1_COD")
 		rows, err := p.prices.Find(ctx, protheus.PriceOf(p.priceTable, code), 20)
 		if err != nil {
-			return bridge.Mapped{Errors: []error{fmt.Errorf("product %s: reading price table %s: %w", rec.Key, p.priceTable, err)}}
+			// The ERP connection failed, not the data: retry later.
+			return bridge.Mapped{Retry: fmt.Errorf("product %s: reading price table %s: %w", rec.Key, p.priceTable, err)}
 		}
 		for _, row := range rows {
 			if !row.Deleted && strings.TrimSpace(str(row, "DA1_ATIVO")) != "2" {

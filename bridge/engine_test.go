@@ -1,0 +1,236 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/erpbridge/erpbridge/bridge/store"
+	"github.com/erpbridge/erpbridge/erp"
+)
+
+// These tests drive the engine through exact interleavings with an
+// in-memory ERP table and CRM; the real ones (SQLite/PostgreSQL fixture and
+// the RD Station simulator) are exercised in cmd/erpbridge/internal/wiring.
+
+// ---- fake ERP: rows keyed by key; stamp = global sequence ----
+type row struct {
+	key     string
+	name    string
+	deleted bool
+	seq     int64
+	retry   bool // mapper asks for Retry
+}
+
+type fakeSrc struct {
+	rows map[string]*row
+	seq  int64
+}
+
+func (s *fakeSrc) set(key, name string, deleted bool) {
+	s.seq++
+	r := s.rows[key]
+	if r == nil {
+		r = &row{key: key}
+		s.rows[key] = r
+	}
+	r.name, r.deleted, r.seq = name, deleted, s.seq
+}
+func (s *fakeSrc) rec(r *row) erp.Record {
+	st := time.Unix(r.seq, 0).UTC()
+	return erp.Record{Key: r.key, Recno: r.seq, Deleted: r.deleted, Stamp: &st,
+		Fields: map[string]any{"name": r.name, "retry": r.retry}}
+}
+func (s *fakeSrc) Incremental() bool { return true }
+func (s *fakeSrc) Checkpoint(context.Context) (erp.Position, error) {
+	return erp.Position(strconv.FormatInt(s.seq, 10)), nil
+}
+func (s *fakeSrc) sorted(after int64) []erp.Record {
+	var out []erp.Record
+	for _, r := range s.rows {
+		if r.seq > after {
+			out = append(out, s.rec(r))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Recno < out[j].Recno })
+	return out
+}
+func (s *fakeSrc) Changes(_ context.Context, since erp.Position, _ int) iter.Seq2[erp.Page, error] {
+	n, _ := strconv.ParseInt(string(since), 10, 64)
+	return func(yield func(erp.Page, error) bool) {
+		recs := s.sorted(n)
+		if len(recs) == 0 {
+			return
+		}
+		yield(erp.Page{Records: recs, Next: erp.Position(strconv.FormatInt(recs[len(recs)-1].Recno, 10))}, nil)
+	}
+}
+func (s *fakeSrc) FullPass(ctx context.Context, after erp.Position, n int) iter.Seq2[erp.Page, error] {
+	return s.Changes(ctx, after, n)
+}
+func (s *fakeSrc) Lookup(_ context.Context, key string) (erp.Record, bool, error) {
+	r, ok := s.rows[key]
+	if !ok {
+		return erp.Record{}, false, nil
+	}
+	return s.rec(r), true, nil
+}
+func (s *fakeSrc) Find(context.Context, []erp.Match, int) ([]erp.Record, error) { return nil, nil }
+func (s *fakeSrc) Close() error                                                 { return nil }
+
+// ---- fake mapper ----
+type fakeMapper struct{ retryDeleted bool }
+
+func (m *fakeMapper) Map(_ context.Context, rec erp.Record, _ Resolver) Mapped {
+	n := rec.Fields["name"].(string)
+	return Mapped{Payload: Payload{"name": n}, Fingerprint: "fp:" + n}
+}
+func (m *fakeMapper) MapDeleted(_ context.Context, rec erp.Record, _ Resolver) Mapped {
+	if m.retryDeleted {
+		return Mapped{Retry: errors.New("dependency temporarily unavailable")}
+	}
+	n := "[DEL] " + rec.Fields["name"].(string)
+	return Mapped{Payload: Payload{"name": n}, Fingerprint: "fp:" + n}
+}
+
+// ---- fake CRM ----
+type fakeCRM struct {
+	recs   map[string]string // id -> name
+	n      int
+	failUp int // fail the next N writes with a 500-like error
+}
+
+func (t *fakeCRM) Entity() string { return "organization" }
+func (t *fakeCRM) Find(_ context.Context, p Payload, _ bool) (string, bool, error) {
+	for id, n := range t.recs {
+		if n == p["name"] {
+			return id, true, nil
+		}
+	}
+	return "", false, nil
+}
+func (t *fakeCRM) Create(_ context.Context, p Payload) (string, error) {
+	if t.failUp > 0 {
+		t.failUp--
+		return "", errors.New("HTTP 500")
+	}
+	t.n++
+	id := fmt.Sprint("crm", t.n)
+	t.recs[id] = p["name"].(string)
+	return id, nil
+}
+func (t *fakeCRM) Update(_ context.Context, id string, p Payload) error {
+	if t.failUp > 0 {
+		t.failUp--
+		return errors.New("HTTP 500")
+	}
+	t.recs[id] = p["name"].(string)
+	return nil
+}
+
+type env struct {
+	t      *testing.T
+	src    *fakeSrc
+	crm    *fakeCRM
+	mapper *fakeMapper
+	e      *Engine
+	st     *store.Store
+	now    time.Time
+}
+
+func newEnv(t *testing.T, deletes Deletes) *env {
+	v := &env{t: t, src: &fakeSrc{rows: map[string]*row{}}, crm: &fakeCRM{recs: map[string]string{}}, mapper: &fakeMapper{},
+		now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"), store.WithNow(func() time.Time { return v.now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	v.st = st
+	v.e, err = New(st, []*Stream{{Name: "customers", Source: v.src, Mapper: v.mapper, Target: v.crm, Mode: ModeUpsert, Deletes: deletes}},
+		Options{Now: func() time.Time { return v.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+func (v *env) sync() Report {
+	rep, err := v.e.Sync(context.Background(), "customers", SyncOptions{})
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	return rep
+}
+
+// A change that reverts a record to its last synced state while a newer
+// write is failed in the outbox: the stale write wins for good.
+func TestRevertWhileAWriteWaitsIsNotLost(t *testing.T) {
+	v := newEnv(t, DeletesIgnore)
+	v.src.set("K", "v1", false)
+	v.sync()
+	v.src.set("K", "v2", false)
+	v.crm.failUp = 1
+	v.sync() // update v2 fails -> failed item, cursor moves on
+	v.src.set("K", "v1", false)
+	v.sync() // fingerprint == identity (v1): Unchanged, failed v2 item untouched
+	v.now = v.now.Add(3 * time.Hour)
+	v.sync() // drain sends v2
+	v.now = v.now.Add(3 * time.Hour)
+	v.sync()
+	for id, n := range v.crm.recs {
+		t.Logf("CRM %s = %q, ERP = %q", id, n, v.src.rows["K"].name)
+		if n != v.src.rows["K"].name {
+			t.Errorf("LOST CHANGE: CRM holds %q, ERP %q", n, v.src.rows["K"].name)
+		}
+	}
+}
+
+// A record deleted in the ERP while its first create is failed: the delete
+// is skipped (no identity) and the create is sent later, unmarked.
+func TestDeleteWhileTheCreateWaitsIsNotSentAsLive(t *testing.T) {
+	v := newEnv(t, DeletesMark)
+	v.src.set("K", "acme", false)
+	v.crm.failUp = 1
+	v.sync()
+	v.src.set("K", "acme", true)
+	v.sync()
+	v.now = v.now.Add(3 * time.Hour)
+	v.sync()
+	for id, n := range v.crm.recs {
+		t.Logf("CRM %s = %q (ERP deleted=%v)", id, n, v.src.rows["K"].deleted)
+		if n == "acme" {
+			t.Errorf("LOST DELETE: CRM record %s created unmarked for a deleted ERP record", id)
+		}
+	}
+}
+
+// A delete mark deferred (Retry) is re-mapped as a live record; the row is
+// deleted, so the item is parked "no longer in the ERP" and the mark never sent.
+func TestDeferredDeleteMarkIsSent(t *testing.T) {
+	v := newEnv(t, DeletesMark)
+	v.src.set("K", "acme", false)
+	v.sync()
+	v.src.set("K", "acme", true)
+	v.mapper.retryDeleted = true
+	v.sync()
+	v.mapper.retryDeleted = false
+	v.now = v.now.Add(3 * time.Hour)
+	v.sync()
+	v.now = v.now.Add(3 * time.Hour)
+	v.sync()
+	items, _ := v.st.OpenItems(context.Background(), store.OutboxFilter{})
+	for _, it := range items {
+		t.Logf("open item %s %s %s level=%s err=%q", it.ERPKey, it.Op, it.State, it.Level, it.LastError)
+	}
+	for id, n := range v.crm.recs {
+		if n != "[DEL] acme" {
+			t.Errorf("LOST DELETE: CRM %s = %q, never marked", id, n)
+		}
+	}
+}
