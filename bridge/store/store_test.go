@@ -358,3 +358,39 @@ func TestUpdateReleasesTheWriteLock(t *testing.T) {
 	close(release)
 	<-finished
 }
+
+func TestOpenItemsByKey(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Update(ctx, func(tx *Tx) error {
+		for _, k := range []string{"a", "b", "c"} {
+			id, err := tx.Enqueue(OutboxItem{Stream: "customers", Entity: "organization", ERPKey: k, Op: OpCreate, Payload: []byte(`{}`)})
+			if err != nil {
+				return err
+			}
+			if k == "c" {
+				if err := tx.MarkInflight(id); err != nil {
+					return err
+				}
+				if err := tx.Complete(id, "crm-c", "fp"); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.OpenItemsByKey(ctx, "organization", []string{"a", "c", "zz"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got["a"].ERPKey != "a" {
+		t.Fatalf("open items = %v, want only a (c is done, zz unknown)", got)
+	}
+}
