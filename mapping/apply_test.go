@@ -111,7 +111,7 @@ func TestApplyNeverPanics(t *testing.T) {
 	// Runtime failures of expressions become field errors naming the expression.
 	m := mustCompile(t, orgSpec(map[string]string{
 		"name":    "A1_NOME",
-		"address": "A1_LC + 1",    // decimal + int: a type error at run time
+		"address": "A1_NOME - 1",  // text - number: a type error at run time
 		"url":     "A1_NOME[100]", // index out of range
 		"resume":  "[1, 2][A1_I]", // index from the record
 	}))
@@ -296,5 +296,40 @@ func TestApplyIsSafeForConcurrentUse(t *testing.T) {
 		if got := <-done; got != want {
 			t.Fatalf("fingerprint %s, want %s", got, want)
 		}
+	}
+}
+
+func TestNumbersAreExactDecimalsInExpressions(t *testing.T) {
+	tests := []struct {
+		expr string
+		rec  map[string]any
+		want string
+	}{
+		{"money(B1_PRV1 * 1.1)", map[string]any{"B1_PRV1": decimal.RequireFromString("10.10")}, "11.11"},
+		{"money(0.1 + 0.2)", nil, "0.30"},
+		{"money(B1_PRV1 - B1_PRV2)", map[string]any{"B1_PRV1": decimal.RequireFromString("5"), "B1_PRV2": int64(2)}, "3.00"},
+		{"A1_LC > 1000 ? 'grande' : 'pequeno'", map[string]any{"A1_LC": decimal.RequireFromString("1500.50")}, "grande"},
+		{"A1_LC == 0 ? 'sem limite' : 'com limite'", map[string]any{"A1_LC": decimal.RequireFromString("0.00")}, "sem limite"},
+		{"money(-B1_PRV1)", map[string]any{"B1_PRV1": decimal.RequireFromString("2.5")}, "-2.50"},
+		{"A1_TIPO == 'R' ? 'Revenda' : 'Outro'", map[string]any{"A1_TIPO": "R"}, "Revenda"},
+		{"A1_NOME + ' LTDA'", map[string]any{"A1_NOME": "ACME"}, "ACME LTDA"},
+		{"A1_EST < 'M' ? 'A-L' : 'M-Z'", map[string]any{"A1_EST": "SP"}, "M-Z"},
+		{"A1_X == nil ? 'vazio' : 'cheio'", map[string]any{"A1_X": nil}, "vazio"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			rec := map[string]any{"A1_NOME": "ACME"}
+			for k, v := range tt.rec {
+				rec[k] = v
+			}
+			m := mustCompile(t, orgSpec(map[string]string{"name": "A1_NOME", "resume": tt.expr}))
+			res := apply(t, m, "k", rec)
+			if len(res.Errors) > 0 {
+				t.Fatalf("errors: %q", errorStrings(res))
+			}
+			if got := res.Payload["resume"]; got != tt.want {
+				t.Fatalf("resume = %v, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -77,6 +77,8 @@ func functions() []exprFunction {
 			return FormatDate(args[0], toText(args[1]))
 		}, new(func(any, any) string)},
 		{"money", func(args ...any) (any, error) { return Money(args[0]) }, new(func(any) string)},
+		// Operators on ERP numbers (see decimalOps); not meant to be called by name.
+		{"__arith", func(args ...any) (any, error) { return arith(toText(args[0]), args[1], args[2]) }, new(func(any, any, any) any)},
 	}
 }
 
@@ -88,6 +90,7 @@ func exprOptions() []expr.Option {
 		expr.Env(map[string]any{}),
 		expr.AllowUndefinedVariables(),
 		expr.DisableBuiltin("now"),
+		expr.Patch(decimalOps{}),
 	}
 	for _, f := range functions() {
 		opts = append(opts, expr.Function(f.name, f.fn, f.sig))

@@ -81,9 +81,9 @@ func CustomerSpec(cnpjLabel string) Spec {
 	return s
 }
 
-// ContactSpec maps Protheus contacts (SU5) to CRM contacts: name, title (U5_FUNCAO, a code into
-// SUM unless the source query joins the description under that name), e-mails and phones (the
-// landline as "work", the mobile as "cellphone").
+// ContactSpec maps Protheus contacts (SU5) to CRM contacts: name, e-mails and phones (the
+// landline as "work", the mobile as "cellphone"). U5_FUNCAO is a code into SUM, not a job title,
+// so the title is left out; map it where a readable column exists.
 func ContactSpec() Spec {
 	return Spec{
 		Version: "1",
@@ -91,7 +91,6 @@ func ContactSpec() Spec {
 		Entity:  EntityContact,
 		Fields: map[string]string{
 			"name":   "title(U5_CONTAT)",
-			"title":  "U5_FUNCAO",
 			"emails": "emails(U5_EMAIL)",
 			"phones": "[phone(U5_DDD, U5_FONE), {phone: phone(U5_DDD, U5_CELULAR), type: 'cellphone'}]",
 		},

@@ -25,7 +25,9 @@ func newLogger(cfg *config.Config, console io.Writer) (*zap.Logger, func(), erro
 
 // openBridge loads the config, builds the logger and opens the bridge.
 // The returned function closes everything.
-func openBridge(ctx context.Context, path string, console io.Writer) (*wiring.Bridge, *zap.Logger, func(), error) {
+// With dryRun, a checkpoint store that does not exist yet is not created:
+// the dry run works on a throwaway one.
+func openBridge(ctx context.Context, path string, console io.Writer, dryRun bool) (*wiring.Bridge, *zap.Logger, func(), error) {
 	cfg, err := loadConfig(path)
 	if err != nil {
 		return nil, nil, nil, err
@@ -34,7 +36,7 @@ func openBridge(ctx context.Context, path string, console io.Writer) (*wiring.Br
 	if err != nil {
 		return nil, nil, nil, usageError(err)
 	}
-	b, err := wiring.Open(ctx, cfg, wiring.Options{Logger: log})
+	b, err := wiring.Open(ctx, cfg, wiring.Options{Logger: log, DryRun: dryRun})
 	if err != nil {
 		closeLog()
 		return nil, nil, nil, err

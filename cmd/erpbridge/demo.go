@@ -142,6 +142,9 @@ price_table = %q
 	}
 	defer b.Close()
 
+	fmt.Fprintln(out, "\nColumns: read = ERP rows read (changes since the last sync, plus a short overlap); unchanged = same")
+	fmt.Fprintln(out, "data as the CRM already has, no API call; skipped = left out on purpose (blocked or deleted rows);")
+	fmt.Fprintln(out, "failed = bad ERP data, reported per record at the end (and retried once the ERP row is fixed).")
 	simStart := clk.Now()
 	step := func(title string) error {
 		fmt.Fprintf(out, "\n%s\n", title)

@@ -12,8 +12,9 @@ func newRootCmd() *cobra.Command {
 		Short: "Keep an on-prem ERP in step with RD Station CRM",
 		Long: `erpbridge keeps an on-prem ERP (TOTVS Protheus first) in step with RD Station CRM.
 
-ERP customers, contacts, products and sales orders become CRM organizations,
-contacts, products and deals; deals won in the CRM become ERP sales orders.`,
+ERP customers, contacts and products become CRM organizations, contacts and
+products: incrementally, without duplicates, inside RD Station's rate limit.
+Start with "erpbridge demo"; see README.md.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -28,7 +28,7 @@ One sync runs at start. On SIGINT/SIGTERM the record in flight is finished
 and persisted, and the process exits within 10 seconds.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, log, closeAll, err := openBridge(cmd.Context(), path, cmd.ErrOrStderr())
+			b, log, closeAll, err := openBridge(cmd.Context(), path, cmd.ErrOrStderr(), false)
 			if err != nil {
 				return err
 			}

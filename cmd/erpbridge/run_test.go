@@ -200,3 +200,30 @@ func put(t *testing.T, url, body string) {
 		t.Fatalf("PUT %s: %s", url, resp.Status)
 	}
 }
+
+// TestDryRunLeavesNoTrace: a dry run on a fresh install creates no
+// checkpoint store, writes nothing to the CRM and exits 0 even when it
+// predicts failures.
+func TestDryRunLeavesNoTrace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the erpbridge binary and a simulator process (skipped under -short)")
+	}
+	bin := erpbridgeBinary(t)
+	sim := startSim(t, bin)
+	dir := t.TempDir()
+	_, _, dsn := createFixture(t, fixture.SQLite, dir)
+	cfg := writeConfig(t, dir, "sqlite", dsn, sim, "")
+	r := runBinary(t, bin, "sync", "--once", "--dry-run", "-c", cfg)
+	if r.code != 0 {
+		t.Fatalf("dry run exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "dry run") || !strings.Contains(r.stdout, "customers create") {
+		t.Errorf("dry run output lacks the table or samples:\n%s", r.stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "erpbridge-data")); !os.IsNotExist(err) {
+		t.Errorf("dry run created the data folder (err %v)", err)
+	}
+	if c := sim.counts(t); c.Writes != 0 {
+		t.Errorf("dry run wrote %d times to the CRM", c.Writes)
+	}
+}

@@ -23,7 +23,33 @@ type streamStatus struct {
 	Records    int64          `json:"records"`
 	InCRM      int64          `json:"records_in_crm"`
 	Outbox     map[string]int `json:"outbox"`
-	LastRun    *store.Run     `json:"last_run,omitempty"`
+	LastRun    *runStatus     `json:"last_run,omitempty"`
+}
+
+// runStatus is a run as status --json shows it.
+type runStatus struct {
+	ID         int64     `json:"id"`
+	Kind       string    `json:"kind"`
+	Status     string    `json:"status"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+	Seconds    float64   `json:"duration_seconds"`
+	Read       int64     `json:"read"`
+	Created    int64     `json:"created"`
+	Updated    int64     `json:"updated"`
+	Unchanged  int64     `json:"unchanged"`
+	Skipped    int64     `json:"skipped"`
+	Failed     int64     `json:"failed"`
+	Deleted    int64     `json:"deleted"`
+	APICalls   int64     `json:"api_calls"`
+	Error      string    `json:"error,omitempty"`
+}
+
+func newRunStatus(r store.Run) *runStatus {
+	return &runStatus{ID: r.ID, Kind: string(r.Kind), Status: string(r.Status), StartedAt: r.StartedAt,
+		FinishedAt: r.FinishedAt, Seconds: r.Duration.Seconds(), Read: r.Stats.Read, Created: r.Stats.Created,
+		Updated: r.Stats.Updated, Unchanged: r.Stats.Unchanged, Skipped: r.Stats.Skipped, Failed: r.Stats.Failed,
+		Deleted: r.Stats.Deleted, APICalls: r.Stats.APICalls, Error: r.Stats.Err}
 }
 
 func collectStatus(ctx context.Context, cfg *config.Config, st *store.Store) ([]streamStatus, error) {
@@ -50,7 +76,7 @@ func collectStatus(ctx context.Context, cfg *config.Config, st *store.Store) ([]
 		if r, ok, err := st.LastRun(ctx, name); err != nil {
 			return nil, err
 		} else if ok {
-			s.LastRun = &r
+			s.LastRun = newRunStatus(r)
 		}
 		out = append(out, s)
 	}
@@ -96,9 +122,9 @@ the CRM has, and the outbox (pending, failed, parked writes).`,
 				last, status, read, created, updated, failed := "never", "-", "-", "-", "-", "-"
 				if r := s.LastRun; r != nil {
 					last = r.StartedAt.Local().Format("2006-01-02 15:04:05")
-					status = string(r.Status)
-					read, created = fmt.Sprint(r.Stats.Read), fmt.Sprint(r.Stats.Created)
-					updated, failed = fmt.Sprint(r.Stats.Updated), fmt.Sprint(r.Stats.Failed)
+					status = r.Status
+					read, created = fmt.Sprint(r.Read), fmt.Sprint(r.Created)
+					updated, failed = fmt.Sprint(r.Updated), fmt.Sprint(r.Failed)
 				}
 				full := "never"
 				if !s.FullPassAt.IsZero() {

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
 	"github.com/spf13/cobra"
 )
 
@@ -39,7 +40,16 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_ = once // sync always runs once; the flag reads well in scripts
-			b, _, closeAll, err := openBridge(cmd.Context(), path, cmd.ErrOrStderr())
+			if stream != "" {
+				cfg, err := loadConfig(path)
+				if err != nil {
+					return err
+				}
+				if names := wiring.StreamNames(cfg); !slices.Contains(names, stream) {
+					return usageError(fmt.Errorf("--stream %q: enabled streams are %s", stream, strings.Join(names, ", ")))
+				}
+			}
+			b, _, closeAll, err := openBridge(cmd.Context(), path, cmd.ErrOrStderr(), dry)
 			if err != nil {
 				return err
 			}
@@ -47,9 +57,6 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 			so := bridge.SyncOptions{Full: full, DryRun: dry}
 			var reps []bridge.Report
 			if stream != "" {
-				if !slices.Contains(b.Engine.Streams(), stream) {
-					return usageError(fmt.Errorf("--stream %q: enabled streams are %s", stream, strings.Join(b.Engine.Streams(), ", ")))
-				}
 				rep, serr := b.Engine.Sync(cmd.Context(), stream, so)
 				reps, err = []bridge.Report{rep}, serr
 			} else {
@@ -61,7 +68,7 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 				return err
 			}
 			for _, r := range reps {
-				if r.Stats.Failed > 0 {
+				if r.Stats.Failed > 0 && !dry {
 					return &exitError{code: ExitPartial, err: errors.New("some records failed; see erpbridge errors list")}
 				}
 			}

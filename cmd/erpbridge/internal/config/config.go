@@ -8,6 +8,7 @@
 package config
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/erpbridge/erpbridge/mapping"
@@ -128,21 +129,26 @@ type Products struct {
 	PriceFilial string `toml:"price_filial"`
 }
 
-// Duration is a time.Duration written as "30s", "5m" in TOML.
-type Duration time.Duration
+// Duration is a time.Duration written as a string with its unit in TOML
+// ("30s", "5m", "1h30m"). A bare number is an error: `timeout = 30` would
+// otherwise mean 30 nanoseconds.
+type Duration struct{ d time.Duration }
+
+// Dur makes a Duration.
+func Dur(d time.Duration) Duration { return Duration{d} }
 
 // D returns the duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
+func (d Duration) D() time.Duration { return d.d }
 
 // UnmarshalText parses "30s", "2m", "1h30m".
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := time.ParseDuration(string(b))
 	if err != nil {
-		return err
+		return fmt.Errorf("%q is not a duration with its unit, such as \"30s\" or \"2m\"", string(b))
 	}
-	*d = Duration(v)
+	d.d = v
 	return nil
 }
 
 // MarshalText writes the duration as Go does ("30s").
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.d.String()), nil }

@@ -155,7 +155,9 @@ func TestValidateNamesEveryBadKey(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := Default()
 			c.CRM.Token, c.ERP.DSN = "t", "erp.db"
-			c.applyMappingDefaults()
+			if err := c.applyMappingDefaults(nil); err != nil {
+				t.Fatal(err)
+			}
 			if err := c.Validate(); err != nil {
 				t.Fatalf("base config invalid: %v", err)
 			}
@@ -215,4 +217,66 @@ func FuzzParse(f *testing.F) {
 		}
 		_ = cfg.Validate() // must not panic
 	})
+}
+
+func TestMappingTableOverridesKeyByKey(t *testing.T) {
+	base := minimal + "\n[streams.customers]\ncnpj_field = \"CNPJ\"\n"
+	tests := []struct {
+		name  string
+		toml  string
+		check func(t *testing.T, c *Config)
+	}{
+		{"no table: the default", "", func(t *testing.T, c *Config) {
+			m := c.Streams.Customers.Mapping
+			if m.Fields["name"] != "A1_NOME" || m.CustomFields["CNPJ"] == "" || m.UniqueName.Suffix == "" {
+				t.Fatalf("default mapping not applied: %+v", m)
+			}
+		}},
+		{"invalid_utf8 alone keeps the default fields", "[streams.customers.mapping]\ninvalid_utf8 = \"reject\"\n", func(t *testing.T, c *Config) {
+			m := c.Streams.Customers.Mapping
+			if m.InvalidUTF8 != "reject" || m.Fields["name"] != "A1_NOME" {
+				t.Fatalf("got %+v", m)
+			}
+		}},
+		{"unique_name.when alone keeps the default suffix", "[streams.customers.mapping.unique_name]\nwhen = \"A1_LOJA != '01'\"\n", func(t *testing.T, c *Config) {
+			u := c.Streams.Customers.Mapping.UniqueName
+			if u.When != "A1_LOJA != '01'" || u.Suffix == "" {
+				t.Fatalf("got %+v", u)
+			}
+		}},
+		{"fields replace the default fields as a whole", "[streams.customers.mapping.fields]\nname = \"A1_NREDUZ\"\n", func(t *testing.T, c *Config) {
+			m := c.Streams.Customers.Mapping
+			if len(m.Fields) != 1 || m.Fields["name"] != "A1_NREDUZ" || m.CustomFields["CNPJ"] == "" {
+				t.Fatalf("got %+v", m)
+			}
+		}},
+		{"an empty suffix turns the suffix off", "[streams.customers.mapping.unique_name]\nsuffix = \"\"\n", func(t *testing.T, c *Config) {
+			if s := c.Streams.Customers.Mapping.UniqueName.Suffix; s != "" {
+				t.Fatalf("suffix %q", s)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(base+tt.toml), env(map[string]string{"TOKEN": "t"}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+	if _, err := Parse([]byte(base+"[streams.customers.mapping]\nentity = \"contact\"\n"), env(map[string]string{"TOKEN": "t"})); err == nil ||
+		!strings.Contains(err.Error(), "streams.customers.mapping") {
+		t.Fatalf("setting entity: err = %v, want an error naming the mapping", err)
+	}
+}
+
+func TestDurationsNeedAUnit(t *testing.T) {
+	_, err := Parse([]byte("[crm]\ntimeout = 30\n"), env(nil))
+	if err == nil || !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), "timeout") {
+		t.Fatalf("timeout = 30: err = %v, want an error naming line 2 and timeout", err)
+	}
 }

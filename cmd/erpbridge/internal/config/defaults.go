@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/erpbridge/erpbridge/mapping"
@@ -19,15 +21,15 @@ func Default() Config {
 			BaseURL:           "https://crm.rdstation.com/api/v1",
 			RequestsPerMinute: 100,
 			Burst:             10,
-			Timeout:           Duration(30 * time.Second),
+			Timeout:           Dur(30 * time.Second),
 			MaxRetries:        5,
 		},
 		ERP: ERP{
 			Driver:       "sqlite",
 			Company:      "01",
 			PageSize:     500,
-			Overlap:      Duration(2 * time.Minute),
-			QueryTimeout: Duration(60 * time.Second),
+			Overlap:      Dur(2 * time.Minute),
+			QueryTimeout: Dur(60 * time.Second),
 		},
 		Schedule: Schedule{Incremental: "*/5 * * * *", FullPass: "0 2 * * *"},
 		Streams: Streams{
@@ -51,28 +53,52 @@ const (
 	BlockedMark = "mark"
 )
 
-// applyMappingDefaults gives every stream without a mapping table its
-// default mapping, and fixes what a stream's mapping must be (its record
-// name and CRM entity, a version).
-func (c *Config) applyMappingDefaults() {
-	set := func(s *mapping.Spec, def mapping.Spec) {
-		if len(s.Fields) == 0 && len(s.CustomFields) == 0 {
-			version := s.Version
-			*s = def
-			if version != "" {
-				s.Version = version
-			}
-		}
-		s.Record, s.Entity = def.Record, def.Entity
-		if s.Version == "" {
-			s.Version = "1"
-		}
+// applyMappingDefaults fills each stream's mapping from its default, key by
+// key: what the file sets (fields, custom_fields, unique_name.suffix,
+// unique_name.when, limits, version, invalid_utf8) replaces the default's
+// value, the rest keeps it. set reports whether the file sets a key below a
+// stream's mapping table (nil: nothing is set). A stream's record name and
+// CRM entity are fixed.
+func (c *Config) applyMappingDefaults(set func(stream string, key ...string) bool) error {
+	if set == nil {
+		set = func(string, ...string) bool { return false }
 	}
-	set(&c.Streams.Customers.Mapping, mapping.CustomerSpec(c.Streams.Customers.CNPJField))
-	set(&c.Streams.Contacts.Mapping, mapping.ContactSpec())
+	merge := func(stream string, s *mapping.Spec, def mapping.Spec) error {
+		user := *s
+		*s = def
+		if set(stream, "record") || set(stream, "entity") {
+			return fmt.Errorf("streams.%s.mapping: record and entity are fixed by the stream (%s, %s): remove them", stream, def.Record, def.Entity)
+		}
+		if set(stream, "fields") {
+			s.Fields = user.Fields
+		}
+		if set(stream, "custom_fields") {
+			s.CustomFields = user.CustomFields
+		}
+		if set(stream, "unique_name", "suffix") {
+			s.UniqueName.Suffix = user.UniqueName.Suffix
+		}
+		if set(stream, "unique_name", "when") {
+			s.UniqueName.When = user.UniqueName.When
+		}
+		if set(stream, "limits") {
+			s.Limits = user.Limits
+		}
+		if set(stream, "version") {
+			s.Version = user.Version
+		}
+		if set(stream, "invalid_utf8") {
+			s.InvalidUTF8 = user.InvalidUTF8
+		}
+		return nil
+	}
 	products := mapping.ProductSpec()
 	if c.Streams.Products.PriceTable != "" {
 		products.Fields["base_price"] = "money(DA1_PRCVEN ?? B1_PRV1)"
 	}
-	set(&c.Streams.Products.Mapping, products)
+	return errors.Join(
+		merge("customers", &c.Streams.Customers.Mapping, mapping.CustomerSpec(c.Streams.Customers.CNPJField)),
+		merge("contacts", &c.Streams.Contacts.Mapping, mapping.ContactSpec()),
+		merge("products", &c.Streams.Products.Mapping, products),
+	)
 }

@@ -37,6 +37,9 @@ func Load(path string) (*Config, error) {
 // Parse decodes TOML text strictly on top of Default() and expands ${ENV}
 // references with lookup.
 func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
+	if err := checkDurations(data); err != nil {
+		return nil, err
+	}
 	cfg := Default()
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -46,7 +49,26 @@ func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
 	if err := expandEnv(reflect.ValueOf(&cfg).Elem(), nil, lookup); err != nil {
 		return nil, err
 	}
-	cfg.applyMappingDefaults()
+	var raw map[string]any
+	if err := toml.Unmarshal(data, &raw); err != nil {
+		return nil, describeDecodeError(err)
+	}
+	set := func(stream string, key ...string) bool {
+		v := any(raw)
+		for _, k := range append([]string{"streams", stream, "mapping"}, key...) {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return false
+			}
+			if v, ok = m[k]; !ok {
+				return false
+			}
+		}
+		return true
+	}
+	if err := cfg.applyMappingDefaults(set); err != nil {
+		return nil, err
+	}
 	return &cfg, nil
 }
 
@@ -173,4 +195,45 @@ func resolveSQLitePath(dsn string, abs func(string) string) string {
 		return prefix + file + "?" + query
 	}
 	return prefix + file
+}
+
+// durationKeys are the keys holding a Duration.
+var durationKeys = [][2]string{{"crm", "timeout"}, {"erp", "overlap"}, {"erp", "query_timeout"}}
+
+// checkDurations refuses a duration written without its unit (`timeout =
+// 30`), which would otherwise be read as nanoseconds, naming key and line.
+func checkDurations(data []byte) error {
+	var raw map[string]any
+	if toml.Unmarshal(data, &raw) != nil {
+		return nil // the strict decode reports syntax errors with their line
+	}
+	for _, k := range durationKeys {
+		table, _ := raw[k[0]].(map[string]any)
+		v, ok := table[k[1]]
+		if !ok {
+			continue
+		}
+		if _, isString := v.(string); !isString {
+			return fmt.Errorf("line %d: key %q: write a duration as a string with its unit, e.g. \"30s\" or \"2m\" (got %v)",
+				lineOf(data, k[0], k[1]), k[0]+"."+k[1], v)
+		}
+	}
+	return nil
+}
+
+// lineOf finds the line of key inside [table] (0 when not found).
+func lineOf(data []byte, table, key string) int {
+	in := false
+	keyRe := regexp.MustCompile(`^\s*` + regexp.QuoteMeta(key) + `\s*=`)
+	for i, line := range strings.Split(string(data), "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "[") {
+			in = t == "["+table+"]"
+			continue
+		}
+		if in && keyRe.MatchString(line) {
+			return i + 1
+		}
+	}
+	return 0
 }

@@ -37,6 +37,9 @@ type Options struct {
 	Logger     *zap.Logger
 	Clock      clock.Clock  // CRM client and engine retry clock (default real)
 	HTTPClient *http.Client // CRM HTTP client (default the client's own)
+	// DryRun: when the checkpoint store does not exist yet, use a throwaway
+	// one instead of creating it (a dry run writes nothing anywhere).
+	DryRun bool
 }
 
 // Bridge is everything a sync needs, opened.
@@ -107,7 +110,18 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 			_ = b.Close()
 		}
 	}()
-	if b.Store, err = OpenStore(ctx, cfg); err != nil {
+	storeCfg := cfg
+	if _, serr := os.Stat(filepath.Join(cfg.DataDir, StoreFile)); o.DryRun && errors.Is(serr, os.ErrNotExist) {
+		tmp, err := os.MkdirTemp("", "erpbridge-dry-run-")
+		if err != nil {
+			return nil, fmt.Errorf("creating a throwaway store: %w", err)
+		}
+		b.closers = append(b.closers, func() error { return os.RemoveAll(tmp) })
+		c := *cfg
+		c.DataDir = tmp
+		storeCfg = &c
+	}
+	if b.Store, err = OpenStore(ctx, storeCfg); err != nil {
 		return nil, err
 	}
 	b.closers = append(b.closers, b.Store.Close)
