@@ -2,6 +2,7 @@ package wiring
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/instancelock"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
 	"github.com/erpbridge/erpbridge/rdstation/clock"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
@@ -314,4 +316,18 @@ func TestCustomerEmailBecomesAContactOfItsOrganization(t *testing.T) {
 	if again := e.sync("customer_contacts", bridge.SyncOptions{}); again.Stats.Created+again.Stats.Updated != 0 {
 		t.Fatalf("second sync wrote: %+v", again.Stats)
 	}
+}
+
+func TestASecondBridgeOnTheSameDataDirIsRefused(t *testing.T) {
+	e := newEngineEnv(t, nil)
+	_, err := Open(e.ctx, e.cfg, Options{Clock: e.clk})
+	if !errors.Is(err, instancelock.ErrLocked) {
+		t.Fatalf("second Open = %v, want ErrLocked", err)
+	}
+	// A dry run may look while the service runs.
+	dry, err := Open(e.ctx, e.cfg, Options{Clock: e.clk, DryRun: true})
+	if err != nil {
+		t.Fatalf("dry-run Open next to a running bridge: %v", err)
+	}
+	dry.Close()
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/crmtarget"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/instancelock"
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
@@ -110,6 +111,15 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 			_ = b.Close()
 		}
 	}()
+	if !o.DryRun {
+		// One syncing process per data directory: two would send the same
+		// outbox items. A dry run writes nothing and needs no lock.
+		lock, err := instancelock.Acquire(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		b.closers = append(b.closers, lock.Release)
+	}
 	storeCfg := cfg
 	if _, serr := os.Stat(filepath.Join(cfg.DataDir, StoreFile)); o.DryRun && errors.Is(serr, os.ErrNotExist) {
 		tmp, err := os.MkdirTemp("", "erpbridge-dry-run-")
