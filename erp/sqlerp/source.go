@@ -42,6 +42,8 @@ type Options struct {
 	Overlap time.Duration
 	// QueryTimeout bounds each page query; 0 leaves it to ctx.
 	QueryTimeout time.Duration
+	// Now is the clock a poll is capped by (default time.Now).
+	Now func() time.Time
 }
 
 // Source reads one table. It implements erp.Source; it does not own db.
@@ -92,6 +94,13 @@ func NewSource(ctx context.Context, db *sql.DB, d Dialect, spec TableSpec, opts 
 // Spec returns the table spec as resolved against the catalog.
 func (s *Source) Spec() TableSpec { return s.spec }
 
+func (s *Source) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now()
+	}
+	return time.Now()
+}
+
 // Incremental implements erp.Source.
 func (s *Source) Incremental() bool { return s.incremental }
 
@@ -139,7 +148,14 @@ func (s *Source) Changes(ctx context.Context, since erp.Position, pageSize int) 
 		}
 		from := stampFloor
 		if pos.Stamp != nil {
-			from = pos.Stamp.Add(-s.opts.Overlap)
+			// A row stamped in the future (a skewed clock, a manual UPDATE)
+			// must not carry the cursor past every change written after it:
+			// never start a poll later than now. Erring low only re-reads.
+			stamp := *pos.Stamp
+			if now := s.now().UTC(); stamp.After(now) {
+				stamp = now
+			}
+			from = stamp.Add(-s.opts.Overlap)
 		}
 		var after *stampCursor
 		for {
