@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 
 	"github.com/erpbridge/erpbridge/bridge/store"
@@ -101,7 +102,10 @@ func (r *run) execute(ctx context.Context, full bool) Report {
 
 // incremental reads the changes since pos, committing the cursor per page.
 func (r *run) incremental(ctx context.Context, pos erp.Position) error {
-	for page, err := range r.s.Source.Changes(ctx, pos, r.e.opts.PageSize) {
+	changes := func(ctx context.Context) iter.Seq2[erp.Page, error] {
+		return r.s.Source.Changes(ctx, pos, r.e.opts.PageSize)
+	}
+	for page, err := range prefetch(ctx, changes) {
 		if err != nil {
 			return fmt.Errorf("reading changes: %w", err)
 		}
@@ -140,7 +144,11 @@ func (r *run) fullPass(ctx context.Context) error {
 		}
 		prog.Checkpoint = cp
 	}
-	for page, err := range r.s.Source.FullPass(ctx, prog.After, r.e.opts.PageSize) {
+	resume := prog.After
+	pages := func(ctx context.Context) iter.Seq2[erp.Page, error] {
+		return r.s.Source.FullPass(ctx, resume, r.e.opts.PageSize)
+	}
+	for page, err := range prefetch(ctx, pages) {
 		if err != nil {
 			return fmt.Errorf("reading full pass: %w", err)
 		}

@@ -33,7 +33,7 @@ func scanIdentity(r scanner) (Identity, error) {
 
 // Identity returns the identity of one ERP record; false if there is none.
 func (s *Store) Identity(ctx context.Context, entity, erpKey string) (Identity, bool, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+identityCols+` FROM identities WHERE entity = ? AND erp_key = ?`, entity, erpKey)
+	row := s.queryRow(ctx, `SELECT `+identityCols+` FROM identities WHERE entity = ? AND erp_key = ?`, entity, erpKey)
 	return oneIdentity(row, "reading identity")
 }
 
@@ -42,7 +42,7 @@ func (s *Store) IdentityByCRMID(ctx context.Context, entity, crmID string) (Iden
 	if crmID == "" {
 		return Identity{}, false, nil
 	}
-	row := s.db.QueryRowContext(ctx, `SELECT `+identityCols+` FROM identities WHERE entity = ? AND crm_id = ? LIMIT 1`, entity, crmID)
+	row := s.queryRow(ctx, `SELECT `+identityCols+` FROM identities WHERE entity = ? AND crm_id = ? LIMIT 1`, entity, crmID)
 	return oneIdentity(row, "reading identity by CRM id")
 }
 
@@ -70,7 +70,7 @@ func (s *Store) Identities(ctx context.Context, entity string, keys []string) (m
 	if err != nil {
 		return nil, fmt.Errorf("encoding identity keys: %w", err)
 	}
-	rows, err := s.identitiesStmt.QueryContext(ctx, entity, string(arr))
+	rows, err := s.query(ctx, identitiesQuery, entity, string(arr))
 	if err != nil {
 		return nil, fmt.Errorf("reading identities: %w", err)
 	}
@@ -149,7 +149,7 @@ func (s *Store) ForgetFingerprints(ctx context.Context, entity string) (int64, e
 func (s *Store) Cursor(ctx context.Context, stream string) (Cursor, bool, error) {
 	c := Cursor{Stream: stream}
 	var full, upd int64
-	err := s.db.QueryRowContext(ctx, `SELECT position, full_pass_at, updated_at FROM cursors WHERE stream = ?`, stream).
+	err := s.queryRow(ctx, `SELECT position, full_pass_at, updated_at FROM cursors WHERE stream = ?`, stream).
 		Scan(&c.Position, &full, &upd)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Cursor{Stream: stream}, false, nil

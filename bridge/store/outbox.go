@@ -20,7 +20,7 @@ func scanItem(r scanner) (OutboxItem, error) {
 }
 
 func (s *Store) queryItems(ctx context.Context, what, query string, args ...any) ([]OutboxItem, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

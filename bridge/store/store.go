@@ -24,8 +24,8 @@ type Store struct {
 	// wlock serialises write transactions in this process (SQLite has one
 	// writer); a channel so waiting honours ctx.
 	wlock chan struct{}
-	// identitiesStmt is the batched identity lookup, prepared once.
-	identitiesStmt *sql.Stmt
+	// stmts are the prepared statements shared by reads and transactions.
+	stmts stmtCache
 }
 
 type options struct {
@@ -128,8 +128,7 @@ func (s *Store) init(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.identitiesStmt, err = s.db.PrepareContext(ctx, identitiesQuery)
-	if err != nil {
+	if _, _, err := s.stmts.get(ctx, s.db, identitiesQuery); err != nil {
 		return fmt.Errorf("preparing identity lookup: %w", err)
 	}
 	return nil
@@ -137,9 +136,7 @@ func (s *Store) init(ctx context.Context) error {
 
 // Close closes the store. Pending reads fail; call it after the engine stops.
 func (s *Store) Close() error {
-	if s.identitiesStmt != nil {
-		s.identitiesStmt.Close()
-	}
+	s.stmts.close()
 	return s.db.Close()
 }
 

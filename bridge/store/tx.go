@@ -13,6 +13,7 @@ import (
 // concurrent use, and must not call the Store's own write methods (they
 // would wait for the transaction that is running them).
 type Tx struct {
+	s     *Store
 	ctx   context.Context
 	tx    *sql.Tx
 	now   func() time.Time
@@ -38,7 +39,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 			_ = sqlTx.Rollback()
 		}
 	}()
-	t := &Tx{ctx: ctx, tx: sqlTx, now: s.now, stmts: make(map[string]*sql.Stmt)}
+	t := &Tx{s: s, ctx: ctx, tx: sqlTx, now: s.now, stmts: make(map[string]*sql.Stmt)}
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -63,10 +64,22 @@ func (t *Tx) stmt(query string) (*sql.Stmt, error) {
 	if st, ok := t.stmts[query]; ok {
 		return st, nil
 	}
-	st, err := t.tx.PrepareContext(t.ctx, query)
+	shared, cached, err := t.s.stmts.get(t.ctx, t.s.db, query)
 	if err != nil {
 		return nil, err
 	}
+	if !cached {
+		shared.Close()
+		st, err := t.tx.PrepareContext(t.ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		t.stmts[query] = st
+		return st, nil
+	}
+	// The transaction's copy reuses the statement already prepared on its
+	// connection (database/sql prepares it there once).
+	st := t.tx.StmtContext(t.ctx, shared)
 	t.stmts[query] = st
 	return st, nil
 }

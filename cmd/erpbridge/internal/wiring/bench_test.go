@@ -1,0 +1,180 @@
+package wiring
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/erp/protheus"
+	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
+	"github.com/erpbridge/erpbridge/rdstation/clock"
+	"github.com/erpbridge/erpbridge/rdstation/rdsim"
+)
+
+// Benchmarks of the customers stream, in process: the fixture ERP scaled
+// up, the simulator unthrottled (requests_per_minute = -1 on both sides)
+// on a fake clock. They run only with -bench; setup (the fixture, the first
+// sync that creates every organization, the ERP changes) is kept out of the
+// timed part. cmd/erpbridge-bench measures the same against PostgreSQL with
+// the bridge and the simulator in separate processes; docs/benchmarks.md
+// has the figures.
+//
+//	go test -run '^$' -bench . -benchtime 5x ./cmd/erpbridge/internal/wiring/
+//	ERPBRIDGE_TEST_PG_DSN=postgres://… go test -run '^$' -bench UnchangedFullPass/postgres …
+
+// benchCustomers is the fixture size in customer codes (SA1 has about as
+// many rows; 1 in 25 is blocked and skipped).
+const benchCustomers = 5000
+
+// benchEnv is a fixture ERP, an unthrottled in-process simulator and a
+// bridge syncing customers only.
+type benchEnv struct {
+	ctx context.Context
+	erp fixture.ERP
+	sim *rdsim.Sim
+	b   *Bridge
+}
+
+// newBenchEnv creates the ERP (kind sqlite or postgres) with customers
+// codes and opens the bridge on it.
+func newBenchEnv(b *testing.B, kind fixture.Kind, customers int) *benchEnv {
+	b.Helper()
+	ctx := context.Background()
+	var (
+		erpDB       fixture.ERP
+		driver, dsn string
+		err         error
+	)
+	switch kind {
+	case fixture.SQLite:
+		dsn = filepath.Join(b.TempDir(), "erp.db")
+		driver = "sqlite"
+		erpDB, _, err = fixture.CreateSQLite(ctx, dsn, fixture.Options{Customers: customers})
+		if err != nil {
+			b.Fatal(err)
+		}
+	case fixture.Postgres:
+		admin := os.Getenv("ERPBRIDGE_TEST_PG_DSN")
+		if admin == "" {
+			b.Skip("ERPBRIDGE_TEST_PG_DSN is not set")
+		}
+		var drop func(context.Context) error
+		if dsn, drop, err = fixture.CreatePostgresDatabase(ctx, admin); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() {
+			if err := drop(context.Background()); err != nil {
+				b.Error(err)
+			}
+		})
+		driver = "postgres"
+		if erpDB, err = fixture.OpenPostgres(dsn); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := erpDB.Load(ctx, fixture.Options{Customers: customers}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Cleanup(func() { erpDB.DB.Close() })
+
+	clk := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	sim := rdsim.New(rdsim.Options{Tokens: []string{"sim-token"}, Clock: clk, RequestsPerMinute: -1})
+	srv := httptest.NewServer(sim)
+	b.Cleanup(srv.Close)
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`
+data_dir = %q
+[crm]
+base_url = %q
+token = "sim-token"
+requests_per_minute = -1
+[erp]
+driver = %q
+dsn = %q
+[streams.contacts]
+enabled = false
+[streams.products]
+enabled = false
+`, filepath.ToSlash(b.TempDir()), srv.URL+"/api/v1", driver, dsn)), func(string) (string, bool) { return "", false })
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	br, err := Open(ctx, cfg, Options{Clock: clk})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { br.Close() })
+	return &benchEnv{ctx: ctx, erp: erpDB, sim: sim, b: br}
+}
+
+// sync syncs the customers stream and fails the benchmark on an error.
+func (e *benchEnv) sync(b *testing.B, full bool) bridge.Report {
+	rep, err := e.b.Engine.Sync(e.ctx, "customers", bridge.SyncOptions{Full: full})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return rep
+}
+
+// BenchmarkUnchangedFullPass reads every SA1 row again after everything is
+// synced: ERP page → mapping → fingerprint compare, with no CRM call.
+func BenchmarkUnchangedFullPass(b *testing.B) {
+	for _, kind := range []fixture.Kind{fixture.SQLite, fixture.Postgres} {
+		b.Run(string(kind), func(b *testing.B) {
+			e := newBenchEnv(b, kind, benchCustomers)
+			if rep := e.sync(b, true); rep.Stats.Created == 0 {
+				b.Fatalf("the first sync created nothing: %+v", rep.Stats)
+			}
+			var read, calls int64
+			for b.Loop() {
+				rep := e.sync(b, true)
+				if rep.Stats.Created+rep.Stats.Updated != 0 {
+					b.Fatalf("an unchanged pass wrote: %+v", rep.Stats)
+				}
+				read += rep.Stats.Read
+				calls += rep.Stats.APICalls
+			}
+			b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(calls)/float64(read), "api-calls/row")
+		})
+	}
+}
+
+// BenchmarkChangedWritePath changes every SA1 row (outside the timed part)
+// and times the incremental sync that sends them: one PUT per live,
+// unblocked row.
+func BenchmarkChangedWritePath(b *testing.B) {
+	const customers = 1000
+	e := newBenchEnv(b, fixture.SQLite, customers)
+	if rep := e.sync(b, true); rep.Stats.Created == 0 {
+		b.Fatalf("the first sync created nothing: %+v", rep.Stats)
+	}
+	sa1 := protheus.TableName("SA1", fixture.Company)
+	var changed, calls int64
+	round := 0
+	for b.Loop() {
+		b.StopTimer()
+		round++
+		if _, err := e.erp.DB.ExecContext(e.ctx, "UPDATE "+sa1+" SET A1_BAIRRO = ? WHERE D_E_L_E_T_ = ' '",
+			protheus.PadFilial(fmt.Sprintf("BAIRRO %d", round), 40)); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		rep := e.sync(b, false)
+		if rep.Stats.Updated < customers*9/10 {
+			b.Fatalf("round %d updated %d records, want most of %d: %+v", round, rep.Stats.Updated, customers, rep.Stats)
+		}
+		changed += rep.Stats.Updated
+		calls += rep.Stats.APICalls
+	}
+	b.ReportMetric(float64(changed)/b.Elapsed().Seconds(), "changed-rows/s")
+	b.ReportMetric(float64(calls)/float64(changed), "api-calls/row")
+}
