@@ -15,6 +15,9 @@ import (
 type Options struct {
 	// PageSize is the number of ERP rows read per page (default 500).
 	PageSize int
+	// CompleteBatch is how many confirmed writes are recorded per store
+	// transaction (default 64; always before the cursor moves).
+	CompleteBatch int
 	// MaxAttempts parks an item with level "error" after this many failed
 	// attempts (default 10). Rate-limited attempts do not count.
 	MaxAttempts int
@@ -40,6 +43,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.PageSize <= 0 {
 		o.PageSize = 500
+	}
+	if o.CompleteBatch <= 0 {
+		o.CompleteBatch = 64
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 10

@@ -12,35 +12,111 @@ import (
 	"go.uber.org/zap"
 )
 
-// write stores an outbox item for p and sends it.
-func (r *run) write(ctx context.Context, item store.OutboxItem, p Payload) error {
+// plannedWrite is a write decided for a record, to be queued and sent.
+type plannedWrite struct {
+	item        store.OutboxItem
+	fixIdentity bool
+}
+
+// write queues a write for p and sends it: at once for an on-demand
+// dependency, else with the rest of its page (see sendPlanned). prior is
+// the record's open item, if any (looked up with the page).
+func (r *run) write(ctx context.Context, item store.OutboxItem, p Payload, prior *store.OutboxItem) error {
 	body, err := json.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("encoding payload of %s: %w", item.ERPKey, err)
 	}
 	item.Payload = body
-	// An open item for the record means an earlier attempt may have reached
-	// the CRM: its create must then be resolved against the CRM itself.
-	prior, err := r.e.store.OpenItems(ctx, store.OutboxFilter{Entity: item.Entity, ERPKey: item.ERPKey, Limit: 1})
-	if err != nil {
-		return fmt.Errorf("reading the outbox of %s: %w", item.ERPKey, err)
-	}
-	for _, p := range prior {
-		if attempted(p) {
-			item.State = store.StateInflight // resolve live, see apply
-		}
-	}
-	// Queue and mark inflight in one transaction: one commit fewer per write.
-	err = r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-		if item.ID, err = tx.Enqueue(item); err != nil {
+	if r.pendingKeys[item.ERPKey] || r.plannedKeys[item.ERPKey] {
+		// The record already has a write this page (a deleted and a live row
+		// with one key): send and record that one first.
+		if err := r.sendPlanned(ctx); err != nil {
 			return err
 		}
-		return tx.MarkInflight(item.ID)
+		if err := r.flush(ctx); err != nil {
+			return err
+		}
+	}
+	w := plannedWrite{item: item}
+	if prior != nil && attempted(*prior) {
+		// An earlier attempt may have reached the CRM: its create must then
+		// be resolved against the CRM itself (see apply).
+		w.item.State = store.StateInflight
+		// An inflight item keeps its own op and takes ours as a follow-up:
+		// the identity's deleted flag must follow what we send.
+		w.fixIdentity = prior.State == store.StateInflight
+	}
+	r.planned = append(r.planned, w)
+	if r.plannedKeys == nil {
+		r.plannedKeys = map[string]bool{}
+	}
+	r.plannedKeys[item.ERPKey] = true
+	if r.depth > 0 || !r.inPage {
+		return r.sendPlanned(ctx)
+	}
+	return nil
+}
+
+// sendPlanned queues the planned writes and marks them inflight in one
+// transaction — each is a row before it is sent — then sends them one by
+// one. A stop between two sends leaves the rest inflight: the next run
+// resolves them by natural key before anything else.
+func (r *run) sendPlanned(ctx context.Context) error {
+	if len(r.planned) == 0 {
+		return nil
+	}
+	planned := r.planned
+	r.planned = nil
+	clear(r.plannedKeys)
+	err := r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		for i := range planned {
+			id, err := tx.Enqueue(planned[i].item)
+			if err != nil {
+				return err
+			}
+			planned[i].item.ID = id
+			if err := tx.MarkInflight(id); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("queueing %s: %w", item.ERPKey, err)
+		return fmt.Errorf("queueing %d writes: %w", len(planned), err)
 	}
-	return r.deliver(ctx, item)
+	for i, w := range planned {
+		if err := ctx.Err(); err != nil {
+			return r.unsend(ctx, planned[i:], err)
+		}
+		if err := r.deliver(ctx, w.item, w.fixIdentity); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unsend puts writes that were queued but never sent (a stop came first)
+// back to pending, so nothing is left inflight that never left. One whose
+// record had an earlier attempt keeps an error text, so the next run still
+// resolves it live (see attempted).
+func (r *run) unsend(ctx context.Context, ws []plannedWrite, cause error) error {
+	now := r.e.opts.Now()
+	err := r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		for _, w := range ws {
+			text := ""
+			if attempted(w.item) {
+				text = "not sent: the bridge stopped (an earlier attempt may have reached the CRM)"
+			}
+			if err := tx.Fail(w.item.ID, text, store.LevelNone, now, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("putting back %d unsent writes: %w", len(ws), err)
+	}
+	return cause
 }
 
 // drainOutbox sends the stream's due items: earlier failures whose time has
@@ -52,6 +128,9 @@ func (r *run) drainOutbox(ctx context.Context) error {
 		items, err := r.e.store.Due(ctx, r.s.Name, r.e.opts.Now(), batch)
 		if err != nil {
 			return fmt.Errorf("reading outbox: %w", err)
+		}
+		if err := r.flush(ctx); err != nil {
+			return err
 		}
 		progress := false
 		for _, it := range items {
@@ -81,11 +160,14 @@ func (r *run) send(ctx context.Context, item store.OutboxItem) error {
 	if err := r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.MarkInflight(item.ID) }); err != nil {
 		return fmt.Errorf("marking %s inflight: %w", item.ERPKey, err)
 	}
-	return r.deliver(ctx, item)
+	return r.deliver(ctx, item, false)
 }
 
 // deliver performs an item already marked inflight.
-func (r *run) deliver(ctx context.Context, item store.OutboxItem) error {
+// fixIdentity rewrites the identity after Complete, for an item whose stored
+// op differs from the one sent (Complete decides the deleted flag by the
+// stored op).
+func (r *run) deliver(ctx context.Context, item store.OutboxItem, fixIdentity bool) error {
 	st := r.e.store
 	persist := context.WithoutCancel(ctx)
 	var p Payload
@@ -101,9 +183,12 @@ func (r *run) deliver(ctx context.Context, item store.OutboxItem) error {
 		// read the record again and map it as it is now.
 		var done bool
 		var err error
+		stored := item.Op
 		if item, p, done, err = r.remap(ctx, item); done || err != nil {
 			return err
 		}
+		// A waiting mark whose record came back alive is sent as an update.
+		fixIdentity = fixIdentity || (stored == store.OpMark) != (item.Op == store.OpMark)
 	}
 	callCtx, cancel := graceContext(ctx, r.e.opts.Grace)
 	defer cancel()
@@ -116,20 +201,8 @@ func (r *run) deliver(ctx context.Context, item store.OutboxItem) error {
 	now := r.e.opts.Now()
 	switch {
 	case err == nil:
-		err := st.Update(persist, func(tx *store.Tx) error {
-			if err := tx.Complete(item.ID, crmID, item.Fingerprint); err != nil {
-				return err
-			}
-			// The identity is deleted exactly when what was sent is a mark
-			// (the stored item may hold another op: a follow-up, a remap).
-			if item.Op == store.OpMark {
-				return tx.MarkDeleted(item.Entity, item.ERPKey)
-			}
-			return tx.PutIdentity(store.Identity{Entity: item.Entity, ERPKey: item.ERPKey, CRMID: crmID,
-				Fingerprint: item.Fingerprint, SyncedAt: now})
-		})
-		if err != nil {
-			return fmt.Errorf("recording %s as synced: %w", item.ERPKey, err)
+		if err := r.complete(ctx, completion{item: item, crmID: crmID, fixIdentity: fixIdentity, at: now}); err != nil {
+			return err
 		}
 		switch {
 		case skipped:
@@ -173,6 +246,65 @@ func (r *run) deliver(ctx context.Context, item store.OutboxItem) error {
 			return tx.Fail(item.ID, err.Error(), store.LevelError, next, true)
 		})
 	}
+}
+
+// completion is a write the CRM confirmed, waiting to be recorded.
+type completion struct {
+	item        store.OutboxItem
+	crmID       string
+	fixIdentity bool
+	at          time.Time
+}
+
+// complete records a confirmed write. Completions are committed in batches
+// (Options.CompleteBatch) and always before the cursor moves past their
+// page: a crash in between leaves the items inflight, and the next run
+// resolves them by natural key — the same as a crash right after the CRM
+// answered. On-demand dependencies are recorded at once (their caller reads
+// their identity next).
+func (r *run) complete(ctx context.Context, c completion) error {
+	r.pending = append(r.pending, c)
+	if r.pendingKeys == nil {
+		r.pendingKeys = map[string]bool{}
+	}
+	r.pendingKeys[c.item.ERPKey] = true
+	if r.depth > 0 || len(r.pending) >= r.e.opts.CompleteBatch {
+		return r.flush(ctx)
+	}
+	return nil
+}
+
+// flush commits the pending completions in one transaction.
+func (r *run) flush(ctx context.Context) error {
+	if len(r.pending) == 0 {
+		return nil
+	}
+	err := r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		for _, c := range r.pending {
+			it := c.item
+			if err := tx.Complete(it.ID, c.crmID, it.Fingerprint); err != nil {
+				return fmt.Errorf("recording %s as synced: %w", it.ERPKey, err)
+			}
+			if !c.fixIdentity {
+				continue
+			}
+			// The identity is deleted exactly when what was sent is a mark.
+			var err error
+			if it.Op == store.OpMark {
+				err = tx.MarkDeleted(it.Entity, it.ERPKey)
+			} else {
+				err = tx.PutIdentity(store.Identity{Entity: it.Entity, ERPKey: it.ERPKey, CRMID: c.crmID,
+					Fingerprint: it.Fingerprint, SyncedAt: c.at})
+			}
+			if err != nil {
+				return fmt.Errorf("recording %s as synced: %w", it.ERPKey, err)
+			}
+		}
+		return nil
+	})
+	r.pending = r.pending[:0]
+	clear(r.pendingKeys)
+	return err
 }
 
 // remap reads an item's record from the ERP and maps it again. done means
@@ -308,6 +440,12 @@ func (r *run) apply(ctx context.Context, item store.OutboxItem, p Payload) (crmI
 // is taken, or gone from the CRM since it was indexed.
 func (r *run) adopt(ctx context.Context, item store.OutboxItem, crmID string, p Payload) (adopted bool, owner string, err error) {
 	t := r.s.Target
+	// Writes confirmed this page but not recorded yet own their records too.
+	for _, c := range r.pending {
+		if c.crmID == crmID && c.item.Entity == t.Entity() && c.item.ERPKey != item.ERPKey {
+			return false, c.item.ERPKey, nil
+		}
+	}
 	other, taken, err := r.e.store.IdentityByCRMID(ctx, t.Entity(), crmID)
 	if err != nil {
 		return false, "", fmt.Errorf("checking who owns %s: %w", crmID, err)

@@ -24,6 +24,12 @@ type run struct {
 	samples []Sample
 	perAct  map[string]int
 	depth   int // on-demand sync nesting
+
+	pending     []completion    // confirmed writes not yet recorded (see complete)
+	pendingKeys map[string]bool // their ERP keys
+	planned     []plannedWrite  // writes decided for the current page (see write)
+	plannedKeys map[string]bool // their ERP keys
+	inPage      bool            // records are being handled as a page
 }
 
 func newRun(e *Engine, s *Stream, dry bool) *run {
@@ -68,6 +74,9 @@ func (r *run) execute(ctx context.Context, full bool) Report {
 
 	if !r.dry {
 		err = r.drainOutbox(ctx)
+		if ferr := r.flush(ctx); err == nil {
+			err = ferr
+		}
 	}
 	if err == nil {
 		if full {
@@ -75,6 +84,9 @@ func (r *run) execute(ctx context.Context, full bool) Report {
 		} else {
 			err = r.incremental(ctx, erp.Position(cur.Position))
 		}
+	}
+	if ferr := r.flush(ctx); err == nil && ferr != nil {
+		err = fmt.Errorf("recording synced records: %w", ferr)
 	}
 	r.stats.APICalls = r.e.opts.APICalls() - calls0
 	rep.Stats, rep.Samples, rep.Err = r.stats, r.samples, err
@@ -187,7 +199,20 @@ func (r *run) fullPass(ctx context.Context) error {
 
 // page handles one page of records. It stops between records when ctx is
 // done; the caller then does not move the cursor, so the page is replayed.
-func (r *run) page(ctx context.Context, recs []erp.Record) error {
+// Every write of the page is recorded before it returns.
+func (r *run) page(ctx context.Context, recs []erp.Record) (err error) {
+	r.inPage = true
+	defer func() {
+		r.inPage = false
+		if err == nil {
+			err = r.sendPlanned(ctx)
+		}
+		r.planned = nil
+		clear(r.plannedKeys)
+		if ferr := r.flush(ctx); err == nil && ferr != nil {
+			err = fmt.Errorf("recording synced records: %w", ferr)
+		}
+	}()
 	keys := make([]string, len(recs))
 	for i, rec := range recs {
 		keys[i] = rec.Key
@@ -266,7 +291,7 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 	return r.write(ctx, store.OutboxItem{
 		Stream: r.s.Name, Entity: r.s.Target.Entity(), ERPKey: rec.Key, Op: op,
 		Fingerprint: m.Fingerprint, CRMID: id.CRMID, RunID: r.id,
-	}, m.Payload)
+	}, m.Payload, open)
 }
 
 // deleted handles a soft-deleted ERP record.
@@ -310,7 +335,7 @@ func (r *run) deleted(ctx context.Context, rec erp.Record, id store.Identity, ha
 	return r.write(ctx, store.OutboxItem{
 		Stream: r.s.Name, Entity: r.s.Target.Entity(), ERPKey: rec.Key, Op: store.OpMark,
 		Fingerprint: m.Fingerprint, CRMID: id.CRMID, RunID: r.id,
-	}, m.Payload)
+	}, m.Payload, open)
 }
 
 // rejectData parks a record whose ERP data cannot be mapped (level skip).

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -41,9 +40,7 @@ func runSync(ctx context.Context, bin, cfg string, args ...string) (syncResult, 
 	start := time.Now()
 	err := cmd.Run()
 	res := syncResult{Wall: time.Since(start), Output: out.String()}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru != nil {
-		res.PeakRSS = ru.Maxrss * 1024 // kilobytes on Linux
-	}
+	res.PeakRSS = peakRSS(cmd.ProcessState)
 	var ee *exec.ExitError
 	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 3) {
 		return res, fmt.Errorf("running erpbridge %s: %w\n%s", strings.Join(argv, " "), err, res.Output)

@@ -127,13 +127,11 @@ func (t *Organizations) Create(ctx context.Context, p bridge.Payload) (string, e
 	return o.ID, nil
 }
 
-func (t *Organizations) remember(p bridge.Payload, id string) {
-	t.ix.remember("name", text(p, "name"), id)
-	if doc := t.cnpjOf(p); doc != "" {
-		t.ix.remember("cnpj", doc, id)
-		t.ix.remember("cnpj-of", id, doc)
-	}
-}
+// remember is a no-op for organizations: the CRM's unique names catch a
+// second create of the same name (ExistsError), so the index need not grow
+// with every organization written — a million-row backfill stays flat in
+// memory. The index only holds what the listing found.
+func (t *Organizations) remember(bridge.Payload, string) {}
 
 // NaturalKey names what organizations are adopted by, for messages.
 func (t *Organizations) NaturalKey() string {

@@ -76,7 +76,7 @@ func (t *Products) Create(ctx context.Context, p bridge.Payload) (string, error)
 	if err != nil {
 		return "", classify(err)
 	}
-	t.ix.remember("name", in.Name, pr.ID)
+	// Not remembered: unique names catch a second create (see Organizations).
 	return pr.ID, nil
 }
 
@@ -89,6 +89,5 @@ func (t *Products) Update(ctx context.Context, id string, p bridge.Payload) erro
 	if _, err := t.c.UpdateProduct(ctx, id, in); err != nil {
 		return classify(err)
 	}
-	t.ix.remember("name", in.Name, id)
 	return nil
 }
