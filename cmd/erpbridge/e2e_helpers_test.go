@@ -190,6 +190,8 @@ func runBinary(t *testing.T, bin string, args ...string) runResult {
 func writeConfig(t *testing.T, dir, driver, dsn string, sim standaloneSim, extra string) string {
 	t.Helper()
 	text := fmt.Sprintf(`data_dir = "erpbridge-data"
+[http]
+addr = "127.0.0.1:0"
 [log]
 level = "error"
 [crm]

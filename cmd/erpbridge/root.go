@@ -32,6 +32,7 @@ Start with "erpbridge demo"; see README.md.`,
 		newErrorsCmd(),
 		newResyncCmd(),
 		newCheckCmd(),
+		newServiceCmd(),
 	)
 	return root
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/health"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
 	"github.com/robfig/cron/v3"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -25,25 +28,168 @@ func newRunCmd() *cobra.Command {
 		Long: `Run every enabled stream on its schedule (schedule.incremental, or the
 stream's own) and the full pass on schedule.full_pass, until interrupted.
 One sync runs at start. On SIGINT/SIGTERM the record in flight is finished
-and persisted, and the process exits within 10 seconds.`,
+and persisted, and the process exits within 10 seconds.
+
+/healthz, /readyz and /metrics (Prometheus) are served on http.addr
+(default 127.0.0.1:8095; "" turns them off). On SIGHUP (Linux) the
+configuration is read again: a valid one takes over once the record in
+flight is finished; an invalid one is logged and the running one goes on.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, log, closeAll, err := openBridge(cmd.Context(), path, cmd.ErrOrStderr(), false)
+			cfg, err := loadConfig(path)
 			if err != nil {
 				return err
 			}
-			defer closeAll()
-			log.Info("erpbridge starting", zap.String("version", version), zap.String("config", b.Config.Path()),
-				zap.String("store", b.Store.Path()), zap.Strings("streams", b.Engine.Streams()))
-			return schedule(cmd.Context(), b.Config, b.Engine, log)
+			log, closeLog, err := newLogger(cfg, cmd.ErrOrStderr())
+			if err != nil {
+				return usageError(err)
+			}
+			defer closeLog()
+			return runBridge(cmd.Context(), cfg, log)
 		},
 	}
 	configFlag(cmd, &path)
 	return cmd
 }
 
+// runBridge opens the bridge for cfg and runs it on its schedule until ctx
+// is done: the body of "erpbridge run", shared with the service entry point
+// ("erpbridge service run"). It serves /healthz, /readyz and /metrics on
+// http.addr, and on a reload signal (SIGHUP; none on Windows, where the
+// service is restarted) re-reads the config file: a valid one replaces the
+// running bridge once the record in flight is finished, an invalid one is
+// logged and the running bridge goes on.
+func runBridge(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
+	reloads, stopReloads := reloadSignals()
+	defer stopReloads()
+	mon := health.NewMonitor(health.Options{Logger: log})
+	srv, err := startHealth(cfg.HTTP, mon, log)
+	if err != nil {
+		return err
+	}
+	defer func() { stopHealth(srv, log) }()
+
+	var prev *config.Config // the config to go back to when the new one fails to open
+	for {
+		b, err := wiring.Open(ctx, cfg, wiring.Options{Logger: log})
+		if err != nil {
+			if prev == nil || ctx.Err() != nil {
+				return err
+			}
+			log.Error("reload: opening the bridge with the new configuration failed; going back to the previous one", zap.Error(err))
+			srv = moveHealth(srv, cfg.HTTP, prev.HTTP, mon, log)
+			cfg, prev = prev, nil
+			continue
+		}
+		prev = nil
+		mon.Attach(health.FromBridge(b))
+		log.Info("erpbridge starting", zap.String("version", version), zap.String("config", b.Config.Path()),
+			zap.String("store", b.Store.Path()), zap.Strings("streams", b.Engine.Streams()))
+		next, err := runUntilReload(ctx, b, mon, log, reloads, &srv)
+		mon.Detach()
+		if cerr := b.Close(); cerr != nil {
+			log.Warn("closing the bridge", zap.Error(cerr))
+		}
+		if err != nil || next == nil {
+			return err
+		}
+		if next.Log != cfg.Log {
+			log.Warn("reload: [log] changes take effect at the next start")
+		}
+		prev, cfg = cfg, next
+		log.Info("reload: reopening the bridge with the new configuration", zap.String("config", cfg.Path()))
+	}
+}
+
+// runUntilReload runs b on its schedule until ctx is done (it returns nil,
+// nil) or a reload brings a valid config (it returns that config once the
+// scheduler has stopped gracefully). An invalid config is logged and
+// ignored. srv follows a changed [http] section.
+func runUntilReload(ctx context.Context, b *wiring.Bridge, mon *health.Monitor, log *zap.Logger,
+	reloads <-chan os.Signal, srv **health.Server) (*config.Config, error) {
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- schedule(sctx, b.Config, b.Engine, log, mon.Observe) }()
+	for {
+		select {
+		case err := <-done:
+			return nil, err
+		case <-reloads:
+			log.Info("reload: reading the configuration", zap.String("config", b.Config.Path()))
+			next, err := loadConfig(b.Config.Path())
+			if err != nil {
+				log.Error("reload: the configuration is not valid; going on with the running one", zap.Error(err))
+				continue
+			}
+			if next.HTTP.Addr != b.Config.HTTP.Addr {
+				moved, err := startHealth(next.HTTP, mon, log)
+				if err != nil {
+					log.Error("reload: going on with the running configuration", zap.Error(err))
+					continue
+				}
+				stopHealth(*srv, log)
+				*srv = moved
+			} else if *srv != nil {
+				(*srv).SetToken(next.HTTP.Token)
+			}
+			stop()
+			if err := <-done; err != nil {
+				return nil, err
+			}
+			return next, nil
+		}
+	}
+}
+
+// startHealth starts the health server when h.Addr is set (nil otherwise).
+func startHealth(h config.HTTP, mon *health.Monitor, log *zap.Logger) (*health.Server, error) {
+	if !h.Enabled() {
+		return nil, nil
+	}
+	srv, err := health.Listen(h.Addr, h.Token, mon, log)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("health server listening", zap.String("addr", srv.Addr()),
+		zap.String("endpoints", "/healthz /readyz /metrics"), zap.Bool("token", h.Token != ""))
+	return srv, nil
+}
+
+// moveHealth moves the health server from the from section to the to
+// section (going back after a failed reload); on failure it logs and keeps
+// srv.
+func moveHealth(srv *health.Server, from, to config.HTTP, mon *health.Monitor, log *zap.Logger) *health.Server {
+	if from.Addr == to.Addr {
+		if srv != nil {
+			srv.SetToken(to.Token)
+		}
+		return srv
+	}
+	stopHealth(srv, log)
+	moved, err := startHealth(to, mon, log)
+	if err != nil {
+		log.Error("reload: the health server could not go back to its address", zap.Error(err))
+	}
+	return moved
+}
+
+// stopHealth shuts the health server down, bounded by health.ShutdownTimeout.
+func stopHealth(srv *health.Server, log *zap.Logger) {
+	if srv == nil {
+		return
+	}
+	if err := srv.Shutdown(context.Background()); err != nil {
+		log.Warn("stopping the health server", zap.Error(err))
+	}
+}
+
 // schedule runs the engine on cron until ctx is done, then stops gracefully.
-func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, log *zap.Logger) error {
+// observe, when not nil, receives the report of every stream's run.
+func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, log *zap.Logger, observe func(bridge.Report)) error {
+	if observe == nil {
+		observe = func(bridge.Report) {}
+	}
 	c := cron.New(cron.WithParser(config.CronParser), cron.WithChain(cron.SkipIfStillRunning(cronLogger{log})))
 	sync := func(name string, so bridge.SyncOptions) func() {
 		return func() {
@@ -51,10 +197,14 @@ func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, log *za
 				return
 			}
 			if name == "" {
-				_, _ = e.SyncAll(ctx, so) // each run logs its own outcome
+				reps, _ := e.SyncAll(ctx, so) // each run logs its own outcome
+				for _, rep := range reps {
+					observe(rep)
+				}
 				return
 			}
-			_, _ = e.Sync(ctx, name, so)
+			rep, _ := e.Sync(ctx, name, so)
+			observe(rep)
 		}
 	}
 	own := map[string]string{

@@ -5,16 +5,34 @@ import (
 	"os"
 
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/installer/layout"
 	"github.com/spf13/cobra"
 )
 
 // configFlag adds the --config/-c flag shared by commands that read a config.
 func configFlag(cmd *cobra.Command, path *string) {
-	def := os.Getenv("ERPBRIDGE_CONFIG")
-	if def == "" {
-		def = "erpbridge.toml"
+	cmd.Flags().StringVarP(path, "config", "c", defaultConfigPath(os.Getenv, fileExists, layout.Host()),
+		"configuration file (default $ERPBRIDGE_CONFIG, else ./erpbridge.toml when it exists, else the installed one)")
+}
+
+// defaultConfigPath is the default --config: $ERPBRIDGE_CONFIG when set,
+// else erpbridge.toml in the working folder when it exists, else the
+// platform's installed config (/etc/erpbridge/erpbridge.toml,
+// %ProgramData%\erpbridge\erpbridge.toml).
+func defaultConfigPath(getenv func(string) string, exists func(string) bool, l layout.Layout) string {
+	if p := getenv("ERPBRIDGE_CONFIG"); p != "" {
+		return p
 	}
-	cmd.Flags().StringVarP(path, "config", "c", def, "configuration file (default from $ERPBRIDGE_CONFIG)")
+	if exists(layout.ConfigFileName) {
+		return layout.ConfigFileName
+	}
+	return l.ConfigFile()
+}
+
+// fileExists reports whether path names an existing file or folder.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // loadConfig loads and validates the configuration; any problem is a usage

@@ -17,7 +17,8 @@ import (
 // Config is the whole configuration file.
 type Config struct {
 	// DataDir holds the checkpoint store and the instance lock. Relative
-	// paths resolve from the config file's folder.
+	// paths resolve from the config file's folder. Default erpbridge-data;
+	// the platform data folder for a config in the platform config folder.
 	DataDir string `toml:"data_dir"`
 
 	Log      Log      `toml:"log"`
@@ -25,6 +26,7 @@ type Config struct {
 	ERP      ERP      `toml:"erp"`
 	Schedule Schedule `toml:"schedule"`
 	Streams  Streams  `toml:"streams"`
+	HTTP     HTTP     `toml:"http"`
 
 	// path is the file this config was loaded from ("" for defaults).
 	path string

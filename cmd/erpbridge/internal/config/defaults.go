@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/erpbridge/erpbridge/installer/layout"
 	"github.com/erpbridge/erpbridge/mapping"
 )
 
@@ -32,11 +33,33 @@ func Default() Config {
 			QueryTimeout: Dur(60 * time.Second),
 		},
 		Schedule: Schedule{Incremental: "*/5 * * * *", FullPass: "0 2 * * *"},
+		HTTP:     HTTP{Addr: DefaultHTTPAddr},
 		Streams: Streams{
 			Customers: Customers{Stream: stream(), Blocked: BlockedSkip},
 			Contacts:  Contacts{Stream: stream()},
 			Products:  Products{Stream: stream()},
 		},
+	}
+}
+
+// applyInstalledDefaults gives an installed configuration the platform's
+// folders. A file in the platform's config folder (/etc/erpbridge,
+// %ProgramData%\erpbridge) is an installed one: unless it sets them,
+// data_dir is the platform's data folder (/var/lib/erpbridge,
+// %ProgramData%\erpbridge\data) and log.file is erpbridge.log in the
+// platform's log folder (/var/log/erpbridge, %ProgramData%\erpbridge\logs).
+// Anywhere else data_dir stays erpbridge-data next to the file and logs go to
+// the console only. set reports whether the file sets table.key ("" table:
+// top level).
+func (c *Config) applyInstalledDefaults(set func(table, key string) bool, configFile string, l layout.Layout) {
+	if !l.InConfigDir(configFile) {
+		return
+	}
+	if !set("", "data_dir") {
+		c.DataDir = l.DataDir
+	}
+	if !set("log", "file") {
+		c.Log.File = l.LogFile()
 	}
 }
 

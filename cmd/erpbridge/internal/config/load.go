@@ -10,18 +10,28 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/erpbridge/erpbridge/installer/layout"
 	"github.com/pelletier/go-toml/v2"
 )
 
 // Load reads the file at path, decodes it strictly on top of Default(),
 // expands ${ENV} references and resolves relative paths from the file's
-// folder. It does not validate: call Validate.
+// folder. A file in the platform's config folder gets the platform's data and
+// log folders as defaults (see applyInstalledDefaults). It does not
+// validate: call Validate.
 func Load(path string) (*Config, error) {
+	return LoadWithEnv(path, os.LookupEnv)
+}
+
+// LoadWithEnv is Load with ${ENV} references looked up in lookup instead of
+// the process environment (erpbridge service install checks a file whose
+// secrets live in the service's environment, not the installer's).
+func LoadWithEnv(path string, lookup func(string) (string, bool)) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
-	cfg, err := Parse(data, os.LookupEnv)
+	cfg, err := Parse(data, lookup)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -30,8 +40,28 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("resolving config path: %w", err)
 	}
 	cfg.path = abs
+	cfg.applyInstalledDefaults(keySetIn(data), abs, layout.Host())
 	cfg.resolvePaths(filepath.Dir(abs))
 	return cfg, nil
+}
+
+// keySetIn reports whether the TOML text sets table.key ("" table: top
+// level). Parse has already refused text that does not decode.
+func keySetIn(data []byte) func(table, key string) bool {
+	var raw map[string]any
+	_ = toml.Unmarshal(data, &raw)
+	return func(table, key string) bool {
+		m := raw
+		if table != "" {
+			t, ok := raw[table].(map[string]any)
+			if !ok {
+				return false
+			}
+			m = t
+		}
+		_, ok := m[key]
+		return ok
+	}
 }
 
 // Parse decodes TOML text strictly on top of Default() and expands ${ENV}

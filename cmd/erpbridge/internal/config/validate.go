@@ -149,6 +149,7 @@ func (c *Config) Validate() error {
 	if !c.Streams.Customers.Enabled && !c.Streams.Contacts.Enabled && !c.Streams.Products.Enabled {
 		bad("streams", "every stream is disabled; enable at least one")
 	}
+	errs = append(errs, validateHTTP(c.HTTP)...)
 	return errors.Join(errs...)
 }
 

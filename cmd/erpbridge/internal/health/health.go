@@ -1,0 +1,66 @@
+// Package health serves the health, readiness and Prometheus metrics
+// endpoints of `erpbridge run`:
+//
+//   - /healthz answers 200 while the process serves HTTP.
+//   - /readyz answers 200 only when the ERP database answers a ping, the CRM
+//     answers a token check (at most one call per 30 s, cached: the
+//     account's 120 requests a minute are for syncing) and no stream's last
+//     run failed; otherwise 503 with a JSON body naming each failed check.
+//   - /metrics is the Prometheus text exposition of a private registry
+//     (erpbridge_* plus the Go and process collectors).
+//
+// A Monitor lives as long as the process and follows the bridge across
+// configuration reloads (Attach, Detach); a Server binds it to an address.
+// Counters never go backwards across a reload.
+package health
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/erpbridge/erpbridge/bridge/store"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
+	"github.com/erpbridge/erpbridge/rdstation/crm"
+)
+
+// Store is the part of the checkpoint store the monitor reads.
+type Store interface {
+	// Count returns the open outbox items per stream and state.
+	Count(ctx context.Context) ([]store.OutboxCount, error)
+	// LastRun returns the newest run of a stream.
+	LastRun(ctx context.Context, stream string) (store.Run, bool, error)
+	// Cursors returns every stream's cursor.
+	Cursors(ctx context.Context) ([]store.Cursor, error)
+}
+
+// ERP is the ERP database as the monitor sees it.
+type ERP interface {
+	PingContext(ctx context.Context) error
+}
+
+// CRM is the CRM client as the monitor sees it.
+type CRM interface {
+	// Stats returns the client's cumulative counters.
+	Stats() crm.Stats
+	// CheckToken is the cheap call that proves the CRM answers.
+	CheckToken(ctx context.Context) (crm.TokenInfo, error)
+}
+
+var (
+	_ Store = (*store.Store)(nil)
+	_ ERP   = (*sql.DB)(nil)
+	_ CRM   = (*crm.Client)(nil)
+)
+
+// Target is one open bridge: what the monitor checks and measures.
+type Target struct {
+	Store   Store
+	ERP     ERP
+	CRM     CRM
+	Streams []string // the engine's streams, in order
+}
+
+// FromBridge returns the Target of an open bridge.
+func FromBridge(b *wiring.Bridge) Target {
+	return Target{Store: b.Store, ERP: b.ERP, CRM: b.CRM, Streams: b.Engine.Streams()}
+}

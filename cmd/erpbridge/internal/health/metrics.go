@@ -1,0 +1,184 @@
+package health
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/zap"
+)
+
+// Outcomes are the values of the outcome label of erpbridge_records_total.
+var outcomes = []string{"created", "updated", "unchanged", "skipped", "failed", "deleted"}
+
+// openStates are the outbox states erpbridge_outbox_items reports for every
+// stream, 0 when the stream has none.
+var openStates = []store.State{store.StatePending, store.StateInflight, store.StateFailed, store.StateParked}
+
+// metrics are the monitor's Prometheus metrics. The counters and histograms
+// are fed from run reports; the CRM counters, the outbox depth and the
+// cursor lag are read when scraped (stateCollector).
+type metrics struct {
+	reg         *prometheus.Registry
+	records     *prometheus.CounterVec
+	runDuration *prometheus.HistogramVec
+	lastRunTime *prometheus.GaugeVec
+	lastRunOK   *prometheus.GaugeVec
+}
+
+func newMetrics(m *Monitor) *metrics {
+	x := &metrics{
+		reg: prometheus.NewRegistry(),
+		records: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "erpbridge_records_total",
+			Help: "ERP records handled by the runs of this process, by stream and outcome.",
+		}, []string{"stream", "outcome"}),
+		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "erpbridge_run_duration_seconds",
+			Help:    "Duration of the finished runs of this process, by stream.",
+			Buckets: prometheus.ExponentialBuckets(0.25, 2, 16), // 0.25 s … ~2.3 h
+		}, []string{"stream"}),
+		lastRunTime: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "erpbridge_last_run_timestamp_seconds",
+			Help: "Unix time the stream's last run of this process finished.",
+		}, []string{"stream"}),
+		lastRunOK: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "erpbridge_last_run_success",
+			Help: "1 if the stream's last run of this process succeeded, 0 if it failed.",
+		}, []string{"stream"}),
+	}
+	x.reg.MustRegister(x.records, x.runDuration, x.lastRunTime, x.lastRunOK,
+		&stateCollector{m: m},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return x
+}
+
+// initStreams creates every stream's record series at 0, so a rate() sees
+// the first run's records.
+func (x *metrics) initStreams(streams []string) {
+	for _, s := range streams {
+		for _, o := range outcomes {
+			x.records.WithLabelValues(s, o)
+		}
+	}
+}
+
+func (x *metrics) observe(rep bridge.Report, now time.Time) {
+	st := rep.Stats
+	for i, n := range []int64{st.Created, st.Updated, st.Unchanged, st.Skipped, st.Failed, st.Deleted} {
+		if n > 0 {
+			x.records.WithLabelValues(rep.Stream, outcomes[i]).Add(float64(n))
+		}
+	}
+	if cancelled(rep.Err) {
+		return
+	}
+	x.runDuration.WithLabelValues(rep.Stream).Observe(rep.Duration.Seconds())
+	x.lastRunTime.WithLabelValues(rep.Stream).Set(float64(now.UnixNano()) / 1e9)
+	ok := 0.0
+	if rep.Err == nil {
+		ok = 1
+	}
+	x.lastRunOK.WithLabelValues(rep.Stream).Set(ok)
+}
+
+var (
+	descRequests = prometheus.NewDesc("erpbridge_crm_requests_total",
+		"HTTP requests sent to the CRM (retries included), by method.", []string{"method"}, nil)
+	descRateLimited = prometheus.NewDesc("erpbridge_crm_rate_limited_total",
+		"CRM answers 429 Too Many Requests.", nil, nil)
+	descRetries = prometheus.NewDesc("erpbridge_crm_retries_total",
+		"CRM requests repeated after a 5xx or a network failure.", nil, nil)
+	descOutcomeUnknown = prometheus.NewDesc("erpbridge_crm_outcome_unknown_total",
+		"CRM writes sent without an answer (resolved later without duplicates).", nil, nil)
+	descOutbox = prometheus.NewDesc("erpbridge_outbox_items",
+		"Open outbox items (writes not yet confirmed), by stream and state.", []string{"stream", "state"}, nil)
+	descCursorLag = prometheus.NewDesc("erpbridge_cursor_lag_seconds",
+		"Seconds since the stream's incremental cursor last moved (last ERP change read).", []string{"stream"}, nil)
+)
+
+// stateCollector reads the CRM client's counters and the checkpoint store
+// at scrape time.
+type stateCollector struct{ m *Monitor }
+
+var _ prometheus.Collector = (*stateCollector)(nil)
+
+// Describe sends every descriptor the collector uses.
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descRequests, descRateLimited, descRetries, descOutcomeUnknown, descOutbox, descCursorLag} {
+		ch <- d
+	}
+}
+
+// Collect sends the current values.
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	t, st := c.m.current()
+	methods := []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+	for m := range st.ByMethod {
+		if !slices.Contains(methods, m) {
+			methods = append(methods, m)
+		}
+	}
+	for _, m := range methods {
+		ch <- prometheus.MustNewConstMetric(descRequests, prometheus.CounterValue, float64(st.ByMethod[m]), m)
+	}
+	ch <- prometheus.MustNewConstMetric(descRateLimited, prometheus.CounterValue, float64(st.RateLimited))
+	ch <- prometheus.MustNewConstMetric(descRetries, prometheus.CounterValue, float64(st.Retries))
+	ch <- prometheus.MustNewConstMetric(descOutcomeUnknown, prometheus.CounterValue, float64(st.OutcomeUnknown))
+	if t == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.m.o.PingTimeout)
+	defer cancel()
+	c.collectOutbox(ctx, ch, t)
+	c.collectCursors(ctx, ch, t)
+}
+
+func (c *stateCollector) collectOutbox(ctx context.Context, ch chan<- prometheus.Metric, t *Target) {
+	counts, err := t.Store.Count(ctx)
+	if err != nil {
+		c.m.o.Logger.Warn("metrics: reading the outbox depth", zap.Error(err))
+		ch <- prometheus.NewInvalidMetric(descOutbox, err)
+		return
+	}
+	depth := map[[2]string]int64{}
+	for _, s := range t.Streams {
+		for _, st := range openStates {
+			depth[[2]string{s, string(st)}] = 0
+		}
+	}
+	for _, n := range counts {
+		depth[[2]string{n.Stream, string(n.State)}] += n.N
+	}
+	for k, n := range depth {
+		ch <- prometheus.MustNewConstMetric(descOutbox, prometheus.GaugeValue, float64(n), k[0], k[1])
+	}
+}
+
+// collectCursors reports, per stream of the engine, the seconds since its
+// incremental cursor was last written (the full-pass progress cursors,
+// "STREAM#full", are not streams). A stream without a cursor yet has no
+// series.
+func (c *stateCollector) collectCursors(ctx context.Context, ch chan<- prometheus.Metric, t *Target) {
+	cursors, err := t.Store.Cursors(ctx)
+	if err != nil {
+		c.m.o.Logger.Warn("metrics: reading the cursors", zap.Error(err))
+		ch <- prometheus.NewInvalidMetric(descCursorLag, err)
+		return
+	}
+	now := c.m.o.Now()
+	for _, cur := range cursors {
+		if strings.Contains(cur.Stream, "#") || !slices.Contains(t.Streams, cur.Stream) || cur.UpdatedAt.IsZero() {
+			continue
+		}
+		lag := max(now.Sub(cur.UpdatedAt), 0)
+		ch <- prometheus.MustNewConstMetric(descCursorLag, prometheus.GaugeValue, lag.Seconds(), cur.Stream)
+	}
+}

@@ -1,0 +1,159 @@
+// Package installer registers erpbridge with the platform's service manager
+// (the Windows Service Control Manager, systemd, or System V init) through
+// github.com/kardianos/service, and runs it under that manager.
+//
+// What it builds is plain data checked by tests on any host: the service
+// configuration for a target GOOS (ServiceConfig), the systemd unit
+// (SystemdUnit) and the command line the manager starts (Arguments). Only
+// the cmd/erpbridge "service" command touches a real service manager.
+package installer
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/erpbridge/erpbridge/installer/layout"
+	"github.com/kardianos/service"
+)
+
+// Windows recovery and start settings. kardianos/service documents
+// OnFailure=restart as its default but applies recovery actions only when
+// the option is set (kardianos/service#401), so every one is set explicitly.
+const (
+	WindowsOnFailure       = "restart" // restart the service when it fails
+	WindowsOnFailureDelay  = "1m"      // wait a minute before restarting
+	WindowsOnFailureReset  = 86400     // failure count resets after a day (seconds)
+	WindowsDelayedStart    = true      // start after the boot rush (no 1053 at boot)
+	WindowsStartType       = "automatic"
+	LinuxServiceUser       = layout.Name // the dedicated system user on Linux
+	defaultDisplayName     = "erpbridge"
+	defaultDescriptionText = "Keeps the ERP in step with RD Station CRM (erpbridge)."
+)
+
+// Spec describes the service to install. Paths must be absolute for GOOS.
+type Spec struct {
+	GOOS        string // target platform: "windows", "linux", …
+	Name        string // service name; "" = erpbridge
+	DisplayName string // "" = erpbridge
+	Description string // "" = a one-line description
+	Executable  string // the erpbridge binary
+	ConfigFile  string // baked into the service's arguments
+	DataDir     string // data_dir from the configuration (writable by the service)
+	LogDir      string // folder of log.file ("" when the config logs to the console only)
+	User        string // account; "" = LocalSystem on Windows, erpbridge on Linux
+	Password    string // Windows account password; "" for built-in accounts
+}
+
+// withDefaults fills the optional fields.
+func (s Spec) withDefaults() Spec {
+	if s.Name == "" {
+		s.Name = layout.Name
+	}
+	if s.DisplayName == "" {
+		s.DisplayName = defaultDisplayName
+	}
+	if s.Description == "" {
+		s.Description = defaultDescriptionText
+	}
+	if s.User == "" && s.GOOS != "windows" {
+		s.User = LinuxServiceUser
+	}
+	return s
+}
+
+// check refuses a spec the service manager would run badly: relative paths
+// start in C:\Windows\System32 or / and lose the files.
+func (s Spec) check() error {
+	var errs []error
+	for _, p := range []struct{ name, path string }{
+		{"executable", s.Executable}, {"config file", s.ConfigFile}, {"data directory", s.DataDir},
+	} {
+		if !layout.IsAbs(s.GOOS, p.path) {
+			errs = append(errs, fmt.Errorf("the %s path %q is not absolute", p.name, p.path))
+		}
+	}
+	if s.LogDir != "" && !layout.IsAbs(s.GOOS, s.LogDir) {
+		errs = append(errs, fmt.Errorf("the log directory %q is not absolute", s.LogDir))
+	}
+	if s.GOOS != "windows" && s.Password != "" {
+		errs = append(errs, errors.New("--password applies to Windows accounts only"))
+	}
+	return errors.Join(errs...)
+}
+
+// Arguments is the command line the service manager starts erpbridge with:
+// the hidden "service run" entry point and the absolute config file.
+func Arguments(configFile string) []string {
+	return []string{"service", "run", "--config", configFile}
+}
+
+// ServiceConfig builds the kardianos/service configuration for s.
+func ServiceConfig(s Spec) (*service.Config, error) {
+	s = s.withDefaults()
+	if err := s.check(); err != nil {
+		return nil, fmt.Errorf("checking the service settings: %w", err)
+	}
+	c := &service.Config{
+		Name:        s.Name,
+		DisplayName: s.DisplayName,
+		Description: s.Description,
+		Executable:  s.Executable,
+		Arguments:   Arguments(s.ConfigFile),
+		Option:      service.KeyValue{},
+	}
+	if s.GOOS == "windows" {
+		c.UserName = WindowsAccount(s.User)
+		c.Option["OnFailure"] = WindowsOnFailure
+		c.Option["OnFailureDelayDuration"] = WindowsOnFailureDelay
+		c.Option["OnFailureResetPeriod"] = WindowsOnFailureReset
+		c.Option["DelayedAutoStart"] = WindowsDelayedStart
+		c.Option["StartType"] = WindowsStartType
+		if s.Password != "" {
+			c.Option["Password"] = s.Password
+		}
+		return c, nil
+	}
+	unit, err := SystemdUnit(s)
+	if err != nil {
+		return nil, err
+	}
+	c.UserName = s.User
+	// kardianos renders SystemdScript with its own template engine; the unit
+	// is already complete text with no template actions in it.
+	c.Option["SystemdScript"] = unit
+	c.Option["Restart"] = "on-failure"
+	return c, nil
+}
+
+// WindowsAccount turns --user into the account name the Service Control
+// Manager expects: "" and LocalSystem run as LocalSystem; LocalService and
+// NetworkService get their NT AUTHORITY prefix; a bare local account gets
+// ".\" (the SCM refuses "user" without it, kardianos/service#318); DOMAIN\user
+// and user@domain stay as they are.
+func WindowsAccount(user string) string {
+	switch strings.ToLower(user) {
+	case "", "localsystem", `nt authority\system`:
+		return ""
+	case "localservice", `nt authority\localservice`:
+		return `NT AUTHORITY\LocalService`
+	case "networkservice", `nt authority\networkservice`:
+		return `NT AUTHORITY\NetworkService`
+	}
+	if strings.ContainsAny(user, `\@`) {
+		return user
+	}
+	return `.\` + user
+}
+
+// ResolveConfigPath makes a --config value absolute for the service. On
+// Windows a relative path resolves from the executable's folder: an
+// administrator's prompt and the service manager both start in
+// C:\Windows\System32, where nothing of erpbridge lives. Elsewhere it
+// resolves from the working folder, as a shell user expects.
+func ResolveConfigPath(goos, p, exeDir, workDir string) string {
+	if goos == "windows" {
+		return layout.Resolve(goos, exeDir, p)
+	}
+	return layout.Resolve(goos, workDir, p)
+}
