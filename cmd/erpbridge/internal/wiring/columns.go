@@ -84,3 +84,30 @@ func MappingColumns(cat []sqlerp.CatalogColumn, spec sqlerp.TableSpec, stream st
 	_, err = withMappedColumns(cat, spec, spec.Physical[:3], cols)
 	return err
 }
+
+// mapperColumns are the columns a stream's mapper reads itself, besides its
+// mapping's (the key, filial and control columns are always read).
+var mapperColumns = map[string][]string{
+	"customers":         {"A1_MSBLQL"},
+	"customer_contacts": {"A1_MSBLQL", "A1_EMAIL", "A1_TEL"},
+	"contacts":          {"U5_CODCONT"},
+	"products":          {"B1_COD"},
+}
+
+// onlyColumns keeps of spec's columns those in keep: a full pass over a
+// million rows then reads and converts the dozen columns the mapping uses,
+// not the table's every standard field.
+func onlyColumns(spec sqlerp.TableSpec, keep []string) sqlerp.TableSpec {
+	want := map[string]bool{}
+	for _, c := range keep {
+		want[strings.ToUpper(c)] = true
+	}
+	cols := make([]sqlerp.ColumnSpec, 0, len(keep))
+	for _, c := range spec.Columns {
+		if want[strings.ToUpper(c.Name)] {
+			cols = append(cols, c)
+		}
+	}
+	spec.Columns = cols
+	return spec
+}

@@ -200,6 +200,7 @@ func buildStreams(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.
 				return nil, fmt.Errorf("%s (%s): %w", what, spec.Physical, err)
 			}
 			cols := slices.DeleteFunc(m.Columns(), func(c string) bool { return slices.Contains(provided, c) })
+			spec = onlyColumns(spec, append(slices.Clone(cols), mapperColumns[what]...))
 			if spec, err = withMappedColumns(cat, spec, spec.Physical[:3], cols); err != nil {
 				return nil, fmt.Errorf("streams.%s.mapping: %w", what, err)
 			}
