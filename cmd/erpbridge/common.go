@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/logging"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
@@ -21,6 +22,21 @@ func newLogger(cfg *config.Config, console io.Writer) (*zap.Logger, func(), erro
 		Level: cfg.Log.Level, Console: console, File: cfg.Log.File,
 		MaxSizeMB: cfg.Log.MaxSizeMB, MaxAgeDays: cfg.Log.MaxAgeDays, MaxBackups: cfg.Log.MaxBackups,
 	})
+}
+
+// openStore loads the config and opens only the checkpoint store: for the
+// commands that read or tend it (status, errors, resync) next to a running
+// service. Close the store when done.
+func openStore(ctx context.Context, path string) (*config.Config, *store.Store, error) {
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := wiring.OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, st, nil
 }
 
 // openBridge loads the config, builds the logger and opens the bridge.

@@ -63,11 +63,7 @@ func newErrorsListCmd() *cobra.Command {
 				return err
 			}
 			f.Limit = limit
-			cfg, err := loadConfig(path)
-			if err != nil {
-				return err
-			}
-			st, err := wiring.OpenStore(cmd.Context(), cfg)
+			_, st, err := openStore(cmd.Context(), path)
 			if err != nil {
 				return err
 			}
@@ -135,11 +131,7 @@ again from the ERP first, so a corrected record goes out as it is now.`,
 			if err != nil {
 				return err
 			}
-			cfg, err := loadConfig(path)
-			if err != nil {
-				return err
-			}
-			st, err := wiring.OpenStore(cmd.Context(), cfg)
+			_, st, err := openStore(cmd.Context(), path)
 			if err != nil {
 				return err
 			}

@@ -96,11 +96,7 @@ stream's cursor, last full pass, last run and its counts, how many records
 the CRM has, and the outbox (pending, failed, parked writes).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(path)
-			if err != nil {
-				return err
-			}
-			st, err := wiring.OpenStore(cmd.Context(), cfg)
+			cfg, st, err := openStore(cmd.Context(), path)
 			if err != nil {
 				return err
 			}
