@@ -101,7 +101,7 @@ func (f Field) Column() sqlerp.ColumnSpec {
 }
 
 // Fields returns the known standard fields of an alias (SA1, SU5, AC8, SB1,
-// DA0, DA1), filial first, or nil for an unknown alias.
+// DA0, DA1, SC5, SC6, SA3), filial first, or nil for an unknown alias.
 func Fields(alias string) []Field {
 	return append([]Field(nil), standardFields[strings.ToUpper(alias)]...)
 }
@@ -134,6 +134,9 @@ var uniqueKeys = map[string][]string{
 	"SB1": {"B1_FILIAL", "B1_COD"},
 	"DA0": {"DA0_FILIAL", "DA0_CODTAB"},
 	"DA1": {"DA1_FILIAL", "DA1_CODTAB", "DA1_CODPRO", "DA1_INDLOT", "DA1_ITEM"},
+	"SC5": {"C5_FILIAL", "C5_NUM"},
+	"SC6": {"C6_FILIAL", "C6_NUM", "C6_ITEM", "C6_PRODUTO"},
+	"SA3": {"A3_FILIAL", "A3_COD"},
 }
 
 // standardFields: sizes from the P12.1.27 dictionary (erp-schemas.md §2).
@@ -166,6 +169,25 @@ var standardFields = map[string][]Field{
 	"DA1": {
 		c("DA1_FILIAL", 2), c("DA1_ITEM", 4), c("DA1_CODTAB", 3), c("DA1_CODPRO", 15), n("DA1_PRCVEN", 14, 2),
 		c("DA1_ATIVO", 1), c("DA1_INDLOT", 6), d("DA1_DATVIG"),
+	},
+	"SC5": {
+		c("C5_FILIAL", 2), c("C5_NUM", 6), c("C5_TIPO", 1), c("C5_CLIENTE", 6), c("C5_LOJACLI", 2),
+		c("C5_CLIENT", 6), c("C5_LOJAENT", 2), c("C5_TIPOCLI", 1), c("C5_CONDPAG", 3), c("C5_TABELA", 3),
+		c("C5_VEND1", 6), d("C5_EMISSAO"), n("C5_MOEDA", 2, 0), n("C5_FRETE", 12, 2), c("C5_TPFRETE", 1),
+		c("C5_MENNOTA", 60), c("C5_LIBEROK", 1), c("C5_NOTA", 9), c("C5_SERIE", 3), c("C5_BLQ", 1),
+	},
+	"SC6": {
+		c("C6_FILIAL", 2), c("C6_NUM", 6), c("C6_ITEM", 2), c("C6_PRODUTO", 15), c("C6_DESCRI", 30),
+		c("C6_UM", 2), n("C6_QTDVEN", 9, 2), n("C6_PRCVEN", 11, 2), n("C6_PRUNIT", 11, 2), n("C6_VALOR", 12, 2),
+		n("C6_DESCONT", 5, 2), n("C6_VALDESC", 14, 2), c("C6_TES", 3), c("C6_OPER", 2), c("C6_CF", 5),
+		c("C6_LOCAL", 2), c("C6_CLI", 6), c("C6_LOJA", 2), d("C6_ENTREG"), n("C6_QTDLIB", 9, 2),
+		n("C6_QTDENT", 9, 2), c("C6_NOTA", 9), c("C6_SERIE", 3), d("C6_DATFAT"), c("C6_BLQ", 2),
+		c("C6_PEDCLI", 9),
+	},
+	"SA3": {
+		c("A3_FILIAL", 2), c("A3_COD", 6), c("A3_NOME", 40), c("A3_NREDUZ", 25), c("A3_EMAIL", 80),
+		c("A3_DDDTEL", 3), c("A3_TEL", 15), c("A3_CGC", 14), c("A3_TIPO", 1), c("A3_CODUSR", 6),
+		c("A3_SUPER", 6), c("A3_GEREN", 6), c("A3_MSBLQL", 1),
 	},
 }
 

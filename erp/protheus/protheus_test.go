@@ -69,7 +69,7 @@ func TestBuilders(t *testing.T) {
 	if _, err := Customers("0'; DROP TABLE SA1010; --", ""); err == nil {
 		t.Error("an injected company code built a table spec")
 	}
-	if _, err := Table("SC5", "01", ""); err == nil {
+	if _, err := Table("SZ9", "01", ""); err == nil {
 		t.Error("unknown alias built a table spec")
 	}
 }
