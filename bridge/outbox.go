@@ -29,12 +29,18 @@ func (r *run) write(ctx context.Context, item store.OutboxItem, p Payload, prior
 	item.Payload = body
 	if r.pendingKeys[item.ERPKey] || r.plannedKeys[item.ERPKey] {
 		// The record already has a write this page (a deleted and a live row
-		// with one key): send and record that one first.
-		if err := r.sendPlanned(ctx); err != nil {
+		// with one key): send and record that one first, then take its
+		// outcome as this write's prior (the page's snapshot is stale).
+		if err := r.settleKey(ctx, item.ERPKey); err != nil {
 			return err
 		}
-		if err := r.flush(ctx); err != nil {
-			return err
+		items, err := r.e.store.OpenItems(ctx, store.OutboxFilter{Entity: item.Entity, ERPKey: item.ERPKey, Limit: 1})
+		if err != nil {
+			return fmt.Errorf("reading the outbox of %s: %w", item.ERPKey, err)
+		}
+		prior = nil
+		if len(items) > 0 {
+			prior = &items[0]
 		}
 	}
 	w := plannedWrite{item: item}
@@ -89,10 +95,24 @@ func (r *run) sendPlanned(ctx context.Context) error {
 			return r.unsend(ctx, planned[i:], err)
 		}
 		if err := r.deliver(ctx, w.item, w.fixIdentity); err != nil {
-			return err
+			// The run stops (a refused token, a store error): what never
+			// left goes back to pending rather than sitting inflight.
+			return r.unsend(ctx, planned[i+1:], err)
 		}
 	}
 	return nil
+}
+
+// settleKey sends and records this run's waiting write for key, if any, so
+// a later decision about the same record starts from its outcome.
+func (r *run) settleKey(ctx context.Context, key string) error {
+	if !r.plannedKeys[key] && !r.pendingKeys[key] {
+		return nil
+	}
+	if err := r.sendPlanned(ctx); err != nil {
+		return err
+	}
+	return r.flush(ctx)
 }
 
 // unsend puts writes that were queued but never sent (a stop came first)
@@ -100,6 +120,9 @@ func (r *run) sendPlanned(ctx context.Context) error {
 // record had an earlier attempt keeps an error text, so the next run still
 // resolves it live (see attempted).
 func (r *run) unsend(ctx context.Context, ws []plannedWrite, cause error) error {
+	if len(ws) == 0 {
+		return cause
+	}
 	now := r.e.opts.Now()
 	err := r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 		for _, w := range ws {
@@ -125,12 +148,14 @@ func (r *run) drainOutbox(ctx context.Context) error {
 	const batch = 200
 	seen := map[int64]bool{}
 	for round := 0; round < 1000; round++ {
+		// Record what the last round confirmed first: it must not come back
+		// as inflight and crowd the next round out.
+		if err := r.flush(ctx); err != nil {
+			return err
+		}
 		items, err := r.e.store.Due(ctx, r.s.Name, r.e.opts.Now(), batch)
 		if err != nil {
 			return fmt.Errorf("reading outbox: %w", err)
-		}
-		if err := r.flush(ctx); err != nil {
-			return err
 		}
 		progress := false
 		for _, it := range items {

@@ -264,6 +264,9 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 		if errors.Is(m.Retry, ErrFatal) {
 			return m.Retry
 		}
+		if err := ctx.Err(); err != nil {
+			return err // stopping: the page is replayed, nothing to report
+		}
 		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry, store.OpUpdate)
 	case open == nil && has && id.Fingerprint != "" && id.Fingerprint == m.Fingerprint && !id.Deleted:
 		r.stats.Unchanged++
@@ -325,6 +328,9 @@ func (r *run) deleted(ctx context.Context, rec erp.Record, id store.Identity, ha
 		if errors.Is(m.Retry, ErrFatal) {
 			return m.Retry
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry, store.OpMark)
 	}
 	if r.dry {
@@ -352,6 +358,9 @@ func (r *run) rejectData(ctx context.Context, key, crmID string, errs []error) e
 		return nil
 	}
 	r.log.Warn("record rejected", zap.String("erp_key", key), zap.String("reason", text))
+	if err := r.settleKey(ctx, key); err != nil {
+		return err
+	}
 	return r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 		id, err := tx.Enqueue(store.OutboxItem{
 			Stream: r.s.Name, Entity: r.s.Target.Entity(), ERPKey: key, Op: store.OpUpdate,
@@ -370,6 +379,9 @@ func (r *run) settleOpen(ctx context.Context, open *store.OutboxItem, reason str
 	if open == nil || r.dry || open.State == store.StateParked {
 		return nil
 	}
+	if err := r.settleKey(ctx, open.ERPKey); err != nil {
+		return err
+	}
 	return r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 		return tx.Park(open.ID, reason, store.LevelSkip)
 	})
@@ -386,6 +398,9 @@ func (r *run) deferRecord(ctx context.Context, key, crmID string, cause error, o
 		return nil
 	}
 	r.log.Warn("record deferred", zap.String("erp_key", key), zap.Error(cause))
+	if err := r.settleKey(ctx, key); err != nil {
+		return err
+	}
 	next := r.e.opts.Now().Add(r.e.opts.Backoff(1))
 	return r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 		id, err := tx.Enqueue(store.OutboxItem{
@@ -448,6 +463,21 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 	}
 	if r.depth >= 3 {
 		return "", fmt.Errorf("resolving %s %s: dependencies nested too deep", stream, key)
+	}
+	if s == r.s {
+		// A record of this run's own stream: its write may be planned or
+		// confirmed but not recorded yet. Settle them, then look again.
+		if err := r.sendPlanned(ctx); err != nil {
+			return "", err
+		}
+		if err := r.flush(ctx); err != nil {
+			return "", err
+		}
+		if id, has, err = r.e.store.Identity(ctx, s.Target.Entity(), key); err != nil {
+			return "", fmt.Errorf("resolving %s %s: %w", stream, key, err)
+		} else if has && id.CRMID != "" {
+			return id.CRMID, nil
+		}
 	}
 	rec, found, err := s.Source.Lookup(ctx, key)
 	if err != nil {
