@@ -214,26 +214,6 @@ price_table = %q
 	return path
 }
 
-// pgDSNEnv names the admin DSN of the PostgreSQL integration tests.
-const pgDSNEnv = "ERPBRIDGE_TEST_PG_DSN"
-
-// postgresAdminDSN returns the admin DSN, skipping without one — except
-// under CI, which requires the PostgreSQL integration tests.
-func postgresAdminDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv(pgDSNEnv)
-	if dsn == "" && os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not set: CI requires the PostgreSQL integration tests", pgDSNEnv)
-	}
-	if testing.Short() {
-		t.Skip("PostgreSQL integration test: skipped under -short")
-	}
-	if dsn == "" {
-		t.Skipf("PostgreSQL integration test: set %s (e.g. postgres://postgres@127.0.0.1:55432/postgres?sslmode=disable)", pgDSNEnv)
-	}
-	return dsn
-}
-
 // createFixture writes the Protheus fixture to SQLite (in dir) or to a
 // fresh PostgreSQL database dropped when the test ends.
 func createFixture(t *testing.T, kind fixture.Kind, dir string) (fixture.ERP, fixture.Expect, string) {
@@ -248,21 +228,7 @@ func createFixture(t *testing.T, kind fixture.Kind, dir string) (fixture.ERP, fi
 		t.Cleanup(func() { fx.DB.Close() })
 		return fx, exp, path
 	}
-	dsn, drop, err := fixture.CreatePostgresDatabase(ctx, postgresAdminDSN(t))
-	if err != nil {
-		t.Fatalf("creating PostgreSQL test database: %v", err)
-	}
-	fx, err := fixture.OpenPostgres(dsn)
-	if err != nil {
-		_ = drop(ctx)
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		fx.DB.Close()
-		if err := drop(context.Background()); err != nil {
-			t.Errorf("dropping PostgreSQL test database: %v", err)
-		}
-	})
+	fx, dsn := fixture.NewPostgres(t)
 	exp, err := fx.Load(ctx, fixture.Options{})
 	if err != nil {
 		t.Fatalf("loading PostgreSQL fixture: %v", err)

@@ -3,7 +3,6 @@ package erpjob_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -238,31 +237,9 @@ func TestRunLimitAndCancel(t *testing.T) {
 // TestERPJobPostgresIntegration runs the job on PostgreSQL, two jobs at
 // once over the same waiting rows: every deal gets exactly one order.
 func TestERPJobPostgresIntegration(t *testing.T) {
-	dsn := os.Getenv("ERPBRIDGE_TEST_PG_DSN")
-	switch {
-	case testing.Short():
-		t.Skip("skipped under -short: needs a PostgreSQL server (ERPBRIDGE_TEST_PG_DSN)")
-	case dsn == "" && os.Getenv("CI") == "true":
-		t.Fatal("ERPBRIDGE_TEST_PG_DSN is not set; CI must run the PostgreSQL integration test")
-	case dsn == "":
-		t.Skip("ERPBRIDGE_TEST_PG_DSN not set (e.g. postgres://postgres@127.0.0.1:55432/postgres?sslmode=disable)")
-	}
+	fx, _ := fixture.NewPostgres(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	testDSN, drop, err := fixture.CreatePostgresDatabase(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := drop(context.Background()); err != nil {
-			t.Error(err)
-		}
-	})
-	fx, err := fixture.OpenPostgres(testDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fx.DB.Close()
 	if _, err := fx.Load(ctx, fixture.Options{Customers: 40}); err != nil {
 		t.Fatal(err)
 	}

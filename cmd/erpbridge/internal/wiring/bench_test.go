@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -59,29 +58,14 @@ func newBenchEnv(b *testing.B, kind fixture.Kind, customers int) *benchEnv {
 		if err != nil {
 			b.Fatal(err)
 		}
+		b.Cleanup(func() { erpDB.DB.Close() })
 	case fixture.Postgres:
-		admin := os.Getenv("ERPBRIDGE_TEST_PG_DSN")
-		if admin == "" {
-			b.Skip("ERPBRIDGE_TEST_PG_DSN is not set")
-		}
-		var drop func(context.Context) error
-		if dsn, drop, err = fixture.CreatePostgresDatabase(ctx, admin); err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() {
-			if err := drop(context.Background()); err != nil {
-				b.Error(err)
-			}
-		})
 		driver = "postgres"
-		if erpDB, err = fixture.OpenPostgres(dsn); err != nil {
-			b.Fatal(err)
-		}
+		erpDB, dsn = fixture.NewPostgres(b)
 		if _, err := erpDB.Load(ctx, fixture.Options{Customers: customers}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.Cleanup(func() { erpDB.DB.Close() })
 
 	clk := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	sim := rdsim.New(rdsim.Options{Tokens: []string{"sim-token"}, Clock: clk, RequestsPerMinute: -1})

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -26,28 +25,6 @@ import (
 
 // simToken is the API token of the in-process simulators of these tests.
 const simToken = "sim-token"
-
-// pgDSNEnv names the environment variable with the admin DSN of a
-// PostgreSQL server the integration tests may create databases on.
-const pgDSNEnv = "ERPBRIDGE_TEST_PG_DSN"
-
-// postgresAdminDSN returns the admin DSN for PostgreSQL integration tests,
-// skipping the test without one — except under CI, where the integration
-// tests are required and a missing DSN is a failure.
-func postgresAdminDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv(pgDSNEnv)
-	if dsn == "" && os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not set: CI requires the PostgreSQL integration tests", pgDSNEnv)
-	}
-	if testing.Short() {
-		t.Skip("PostgreSQL integration test: skipped under -short")
-	}
-	if dsn == "" {
-		t.Skipf("PostgreSQL integration test: set %s (e.g. postgres://postgres@127.0.0.1:55432/postgres?sslmode=disable)", pgDSNEnv)
-	}
-	return dsn
-}
 
 // erpBackend creates a fresh Protheus fixture in one kind of database.
 type erpBackend struct {
@@ -71,22 +48,7 @@ var sqliteBackend = erpBackend{name: "sqlite", create: func(t *testing.T, ctx co
 // ERPBRIDGE_TEST_PG_DSN, dropped when the test ends.
 var postgresBackend = erpBackend{name: "postgres", create: func(t *testing.T, ctx context.Context, opts fixture.Options) (fixture.ERP, fixture.Expect, string, string) {
 	t.Helper()
-	admin := postgresAdminDSN(t)
-	dsn, drop, err := fixture.CreatePostgresDatabase(ctx, admin)
-	if err != nil {
-		t.Fatalf("creating PostgreSQL test database: %v", err)
-	}
-	fx, err := fixture.OpenPostgres(dsn)
-	if err != nil {
-		_ = drop(ctx)
-		t.Fatalf("opening PostgreSQL fixture: %v", err)
-	}
-	t.Cleanup(func() {
-		fx.DB.Close()
-		if err := drop(context.Background()); err != nil {
-			t.Errorf("dropping PostgreSQL test database: %v", err)
-		}
-	})
+	fx, dsn := fixture.NewPostgres(t)
 	exp, err := fx.Load(ctx, opts)
 	if err != nil {
 		t.Fatalf("loading PostgreSQL fixture: %v", err)
