@@ -95,3 +95,23 @@ func JoinKey(parts ...string) string {
 func SplitKey(key string) []string {
 	return strings.Split(key, KeySeparator)
 }
+
+// StampFloor is where a read of changes from the beginning starts.
+var StampFloor = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// PollFrom is the stamp a poll of changes starts from, given the last
+// stamp the cursor holds (nil: from the beginning). It re-reads overlap
+// behind the cursor — stamps are taken before commit and are coarse — and
+// never starts later than now: a row stamped in the future (a skewed clock,
+// a manual UPDATE) must not carry the cursor past the changes written after
+// it. Erring low only re-reads rows, which cost nothing when unchanged.
+func PollFrom(last *time.Time, overlap time.Duration, now time.Time) time.Time {
+	if last == nil {
+		return StampFloor
+	}
+	stamp := *last
+	if now = now.UTC(); stamp.After(now) {
+		stamp = now
+	}
+	return stamp.Add(-overlap)
+}

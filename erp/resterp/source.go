@@ -25,9 +25,6 @@ import (
 // overlap; the engine's fingerprints make re-read rows free. Rows without a
 // stamp are read by FullPass.
 
-// stampFloor is the since of a Changes read from the beginning.
-var stampFloor = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
-
 // Source reads one RouteSpec. It implements erp.Source.
 type Source struct {
 	spec RouteSpec
@@ -129,15 +126,7 @@ func (s *Source) Changes(ctx context.Context, since erp.Position, pageSize int) 
 			fail(err)
 			return
 		}
-		from := stampFloor
-		if pos.Stamp != nil {
-			// A future stamp must not carry the cursor past later changes.
-			stamp := *pos.Stamp
-			if now := s.now().UTC(); stamp.After(now) {
-				stamp = now
-			}
-			from = stamp.Add(-s.spec.Overlap)
-		}
+		from := erp.PollFrom(pos.Stamp, s.spec.Overlap, s.now())
 		s.pages(ctx, func(q url.Values) { q.Set(s.spec.SinceParam, from.UTC().Format(s.spec.SinceLayout)) }, 0, pageSize,
 			func(recs []erp.Record, _ int) erp.Position {
 				for _, r := range recs {

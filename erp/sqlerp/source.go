@@ -33,9 +33,6 @@ import (
 // DefaultOverlap is the overlap window when Options.Overlap is zero.
 const DefaultOverlap = 2 * time.Minute
 
-// stampFloor is the lower bound of a Changes read from the beginning.
-var stampFloor = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
-
 // Options tune a Source.
 type Options struct {
 	// Overlap is re-read before the last stamp on every poll (DefaultOverlap if 0).
@@ -146,17 +143,7 @@ func (s *Source) Changes(ctx context.Context, since erp.Position, pageSize int) 
 			fail(err)
 			return
 		}
-		from := stampFloor
-		if pos.Stamp != nil {
-			// A row stamped in the future (a skewed clock, a manual UPDATE)
-			// must not carry the cursor past every change written after it:
-			// never start a poll later than now. Erring low only re-reads.
-			stamp := *pos.Stamp
-			if now := s.now().UTC(); stamp.After(now) {
-				stamp = now
-			}
-			from = stamp.Add(-s.opts.Overlap)
-		}
+		from := erp.PollFrom(pos.Stamp, s.opts.Overlap, s.now())
 		var after *stampCursor
 		for {
 			recs, err := s.readPage(ctx, changesStatement(s.d, s.spec, from, after, pageSize), pageSize)
