@@ -123,15 +123,11 @@ func (t *Organizations) Create(ctx context.Context, p bridge.Payload) (string, e
 	if err != nil {
 		return "", classify(err)
 	}
-	t.remember(p, o.ID)
+	// Not added to the index: the CRM's unique names catch a second create
+	// of the same name (ExistsError), so the index need not grow with every
+	// organization written and a million-row backfill stays flat in memory.
 	return o.ID, nil
 }
-
-// remember is a no-op for organizations: the CRM's unique names catch a
-// second create of the same name (ExistsError), so the index need not grow
-// with every organization written — a million-row backfill stays flat in
-// memory. The index only holds what the listing found.
-func (t *Organizations) remember(bridge.Payload, string) {}
 
 // NaturalKey names what organizations are adopted by, for messages.
 func (t *Organizations) NaturalKey() string {
@@ -150,6 +146,5 @@ func (t *Organizations) Update(ctx context.Context, id string, p bridge.Payload)
 	if _, err := t.c.UpdateOrganization(ctx, id, in); err != nil {
 		return classify(err)
 	}
-	t.remember(p, id)
 	return nil
 }
