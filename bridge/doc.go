@@ -11,12 +11,15 @@
 //
 // For every record that needs a write:
 //
-//  1. the outbox item is stored (pending) and marked inflight;
+//  1. the outbox item is stored and marked inflight — a page's items in one
+//     transaction, before any is sent;
 //  2. the Target is called: before any create it looks for an existing CRM
 //     record by natural key (adoption), so a retried create never doubles;
 //  3. on success the item is completed and the identity (CRM id +
-//     fingerprint) stored in one transaction; on failure the item is failed
-//     (retried on a later run with backoff; a 429 costs no attempt) or parked.
+//     fingerprint) stored together — confirmations are recorded in batches
+//     (Options.CompleteBatch), always before the cursor moves; on failure
+//     the item is failed (retried on a later run with backoff; a 429 costs
+//     no attempt) or parked. A stop puts items never sent back to pending.
 //
 // After every record of a page is done, failed or parked, the stream's cursor
 // moves past the page. A crash before step 3 leaves an inflight item that the
