@@ -24,6 +24,8 @@ type State struct {
 	Campaigns     []Named        `json:"campaigns"`
 	LostReasons   []Named        `json:"deal_lost_reasons"`
 	Deals         []Deal         `json:"deals"`
+	// Notes are the deals' notes (API "activities"), oldest first.
+	Notes []Note `json:"notes"`
 }
 
 // SeedData lists records to add with Seed or POST /_sim/seed. It has

@@ -68,6 +68,9 @@ func (s *Sim) routes() {
 		{"POST " + v1 + "/deals/{id}/deal_products/batch", s.batchCreateDealProducts},
 		{"PATCH " + v1 + "/deals/{id}/deal_products/batch/update", s.batchUpdateDealProducts},
 		{"DELETE " + v1 + "/deals/{id}/deal_products/batch/destroy", s.batchDestroyDealProducts},
+
+		{"GET " + v1 + "/activities", s.listNotes},
+		{"POST " + v1 + "/activities", s.createNote},
 	} {
 		s.handle(r.pattern, r.h)
 	}

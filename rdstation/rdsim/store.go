@@ -68,6 +68,7 @@ type data struct {
 	campaigns   table[Named]
 	lostReasons table[Named]
 	deals       table[Deal]
+	notes       table[Note]
 }
 
 func newData() *data {
@@ -85,6 +86,7 @@ func newData() *data {
 		campaigns:   newTable[Named](),
 		lostReasons: newTable[Named](),
 		deals:       newTable[Deal](),
+		notes:       newTable[Note](),
 	}
 }
 
@@ -181,6 +183,7 @@ func (s *Sim) State() State {
 		Campaigns:     d.campaigns.snapshot(same[Named]),
 		LostReasons:   d.lostReasons.snapshot(same[Named]),
 		Deals:         d.deals.snapshot(Deal.clone),
+		Notes:         d.notes.snapshot(same[Note]),
 	}
 }
 
@@ -239,6 +242,9 @@ func (s *Sim) Seed(sd SeedData) error {
 	}
 	for i := range sd.Deals {
 		check("deals", &sd.Deals[i].ID)
+	}
+	for i := range sd.Notes {
+		check("notes", &sd.Notes[i].ID)
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
@@ -319,6 +325,10 @@ func (s *Sim) Seed(sd SeedData) error {
 		}
 		d.deals.add(id(&dl.ID), &dl)
 	}
+	for _, n := range sd.Notes {
+		stamp(&n.CreatedAt, &n.UpdatedAt)
+		d.notes.add(id(&n.ID), &n)
+	}
 	return nil
 }
 
@@ -346,6 +356,7 @@ func (d *data) hasID(id string) bool {
 		d.users.byID[id] != nil, d.segments.byID[id] != nil, d.orgs.byID[id] != nil, d.contacts.byID[id] != nil,
 		d.products.byID[id] != nil, d.fields.byID[id] != nil, d.pipelines.byID[id] != nil, d.stages.byID[id] != nil,
 		d.sources.byID[id] != nil, d.campaigns.byID[id] != nil, d.lostReasons.byID[id] != nil, d.deals.byID[id] != nil,
+		d.notes.byID[id] != nil,
 	} {
 		if ok {
 			return true

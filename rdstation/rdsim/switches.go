@@ -74,6 +74,10 @@ type Switches struct {
 	// StrictDealOrder answers an unknown deals `order` with 422 instead of
 	// falling back to created_at. [U] "accepted order values for deals".
 	StrictDealOrder bool `json:"strict_deal_order,omitempty"`
+	// NoteCreateStatus is the status of a successful POST /activities (a
+	// deal note): 200 (default, also 0) or 201. [U] activities are not in
+	// docs/rdstation-api.md; their create status is unconfirmed.
+	NoteCreateStatus int `json:"note_create_status,omitempty"`
 }
 
 // FaultKind is one injected fault.

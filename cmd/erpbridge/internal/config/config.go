@@ -26,6 +26,7 @@ type Config struct {
 	ERP      ERP      `toml:"erp"`
 	Schedule Schedule `toml:"schedule"`
 	Streams  Streams  `toml:"streams"`
+	WonDeals WonDeals `toml:"won_deals"`
 	HTTP     HTTP     `toml:"http"`
 
 	// path is the file this config was loaded from ("" for defaults).
@@ -77,6 +78,7 @@ type Streams struct {
 	Customers Customers `toml:"customers"`
 	Contacts  Contacts  `toml:"contacts"`
 	Products  Products  `toml:"products"`
+	Orders    Orders    `toml:"orders"`
 }
 
 // Stream holds what every stream has.

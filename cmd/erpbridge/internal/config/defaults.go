@@ -38,6 +38,16 @@ func Default() Config {
 			Customers: Customers{Stream: stream(), Blocked: BlockedSkip},
 			Contacts:  Contacts{Stream: stream()},
 			Products:  Products{Stream: stream()},
+			Orders: Orders{
+				Stream: Stream{Enabled: false, Filial: "", Mode: ModeUpsert, Deletes: DeletesMark},
+				Name:   "Pedido {num} · {customer}", WonWhen: []string{"invoiced"}, LostWhen: []string{"residue_eliminated"},
+			},
+		},
+		WonDeals: WonDeals{
+			Enabled: false, Sink: SinkStaging, Overlap: Dur(10 * time.Minute), Lookback: Dur(24 * time.Hour),
+			OrderType: "N", UseDealPrices: true, Notes: true,
+			REST:    OrderREST{Timeout: Dur(30 * time.Second)},
+			Staging: OrderStaging{Header: "ZB1", Items: "ZB2"},
 		},
 	}
 }

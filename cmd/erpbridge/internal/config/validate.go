@@ -117,6 +117,9 @@ func (c *Config) Validate() error {
 		switch s.Deletes {
 		case DeletesIgnore:
 		case DeletesMark:
+			if name == "orders" {
+				break // a deleted order loses its deal (cancelled_reason)
+			}
 			if err := s.DeleteMark.check(); err != nil {
 				bad(key+".delete_mark", "%v (needed by deletes = \"mark\")", err)
 			}
@@ -126,13 +129,21 @@ func (c *Config) Validate() error {
 		if s.Schedule != "" {
 			checkCron(key+".schedule", s.Schedule)
 		}
-		if err := checkMapping(s.Mapping); err != nil {
+		if name == "orders" {
+			if len(s.Mapping.Fields) > 0 || len(s.Mapping.CustomFields) > 0 {
+				bad(key+".mapping", "orders have no mapping table: set name, order_number_field, stages, won_when and lost_when")
+			}
+		} else if err := checkMapping(s.Mapping); err != nil {
 			bad(key+".mapping", "%v", err)
 		}
 	}
 	checkStream("customers", &c.Streams.Customers.Stream)
 	checkStream("contacts", &c.Streams.Contacts.Stream)
 	checkStream("products", &c.Streams.Products.Stream)
+	if c.Streams.Orders.Enabled {
+		checkStream("orders", &c.Streams.Orders.Stream)
+	}
+	validateOrders(c, bad)
 
 	switch c.Streams.Customers.Blocked {
 	case BlockedSkip:
@@ -146,7 +157,7 @@ func (c *Config) Validate() error {
 	if p := c.Streams.Products.PriceTable; p != "" && !regexp.MustCompile(`^[0-9A-Za-z]{1,3}$`).MatchString(p) {
 		bad("streams.products.price_table", "%q is not a DA0 price table code (up to 3 letters or digits)", p)
 	}
-	if !c.Streams.Customers.Enabled && !c.Streams.Contacts.Enabled && !c.Streams.Products.Enabled {
+	if !c.Streams.Customers.Enabled && !c.Streams.Contacts.Enabled && !c.Streams.Products.Enabled && !c.Streams.Orders.Enabled {
 		bad("streams", "every stream is disabled; enable at least one")
 	}
 	errs = append(errs, validateHTTP(c.HTTP)...)

@@ -30,6 +30,12 @@ import (
 //	                     "15.44") or decimal values, never as floats.
 //	                     Absent leaves the deal's products alone; an empty
 //	                     list removes them.
+//	deal_id              string  the deal this order was made from (C5_XCRMID):
+//	                             Find answers with it instead of searching.
+//	link_only            bool    the deal came from the CRM (won, then made an
+//	                             order): Update writes the custom fields only
+//	                             and leaves name, stage, owner, products and
+//	                             outcome to the salespeople.
 //
 // Find: exact name. Live, through GET /deals?name=…&exact_name=true; else
 // from an index built by listing every deal once (a listing capped at
@@ -74,6 +80,8 @@ type dealPayload struct {
 	LostReasonID   string                 `json:"deal_lost_reason_id,omitempty"`
 	LostNote       string                 `json:"deal_lost_note,omitempty"`
 	Products       []crm.DealProductInput `json:"deal_products,omitempty"`
+	DealID         string                 `json:"deal_id,omitempty"`
+	LinkOnly       bool                   `json:"link_only,omitempty"`
 	// hasProducts: the payload carries deal_products (possibly empty).
 	hasProducts bool
 }
@@ -102,6 +110,9 @@ func decodeDeal(p bridge.Payload) (dealPayload, error) {
 
 // Find adopts an existing deal by exact name.
 func (t *Deals) Find(ctx context.Context, p bridge.Payload, live bool) (string, bool, error) {
+	if id := text(p, "deal_id"); id != "" {
+		return id, true, nil
+	}
 	name := text(p, "name")
 	if name == "" {
 		return "", false, nil
@@ -138,6 +149,9 @@ func (t *Deals) Create(ctx context.Context, p bridge.Payload) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if d.LinkOnly {
+		return "", fmt.Errorf("%w: the CRM deal %s this order was made from is gone", bridge.ErrRejected, d.DealID)
+	}
 	deal, err := t.c.CreateDeal(ctx, crm.DealCreate{
 		Deal: crm.DealInput{Name: d.Name, DealStageID: d.DealStageID, UserID: d.UserID,
 			CustomFields: d.CustomFields},
@@ -165,6 +179,10 @@ func (t *Deals) Update(ctx context.Context, id string, p bridge.Payload) error {
 	d, err := decodeDeal(p)
 	if err != nil {
 		return err
+	}
+	if d.LinkOnly {
+		_, err := t.c.UpdateDeal(ctx, id, crm.DealUpdate{CustomFields: d.CustomFields})
+		return classify(err)
 	}
 	deal, err := t.c.UpdateDeal(ctx, id, crm.DealUpdate{
 		Name: d.Name, UserID: d.UserID, OrganizationID: d.OrganizationID,

@@ -78,6 +78,8 @@ type harnessOptions struct {
 	// fields are CRM custom fields created before the bridge opens, as an
 	// admin would.
 	fields []crm.CustomFieldInput
+	// seed adds records to the simulator before the bridge opens.
+	seed *rdsim.SeedData
 }
 
 // baseConfig is the configuration every harness starts from: the fixture's
@@ -112,6 +114,11 @@ func newHarness(t *testing.T, be erpBackend, o harnessOptions) *harness {
 	h := &harness{t: t, ctx: ctx, erp: fx, exp: exp}
 	h.clk = clock.NewFake(time.Now())
 	h.sim = rdsim.New(rdsim.Options{Tokens: []string{simToken}, Clock: h.clk, RequestsPerMinute: -1, Seed: 7})
+	if o.seed != nil {
+		if err := h.sim.Seed(*o.seed); err != nil {
+			t.Fatalf("seeding the simulator: %v", err)
+		}
+	}
 	srv := httptest.NewServer(h.sim)
 	t.Cleanup(srv.Close)
 

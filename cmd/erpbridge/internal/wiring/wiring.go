@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/store"
@@ -343,7 +344,74 @@ func buildStreams(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.
 			Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes),
 		})
 	}
+
+	if sc := cfg.Streams.Orders; sc.Enabled {
+		st, err := ordersStream(ctx, cfg, db, d, c, source)
+		if err != nil {
+			return nil, err
+		}
+		streams = append(streams, st)
+	}
 	return streams, nil
+}
+
+// sourceFunc opens an ERP table for a stream (see buildStreams).
+type sourceFunc func(what string, spec sqlerp.TableSpec, err error, m *mapping.Mapping, provided ...string) (erp.Source, error)
+
+// ordersStream builds the SC5 + SC6 → deals stream.
+func ordersStream(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.Dialect, c *crm.Client, source sourceFunc) (*bridge.Stream, error) {
+	sc, company := cfg.Streams.Orders, cfg.ERP.Company
+	spec, serr := protheus.Orders(company, sc.Filial)
+	mp := &orderMapper{
+		users:            &userDirectory{c: c, ttl: 10 * time.Minute},
+		name:             sc.Name,
+		customerFilial:   strings.TrimSpace(cfg.Streams.Customers.Filial),
+		productFilial:    strings.TrimSpace(cfg.Streams.Products.Filial),
+		sellerFilial:     strings.TrimSpace(sc.SellerFilial),
+		resolveCustomers: cfg.Streams.Customers.Enabled,
+	}
+	if serr == nil {
+		// The deal-id field (C5_XCRMID) is custom: read it where it exists.
+		cat, err := sqlerp.ReadCatalog(ctx, db, d, spec.Physical)
+		if err != nil {
+			return nil, fmt.Errorf("orders (%s): %w", spec.Physical, err)
+		}
+		crmID := protheus.CRMIDField()
+		if slices.ContainsFunc(cat, func(col sqlerp.CatalogColumn) bool { return col.Name == crmID.Name }) {
+			spec.Columns = append(spec.Columns, crmID.Column())
+			mp.crmIDColumn = crmID.Name
+		}
+	}
+	src, err := source("orders", spec, serr, nil)
+	if err != nil {
+		return nil, err
+	}
+	ispec, ierr := protheus.OrderItems(company, sc.Filial)
+	if mp.items, err = source("order items", ispec, ierr, nil); err != nil {
+		return nil, err
+	}
+	cspec, cerr := protheus.Customers(company, cfg.Streams.Customers.Filial)
+	if mp.customers, err = source("order customers", cspec, cerr, nil); err != nil {
+		return nil, err
+	}
+	aspec, aerr := protheus.Sellers(company, sc.SellerFilial)
+	if mp.sellers, err = source("sellers", aspec, aerr, nil); err != nil {
+		return nil, err
+	}
+	if err := orderSettings(ctx, sc, c, mp.users, mp); err != nil {
+		return nil, err
+	}
+	if !cfg.Streams.Products.Enabled {
+		return nil, errors.New("streams.orders: needs streams.products (deal products are CRM products)")
+	}
+	st := &bridge.Stream{
+		Name: "orders", Source: src, Mapper: mp, Target: crmtarget.NewDeals(c),
+		Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes), DependsOn: []string{"products"},
+	}
+	if cfg.Streams.Customers.Enabled {
+		st.DependsOn = append([]string{"customers"}, st.DependsOn...)
+	}
+	return st, nil
 }
 
 func markFor(deletes string, m config.DeleteMark, cat mapping.CustomFieldCatalog, mp *mapping.Mapping) (*mark, error) {
@@ -368,6 +436,9 @@ func StreamNames(cfg *config.Config) []string {
 	if cfg.Streams.Products.Enabled {
 		out = append(out, "products")
 	}
+	if cfg.Streams.Orders.Enabled {
+		out = append(out, "orders")
+	}
 	return out
 }
 
@@ -380,6 +451,8 @@ func Entity(stream string) string {
 		return "contact"
 	case "products":
 		return "product"
+	case "orders":
+		return "deal"
 	}
 	return ""
 }
@@ -426,6 +499,22 @@ func Tables(cfg *config.Config) ([]Table, error) {
 		if s.Products.PriceTable != "" {
 			spec, err = protheus.Prices(company, s.Products.PriceFilial)
 			if err := add("prices", spec, err); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if s.Orders.Enabled {
+		for _, t := range []struct {
+			role   string
+			build  func(company, filial string) (sqlerp.TableSpec, error)
+			filial string
+		}{
+			{"orders", protheus.Orders, s.Orders.Filial},
+			{"order items", protheus.OrderItems, s.Orders.Filial},
+			{"sellers", protheus.Sellers, s.Orders.SellerFilial},
+		} {
+			spec, err := t.build(company, t.filial)
+			if err := add(t.role, spec, err); err != nil {
 				return nil, err
 			}
 		}

@@ -1,0 +1,199 @@
+package config
+
+import (
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Orders is the SC5 + SC6 → deals stream: one deal per sales order.
+type Orders struct {
+	Stream
+	// Name is the deal name template; {num} (C5_NUM), {customer} (A1_NOME),
+	// {customer_code} (A1_COD), {store} (A1_LOJA) and {filial} are
+	// replaced. It must contain {num}: deals are adopted by name.
+	Name string `toml:"name"`
+	// OrderNumberField is the label of the deal custom field that receives
+	// the ERP order number (C5_NUM). Optional; also where won deals get the
+	// number of the order made from them.
+	OrderNumberField string `toml:"order_number_field"`
+	// Pipeline is the CRM pipeline the deals go to (default: the first).
+	Pipeline string `toml:"pipeline"`
+	// Stages maps an order status (open, released, partially_invoiced,
+	// invoiced, residue_eliminated, blocked) to a stage name of Pipeline.
+	// A status without a stage keeps the deal's stage (a new deal: the
+	// pipeline's first stage).
+	Stages map[string]string `toml:"stages"`
+	// WonWhen and LostWhen list the statuses that win or lose the deal.
+	WonWhen  []string `toml:"won_when"`
+	LostWhen []string `toml:"lost_when"`
+	// LostReason is the CRM lost reason for LostWhen statuses;
+	// CancelledReason for orders deleted in the ERP (optional both).
+	LostReason      string `toml:"lost_reason"`
+	CancelledReason string `toml:"cancelled_reason"`
+	// DefaultOwner is the e-mail of the CRM user owning deals whose seller
+	// (C5_VEND1 → A3_EMAIL) is not a CRM user. Blank: the token's user.
+	DefaultOwner string `toml:"default_owner"`
+	// SellerFilial is the SA3 branch (blank: shared).
+	SellerFilial string `toml:"seller_filial"`
+	// Since skips orders issued before this date (C5_EMISSAO, YYYYMMDD):
+	// old history need not become deals. Blank: every order.
+	Since string `toml:"since"`
+}
+
+// Order statuses, as the stream's stages, won_when and lost_when name them
+// (erp/protheus.Status values).
+var orderStatuses = []string{"open", "released", "partially_invoiced", "invoiced", "residue_eliminated", "blocked"}
+
+// WonDeals is the CRM → ERP direction: deals won in the CRM become ERP
+// sales orders.
+type WonDeals struct {
+	Enabled bool `toml:"enabled"`
+	// Sink is where orders go: "staging" (a table an ERP job consumes) or
+	// "rest" (a route that runs MATA410 and answers with the number).
+	Sink string `toml:"sink"`
+	// Schedule overrides schedule.incremental for the won-deal poll.
+	Schedule string `toml:"schedule"`
+	// Overlap is re-read behind the last poll (deals are won with coarse
+	// timestamps and a clock that is not ours).
+	Overlap Duration `toml:"overlap"`
+	// Lookback is how far back the first poll looks.
+	Lookback Duration `toml:"lookback"`
+	// Filial is the branch the orders are created in (SC5's).
+	Filial string `toml:"filial"`
+	// OrderType, PaymentTerms, PriceTable, TES, Operation and Seller are
+	// the defaults every order gets (C5_TIPO, C5_CONDPAG, C5_TABELA, C6_TES,
+	// C6_OPER, C5_VEND1). Blank leaves them to the ERP.
+	OrderType    string `toml:"order_type"`
+	PaymentTerms string `toml:"payment_terms"`
+	PriceTable   string `toml:"price_table"`
+	TES          string `toml:"tes"`
+	Operation    string `toml:"operation"`
+	Seller       string `toml:"seller"`
+	// UseDealPrices sends the deal's unit prices; false lets the ERP price
+	// the items from the price table.
+	UseDealPrices bool `toml:"use_deal_prices"`
+	// Notes writes the ERP's rejection onto the deal as a note.
+	Notes bool `toml:"notes"`
+
+	REST    OrderREST    `toml:"rest"`
+	Staging OrderStaging `toml:"staging"`
+}
+
+// OrderREST configures the rest sink.
+type OrderREST struct {
+	URL      string   `toml:"url"` // e.g. http://erp:8080/rest/orders
+	User     string   `toml:"user"`
+	Password string   `toml:"password"`
+	Token    string   `toml:"token"`
+	Timeout  Duration `toml:"timeout"`
+}
+
+// OrderStaging configures the staging sink (Protheus ZB1/ZB2 layout).
+type OrderStaging struct {
+	Header string `toml:"header"` // alias of the header table (default ZB1)
+	Items  string `toml:"items"`  // alias of the items table (default ZB2)
+}
+
+// Sinks.
+const (
+	SinkStaging = "staging"
+	SinkREST    = "rest"
+)
+
+var (
+	yyyymmdd = regexp.MustCompile(`^(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$`)
+	aliasRe  = regexp.MustCompile(`^[A-Z][A-Z0-9]{2}$`)
+)
+
+func validateOrders(c *Config, bad func(key, format string, args ...any)) {
+	o := c.Streams.Orders
+	if o.Enabled {
+		if !strings.Contains(o.Name, "{num}") {
+			bad("streams.orders.name", "%q must contain {num}: deals are found again by name", o.Name)
+		}
+		for status := range o.Stages {
+			if !slices.Contains(orderStatuses, status) {
+				bad("streams.orders.stages."+status, "is not an order status (%s)", strings.Join(orderStatuses, ", "))
+			}
+		}
+		for _, s := range o.WonWhen {
+			if !slices.Contains(orderStatuses, s) {
+				bad("streams.orders.won_when", "%q is not an order status (%s)", s, strings.Join(orderStatuses, ", "))
+			}
+			if slices.Contains(o.LostWhen, s) {
+				bad("streams.orders.lost_when", "%q is also in won_when", s)
+			}
+		}
+		for _, s := range o.LostWhen {
+			if !slices.Contains(orderStatuses, s) {
+				bad("streams.orders.lost_when", "%q is not an order status (%s)", s, strings.Join(orderStatuses, ", "))
+			}
+		}
+		if o.Since != "" && !yyyymmdd.MatchString(o.Since) {
+			bad("streams.orders.since", "%q is not a YYYYMMDD date", o.Since)
+		}
+		if !filialPattern.MatchString(o.SellerFilial) {
+			bad("streams.orders.seller_filial", "%q is not a Protheus branch code", o.SellerFilial)
+		}
+	}
+	w := c.WonDeals
+	if !w.Enabled {
+		return
+	}
+	switch w.Sink {
+	case SinkStaging:
+		if !aliasRe.MatchString(w.Staging.Header) {
+			bad("won_deals.staging.header", "%q is not a Protheus table alias such as ZB1", w.Staging.Header)
+		}
+		if !aliasRe.MatchString(w.Staging.Items) {
+			bad("won_deals.staging.items", "%q is not a Protheus table alias such as ZB2", w.Staging.Items)
+		}
+	case SinkREST:
+		if u, err := url.Parse(w.REST.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("won_deals.rest.url", "%q is not an http(s) URL", w.REST.URL)
+		} else if u.User != nil {
+			bad("won_deals.rest.url", "must not carry credentials; use user and password, or token")
+		}
+		if w.REST.User != "" && w.REST.Token != "" {
+			bad("won_deals.rest", "set user and password, or token, not both")
+		}
+		if w.REST.Timeout.D() <= 0 {
+			bad("won_deals.rest.timeout", "must be positive")
+		}
+	default:
+		bad("won_deals.sink", "%q is not one of staging, rest", w.Sink)
+	}
+	if w.Schedule != "" {
+		if _, err := CronParser.Parse(w.Schedule); err != nil {
+			bad("won_deals.schedule", "%q is not a cron spec: %v", w.Schedule, err)
+		}
+	}
+	if w.Overlap.D() < 0 {
+		bad("won_deals.overlap", "must not be negative")
+	}
+	if w.Lookback.D() < 0 {
+		bad("won_deals.lookback", "must not be negative")
+	}
+	if !filialPattern.MatchString(w.Filial) {
+		bad("won_deals.filial", "%q is not a Protheus branch code", w.Filial)
+	}
+	for key, v := range map[string]struct {
+		val string
+		max int
+	}{
+		"order_type": {w.OrderType, 1}, "payment_terms": {w.PaymentTerms, 3}, "price_table": {w.PriceTable, 3},
+		"tes": {w.TES, 3}, "operation": {w.Operation, 2}, "seller": {w.Seller, 6},
+	} {
+		if len(v.val) > v.max {
+			bad("won_deals."+key, "%q is longer than the ERP field (%d)", v.val, v.max)
+		}
+	}
+	if !c.Streams.Customers.Enabled {
+		bad("won_deals", "needs streams.customers: a won deal's organization is found in the ERP through it")
+	}
+	if !c.Streams.Products.Enabled {
+		bad("won_deals", "needs streams.products: a won deal's products are found in the ERP through it")
+	}
+}
