@@ -220,9 +220,9 @@ type userDirectory struct {
 	c   *crm.Client
 	ttl time.Duration
 
-	mu      sync.Mutex
-	loaded  time.Time
-	emails  map[string]string
+	mu     sync.Mutex
+	loaded time.Time
+	emails map[string]string
 }
 
 func (u *userDirectory) byEmail(ctx context.Context, email string) (string, error) {

@@ -61,7 +61,7 @@ type orderRow struct {
 }
 
 type itemRow struct {
-	product   string
+	product    string
 	qty, price decimal.Decimal
 }
 
