@@ -80,6 +80,23 @@ CREATE TABLE runs (
 CREATE INDEX runs_stream ON runs (stream, id);
 CREATE INDEX runs_unfinished ON runs (stream) WHERE finished_at = 0 AND interrupted = 0;
 `,
+	// 2: writebacks (won CRM deals on their way to ERP orders).
+	`
+CREATE TABLE writebacks (
+	deal_id         TEXT    NOT NULL PRIMARY KEY,
+	deal_name       TEXT    NOT NULL DEFAULT '',
+	state           TEXT    NOT NULL,
+	order_number    TEXT    NOT NULL DEFAULT '',
+	error           TEXT    NOT NULL DEFAULT '',
+	noted           TEXT    NOT NULL DEFAULT '',
+	attempts        INTEGER NOT NULL DEFAULT 0,
+	next_attempt_at INTEGER NOT NULL DEFAULT 0,
+	created_at      INTEGER NOT NULL,
+	updated_at      INTEGER NOT NULL,
+	CHECK (state IN ('submitting', 'waiting', 'done', 'rejected', 'invalid', 'written'))
+) STRICT, WITHOUT ROWID;
+CREATE INDEX writebacks_open ON writebacks (state, next_attempt_at) WHERE state <> 'written';
+`,
 }
 
 // SchemaVersion is the schema version (PRAGMA user_version) this binary

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"strconv"
 
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
@@ -43,6 +44,28 @@ func openStore(ctx context.Context, path string) (*config.Config, *store.Store, 
 // The returned function closes everything.
 // With dryRun, a checkpoint store that does not exist yet is not created:
 // the dry run works on a throwaway one.
+// FailpointEnv names a crash point for the kill tests. With
+// ERPBRIDGE_FAILPOINT=won_deals.after_submit the process exits at once
+// (no deferred writes, like a SIGKILL) right after the ERP answered a won
+// deal's order and before the checkpoint store recorded the answer: the
+// narrowest window for a duplicate order. ERPBRIDGE_FAILPOINT_SKIP lets
+// that many answers through first. Never set them in production.
+const FailpointEnv = "ERPBRIDGE_FAILPOINT"
+
+func failpoint() func() {
+	if os.Getenv(FailpointEnv) != "won_deals.after_submit" {
+		return nil
+	}
+	skip, _ := strconv.Atoi(os.Getenv(FailpointEnv + "_SKIP"))
+	n := 0
+	return func() {
+		if n == skip {
+			os.Exit(137)
+		}
+		n++
+	}
+}
+
 func openBridge(ctx context.Context, path string, console io.Writer, dryRun bool) (*wiring.Bridge, *zap.Logger, func(), error) {
 	cfg, err := loadConfig(path)
 	if err != nil {
@@ -52,7 +75,7 @@ func openBridge(ctx context.Context, path string, console io.Writer, dryRun bool
 	if err != nil {
 		return nil, nil, nil, usageError(err)
 	}
-	b, err := wiring.Open(ctx, cfg, wiring.Options{Logger: log, DryRun: dryRun})
+	b, err := wiring.Open(ctx, cfg, wiring.Options{Logger: log, DryRun: dryRun, AfterOrderSubmit: failpoint()})
 	if err != nil {
 		closeLog()
 		return nil, nil, nil, err

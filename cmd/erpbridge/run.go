@@ -11,6 +11,7 @@ import (
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/health"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wondeals"
 	"github.com/robfig/cron/v3"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -110,7 +111,7 @@ func runUntilReload(ctx context.Context, b *wiring.Bridge, mon *health.Monitor, 
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
-	go func() { done <- schedule(sctx, b.Config, b.Engine, log, mon.Observe) }()
+	go func() { done <- schedule(sctx, b.Config, b.Engine, b.WonDeals, log, mon.Observe) }()
 	for {
 		select {
 		case err := <-done:
@@ -186,7 +187,7 @@ func stopHealth(srv *health.Server, log *zap.Logger) {
 
 // schedule runs the engine on cron until ctx is done, then stops gracefully.
 // observe, when not nil, receives the report of every stream's run.
-func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, log *zap.Logger, observe func(bridge.Report)) error {
+func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *wondeals.Poller, log *zap.Logger, observe func(bridge.Report)) error {
 	if observe == nil {
 		observe = func(bridge.Report) {}
 	}
@@ -238,6 +239,16 @@ func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, log *za
 		return fmt.Errorf("scheduling schedule.full_pass: %w", err)
 	}
 	log.Info("scheduled full pass", zap.String("cron", cfg.Schedule.FullPass))
+	if won != nil {
+		spec := cfg.WonDeals.Schedule
+		if spec == "" {
+			spec = cfg.Schedule.Incremental
+		}
+		if _, err := c.AddFunc(spec, func() { runWonDeals(ctx, won, log) }); err != nil {
+			return fmt.Errorf("scheduling won_deals.schedule: %w", err)
+		}
+		log.Info("scheduled", zap.String("stream", wondeals.Stream), zap.String("cron", spec))
+	}
 
 	first := make(chan struct{})
 	go func() { defer close(first); sync("", bridge.SyncOptions{})() }()
@@ -256,6 +267,23 @@ func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, log *za
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// runWonDeals runs the won-deal poll once and logs its outcome.
+func runWonDeals(ctx context.Context, won *wondeals.Poller, log *zap.Logger) {
+	if ctx.Err() != nil {
+		return
+	}
+	start := time.Now()
+	rep, err := won.Run(ctx)
+	fields := []zap.Field{zap.String("stream", wondeals.Stream), zap.Duration("took", time.Since(start)),
+		zap.Int("listed", rep.Listed), zap.Int("sent", rep.Sent), zap.Int("ordered", rep.Ordered),
+		zap.Int("waiting", rep.Waiting), zap.Int("rejected", rep.Rejected), zap.Int("invalid", rep.Invalid), zap.Int("lost", rep.Lost)}
+	if err != nil {
+		log.Error("won deals: run failed", append(fields, zap.Error(err))...)
+		return
+	}
+	log.Info("won deals: run finished", fields...)
 }
 
 // cronLogger adapts zap to cron's logger.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wondeals"
 	"github.com/spf13/cobra"
 )
 
@@ -45,7 +46,11 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 				if err != nil {
 					return err
 				}
-				if names := wiring.StreamNames(cfg); !slices.Contains(names, stream) {
+				names := wiring.StreamNames(cfg)
+				if cfg.WonDeals.Enabled {
+					names = append(names, wondeals.Stream)
+				}
+				if !slices.Contains(names, stream) {
 					return usageError(fmt.Errorf("--stream %q: enabled streams are %s", stream, strings.Join(names, ", ")))
 				}
 			}
@@ -56,16 +61,28 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 			defer closeAll()
 			so := bridge.SyncOptions{Full: full, DryRun: dry}
 			var reps []bridge.Report
-			if stream != "" {
+			switch stream {
+			case wondeals.Stream:
+			case "":
+				reps, err = b.Engine.SyncAll(cmd.Context(), so)
+			default:
 				rep, serr := b.Engine.Sync(cmd.Context(), stream, so)
 				reps, err = []bridge.Report{rep}, serr
-			} else {
-				reps, err = b.Engine.SyncAll(cmd.Context(), so)
 			}
 			out := cmd.OutOrStdout()
 			printReports(out, reps, dry)
 			if err != nil {
 				return err
+			}
+			if b.WonDeals != nil && !dry && (stream == "" || stream == wondeals.Stream) {
+				rep, err := b.WonDeals.Run(cmd.Context())
+				printWonDeals(out, rep)
+				if err != nil {
+					return fmt.Errorf("won deals: %w", err)
+				}
+				if rep.Rejected+rep.Invalid > 0 {
+					return &exitError{code: ExitPartial, err: errors.New("some won deals did not become ERP orders; see erpbridge errors list")}
+				}
 			}
 			for _, r := range reps {
 				if r.Stats.Failed > 0 && !dry {
@@ -77,10 +94,16 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 	}
 	configFlag(cmd, &path)
 	cmd.Flags().BoolVar(&once, "once", true, "sync once and exit (the only mode of this command; `erpbridge run` schedules)")
-	cmd.Flags().StringVar(&stream, "stream", "", "sync only this stream (customers, contacts, customer_contacts, products)")
+	cmd.Flags().StringVar(&stream, "stream", "", "sync only this stream (customers, contacts, customer_contacts, products, orders, won_deals)")
 	cmd.Flags().BoolVar(&dry, "dry-run", false, "show what would be written, write nothing")
 	cmd.Flags().BoolVar(&full, "full", false, "read every row, not only the changes")
 	return cmd
+}
+
+// printWonDeals writes what the won-deal poll did.
+func printWonDeals(out io.Writer, r wondeals.Report) {
+	fmt.Fprintf(out, "won deals: %d listed, %d already handled or from the ERP, %d sent to the ERP, %d waiting for the ERP job, %d order numbers written back, %d rejected by the ERP, %d missing ERP data, %d answers lost (sent again next run)\n",
+		r.Listed, r.Skipped, r.Sent, r.Waiting, r.Ordered, r.Rejected, r.Invalid, r.Lost)
 }
 
 // printReports writes the per-stream table, and for a dry run the samples.

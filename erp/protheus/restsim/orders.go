@@ -31,6 +31,8 @@ type OrderRequest struct {
 	Seller       string `json:"seller,omitempty"`
 	PriceTable   string `json:"priceTable,omitempty"`
 	OrderType    string `json:"orderType,omitempty"`
+	// Message is C5_MENNOTA, the order's free-text note (optional).
+	Message string `json:"message,omitempty"`
 	// Items become SC6 rows, numbered 01, 02 … (Soma1) in this order.
 	Items []OrderRequestItem `json:"items"`
 }
@@ -44,6 +46,8 @@ type OrderRequestItem struct {
 	UnitPrice *decimal.Decimal `json:"unitPrice,omitempty"`
 	// TES is C6_TES (default the product's B1_TS).
 	TES string `json:"tes,omitempty"`
+	// Operation is C6_OPER, the operation of TES inteligente (optional).
+	Operation string `json:"operation,omitempty"`
 }
 
 // OrderResponse answers a POST: 201 with Created for a new order, 200 with
@@ -56,14 +60,14 @@ type OrderResponse struct {
 
 // Order is a validated order as an OrderStore keeps it.
 type Order struct {
-	DealID, Customer, Store, PaymentTerms, Seller, PriceTable, Type string
-	Items                                                           []OrderItem
+	DealID, Customer, Store, PaymentTerms, Seller, PriceTable, Type, Message string
+	Items                                                                    []OrderItem
 }
 
 // OrderItem is one validated item.
 type OrderItem struct {
-	Item, Product, Description, TES string
-	Quantity, UnitPrice, Value      decimal.Decimal
+	Item, Product, Description, TES, Operation string
+	Quantity, UnitPrice, Value                 decimal.Decimal
 }
 
 // OrderStore keeps the orders the simulator creates. Sim serialises calls
@@ -194,6 +198,7 @@ func (s *Sim) validate(ctx context.Context, req OrderRequest) (Order, error) {
 		DealID: req.DealID, Customer: strings.TrimSpace(req.Customer), Store: strings.TrimSpace(req.Store),
 		PaymentTerms: strings.TrimSpace(req.PaymentTerms), Seller: strings.TrimSpace(req.Seller),
 		PriceTable: strings.TrimSpace(req.PriceTable), Type: strings.TrimSpace(req.OrderType),
+		Message: strings.TrimSpace(req.Message),
 	}
 	if o.Customer == "" || o.Store == "" {
 		return Order{}, badf("C5_CLIENTE and C5_LOJACLI are required (customer, store)")
@@ -242,7 +247,8 @@ func (s *Sim) validateItem(ctx context.Context, o Order, i int, in OrderRequestI
 	if err != nil {
 		return OrderItem{}, badf("%v", err)
 	}
-	it := OrderItem{Item: code, Product: strings.TrimSpace(in.Product), TES: strings.TrimSpace(in.TES)}
+	it := OrderItem{Item: code, Product: strings.TrimSpace(in.Product), TES: strings.TrimSpace(in.TES),
+		Operation: strings.TrimSpace(in.Operation)}
 	if it.Product == "" {
 		return it, badf("item %s: C6_PRODUTO is required (product)", it.Item)
 	}

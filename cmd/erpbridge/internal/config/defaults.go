@@ -46,8 +46,7 @@ func Default() Config {
 		WonDeals: WonDeals{
 			Enabled: false, Sink: SinkStaging, Overlap: Dur(10 * time.Minute), Lookback: Dur(24 * time.Hour),
 			OrderType: "N", UseDealPrices: true, Notes: true,
-			REST:    OrderREST{Timeout: Dur(30 * time.Second)},
-			Staging: OrderStaging{Header: "ZB1", Items: "ZB2"},
+			REST: OrderREST{Timeout: Dur(30 * time.Second)},
 		},
 	}
 }

@@ -77,8 +77,7 @@ type WonDeals struct {
 	// Notes writes the ERP's rejection onto the deal as a note.
 	Notes bool `toml:"notes"`
 
-	REST    OrderREST    `toml:"rest"`
-	Staging OrderStaging `toml:"staging"`
+	REST OrderREST `toml:"rest"`
 }
 
 // OrderREST configures the rest sink.
@@ -90,12 +89,6 @@ type OrderREST struct {
 	Timeout  Duration `toml:"timeout"`
 }
 
-// OrderStaging configures the staging sink (Protheus ZB1/ZB2 layout).
-type OrderStaging struct {
-	Header string `toml:"header"` // alias of the header table (default ZB1)
-	Items  string `toml:"items"`  // alias of the items table (default ZB2)
-}
-
 // Sinks.
 const (
 	SinkStaging = "staging"
@@ -104,7 +97,6 @@ const (
 
 var (
 	yyyymmdd = regexp.MustCompile(`^(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$`)
-	aliasRe  = regexp.MustCompile(`^[A-Z][A-Z0-9]{2}$`)
 )
 
 func validateOrders(c *Config, bad func(key, format string, args ...any)) {
@@ -143,13 +135,7 @@ func validateOrders(c *Config, bad func(key, format string, args ...any)) {
 		return
 	}
 	switch w.Sink {
-	case SinkStaging:
-		if !aliasRe.MatchString(w.Staging.Header) {
-			bad("won_deals.staging.header", "%q is not a Protheus table alias such as ZB1", w.Staging.Header)
-		}
-		if !aliasRe.MatchString(w.Staging.Items) {
-			bad("won_deals.staging.items", "%q is not a Protheus table alias such as ZB2", w.Staging.Items)
-		}
+	case SinkStaging: // ZB1/ZB2 of erp.company (docs/protheus.md)
 	case SinkREST:
 		if u, err := url.Parse(w.REST.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("won_deals.rest.url", "%q is not an http(s) URL", w.REST.URL)
@@ -189,6 +175,9 @@ func validateOrders(c *Config, bad func(key, format string, args ...any)) {
 		if len(v.val) > v.max {
 			bad("won_deals."+key, "%q is longer than the ERP field (%d)", v.val, v.max)
 		}
+	}
+	if c.Streams.Orders.OrderNumberField == "" {
+		bad("won_deals", "needs streams.orders.order_number_field: the order number goes back onto the deal there, and a deal with a number is never sent twice")
 	}
 	if !c.Streams.Customers.Enabled {
 		bad("won_deals", "needs streams.customers: a won deal's organization is found in the ERP through it")

@@ -22,6 +22,7 @@ import (
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/crmtarget"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/instancelock"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wondeals"
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
@@ -42,6 +43,9 @@ type Options struct {
 	// DryRun: when the checkpoint store does not exist yet, use a throwaway
 	// one instead of creating it (a dry run writes nothing anywhere).
 	DryRun bool
+	// AfterOrderSubmit, when set, runs right after the ERP answered a won
+	// deal's order and before the answer is recorded (crash tests).
+	AfterOrderSubmit func()
 }
 
 // Bridge is everything a sync needs, opened.
@@ -51,6 +55,8 @@ type Bridge struct {
 	CRM    *crm.Client
 	ERP    *sql.DB
 	Engine *bridge.Engine
+	// WonDeals moves won CRM deals into the ERP; nil unless won_deals.enabled.
+	WonDeals *wondeals.Poller
 
 	closers []func() error
 }
@@ -153,6 +159,15 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	if err != nil {
 		return nil, err
 	}
+	if cfg.WonDeals.Enabled {
+		clk := o.Clock
+		if clk == nil {
+			clk = clock.Real{}
+		}
+		if b.WonDeals, err = wonDeals(ctx, cfg, b, dialect, newSourceFunc(ctx, cfg, db, dialect), clk, log, o.AfterOrderSubmit); err != nil {
+			return nil, err
+		}
+	}
 	stats := b.CRM
 	eo := bridge.Options{
 		PageSize: cfg.ERP.PageSize,
@@ -186,12 +201,12 @@ func catalog(ctx context.Context, c *crm.Client, entity string) (mapping.CustomF
 	return cat, nil
 }
 
-func buildStreams(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.Dialect, c *crm.Client) ([]*bridge.Stream, error) {
+// newSourceFunc returns the function streams open their ERP tables with:
+// with a mapping, the columns it reads are added to the table's (but for
+// those the stream's mapper provides itself).
+func newSourceFunc(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.Dialect) sourceFunc {
 	opts := sqlerp.Options{Overlap: cfg.ERP.Overlap.D(), QueryTimeout: cfg.ERP.QueryTimeout.D()}
-	company := cfg.ERP.Company
-	// source opens a table; with a mapping, the columns it reads are added
-	// to the table's (but for those the stream's mapper provides itself).
-	source := func(what string, spec sqlerp.TableSpec, err error, m *mapping.Mapping, provided ...string) (erp.Source, error) {
+	return func(what string, spec sqlerp.TableSpec, err error, m *mapping.Mapping, provided ...string) (erp.Source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
@@ -212,6 +227,11 @@ func buildStreams(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.
 		}
 		return src, nil
 	}
+}
+
+func buildStreams(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.Dialect, c *crm.Client) ([]*bridge.Stream, error) {
+	company := cfg.ERP.Company
+	source := newSourceFunc(ctx, cfg, db, d)
 	compile := func(stream string, spec mapping.Spec, cat mapping.CustomFieldCatalog) (*mapping.Mapping, error) {
 		m, err := mapping.Compile(spec, cat)
 		if err != nil {

@@ -1,0 +1,226 @@
+package wiring
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/erpbridge/erpbridge/bridge/store"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wondeals"
+	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/protheus"
+	"github.com/erpbridge/erpbridge/erp/resterp"
+	"github.com/erpbridge/erpbridge/erp/sqlerp"
+	"github.com/erpbridge/erpbridge/rdstation/clock"
+	"github.com/erpbridge/erpbridge/rdstation/crm"
+)
+
+// directory finds the Protheus counterparts of CRM records for won deals:
+// organizations and products through the identity map (the bridge made
+// them from SA1 and SB1 rows), else an organization by its CNPJ in SA1;
+// owners by e-mail in SA3.
+type directory struct {
+	st        *store.Store
+	c         *crm.Client
+	customers erp.Source // SA1
+	sellers   erp.Source // SA3
+	cnpjField string     // organization custom field id ("" = none)
+	mu        sync.Mutex
+	sellerOf  map[string]string // CRM user id → A3_COD
+}
+
+var _ wondeals.Directory = (*directory)(nil)
+
+func (d *directory) Customer(ctx context.Context, orgID string) (string, string, error) {
+	id, ok, err := d.st.IdentityByCRMID(ctx, "organization", orgID)
+	if err != nil {
+		return "", "", err
+	}
+	if ok && !id.Deleted {
+		if parts := erp.SplitKey(id.ERPKey); len(parts) == 3 {
+			return parts[1], parts[2], nil
+		}
+	}
+	if d.cnpjField == "" {
+		return "", "", fmt.Errorf("%w: it was not made from an SA1 customer (and no cnpj_field is configured to match one)", wondeals.ErrNoCounterpart)
+	}
+	org, err := d.c.GetOrganization(ctx, orgID)
+	if err != nil {
+		return "", "", fmt.Errorf("reading organization %s: %w", orgID, err)
+	}
+	v, _ := crm.FieldValue(org.CustomFields, d.cnpjField)
+	cnpj := normalizeCNPJ(v.Text())
+	if cnpj == "" {
+		return "", "", fmt.Errorf("%w: it was not made from an SA1 customer and has no CNPJ", wondeals.ErrNoCounterpart)
+	}
+	recs, err := d.customers.Find(ctx, []erp.Match{{Column: "A1_CGC", Value: cnpj}}, 10)
+	if err != nil {
+		return "", "", fmt.Errorf("finding CNPJ %s in SA1: %w", cnpj, err)
+	}
+	for _, r := range recs {
+		if !r.Deleted && !protheus.IsBlocked(str(r, "A1_MSBLQL")) {
+			return strings.TrimSpace(str(r, "A1_COD")), strings.TrimSpace(str(r, "A1_LOJA")), nil
+		}
+	}
+	return "", "", fmt.Errorf("%w: no live SA1 customer has CNPJ %s", wondeals.ErrNoCounterpart, cnpj)
+}
+
+func normalizeCNPJ(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func (d *directory) Product(ctx context.Context, productID string) (string, error) {
+	id, ok, err := d.st.IdentityByCRMID(ctx, "product", productID)
+	if err != nil {
+		return "", err
+	}
+	if ok && !id.Deleted {
+		if parts := erp.SplitKey(id.ERPKey); len(parts) == 2 {
+			return parts[1], nil
+		}
+	}
+	return "", fmt.Errorf("%w: it was not made from an SB1 product", wondeals.ErrNoCounterpart)
+}
+
+func (d *directory) Seller(ctx context.Context, userID string) (string, error) {
+	d.mu.Lock()
+	code, ok := d.sellerOf[userID]
+	d.mu.Unlock()
+	if ok || d.sellers == nil {
+		return code, nil
+	}
+	u, err := d.c.GetUser(ctx, userID)
+	if err != nil {
+		return "", fmt.Errorf("reading CRM user %s: %w", userID, err)
+	}
+	if email := strings.TrimSpace(u.Email); email != "" {
+		for _, e := range []string{email, strings.ToLower(email)} {
+			recs, err := d.sellers.Find(ctx, []erp.Match{{Column: "A3_EMAIL", Value: e}}, 5)
+			if err != nil {
+				return "", fmt.Errorf("finding seller %s in SA3: %w", e, err)
+			}
+			for _, r := range recs {
+				if !r.Deleted && !protheus.IsBlocked(str(r, "A3_MSBLQL")) {
+					code = strings.TrimSpace(str(r, "A3_COD"))
+					break
+				}
+			}
+			if code != "" {
+				break
+			}
+		}
+	}
+	d.mu.Lock()
+	d.sellerOf[userID] = code
+	d.mu.Unlock()
+	return code, nil
+}
+
+func (d *directory) FromERP(ctx context.Context, dealID string) (bool, error) {
+	_, ok, err := d.st.IdentityByCRMID(ctx, "deal", dealID)
+	return ok, err
+}
+
+// fatalSink marks a sink's refused credentials as fatal for the poller.
+type fatalSink struct{ erp.OrderSink }
+
+func (f fatalSink) Submit(ctx context.Context, o erp.Order) (erp.OrderResult, error) {
+	r, err := f.OrderSink.Submit(ctx, o)
+	return r, fatal(err)
+}
+
+func (f fatalSink) Status(ctx context.Context, dealID string) (erp.OrderResult, bool, error) {
+	r, ok, err := f.OrderSink.Status(ctx, dealID)
+	return r, ok, fatal(err)
+}
+
+func fatal(err error) error {
+	if errors.Is(err, resterp.ErrUnauthorized) {
+		return fmt.Errorf("%w: %w", wondeals.ErrFatal, err)
+	}
+	return err
+}
+
+// OrderSink builds the sink won_deals.sink names.
+func OrderSink(cfg *config.Config, db *sql.DB, d sqlerp.Dialect) (erp.OrderSink, error) {
+	w := cfg.WonDeals
+	switch w.Sink {
+	case config.SinkREST:
+		u, err := url.Parse(w.REST.URL)
+		if err != nil {
+			return nil, errors.New("won_deals.rest.url: not a valid URL")
+		}
+		s, err := resterp.NewOrderSink(resterp.OrderRouteSpec{
+			BaseURL: u.Scheme + "://" + u.Host, Path: u.EscapedPath(),
+			Auth:    resterp.Auth{User: w.REST.User, Password: w.REST.Password, Token: w.REST.Token},
+			Timeout: w.REST.Timeout.D(),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("won_deals.rest: %w", err)
+		}
+		return fatalSink{s}, nil
+	default:
+		s, err := sqlerp.NewStagingSink(db, d, protheus.Staging(cfg.ERP.Company, w.Filial))
+		if err != nil {
+			return nil, fmt.Errorf("won_deals.staging: %w", err)
+		}
+		return s, nil
+	}
+}
+
+// wonDeals builds the won-deal poller.
+func wonDeals(ctx context.Context, cfg *config.Config, b *Bridge, d sqlerp.Dialect, source sourceFunc, clk clock.Clock, log *zap.Logger, afterSubmit func()) (*wondeals.Poller, error) {
+	w := cfg.WonDeals
+	sink, err := OrderSink(cfg, b.ERP, d)
+	if err != nil {
+		return nil, err
+	}
+	company := cfg.ERP.Company
+	dir := &directory{st: b.Store, c: b.CRM, sellerOf: map[string]string{}}
+	cspec, cerr := protheus.Customers(company, cfg.Streams.Customers.Filial)
+	if dir.customers, err = source("won deal customers", cspec, cerr, nil); err != nil {
+		return nil, err
+	}
+	aspec, aerr := protheus.Sellers(company, cfg.Streams.Orders.SellerFilial)
+	if dir.sellers, err = source("won deal sellers", aspec, aerr, nil); err != nil {
+		return nil, err
+	}
+	if f := cfg.Streams.Customers.CNPJField; f != "" {
+		cat, err := catalog(ctx, b.CRM, "organization")
+		if err != nil {
+			return nil, err
+		}
+		cf, ok := lookupLabel(cat, f)
+		if !ok {
+			return nil, fmt.Errorf("streams.customers.cnpj_field: the CRM has no organization custom field %q", f)
+		}
+		dir.cnpjField = cf.ID
+	}
+	cat, err := catalog(ctx, b.CRM, "deal")
+	if err != nil {
+		return nil, err
+	}
+	nf, ok := lookupLabel(cat, cfg.Streams.Orders.OrderNumberField)
+	if !ok {
+		return nil, fmt.Errorf("streams.orders.order_number_field: the CRM has no deal custom field %q", cfg.Streams.Orders.OrderNumberField)
+	}
+	return wondeals.New(b.CRM, b.Store, sink, dir, wondeals.Options{
+		Overlap: w.Overlap.D(), Lookback: w.Lookback.D(),
+		Defaults: erp.Order{OrderType: w.OrderType, PaymentTerms: w.PaymentTerms, PriceTable: w.PriceTable, Seller: w.Seller},
+		TES:      w.TES, Operation: w.Operation, UseDealPrices: w.UseDealPrices, Notes: w.Notes,
+		NumberFieldID: nf.ID, Now: clk.Now, Logger: log, AfterSubmit: afterSubmit,
+	}), nil
+}

@@ -1,0 +1,402 @@
+// Package wondeals turns deals won in RD Station CRM into ERP sales orders,
+// exactly once per deal, and writes the ERP's answer back onto the deal.
+//
+// A run first settles the deals already on their way (re-sending those
+// whose answer was lost, asking the ERP about waiting ones, writing order
+// numbers back), then lists the deals won since the last run (with an
+// overlap) and sends each new one. The deal id is the idempotency key end
+// to end: the checkpoint store records a deal as "submitting" before its
+// order is sent, and every sink looks the deal id up in the ERP before it
+// creates anything, so a crash, a timeout or a deal seen by two polls never
+// makes a second order. Deals that came from ERP orders (the bridge made
+// them, or they carry an order number already) are skipped.
+package wondeals
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/erpbridge/erpbridge/bridge/store"
+	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/rdstation/crm"
+)
+
+// never is a next attempt that does not come (until `erpbridge errors retry`).
+var never = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Stream is the name runs, cursors and logs use for the won-deal poll.
+const Stream = "won_deals"
+
+// zoneMargin widens the listing window on both sides: the API reads
+// start_date and end_date in the account's time zone, which the bridge
+// does not know, and no zone is more than 14 hours from UTC.
+const zoneMargin = 14 * time.Hour
+
+// CRM is what the poller needs from the CRM (*crm.Client).
+type CRM interface {
+	Deals(ctx context.Context, q crm.DealQuery) iter.Seq2[crm.Deal, error]
+	GetDeal(ctx context.Context, id string) (crm.Deal, error)
+	ListDealProducts(ctx context.Context, dealID string) ([]crm.DealProduct, error)
+	UpdateDeal(ctx context.Context, id string, u crm.DealUpdate) (crm.Deal, error)
+	CreateDealNote(ctx context.Context, dealID, text string) (crm.Note, error)
+}
+
+var _ CRM = (*crm.Client)(nil)
+
+// ErrNoCounterpart is wrapped by a Directory when a CRM record has no ERP
+// record: the deal cannot become an order until it has.
+var ErrNoCounterpart = errors.New("no ERP counterpart")
+
+// Directory finds the ERP counterparts of CRM records.
+type Directory interface {
+	// Customer returns the ERP customer code and store of an organization.
+	Customer(ctx context.Context, organizationID string) (code, store string, err error)
+	// Product returns the ERP product code of a CRM product.
+	Product(ctx context.Context, productID string) (string, error)
+	// Seller returns the ERP seller code of a CRM user ("" when none).
+	Seller(ctx context.Context, userID string) (string, error)
+	// FromERP reports whether the bridge made the deal from an ERP order.
+	FromERP(ctx context.Context, dealID string) (bool, error)
+}
+
+// Options tune a Poller.
+type Options struct {
+	// Overlap is re-read behind the last poll; Lookback is how far back the
+	// first poll looks.
+	Overlap, Lookback time.Duration
+	// Defaults gives every order its OrderType, PaymentTerms, PriceTable
+	// and Seller (used when the deal's owner is no ERP seller).
+	Defaults erp.Order
+	// TES and Operation are every item's C6_TES and C6_OPER.
+	TES, Operation string
+	// UseDealPrices sends the deal's net unit prices; otherwise the ERP
+	// prices the items from its price table.
+	UseDealPrices bool
+	// Notes writes rejections and missing counterparts onto the deal.
+	Notes bool
+	// NumberFieldID is the deal custom field that receives the order number.
+	NumberFieldID string
+	// RetryAfter is how long an invalid or rejected deal waits before it
+	// is looked at again (default 1h); a lost answer waits RetryLost
+	// (default 1m).
+	RetryAfter, RetryLost time.Duration
+	Now                   func() time.Time
+	Logger                *zap.Logger
+	// AfterSubmit, when set, runs after the ERP answered an order and
+	// before the answer is recorded (crash tests).
+	AfterSubmit func()
+}
+
+// Poller moves won deals into the ERP.
+type Poller struct {
+	mu   sync.Mutex // one run at a time
+	crm  CRM
+	st   *store.Store
+	sink erp.OrderSink
+	dir  Directory
+	o    Options
+}
+
+// New returns a Poller.
+func New(c CRM, st *store.Store, sink erp.OrderSink, dir Directory, o Options) *Poller {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if o.RetryAfter <= 0 {
+		o.RetryAfter = time.Hour
+	}
+	if o.RetryLost <= 0 {
+		o.RetryLost = time.Minute
+	}
+	return &Poller{crm: c, st: st, sink: sink, dir: dir, o: o}
+}
+
+// Report counts what one run did.
+type Report struct {
+	Listed   int // won deals the poll listed
+	Skipped  int // deals from ERP orders, or already handled
+	Sent     int // orders sent to the ERP
+	Waiting  int // accepted, waiting for the ERP job
+	Ordered  int // order numbers written back onto deals
+	Rejected int // refused by the ERP
+	Invalid  int // deals that cannot become orders (missing counterparts)
+	Lost     int // sends whose answer was lost (sent again later)
+}
+
+// Run settles the deals on their way, then polls for newly won deals. A
+// per-deal problem is recorded on the deal's writeback and the run goes
+// on; an error means the CRM, the ERP or the store failed as a whole.
+func (p *Poller) Run(ctx context.Context) (Report, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var rep Report
+	start := p.o.Now().UTC()
+	if err := p.settle(ctx, &rep); err != nil {
+		return rep, err
+	}
+	cur, ok, err := p.st.Cursor(ctx, Stream)
+	if err != nil {
+		return rep, err
+	}
+	from := start.Add(-p.o.Lookback)
+	if ok && cur.Position != "" {
+		if from, err = time.Parse(time.RFC3339Nano, cur.Position); err != nil {
+			return rep, fmt.Errorf("reading the %s cursor %q: %w", Stream, cur.Position, err)
+		}
+	}
+	from = from.Add(-p.o.Overlap)
+	q := crm.DealQuery{Win: crm.Won, Period: crm.PeriodClosedAt,
+		Start: from.Add(-zoneMargin), End: start.Add(zoneMargin), Order: "closed_at", Direction: "asc"}
+	for deal, err := range p.crm.Deals(ctx, q) {
+		if err != nil {
+			return rep, fmt.Errorf("listing won deals: %w", err)
+		}
+		rep.Listed++
+		if err := p.consider(ctx, deal, &rep); err != nil {
+			return rep, err
+		}
+	}
+	// Every deal of the window is recorded (or skipped for good): the next
+	// poll may start here.
+	err = p.st.Update(ctx, func(tx *store.Tx) error { return tx.SetCursor(Stream, start.Format(time.RFC3339Nano)) })
+	return rep, err
+}
+
+// consider handles one listed won deal.
+func (p *Poller) consider(ctx context.Context, deal crm.Deal, rep *Report) error {
+	if _, has, err := p.st.Writeback(ctx, deal.ID); err != nil {
+		return err
+	} else if has {
+		rep.Skipped++ // on its way (settle handles it) or finished
+		return nil
+	}
+	if p.o.NumberFieldID != "" {
+		if v, ok := crm.FieldValue(deal.CustomFields, p.o.NumberFieldID); ok && strings.TrimSpace(v.Text()) != "" {
+			rep.Skipped++ // it has an ERP order already
+			return nil
+		}
+	}
+	if fromERP, err := p.dir.FromERP(ctx, deal.ID); err != nil {
+		return err
+	} else if fromERP {
+		rep.Skipped++
+		return nil
+	}
+	return p.send(ctx, deal, store.Writeback{DealID: deal.ID, DealName: deal.Name}, rep)
+}
+
+// settle moves on every writeback that is due.
+func (p *Poller) settle(ctx context.Context, rep *Report) error {
+	for {
+		due, err := p.st.OpenWritebacks(ctx, p.o.Now(), 100)
+		if err != nil {
+			return err
+		}
+		if len(due) == 0 {
+			return nil
+		}
+		for _, w := range due {
+			if err := p.settleOne(ctx, w, rep); err != nil {
+				return err
+			}
+		}
+		if len(due) < 100 {
+			return nil
+		}
+	}
+}
+
+func (p *Poller) settleOne(ctx context.Context, w store.Writeback, rep *Report) error {
+	switch w.State {
+	case store.WritebackDone:
+		return p.writeBack(ctx, w, rep)
+	case store.WritebackWaiting:
+		res, ok, err := p.sink.Status(ctx, w.DealID)
+		if err != nil {
+			return p.lost(ctx, w, err, rep)
+		}
+		if !ok {
+			// The ERP lost the request (e.g. a staging row removed): send again.
+			return p.resend(ctx, w, rep)
+		}
+		return p.apply(ctx, w, res, rep)
+	case store.WritebackRejected:
+		if w.Attempts > 0 {
+			// Has the ERP team retried it on their side?
+			res, ok, err := p.sink.Status(ctx, w.DealID)
+			if err != nil || !ok || res.State == erp.OrderRejected {
+				w.NextAttemptAt = p.o.Now().Add(p.o.RetryAfter)
+				return p.put(ctx, w)
+			}
+			return p.apply(ctx, w, res, rep)
+		}
+		return p.resend(ctx, w, rep) // `erpbridge errors retry`
+	default: // submitting (answer lost or crash), invalid (retry due)
+		return p.resend(ctx, w, rep)
+	}
+}
+
+// resend maps the deal again from the CRM and sends it.
+func (p *Poller) resend(ctx context.Context, w store.Writeback, rep *Report) error {
+	if w.State == store.WritebackSubmitting {
+		// Did the ERP get it before the answer was lost?
+		res, ok, err := p.sink.Status(ctx, w.DealID)
+		if err != nil {
+			return p.lost(ctx, w, err, rep)
+		}
+		if ok {
+			return p.apply(ctx, w, res, rep)
+		}
+	}
+	deal, err := p.crm.GetDeal(ctx, w.DealID)
+	if errors.Is(err, crm.ErrNotFound) {
+		w.State, w.Error, w.NextAttemptAt = store.WritebackInvalid, "the deal is gone from the CRM", never
+		return p.put(ctx, w)
+	}
+	if err != nil {
+		return fmt.Errorf("reading deal %s: %w", w.DealID, err)
+	}
+	if deal.Win == nil || !*deal.Win {
+		// Reopened or lost since: no order, unless it is won again.
+		w.State, w.Error, w.NextAttemptAt = store.WritebackInvalid, "the deal is no longer won in the CRM", p.o.Now().Add(p.o.RetryAfter)
+		return p.put(ctx, w)
+	}
+	w.DealName = deal.Name
+	return p.send(ctx, deal, w, rep)
+}
+
+// send maps a won deal to an order and submits it.
+func (p *Poller) send(ctx context.Context, deal crm.Deal, w store.Writeback, rep *Report) error {
+	log := p.o.Logger.With(zap.String("stream", Stream), zap.String("crm_id", deal.ID))
+	order, problems, err := p.mapDeal(ctx, deal)
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		rep.Invalid++
+		w.State, w.Error = store.WritebackInvalid, strings.Join(problems, "; ")
+		w.NextAttemptAt = p.o.Now().Add(p.o.RetryAfter)
+		log.Warn("won deal cannot become an ERP order", zap.String("error", w.Error))
+		if err := p.put(ctx, w); err != nil {
+			return err
+		}
+		return p.note(ctx, w, "erpbridge: o negócio não virou pedido no ERP: "+w.Error)
+	}
+	// Recorded before the send: a crash after the ERP wrote the order but
+	// before its answer is recorded sends again, and the sink finds it.
+	// Due at once: after a crash the next run asks the ERP straight away.
+	w.State, w.Attempts, w.NextAttemptAt = store.WritebackSubmitting, w.Attempts+1, time.Time{}
+	if err := p.put(ctx, w); err != nil {
+		return err
+	}
+	rep.Sent++
+	res, err := p.sink.Submit(ctx, order)
+	if err != nil {
+		return p.lost(ctx, w, err, rep)
+	}
+	if p.o.AfterSubmit != nil {
+		p.o.AfterSubmit()
+	}
+	log.Info("won deal sent to the ERP", zap.String("state", string(res.State)), zap.String("order", res.Number))
+	return p.apply(ctx, w, res, rep)
+}
+
+// lost records a send or status check that failed: it is tried again
+// after RetryLost. Credentials refused stop the run.
+func (p *Poller) lost(ctx context.Context, w store.Writeback, cause error, rep *Report) error {
+	if isFatal(cause) {
+		return fmt.Errorf("sending deal %s to the ERP: %w", w.DealID, cause)
+	}
+	rep.Lost++
+	p.o.Logger.Warn("ERP order request failed; it will be sent again", zap.String("stream", Stream),
+		zap.String("crm_id", w.DealID), zap.Error(cause))
+	w.Error = cause.Error()
+	w.NextAttemptAt = p.o.Now().Add(p.o.RetryLost)
+	return p.put(ctx, w)
+}
+
+// apply records what the ERP answered.
+func (p *Poller) apply(ctx context.Context, w store.Writeback, res erp.OrderResult, rep *Report) error {
+	switch res.State {
+	case erp.OrderWaiting:
+		rep.Waiting++
+		w.State, w.Error, w.NextAttemptAt = store.WritebackWaiting, "", time.Time{}
+		return p.put(ctx, w)
+	case erp.OrderDone:
+		w.State, w.OrderNumber, w.Error = store.WritebackDone, res.Number, ""
+		if err := p.put(ctx, w); err != nil {
+			return err
+		}
+		return p.writeBack(ctx, w, rep)
+	case erp.OrderRejected:
+		rep.Rejected++
+		w.State, w.Error = store.WritebackRejected, res.Error
+		w.NextAttemptAt = p.o.Now().Add(p.o.RetryAfter)
+		p.o.Logger.Warn("the ERP rejected a won deal's order", zap.String("stream", Stream),
+			zap.String("crm_id", w.DealID), zap.String("error", res.Error))
+		if err := p.put(ctx, w); err != nil {
+			return err
+		}
+		return p.note(ctx, w, "erpbridge: o ERP recusou o pedido: "+res.Error)
+	}
+	return fmt.Errorf("deal %s: the ERP answered with an unknown state %q", w.DealID, res.State)
+}
+
+// writeBack puts the order number onto the deal.
+func (p *Poller) writeBack(ctx context.Context, w store.Writeback, rep *Report) error {
+	if p.o.NumberFieldID != "" {
+		_, err := p.crm.UpdateDeal(ctx, w.DealID, crm.DealUpdate{
+			CustomFields: []crm.CustomFieldValue{{CustomFieldID: p.o.NumberFieldID, Value: w.OrderNumber}},
+		})
+		if errors.Is(err, crm.ErrNotFound) {
+			p.o.Logger.Warn("the deal of an ERP order is gone from the CRM", zap.String("crm_id", w.DealID), zap.String("order", w.OrderNumber))
+		} else if err != nil {
+			return fmt.Errorf("writing order %s onto deal %s: %w", w.OrderNumber, w.DealID, err)
+		}
+	}
+	rep.Ordered++
+	w.State, w.Error, w.NextAttemptAt = store.WritebackWritten, "", time.Time{}
+	return p.put(ctx, w)
+}
+
+// note writes text onto the deal once per distinct problem.
+func (p *Poller) note(ctx context.Context, w store.Writeback, text string) error {
+	if !p.o.Notes || w.Noted == w.Error {
+		return nil
+	}
+	if _, err := p.crm.CreateDealNote(ctx, w.DealID, text); err != nil {
+		// The problem is recorded and listed by `erpbridge errors`; the note
+		// is a courtesy, tried again with the next change of the problem.
+		p.o.Logger.Warn("writing a note on a deal", zap.String("crm_id", w.DealID), zap.Error(err))
+		return nil
+	}
+	w.Noted = w.Error
+	return p.put(ctx, w)
+}
+
+func (p *Poller) put(ctx context.Context, w store.Writeback) error {
+	return p.st.Update(ctx, func(tx *store.Tx) error { return tx.PutWriteback(w) })
+}
+
+// isFatal reports errors no retry fixes: refused credentials.
+func isFatal(err error) bool {
+	var f interface{ Fatal() bool }
+	if errors.As(err, &f) && f.Fatal() {
+		return true
+	}
+	return errors.Is(err, crm.ErrUnauthorized) || errors.Is(err, crm.ErrForbidden) || errors.Is(err, ErrFatal)
+}
+
+// ErrFatal is wrapped by sinks' errors that no retry fixes (wiring wraps
+// a sink's refused credentials with it).
+var ErrFatal = errors.New("fatal")
