@@ -244,6 +244,39 @@ func checkOrdersBecomeDeals(t *testing.T, h *harness) {
 	if w := h.sim.Counts().Writes - before; w != 0 {
 		t.Errorf("an unchanged ERP cost %d CRM writes (orders: %+v)", w, again["orders"])
 	}
+
+	// Status changes move the stage; item changes touch the products only.
+	openName := fmt.Sprintf("Pedido %s · %s", "000001", orders["000001"].customerName)
+	relName := fmt.Sprintf("Pedido %s · %s", "000002", orders["000002"].customerName)
+	if _, err := h.erp.InvoiceOrder(h.ctx, "000001"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.erp.ChangeItemQty(h.ctx, "000002", "01", decimal.RequireFromString("7.25")); err != nil {
+		t.Fatal(err)
+	}
+	beforeRel := deals[relName]
+	h.mustSync("sync after invoicing 000001 and changing an item of 000002")
+	st = h.sim.State()
+	after := dealsByName(st)
+	if d := after[openName]; d.StageID != stageNamed(t, st, "Proposta enviada") || d.Win == nil || !*d.Win {
+		t.Errorf("invoiced order's deal: stage %s win %v, want the invoiced stage and won", d.StageID, d.Win)
+	}
+	rel := after[relName]
+	if rel.StageID != beforeRel.StageID || rel.UserID != beforeRel.UserID || rel.OrganizationID != beforeRel.OrganizationID || rel.Win != nil {
+		t.Errorf("an item change moved more than the products: before %+v after %+v", beforeRel, rel)
+	}
+	found := false
+	for _, p := range rel.Products {
+		if p.Amount.Equal(decimal.RequireFromString("7.25")) {
+			found = true
+		}
+	}
+	if !found || len(rel.Products) != len(beforeRel.Products) {
+		t.Errorf("deal %q products after the item change: %+v, want item 01 at 7.25 and %d lines", relName, rel.Products, len(beforeRel.Products))
+	}
+	if n := len(st.Deals); n != created+1 {
+		t.Errorf("the CRM has %d deals after the changes, want %d", n, created+1)
+	}
 }
 
 func findDeal(st rdsim.State, id string) rdsim.Deal {

@@ -78,6 +78,9 @@ type harnessOptions struct {
 	// fields are CRM custom fields created before the bridge opens, as an
 	// admin would.
 	fields []crm.CustomFieldInput
+	// configFor, when set, returns more configuration once the ERP exists
+	// (e.g. the URL of a REST simulator serving it).
+	configFor func(h *harness) string
 	// seed adds records to the simulator before the bridge opens.
 	seed *rdsim.SeedData
 }
@@ -122,7 +125,11 @@ func newHarness(t *testing.T, be erpBackend, o harnessOptions) *harness {
 	srv := httptest.NewServer(h.sim)
 	t.Cleanup(srv.Close)
 
-	text := baseConfig(t.TempDir(), driver, dsn, srv.URL+"/api/v1", o.extraConfig)
+	extra := o.extraConfig
+	if o.configFor != nil {
+		extra += o.configFor(h)
+	}
+	text := baseConfig(t.TempDir(), driver, dsn, srv.URL+"/api/v1", extra)
 	cfg, err := config.Parse([]byte(text), func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatalf("parsing config: %v\n%s", err, text)

@@ -2,6 +2,7 @@ package wiring
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -12,6 +13,8 @@ import (
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus/erpjob"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
+	"github.com/erpbridge/erpbridge/erp/protheus/restsim"
+	"github.com/erpbridge/erpbridge/erp/sqlerp"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 )
@@ -221,6 +224,71 @@ func checkWonDeals(t *testing.T, h *harness) {
 	for deal, n := range ordersOfDeal(h) {
 		if n != 1 {
 			t.Errorf("deal %s has %d ERP orders", deal, n)
+		}
+	}
+}
+
+// TestWonDealTimeoutAfterERPCreatedOrderMakesOneOrder sends won deals to
+// the Protheus REST simulator, whose order route creates the order and then
+// never answers: the sink sends again, gets the existing order, and the
+// bridge ends with one order and its number on the deal. Later polls,
+// which see the same won deal again in their overlap, send nothing.
+// (A send whose every answer is lost stays "submitting" and is asked for
+// again by the next run: the crash test in cmd/erpbridge covers that.)
+func TestWonDealTimeoutAfterERPCreatedOrderMakesOneOrder(t *testing.T) {
+	var rs *restsim.Sim
+	h := newHarness(t, sqliteBackend, harnessOptions{
+		extraConfig: ordersConfig,
+		fields:      []crm.CustomFieldInput{{Label: "Pedido ERP", Type: "text", For: "deal"}},
+		configFor: func(h *harness) string {
+			var err error
+			if rs, err = restsim.New(h.ctx, h.erp.DB, sqlerp.SQLite{}, restsim.Options{User: "bridge", Password: "s3cret"}); err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(rs)
+			t.Cleanup(srv.Close)
+			return `
+[won_deals]
+enabled = true
+sink = "rest"
+filial = "01"
+payment_terms = "001"
+[won_deals.rest]
+url = "` + srv.URL + restsim.BasePath + `/orders"
+user = "bridge"
+password = "s3cret"
+timeout = "300ms"
+`
+		},
+	})
+	h.mustSync("first sync")
+	orders := func() map[string]int { return ordersOfDeal(h) }
+
+	rs.TimeoutAfterCreate(1)
+	first := wonDeal(h, "Venda REST 1", customerKey("000001", "01"), map[string][2]string{productKey("PA0001"): {"3", "10.30"}})
+	if rep := runWon(h, "poll with one lost answer"); rep.Ordered != 1 {
+		t.Errorf("poll: %+v, want the order number written back", rep)
+	}
+	for i := range 2 {
+		if rep := runWon(h, fmt.Sprintf("overlapping poll %d", i+1)); rep.Sent != 0 || rep.Listed == 0 {
+			t.Errorf("an overlapping poll sent %d orders (listed %d), want 0 of the deals it saw again", rep.Sent, rep.Listed)
+		}
+	}
+
+	got := orders()
+	st := h.sim.State()
+	var numberField string
+	for _, f := range st.CustomFields {
+		if f.Label == "Pedido ERP" {
+			numberField = f.ID
+		}
+	}
+	for _, id := range []string{first} {
+		if got[id] != 1 {
+			t.Errorf("deal %s has %d ERP orders, want 1", id, got[id])
+		}
+		if v := fieldValue(findDeal(st, id).CustomFields, numberField); v == "" {
+			t.Errorf("deal %s has no order number", id)
 		}
 	}
 }
