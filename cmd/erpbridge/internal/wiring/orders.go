@@ -100,6 +100,8 @@ func (o *orderMapper) mapOrder(ctx context.Context, rec erp.Record, r bridge.Res
 		switch {
 		case errors.Is(err, bridge.ErrNoDependency):
 			// e.g. a blocked customer: the deal goes without organization
+		case errors.Is(err, bridge.ErrDependencyRejected):
+			return fail("C5_CLIENTE", "customer %s store %s has bad data in the ERP: %v", custCode, store, err)
 		case err != nil:
 			return bridge.Mapped{Retry: fmt.Errorf("order %s waits for its customer %s: %w", rec.Key, custKey, err)}
 		default:
@@ -180,7 +182,7 @@ func (o *orderMapper) line(ctx context.Context, orderKey string, it erp.Record, 
 	case errors.Is(err, bridge.ErrNoDependency):
 		return nil, fmt.Errorf("order %s item %s: C6_PRODUTO: product %s is not in the CRM (%v)", orderKey, item, code, err)
 	case errors.Is(err, bridge.ErrDependencyRejected):
-		return nil, fmt.Errorf("order %s item %s: C6_PRODUTO: product %s was rejected: %v", orderKey, item, code, err)
+		return nil, fmt.Errorf("order %s item %s: C6_PRODUTO: product %s has bad data in the ERP: %v", orderKey, item, code, err)
 	case err != nil:
 		return nil, fmt.Errorf("%w: order %s item %s, product %s: %w", errRetryItem, orderKey, item, code, err)
 	}
@@ -274,12 +276,28 @@ func orderSettings(ctx context.Context, cfg config.Orders, c *crm.Client, users 
 		for _, s := range pipe.Stages {
 			if strings.EqualFold(strings.TrimSpace(s.Name), strings.TrimSpace(stage)) {
 				id = s.ID
+				break
 			}
 		}
 		if id == "" {
 			return fmt.Errorf("streams.orders.stages.%s: pipeline %q has no stage %q", status, pipe.Name, stage)
 		}
 		o.stages[protheus.Status(status)] = id
+	}
+	// A status without a stage puts the deal in the pipeline's first stage,
+	// so deals always land in the configured pipeline.
+	if len(pipe.Stages) > 0 {
+		first := pipe.Stages[0]
+		for _, s := range pipe.Stages {
+			if s.Order < first.Order {
+				first = s
+			}
+		}
+		for _, status := range protheus.Statuses() {
+			if o.stages[status] == "" {
+				o.stages[status] = first.ID
+			}
+		}
 	}
 	for _, s := range cfg.WonWhen {
 		o.won = append(o.won, protheus.Status(s))

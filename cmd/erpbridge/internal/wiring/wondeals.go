@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -34,7 +35,11 @@ type directory struct {
 	cnpjField string     // organization custom field id ("" = none)
 	mu        sync.Mutex
 	sellerOf  map[string]string // CRM user id → A3_COD
+	sellersAt time.Time
 }
+
+// sellerCacheTTL is how long a CRM user's ERP seller is remembered.
+const sellerCacheTTL = 10 * time.Minute
 
 var _ wondeals.Directory = (*directory)(nil)
 
@@ -97,17 +102,25 @@ func (d *directory) Product(ctx context.Context, productID string) (string, erro
 
 func (d *directory) Seller(ctx context.Context, userID string) (string, error) {
 	d.mu.Lock()
+	if time.Since(d.sellersAt) > sellerCacheTTL {
+		d.sellerOf, d.sellersAt = map[string]string{}, time.Now() // SA3 fixes show within the TTL
+	}
 	code, ok := d.sellerOf[userID]
 	d.mu.Unlock()
 	if ok || d.sellers == nil {
 		return code, nil
 	}
 	u, err := d.c.GetUser(ctx, userID)
+	if errors.Is(err, crm.ErrNotFound) {
+		return "", nil // a removed user: the order gets won_deals.seller
+	}
 	if err != nil {
 		return "", fmt.Errorf("reading CRM user %s: %w", userID, err)
 	}
 	if email := strings.TrimSpace(u.Email); email != "" {
-		for _, e := range []string{email, strings.ToLower(email)} {
+		// SA3 compares exactly: try the e-mail as the CRM has it, then in
+		// lower and upper case (ERP data entry is often upper case).
+		for _, e := range []string{email, strings.ToLower(email), strings.ToUpper(email)} {
 			recs, err := d.sellers.Find(ctx, []erp.Match{{Column: "A3_EMAIL", Value: e}}, 5)
 			if err != nil {
 				return "", fmt.Errorf("finding seller %s in SA3: %w", e, err)
@@ -175,7 +188,7 @@ func OrderSink(cfg *config.Config, db *sql.DB, d sqlerp.Dialect) (erp.OrderSink,
 	default:
 		s, err := sqlerp.NewStagingSink(db, d, protheus.Staging(cfg.ERP.Company, w.Filial))
 		if err != nil {
-			return nil, fmt.Errorf("won_deals.staging: %w", err)
+			return nil, fmt.Errorf("won_deals (staging sink): %w", err)
 		}
 		return s, nil
 	}
