@@ -148,14 +148,16 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	if b.CRM, err = NewCRM(cfg, o); err != nil {
 		return nil, err
 	}
-	db, dialect, err := sqlerp.Open(cfg.ERP.Driver, cfg.ERP.DSN)
+	acc, err := openERP(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	b.ERP = db
-	b.closers = append(b.closers, db.Close)
+	if acc.db != nil {
+		b.ERP = acc.db
+		b.closers = append(b.closers, acc.db.Close)
+	}
 
-	streams, err := buildStreams(ctx, cfg, db, dialect, b.CRM)
+	streams, err := buildStreams(ctx, cfg, acc, b.CRM)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +166,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 		if clk == nil {
 			clk = clock.Real{}
 		}
-		if b.WonDeals, err = wonDeals(ctx, cfg, b, dialect, newSourceFunc(ctx, cfg, db, dialect), clk, log, o.AfterOrderSubmit); err != nil {
+		if b.WonDeals, err = wonDeals(ctx, cfg, b, acc, clk, log, o.AfterOrderSubmit); err != nil {
 			return nil, err
 		}
 	}
@@ -229,9 +231,38 @@ func newSourceFunc(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp
 	}
 }
 
-func buildStreams(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.Dialect, c *crm.Client) ([]*bridge.Stream, error) {
+// erpAccess is how streams reach the ERP: its tables over SQL, or its
+// custom REST routes.
+type erpAccess struct {
+	source sourceFunc
+	// hasColumn reports whether a table has a column (e.g. the custom
+	// C5_XCRMID); false when it cannot tell.
+	hasColumn func(ctx context.Context, spec sqlerp.TableSpec, column string) (bool, error)
+	db        *sql.DB        // nil for REST routes
+	dialect   sqlerp.Dialect // nil for REST routes
+}
+
+// openERP connects to the ERP database.
+func openERP(ctx context.Context, cfg *config.Config) (erpAccess, error) {
+	db, d, err := sqlerp.Open(cfg.ERP.Driver, cfg.ERP.DSN)
+	if err != nil {
+		return erpAccess{}, err
+	}
+	return erpAccess{
+		source: newSourceFunc(ctx, cfg, db, d), db: db, dialect: d,
+		hasColumn: func(ctx context.Context, spec sqlerp.TableSpec, column string) (bool, error) {
+			cat, err := sqlerp.ReadCatalog(ctx, db, d, spec.Physical)
+			if err != nil {
+				return false, fmt.Errorf("reading the columns of %s: %w", spec.Physical, err)
+			}
+			return slices.ContainsFunc(cat, func(c sqlerp.CatalogColumn) bool { return c.Name == column }), nil
+		},
+	}, nil
+}
+
+func buildStreams(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm.Client) ([]*bridge.Stream, error) {
 	company := cfg.ERP.Company
-	source := newSourceFunc(ctx, cfg, db, d)
+	source := acc.source
 	compile := func(stream string, spec mapping.Spec, cat mapping.CustomFieldCatalog) (*mapping.Mapping, error) {
 		m, err := mapping.Compile(spec, cat)
 		if err != nil {
@@ -366,7 +397,7 @@ func buildStreams(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.
 	}
 
 	if sc := cfg.Streams.Orders; sc.Enabled {
-		st, err := ordersStream(ctx, cfg, db, d, c, source)
+		st, err := ordersStream(ctx, cfg, acc, c)
 		if err != nil {
 			return nil, err
 		}
@@ -379,7 +410,8 @@ func buildStreams(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.
 type sourceFunc func(what string, spec sqlerp.TableSpec, err error, m *mapping.Mapping, provided ...string) (erp.Source, error)
 
 // ordersStream builds the SC5 + SC6 → deals stream.
-func ordersStream(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.Dialect, c *crm.Client, source sourceFunc) (*bridge.Stream, error) {
+func ordersStream(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm.Client) (*bridge.Stream, error) {
+	source := acc.source
 	sc, company := cfg.Streams.Orders, cfg.ERP.Company
 	spec, serr := protheus.Orders(company, sc.Filial)
 	mp := &orderMapper{
@@ -392,12 +424,12 @@ func ordersStream(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.
 	}
 	if serr == nil {
 		// The deal-id field (C5_XCRMID) is custom: read it where it exists.
-		cat, err := sqlerp.ReadCatalog(ctx, db, d, spec.Physical)
-		if err != nil {
-			return nil, fmt.Errorf("orders (%s): %w", spec.Physical, err)
-		}
 		crmID := protheus.CRMIDField()
-		if slices.ContainsFunc(cat, func(col sqlerp.CatalogColumn) bool { return col.Name == crmID.Name }) {
+		has, err := acc.hasColumn(ctx, spec, crmID.Name)
+		if err != nil {
+			return nil, fmt.Errorf("orders: %w", err)
+		}
+		if has {
 			spec.Columns = append(spec.Columns, crmID.Column())
 			mp.crmIDColumn = crmID.Name
 		}

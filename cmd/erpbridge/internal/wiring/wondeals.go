@@ -186,6 +186,9 @@ func OrderSink(cfg *config.Config, db *sql.DB, d sqlerp.Dialect) (erp.OrderSink,
 		}
 		return fatalSink{s}, nil
 	default:
+		if db == nil {
+			return nil, errors.New("won_deals.sink = \"staging\" needs an ERP database; with REST routes use the rest sink")
+		}
 		s, err := sqlerp.NewStagingSink(db, d, protheus.Staging(cfg.ERP.Company, w.Filial))
 		if err != nil {
 			return nil, fmt.Errorf("won_deals (staging sink): %w", err)
@@ -195,9 +198,10 @@ func OrderSink(cfg *config.Config, db *sql.DB, d sqlerp.Dialect) (erp.OrderSink,
 }
 
 // wonDeals builds the won-deal poller.
-func wonDeals(ctx context.Context, cfg *config.Config, b *Bridge, d sqlerp.Dialect, source sourceFunc, clk clock.Clock, log *zap.Logger, afterSubmit func()) (*wondeals.Poller, error) {
+func wonDeals(ctx context.Context, cfg *config.Config, b *Bridge, acc erpAccess, clk clock.Clock, log *zap.Logger, afterSubmit func()) (*wondeals.Poller, error) {
 	w := cfg.WonDeals
-	sink, err := OrderSink(cfg, b.ERP, d)
+	source := acc.source
+	sink, err := OrderSink(cfg, acc.db, acc.dialect)
 	if err != nil {
 		return nil, err
 	}
