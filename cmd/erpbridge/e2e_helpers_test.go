@@ -423,6 +423,7 @@ type statusJSON struct {
 type errorRow struct {
 	Stream string `json:"stream"`
 	ERPKey string `json:"erp_key"`
+	CRMID  string `json:"crm_id"`
 	State  string `json:"state"`
 	Level  string `json:"level"`
 	Error  string `json:"error"`

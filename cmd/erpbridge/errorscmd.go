@@ -9,6 +9,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wondeals"
 	"github.com/spf13/cobra"
 )
 
@@ -40,7 +41,10 @@ func newErrorsCmd() *cobra.Command {
 level "skip" is bad ERP data (an invalid e-mail, a CNPJ with a wrong check
 digit), fixed by correcting the ERP record (the next sync sends it again);
 level "error" is an API failure or outage, retried automatically with backoff
-and parked after repeated failures.`,
+and parked after repeated failures. Won deals that did not become ERP orders
+(stream won_deals: the ERP refused the order, or the deal's organization or
+products have no ERP counterpart) are listed with the deal's id and name;
+retry sends them again once the cause is fixed.`,
 	}
 	cmd.AddCommand(newErrorsListCmd(), newErrorsRetryCmd())
 	return cmd
@@ -71,6 +75,19 @@ func newErrorsListCmd() *cobra.Command {
 			items, err := st.Errors(cmd.Context(), f)
 			if err != nil {
 				return fmt.Errorf("listing errors: %w", err)
+			}
+			if (stream == "" || stream == wondeals.Stream) && level != string(store.LevelError) {
+				// Won deals the ERP refused or that lack ERP data: bad data, level skip.
+				wbs, err := st.WritebackProblems(cmd.Context(), limit)
+				if err != nil {
+					return fmt.Errorf("listing errors: %w", err)
+				}
+				for _, w := range wbs {
+					if f.Since.IsZero() || w.UpdatedAt.After(f.Since) {
+						items = append(items, store.OutboxItem{Stream: wondeals.Stream, ERPKey: "deal " + w.DealName, CRMID: w.DealID,
+							State: store.State(w.State), Level: store.LevelSkip, Attempts: w.Attempts, UpdatedAt: w.UpdatedAt, LastError: w.Error})
+					}
+				}
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
@@ -139,6 +156,13 @@ again from the ERP first, so a corrected record goes out as it is now.`,
 			n, err := st.RetryParked(cmd.Context(), f)
 			if err != nil {
 				return fmt.Errorf("retrying: %w", err)
+			}
+			if (stream == "" || stream == wondeals.Stream) && level != string(store.LevelError) {
+				m, err := st.RetryWritebacks(cmd.Context())
+				if err != nil {
+					return fmt.Errorf("retrying: %w", err)
+				}
+				n += m
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%d records will be retried on the next sync\n", n)
 			return nil

@@ -251,7 +251,13 @@ func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *wo
 	}
 
 	first := make(chan struct{})
-	go func() { defer close(first); sync("", bridge.SyncOptions{})() }()
+	go func() {
+		defer close(first)
+		sync("", bridge.SyncOptions{})()
+		if won != nil {
+			runWonDeals(ctx, won, log)
+		}
+	}()
 	c.Start()
 	<-ctx.Done()
 	log.Info("stopping: finishing the record in flight")

@@ -10,6 +10,7 @@ import (
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wondeals"
 	"github.com/spf13/cobra"
 )
 
@@ -80,6 +81,32 @@ func collectStatus(ctx context.Context, cfg *config.Config, st *store.Store) ([]
 		}
 		out = append(out, s)
 	}
+	if cfg.WonDeals.Enabled {
+		s := streamStatus{Stream: wondeals.Stream, Entity: "deal → ERP order", Outbox: map[string]int{}}
+		if c, ok, err := st.Cursor(ctx, wondeals.Stream); err != nil {
+			return nil, err
+		} else if ok {
+			s.Cursor, s.CursorAt = c.Position, c.UpdatedAt
+		}
+		counts, err := st.CountWritebacks(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for state, n := range counts {
+			s.Records += n
+			if state == store.WritebackWritten {
+				s.InCRM = n // the order number is on the deal
+				continue
+			}
+			s.Outbox[string(state)] = int(n)
+		}
+		if r, ok, err := st.LastRun(ctx, wondeals.Stream); err != nil {
+			return nil, err
+		} else if ok {
+			s.LastRun = newRunStatus(r)
+		}
+		out = append(out, s)
+	}
 	return out, nil
 }
 
@@ -127,7 +154,10 @@ the CRM has, and the outbox (pending, failed, parked writes).`,
 					full = s.FullPassAt.Local().Format("2006-01-02 15:04:05")
 				}
 				outbox := "empty"
-				if len(s.Outbox) > 0 {
+				if s.Stream == wondeals.Stream {
+					outbox = fmt.Sprintf("%d sending, %d waiting for the ERP, %d rejected, %d missing ERP data",
+						s.Outbox["submitting"]+s.Outbox["done"], s.Outbox["waiting"], s.Outbox["rejected"], s.Outbox["invalid"])
+				} else if len(s.Outbox) > 0 {
 					outbox = fmt.Sprintf("%d pending, %d failed, %d parked", s.Outbox["pending"]+s.Outbox["inflight"], s.Outbox["failed"], s.Outbox["parked"])
 				}
 				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Stream, s.Records, s.InCRM, last, status,

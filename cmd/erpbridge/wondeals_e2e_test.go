@@ -156,4 +156,34 @@ func TestCrashBetweenERPInsertAndCheckpointMakesOneOrderPerDeal(t *testing.T) {
 		}
 	}
 	t.Logf("%d deals, %d crashes after the ERP answered, %d runs finished first", len(won), crashes, finished)
+
+	// A won deal with a product the ERP does not have: exit 3, listed by
+	// `errors list` with the deal and the product, due again after `retry`.
+	p, err := c.CreateProduct(ctx, crm.ProductInput{Name: "Consultoria só no CRM", BasePrice: crm.DecimalPtr(decimal.NewFromInt(100))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.CreateDeal(ctx, crm.DealCreate{Deal: crm.DealInput{Name: "Venda sem produto no ERP"}, OrganizationID: customers[0],
+		Products: []crm.DealProductInput{{ProductID: p.ID, Amount: crm.DecimalPtr(decimal.NewFromInt(1)), Price: crm.DecimalPtr(decimal.NewFromInt(100))}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WinDeal(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r := runBinary(t, bin, "sync", "--stream", "won_deals", "-c", cfg); r.code != ExitPartial {
+		t.Fatalf("sync with an unmappable won deal: exit %d, want %d\n%s%s", r.code, ExitPartial, r.stdout, r.stderr)
+	}
+	var listed bool
+	for _, e := range readErrors(t, bin, cfg) {
+		if e.Stream == "won_deals" && e.CRMID == d.ID && strings.Contains(e.Error, "Consultoria só no CRM") {
+			listed = true
+		}
+	}
+	if !listed {
+		t.Errorf("errors list does not show won deal %s and its product: %+v", d.ID, readErrors(t, bin, cfg))
+	}
+	if r := runBinary(t, bin, "errors", "retry", "--stream", "won_deals", "-c", cfg); r.code != 0 || !strings.Contains(r.stdout, "1 records") {
+		t.Errorf("errors retry: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
 }

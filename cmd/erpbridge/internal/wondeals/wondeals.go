@@ -136,9 +136,30 @@ type Report struct {
 // Run settles the deals on their way, then polls for newly won deals. A
 // per-deal problem is recorded on the deal's writeback and the run goes
 // on; an error means the CRM, the ERP or the store failed as a whole.
-func (p *Poller) Run(ctx context.Context) (Report, error) {
+func (p *Poller) Run(ctx context.Context) (rep Report, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	runID, err := p.st.StartRun(ctx, Stream, store.RunIncremental)
+	if err != nil {
+		return rep, err
+	}
+	defer func() {
+		// Recorded as a run, so status, metrics and logs show the poll:
+		// read = listed, created = sent, updated = numbers written back,
+		// failed = rejected or invalid.
+		stats := store.RunStats{Read: int64(rep.Listed), Created: int64(rep.Sent), Updated: int64(rep.Ordered),
+			Skipped: int64(rep.Skipped), Failed: int64(rep.Rejected + rep.Invalid)}
+		if err != nil {
+			stats.Err = err.Error()
+		}
+		if ferr := p.st.FinishRun(context.WithoutCancel(ctx), runID, stats); ferr != nil && err == nil {
+			err = ferr
+		}
+	}()
+	return p.run(ctx)
+}
+
+func (p *Poller) run(ctx context.Context) (Report, error) {
 	var rep Report
 	start := p.o.Now().UTC()
 	if err := p.settle(ctx, &rep); err != nil {
