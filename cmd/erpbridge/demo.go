@@ -17,10 +17,13 @@ import (
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
+	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/protheus/erpjob"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
 	"github.com/erpbridge/erpbridge/rdstation/clock"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
+	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 )
@@ -39,7 +42,10 @@ func newDemoCmd() *cobra.Command {
 soft-deleted, blocked and NULL-stamp rows; SU5/AC8 contacts; products with a
 price table; a few bad rows), start the RD Station CRM simulator in-process
 and show the bridge at work: a first sync, a second one that writes nothing,
-and a third after a few ERP changes that writes exactly those.
+and a third after a few ERP changes that writes exactly those. Then both
+directions of orders ⇄ deals: an ERP order is a deal that is won when the
+order is invoiced, and a deal won in the CRM becomes an ERP order (staging
+table + a stand-in for the ERP job) whose number shows on the deal.
 
 The simulator enforces RD Station's 120 requests a minute on a simulated
 clock, so the demo shows the rate budget at work without waiting for it.`,
@@ -82,6 +88,11 @@ func runDemo(ctx context.Context, out io.Writer, dir string, verbose bool) error
 
 	clk := clock.NewFake(time.Now())
 	sim := rdsim.New(rdsim.Options{Tokens: []string{demoToken}, Clock: clk})
+	// The deal the fixture's one CRM-made order (C5_XCRMID) came from.
+	won := true
+	if err := sim.Seed(rdsim.SeedData{Deals: []rdsim.Deal{{ID: fixture.CRMDealID, Name: "Negócio ganho no CRM (já virou o pedido 000010)", Win: &won}}}); err != nil {
+		return fmt.Errorf("seeding the simulator: %w", err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("starting the simulator: %w", err)
@@ -106,7 +117,25 @@ cnpj_field = "CNPJ"
 filial = %q
 [streams.products]
 price_table = %q
-`, baseURL, demoToken, fixture.ContactFilial, fixture.PriceTable)
+[streams.orders]
+enabled = true
+filial = %q
+order_number_field = "Pedido ERP"
+lost_reason = "Sem interesse"
+default_owner = %q
+[streams.orders.stages]
+open = "Sem contato"
+released = "Contato feito"
+blocked = "Identificação do interesse"
+partially_invoiced = "Apresentação"
+invoiced = "Proposta enviada"
+residue_eliminated = "Proposta enviada"
+[won_deals]
+enabled = true
+sink = "staging"
+filial = %q
+payment_terms = "001"
+`, baseURL, demoToken, fixture.ContactFilial, fixture.PriceTable, fixture.OrderFilial, rdsim.DefaultAdminEmail, fixture.OrderFilial)
 	cfgPath := filepath.Join(dir, "erpbridge.toml")
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		return fmt.Errorf("writing demo config: %w", err)
@@ -126,6 +155,11 @@ price_table = %q
 	}
 	if _, err := c.CreateCustomField(ctx, crm.CustomFieldInput{Label: "CNPJ", Type: "text", For: "organization"}); err != nil {
 		return fmt.Errorf("creating the CNPJ custom field: %w", err)
+	}
+	// … and the deal field that shows the ERP order number.
+	numberField, err := c.CreateCustomField(ctx, crm.CustomFieldInput{Label: "Pedido ERP", Type: "text", For: "deal"})
+	if err != nil {
+		return fmt.Errorf("creating the order number custom field: %w", err)
 	}
 
 	log := zap.NewNop()
@@ -181,6 +215,10 @@ price_table = %q
 		return err
 	}
 
+	if err := demoOrders(ctx, out, b, c, erpDB, numberField.ID, step); err != nil {
+		return err
+	}
+
 	items, err := b.Store.Errors(ctx, store.OutboxFilter{Limit: 20})
 	if err != nil {
 		return fmt.Errorf("reading errors: %w", err)
@@ -198,6 +236,114 @@ price_table = %q
 		time.Since(started).Round(time.Millisecond), clk.Now().Sub(simStart).Round(time.Second))
 	fmt.Fprintf(out, "Next: erpbridge sim (a standalone simulator), config.example.toml, README.md.\n")
 	return nil
+}
+
+// demoOrders shows both directions of orders ⇄ deals: an ERP order as a
+// deal that is won when invoiced, and a deal won in the CRM as an ERP order
+// (through the staging table and the stand-in ERP job) whose number shows on
+// the deal.
+func demoOrders(ctx context.Context, out io.Writer, b *wiring.Bridge, c *crm.Client, erpDB fixture.ERP, numberField string, step func(string) error) error {
+	const num = "000001"
+	dealOf := func(prefix string) (crm.Deal, error) {
+		page, err := c.ListDeals(ctx, crm.DealQuery{Name: prefix})
+		if err != nil {
+			return crm.Deal{}, err
+		}
+		for _, d := range page.Items {
+			if strings.HasPrefix(d.Name, prefix) {
+				return c.GetDeal(ctx, d.ID)
+			}
+		}
+		return crm.Deal{}, fmt.Errorf("no deal named %q…", prefix)
+	}
+	stageName := func(d crm.Deal) string {
+		if d.Stage != nil {
+			return d.Stage.Name
+		}
+		return "?"
+	}
+	outcome := func(d crm.Deal) string {
+		switch {
+		case d.Win == nil:
+			return "open"
+		case *d.Win:
+			return "won"
+		}
+		return "lost"
+	}
+
+	fmt.Fprintf(out, "\n4. Orders → deals: ERP sales orders (SC5 + SC6) became deals in the first sync\n")
+	d, err := dealOf("Pedido " + num)
+	if err != nil {
+		return err
+	}
+	lines, err := c.ListDealProducts(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "   %q: stage %q, %s, %d products, order number field %q\n", d.Name, stageName(d), outcome(d), len(lines), fieldText(d, numberField))
+	if _, err := erpDB.InvoiceOrder(ctx, num); err != nil {
+		return fmt.Errorf("invoicing the demo order: %w", err)
+	}
+	fmt.Fprintf(out, "   ERP: order %s invoiced (C5_NOTA set, every item delivered)\n", num)
+	if err := step("   Sync: the invoiced order moves its deal"); err != nil {
+		return err
+	}
+	if d, err = c.GetDeal(ctx, d.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "   %q: stage %q, %s\n", d.Name, stageName(d), outcome(d))
+
+	fmt.Fprintf(out, "\n5. Won deals → ERP orders: a salesperson wins a deal in the CRM\n")
+	org, ok, err := b.Store.Identity(ctx, "organization", erp.JoinKey(fixture.SharedFilial, "000001", "01"))
+	if err != nil || !ok {
+		return fmt.Errorf("finding the demo customer's organization: %v", err)
+	}
+	var products []crm.DealProductInput
+	for _, cod := range []string{"PA0001", "PA0002"} {
+		id, ok, err := b.Store.Identity(ctx, "product", erp.JoinKey(fixture.SharedFilial, cod))
+		if err != nil || !ok {
+			return fmt.Errorf("finding demo product %s: %v", cod, err)
+		}
+		products = append(products, crm.DealProductInput{ProductID: id.CRMID,
+			Amount: crm.DecimalPtr(decimal.RequireFromString("2.5")), Price: crm.DecimalPtr(decimal.RequireFromString("19.90"))})
+	}
+	won, err := c.CreateDeal(ctx, crm.DealCreate{Deal: crm.DealInput{Name: "Venda fechada no CRM"}, OrganizationID: org.CRMID, Products: products})
+	if err != nil {
+		return err
+	}
+	if _, err := c.WinDeal(ctx, won.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "   CRM: deal %q won (2.5 × PA0001 and 2.5 × PA0002 at 19.90)\n", won.Name)
+	rep, err := b.WonDeals.Run(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "   Poll: %d won deals listed, %d from ERP orders skipped, %d staged in ZB1010/ZB2010 for the ERP job\n", rep.Listed, rep.Skipped, rep.Waiting)
+	outcomes, err := erpjob.Run(ctx, erpDB, erpjob.Options{})
+	if err != nil {
+		return fmt.Errorf("running the stand-in ERP job: %w", err)
+	}
+	for _, o := range outcomes {
+		fmt.Fprintf(out, "   ERP job (MATA410 stand-in): deal %s → order %s%s\n", o.DealID, o.Num, o.Error)
+	}
+	if rep, err = b.WonDeals.Run(ctx); err != nil {
+		return err
+	}
+	if won, err = c.GetDeal(ctx, won.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "   Poll: %d order number written back; the deal's \"Pedido ERP\" field now reads %q\n", rep.Ordered, fieldText(won, numberField))
+	if err := step("   Sync: the new ERP order is linked to the deal it came from, not made a second deal"); err != nil {
+		return err
+	}
+	return nil
+}
+
+func fieldText(d crm.Deal, id string) string {
+	v, _ := crm.FieldValue(d.CustomFields, id)
+	return v.Text()
 }
 
 func firstLine(s string) string {
