@@ -55,14 +55,19 @@ type CRM struct {
 	MaxRetries        int      `toml:"max_retries"`
 }
 
-// ERP configures the ERP database.
+// ERP configures the ERP: its database, or its custom REST routes.
 type ERP struct {
+	// Source is how streams read the ERP: "sql" (its database: driver and
+	// dsn) or "rest" (its custom REST routes: [erp.rest]).
+	Source       string   `toml:"source"`
 	Driver       string   `toml:"driver"`  // postgres | sqlserver | oracle | sqlite
 	DSN          string   `toml:"dsn"`     // connection string; use ${ENV} for the password
 	Company      string   `toml:"company"` // Protheus company code: SA1 + 01 + 0 = SA1010
 	PageSize     int      `toml:"page_size"`
 	Overlap      Duration `toml:"overlap"`       // re-read window behind the stamp cursor
 	QueryTimeout Duration `toml:"query_timeout"` // per page
+	// REST configures the routes read when Source is "rest".
+	REST ERPREST `toml:"rest"`
 }
 
 // Schedule sets when streams run in `erpbridge run`. Specs are standard

@@ -26,11 +26,21 @@ func Default() Config {
 			MaxRetries:        5,
 		},
 		ERP: ERP{
+			Source:       SourceSQL,
 			Driver:       "sqlite",
 			Company:      "01",
 			PageSize:     500,
 			Overlap:      Dur(2 * time.Minute),
 			QueryTimeout: Dur(60 * time.Second),
+			REST: ERPREST{
+				Timeout:   Dur(30 * time.Second),
+				PageParam: "page", PageSizeParam: "pageSize", SinceParam: "since", KeyParam: "key",
+				ItemsPath: "items", HasNextPath: "hasNext",
+				Routes: ERPRoutes{
+					Customers: "/customers", Contacts: "/contacts", ContactLinks: "/contactLinks", Products: "/products",
+					Prices: "/prices", Orders: "/orders", OrderItems: "/orderItems", Sellers: "/sellers",
+				},
+			},
 		},
 		Schedule: Schedule{Incremental: "*/5 * * * *", FullPass: "0 2 * * *"},
 		HTTP:     HTTP{Addr: DefaultHTTPAddr},

@@ -75,14 +75,17 @@ func (c *Config) Validate() error {
 		bad("crm.max_retries", "%d is outside 0..20", c.CRM.MaxRetries)
 	}
 
-	switch c.ERP.Driver {
-	case "postgres", "sqlserver", "oracle", "sqlite":
-	default:
-		bad("erp.driver", "%q is not one of postgres, sqlserver, oracle, sqlite", c.ERP.Driver)
+	if c.ERP.Source != SourceREST { // REST routes need no database
+		switch c.ERP.Driver {
+		case "postgres", "sqlserver", "oracle", "sqlite":
+		default:
+			bad("erp.driver", "%q is not one of postgres, sqlserver, oracle, sqlite", c.ERP.Driver)
+		}
+		if strings.TrimSpace(c.ERP.DSN) == "" {
+			bad("erp.dsn", "is required")
+		}
 	}
-	if strings.TrimSpace(c.ERP.DSN) == "" {
-		bad("erp.dsn", "is required")
-	}
+	validateERPSource(c, bad)
 	if !companyPattern.MatchString(c.ERP.Company) {
 		bad("erp.company", "%q is not a two-character Protheus company code such as \"01\"", c.ERP.Company)
 	}
