@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/health"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
@@ -244,7 +245,7 @@ func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *wo
 		if spec == "" {
 			spec = cfg.Schedule.Incremental
 		}
-		if _, err := c.AddFunc(spec, func() { runWonDeals(ctx, won, log) }); err != nil {
+		if _, err := c.AddFunc(spec, func() { runWonDeals(ctx, won, log, observe) }); err != nil {
 			return fmt.Errorf("scheduling won_deals.schedule: %w", err)
 		}
 		log.Info("scheduled", zap.String("stream", wondeals.Stream), zap.String("cron", spec))
@@ -255,7 +256,7 @@ func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *wo
 		defer close(first)
 		sync("", bridge.SyncOptions{})()
 		if won != nil {
-			runWonDeals(ctx, won, log)
+			runWonDeals(ctx, won, log, observe)
 		}
 	}()
 	c.Start()
@@ -276,7 +277,7 @@ func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *wo
 }
 
 // runWonDeals runs the won-deal poll once and logs its outcome.
-func runWonDeals(ctx context.Context, won *wondeals.Poller, log *zap.Logger) {
+func runWonDeals(ctx context.Context, won *wondeals.Poller, log *zap.Logger, observe func(bridge.Report)) {
 	if ctx.Err() != nil {
 		return
 	}
@@ -285,6 +286,10 @@ func runWonDeals(ctx context.Context, won *wondeals.Poller, log *zap.Logger) {
 	fields := []zap.Field{zap.String("stream", wondeals.Stream), zap.Duration("took", time.Since(start)),
 		zap.Int("listed", rep.Listed), zap.Int("sent", rep.Sent), zap.Int("ordered", rep.Ordered),
 		zap.Int("waiting", rep.Waiting), zap.Int("rejected", rep.Rejected), zap.Int("invalid", rep.Invalid), zap.Int("lost", rep.Lost)}
+	// The health monitor and metrics see the poll like a stream's run.
+	observe(bridge.Report{Stream: wondeals.Stream, Kind: store.RunIncremental, Duration: time.Since(start), Err: err,
+		Stats: store.RunStats{Read: int64(rep.Listed), Created: int64(rep.Sent), Updated: int64(rep.Ordered),
+			Skipped: int64(rep.Skipped), Failed: int64(rep.Rejected + rep.Invalid)}})
 	if err != nil {
 		log.Error("won deals: run failed", append(fields, zap.Error(err))...)
 		return

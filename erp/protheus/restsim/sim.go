@@ -14,8 +14,8 @@
 //
 // Routes: customers (SA1), contacts (SU5, each with "links": its AC8 rows),
 // contactLinks (AC8), products (SB1, with "DA1_PRCVEN" of Options.PriceTable),
-// prices (DA1), orders (SC5, each with "items": its SC6 rows) and orderItems
-// (SC6). Field names are the Protheus column names; character values are
+// prices (DA1), orders (SC5, each with "items": its SC6 rows), orderItems
+// (SC6) and sellers (SA3). Field names are the Protheus column names; character values are
 // right-trimmed UTF-8, numbers are JSON numbers (exact decimals), dates
 // YYYYMMDD. Items are in record order, or in stamp order with since (rows
 // stamped at or after it). key is a Record.Key ("|000001|01"); other
@@ -59,7 +59,7 @@ type Options struct {
 	// Company is the grupo de empresas (default "01": SA1010 …).
 	Company string
 	// Filials maps an alias to the filial read (defaults: SA1, SB1, DA1
-	// shared "  "; SU5, AC8, SC5, SC6 "01").
+	// shared "  "; SU5, AC8, SC5, SC6 "01"; SA3 shared).
 	Filials map[string]string
 	// PriceTable is the DA1 table whose price products carry (default "001").
 	PriceTable string
@@ -77,7 +77,7 @@ type Options struct {
 }
 
 // defaultFilials are the fixture's filials per alias.
-var defaultFilials = map[string]string{"SA1": "  ", "SB1": "  ", "DA1": "  ", "SU5": "01", "AC8": "01", "SC5": "01", "SC6": "01"}
+var defaultFilials = map[string]string{"SA1": "  ", "SB1": "  ", "DA1": "  ", "SU5": "01", "AC8": "01", "SC5": "01", "SC6": "01", "SA3": "  "}
 
 // route is one read route over one table.
 type route struct {
@@ -107,7 +107,7 @@ var _ http.Handler = (*Sim)(nil)
 // routeTables lists the read routes and their aliases.
 var routeTables = []struct{ name, alias string }{
 	{"customers", "SA1"}, {"contacts", "SU5"}, {"contactLinks", "AC8"}, {"products", "SB1"},
-	{"prices", "DA1"}, {"orders", "SC5"}, {"orderItems", "SC6"},
+	{"prices", "DA1"}, {"orders", "SC5"}, {"orderItems", "SC6"}, {"sellers", "SA3"},
 }
 
 // New builds a simulator over a fixture database. A route whose table is
