@@ -68,21 +68,29 @@ func (s *Store) Writeback(ctx context.Context, dealID string) (Writeback, bool, 
 }
 
 // OpenWritebacks lists writebacks not yet written, due at or before now
-// (all of them with a zero now), oldest first, at most limit.
-func (s *Store) OpenWritebacks(ctx context.Context, now time.Time, limit int) ([]Writeback, error) {
+// (all of them with a zero now), oldest first, at most limit, after the
+// writeback after (zero: from the first). Page with the last one returned:
+// a row made due again while paging is not returned twice.
+func (s *Store) OpenWritebacks(ctx context.Context, now time.Time, after Writeback, limit int) ([]Writeback, error) {
 	due := int64(1<<63 - 1)
 	if !now.IsZero() {
 		due = toNanos(now)
 	}
 	return s.queryWritebacks(ctx, "reading open writebacks",
-		`SELECT `+writebackCols+` FROM writebacks WHERE state <> 'written' AND next_attempt_at <= ? ORDER BY created_at, deal_id LIMIT ?`, due, limit)
+		`SELECT `+writebackCols+` FROM writebacks WHERE state <> 'written' AND next_attempt_at <= ?
+	AND (created_at, deal_id) > (?, ?) ORDER BY created_at, deal_id LIMIT ?`, due, toNanos(after.CreatedAt), after.DealID, limit)
 }
 
+// ProblemAttempts is how many failed sends make a submitting writeback a
+// problem a person should look at.
+const ProblemAttempts = 3
+
 // WritebackProblems lists the writebacks a person should look at (rejected
-// by the ERP, or invalid), oldest first.
+// by the ERP, invalid, or failing to send), oldest first.
 func (s *Store) WritebackProblems(ctx context.Context, limit int) ([]Writeback, error) {
 	return s.queryWritebacks(ctx, "reading writeback problems",
-		`SELECT `+writebackCols+` FROM writebacks WHERE state IN ('rejected', 'invalid') ORDER BY created_at, deal_id LIMIT ?`, limit)
+		`SELECT `+writebackCols+` FROM writebacks WHERE state IN ('rejected', 'invalid')
+	OR (state = 'submitting' AND attempts >= ? AND error <> '') ORDER BY created_at, deal_id LIMIT ?`, ProblemAttempts, limit)
 }
 
 // CountWritebacks counts writebacks by state.
@@ -145,7 +153,8 @@ ON CONFLICT (deal_id) DO UPDATE SET deal_name = excluded.deal_name, state = excl
 func (s *Store) RetryWritebacks(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.Update(ctx, func(tx *Tx) error {
-		res, err := tx.exec(`UPDATE writebacks SET next_attempt_at = 0, attempts = 0, updated_at = ? WHERE state IN ('rejected', 'invalid')`, tx.nowNanos())
+		res, err := tx.exec(`UPDATE writebacks SET next_attempt_at = 0, attempts = 0, updated_at = ?
+	WHERE state IN ('rejected', 'invalid') OR (state = 'submitting' AND error <> '')`, tx.nowNanos())
 		if err != nil {
 			return fmt.Errorf("retrying writebacks: %w", err)
 		}

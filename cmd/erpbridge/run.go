@@ -236,7 +236,24 @@ func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *wo
 		}
 		log.Info("scheduled", zap.Strings("streams", shared), zap.String("cron", cfg.Schedule.Incremental))
 	}
-	if _, err := c.AddFunc(cfg.Schedule.FullPass, sync("", bridge.SyncOptions{Full: true})); err != nil {
+	full := sync("", bridge.SyncOptions{Full: true})
+	if won != nil {
+		// The nightly pass also sweeps the last 30 days of won deals for any
+		// a poll missed.
+		engineFull := full
+		full = func() {
+			engineFull()
+			if ctx.Err() != nil {
+				return
+			}
+			if rep, err := won.Sweep(ctx); err != nil {
+				log.Error("won deals: sweep failed", zap.String("stream", wondeals.Stream), zap.Error(err))
+			} else {
+				log.Info("won deals: sweep finished", zap.String("stream", wondeals.Stream), zap.Int("listed", rep.Listed), zap.Int("sent", rep.Sent))
+			}
+		}
+	}
+	if _, err := c.AddFunc(cfg.Schedule.FullPass, full); err != nil {
 		return fmt.Errorf("scheduling schedule.full_pass: %w", err)
 	}
 	log.Info("scheduled full pass", zap.String("cron", cfg.Schedule.FullPass))

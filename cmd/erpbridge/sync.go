@@ -75,7 +75,11 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 				return err
 			}
 			if b.WonDeals != nil && !dry && (stream == "" || stream == wondeals.Stream) {
-				rep, err := b.WonDeals.Run(cmd.Context())
+				run := b.WonDeals.Run
+				if full {
+					run = b.WonDeals.Sweep // --full looks back over the sweep window
+				}
+				rep, err := run(cmd.Context())
 				printWonDeals(out, rep)
 				if err != nil {
 					return fmt.Errorf("won deals: %w", err)

@@ -162,6 +162,12 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 		return nil, err
 	}
 	if cfg.WonDeals.Enabled {
+		for _, st := range streams {
+			if om, ok := st.Mapper.(*orderMapper); ok && om.crmIDColumn == "" {
+				return nil, errors.New("won_deals: SC5 has no C5_XCRMID field, so an order made from a won deal would come back " +
+					"through streams.orders as a second deal; create the field (docs/protheus.md) or disable one of the two")
+			}
+		}
 		clk := o.Clock
 		if clk == nil {
 			clk = clock.Real{}

@@ -161,7 +161,9 @@ func (f fatalSink) Status(ctx context.Context, dealID string) (erp.OrderResult, 
 }
 
 func fatal(err error) error {
-	if errors.Is(err, resterp.ErrUnauthorized) {
+	// Refused credentials or a route that is not there (a wrong URL): no
+	// retry helps, and every deal would fail the same way.
+	if errors.Is(err, resterp.ErrUnauthorized) || errors.Is(err, resterp.ErrNotFound) {
 		return fmt.Errorf("%w: %w", wondeals.ErrFatal, err)
 	}
 	return err

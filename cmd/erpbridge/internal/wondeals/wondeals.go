@@ -29,7 +29,7 @@ import (
 )
 
 // never is a next attempt that does not come (until `erpbridge errors retry`).
-var never = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+var never = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC) // within UnixNano's range
 
 // Stream is the name runs, cursors and logs use for the won-deal poll.
 const Stream = "won_deals"
@@ -87,8 +87,10 @@ type Options struct {
 	// is looked at again (default 1h); a lost answer waits RetryLost
 	// (default 1m).
 	RetryAfter, RetryLost time.Duration
-	Now                   func() time.Time
-	Logger                *zap.Logger
+	// SweepWindow is how far back Sweep looks (default 30 days).
+	SweepWindow time.Duration
+	Now         func() time.Time
+	Logger      *zap.Logger
 	// AfterSubmit, when set, runs after the ERP answered an order and
 	// before the answer is recorded (crash tests).
 	AfterSubmit func()
@@ -117,6 +119,9 @@ func New(c CRM, st *store.Store, sink erp.OrderSink, dir Directory, o Options) *
 	}
 	if o.RetryLost <= 0 {
 		o.RetryLost = time.Minute
+	}
+	if o.SweepWindow <= 0 {
+		o.SweepWindow = 30 * 24 * time.Hour
 	}
 	return &Poller{crm: c, st: st, sink: sink, dir: dir, o: o}
 }
@@ -156,10 +161,20 @@ func (p *Poller) Run(ctx context.Context) (rep Report, err error) {
 			err = ferr
 		}
 	}()
-	return p.run(ctx)
+	return p.run(ctx, false)
 }
 
-func (p *Poller) run(ctx context.Context) (Report, error) {
+// Sweep lists the deals won in the last SweepWindow, whatever the cursor
+// says, and sends any the polls missed (a deal whose closed_at the CRM set
+// late, a listing that shifted while it was paged). Deals already handled
+// cost a store read each. Run it with the nightly full pass.
+func (p *Poller) Sweep(ctx context.Context) (rep Report, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.run(ctx, true)
+}
+
+func (p *Poller) run(ctx context.Context, sweep bool) (Report, error) {
 	var rep Report
 	start := p.o.Now().UTC()
 	if err := p.settle(ctx, &rep); err != nil {
@@ -170,34 +185,63 @@ func (p *Poller) run(ctx context.Context) (Report, error) {
 		return rep, err
 	}
 	from := start.Add(-p.o.Lookback)
-	if ok && cur.Position != "" {
+	if ok && cur.Position != "" && !sweep {
 		if from, err = time.Parse(time.RFC3339Nano, cur.Position); err != nil {
 			return rep, fmt.Errorf("reading the %s cursor %q: %w", Stream, cur.Position, err)
 		}
 	}
+	if sweep {
+		from = start.Add(-p.o.SweepWindow)
+	}
 	from = from.Add(-p.o.Overlap)
 	q := crm.DealQuery{Win: crm.Won, Period: crm.PeriodClosedAt,
 		Start: from.Add(-zoneMargin), End: start.Add(zoneMargin), Order: "closed_at", Direction: "asc"}
+	var last time.Time // the latest closed_at listed
+	ascending := true
 	for deal, err := range p.crm.Deals(ctx, q) {
+		if capped := (*crm.ListingCappedError)(nil); errors.As(err, &capped) && ascending && !last.IsZero() && !sweep {
+			// More won deals than one listing returns: go on from the last
+			// one next run (the listing is by closed_at, ascending).
+			p.o.Logger.Warn("won deals: the listing is capped; the next run goes on from the last deal listed",
+				zap.String("stream", Stream), zap.Time("closed_at", last))
+			return rep, p.setCursor(ctx, last.Add(zoneMargin))
+		}
 		if err != nil {
 			return rep, fmt.Errorf("listing won deals: %w", err)
 		}
 		rep.Listed++
+		if t, err := time.Parse(time.RFC3339Nano, deal.ClosedAt); err == nil {
+			ascending = ascending && !t.Before(last)
+			last = t
+		}
 		if err := p.consider(ctx, deal, &rep); err != nil {
 			return rep, err
 		}
 	}
+	if sweep {
+		return rep, nil // a sweep looks back; it does not move the cursor
+	}
 	// Every deal of the window is recorded (or skipped for good): the next
 	// poll may start here.
-	err = p.st.Update(ctx, func(tx *store.Tx) error { return tx.SetCursor(Stream, start.Format(time.RFC3339Nano)) })
-	return rep, err
+	return rep, p.setCursor(ctx, start)
 }
+
+func (p *Poller) setCursor(ctx context.Context, at time.Time) error {
+	return p.st.Update(ctx, func(tx *store.Tx) error { return tx.SetCursor(Stream, at.UTC().Format(time.RFC3339Nano)) })
+}
+
+// errNoLongerWon is the error of a deal reopened or lost before its order
+// was made; listed as won again, it is sent again.
+const errNoLongerWon = "the deal is no longer won in the CRM"
 
 // consider handles one listed won deal.
 func (p *Poller) consider(ctx context.Context, deal crm.Deal, rep *Report) error {
-	if _, has, err := p.st.Writeback(ctx, deal.ID); err != nil {
+	if w, has, err := p.st.Writeback(ctx, deal.ID); err != nil {
 		return err
 	} else if has {
+		if w.State == store.WritebackInvalid && w.Error == errNoLongerWon {
+			return p.check(ctx, p.send(ctx, deal, w, rep), w)
+		}
 		rep.Skipped++ // on its way (settle handles it) or finished
 		return nil
 	}
@@ -213,27 +257,64 @@ func (p *Poller) consider(ctx context.Context, deal crm.Deal, rep *Report) error
 		rep.Skipped++
 		return nil
 	}
-	return p.send(ctx, deal, store.Writeback{DealID: deal.ID, DealName: deal.Name}, rep)
+	w := store.Writeback{DealID: deal.ID, DealName: deal.Name}
+	return p.check(ctx, p.send(ctx, deal, w, rep), w)
 }
 
-// settle moves on every writeback that is due.
+// check turns a failure with one deal into a problem of that deal, so one
+// deal never holds up the others: it is recorded (and retried, backing
+// off) unless the failure stops every deal (refused credentials, a
+// cancelled run, the store).
+func (p *Poller) check(ctx context.Context, err error, w store.Writeback) error {
+	if err == nil {
+		return nil
+	}
+	if isFatal(err) || ctx.Err() != nil || errors.Is(err, errStore) {
+		return err
+	}
+	p.o.Logger.Warn("won deals: a deal failed; it is tried again later", zap.String("stream", Stream),
+		zap.String("crm_id", w.DealID), zap.Error(err))
+	// Re-read: the failure may have come after a state change.
+	if cur, has, rerr := p.st.Writeback(ctx, w.DealID); rerr != nil {
+		return rerr
+	} else if has {
+		w = cur
+	}
+	if w.State == "" || w.State == store.WritebackWritten {
+		w.State = store.WritebackInvalid // nothing was sent: map it again later
+	}
+	w.Error, w.Attempts = err.Error(), w.Attempts+1
+	w.NextAttemptAt = p.o.Now().Add(p.backoff(w.Attempts))
+	return p.put(ctx, w)
+}
+
+// backoff is the wait before attempt n+1: RetryLost doubling, at most RetryAfter.
+func (p *Poller) backoff(n int) time.Duration {
+	d := p.o.RetryLost
+	for i := 1; i < n && d < p.o.RetryAfter; i++ {
+		d *= 2
+	}
+	return min(d, p.o.RetryAfter)
+}
+
+// settle moves on every writeback that is due, each at most once per run.
 func (p *Poller) settle(ctx context.Context, rep *Report) error {
+	now := p.o.Now()
+	var after store.Writeback
 	for {
-		due, err := p.st.OpenWritebacks(ctx, p.o.Now(), 100)
+		due, err := p.st.OpenWritebacks(ctx, now, after, 100)
 		if err != nil {
 			return err
 		}
-		if len(due) == 0 {
-			return nil
-		}
 		for _, w := range due {
-			if err := p.settleOne(ctx, w, rep); err != nil {
+			if err := p.check(ctx, p.settleOne(ctx, w, rep), w); err != nil {
 				return err
 			}
 		}
 		if len(due) < 100 {
 			return nil
 		}
+		after = due[len(due)-1]
 	}
 }
 
@@ -247,21 +328,40 @@ func (p *Poller) settleOne(ctx context.Context, w store.Writeback, rep *Report) 
 			return p.lost(ctx, w, err, rep)
 		}
 		if !ok {
-			// The ERP lost the request (e.g. a staging row removed): send again.
-			return p.resend(ctx, w, rep)
+			// The ERP accepted it, and now has no trace of it (a staging row
+			// removed, the branch changed): sending again could make a second
+			// order, so a person decides.
+			rep.Rejected++
+			w.State, w.NextAttemptAt = store.WritebackRejected, never
+			w.Error = "the ERP accepted this deal's order request and no longer has it (staging row removed, or won_deals.filial changed?): " +
+				"check SC5 for C5_XCRMID = " + w.DealID + " before `erpbridge errors retry`"
+			return p.put(ctx, w)
 		}
 		return p.apply(ctx, w, res, rep)
 	case store.WritebackRejected:
-		if w.Attempts > 0 {
-			// Has the ERP team retried it on their side?
-			res, ok, err := p.sink.Status(ctx, w.DealID)
-			if err != nil || !ok || res.State == erp.OrderRejected {
-				w.NextAttemptAt = p.o.Now().Add(p.o.RetryAfter)
-				return p.put(ctx, w)
-			}
-			return p.apply(ctx, w, res, rep)
+		// Has the ERP team retried it on their side (a staging row set back
+		// to waiting)? A rejection the ERP still holds stays one: a staging
+		// row is processed again only when the ERP team resets it.
+		res, ok, err := p.sink.Status(ctx, w.DealID)
+		if err != nil {
+			return p.lost(ctx, w, err, rep)
 		}
-		return p.resend(ctx, w, rep) // `erpbridge errors retry`
+		switch {
+		case ok && res.State != erp.OrderRejected:
+			return p.apply(ctx, w, res, rep)
+		case ok:
+			w.Error, w.NextAttemptAt = res.Error, p.o.Now().Add(p.o.RetryAfter)
+			if w.Attempts == 0 { // `erpbridge errors retry`
+				w.Attempts = 1
+				p.o.Logger.Warn("won deals: the ERP still holds this deal's order as rejected; the ERP team processes it again by setting its staging status back to waiting",
+					zap.String("stream", Stream), zap.String("crm_id", w.DealID))
+			}
+			return p.put(ctx, w)
+		case w.Attempts == 0: // retried, and the ERP keeps no rejection (REST): send again
+			return p.resend(ctx, w, rep)
+		}
+		w.NextAttemptAt = never // only `erpbridge errors retry` sends it again
+		return p.put(ctx, w)
 	default: // submitting (answer lost or crash), invalid (retry due)
 		return p.resend(ctx, w, rep)
 	}
@@ -288,8 +388,8 @@ func (p *Poller) resend(ctx context.Context, w store.Writeback, rep *Report) err
 		return fmt.Errorf("reading deal %s: %w", w.DealID, err)
 	}
 	if deal.Win == nil || !*deal.Win {
-		// Reopened or lost since: no order, unless it is won again.
-		w.State, w.Error, w.NextAttemptAt = store.WritebackInvalid, "the deal is no longer won in the CRM", p.o.Now().Add(p.o.RetryAfter)
+		// Reopened or lost since: no order, unless it is listed won again.
+		w.State, w.Error, w.NextAttemptAt = store.WritebackInvalid, errNoLongerWon, never
 		return p.put(ctx, w)
 	}
 	w.DealName = deal.Name
@@ -342,7 +442,7 @@ func (p *Poller) lost(ctx context.Context, w store.Writeback, cause error, rep *
 	p.o.Logger.Warn("ERP order request failed; it will be sent again", zap.String("stream", Stream),
 		zap.String("crm_id", w.DealID), zap.Error(cause))
 	w.Error = cause.Error()
-	w.NextAttemptAt = p.o.Now().Add(p.o.RetryLost)
+	w.NextAttemptAt = p.o.Now().Add(p.backoff(w.Attempts))
 	return p.put(ctx, w)
 }
 
@@ -395,18 +495,26 @@ func (p *Poller) note(ctx context.Context, w store.Writeback, text string) error
 	if !p.o.Notes || w.Noted == w.Error {
 		return nil
 	}
-	if _, err := p.crm.CreateDealNote(ctx, w.DealID, text); err != nil {
-		// The problem is recorded and listed by `erpbridge errors`; the note
-		// is a courtesy, tried again with the next change of the problem.
-		p.o.Logger.Warn("writing a note on a deal", zap.String("crm_id", w.DealID), zap.Error(err))
-		return nil
-	}
+	// Recorded first: a note is written at most once per problem (the
+	// problem itself is kept and listed by `erpbridge errors` either way).
 	w.Noted = w.Error
-	return p.put(ctx, w)
+	if err := p.put(ctx, w); err != nil {
+		return err
+	}
+	if _, err := p.crm.CreateDealNote(ctx, w.DealID, text); err != nil {
+		p.o.Logger.Warn("writing a note on a deal", zap.String("crm_id", w.DealID), zap.Error(err))
+	}
+	return nil
 }
 
+// errStore marks failures of the checkpoint store: they stop the run.
+var errStore = errors.New("checkpoint store")
+
 func (p *Poller) put(ctx context.Context, w store.Writeback) error {
-	return p.st.Update(ctx, func(tx *store.Tx) error { return tx.PutWriteback(w) })
+	if err := p.st.Update(ctx, func(tx *store.Tx) error { return tx.PutWriteback(w) }); err != nil {
+		return fmt.Errorf("%w: %w", errStore, err)
+	}
+	return nil
 }
 
 // isFatal reports errors no retry fixes: refused credentials.

@@ -1,0 +1,342 @@
+package wondeals
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/erpbridge/erpbridge/bridge/store"
+	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/rdstation/crm"
+)
+
+// fakeCRM holds won deals; it answers the poller's calls and counts them.
+type fakeCRM struct {
+	mu       sync.Mutex
+	deals    map[string]crm.Deal
+	order    []string
+	capAfter int // the listing ends with ListingCappedError after this many (0: never)
+	badOrg   string
+	updates  map[string]string // deal → order number written
+	notes    map[string][]string
+	calls    int
+}
+
+var _ CRM = (*fakeCRM)(nil)
+
+func newFakeCRM() *fakeCRM {
+	return &fakeCRM{deals: map[string]crm.Deal{}, updates: map[string]string{}, notes: map[string][]string{}}
+}
+
+func (f *fakeCRM) win(id string, closed time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	yes := true
+	f.deals[id] = crm.Deal{ID: id, Name: "deal " + id, Win: &yes, ClosedAt: closed.UTC().Format(time.RFC3339Nano),
+		Organization: &crm.Ref{ID: "org-" + id, Name: "Org " + id}}
+	f.order = append(f.order, id)
+}
+
+func (f *fakeCRM) Deals(_ context.Context, q crm.DealQuery) iter.Seq2[crm.Deal, error] {
+	return func(yield func(crm.Deal, error) bool) {
+		f.mu.Lock()
+		f.calls++
+		var out []crm.Deal
+		for _, id := range f.order {
+			d := f.deals[id]
+			t, _ := time.Parse(time.RFC3339Nano, d.ClosedAt)
+			if d.Win != nil && *d.Win && !t.Before(q.Start) && !t.After(q.End) {
+				out = append(out, d)
+			}
+		}
+		f.mu.Unlock()
+		for i, d := range out {
+			if f.capAfter > 0 && i == f.capAfter {
+				yield(crm.Deal{}, &crm.ListingCappedError{Path: "/deals", Reached: i, Total: len(out)})
+				return
+			}
+			if !yield(d, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (f *fakeCRM) GetDeal(_ context.Context, id string) (crm.Deal, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	d, ok := f.deals[id]
+	if !ok {
+		return d, crm.ErrNotFound
+	}
+	return d, nil
+}
+
+func (f *fakeCRM) ListDealProducts(_ context.Context, id string) ([]crm.DealProduct, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	one := crm.Decimal{Decimal: decimal.NewFromInt(1)}
+	return []crm.DealProduct{{ProductID: "prod", Name: "Product", Amount: one, Price: crm.Decimal{Decimal: decimal.RequireFromString("9.90")}}}, nil
+}
+
+func (f *fakeCRM) UpdateDeal(_ context.Context, id string, u crm.DealUpdate) (crm.Deal, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	for _, v := range u.CustomFields {
+		f.updates[id] = fmt.Sprint(v.Value)
+	}
+	return f.deals[id], nil
+}
+
+func (f *fakeCRM) CreateDealNote(_ context.Context, id, text string) (crm.Note, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	f.notes[id] = append(f.notes[id], text)
+	return crm.Note{}, nil
+}
+
+// fakeDir maps every organization but badOrg.
+type fakeDir struct{ bad map[string]error }
+
+func (d fakeDir) Customer(_ context.Context, org string) (string, string, error) {
+	if err := d.bad[org]; err != nil {
+		return "", "", err
+	}
+	return "000001", "01", nil
+}
+func (fakeDir) Product(context.Context, string) (string, error) { return "PA0001", nil }
+func (fakeDir) Seller(context.Context, string) (string, error)  { return "", nil }
+func (fakeDir) FromERP(context.Context, string) (bool, error)   { return false, nil }
+
+// fakeSink is a staging table: submit → waiting; process → done or rejected.
+type fakeSink struct {
+	mu       sync.Mutex
+	rows     map[string]erp.OrderResult
+	submits  map[string]int
+	statuses int
+	next     int
+}
+
+func newFakeSink() *fakeSink {
+	return &fakeSink{rows: map[string]erp.OrderResult{}, submits: map[string]int{}}
+}
+
+func (s *fakeSink) Submit(_ context.Context, o erp.Order) (erp.OrderResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.submits[o.DealID]++
+	if r, ok := s.rows[o.DealID]; ok {
+		return r, nil
+	}
+	s.rows[o.DealID] = erp.OrderResult{State: erp.OrderWaiting}
+	return s.rows[o.DealID], nil
+}
+
+func (s *fakeSink) Status(_ context.Context, id string) (erp.OrderResult, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.statuses++
+	r, ok := s.rows[id]
+	return r, ok, nil
+}
+
+// job processes waiting rows, rejecting those in reject.
+func (s *fakeSink) job(reject map[string]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, r := range s.rows {
+		if r.State != erp.OrderWaiting {
+			continue
+		}
+		if reject[id] {
+			s.rows[id] = erp.OrderResult{State: erp.OrderRejected, Error: "MATA410: bloqueado"}
+			continue
+		}
+		s.next++
+		s.rows[id] = erp.OrderResult{State: erp.OrderDone, Number: fmt.Sprintf("%06d", s.next)}
+	}
+}
+
+type env struct {
+	crm  *fakeCRM
+	sink *fakeSink
+	st   *store.Store
+	p    *Poller
+	now  time.Time
+}
+
+func newEnv(t *testing.T, dir fakeDir) *env {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e := &env{crm: newFakeCRM(), sink: newFakeSink(), st: st, now: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
+	e.p = New(e.crm, st, e.sink, dir, Options{Overlap: 10 * time.Minute, Lookback: 24 * time.Hour, UseDealPrices: true,
+		Notes: true, NumberFieldID: "num", Now: func() time.Time { return e.now }})
+	return e
+}
+
+func (e *env) run(t *testing.T) Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rep, err := e.p.Run(ctx)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return rep
+}
+
+// Many deals waiting on an ERP job that is down: each run asks about each
+// once and still sends the newly won deal.
+func TestWaitingDealsAreAskedOncePerRun(t *testing.T) {
+	e := newEnv(t, fakeDir{})
+	for i := range 150 {
+		e.crm.win(fmt.Sprintf("d%03d", i), e.now.Add(-time.Hour))
+	}
+	if rep := e.run(t); rep.Waiting != 150 {
+		t.Fatalf("first run: %+v, want 150 waiting", rep)
+	}
+	e.crm.win("new", e.now)
+	e.sink.statuses = 0
+	e.now = e.now.Add(5 * time.Minute)
+	rep := e.run(t)
+	if e.sink.statuses != 150 {
+		t.Errorf("the second run asked the ERP %d times about 150 waiting deals, want 150", e.sink.statuses)
+	}
+	if e.sink.submits["new"] != 1 {
+		t.Errorf("the newly won deal was sent %d times, want 1 (report %+v)", e.sink.submits["new"], rep)
+	}
+}
+
+// A deal that fails for its own reason does not hold up the others, is
+// listed as a problem, and the cursor moves on.
+func TestOneFailingDealDoesNotStopTheOthers(t *testing.T) {
+	e := newEnv(t, fakeDir{bad: map[string]error{"org-bad": errors.New("reading organization: 404 not found")}})
+	e.crm.win("bad", e.now.Add(-2*time.Hour))
+	e.crm.win("good", e.now.Add(-time.Hour))
+	e.run(t)
+	if e.sink.submits["good"] != 1 {
+		t.Errorf("the good deal was sent %d times, want 1", e.sink.submits["good"])
+	}
+	w, _, _ := e.st.Writeback(context.Background(), "bad")
+	if w.State != store.WritebackInvalid || w.NextAttemptAt.IsZero() {
+		t.Errorf("failing deal: %+v, want invalid with a later attempt", w)
+	}
+	if c, _, _ := e.st.Cursor(context.Background(), Stream); c.Position == "" {
+		t.Error("the cursor did not move")
+	}
+}
+
+// A capped listing moves the cursor to the last deal listed, and the next
+// run goes on from there.
+func TestCappedListingGoesOnFromTheLastDeal(t *testing.T) {
+	e := newEnv(t, fakeDir{})
+	for i := range 30 {
+		e.crm.win(fmt.Sprintf("d%02d", i), e.now.Add(-time.Duration(60-i)*time.Hour))
+	}
+	e.p.o.Lookback = 72 * time.Hour
+	e.crm.capAfter = 20
+	e.run(t)
+	if n := len(e.sink.submits); n != 20 {
+		t.Fatalf("first run sent %d deals, want the 20 listed", n)
+	}
+	e.now = e.now.Add(time.Minute)
+	e.run(t)
+	if n := len(e.sink.submits); n != 30 {
+		t.Errorf("after the second run %d of 30 deals were sent", n)
+	}
+	for id, n := range e.sink.submits {
+		if n != 1 {
+			t.Errorf("deal %s sent %d times", id, n)
+		}
+	}
+}
+
+// A staging rejection stays a rejection on `errors retry` (the ERP team
+// resets the row); once reset and processed, the number reaches the deal.
+func TestStagingRejectionRetry(t *testing.T) {
+	e := newEnv(t, fakeDir{})
+	e.crm.win("d1", e.now.Add(-time.Hour))
+	e.run(t)
+	e.sink.job(map[string]bool{"d1": true})
+	if rep := e.run(t); rep.Rejected != 1 || len(e.crm.notes["d1"]) != 1 {
+		t.Fatalf("after the job: %+v notes %v, want one rejection noted", rep, e.crm.notes["d1"])
+	}
+	if _, err := e.st.RetryWritebacks(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t)
+	if w, _, _ := e.st.Writeback(context.Background(), "d1"); w.State != store.WritebackRejected || e.sink.submits["d1"] != 1 {
+		t.Errorf("after retry: %+v, %d submits; want still rejected, not sent again", w, e.sink.submits["d1"])
+	}
+	// The ERP team sets the row back to waiting; the job makes the order.
+	e.sink.rows["d1"] = erp.OrderResult{State: erp.OrderWaiting}
+	e.sink.job(nil)
+	e.now = e.now.Add(2 * time.Hour)
+	e.run(t)
+	if e.crm.updates["d1"] != "000001" || len(e.crm.notes["d1"]) != 1 {
+		t.Errorf("after the ERP's retry: number %q, notes %v", e.crm.updates["d1"], e.crm.notes["d1"])
+	}
+}
+
+// A deal reopened after it was won, then won again, is sent when it is
+// listed again; until then it costs nothing.
+func TestReopenedThenWonAgain(t *testing.T) {
+	e := newEnv(t, fakeDir{bad: map[string]error{"org-d1": fmt.Errorf("%w: no SA1 customer", ErrNoCounterpart)}})
+	e.crm.win("d1", e.now.Add(-time.Hour))
+	if rep := e.run(t); rep.Invalid != 1 {
+		t.Fatalf("first run: %+v", rep)
+	}
+	// Reopened: the hourly retry finds it no longer won and stops asking.
+	no := false
+	d := e.crm.deals["d1"]
+	d.Win = &no
+	e.crm.deals["d1"] = d
+	e.now = e.now.Add(2 * time.Hour)
+	e.run(t)
+	if w, _, _ := e.st.Writeback(context.Background(), "d1"); w.Error != errNoLongerWon {
+		t.Fatalf("reopened deal: %+v", w)
+	}
+	calls := e.crm.calls
+	e.now = e.now.Add(2 * time.Hour)
+	e.run(t)
+	if e.crm.calls-calls != 1 { // the listing only
+		t.Errorf("a reopened deal cost %d calls in a run, want only the listing", e.crm.calls-calls)
+	}
+	// Won again (its organization now maps).
+	e.p.dir = fakeDir{}
+	e.crm.win("d1", e.now)
+	e.run(t)
+	if e.sink.submits["d1"] != 1 {
+		t.Errorf("deal won again was sent %d times, want 1", e.sink.submits["d1"])
+	}
+}
+
+func TestNetPrice(t *testing.T) {
+	for _, tc := range []struct {
+		price, qty, disc, kind, want string
+	}{
+		{"10.00", "3", "0", "", "10"},
+		{"150", "3", "50", crm.DiscountValue, "133.33"},
+		{"19.90", "2", "10", crm.DiscountPercent, "17.91"},
+	} {
+		got := netPrice(decimal.RequireFromString(tc.price), decimal.RequireFromString(tc.qty), decimal.RequireFromString(tc.disc), tc.kind)
+		if !got.Equal(decimal.RequireFromString(tc.want)) {
+			t.Errorf("netPrice(%s × %s, %s %s) = %s, want %s", tc.price, tc.qty, tc.disc, tc.kind, got, tc.want)
+		}
+	}
+}
