@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -95,18 +97,36 @@ func TestCrashBetweenERPInsertAndCheckpointMakesOneOrderPerDeal(t *testing.T) {
 		}
 		won = append(won, d.ID)
 	}
-	crashes, finished := 0, 0
+	crashes, finished, kills := 0, 0, 0
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x776f6e))
 	for i := 0; i < 3*minOrderCrashes && crashes < minOrderCrashes; i++ {
 		win(2 * i)
 		win(2*i + 1)
 		cmd := exec.Command(bin, "sync", "--stream", "won_deals", "-c", cfg)
-		cmd.Env = append(os.Environ(), FailpointEnv+"=won_deals.after_submit", fmt.Sprintf("%s_SKIP=%d", FailpointEnv, i%3))
-		out, err := cmd.CombinedOutput()
-		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 137 {
-			crashes++
+		if i%4 == 3 {
+			// A real SIGKILL at a random moment of the run, too.
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				t.Logf("iteration %d finished before the SIGKILL: %v", i, err)
+			case <-time.After(time.Duration(20+rng.IntN(120)) * time.Millisecond):
+				_ = cmd.Process.Kill()
+				<-done
+				kills++
+			}
 		} else {
-			finished++
-			t.Logf("iteration %d finished without reaching the failpoint: %v\n%s", i, err, out)
+			cmd.Env = append(os.Environ(), FailpointEnv+"=won_deals.after_submit", fmt.Sprintf("%s_SKIP=%d", FailpointEnv, i%3))
+			out, err := cmd.CombinedOutput()
+			if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 137 {
+				crashes++
+			} else {
+				finished++
+				t.Logf("iteration %d finished without reaching the failpoint: %v\n%s", i, err, out)
+			}
 		}
 		if i%2 == 1 {
 			if _, err := erpjob.Run(ctx, fx, erpjob.Options{}); err != nil {
@@ -155,7 +175,7 @@ func TestCrashBetweenERPInsertAndCheckpointMakesOneOrderPerDeal(t *testing.T) {
 			t.Errorf("deal %s: number on the deal %q, ERP order %s", id, numbers[id], orders[id][0])
 		}
 	}
-	t.Logf("%d deals, %d crashes after the ERP answered, %d runs finished first", len(won), crashes, finished)
+	t.Logf("%d deals, %d crashes after the ERP answered, %d SIGKILLs at random moments, %d runs finished first", len(won), crashes, kills, finished)
 
 	// A won deal with a product the ERP does not have: exit 3, listed by
 	// `errors list` with the deal and the product, due again after `retry`.

@@ -141,14 +141,29 @@ func checkWonDeals(t *testing.T, h *harness) {
 		t.Fatal(err)
 	}
 	unknownProduct := wonDeal(h, "Venda com produto desconhecido", customerKey("000003", "01"), map[string][2]string{crmOnly.ID: {"1", "5"}})
+	// An organization created in the CRM only: no ERP customer.
+	crmOrg, err := h.crm.CreateOrganization(h.ctx, crm.OrganizationInput{Name: "Empresa só do CRM"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := crm.DealCreate{Deal: crm.DealInput{Name: "Venda para empresa sem cadastro no ERP"}, OrganizationID: crmOrg.ID}
+	pa, _, _ := h.bridge.Store.Identity(h.ctx, "product", productKey("PA0004"))
+	in.Products = []crm.DealProductInput{{ProductID: pa.CRMID, Amount: crm.DecimalPtr(decimal.NewFromInt(1)), Price: crm.DecimalPtr(decimal.NewFromInt(40))}}
+	unmapped, err := h.crm.CreateDeal(h.ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.crm.WinDeal(h.ctx, unmapped.ID); err != nil {
+		t.Fatal(err)
+	}
 	// The ERP blocks PA0003 after the deal was won: MATA410 will refuse it.
 	if _, err := h.erp.DB.ExecContext(h.ctx, "UPDATE SB1010 SET B1_MSBLQL = '1' WHERE B1_COD = 'PA0003         '"); err != nil {
 		t.Fatal(err)
 	}
 
 	rep := runWon(h, "poll after four wins")
-	if rep.Sent != 2 || rep.Waiting != 2 || rep.Invalid != 2 {
-		t.Errorf("poll: sent %d waiting %d invalid %d; want 2, 2, 2", rep.Sent, rep.Waiting, rep.Invalid)
+	if rep.Sent != 2 || rep.Waiting != 2 || rep.Invalid != 3 {
+		t.Errorf("poll: sent %d waiting %d invalid %d; want 2, 2, 3", rep.Sent, rep.Waiting, rep.Invalid)
 	}
 	staged := stagedOrders(h)
 	if len(staged) != 2 || staged[good][0] != fixture.StagingWaiting || staged[blocked][0] != fixture.StagingWaiting {
@@ -169,6 +184,9 @@ func checkWonDeals(t *testing.T, h *harness) {
 	}
 	if w := byDeal[noCustomer]; w.State != store.WritebackInvalid || !strings.Contains(w.Error, "no organization") {
 		t.Errorf("deal without organization: %+v, want invalid naming the organization", w)
+	}
+	if w := byDeal[unmapped.ID]; w.State != store.WritebackInvalid || !strings.Contains(w.Error, "Empresa só do CRM") || !strings.Contains(w.Error, "SA1") {
+		t.Errorf("deal for an organization the ERP does not have: %+v, want invalid naming the organization", w)
 	}
 	if w := byDeal[unknownProduct]; w.State != store.WritebackInvalid || !strings.Contains(w.Error, "Serviço só do CRM") || !strings.Contains(w.Error, "SB1") {
 		t.Errorf("deal with a CRM-only product: %+v, want invalid naming the product", w)
