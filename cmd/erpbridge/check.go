@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -26,7 +27,9 @@ func newCheckCmd() *cobra.Command {
        fields (with their options) are listed, and every custom field label
        the mappings use is resolved.
   ERP: every configured table and column exists; tables without S_T_A_M_P_
-       are reported (they are synced by full passes only).
+       are reported (they are synced by full passes only). With
+       erp.source = "rest": one GET of page 1 of every route the streams
+       read, with its status, its item count and the fields it lacks.
 
 Exits 1 with the reasons when anything is wrong.`,
 		Args: cobra.NoArgs,
@@ -66,6 +69,10 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config) []string {
 		problems = append(problems, checkCRM(crm.WithPriority(ctx, crm.Interactive), out, cfg, c, fail)...)
 	}
 
+	if cfg.ERP.Source == config.SourceREST {
+		checkRESTRoutes(ctx, out, cfg, fail)
+		return problems
+	}
 	fmt.Fprintf(out, "\nERP %s (company %s)\n", cfg.ERP.Driver, cfg.ERP.Company)
 	db, d, err := sqlerp.Open(cfg.ERP.Driver, cfg.ERP.DSN)
 	if err != nil {
@@ -109,6 +116,49 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config) []string {
 		}
 	}
 	return problems
+}
+
+// checkPageSize is the page of each route `erpbridge check` reads.
+const checkPageSize = 20
+
+// checkRESTRoutes reads page 1 of every route the enabled streams use
+// (erp.source = "rest") once, and reports its status and item count, and
+// the fields the bridge reads that its first item lacks; problems go to fail.
+func checkRESTRoutes(ctx context.Context, out io.Writer, cfg *config.Config, fail func(string, ...any)) {
+	fmt.Fprintf(out, "\nERP REST routes %s (company %s)\n", cfg.ERP.REST.BaseURL, cfg.ERP.Company)
+	routes, err := wiring.RESTRoutes(cfg)
+	if err != nil {
+		fail("%v", err)
+		return
+	}
+	for _, r := range routes {
+		p := wiring.ProbeRoute(ctx, r.Route, checkPageSize)
+		switch {
+		case p.Status == http.StatusUnauthorized || p.Status == http.StatusForbidden:
+			fail("%s route: GET %s: %v (erp.rest.user and password, or token; the other routes were not tried)", r.Role, p.Request, p.Err)
+			return
+		case p.Err != nil:
+			fail("%s route: GET %s: %v", r.Role, p.Request, p.Err)
+			continue
+		case len(p.Missing) > 0:
+			fail("%s route: GET %s → %d: its items lack %s", r.Role, p.Request, p.Status, strings.Join(p.Missing, ", "))
+		default:
+			fmt.Fprintf(out, "  ok   %-14s GET %s → %d, %d item(s) on page 1\n", r.Role, p.Request, p.Status, p.Items)
+		}
+		if p.Items == 0 {
+			fmt.Fprintf(out, "       %s route answers no items: its fields cannot be checked\n", r.Role)
+			continue
+		}
+		if m, ok := streamMapping(cfg, r.Role); ok {
+			cat := make([]sqlerp.CatalogColumn, len(p.Fields))
+			for i, f := range p.Fields {
+				cat[i] = sqlerp.CatalogColumn{Name: f}
+			}
+			if err := wiring.MappingColumns(cat, r.Table, r.Role, m); err != nil {
+				fail("streams.%s.mapping: %v (route %s)", r.Role, err, r.Route.Path)
+			}
+		}
+	}
 }
 
 func checkCRM(ctx context.Context, out io.Writer, cfg *config.Config, c *crm.Client, fail func(string, ...any)) []string {

@@ -151,6 +151,13 @@ func (s *Sim) window(ctx context.Context, rt *route, q listQuery) ([]erp.Record,
 			return nil, false, err
 		}
 		all = []erp.Record{rec}
+	case len(q.match) > 0 && q.since != nil:
+		// Changes in stamp order, filtered: a filter read in record order
+		// and cut at one page would miss changes further down the table.
+		if !rt.src.Incremental() {
+			return nil, false, badf("%s has no change stamp", rt.alias)
+		}
+		return collect(filtered(rt.src.Changes(ctx, sqlerp.StampPosition(*q.since, 0), readChunk), q.match), skip, want)
 	case len(q.match) > 0:
 		recs, err := rt.src.Find(ctx, q.match, skip+want)
 		if err != nil {
@@ -186,6 +193,37 @@ func (s *Sim) window(ctx context.Context, rt *route, q listQuery) ([]erp.Record,
 
 // collect skips skip records of seq and returns the next want-1, and
 // whether one more exists.
+// filtered keeps the records of seq whose columns equal the matches
+// (compared right-trimmed, as CHAR columns compare in SQL).
+func filtered(seq iter.Seq2[erp.Page, error], match []erp.Match) iter.Seq2[erp.Page, error] {
+	return func(yield func(erp.Page, error) bool) {
+		for page, err := range seq {
+			if err != nil {
+				yield(page, err)
+				return
+			}
+			kept := page.Records[:0:0]
+			for _, rec := range page.Records {
+				ok := true
+				for _, m := range match {
+					v, has := rec.Fields[strings.ToUpper(m.Column)]
+					if s, isText := v.(string); !has || (isText && strings.TrimRight(s, " ") != strings.TrimRight(m.Value, " ")) ||
+						(!isText && fmt.Sprint(v) != m.Value) {
+						ok = false
+						break
+					}
+				}
+				if ok {
+					kept = append(kept, rec)
+				}
+			}
+			if !yield(erp.Page{Records: kept, Next: page.Next}, nil) {
+				return
+			}
+		}
+	}
+}
+
 func collect(seq iter.Seq2[erp.Page, error], skip, want int) ([]erp.Record, bool, error) {
 	var out []erp.Record
 	seen := 0

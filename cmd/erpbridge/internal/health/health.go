@@ -62,5 +62,9 @@ type Target struct {
 
 // FromBridge returns the Target of an open bridge.
 func FromBridge(b *wiring.Bridge) Target {
-	return Target{Store: b.Store, ERP: b.ERP, CRM: b.CRM, Streams: b.Engine.Streams()}
+	t := Target{Store: b.Store, CRM: b.CRM, Streams: b.Engine.Streams()}
+	if b.ERP != nil { // nil when the ERP is read through REST routes
+		t.ERP = b.ERP
+	}
+	return t
 }

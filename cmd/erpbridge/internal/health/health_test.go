@@ -412,3 +412,27 @@ func scrape(t *testing.T, url string) string {
 	}
 	return body
 }
+
+// An ERP read through REST routes has no database: readiness must not
+// ping a nil one (it used to panic the whole service).
+func TestReadinessWithoutAnERPDatabase(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.m.Attach(Target{Store: e.b.Store, CRM: fakeCRM{}})
+	resp, err := http.Get(e.url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r Readiness
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Checks) == 0 {
+		t.Fatal("readiness has no checks")
+	}
+	for _, c := range r.Checks {
+		if c.Name == "erp" && !c.OK {
+			t.Errorf("erp check without a database: %+v", c)
+		}
+	}
+}

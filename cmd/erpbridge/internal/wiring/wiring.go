@@ -250,6 +250,9 @@ type erpAccess struct {
 
 // openERP connects to the ERP database.
 func openERP(ctx context.Context, cfg *config.Config) (erpAccess, error) {
+	if cfg.ERP.Source == config.SourceREST { // its custom REST routes, no database
+		return openREST(ctx, cfg), nil
+	}
 	db, d, err := sqlerp.Open(cfg.ERP.Driver, cfg.ERP.DSN)
 	if err != nil {
 		return erpAccess{}, err
