@@ -275,8 +275,15 @@ func TestMappingTableOverridesKeyByKey(t *testing.T) {
 }
 
 func TestDurationsNeedAUnit(t *testing.T) {
-	_, err := Parse([]byte("[crm]\ntimeout = 30\n"), env(nil))
-	if err == nil || !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), "timeout") {
-		t.Fatalf("timeout = 30: err = %v, want an error naming line 2 and timeout", err)
+	for _, tc := range []struct{ text, key, line string }{
+		{"[crm]\ntimeout = 30\n", `"crm.timeout"`, "line 2"},
+		{"[won_deals]\noverlap = 600\n", `"won_deals.overlap"`, "line 2"},
+		{"[won_deals]\nenabled = false\n[won_deals.rest]\ntimeout = 30\n", `"won_deals.rest.timeout"`, "line 4"},
+		{"[erp.rest]\ntimeout = 30\n", `"erp.rest.timeout"`, "line 2"},
+	} {
+		_, err := Parse([]byte(tc.text), env(nil))
+		if err == nil || !strings.Contains(err.Error(), tc.line) || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("%q: err = %v, want an error naming %s and %s", tc.text, err, tc.line, tc.key)
+		}
 	}
 }

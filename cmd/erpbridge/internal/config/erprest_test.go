@@ -80,7 +80,7 @@ func TestRESTSourceParseErrorsNameKeyAndLine(t *testing.T) {
 		{"unknown rest key", restMinimal + "page = 1\n", []string{"line 8", `"erp.rest.page"`}},
 		// Refused, but without key and line: load.go's checkDurations only
 		// knows two-level keys (the same holds for won_deals.rest.timeout).
-		{"duration without unit", restMinimal + "timeout = 30\n", []string{"is not a duration with its unit"}},
+		{"duration without unit", restMinimal + "timeout = 30\n", []string{"line 8", `"erp.rest.timeout"`, "with its unit"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

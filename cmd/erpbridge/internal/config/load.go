@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/erpbridge/erpbridge/installer/layout"
@@ -227,8 +228,33 @@ func resolveSQLitePath(dsn string, abs func(string) string) string {
 	return prefix + file
 }
 
-// durationKeys are the keys holding a Duration.
-var durationKeys = [][2]string{{"crm", "timeout"}, {"erp", "overlap"}, {"erp", "query_timeout"}}
+// durationKeys lists the dotted keys holding a Duration, found in Config
+// by reflection so a new duration option is checked without a list to keep.
+var durationKeys = func() [][]string {
+	var out [][]string
+	var walk func(t reflect.Type, path []string)
+	walk = func(t reflect.Type, path []string) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			if f.Anonymous && f.Type.Kind() == reflect.Struct {
+				walk(f.Type, path) // embedded Stream: its keys are the table's own
+				continue
+			}
+			name := tomlName(f)
+			switch {
+			case f.Type == reflect.TypeFor[Duration]():
+				out = append(out, append(slices.Clone(path), name))
+			case f.Type.Kind() == reflect.Struct && f.Type.PkgPath() == reflect.TypeFor[Config]().PkgPath():
+				walk(f.Type, append(slices.Clone(path), name))
+			}
+		}
+	}
+	walk(reflect.TypeFor[Config](), nil)
+	return out
+}()
 
 // checkDurations refuses a duration written without its unit (`timeout =
 // 30`), which would otherwise be read as nanoseconds, naming key and line.
@@ -238,14 +264,17 @@ func checkDurations(data []byte) error {
 		return nil // the strict decode reports syntax errors with their line
 	}
 	for _, k := range durationKeys {
-		table, _ := raw[k[0]].(map[string]any)
-		v, ok := table[k[1]]
+		table := raw
+		for _, part := range k[:len(k)-1] {
+			table, _ = table[part].(map[string]any)
+		}
+		v, ok := table[k[len(k)-1]]
 		if !ok {
 			continue
 		}
 		if _, isString := v.(string); !isString {
 			return fmt.Errorf("line %d: key %q: write a duration as a string with its unit, e.g. \"30s\" or \"2m\" (got %v)",
-				lineOf(data, k[0], k[1]), k[0]+"."+k[1], v)
+				lineOf(data, strings.Join(k[:len(k)-1], "."), k[len(k)-1]), strings.Join(k, "."), v)
 		}
 	}
 	return nil
