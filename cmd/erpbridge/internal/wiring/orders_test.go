@@ -114,7 +114,7 @@ func TestOrdersBecomeDeals(t *testing.T) {
 	checkOrdersBecomeDeals(t, h)
 }
 
-func TestOrdersBecomeDealsIntegration(t *testing.T) {
+func TestOrdersBecomeDealsPostgresIntegration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: needs PostgreSQL (ERPBRIDGE_TEST_PG_DSN); skipped under -short")
 	}

@@ -93,7 +93,7 @@ func TestWonDealsBecomeERPOrders(t *testing.T) {
 	checkWonDeals(t, newWonDealsHarness(t, sqliteBackend))
 }
 
-func TestWonDealsBecomeERPOrdersIntegration(t *testing.T) {
+func TestWonDealsBecomeERPOrdersPostgresIntegration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: needs PostgreSQL (ERPBRIDGE_TEST_PG_DSN); skipped under -short")
 	}
