@@ -222,6 +222,13 @@ func checkCRM(ctx context.Context, out io.Writer, cfg *config.Config, c *crm.Cli
 			}
 		}
 	}
+	if cfg.Streams.Orders.Enabled || cfg.WonDeals.Enabled {
+		if err := wiring.CheckOrders(ctx, cfg.Streams.Orders, c); err != nil {
+			fail("%v", err)
+		} else {
+			fmt.Fprintf(out, "  ok   orders: pipeline, stages, lost reasons, order number field and default owner found in the CRM\n")
+		}
+	}
 	if l := cfg.Streams.Customers.CNPJField; l != "" && cfg.Streams.Customers.Enabled {
 		cat, err := wiring.Catalog(ctx, c, "organization")
 		if err == nil {

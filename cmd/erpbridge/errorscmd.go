@@ -191,7 +191,7 @@ by hand, or to push a mapping change without bumping its version.`,
 			name := args[0]
 			entity := wiring.Entity(name)
 			if entity == "" {
-				return usageError(fmt.Errorf("unknown stream %q: use customers, contacts, customer_contacts or products", name))
+				return usageError(fmt.Errorf("unknown stream %q: use customers, contacts, customer_contacts, products or orders", name))
 			}
 			st, err := wiring.OpenStore(cmd.Context(), cfg)
 			if err != nil {

@@ -249,6 +249,13 @@ func (u *userDirectory) byEmail(ctx context.Context, email string) (string, erro
 	return u.emails[email], nil
 }
 
+// CheckOrders resolves the CRM names streams.orders uses (pipeline,
+// stages, lost reasons, the order number field, the default owner), for
+// `erpbridge check`: the error names the key and what the CRM has.
+func CheckOrders(ctx context.Context, cfg config.Orders, c *crm.Client) error {
+	return orderSettings(ctx, cfg, c, &userDirectory{c: c, ttl: time.Minute}, &orderMapper{})
+}
+
 // orderSettings resolves the names of streams.orders (pipeline, stages,
 // lost reasons, custom field, default owner) to CRM ids.
 func orderSettings(ctx context.Context, cfg config.Orders, c *crm.Client, users *userDirectory, o *orderMapper) error {
