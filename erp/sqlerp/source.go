@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/erpbridge/erpbridge/erp"
@@ -51,7 +52,17 @@ type Source struct {
 	cols        []ColumnSpec // Record.Fields columns, in select order
 	opts        Options
 	incremental bool
+
+	// stmts caches prepared statements by SQL text: per-record lookups
+	// (an order's items, its customer) otherwise spend most of their time
+	// having the database parse the same query again.
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
 }
+
+// maxCachedStmts bounds the statement cache of one Source (Find with many
+// different limits or match columns would otherwise grow it).
+const maxCachedStmts = 32
 
 var _ erp.Source = (*Source)(nil)
 
@@ -102,7 +113,38 @@ func (s *Source) now() time.Time {
 func (s *Source) Incremental() bool { return s.incremental }
 
 // Close implements erp.Source; the *sql.DB stays open for its owner.
-func (s *Source) Close() error { return nil }
+func (s *Source) Close() error {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	var errs []error
+	for _, st := range s.stmts {
+		errs = append(errs, st.Close())
+	}
+	s.stmts = nil
+	return errors.Join(errs...)
+}
+
+// query runs st, prepared once per Source and SQL text.
+func (s *Source) query(ctx context.Context, st Statement) (*sql.Rows, error) {
+	s.stmtMu.Lock()
+	ps, ok := s.stmts[st.SQL]
+	if !ok && len(s.stmts) < maxCachedStmts {
+		var err error
+		if ps, err = s.db.PrepareContext(ctx, st.SQL); err != nil {
+			s.stmtMu.Unlock()
+			return nil, err
+		}
+		if s.stmts == nil {
+			s.stmts = map[string]*sql.Stmt{}
+		}
+		s.stmts[st.SQL] = ps
+	}
+	s.stmtMu.Unlock()
+	if ps == nil {
+		return s.db.QueryContext(ctx, st.SQL, st.Args...)
+	}
+	return ps.QueryContext(ctx, st.Args...)
+}
 
 // Checkpoint implements erp.Source: the newest stamp now in the table.
 func (s *Source) Checkpoint(ctx context.Context) (erp.Position, error) {
@@ -248,7 +290,7 @@ func (s *Source) queryCtx(ctx context.Context) (context.Context, context.CancelF
 func (s *Source) readPage(ctx context.Context, st Statement, capacity int) ([]erp.Record, error) {
 	ctx, cancel := s.queryCtx(ctx)
 	defer cancel()
-	rows, err := s.db.QueryContext(ctx, st.SQL, st.Args...)
+	rows, err := s.query(ctx, st)
 	if err != nil {
 		return nil, fmt.Errorf("querying: %w", err)
 	}
