@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
+	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
 	"github.com/erpbridge/erpbridge/mapping"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
@@ -71,6 +73,7 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config) []string {
 
 	if cfg.ERP.Source == config.SourceREST {
 		checkRESTRoutes(ctx, out, cfg, fail)
+		checkOrderRoute(ctx, out, cfg, fail)
 		return problems
 	}
 	fmt.Fprintf(out, "\nERP %s (company %s)\n", cfg.ERP.Driver, cfg.ERP.Company)
@@ -115,7 +118,55 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config) []string {
 			}
 		}
 	}
+	if cfg.WonDeals.Enabled && cfg.WonDeals.Sink == config.SinkStaging {
+		if sink, err := wiring.OrderSink(cfg, db, d); err != nil {
+			fail("%v", err)
+		} else if err := sink.(interface{ Check(context.Context) error }).Check(ctx); err != nil {
+			fail("won_deals: %v", err)
+		} else {
+			fmt.Fprintf(out, "  ok   won deals      staging tables %s, %s\n", protheus.TableName(protheus.StagingHeaderAlias, cfg.ERP.Company),
+				protheus.TableName(protheus.StagingItemsAlias, cfg.ERP.Company))
+		}
+	}
+	checkOrderRoute(ctx, out, cfg, fail)
 	return problems
+}
+
+// checkOrderRoute asks the rest sink's order route for itself with a GET
+// (the bridge only POSTs to it): 404 means no route there, 401/403 refused
+// credentials; any other answer means the route is served.
+func checkOrderRoute(ctx context.Context, out io.Writer, cfg *config.Config, fail func(string, ...any)) {
+	w := cfg.WonDeals
+	if !w.Enabled || w.Sink != config.SinkREST {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, w.REST.Timeout.D())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.REST.URL, nil)
+	if err != nil {
+		fail("won_deals.rest.url: %v", err)
+		return
+	}
+	switch {
+	case w.REST.Token != "":
+		req.Header.Set("Authorization", "Bearer "+w.REST.Token)
+	case w.REST.User != "":
+		req.SetBasicAuth(w.REST.User, w.REST.Password)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fail("won_deals.rest.url %q: %v", w.REST.URL, errors.Unwrap(err))
+		return
+	}
+	resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusNotFound:
+		fail("won_deals.rest.url %q answered 404: no order route there (check the path, and the AppServer's REST configuration in docs/protheus.md)", w.REST.URL)
+	case http.StatusUnauthorized, http.StatusForbidden:
+		fail("won_deals.rest.url %q answered %d: the user/password or token is refused", w.REST.URL, resp.StatusCode)
+	default:
+		fmt.Fprintf(out, "  ok   won deals      order route %s answers (GET → %d)\n", w.REST.URL, resp.StatusCode)
+	}
 }
 
 // checkPageSize is the page of each route `erpbridge check` reads.

@@ -84,8 +84,9 @@ func newErrorsListCmd() *cobra.Command {
 				}
 				for _, w := range wbs {
 					if f.Since.IsZero() || w.UpdatedAt.After(f.Since) {
-						items = append(items, store.OutboxItem{Stream: wondeals.Stream, ERPKey: "deal " + w.DealName, CRMID: w.DealID,
-							State: store.State(w.State), Level: store.LevelSkip, Attempts: w.Attempts, UpdatedAt: w.UpdatedAt, LastError: w.Error})
+						items = append(items, store.OutboxItem{Stream: wondeals.Stream, ERPKey: "deal " + w.DealID, CRMID: w.DealID,
+							State: store.State(w.State), Level: store.LevelSkip, Attempts: w.Attempts, UpdatedAt: w.UpdatedAt,
+							LastError: fmt.Sprintf("%q: %s", w.DealName, w.Error)})
 					}
 				}
 			}

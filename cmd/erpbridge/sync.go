@@ -70,7 +70,9 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 				reps, err = []bridge.Report{rep}, serr
 			}
 			out := cmd.OutOrStdout()
-			printReports(out, reps, dry)
+			if stream != wondeals.Stream {
+				printReports(out, reps, dry)
+			}
 			if err != nil {
 				return err
 			}
@@ -84,8 +86,8 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 				if err != nil {
 					return fmt.Errorf("won deals: %w", err)
 				}
-				if rep.Rejected+rep.Invalid > 0 {
-					return &exitError{code: ExitPartial, err: errors.New("some won deals did not become ERP orders; see erpbridge errors list")}
+				if rep.Rejected+rep.Invalid+rep.Lost+rep.Unsent > 0 {
+					return &exitError{code: ExitPartial, err: errors.New("some won deals did not become ERP orders (yet); see above and erpbridge errors list")}
 				}
 			}
 			for _, r := range reps {
@@ -97,7 +99,7 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 		},
 	}
 	configFlag(cmd, &path)
-	cmd.Flags().BoolVar(&once, "once", true, "sync once and exit (the only mode of this command; `erpbridge run` schedules)")
+	cmd.Flags().BoolVar(&once, "once", true, "sync once and exit (the only mode of this command; erpbridge run schedules)")
 	cmd.Flags().StringVar(&stream, "stream", "", "sync only this stream (customers, contacts, customer_contacts, products, orders, won_deals)")
 	cmd.Flags().BoolVar(&dry, "dry-run", false, "show what would be written, write nothing")
 	cmd.Flags().BoolVar(&full, "full", false, "read every row, not only the changes")
@@ -106,8 +108,26 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 
 // printWonDeals writes what the won-deal poll did.
 func printWonDeals(out io.Writer, r wondeals.Report) {
-	fmt.Fprintf(out, "won deals: %d listed, %d already handled or from the ERP, %d sent to the ERP, %d waiting for the ERP job, %d order numbers written back, %d rejected by the ERP, %d missing ERP data, %d answers lost (sent again next run)\n",
-		r.Listed, r.Skipped, r.Sent, r.Waiting, r.Ordered, r.Rejected, r.Invalid, r.Lost)
+	fmt.Fprintf(out, "won deals: %d listed (%d already handled or from ERP orders)\n", r.Listed, r.Skipped)
+	for _, l := range []struct {
+		n    int
+		what string
+	}{
+		{r.Sent, "sent to the ERP"},
+		{r.Waiting, "waiting for the ERP job (staged)"},
+		{r.Ordered, "with their ERP order number written back"},
+		{r.Rejected, "rejected by the ERP (see erpbridge errors list)"},
+		{r.Invalid, "missing ERP data: organization, products or their ERP counterparts (see erpbridge errors list)"},
+		{r.Lost, "sent, answer lost: asked again next run (the order may exist; it is never made twice)"},
+		{r.Unsent, "not sent: the ERP could not be reached; sent again next run"},
+	} {
+		if l.n > 0 {
+			fmt.Fprintf(out, "  %d %s\n", l.n, l.what)
+		}
+	}
+	if r.FirstFailure != "" {
+		fmt.Fprintf(out, "  first failure: %s\n", r.FirstFailure)
+	}
 }
 
 // printReports writes the per-stream table, and for a dry run the samples.

@@ -322,3 +322,24 @@ func mustSpec(t *testing.T, alias string) sqlerp.TableSpec {
 	}
 	return spec
 }
+
+// TestStagingSinkCheckNamesWhatIsMissing: the staging tables as created pass;
+// a dropped items table and a missing column are named.
+func TestStagingSinkCheckNamesWhatIsMissing(t *testing.T) {
+	ctx := context.Background()
+	fx := sqliteFixture(t)
+	e := newStagingEnv(t, fx)
+	if err := e.sink.Check(ctx); err != nil {
+		t.Fatalf("check of the fixture's staging tables: %v", err)
+	}
+	if _, err := fx.DB.ExecContext(ctx, "DROP TABLE ZB2010"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fx.DB.ExecContext(ctx, "ALTER TABLE ZB1010 DROP COLUMN ZB1_NUMPED"); err != nil {
+		t.Fatal(err)
+	}
+	err := e.sink.Check(ctx)
+	if err == nil || !strings.Contains(err.Error(), "ZB2010 does not exist") || !strings.Contains(err.Error(), "ZB1010 lacks ZB1_NUMPED") {
+		t.Errorf("check after dropping ZB2010 and ZB1_NUMPED: %v", err)
+	}
+}

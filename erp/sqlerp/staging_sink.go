@@ -386,3 +386,42 @@ func isStagingConflict(err error) bool {
 	}
 	return false
 }
+
+// Check verifies that both staging tables exist with every column the sink
+// writes or reads, naming what is missing (no I/O beyond the catalog).
+func (s *StagingSink) Check(ctx context.Context) error {
+	sp := s.spec
+	h, it := sp.Header, sp.Items
+	tables := []struct {
+		name string
+		cols []StagingColumn
+	}{
+		{h.Table, append(sp.headerChars(), h.Error)},
+		{it.Table, append(sp.itemChars(), sp.itemNumbers()...)},
+	}
+	var errs []error
+	for _, t := range tables {
+		cat, err := ReadCatalog(ctx, s.db, s.d, t.name)
+		if err != nil {
+			return fmt.Errorf("checking staging table %s: %w", t.name, err)
+		}
+		if len(cat) == 0 {
+			errs = append(errs, fmt.Errorf("staging table %s does not exist (or the bridge's user cannot see it): create it (docs/protheus.md, staging tables)", t.name))
+			continue
+		}
+		have := map[string]bool{}
+		for _, c := range cat {
+			have[strings.ToUpper(c.Name)] = true
+		}
+		var missing []string
+		for _, c := range append(t.cols, StagingColumn{Name: sp.RecnoColumn}, StagingColumn{Name: sp.DeletedColumn}) {
+			if c.Name != "" && !have[strings.ToUpper(c.Name)] {
+				missing = append(missing, c.Name)
+			}
+		}
+		if len(missing) > 0 {
+			errs = append(errs, fmt.Errorf("staging table %s lacks %s", t.name, strings.Join(missing, ", ")))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -150,7 +150,7 @@ func (t *Deals) Create(ctx context.Context, p bridge.Payload) (string, error) {
 		return "", err
 	}
 	if d.LinkOnly {
-		return "", fmt.Errorf("%w: the CRM deal %s this order was made from is gone", bridge.ErrRejected, d.DealID)
+		return "", fmt.Errorf("%w: this order was made from CRM deal %s (C5_XCRMID), which this CRM does not have (deleted, or another CRM account); it gets no deal of its own", bridge.ErrRejected, d.DealID)
 	}
 	deal, err := t.c.CreateDeal(ctx, crm.DealCreate{
 		Deal: crm.DealInput{Name: d.Name, DealStageID: d.DealStageID, UserID: d.UserID,

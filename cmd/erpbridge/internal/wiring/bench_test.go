@@ -14,6 +14,7 @@ import (
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
 	"github.com/erpbridge/erpbridge/rdstation/clock"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
+	"github.com/shopspring/decimal"
 )
 
 // Benchmarks of the customers stream, in process: the fixture ERP scaled
@@ -161,4 +162,108 @@ func BenchmarkChangedWritePath(b *testing.B) {
 	}
 	b.ReportMetric(float64(changed)/b.Elapsed().Seconds(), "changed-rows/s")
 	b.ReportMetric(float64(calls)/float64(changed), "api-calls/row")
+}
+
+// benchOrders is how many sales orders BenchmarkOrdersUnchangedFullPass
+// adds to the fixture (3 items each).
+const benchOrders = 2000
+
+// BenchmarkOrdersUnchangedFullPass reads every SC5 order again after all
+// are deals: per order the SC6 items, the customer and the seller are read
+// (three indexed queries), mapped and fingerprinted, with no CRM call.
+func BenchmarkOrdersUnchangedFullPass(b *testing.B) {
+	for _, kind := range []fixture.Kind{fixture.SQLite, fixture.Postgres} {
+		b.Run(string(kind), func(b *testing.B) {
+			e := newOrdersBenchEnv(b, kind)
+			var read, calls int64
+			for b.Loop() {
+				rep, err := e.b.Engine.Sync(e.ctx, "orders", bridge.SyncOptions{Full: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if rep.Stats.Created+rep.Stats.Updated != 0 {
+					b.Fatalf("an unchanged pass wrote: %+v", rep.Stats)
+				}
+				read += rep.Stats.Read
+				calls += rep.Stats.APICalls
+			}
+			b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "orders/s")
+			b.ReportMetric(float64(calls)/float64(read), "api-calls/order")
+		})
+	}
+}
+
+// newOrdersBenchEnv is the fixture with benchOrders more orders, every
+// stream but contacts synced once.
+func newOrdersBenchEnv(b *testing.B, kind fixture.Kind) *benchEnv {
+	b.Helper()
+	ctx := context.Background()
+	var (
+		erpDB       fixture.ERP
+		driver, dsn string
+		err         error
+	)
+	switch kind {
+	case fixture.SQLite:
+		dsn = filepath.Join(b.TempDir(), "erp.db")
+		driver = "sqlite"
+		if erpDB, _, err = fixture.CreateSQLite(ctx, dsn, fixture.Options{}); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { erpDB.DB.Close() })
+	case fixture.Postgres:
+		driver = "postgres"
+		erpDB, dsn = fixture.NewPostgres(b)
+		if _, err := erpDB.Load(ctx, fixture.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range benchOrders {
+		var items []fixture.NewOrderItem
+		for k := range 3 {
+			p := 1 + (i+k*7)%39
+			if p == 5 { // blocked in SB1: not a CRM product
+				p = 6
+			}
+			items = append(items, fixture.NewOrderItem{Product: fmt.Sprintf("PA%04d", p), TES: "501",
+				Qty: decimal.NewFromInt(int64(1 + k)), Price: decimal.RequireFromString("12.34")})
+		}
+		if _, err := erpDB.AddOrder(ctx, fixture.NewOrder{Customer: fmt.Sprintf("%06d", 1+i%200), Loja: "01",
+			Seller: fmt.Sprintf("%06d", 1+i%5), Items: items}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	clk := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	sim := rdsim.New(rdsim.Options{Tokens: []string{"sim-token"}, Clock: clk, RequestsPerMinute: -1})
+	srv := httptest.NewServer(sim)
+	b.Cleanup(srv.Close)
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`
+data_dir = %q
+[crm]
+base_url = %q
+token = "sim-token"
+requests_per_minute = -1
+[erp]
+driver = %q
+dsn = %q
+[streams.contacts]
+enabled = false
+[streams.products]
+price_table = %q
+[streams.orders]
+enabled = true
+filial = %q
+`, filepath.ToSlash(b.TempDir()), srv.URL+"/api/v1", driver, dsn, fixture.PriceTable, fixture.OrderFilial)), func(string) (string, bool) { return "", false })
+	if err != nil {
+		b.Fatal(err)
+	}
+	br, err := Open(ctx, cfg, Options{Clock: clk})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { br.Close() })
+	if _, err := br.Engine.SyncAll(ctx, bridge.SyncOptions{Full: true}); err != nil {
+		b.Fatal(err)
+	}
+	return &benchEnv{ctx: ctx, erp: erpDB, sim: sim, b: br}
 }

@@ -163,8 +163,11 @@ func (f fatalSink) Status(ctx context.Context, dealID string) (erp.OrderResult, 
 func fatal(err error) error {
 	// Refused credentials or a route that is not there (a wrong URL): no
 	// retry helps, and every deal would fail the same way.
-	if errors.Is(err, resterp.ErrUnauthorized) || errors.Is(err, resterp.ErrNotFound) {
-		return fmt.Errorf("%w: %w", wondeals.ErrFatal, err)
+	switch {
+	case errors.Is(err, resterp.ErrNotFound):
+		return fmt.Errorf("%w: won_deals.rest.url: no order route there (404; check the path and the AppServer's REST configuration): %w", wondeals.ErrFatal, err)
+	case errors.Is(err, resterp.ErrUnauthorized):
+		return fmt.Errorf("%w: won_deals.rest: the ERP refused the user/password or token: %w", wondeals.ErrFatal, err)
 	}
 	return err
 }
@@ -206,6 +209,11 @@ func wonDeals(ctx context.Context, cfg *config.Config, b *Bridge, acc erpAccess,
 	sink, err := OrderSink(cfg, acc.db, acc.dialect)
 	if err != nil {
 		return nil, err
+	}
+	if c, ok := sink.(interface{ Check(context.Context) error }); ok {
+		if err := c.Check(ctx); err != nil { // a missing staging table fails now, not at the first won deal
+			return nil, fmt.Errorf("won_deals: %w", err)
+		}
 	}
 	company := cfg.ERP.Company
 	dir := &directory{st: b.Store, c: b.CRM, sellerOf: map[string]string{}}

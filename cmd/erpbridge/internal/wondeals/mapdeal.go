@@ -89,7 +89,7 @@ func (p *Poller) mapDeal(ctx context.Context, deal crm.Deal) (erp.Order, []strin
 func netPrice(price, qty, discount decimal.Decimal, discountType string) decimal.Decimal {
 	switch {
 	case discount.IsZero():
-	case discountType == crm.DiscountPercent:
+	case discountType == crm.DiscountPercent || discountType == "percentage": // both spellings are in use
 		price = price.Mul(decimal.NewFromInt(100).Sub(discount)).Div(decimal.NewFromInt(100))
 	default:
 		price = price.Sub(discount.Div(qty))

@@ -135,7 +135,10 @@ type Report struct {
 	Ordered  int // order numbers written back onto deals
 	Rejected int // refused by the ERP
 	Invalid  int // deals that cannot become orders (missing counterparts)
-	Lost     int // sends whose answer was lost (sent again later)
+	Lost     int // sends whose answer was lost: the order may exist (asked again later)
+	Unsent   int // sends that failed before reaching the ERP (sent again later)
+	// FirstFailure is the first of the Lost and Unsent errors, for the summary.
+	FirstFailure string
 }
 
 // Run settles the deals on their way, then polls for newly won deals. A
@@ -411,7 +414,7 @@ func (p *Poller) send(ctx context.Context, deal crm.Deal, w store.Writeback, rep
 		if err := p.put(ctx, w); err != nil {
 			return err
 		}
-		return p.note(ctx, w, "erpbridge: o negócio não virou pedido no ERP: "+w.Error)
+		return p.note(ctx, w, "erpbridge: this deal did not become an ERP order: "+w.Error)
 	}
 	// Recorded before the send: a crash after the ERP wrote the order but
 	// before its answer is recorded sends again, and the sink finds it.
@@ -438,7 +441,14 @@ func (p *Poller) lost(ctx context.Context, w store.Writeback, cause error, rep *
 	if isFatal(cause) {
 		return fmt.Errorf("sending deal %s to the ERP: %w", w.DealID, cause)
 	}
-	rep.Lost++
+	if errors.Is(cause, erp.ErrOrderOutcomeUnknown) {
+		rep.Lost++
+	} else {
+		rep.Unsent++
+	}
+	if rep.FirstFailure == "" {
+		rep.FirstFailure = cause.Error()
+	}
 	p.o.Logger.Warn("ERP order request failed; it will be sent again", zap.String("stream", Stream),
 		zap.String("crm_id", w.DealID), zap.Error(cause))
 	w.Error = cause.Error()
@@ -468,7 +478,7 @@ func (p *Poller) apply(ctx context.Context, w store.Writeback, res erp.OrderResu
 		if err := p.put(ctx, w); err != nil {
 			return err
 		}
-		return p.note(ctx, w, "erpbridge: o ERP recusou o pedido: "+res.Error)
+		return p.note(ctx, w, "erpbridge: the ERP rejected this deal's order: "+res.Error)
 	}
 	return fmt.Errorf("deal %s: the ERP answered with an unknown state %q", w.DealID, res.State)
 }

@@ -333,6 +333,7 @@ func TestNetPrice(t *testing.T) {
 		{"10.00", "3", "0", "", "10"},
 		{"150", "3", "50", crm.DiscountValue, "133.33"},
 		{"19.90", "2", "10", crm.DiscountPercent, "17.91"},
+		{"20.00", "1", "10", "percentage", "18"},
 	} {
 		got := netPrice(decimal.RequireFromString(tc.price), decimal.RequireFromString(tc.qty), decimal.RequireFromString(tc.disc), tc.kind)
 		if !got.Equal(decimal.RequireFromString(tc.want)) {
