@@ -230,7 +230,18 @@ func checkCRM(ctx context.Context, out io.Writer, cfg *config.Config, c *crm.Cli
 			fmt.Fprintf(out, "       pipeline %q (%s): %s\n", p.Name, p.ID, strings.Join(names, " → "))
 		}
 	}
-	n := 0
+	var reasons []string
+	for lr, err := range c.LostReasons(ctx, crm.NameQuery{}) {
+		if err != nil {
+			fail("listing lost reasons: %v", err)
+			break
+		}
+		reasons = append(reasons, fmt.Sprintf("%q", lr.Name))
+	}
+	if len(reasons) > 0 {
+		fmt.Fprintf(out, "       lost reasons: %s\n", strings.Join(reasons, ", "))
+	}
+		n := 0
 	for u, err := range c.Users(ctx, crm.UserQuery{}) {
 		if err != nil {
 			fail("listing users: %v", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -277,9 +278,14 @@ func orderSettings(ctx context.Context, cfg config.Orders, c *crm.Client, users 
 		}
 		return fmt.Errorf("streams.orders.pipeline: the CRM has no pipeline %q (it has: %s)", cfg.Pipeline, strings.Join(names, ", "))
 	}
+	var errs []error // every problem at once, for `erpbridge check`
 	o.stages = map[protheus.Status]string{}
-	for status, stage := range cfg.Stages {
-		id := ""
+	stageNames := make([]string, len(pipe.Stages))
+	for i, st := range pipe.Stages {
+		stageNames[i] = st.Name
+	}
+	for _, status := range slices.Sorted(maps.Keys(cfg.Stages)) {
+		stage, id := cfg.Stages[status], ""
 		for _, s := range pipe.Stages {
 			if strings.EqualFold(strings.TrimSpace(s.Name), strings.TrimSpace(stage)) {
 				id = s.ID
@@ -287,7 +293,8 @@ func orderSettings(ctx context.Context, cfg config.Orders, c *crm.Client, users 
 			}
 		}
 		if id == "" {
-			return fmt.Errorf("streams.orders.stages.%s: pipeline %q has no stage %q", status, pipe.Name, stage)
+			errs = append(errs, fmt.Errorf("streams.orders.stages.%s: pipeline %q has no stage %q (it has: %s)", status, pipe.Name, stage, strings.Join(stageNames, ", ")))
+			continue
 		}
 		o.stages[protheus.Status(status)] = id
 	}
@@ -312,36 +319,41 @@ func orderSettings(ctx context.Context, cfg config.Orders, c *crm.Client, users 
 	for _, s := range cfg.LostWhen {
 		o.lost = append(o.lost, protheus.Status(s))
 	}
-	reason := func(key, name string) (string, error) {
-		if name == "" {
-			return "", nil
-		}
+	var reasons []crm.LostReason
+	if cfg.LostReason != "" || cfg.CancelledReason != "" {
 		for lr, err := range c.LostReasons(ctx, crm.NameQuery{}) {
 			if err != nil {
-				return "", fmt.Errorf("reading CRM lost reasons: %w", err)
+				return fmt.Errorf("reading CRM lost reasons: %w", err)
 			}
-			if strings.EqualFold(strings.TrimSpace(lr.Name), strings.TrimSpace(name)) {
-				return lr.ID, nil
-			}
+			reasons = append(reasons, lr)
 		}
-		return "", fmt.Errorf("streams.orders.%s: the CRM has no lost reason %q", key, name)
 	}
-	if o.lostReason, err = reason("lost_reason", cfg.LostReason); err != nil {
-		return err
+	reason := func(key, name string) string {
+		if name == "" {
+			return ""
+		}
+		names := make([]string, len(reasons))
+		for i, lr := range reasons {
+			if strings.EqualFold(strings.TrimSpace(lr.Name), strings.TrimSpace(name)) {
+				return lr.ID
+			}
+			names[i] = lr.Name
+		}
+		errs = append(errs, fmt.Errorf("streams.orders.%s: the CRM has no lost reason %q (it has: %s)", key, name, strings.Join(names, ", ")))
+		return ""
 	}
-	if o.cancelReason, err = reason("cancelled_reason", cfg.CancelledReason); err != nil {
-		return err
-	}
+	o.lostReason = reason("lost_reason", cfg.LostReason)
+	o.cancelReason = reason("cancelled_reason", cfg.CancelledReason)
 	if cfg.OrderNumberField != "" {
 		cat, err := catalog(ctx, c, "deal")
 		if err != nil {
 			return err
 		}
-		f, ok := lookupLabel(cat, cfg.OrderNumberField)
-		if !ok {
-			return fmt.Errorf("streams.orders.order_number_field: the CRM has no deal custom field %q", cfg.OrderNumberField)
+		if f, ok := lookupLabel(cat, cfg.OrderNumberField); ok {
+			o.numberFieldID = f.ID
+		} else {
+			errs = append(errs, fmt.Errorf("streams.orders.order_number_field: the CRM has no deal custom field %q (create it as a text field for deals)", cfg.OrderNumberField))
 		}
-		o.numberFieldID = f.ID
 	}
 	if cfg.DefaultOwner != "" {
 		id, err := users.byEmail(ctx, cfg.DefaultOwner)
@@ -349,9 +361,12 @@ func orderSettings(ctx context.Context, cfg config.Orders, c *crm.Client, users 
 			return err
 		}
 		if id == "" {
-			return fmt.Errorf("streams.orders.default_owner: no CRM user has the e-mail %q", cfg.DefaultOwner)
+			errs = append(errs, fmt.Errorf("streams.orders.default_owner: no CRM user has the e-mail %q", cfg.DefaultOwner))
 		}
 		o.defaultOwner = id
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	if cfg.Since != "" {
 		if o.since, err = time.Parse("20060102", cfg.Since); err != nil {
