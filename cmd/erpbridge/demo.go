@@ -193,6 +193,7 @@ payment_terms = "001"
 		return err
 	}
 
+	fmt.Fprintf(out, "\n   In the ERP, between syncs 2 and 3:\n")
 	for _, m := range []struct {
 		what string
 		do   func() error
@@ -282,6 +283,7 @@ func demoOrders(ctx context.Context, out io.Writer, b *wiring.Bridge, c *crm.Cli
 		return err
 	}
 	fmt.Fprintf(out, "   %q: stage %q, %s, %d products, order number field %q\n", d.Name, stageName(d), outcome(d), len(lines), fieldText(d, numberField))
+	fmt.Fprintf(out, "   (order 000010 was made from a CRM deal, C5_XCRMID: it only writes its number onto that deal, the \"updated 1\" of sync 1)\n")
 	if _, err := erpDB.InvoiceOrder(ctx, num); err != nil {
 		return fmt.Errorf("invoicing the demo order: %w", err)
 	}
@@ -320,7 +322,7 @@ func demoOrders(ctx context.Context, out io.Writer, b *wiring.Bridge, c *crm.Cli
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "   Poll: %d won deals listed, %d from ERP orders skipped, %d staged in ZB1010/ZB2010 for the ERP job\n", rep.Listed, rep.Skipped, rep.Waiting)
+	fmt.Fprintf(out, "   Poll: %d won deals listed; %d skipped (won from invoiced ERP orders, or already an ERP order); %d staged in ZB1010/ZB2010 for the ERP job\n", rep.Listed, rep.Skipped, rep.Waiting)
 	outcomes, err := erpjob.Run(ctx, erpDB, erpjob.Options{})
 	if err != nil {
 		return fmt.Errorf("running the stand-in ERP job: %w", err)

@@ -27,7 +27,7 @@ func TestDemoShowsBothDirections(t *testing.T) {
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`"Pedido 000001 · [^"]+": stage "Sem contato", open, 3 products, order number field "000001"`),
 		regexp.MustCompile(`"Pedido 000001 · [^"]+": stage "Proposta enviada", won`),
-		regexp.MustCompile(`1 staged in ZB1010/ZB2010 for the ERP job`),
+		regexp.MustCompile(`; 1 staged in ZB1010/ZB2010 for the ERP job`),
 		regexp.MustCompile(`the deal's "Pedido ERP" field now reads "\d{6}"`),
 		regexp.MustCompile(` 0 answered 429`),
 	} {
