@@ -225,6 +225,9 @@ func (r *run) page(ctx context.Context, recs []erp.Record) (err error) {
 	if err != nil {
 		return fmt.Errorf("looking up waiting writes: %w", err)
 	}
+	if pp, ok := r.s.Mapper.(PagePreparer); ok {
+		pp.PreparePage(ctx, recs)
+	}
 	for _, rec := range recs {
 		if err := ctx.Err(); err != nil {
 			return err

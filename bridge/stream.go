@@ -64,6 +64,15 @@ type Resolver interface {
 	Resolve(ctx context.Context, stream, erpKey string) (crmID string, err error)
 }
 
+// PagePreparer is a Mapper that reads what a whole page of records needs
+// at once (the related rows of every record in one query, instead of one
+// query per record) before the page's records are mapped one by one. Map
+// must still work for a record the page did not prepare (a retried record,
+// or a prepare that failed: it then reads what it needs itself).
+type PagePreparer interface {
+	PreparePage(ctx context.Context, recs []erp.Record)
+}
+
 // Mapper turns ERP records into CRM payloads.
 type Mapper interface {
 	// Map maps a live record.

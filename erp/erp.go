@@ -43,11 +43,17 @@ type Page struct {
 }
 
 // Match is one equality condition on a column, used to find related rows
-// (e.g. the AC8 links of one contact).
+// (e.g. the AC8 links of one contact). With Values set, the column equals
+// any of them (an IN list: the items of a whole page of orders at once)
+// and Value is ignored.
 type Match struct {
 	Column string
 	Value  string
+	Values []string
 }
+
+// AnyOf matches column against any of values.
+func AnyOf(column string, values []string) Match { return Match{Column: column, Values: values} }
 
 // ErrNotIncremental is returned by Changes on a table that has no change
 // stamp; such a table is synced by periodic full passes instead.

@@ -241,7 +241,7 @@ func checkCRM(ctx context.Context, out io.Writer, cfg *config.Config, c *crm.Cli
 	if len(reasons) > 0 {
 		fmt.Fprintf(out, "       lost reasons: %s\n", strings.Join(reasons, ", "))
 	}
-		n := 0
+	n := 0
 	for u, err := range c.Users(ctx, crm.UserQuery{}) {
 		if err != nil {
 			fail("listing users: %v", err)

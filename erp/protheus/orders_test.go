@@ -108,7 +108,7 @@ func TestOrderBuilders(t *testing.T) {
 	if got := CRMIDField().Column(); got.Name != "C5_XCRMID" || got.Width != 24 {
 		t.Errorf("CRMIDField column = %+v", got)
 	}
-	if m := ItemsOf("000123"); len(m) != 1 || m[0] != (erp.Match{Column: "C6_NUM", Value: "000123"}) {
+	if m := ItemsOf("000123"); len(m) != 1 || m[0].Column != "C6_NUM" || m[0].Value != "000123" || m[0].Values != nil {
 		t.Errorf("ItemsOf = %+v", m)
 	}
 }

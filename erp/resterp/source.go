@@ -8,6 +8,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -409,6 +410,26 @@ func (s *Source) Lookup(ctx context.Context, key string) (erp.Record, bool, erro
 func (s *Source) Find(ctx context.Context, match []erp.Match, limit int) ([]erp.Record, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("finding rows in %s: limit must be positive", s.spec.Name)
+	}
+	// A list of values: routes filter by one value per column, so ask for
+	// each value in turn.
+	for i, m := range match {
+		if m.Values == nil {
+			continue
+		}
+		var out []erp.Record
+		for _, v := range m.Values {
+			one := slices.Clone(match)
+			one[i] = erp.Match{Column: m.Column, Value: v}
+			recs, err := s.Find(ctx, one, limit-len(out))
+			if err != nil {
+				return nil, err
+			}
+			if out = append(out, recs...); len(out) >= limit {
+				break
+			}
+		}
+		return out, nil
 	}
 	var out []erp.Record
 	for n := 0; len(out) < limit && n < maxFindPages; n++ {

@@ -147,7 +147,20 @@ func findStatement(d Dialect, spec TableSpec, match []erp.Match, limit int) (Sta
 		if _, ok := spec.column(m.Column); !ok {
 			return Statement{}, fmt.Errorf("finding rows in %s: column %s is not configured", spec.Physical, strings.ToUpper(m.Column))
 		}
-		conds = append(conds, b.charEq(m.Column, m.Value))
+		if m.Values == nil {
+			conds = append(conds, b.charEq(m.Column, m.Value))
+			continue
+		}
+		if len(m.Values) == 0 {
+			return Statement{}, fmt.Errorf("finding rows in %s: an empty list of %s values", spec.Physical, strings.ToUpper(m.Column))
+		}
+		// Each value compared as a single one is (padding and index use
+		// alike); the database folds the ORs into an IN.
+		any := make([]string, len(m.Values))
+		for i, v := range m.Values {
+			any[i] = b.charEq(m.Column, v)
+		}
+		conds = append(conds, "("+strings.Join(any, " OR ")+")")
 	}
 	return b.page(conds, b.ident(spec.RecnoColumn), limit), nil
 }

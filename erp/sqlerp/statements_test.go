@@ -85,9 +85,10 @@ func TestGoldenStatements(t *testing.T) {
 			"find_ac8_by_customer": must(findStatement(d, ac8Spec(), []erp.Match{
 				{Column: "AC8_ENTIDA", Value: "SA1"}, {Column: "AC8_FILENT", Value: ""}, {Column: "AC8_CODENT", Value: "00000101"},
 			}, 100)),
-			"find_da1_price": must(findStatement(d, da1Spec(), []erp.Match{{Column: "DA1_CODTAB", Value: "001"}, {Column: "DA1_CODPRO", Value: "PA0001"}}, 10)),
-			"max_stamp":      maxStampStatement(d, sa1Spec()),
-			"catalog":        catalogStatement(d, "SA1010"),
+			"find_ac8_of_contacts": must(findStatement(d, ac8Spec(), []erp.Match{erp.AnyOf("AC8_CODCON", []string{"000001", "000002", "000003"})}, 300)),
+			"find_da1_price":       must(findStatement(d, da1Spec(), []erp.Match{{Column: "DA1_CODTAB", Value: "001"}, {Column: "DA1_CODPRO", Value: "PA0001"}}, 10)),
+			"max_stamp":            maxStampStatement(d, sa1Spec()),
+			"catalog":              catalogStatement(d, "SA1010"),
 		}
 		for name, st := range statements {
 			t.Run(d.Name()+"/"+name, func(t *testing.T) {

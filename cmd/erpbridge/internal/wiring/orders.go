@@ -43,9 +43,118 @@ type orderMapper struct {
 	defaultOwner  string // user id
 	crmIDColumn   string // C5_XCRMID when SC5 has it
 	since         time.Time
+
+	// page is what PreparePage read for the page being mapped; sellers
+	// caches A3_EMAIL by seller code (a handful of sellers, many orders).
+	mu        sync.Mutex
+	page      orderPage
+	sellerAt  time.Time
+	sellerTTL time.Duration
+	sellerOf  map[string]string
 }
 
-var _ bridge.Mapper = (*orderMapper)(nil)
+// orderPage holds the related rows of one page of orders, read at once.
+type orderPage struct {
+	items     map[string][]erp.Record // C5_NUM → its SC6 rows, for the orders read whole
+	customers map[string]*erp.Record  // SA1 key → its row (nil: not in SA1), for the keys read
+}
+
+var (
+	_ bridge.Mapper       = (*orderMapper)(nil)
+	_ bridge.PagePreparer = (*orderMapper)(nil)
+)
+
+// pageChunk is how many orders (or customer codes) one prepared query asks
+// for; pageItemsLimit bounds the SC6 rows it returns: a chunk whose orders
+// have more items is left to per-order reads.
+const (
+	pageChunk      = 200
+	pageItemsLimit = 20000
+)
+
+// PreparePage reads the SC6 items and SA1 customers of a page of orders in
+// a few queries, instead of two per order. Rows come in record order, as
+// per-order reads give them, so the payload (and its fingerprint) is the
+// same either way. On an error the page is left to per-order reads.
+func (o *orderMapper) PreparePage(ctx context.Context, recs []erp.Record) {
+	pg := orderPage{items: map[string][]erp.Record{}, customers: map[string]*erp.Record{}}
+	defer func() {
+		o.mu.Lock()
+		o.page = pg
+		o.mu.Unlock()
+	}()
+	var nums, codes []string
+	seenNum, seenCode := map[string]bool{}, map[string]bool{}
+	for _, r := range recs {
+		if n := strings.TrimSpace(str(r, "C5_NUM")); n != "" && !seenNum[n] {
+			seenNum[n] = true
+			nums = append(nums, n)
+		}
+		if c := strings.TrimSpace(str(r, "C5_CLIENTE")); c != "" && !seenCode[c] {
+			seenCode[c] = true
+			codes = append(codes, c)
+		}
+	}
+	for chunk := range slices.Chunk(nums, pageChunk) {
+		rows, err := o.items.Find(ctx, []erp.Match{erp.AnyOf("C6_NUM", chunk)}, pageItemsLimit)
+		if err != nil || len(rows) == pageItemsLimit {
+			continue // per-order reads for this chunk
+		}
+		for _, n := range chunk {
+			pg.items[n] = []erp.Record{}
+		}
+		for _, r := range rows {
+			n := strings.TrimSpace(str(r, "C6_NUM"))
+			pg.items[n] = append(pg.items[n], r)
+		}
+	}
+	for chunk := range slices.Chunk(codes, pageChunk) {
+		rows, err := o.customers.Find(ctx, []erp.Match{erp.AnyOf("A1_COD", chunk)}, pageItemsLimit)
+		if err != nil || len(rows) == pageItemsLimit {
+			continue
+		}
+		found := map[string]*erp.Record{}
+		for i := range rows {
+			r := &rows[i]
+			key := erp.JoinKey(o.customerFilial, strings.TrimSpace(str(*r, "A1_COD")), strings.TrimSpace(str(*r, "A1_LOJA")))
+			if prev := found[key]; prev == nil || (prev.Deleted && !r.Deleted) { // the live row wins, as in Lookup
+				found[key] = r
+			}
+		}
+		for _, r := range recs {
+			if c := strings.TrimSpace(str(r, "C5_CLIENTE")); slices.Contains(chunk, c) {
+				key := erp.JoinKey(o.customerFilial, c, strings.TrimSpace(str(r, "C5_LOJACLI")))
+				pg.customers[key] = found[key]
+			}
+		}
+	}
+}
+
+// customer returns the SA1 row of key, from the prepared page if it has it.
+func (o *orderMapper) customer(ctx context.Context, key string) (erp.Record, bool, error) {
+	o.mu.Lock()
+	r, ok := o.page.customers[key]
+	o.mu.Unlock()
+	if ok {
+		if r == nil {
+			return erp.Record{}, false, nil
+		}
+		return *r, true, nil
+	}
+	return o.customers.Lookup(ctx, key)
+}
+
+// orderItems returns the SC6 rows of an order, from the prepared page if it
+// has them.
+func (o *orderMapper) orderItems(ctx context.Context, num string) ([]erp.Record, error) {
+	o.mu.Lock()
+	items, ok := o.page.items[num]
+	o.mu.Unlock()
+	if ok {
+		return items, nil
+	}
+	return o.items.Find(ctx, protheus.ItemsOf(num), protheus.MaxOrderItems+1)
+}
 
 func (o *orderMapper) Map(ctx context.Context, rec erp.Record, r bridge.Resolver) bridge.Mapped {
 	return o.mapOrder(ctx, rec, r, false)
@@ -68,7 +177,7 @@ func (o *orderMapper) mapOrder(ctx context.Context, rec erp.Record, r bridge.Res
 	}
 	custCode, store := strings.TrimSpace(str(rec, "C5_CLIENTE")), strings.TrimSpace(str(rec, "C5_LOJACLI"))
 	custKey := erp.JoinKey(o.customerFilial, custCode, store)
-	cust, found, err := o.customers.Lookup(ctx, custKey)
+	cust, found, err := o.customer(ctx, custKey)
 	if err != nil {
 		return bridge.Mapped{Retry: fmt.Errorf("order %s: reading its customer %s: %w", rec.Key, custKey, err)}
 	}
@@ -115,7 +224,7 @@ func (o *orderMapper) mapOrder(ctx context.Context, rec erp.Record, r bridge.Res
 		p["user_id"] = owner
 	}
 
-	items, err := o.items.Find(ctx, protheus.ItemsOf(num), protheus.MaxOrderItems+1)
+	items, err := o.orderItems(ctx, num)
 	if err != nil {
 		return bridge.Mapped{Retry: fmt.Errorf("order %s: reading its SC6 items: %w", rec.Key, err)}
 	}
@@ -196,14 +305,28 @@ func (o *orderMapper) owner(ctx context.Context, rec erp.Record) (string, error)
 	if code == "" || o.sellers == nil {
 		return o.defaultOwner, nil
 	}
-	seller, ok, err := o.sellers.Lookup(ctx, erp.JoinKey(o.sellerFilial, code))
-	if err != nil {
-		return "", fmt.Errorf("reading seller %s: %w", code, err)
+	o.mu.Lock()
+	if o.sellerOf == nil || time.Since(o.sellerAt) > o.sellerTTL {
+		o.sellerOf, o.sellerAt = map[string]string{}, time.Now()
 	}
-	if !ok || seller.Deleted {
+	email, cached := o.sellerOf[code]
+	o.mu.Unlock()
+	if !cached {
+		seller, ok, err := o.sellers.Lookup(ctx, erp.JoinKey(o.sellerFilial, code))
+		if err != nil {
+			return "", fmt.Errorf("reading seller %s: %w", code, err)
+		}
+		if ok && !seller.Deleted {
+			email = str(seller, "A3_EMAIL")
+		}
+		o.mu.Lock()
+		o.sellerOf[code] = email
+		o.mu.Unlock()
+	}
+	if strings.TrimSpace(email) == "" {
 		return o.defaultOwner, nil
 	}
-	id, err := o.users.byEmail(ctx, str(seller, "A3_EMAIL"))
+	id, err := o.users.byEmail(ctx, email)
 	if err != nil || id == "" {
 		return o.defaultOwner, err
 	}

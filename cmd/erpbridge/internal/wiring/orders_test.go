@@ -1,6 +1,7 @@
 package wiring
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
@@ -295,4 +298,52 @@ func fieldValue(values []rdsim.CustomFieldValue, id string) string {
 		}
 	}
 	return ""
+}
+
+// fixedResolver answers every dependency with an id made from its key.
+type fixedResolver struct{}
+
+func (fixedResolver) Resolve(_ context.Context, stream, key string) (string, error) {
+	return stream + ":" + key, nil
+}
+
+// TestPreparedPageMapsLikePerOrderReads: an order mapped with its page's
+// items and customer read at once has the same payload and fingerprint as
+// one mapped with its own reads (else every order would look changed).
+func TestPreparedPageMapsLikePerOrderReads(t *testing.T) {
+	h := newOrdersHarness(t, sqliteBackend)
+	acc, err := openERP(h.ctx, h.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { acc.db.Close() })
+	st, err := ordersStream(h.ctx, h.cfg, acc, h.crm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := st.Mapper.(*orderMapper)
+	var recs []erp.Record
+	for page, err := range st.Source.FullPass(h.ctx, "", 500) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, page.Records...)
+	}
+	if len(recs) < 10 {
+		t.Fatalf("read %d orders", len(recs))
+	}
+	alone := make([]bridge.Mapped, len(recs))
+	for i, r := range recs {
+		alone[i] = mp.Map(h.ctx, r, fixedResolver{})
+	}
+	mp.PreparePage(h.ctx, recs)
+	if len(mp.page.items) == 0 || len(mp.page.customers) == 0 {
+		t.Fatalf("PreparePage read nothing: %d orders' items, %d customers", len(mp.page.items), len(mp.page.customers))
+	}
+	for i, r := range recs {
+		got := mp.Map(h.ctx, r, fixedResolver{})
+		if got.Fingerprint != alone[i].Fingerprint || fmt.Sprint(got.Errors) != fmt.Sprint(alone[i].Errors) {
+			t.Errorf("order %s: prepared %s %v, alone %s %v", r.Key, got.Fingerprint, got.Errors, alone[i].Fingerprint, alone[i].Errors)
+		}
+	}
 }
