@@ -156,9 +156,25 @@ type contactMapper struct {
 	codWidth int        // width of A1_COD inside AC8_CODENT
 	resolve  bool       // the customers stream is enabled
 	deleteMk *mark
+	page     pageRows // the AC8 links of the page being mapped
 }
 
-var _ bridge.Mapper = (*contactMapper)(nil)
+var (
+	_ bridge.Mapper       = (*contactMapper)(nil)
+	_ bridge.PagePreparer = (*contactMapper)(nil)
+)
+
+// PreparePage reads the AC8 links of a page of contacts in a few queries.
+func (c *contactMapper) PreparePage(ctx context.Context, recs []erp.Record) {
+	if !c.resolve {
+		return
+	}
+	codes := make([]string, len(recs))
+	for i, r := range recs {
+		codes[i] = str(r, "U5_CODCONT")
+	}
+	c.page.prepare(ctx, c.links, nil, "AC8_CODCON", codes)
+}
 
 // organization returns the CRM id of the first customer (by AC8 record
 // number) the contact is linked to. A CRM contact belongs to one
@@ -168,7 +184,7 @@ func (c *contactMapper) organization(ctx context.Context, rec erp.Record, r brid
 		return "", nil
 	}
 	code := str(rec, "U5_CODCONT")
-	links, err := c.links.Find(ctx, protheus.LinksOfContact(code), 50)
+	links, err := c.page.find(code, func() ([]erp.Record, error) { return c.links.Find(ctx, protheus.LinksOfContact(code), 50) })
 	if err != nil {
 		return "", fmt.Errorf("reading AC8 links of contact %s: %w", code, err)
 	}
@@ -225,15 +241,31 @@ type productMapper struct {
 	prices     erp.Source // DA1; nil without a price table
 	priceTable string
 	deleteMk   *mark
+	page       pageRows // the DA1 prices of the page being mapped
 }
 
-var _ bridge.Mapper = (*productMapper)(nil)
+var (
+	_ bridge.Mapper       = (*productMapper)(nil)
+	_ bridge.PagePreparer = (*productMapper)(nil)
+)
+
+// PreparePage reads the DA1 prices of a page of products in a few queries.
+func (p *productMapper) PreparePage(ctx context.Context, recs []erp.Record) {
+	if p.prices == nil {
+		return
+	}
+	codes := make([]string, len(recs))
+	for i, r := range recs {
+		codes[i] = str(r, "B1_COD")
+	}
+	p.page.prepare(ctx, p.prices, []erp.Match{{Column: "DA1_CODTAB", Value: p.priceTable}}, "DA1_CODPRO", codes)
+}
 
 func (p *productMapper) Map(ctx context.Context, rec erp.Record, _ bridge.Resolver) bridge.Mapped {
 	extra := map[string]any{"DA1_PRCVEN": nil}
 	if p.prices != nil {
 		code := str(rec, "B1_COD")
-		rows, err := p.prices.Find(ctx, protheus.PriceOf(p.priceTable, code), 20)
+		rows, err := p.page.find(code, func() ([]erp.Record, error) { return p.prices.Find(ctx, protheus.PriceOf(p.priceTable, code), 20) })
 		if err != nil {
 			// The ERP connection failed, not the data: retry later.
 			return bridge.Mapped{Retry: fmt.Errorf("product %s: reading price table %s: %w", rec.Key, p.priceTable, err)}

@@ -48,15 +48,15 @@ type orderMapper struct {
 	// caches A3_EMAIL by seller code (a handful of sellers, many orders).
 	mu        sync.Mutex
 	page      orderPage
+	pageItems pageRows
 	sellerAt  time.Time
 	sellerTTL time.Duration
 	sellerOf  map[string]string
 }
 
-// orderPage holds the related rows of one page of orders, read at once.
+// orderPage holds the customers of one page of orders, read at once.
 type orderPage struct {
-	items     map[string][]erp.Record // C5_NUM → its SC6 rows, for the orders read whole
-	customers map[string]*erp.Record  // SA1 key → its row (nil: not in SA1), for the keys read
+	customers map[string]*erp.Record // SA1 key → its row (nil: not in SA1), for the keys read
 }
 
 var (
@@ -64,53 +64,25 @@ var (
 	_ bridge.PagePreparer = (*orderMapper)(nil)
 )
 
-// pageChunk is how many orders (or customer codes) one prepared query asks
-// for; pageItemsLimit bounds the SC6 rows it returns: a chunk whose orders
-// have more items is left to per-order reads.
-const (
-	pageChunk      = 200
-	pageItemsLimit = 20000
-)
-
 // PreparePage reads the SC6 items and SA1 customers of a page of orders in
 // a few queries, instead of two per order. Rows come in record order, as
 // per-order reads give them, so the payload (and its fingerprint) is the
 // same either way. On an error the page is left to per-order reads.
 func (o *orderMapper) PreparePage(ctx context.Context, recs []erp.Record) {
-	pg := orderPage{items: map[string][]erp.Record{}, customers: map[string]*erp.Record{}}
+	pg := orderPage{customers: map[string]*erp.Record{}}
 	defer func() {
 		o.mu.Lock()
 		o.page = pg
 		o.mu.Unlock()
 	}()
-	var nums, codes []string
-	seenNum, seenCode := map[string]bool{}, map[string]bool{}
-	for _, r := range recs {
-		if n := strings.TrimSpace(str(r, "C5_NUM")); n != "" && !seenNum[n] {
-			seenNum[n] = true
-			nums = append(nums, n)
-		}
-		if c := strings.TrimSpace(str(r, "C5_CLIENTE")); c != "" && !seenCode[c] {
-			seenCode[c] = true
-			codes = append(codes, c)
-		}
+	nums, codes := make([]string, len(recs)), make([]string, len(recs))
+	for i, r := range recs {
+		nums[i], codes[i] = str(r, "C5_NUM"), str(r, "C5_CLIENTE")
 	}
-	for chunk := range slices.Chunk(nums, pageChunk) {
-		rows, err := o.items.Find(ctx, []erp.Match{erp.AnyOf("C6_NUM", chunk)}, pageItemsLimit)
-		if err != nil || len(rows) == pageItemsLimit {
-			continue // per-order reads for this chunk
-		}
-		for _, n := range chunk {
-			pg.items[n] = []erp.Record{}
-		}
-		for _, r := range rows {
-			n := strings.TrimSpace(str(r, "C6_NUM"))
-			pg.items[n] = append(pg.items[n], r)
-		}
-	}
-	for chunk := range slices.Chunk(codes, pageChunk) {
-		rows, err := o.customers.Find(ctx, []erp.Match{erp.AnyOf("A1_COD", chunk)}, pageItemsLimit)
-		if err != nil || len(rows) == pageItemsLimit {
+	o.pageItems.prepare(ctx, o.items, nil, "C6_NUM", nums)
+	for chunk := range slices.Chunk(distinct(codes), pageChunk) {
+		rows, err := o.customers.Find(ctx, []erp.Match{erp.AnyOf("A1_COD", chunk)}, pageRowsLimit)
+		if err != nil || len(rows) == pageRowsLimit {
 			continue
 		}
 		found := map[string]*erp.Record{}
@@ -147,13 +119,9 @@ func (o *orderMapper) customer(ctx context.Context, key string) (erp.Record, boo
 // orderItems returns the SC6 rows of an order, from the prepared page if it
 // has them.
 func (o *orderMapper) orderItems(ctx context.Context, num string) ([]erp.Record, error) {
-	o.mu.Lock()
-	items, ok := o.page.items[num]
-	o.mu.Unlock()
-	if ok {
-		return items, nil
-	}
-	return o.items.Find(ctx, protheus.ItemsOf(num), protheus.MaxOrderItems+1)
+	return o.pageItems.find(num, func() ([]erp.Record, error) {
+		return o.items.Find(ctx, protheus.ItemsOf(num), protheus.MaxOrderItems+1)
+	})
 }
 
 func (o *orderMapper) Map(ctx context.Context, rec erp.Record, r bridge.Resolver) bridge.Mapped {

@@ -307,43 +307,62 @@ func (fixedResolver) Resolve(_ context.Context, stream, key string) (string, err
 	return stream + ":" + key, nil
 }
 
-// TestPreparedPageMapsLikePerOrderReads: an order mapped with its page's
-// items and customer read at once has the same payload and fingerprint as
-// one mapped with its own reads (else every order would look changed).
-func TestPreparedPageMapsLikePerOrderReads(t *testing.T) {
+// TestPreparedPageMapsLikePerRecordReads: a record mapped with its page's
+// related rows read at once (orders: SC6 items and SA1 customers; products:
+// DA1 prices; contacts: AC8 links) has the same payload fingerprint as one
+// mapped with its own reads; else every record would look changed.
+func TestPreparedPageMapsLikePerRecordReads(t *testing.T) {
 	h := newOrdersHarness(t, sqliteBackend)
 	acc, err := openERP(h.ctx, h.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { acc.db.Close() })
-	st, err := ordersStream(h.ctx, h.cfg, acc, h.crm)
+	streams, err := buildStreams(h.ctx, h.cfg, acc, h.crm)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mp := st.Mapper.(*orderMapper)
-	var recs []erp.Record
-	for page, err := range st.Source.FullPass(h.ctx, "", 500) {
-		if err != nil {
-			t.Fatal(err)
+	prepared := 0
+	for _, st := range streams {
+		pp, ok := st.Mapper.(bridge.PagePreparer)
+		if !ok {
+			continue
 		}
-		recs = append(recs, page.Records...)
+		prepared++
+		t.Run(st.Name, func(t *testing.T) {
+			var recs []erp.Record
+			for page, err := range st.Source.FullPass(h.ctx, "", 1000) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				recs = append(recs, page.Records...)
+			}
+			alone := make([]bridge.Mapped, len(recs))
+			for i, r := range recs {
+				alone[i] = st.Mapper.Map(h.ctx, r, fixedResolver{})
+			}
+			pp.PreparePage(h.ctx, recs)
+			var rows map[string][]erp.Record
+			switch m := st.Mapper.(type) {
+			case *orderMapper:
+				rows = m.pageItems.rows
+			case *productMapper:
+				rows = m.page.rows
+			case *contactMapper:
+				rows = m.page.rows
+			}
+			if len(rows) == 0 {
+				t.Fatal("PreparePage read nothing")
+			}
+			for i, r := range recs {
+				got := st.Mapper.Map(h.ctx, r, fixedResolver{})
+				if got.Fingerprint != alone[i].Fingerprint || fmt.Sprint(got.Errors) != fmt.Sprint(alone[i].Errors) || got.Skip != alone[i].Skip {
+					t.Errorf("%s: prepared %s %v, alone %s %v", r.Key, got.Fingerprint, got.Errors, alone[i].Fingerprint, alone[i].Errors)
+				}
+			}
+		})
 	}
-	if len(recs) < 10 {
-		t.Fatalf("read %d orders", len(recs))
-	}
-	alone := make([]bridge.Mapped, len(recs))
-	for i, r := range recs {
-		alone[i] = mp.Map(h.ctx, r, fixedResolver{})
-	}
-	mp.PreparePage(h.ctx, recs)
-	if len(mp.page.items) == 0 || len(mp.page.customers) == 0 {
-		t.Fatalf("PreparePage read nothing: %d orders' items, %d customers", len(mp.page.items), len(mp.page.customers))
-	}
-	for i, r := range recs {
-		got := mp.Map(h.ctx, r, fixedResolver{})
-		if got.Fingerprint != alone[i].Fingerprint || fmt.Sprint(got.Errors) != fmt.Sprint(alone[i].Errors) {
-			t.Errorf("order %s: prepared %s %v, alone %s %v", r.Key, got.Fingerprint, got.Errors, alone[i].Fingerprint, alone[i].Errors)
-		}
+	if prepared != 3 {
+		t.Errorf("%d streams prepare their pages, want 3 (contacts, products, orders)", prepared)
 	}
 }

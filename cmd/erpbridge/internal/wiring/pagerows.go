@@ -1,0 +1,74 @@
+package wiring
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/erpbridge/erpbridge/erp"
+)
+
+// pageRows holds related rows of one page of records, read at once: the
+// rows of a table whose column equals each record's value (an order's SC6
+// items, a product's DA1 prices, a contact's AC8 links), grouped by that
+// value in record order, as a per-record Find returns them.
+type pageRows struct {
+	mu   sync.Mutex
+	rows map[string][]erp.Record // value → rows; present = read whole
+}
+
+// pageChunk is how many values one prepared query asks for; pageRowsLimit
+// bounds the rows it returns: a chunk with more is left to per-record reads.
+const (
+	pageChunk     = 200
+	pageRowsLimit = 20000
+)
+
+// prepare reads the rows of src matching fixed and column ∈ values.
+// A failed or overfull chunk is left out: its records read their own.
+func (p *pageRows) prepare(ctx context.Context, src erp.Source, fixed []erp.Match, column string, values []string) {
+	got := map[string][]erp.Record{}
+	for chunk := range slices.Chunk(distinct(values), pageChunk) {
+		match := append(slices.Clone(fixed), erp.AnyOf(column, chunk))
+		rows, err := src.Find(ctx, match, pageRowsLimit)
+		if err != nil || len(rows) == pageRowsLimit {
+			continue
+		}
+		for _, v := range chunk {
+			got[v] = []erp.Record{}
+		}
+		for _, r := range rows {
+			v := strings.TrimSpace(str(r, column))
+			got[v] = append(got[v], r)
+		}
+	}
+	p.mu.Lock()
+	p.rows = got
+	p.mu.Unlock()
+}
+
+// find returns the rows of value, from the prepared page when it has them,
+// else through the Find the caller gives.
+func (p *pageRows) find(value string, read func() ([]erp.Record, error)) ([]erp.Record, error) {
+	p.mu.Lock()
+	rows, ok := p.rows[strings.TrimSpace(value)]
+	p.mu.Unlock()
+	if ok {
+		return rows, nil
+	}
+	return read()
+}
+
+// distinct returns the non-blank values, trimmed, once each, in order.
+func distinct(values []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range values {
+		if v = strings.TrimSpace(v); v != "" && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
