@@ -462,7 +462,9 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 		return "", fmt.Errorf("%w: %s %s is not in the CRM (update_only)", ErrNoDependency, stream, key)
 	}
 	if r.dry {
-		return "", nil // a dry run does not create dependencies
+		// A dry run does not create dependencies: a placeholder shows in the
+		// payloads it prints what the real run would link.
+		return "<new " + stream + " " + key + ">", nil
 	}
 	if r.depth >= 3 {
 		return "", fmt.Errorf("resolving %s %s: dependencies nested too deep", stream, key)
