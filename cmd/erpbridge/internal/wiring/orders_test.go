@@ -280,6 +280,7 @@ func checkOrdersBecomeDeals(t *testing.T, h *harness) {
 	if n := len(st.Deals); n != created+1 {
 		t.Errorf("the CRM has %d deals after the changes, want %d", n, created+1)
 	}
+
 }
 
 func findDeal(st rdsim.State, id string) rdsim.Deal {
@@ -364,5 +365,34 @@ func TestPreparedPageMapsLikePerRecordReads(t *testing.T) {
 	}
 	if prepared != 3 {
 		t.Errorf("%d streams prepare their pages, want 3 (contacts, products, orders)", prepared)
+	}
+}
+
+// TestItemOnlyChangeMovesTheDeal: a partial delivery writes only SC6 (the
+// header's stamp stays old, outside the poll's overlap); the next poll
+// still moves the order's deal to the partially invoiced stage.
+func TestItemOnlyChangeMovesTheDeal(t *testing.T) {
+	h := newOrdersHarness(t, sqliteBackend)
+	for _, table := range []string{"SC5010", "SC6010"} { // stamped an hour ago, and kept so
+		if _, err := h.erp.DB.ExecContext(h.ctx, "UPDATE "+table+" SET S_T_A_M_P_ = strftime('%Y-%m-%d %H:%M:%f','now','-1 hour')"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.mustSync("first sync")
+	name := fmt.Sprintf("Pedido 000009 · %s", readOrders(h)["000009"].customerName)
+	st := h.sim.State()
+	if d := dealsByName(st)[name]; d.StageID != stageNamed(t, st, "Sem contato") {
+		t.Fatalf("deal %q starts in stage %s, want the open stage", name, d.StageID)
+	}
+	if _, err := h.erp.DB.ExecContext(h.ctx, "UPDATE SC6010 SET C6_QTDENT = 1 WHERE C6_FILIAL = '01' AND C6_NUM = '000009' AND C6_ITEM = '01'"); err != nil {
+		t.Fatal(err)
+	}
+	stats := h.mustSync("sync after a partial delivery of 000009")
+	st = h.sim.State()
+	if d := dealsByName(st)[name]; d.StageID != stageNamed(t, st, "Apresentação") {
+		t.Errorf("deal %q after a partial delivery (SC6 only): stage %s, want the partially invoiced stage", name, d.StageID)
+	}
+	if r := stats["orders"]; r.Updated != 1 || r.Created != 0 {
+		t.Errorf("the poll after one item change: %+v, want that one order updated (the rest re-read in the overlap, unchanged)", r)
 	}
 }

@@ -466,6 +466,9 @@ func ordersStream(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 	if !cfg.Streams.Products.Enabled {
 		return nil, errors.New("streams.orders: needs streams.products (deal products are CRM products)")
 	}
+	// An item change is a change of its order (the header is not always
+	// rewritten, e.g. by a partial delivery).
+	src = &ordersSource{Source: src, items: mp.items}
 	st := &bridge.Stream{
 		Name: "orders", Source: src, Mapper: mp, Target: crmtarget.NewDeals(c),
 		Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes), DependsOn: []string{"products"},
