@@ -378,6 +378,11 @@ func TestItemOnlyChangeMovesTheDeal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// One unrelated order changes now: the cursor's high-water mark is
+	// recent, so the poll's overlap does not reach the aged rows.
+	if _, err := h.erp.DB.ExecContext(h.ctx, "UPDATE SC5010 SET C5_NUM = C5_NUM WHERE C5_FILIAL = '01' AND C5_NUM = '000006'"); err != nil {
+		t.Fatal(err)
+	}
 	h.mustSync("first sync")
 	name := fmt.Sprintf("Pedido 000009 · %s", readOrders(h)["000009"].customerName)
 	st := h.sim.State()
