@@ -227,6 +227,9 @@ func (r *run) page(ctx context.Context, recs []erp.Record) (err error) {
 	}
 	if pp, ok := r.s.Mapper.(PagePreparer); ok {
 		pp.PreparePage(ctx, recs)
+		// Forgotten when the page is done: a record mapped later (a retry,
+		// an on-demand dependency) reads what it needs as it is then.
+		defer pp.PreparePage(ctx, nil)
 	}
 	for _, rec := range recs {
 		if err := ctx.Err(); err != nil {

@@ -68,7 +68,9 @@ type Resolver interface {
 // at once (the related rows of every record in one query, instead of one
 // query per record) before the page's records are mapped one by one. Map
 // must still work for a record the page did not prepare (a retried record,
-// or a prepare that failed: it then reads what it needs itself).
+// or a prepare that failed: it then reads what it needs itself), and give
+// the same payload either way. The engine calls PreparePage(ctx, nil) when
+// the page is done: the mapper forgets what it read.
 type PagePreparer interface {
 	PreparePage(ctx context.Context, recs []erp.Record)
 }

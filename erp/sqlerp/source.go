@@ -124,26 +124,50 @@ func (s *Source) Close() error {
 	return errors.Join(errs...)
 }
 
-// query runs st, prepared once per Source and SQL text.
+// query runs st, prepared once per Source and SQL text. PostgreSQL's
+// driver already prepares and caches statements per connection (and
+// recovers when a table changes under them, which an explicitly prepared
+// statement does not), so it is left to it; one-off texts are not cached.
+// A cached statement that fails is dropped and the query run plainly.
 func (s *Source) query(ctx context.Context, st Statement) (*sql.Rows, error) {
-	s.stmtMu.Lock()
-	ps, ok := s.stmts[st.SQL]
-	if !ok && len(s.stmts) < maxCachedStmts {
-		var err error
-		if ps, err = s.db.PrepareContext(ctx, st.SQL); err != nil {
-			s.stmtMu.Unlock()
-			return nil, err
-		}
-		if s.stmts == nil {
-			s.stmts = map[string]*sql.Stmt{}
-		}
-		s.stmts[st.SQL] = ps
-	}
-	s.stmtMu.Unlock()
-	if ps == nil {
+	if _, pg := s.d.(Postgres); pg || st.OneOff {
 		return s.db.QueryContext(ctx, st.SQL, st.Args...)
 	}
-	return ps.QueryContext(ctx, st.Args...)
+	s.stmtMu.Lock()
+	ps, ok := s.stmts[st.SQL]
+	full := len(s.stmts) >= maxCachedStmts
+	s.stmtMu.Unlock()
+	if !ok {
+		if full {
+			return s.db.QueryContext(ctx, st.SQL, st.Args...)
+		}
+		var err error
+		if ps, err = s.db.PrepareContext(ctx, st.SQL); err != nil {
+			return nil, err
+		}
+		s.stmtMu.Lock()
+		if prev, raced := s.stmts[st.SQL]; raced {
+			_ = ps.Close()
+			ps = prev
+		} else {
+			if s.stmts == nil {
+				s.stmts = map[string]*sql.Stmt{}
+			}
+			s.stmts[st.SQL] = ps
+		}
+		s.stmtMu.Unlock()
+	}
+	rows, err := ps.QueryContext(ctx, st.Args...)
+	if err != nil && ctx.Err() == nil {
+		s.stmtMu.Lock()
+		if s.stmts[st.SQL] == ps {
+			delete(s.stmts, st.SQL)
+			_ = ps.Close()
+		}
+		s.stmtMu.Unlock()
+		return s.db.QueryContext(ctx, st.SQL, st.Args...)
+	}
+	return rows, err
 }
 
 // Checkpoint implements erp.Source: the newest stamp now in the table.

@@ -13,6 +13,9 @@ import (
 type Statement struct {
 	SQL  string
 	Args []any
+	// OneOff marks a statement whose text varies with its arguments (a
+	// list of values): not worth preparing and caching.
+	OneOff bool
 }
 
 // builder accumulates bound arguments; every value goes through bind.
@@ -162,7 +165,11 @@ func findStatement(d Dialect, spec TableSpec, match []erp.Match, limit int) (Sta
 		}
 		conds = append(conds, "("+strings.Join(any, " OR ")+")")
 	}
-	return b.page(conds, b.ident(spec.RecnoColumn), limit), nil
+	st := b.page(conds, b.ident(spec.RecnoColumn), limit)
+	for _, m := range match {
+		st.OneOff = st.OneOff || m.Values != nil
+	}
+	return st, nil
 }
 
 // maxStampStatement reads the newest stamp of the configured filial.

@@ -8,31 +8,6 @@ import (
 	"unicode"
 )
 
-// relIndex maps relations the records do not carry themselves.
-type relIndex struct {
-	contactsByOrg  map[string][]*Contact
-	dealsByOrg     map[string][]*Deal
-	dealsByContact map[string][]*Deal
-}
-
-func (c *call) rel() *relIndex {
-	ix := &relIndex{contactsByOrg: map[string][]*Contact{}, dealsByOrg: map[string][]*Deal{}, dealsByContact: map[string][]*Deal{}}
-	for _, ct := range c.d.contacts.all() {
-		if ct.OrganizationID != "" {
-			ix.contactsByOrg[ct.OrganizationID] = append(ix.contactsByOrg[ct.OrganizationID], ct)
-		}
-	}
-	for _, dl := range c.d.deals.all() {
-		if dl.OrganizationID != "" {
-			ix.dealsByOrg[dl.OrganizationID] = append(ix.dealsByOrg[dl.OrganizationID], dl)
-		}
-		for _, id := range dl.ContactIDs {
-			ix.dealsByContact[id] = append(ix.dealsByContact[id], dl)
-		}
-	}
-	return ix
-}
-
 // --- token and users ---
 
 func (c *call) userRef(id string) any {
@@ -94,14 +69,14 @@ func (s *Sim) getUser(c *call) {
 
 // --- organizations ---
 
-func (c *call) renderOrg(o *Organization, ix *relIndex) obj {
+func (c *call) renderOrg(o *Organization, ix relIndex) obj {
 	contacts := []any{}
-	for _, ct := range ix.contactsByOrg[o.ID] {
+	for _, ct := range ix.contactsOfOrg(o.ID) {
 		contacts = append(contacts, obj{"_id": ct.ID, "id": ct.ID, "name": ct.Name, "title": nullable(ct.Title),
 			"emails": renderEmails(ct.Emails), "phones": renderPhones(ct.Phones)})
 	}
 	var won, lost, open, paused int
-	for _, dl := range ix.dealsByOrg[o.ID] {
+	for _, dl := range ix.dealsOfOrg(o.ID) {
 		switch {
 		case dl.Win != nil && *dl.Win:
 			won++
@@ -135,9 +110,10 @@ func (s *Sim) listOrganizations(c *call) {
 	}
 	order, desc, _ := c.orderAndDirection("name", "asc", "name", "created_at", "updated_at")
 	q, userID, seg := c.q.Get("q"), c.q.Get("user_id"), c.q.Get("organization_segment")
+	lq := strings.ToLower(q)
 	var items []*Organization
 	for _, o := range c.d.orgs.all() {
-		if q != "" && !containsFold(o.Name, q) || userID != "" && o.UserID != userID {
+		if q != "" && !strings.Contains(strings.ToLower(o.Name), lq) || userID != "" && o.UserID != userID {
 			continue
 		}
 		if seg != "" && !slices.ContainsFunc(o.SegmentIDs, func(id string) bool {
@@ -148,15 +124,14 @@ func (s *Sim) listOrganizations(c *call) {
 		}
 		items = append(items, o)
 	}
-	sortStable(items, desc, func(a, b *Organization) int {
-		switch order {
-		case "created_at":
-			return cmpTime(a.CreatedAt, b.CreatedAt)
-		case "updated_at":
-			return cmpTime(a.UpdatedAt, b.UpdatedAt)
-		}
-		return cmpFold(a.Name, b.Name)
-	})
+	switch order {
+	case "created_at":
+		sortStable(items, desc, func(a, b *Organization) int { return cmpTime(a.CreatedAt, b.CreatedAt) })
+	case "updated_at":
+		sortStable(items, desc, func(a, b *Organization) int { return cmpTime(a.UpdatedAt, b.UpdatedAt) })
+	default:
+		sortStableFold(items, desc, func(x *Organization) string { return x.Name })
+	}
 	page, more := pageOf(items, p, true)
 	ix := c.rel()
 	out := make([]any, 0, len(page))
@@ -214,7 +189,7 @@ func (s *Sim) saveOrganization(c *call, cur *Organization) {
 	}
 	next.UpdatedAt = c.now
 	if cur != nil {
-		*cur = next
+		c.d.orgs.replace(cur.ID, next)
 		c.json(http.StatusOK, c.renderOrg(cur, c.rel()))
 		return
 	}
@@ -231,7 +206,7 @@ func (s *Sim) readOrganization(c *call, f form, o *Organization, create bool) []
 	}
 	if v, ok := f.text("name", req, 0); ok {
 		o.Name = v
-		if nameTaken(c.d.orgs.all(), orgIDName, o.ID, v) {
+		if c.d.ix.orgNames.other(nameKey(v), o.ID) {
 			c.duplicateName(f, f.key("name"))
 		}
 	}
@@ -277,21 +252,6 @@ func (s *Sim) readOrganization(c *call, f form, o *Organization, create bool) []
 	return created
 }
 
-// nameTaken reports another record named name (case-insensitive, trimmed).
-func nameTaken[T any](recs []*T, idName func(*T) (string, string), selfID, name string) bool {
-	name = strings.TrimSpace(name)
-	for _, r := range recs {
-		if id, n := idName(r); id != selfID && strings.EqualFold(strings.TrimSpace(n), name) {
-			return true
-		}
-	}
-	return false
-}
-
-func orgIDName(o *Organization) (string, string) { return o.ID, o.Name }
-func contactIDName(o *Contact) (string, string)  { return o.ID, o.Name }
-func productIDName(o *Product) (string, string)  { return o.ID, o.Name }
-
 // GET /organizations/{id}/contacts.
 func (s *Sim) listOrganizationContacts(c *call) {
 	o, ok := c.d.orgs.get(c.r.PathValue("id"))
@@ -304,7 +264,7 @@ func (s *Sim) listOrganizationContacts(c *call) {
 		return
 	}
 	ix := c.rel()
-	items := ix.contactsByOrg[o.ID]
+	items := ix.contactsOfOrg(o.ID)
 	page, more := pageOf(items, p, true)
 	out := make([]any, 0, len(page))
 	for _, ct := range page {
@@ -338,10 +298,10 @@ func renderPhones(ps []Phone) []any {
 	return out
 }
 
-func (c *call) renderContact(ct *Contact, ix *relIndex, full bool) obj {
+func (c *call) renderContact(ct *Contact, ix relIndex, full bool) obj {
 	deals := []any{}
 	ids := []string{}
-	for _, dl := range ix.dealsByContact[ct.ID] {
+	for _, dl := range ix.dealsOfContact(ct.ID) {
 		deals = append(deals, obj{"_id": dl.ID, "id": dl.ID, "name": dl.Name, "win": boolPtrJSON(dl.Win),
 			"hold": boolPtrJSON(dl.Hold), "closed_at": tsPtr(dl.ClosedAt)})
 		ids = append(ids, dl.ID)
@@ -402,15 +362,14 @@ func (s *Sim) listContacts(c *call) {
 		}
 		items = append(items, ct)
 	}
-	sortStable(items, desc, func(a, b *Contact) int {
-		switch order {
-		case "created_at":
-			return cmpTime(a.CreatedAt, b.CreatedAt)
-		case "updated_at":
-			return cmpTime(a.UpdatedAt, b.UpdatedAt)
-		}
-		return cmpFold(a.Name, b.Name)
-	})
+	switch order {
+	case "created_at":
+		sortStable(items, desc, func(a, b *Contact) int { return cmpTime(a.CreatedAt, b.CreatedAt) })
+	case "updated_at":
+		sortStable(items, desc, func(a, b *Contact) int { return cmpTime(a.UpdatedAt, b.UpdatedAt) })
+	default:
+		sortStableFold(items, desc, func(x *Contact) string { return x.Name })
+	}
 	page, more := pageOf(items, p, true)
 	ix := c.rel()
 	out := make([]any, 0, len(page))
@@ -461,24 +420,40 @@ func (s *Sim) saveContact(c *call, cur *Contact) {
 		c.d.contacts.add(next.ID, &next)
 		cur = &next
 	} else {
-		*cur = next
+		c.d.contacts.replace(cur.ID, next)
 	}
 	if setDeals {
-		for _, dl := range c.d.deals.all() {
-			has := slices.Contains(dl.ContactIDs, cur.ID)
-			want := slices.Contains(dealIDs, dl.ID)
-			if want && !has {
-				dl.ContactIDs = append(dl.ContactIDs, cur.ID)
-			} else if has && !want {
-				dl.ContactIDs = slices.DeleteFunc(dl.ContactIDs, func(id string) bool { return id == cur.ID })
-			}
-		}
+		c.linkDeals(cur.ID, dealIDs)
 	}
 	status := http.StatusOK
 	if create {
 		status = c.createStatus()
 	}
 	c.json(status, c.renderContact(cur, c.rel(), true))
+}
+
+// linkDeals makes dealIDs the deals listing contact id: the deals that list
+// it now and the wanted ones, each looked at once.
+func (c *call) linkDeals(id string, dealIDs []string) {
+	seen := map[string]bool{}
+	for _, dl := range append(c.rel().dealsOfContact(id), c.d.deals.pick(dealIDs)...) {
+		if seen[dl.ID] {
+			continue
+		}
+		seen[dl.ID] = true
+		has := slices.Contains(dl.ContactIDs, id)
+		want := slices.Contains(dealIDs, dl.ID)
+		next := *dl
+		switch {
+		case want && !has:
+			next.ContactIDs = append(slices.Clip(dl.ContactIDs), id)
+		case has && !want:
+			next.ContactIDs = slices.DeleteFunc(slices.Clone(dl.ContactIDs), func(x string) bool { return x == id })
+		default:
+			continue
+		}
+		c.d.deals.replace(dl.ID, next)
+	}
 }
 
 // finishContact reads custom fields and answers 400/422 when needed.
@@ -502,7 +477,7 @@ func (s *Sim) readContact(c *call, f form, ct *Contact, create bool) ([]string, 
 	}
 	if v, ok := f.text("name", req, 0); ok {
 		ct.Name = v
-		if c.sw.ContactNamesUnique && nameTaken(c.d.contacts.all(), contactIDName, ct.ID, v) {
+		if c.sw.ContactNamesUnique && c.d.ix.contactNames.other(nameKey(v), ct.ID) {
 			c.duplicateName(f, f.key("name"))
 		}
 	}
@@ -643,7 +618,7 @@ func (s *Sim) saveProduct(c *call, cur *Product) {
 	}
 	if v, ok := f.text("name", req, 255); ok {
 		next.Name = v
-		if nameTaken(c.d.products.all(), productIDName, next.ID, v) {
+		if c.d.ix.productNames.other(nameKey(v), next.ID) {
 			c.duplicateName(f, "name")
 		}
 	}
@@ -673,7 +648,7 @@ func (s *Sim) saveProduct(c *call, cur *Product) {
 	}
 	next.UpdatedAt = c.now
 	if cur != nil {
-		*cur = next
+		c.d.products.replace(cur.ID, next)
 		c.json(http.StatusOK, c.renderProduct(cur))
 		return
 	}

@@ -204,6 +204,26 @@ func sortStable[T any](items []*T, desc bool, key func(a, b *T) int) {
 	}
 }
 
+// sortStableFold is sortStable by cmpFold of name, lowering each name once
+// instead of twice per comparison (a listing sorts every record it matched).
+func sortStableFold[T any](items []*T, desc bool, name func(*T) string) {
+	type keyed struct {
+		key string
+		v   *T
+	}
+	ks := make([]keyed, len(items))
+	for i, v := range items {
+		ks[i] = keyed{strings.ToLower(name(v)), v}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
+	for i, k := range ks {
+		items[i] = k.v
+	}
+	if desc {
+		slices.Reverse(items)
+	}
+}
+
 func cmpFold(a, b string) int { return cmp.Compare(strings.ToLower(a), strings.ToLower(b)) }
 
 func cmpTime(a, b time.Time) int { return a.Compare(b) }

@@ -135,36 +135,16 @@ func (c *call) fieldValue(f form, fd *CustomField, raw any) (any, bool) {
 
 // valueTaken reports another record of the field's kind holding value v.
 func (c *call) valueTaken(fd *CustomField, v any, selfID string) bool {
-	eq := func(vals []CustomFieldValue) bool {
-		return slices.ContainsFunc(vals, func(x CustomFieldValue) bool {
-			return x.CustomFieldID == fd.ID && fmt.Sprint(x.Value) == fmt.Sprint(v)
-		})
-	}
+	key := valueKey(fd.ID, v)
 	switch fd.For {
 	case "organization":
-		for _, o := range c.d.orgs.all() {
-			if o.ID != selfID && eq(o.CustomFields) {
-				return true
-			}
-		}
+		return c.d.ix.orgValues.other(key, selfID)
 	case "contact":
-		for _, o := range c.d.contacts.all() {
-			if o.ID != selfID && eq(o.CustomFields) {
-				return true
-			}
-		}
+		return c.d.ix.contactValues.other(key, selfID)
 	case "product":
-		for _, o := range c.d.products.all() {
-			if o.ID != selfID && eq(o.CustomFields) {
-				return true
-			}
-		}
+		return c.d.ix.productValues.other(key, selfID)
 	case "deal":
-		for _, o := range c.d.deals.all() {
-			if o.ID != selfID && eq(o.CustomFields) {
-				return true
-			}
-		}
+		return c.d.ix.dealValues.other(key, selfID)
 	}
 	return false
 }
@@ -298,20 +278,39 @@ func (s *Sim) deleteCustomField(c *call) {
 		return
 	}
 	out := renderField(fd)
+	has := func(vals []CustomFieldValue) bool {
+		return slices.ContainsFunc(vals, func(v CustomFieldValue) bool { return v.CustomFieldID == id })
+	}
 	drop := func(vals []CustomFieldValue) []CustomFieldValue {
-		return slices.DeleteFunc(vals, func(v CustomFieldValue) bool { return v.CustomFieldID == id })
+		return slices.DeleteFunc(slices.Clone(vals), func(v CustomFieldValue) bool { return v.CustomFieldID == id })
 	}
 	for _, o := range c.d.orgs.all() {
-		o.CustomFields = drop(o.CustomFields)
+		if has(o.CustomFields) {
+			next := *o
+			next.CustomFields = drop(o.CustomFields)
+			c.d.orgs.replace(o.ID, next)
+		}
 	}
 	for _, o := range c.d.contacts.all() {
-		o.CustomFields = drop(o.CustomFields)
+		if has(o.CustomFields) {
+			next := *o
+			next.CustomFields = drop(o.CustomFields)
+			c.d.contacts.replace(o.ID, next)
+		}
 	}
 	for _, o := range c.d.products.all() {
-		o.CustomFields = drop(o.CustomFields)
+		if has(o.CustomFields) {
+			next := *o
+			next.CustomFields = drop(o.CustomFields)
+			c.d.products.replace(o.ID, next)
+		}
 	}
 	for _, o := range c.d.deals.all() {
-		o.CustomFields = drop(o.CustomFields)
+		if has(o.CustomFields) {
+			next := *o
+			next.CustomFields = drop(o.CustomFields)
+			c.d.deals.replace(o.ID, next)
+		}
 	}
 	c.d.fields.remove(id)
 	c.deleted(out)

@@ -254,8 +254,13 @@ func (s *Sim) listDeals(c *call) {
 	if !ok {
 		return
 	}
+	candidates := c.d.deals.all()
+	if name := c.q.Get("name"); name != "" && c.q.Get("exact_name") == "true" {
+		// The exact-name look-up adoption makes: only the deals so named.
+		candidates = c.d.ix.dealNames.records(name)
+	}
 	var items []*Deal
-	for _, d := range c.d.deals.all() {
+	for _, d := range candidates {
 		if keep(d) {
 			items = append(items, d)
 		}
@@ -608,7 +613,7 @@ func (s *Sim) updateDeal(c *call) {
 		return
 	}
 	d.UpdatedAt = c.now
-	*cur = d
+	c.d.deals.replace(cur.ID, d)
 	c.json(http.StatusOK, c.renderDeal(cur, false))
 }
 

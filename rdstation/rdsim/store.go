@@ -10,44 +10,103 @@ import (
 	"time"
 )
 
-// table holds one collection in insertion order.
-type table[T any] struct {
-	byID  map[string]*T
-	order []string
+// slot is one record of a table: its id, its insertion sequence (the
+// table's order) and the record.
+type slot[T any] struct {
+	id  string
+	seq uint64
+	v   *T
 }
 
-func newTable[T any]() table[T] { return table[T]{byID: map[string]*T{}} }
+// table holds one collection in insertion order and keeps its indexes in
+// step with every add, replace and remove. Records of an indexed table are
+// changed only through replace, so the indexes never go stale.
+type table[T any] struct {
+	byID  map[string]*slot[T]
+	order []*slot[T]
+	next  uint64
+	ixs   []*index[T]
+}
 
+func newTable[T any](ixs ...*index[T]) table[T] {
+	return table[T]{byID: map[string]*slot[T]{}, ixs: ixs}
+}
+
+// add appends a record under a new id.
 func (t *table[T]) add(id string, v *T) {
-	t.byID[id] = v
-	t.order = append(t.order, id)
+	t.next++
+	s := &slot[T]{id: id, seq: t.next, v: v}
+	t.byID[id] = s
+	t.order = append(t.order, s)
+	for _, ix := range t.ixs {
+		ix.add(s, ix.keys(v))
+	}
 }
 
 func (t *table[T]) get(id string) (*T, bool) {
-	v, ok := t.byID[id]
-	return v, ok
+	s, ok := t.byID[id]
+	if !ok {
+		return nil, false
+	}
+	return s.v, true
+}
+
+func (t *table[T]) has(id string) bool {
+	_, ok := t.byID[id]
+	return ok
+}
+
+// replace overwrites record id with next in place (pointers to the record
+// stay valid) and re-files it in every index whose keys changed.
+func (t *table[T]) replace(id string, next T) {
+	s, ok := t.byID[id]
+	if !ok {
+		return
+	}
+	for _, ix := range t.ixs {
+		if old, now := ix.keys(s.v), ix.keys(&next); !slices.Equal(old, now) {
+			ix.drop(s, old)
+			ix.add(s, now)
+		}
+	}
+	*s.v = next
 }
 
 func (t *table[T]) remove(id string) {
-	if _, ok := t.byID[id]; !ok {
+	s, ok := t.byID[id]
+	if !ok {
 		return
 	}
+	for _, ix := range t.ixs {
+		ix.drop(s, ix.keys(s.v))
+	}
 	delete(t.byID, id)
-	t.order = slices.DeleteFunc(t.order, func(s string) bool { return s == id })
+	t.order = slices.DeleteFunc(t.order, func(x *slot[T]) bool { return x == s })
+}
+
+// pick returns the records of ids that exist, in the order given.
+func (t *table[T]) pick(ids []string) []*T {
+	var out []*T
+	for _, id := range ids {
+		if s, ok := t.byID[id]; ok {
+			out = append(out, s.v)
+		}
+	}
+	return out
 }
 
 func (t *table[T]) all() []*T {
 	out := make([]*T, 0, len(t.order))
-	for _, id := range t.order {
-		out = append(out, t.byID[id])
+	for _, s := range t.order {
+		out = append(out, s.v)
 	}
 	return out
 }
 
 func (t *table[T]) snapshot(clone func(T) T) []T {
 	out := make([]T, 0, len(t.order))
-	for _, id := range t.order {
-		out = append(out, clone(*t.byID[id]))
+	for _, s := range t.order {
+		out = append(out, clone(*s.v))
 	}
 	return out
 }
@@ -69,23 +128,26 @@ type data struct {
 	lostReasons table[Named]
 	deals       table[Deal]
 	notes       table[Note]
+	ix          indexes
 }
 
 func newData() *data {
+	ix := newIndexes()
 	return &data{
+		ix:          ix,
 		tokens:      map[string]string{},
 		users:       newTable[User](),
 		segments:    newTable[Segment](),
-		orgs:        newTable[Organization](),
-		contacts:    newTable[Contact](),
-		products:    newTable[Product](),
+		orgs:        newTable(ix.orgNames, ix.orgValues),
+		contacts:    newTable(ix.contactNames, ix.contactValues, ix.contactsByOrg),
+		products:    newTable(ix.productNames, ix.productValues),
 		fields:      newTable[CustomField](),
 		pipelines:   newTable[Pipeline](),
 		stages:      newTable[Stage](),
 		sources:     newTable[Named](),
 		campaigns:   newTable[Named](),
 		lostReasons: newTable[Named](),
-		deals:       newTable[Deal](),
+		deals:       newTable(ix.dealNames, ix.dealValues, ix.dealsByOrg, ix.dealsByContact),
 		notes:       newTable[Note](),
 	}
 }
@@ -352,17 +414,10 @@ func (s *Sim) seedValues(vs []CustomFieldValue) {
 }
 
 func (d *data) hasID(id string) bool {
-	for _, ok := range []bool{
-		d.users.byID[id] != nil, d.segments.byID[id] != nil, d.orgs.byID[id] != nil, d.contacts.byID[id] != nil,
-		d.products.byID[id] != nil, d.fields.byID[id] != nil, d.pipelines.byID[id] != nil, d.stages.byID[id] != nil,
-		d.sources.byID[id] != nil, d.campaigns.byID[id] != nil, d.lostReasons.byID[id] != nil, d.deals.byID[id] != nil,
-		d.notes.byID[id] != nil,
-	} {
-		if ok {
-			return true
-		}
-	}
-	return false
+	return d.users.has(id) || d.segments.has(id) || d.orgs.has(id) || d.contacts.has(id) ||
+		d.products.has(id) || d.fields.has(id) || d.pipelines.has(id) || d.stages.has(id) ||
+		d.sources.has(id) || d.campaigns.has(id) || d.lostReasons.has(id) || d.deals.has(id) ||
+		d.notes.has(id)
 }
 
 func isID(s string) bool {

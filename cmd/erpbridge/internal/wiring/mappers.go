@@ -13,6 +13,13 @@ import (
 	"github.com/erpbridge/erpbridge/mapping"
 )
 
+// The related rows one record reads at most (deleted versions included),
+// the same whether read alone or with its page.
+const (
+	linksPerContact  = 1000 // AC8 rows of one contact
+	pricesPerProduct = 1000 // DA1 rows of one product in one price table
+)
+
 // mark is how a record is marked in the CRM (deleted or blocked in the ERP).
 type mark struct {
 	namePrefix string
@@ -173,7 +180,7 @@ func (c *contactMapper) PreparePage(ctx context.Context, recs []erp.Record) {
 	for i, r := range recs {
 		codes[i] = str(r, "U5_CODCONT")
 	}
-	c.page.prepare(ctx, c.links, nil, "AC8_CODCON", codes)
+	c.page.prepare(ctx, c.links, nil, "AC8_CODCON", codes, linksPerContact)
 }
 
 // organization returns the CRM id of the first customer (by AC8 record
@@ -184,7 +191,9 @@ func (c *contactMapper) organization(ctx context.Context, rec erp.Record, r brid
 		return "", nil
 	}
 	code := str(rec, "U5_CODCONT")
-	links, err := c.page.find(code, func() ([]erp.Record, error) { return c.links.Find(ctx, protheus.LinksOfContact(code), 50) })
+	links, err := c.page.find(code, func() ([]erp.Record, error) {
+		return c.links.Find(ctx, protheus.LinksOfContact(code), linksPerContact)
+	})
 	if err != nil {
 		return "", fmt.Errorf("reading AC8 links of contact %s: %w", code, err)
 	}
@@ -258,14 +267,16 @@ func (p *productMapper) PreparePage(ctx context.Context, recs []erp.Record) {
 	for i, r := range recs {
 		codes[i] = str(r, "B1_COD")
 	}
-	p.page.prepare(ctx, p.prices, []erp.Match{{Column: "DA1_CODTAB", Value: p.priceTable}}, "DA1_CODPRO", codes)
+	p.page.prepare(ctx, p.prices, []erp.Match{{Column: "DA1_CODTAB", Value: p.priceTable}}, "DA1_CODPRO", codes, pricesPerProduct)
 }
 
 func (p *productMapper) Map(ctx context.Context, rec erp.Record, _ bridge.Resolver) bridge.Mapped {
 	extra := map[string]any{"DA1_PRCVEN": nil}
 	if p.prices != nil {
 		code := str(rec, "B1_COD")
-		rows, err := p.page.find(code, func() ([]erp.Record, error) { return p.prices.Find(ctx, protheus.PriceOf(p.priceTable, code), 20) })
+		rows, err := p.page.find(code, func() ([]erp.Record, error) {
+			return p.prices.Find(ctx, protheus.PriceOf(p.priceTable, code), pricesPerProduct)
+		})
 		if err != nil {
 			// The ERP connection failed, not the data: retry later.
 			return bridge.Mapped{Retry: fmt.Errorf("product %s: reading price table %s: %w", rec.Key, p.priceTable, err)}

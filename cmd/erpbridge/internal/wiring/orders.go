@@ -56,7 +56,7 @@ type orderMapper struct {
 
 // orderPage holds the customers of one page of orders, read at once.
 type orderPage struct {
-	customers map[string]*erp.Record // SA1 key → its row (nil: not in SA1), for the keys read
+	customers map[string]*erp.Record // SA1 key → its row, for the customers found
 }
 
 var (
@@ -70,6 +70,13 @@ var (
 // same either way. On an error the page is left to per-order reads.
 func (o *orderMapper) PreparePage(ctx context.Context, recs []erp.Record) {
 	pg := orderPage{customers: map[string]*erp.Record{}}
+	if len(recs) == 0 { // the page is done: forget it
+		o.mu.Lock()
+		o.page = pg
+		o.mu.Unlock()
+		o.pageItems.prepare(ctx, o.items, nil, "C6_NUM", nil, 0)
+		return
+	}
 	defer func() {
 		o.mu.Lock()
 		o.page = pg
@@ -79,24 +86,19 @@ func (o *orderMapper) PreparePage(ctx context.Context, recs []erp.Record) {
 	for i, r := range recs {
 		nums[i], codes[i] = str(r, "C5_NUM"), str(r, "C5_CLIENTE")
 	}
-	o.pageItems.prepare(ctx, o.items, nil, "C6_NUM", nums)
+	o.pageItems.prepare(ctx, o.items, nil, "C6_NUM", nums, protheus.MaxOrderItems+1)
 	for chunk := range slices.Chunk(distinct(codes), pageChunk) {
 		rows, err := o.customers.Find(ctx, []erp.Match{erp.AnyOf("A1_COD", chunk)}, pageRowsLimit)
 		if err != nil || len(rows) == pageRowsLimit {
 			continue
 		}
-		found := map[string]*erp.Record{}
+		// Only customers found are kept: one not found is looked up
+		// alone (it may differ only in case on a case-insensitive collation).
 		for i := range rows {
 			r := &rows[i]
 			key := erp.JoinKey(o.customerFilial, strings.TrimSpace(str(*r, "A1_COD")), strings.TrimSpace(str(*r, "A1_LOJA")))
-			if prev := found[key]; prev == nil || (prev.Deleted && !r.Deleted) { // the live row wins, as in Lookup
-				found[key] = r
-			}
-		}
-		for _, r := range recs {
-			if c := strings.TrimSpace(str(r, "C5_CLIENTE")); slices.Contains(chunk, c) {
-				key := erp.JoinKey(o.customerFilial, c, strings.TrimSpace(str(r, "C5_LOJACLI")))
-				pg.customers[key] = found[key]
+			if prev := pg.customers[key]; prev == nil || preferred(*r, *prev) { // as Lookup chooses
+				pg.customers[key] = r
 			}
 		}
 	}
@@ -105,12 +107,9 @@ func (o *orderMapper) PreparePage(ctx context.Context, recs []erp.Record) {
 // customer returns the SA1 row of key, from the prepared page if it has it.
 func (o *orderMapper) customer(ctx context.Context, key string) (erp.Record, bool, error) {
 	o.mu.Lock()
-	r, ok := o.page.customers[key]
+	r := o.page.customers[key]
 	o.mu.Unlock()
-	if ok {
-		if r == nil {
-			return erp.Record{}, false, nil
-		}
+	if r != nil {
 		return *r, true, nil
 	}
 	return o.customers.Lookup(ctx, key)
@@ -314,9 +313,11 @@ type userDirectory struct {
 	c   *crm.Client
 	ttl time.Duration
 
-	mu     sync.Mutex
-	loaded time.Time
-	emails map[string]string
+	mu      sync.Mutex
+	loaded  time.Time
+	emails  map[string]string
+	retryAt time.Time // after a failed listing, not before this
+	lastErr error
 }
 
 func (u *userDirectory) byEmail(ctx context.Context, email string) (string, error) {
@@ -326,17 +327,32 @@ func (u *userDirectory) byEmail(ctx context.Context, email string) (string, erro
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.emails == nil || time.Since(u.loaded) > u.ttl {
+	if (u.emails == nil || time.Since(u.loaded) > u.ttl) && time.Now().After(u.retryAt) {
 		m := map[string]string{}
-		for user, err := range u.c.Users(ctx, crm.UserQuery{}) {
-			if err != nil {
-				return "", fmt.Errorf("listing CRM users: %w", err)
+		var err error
+		for user, lerr := range u.c.Users(ctx, crm.UserQuery{}) {
+			if lerr != nil {
+				err = lerr
+				break
 			}
 			if user.Email != "" {
 				m[strings.ToLower(user.Email)] = user.ID
 			}
 		}
-		u.emails, u.loaded = m, time.Now()
+		switch {
+		case err == nil:
+			u.emails, u.loaded = m, time.Now()
+		case u.emails != nil:
+			// Keep the last good list; try again in a minute, not per order.
+			u.retryAt = time.Now().Add(time.Minute)
+		default:
+			u.retryAt = time.Now().Add(time.Minute)
+			u.lastErr = fmt.Errorf("listing CRM users: %w", err)
+			return "", u.lastErr
+		}
+	}
+	if u.emails == nil {
+		return "", u.lastErr
 	}
 	return u.emails[email], nil
 }

@@ -25,9 +25,13 @@ const (
 	pageRowsLimit = 20000
 )
 
-// prepare reads the rows of src matching fixed and column ∈ values.
-// A failed or overfull chunk is left out: its records read their own.
-func (p *pageRows) prepare(ctx context.Context, src erp.Source, fixed []erp.Match, column string, values []string) {
+// prepare reads the rows of src matching fixed and column ∈ values, each
+// value's rows cut at perValue, the limit the per-record read uses, so
+// both give the same rows. Values compare without regard to case (a
+// case-insensitive collation answers in the stored case; Protheus codes
+// are upper case). A failed or overfull chunk is left out: its records
+// read their own. Called with no values, it forgets the last page.
+func (p *pageRows) prepare(ctx context.Context, src erp.Source, fixed []erp.Match, column string, values []string, perValue int) {
 	got := map[string][]erp.Record{}
 	for chunk := range slices.Chunk(distinct(values), pageChunk) {
 		match := append(slices.Clone(fixed), erp.AnyOf(column, chunk))
@@ -36,11 +40,13 @@ func (p *pageRows) prepare(ctx context.Context, src erp.Source, fixed []erp.Matc
 			continue
 		}
 		for _, v := range chunk {
-			got[v] = []erp.Record{}
+			got[strings.ToUpper(v)] = []erp.Record{}
 		}
 		for _, r := range rows {
-			v := strings.TrimSpace(str(r, column))
-			got[v] = append(got[v], r)
+			v := strings.ToUpper(strings.TrimSpace(str(r, column)))
+			if len(got[v]) < perValue {
+				got[v] = append(got[v], r)
+			}
 		}
 	}
 	p.mu.Lock()
@@ -52,12 +58,22 @@ func (p *pageRows) prepare(ctx context.Context, src erp.Source, fixed []erp.Matc
 // else through the Find the caller gives.
 func (p *pageRows) find(value string, read func() ([]erp.Record, error)) ([]erp.Record, error) {
 	p.mu.Lock()
-	rows, ok := p.rows[strings.TrimSpace(value)]
+	rows, ok := p.rows[strings.ToUpper(strings.TrimSpace(value))]
 	p.mu.Unlock()
 	if ok {
 		return rows, nil
 	}
 	return read()
+}
+
+// preferred reports whether a should be read rather than b for the same
+// key, as Source.Lookup chooses: a live row over a deleted one, then the
+// highest record number.
+func preferred(a, b erp.Record) bool {
+	if a.Deleted != b.Deleted {
+		return !a.Deleted
+	}
+	return a.Recno > b.Recno
 }
 
 // distinct returns the non-blank values, trimmed, once each, in order.

@@ -43,10 +43,10 @@ func (p relatedPosition) encode() erp.Position {
 }
 
 // decodePosition reads a cursor. A cursor of the main table alone (from
-// a version that did not follow related rows) starts the related table at
-// its current high-water mark: its earlier changes were not followed then
-// either.
-func (s *relatedSource) decodePosition(ctx context.Context, p erp.Position) (relatedPosition, error) {
+// a version that did not follow related rows) starts both tables there:
+// positions of one source kind share their format (a stamp), so related
+// rows changed since the last poll are read too.
+func (s *relatedSource) decodePosition(_ context.Context, p erp.Position) (relatedPosition, error) {
 	var rp relatedPosition
 	if strings.HasPrefix(string(p), `{"main"`) {
 		if err := json.Unmarshal([]byte(p), &rp); err != nil {
@@ -54,13 +54,7 @@ func (s *relatedSource) decodePosition(ctx context.Context, p erp.Position) (rel
 		}
 		return rp, nil
 	}
-	rp.Main = p
-	cp, err := s.related.Checkpoint(ctx)
-	if err != nil {
-		return rp, err
-	}
-	rp.Related = cp
-	return rp, nil
+	return relatedPosition{Main: p, Related: p}, nil
 }
 
 // Incremental implements erp.Source: polls need both stamps.
@@ -115,8 +109,14 @@ func (s *relatedSource) Changes(ctx context.Context, since erp.Position, pageSiz
 	}
 }
 
+// ownersPerValue bounds the main rows read per value (deleted versions of
+// an order or contact number included); a value with more is looked for
+// alone, its live row first.
+const ownersPerValue = 20
+
 // ownersOf reads the main rows of changed related rows, each once, in the
-// order of the related rows; a live row wins over a deleted one.
+// order of the related rows, chosen as Lookup chooses (a live row over a
+// deleted one, then the newest).
 func (s *relatedSource) ownersOf(ctx context.Context, related []erp.Record) ([]erp.Record, error) {
 	values := make([]string, len(related))
 	for i, r := range related {
@@ -127,21 +127,36 @@ func (s *relatedSource) ownersOf(ctx context.Context, related []erp.Record) ([]e
 		return nil, nil
 	}
 	byValue := map[string]erp.Record{}
-	for chunk := range slices.Chunk(values, pageChunk) {
-		rows, err := s.Source.Find(ctx, []erp.Match{erp.AnyOf(s.column, chunk)}, 2*len(chunk)+10)
-		if err != nil {
-			return nil, fmt.Errorf("reading the rows of changed %s: %w", s.relatedColumn, err)
-		}
+	take := func(rows []erp.Record) {
 		for _, r := range rows {
-			v := strings.TrimSpace(str(r, s.column))
-			if prev, ok := byValue[v]; !ok || (prev.Deleted && !r.Deleted) {
+			v := strings.ToUpper(strings.TrimSpace(str(r, s.column)))
+			if prev, ok := byValue[v]; !ok || preferred(r, prev) {
 				byValue[v] = r
 			}
 		}
 	}
+	for chunk := range slices.Chunk(values, pageChunk) {
+		limit := ownersPerValue * len(chunk)
+		rows, err := s.Source.Find(ctx, []erp.Match{erp.AnyOf(s.column, chunk)}, limit)
+		if err != nil {
+			return nil, fmt.Errorf("reading the rows of changed %s: %w", s.relatedColumn, err)
+		}
+		take(rows)
+		if len(rows) < limit {
+			continue
+		}
+		// Cut short: the live rows may be among those left out.
+		for _, v := range chunk {
+			rows, err := s.Source.Find(ctx, []erp.Match{{Column: s.column, Value: v}}, pageRowsLimit)
+			if err != nil {
+				return nil, fmt.Errorf("reading the rows of changed %s: %w", s.relatedColumn, err)
+			}
+			take(rows)
+		}
+	}
 	out := make([]erp.Record, 0, len(byValue))
 	for _, v := range values {
-		if r, ok := byValue[v]; ok {
+		if r, ok := byValue[strings.ToUpper(v)]; ok {
 			out = append(out, r)
 		}
 	}

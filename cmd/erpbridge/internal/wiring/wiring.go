@@ -347,8 +347,9 @@ func buildStreams(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 		if mp.deleteMk, err = markFor(sc.Deletes, sc.DeleteMark, cat, m); err != nil {
 			return nil, fmt.Errorf("streams.contacts.delete_mark: %w", err)
 		}
-		if mp.resolve {
+		if mp.resolve && links.Incremental() {
 			// A new or removed AC8 link changes the contact's organization.
+			// (Without AC8's S_T_A_M_P_ it shows at the nightly full pass.)
 			src = &relatedSource{Source: src, related: links, relatedColumn: "AC8_CODCON", column: "U5_CODCONT"}
 		}
 		st := &bridge.Stream{
@@ -472,7 +473,9 @@ func ordersStream(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 	}
 	// An item change is a change of its order (the header is not always
 	// rewritten, e.g. by a partial delivery).
-	src = &relatedSource{Source: src, related: mp.items, relatedColumn: "C6_NUM", column: "C5_NUM"}
+	if mp.items.Incremental() { // without SC6's S_T_A_M_P_ item changes show at the nightly full pass
+		src = &relatedSource{Source: src, related: mp.items, relatedColumn: "C6_NUM", column: "C5_NUM"}
+	}
 	st := &bridge.Stream{
 		Name: "orders", Source: src, Mapper: mp, Target: crmtarget.NewDeals(c),
 		Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes), DependsOn: []string{"products"},
