@@ -9,9 +9,9 @@
 //
 // It creates a throwaway PostgreSQL database (dropped at the end), fills
 // SA1010 with set-based SQL, starts the CRM as a separate process (so the
-// bridge's RSS excludes it): `erpbridge sim --rpm -1` by default, or with
-// -crm sink this program's O(1) stand-in (rdsim checks every name against
-// every organization, so a million creates are quadratic there), and runs
+// bridge's RSS excludes it): `erpbridge sim --rpm -1` by default (rdsim
+// indexes its unique names, so a create costs the same at any size), or with
+// -crm sink this program's minimal stand-in, and runs
 // `erpbridge sync --once` for each step, reading the peak RSS of every sync
 // process from wait4's rusage. It prints a markdown table.
 //
@@ -60,7 +60,7 @@ func main() {
 	flag.StringVar(&o.bin, "erpbridge", "", "erpbridge binary to run (default: go build ./cmd/erpbridge into a temporary folder)")
 	flag.IntVar(&o.changes, "changes", 100, "rows changed before the incremental poll")
 	flag.IntVar(&o.pageSize, "page-size", 500, "erp.page_size of the bridge")
-	flag.StringVar(&o.crm, "crm", "sim", "CRM to sync into, in its own process: sim (erpbridge sim, rdsim) or sink (a minimal O(1) stand-in; rdsim's name check is O(n) per write, so a million creates are quadratic there)")
+	flag.StringVar(&o.crm, "crm", "sim", "CRM to sync into, in its own process: sim (erpbridge sim, rdsim, the full contract) or sink (a minimal stand-in answering only what a customers sync calls)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder (config, checkpoint store) and the database")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

@@ -17,10 +17,11 @@ import (
 
 // The CRM sink answers the few RD Station CRM v1 calls a customers sync
 // makes (custom fields, the organizations listing, create, update) in O(1)
-// each, keeping names unique like the CRM. It exists because rdstation/rdsim
-// checks a new name against every organization it holds (O(n) per write),
-// which makes a million-row backfill quadratic in the simulator, not in the
-// bridge. It runs as its own process, like the simulator.
+// each, keeping names unique like the CRM. It was the million-row CRM while
+// rdstation/rdsim checked each name against every organization; rdsim now
+// indexes names and is within a few per cent of it, so the sink remains a
+// floor: the bridge against a CRM that does nearly nothing. It runs as its
+// own process, like the simulator.
 type sink struct {
 	mu     sync.Mutex
 	byID   map[string]string // id → name

@@ -30,8 +30,9 @@ func pos[T any](l []*slot[T], seq uint64) int {
 	return i
 }
 
-// add files s under each key; a key listed twice files it twice, as the
-// scans this replaces found a deal listing a contact twice twice.
+// add files s under each key; a key listed twice files s twice (a deal
+// listing a contact twice appears twice among that contact's deals, as it
+// always has).
 func (ix *index[T]) add(s *slot[T], keys []string) {
 	for _, k := range keys {
 		l := ix.m[k]
