@@ -485,6 +485,17 @@ func (p *Poller) apply(ctx context.Context, w store.Writeback, res erp.OrderResu
 
 // writeBack puts the order number onto the deal.
 func (p *Poller) writeBack(ctx context.Context, w store.Writeback, rep *Report) error {
+	// The order was asked for while the deal was won; if it no longer is,
+	// the order exists anyway: say so on the deal, for someone to decide.
+	if deal, err := p.crm.GetDeal(ctx, w.DealID); err == nil && (deal.Win == nil || !*deal.Win) {
+		p.o.Logger.Warn("won deals: the ERP made an order for a deal that is no longer won", zap.String("stream", Stream),
+			zap.String("crm_id", w.DealID), zap.String("order", w.OrderNumber))
+		w.Error = "the ERP made order " + w.OrderNumber + " for this deal, which is no longer won in the CRM: cancel the order in the ERP if it should not exist"
+		if err := p.note(ctx, w, "erpbridge: "+w.Error); err != nil {
+			return err
+		}
+		w.Noted = w.Error
+	}
 	if p.o.NumberFieldID != "" {
 		_, err := p.crm.UpdateDeal(ctx, w.DealID, crm.DealUpdate{
 			CustomFields: []crm.CustomFieldValue{{CustomFieldID: p.o.NumberFieldID, Value: w.OrderNumber}},

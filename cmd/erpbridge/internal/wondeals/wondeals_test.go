@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -339,5 +340,26 @@ func TestNetPrice(t *testing.T) {
 		if !got.Equal(decimal.RequireFromString(tc.want)) {
 			t.Errorf("netPrice(%s × %s, %s %s) = %s, want %s", tc.price, tc.qty, tc.disc, tc.kind, got, tc.want)
 		}
+	}
+}
+
+// A deal lost after its order was staged: the ERP still makes the order;
+// its number goes onto the deal with a note saying so.
+func TestOrderForADealLostMeanwhileIsNoted(t *testing.T) {
+	e := newEnv(t, fakeDir{})
+	e.crm.win("d1", e.now.Add(-time.Hour))
+	e.run(t)
+	no := false
+	d := e.crm.deals["d1"]
+	d.Win = &no
+	e.crm.deals["d1"] = d
+	e.sink.job(nil)
+	e.now = e.now.Add(time.Minute)
+	e.run(t)
+	if e.crm.updates["d1"] != "000001" {
+		t.Errorf("number on the lost deal: %q, want 000001", e.crm.updates["d1"])
+	}
+	if n := e.crm.notes["d1"]; len(n) != 1 || !strings.Contains(n[0], "no longer won") {
+		t.Errorf("notes: %v, want one saying the deal is no longer won", n)
 	}
 }
