@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -111,4 +112,17 @@ func jsonEqual(t *testing.T, got, want string) {
 	if d := cmp.Diff(w, g); d != "" {
 		t.Errorf("body mismatch (-want +got):\n%s\ngot: %s", d, got)
 	}
+}
+
+// collect drains an iterator into a slice, keeping the items read before
+// an error.
+func collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
+	var out []T
+	for v, err := range seq {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

@@ -49,19 +49,6 @@ func update[T any](ctx context.Context, c *Client, collection, id string, body a
 	return write[T](ctx, c, http.MethodPut, p, body, wrapKey)
 }
 
-// collect drains an iterator into a slice, keeping the items read before
-// an error.
-func collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
-	var out []T
-	for v, err := range seq {
-		if err != nil {
-			return out, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
 // ---- token and users ----
 
 // CheckToken calls GET /token/check: it proves the token works and says

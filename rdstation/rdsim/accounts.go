@@ -45,6 +45,18 @@ func (s *Sim) tokenCheck(c *call) {
 		"user":         renderUser(u, false)})
 }
 
+// readOwner reads user_id into *dst: an existing user's id; blank keeps
+// the owner.
+func (c *call) readOwner(f form, dst *string) {
+	if v, ok := f.id("user_id"); ok && v != "" {
+		if _, found := c.d.users.get(v); !found {
+			f.errs.add(f.key("user_id"), msgNotFound)
+		} else {
+			*dst = v
+		}
+	}
+}
+
 // GET /users?active=.
 func (s *Sim) listUsers(c *call) {
 	out := []any{}
@@ -69,14 +81,13 @@ func (s *Sim) getUser(c *call) {
 
 // --- organizations ---
 
-func (c *call) renderOrg(o *Organization, ix relIndex) obj {
+func (c *call) renderOrg(o *Organization) obj {
 	contacts := []any{}
-	for _, ct := range ix.contactsOfOrg(o.ID) {
-		contacts = append(contacts, obj{"_id": ct.ID, "id": ct.ID, "name": ct.Name, "title": nullable(ct.Title),
-			"emails": renderEmails(ct.Emails), "phones": renderPhones(ct.Phones)})
+	for _, ct := range c.d.contactsOfOrg(o.ID) {
+		contacts = append(contacts, contactRef(ct))
 	}
 	var won, lost, open, paused int
-	for _, dl := range ix.dealsOfOrg(o.ID) {
+	for _, dl := range c.d.dealsOfOrg(o.ID) {
 		switch {
 		case dl.Win != nil && *dl.Win:
 			won++
@@ -133,10 +144,9 @@ func (s *Sim) listOrganizations(c *call) {
 		sortStableFold(items, desc, func(x *Organization) string { return x.Name })
 	}
 	page, more := pageOf(items, p, true)
-	ix := c.rel()
 	out := make([]any, 0, len(page))
 	for _, o := range page {
-		out = append(out, c.renderOrg(o, ix))
+		out = append(out, c.renderOrg(o))
 	}
 	c.envelope("organizations", out, more, len(items))
 }
@@ -147,7 +157,7 @@ func (s *Sim) getOrganization(c *call) {
 		c.notFound("Organization")
 		return
 	}
-	c.json(http.StatusOK, c.renderOrg(o, c.rel()))
+	c.json(http.StatusOK, c.renderOrg(o))
 }
 
 func (s *Sim) createOrganization(c *call) { s.saveOrganization(c, nil) }
@@ -174,14 +184,7 @@ func (s *Sim) saveOrganization(c *call, cur *Organization) {
 		next = Organization{ID: s.newID(), UserID: c.user, CreatedAt: c.now}
 	}
 	newSegments := s.readOrganization(c, f, &next, cur == nil)
-	vals, br := c.values(f, "organization_custom_fields", "organization", next.CustomFields, next.ID)
-	if br != nil {
-		c.badRequest(br.msg)
-		return
-	}
-	next.CustomFields = vals
-	c.requireValues(f, "organization", next.CustomFields)
-	if c.failed(f) {
+	if !c.values(f, "organization_custom_fields", "organization", &next.CustomFields, next.ID) || c.failed(f) {
 		return
 	}
 	for _, g := range newSegments {
@@ -190,11 +193,11 @@ func (s *Sim) saveOrganization(c *call, cur *Organization) {
 	next.UpdatedAt = c.now
 	if cur != nil {
 		c.d.orgs.replace(cur.ID, next)
-		c.json(http.StatusOK, c.renderOrg(cur, c.rel()))
+		c.json(http.StatusOK, c.renderOrg(cur))
 		return
 	}
 	c.d.orgs.add(next.ID, &next)
-	c.json(c.createStatus(), c.renderOrg(&next, c.rel()))
+	c.json(c.createStatus(), c.renderOrg(&next))
 }
 
 // readOrganization applies the body's attributes; it returns the segments
@@ -215,13 +218,7 @@ func (s *Sim) readOrganization(c *call, f form, o *Organization, create bool) []
 			*p = v
 		}
 	}
-	if v, ok := f.id("user_id"); ok && v != "" {
-		if _, found := c.d.users.get(v); !found {
-			f.errs.add(f.key("user_id"), msgNotFound)
-		} else {
-			o.UserID = v
-		}
-	}
+	c.readOwner(f, &o.UserID)
 	var created []*Segment
 	if names, ok := f.strs("organization_segments"); ok {
 		o.SegmentIDs = nil
@@ -263,12 +260,11 @@ func (s *Sim) listOrganizationContacts(c *call) {
 	if !ok {
 		return
 	}
-	ix := c.rel()
-	items := ix.contactsOfOrg(o.ID)
+	items := c.d.contactsOfOrg(o.ID)
 	page, more := pageOf(items, p, true)
 	out := make([]any, 0, len(page))
 	for _, ct := range page {
-		out = append(out, c.renderContact(ct, ix, false))
+		out = append(out, c.renderContact(ct, false))
 	}
 	c.envelope("contacts", out, more, len(items))
 }
@@ -298,10 +294,22 @@ func renderPhones(ps []Phone) []any {
 	return out
 }
 
-func (c *call) renderContact(ct *Contact, ix relIndex, full bool) obj {
+// contactRef is a contact as an organization or a deal embeds it.
+func contactRef(ct *Contact) obj {
+	return obj{"_id": ct.ID, "id": ct.ID, "name": ct.Name, "title": nullable(ct.Title),
+		"emails": renderEmails(ct.Emails), "phones": renderPhones(ct.Phones)}
+}
+
+// orgRef is an organization as a contact or a deal embeds it.
+func orgRef(org *Organization) obj {
+	return obj{"_id": org.ID, "id": org.ID, "name": org.Name, "url": nullable(org.URL),
+		"address": nullable(org.Address), "resume": nullable(org.Resume)}
+}
+
+func (c *call) renderContact(ct *Contact, full bool) obj {
 	deals := []any{}
 	ids := []string{}
-	for _, dl := range ix.dealsOfContact(ct.ID) {
+	for _, dl := range c.d.dealsOfContact(ct.ID) {
 		deals = append(deals, obj{"_id": dl.ID, "id": dl.ID, "name": dl.Name, "win": boolPtrJSON(dl.Win),
 			"hold": boolPtrJSON(dl.Hold), "closed_at": tsPtr(dl.ClosedAt)})
 		ids = append(ids, dl.ID)
@@ -319,8 +327,7 @@ func (c *call) renderContact(ct *Contact, ix relIndex, full bool) obj {
 		o["deal_ids"] = ids
 		o["organization"] = nil
 		if org, ok := c.d.orgs.get(ct.OrganizationID); ok {
-			o["organization"] = obj{"_id": org.ID, "id": org.ID, "name": org.Name, "url": nullable(org.URL),
-				"address": nullable(org.Address), "resume": nullable(org.Resume)}
+			o["organization"] = orgRef(org)
 		}
 	}
 	return o
@@ -371,10 +378,9 @@ func (s *Sim) listContacts(c *call) {
 		sortStableFold(items, desc, func(x *Contact) string { return x.Name })
 	}
 	page, more := pageOf(items, p, true)
-	ix := c.rel()
 	out := make([]any, 0, len(page))
 	for _, ct := range page {
-		out = append(out, c.renderContact(ct, ix, false))
+		out = append(out, c.renderContact(ct, false))
 	}
 	c.envelope("contacts", out, more, len(items))
 }
@@ -385,7 +391,7 @@ func (s *Sim) getContact(c *call) {
 		c.notFound("Contact")
 		return
 	}
-	c.json(http.StatusOK, c.renderContact(ct, c.rel(), true))
+	c.json(http.StatusOK, c.renderContact(ct, true))
 }
 
 func (s *Sim) createContact(c *call) { s.saveContact(c, nil) }
@@ -412,7 +418,7 @@ func (s *Sim) saveContact(c *call, cur *Contact) {
 		next = cur.clone()
 	}
 	dealIDs, setDeals := s.readContact(c, f, &next, create)
-	if c.finishContact(f, &next) {
+	if !c.values(f, "contact_custom_fields", "contact", &next.CustomFields, next.ID) || c.failed(f) {
 		return
 	}
 	next.UpdatedAt = c.now
@@ -429,14 +435,14 @@ func (s *Sim) saveContact(c *call, cur *Contact) {
 	if create {
 		status = c.createStatus()
 	}
-	c.json(status, c.renderContact(cur, c.rel(), true))
+	c.json(status, c.renderContact(cur, true))
 }
 
 // linkDeals makes dealIDs the deals listing contact id: the deals that list
 // it now and the wanted ones, each looked at once.
 func (c *call) linkDeals(id string, dealIDs []string) {
 	seen := map[string]bool{}
-	for _, dl := range append(c.rel().dealsOfContact(id), c.d.deals.pick(dealIDs)...) {
+	for _, dl := range append(c.d.dealsOfContact(id), c.d.deals.pick(dealIDs)...) {
 		if seen[dl.ID] {
 			continue
 		}
@@ -454,18 +460,6 @@ func (c *call) linkDeals(id string, dealIDs []string) {
 		}
 		c.d.deals.replace(dl.ID, next)
 	}
-}
-
-// finishContact reads custom fields and answers 400/422 when needed.
-func (c *call) finishContact(f form, ct *Contact) bool {
-	vals, br := c.values(f, "contact_custom_fields", "contact", ct.CustomFields, ct.ID)
-	if br != nil {
-		c.badRequest(br.msg)
-		return true
-	}
-	ct.CustomFields = vals
-	c.requireValues(f, "contact", ct.CustomFields)
-	return c.failed(f)
 }
 
 // readContact applies a contact body to ct; it returns the deal ids to link
@@ -636,14 +630,7 @@ func (s *Sim) saveProduct(c *call, cur *Product) {
 			next.Visible = v == nil || *v
 		}
 	}
-	vals, br := c.values(f, "product_custom_fields", "product", next.CustomFields, next.ID)
-	if br != nil {
-		c.badRequest(br.msg)
-		return
-	}
-	next.CustomFields = vals
-	c.requireValues(f, "product", next.CustomFields)
-	if c.failed(f) {
+	if !c.values(f, "product_custom_fields", "product", &next.CustomFields, next.ID) || c.failed(f) {
 		return
 	}
 	next.UpdatedAt = c.now

@@ -318,6 +318,50 @@ func TestCustomFieldValues(t *testing.T) {
 	}
 }
 
+func TestRequiredCustomFields(t *testing.T) {
+	tests := []struct {
+		kind, path   string
+		create       func(values []any) any
+		updateNoVals any
+	}{
+		{"organization", "/organizations", func(v []any) any {
+			return map[string]any{"organization": map[string]any{"name": "Acme Ltda", "organization_custom_fields": v}}
+		}, map[string]any{"organization": map[string]any{"url": "acme.example"}}},
+		{"contact", "/contacts", func(v []any) any {
+			return map[string]any{"contact": map[string]any{"name": "Ana Souza", "contact_custom_fields": v}}
+		}, map[string]any{"contact": map[string]any{"title": "CFO"}}},
+		{"product", "/products", func(v []any) any {
+			return map[string]any{"product": map[string]any{"name": "Parafuso", "base_price": 1, "product_custom_fields": v}}
+		}, map[string]any{"product": map[string]any{"description": "Aço"}}},
+		{"deal", "/deals", func(v []any) any {
+			return map[string]any{"deal": map[string]any{"name": "Pedido 1", "deal_custom_fields": v}}
+		}, map[string]any{"deal": map[string]any{"rating": 2}}},
+		{"contact", "/deals", func(v []any) any { // a deal's new contacts
+			return map[string]any{"deal": map[string]any{"name": "Pedido 2"}, "contacts": []any{map[string]any{"name": "Bia Lima", "contact_custom_fields": v}}}
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind+" via "+tt.path, func(t *testing.T) {
+			a, _ := newAPI(t, Options{})
+			cf := a.must(201, "POST", "/custom_fields", map[string]any{"custom_field": map[string]any{"label": "Código ERP", "type": "text", "for": tt.kind, "required": true}})
+			r := a.do("POST", tt.path, tt.create(nil))
+			if r.status != 422 {
+				t.Fatalf("create without the required field: status %d, want 422 (%s)", r.status, r.body)
+			}
+			jsonEq(t, r.body, `{"errors":{"Código ERP":["can't be blank"]}}`)
+			r = a.do("POST", tt.path, tt.create([]any{map[string]any{"custom_field_id": "0123456789abcdef01234567", "value": "C1"}}))
+			if r.status != 400 {
+				t.Fatalf("create with an unknown field: status %d, want 400 (%s)", r.status, r.body)
+			}
+			rec := a.must(200, "POST", tt.path, tt.create([]any{map[string]any{"custom_field_id": str(cf, "id"), "value": "C1"}}))
+			if tt.updateNoVals != nil {
+				// An update that sends no custom fields keeps the stored value.
+				a.must(200, "PUT", tt.path+"/"+str(rec, "id"), tt.updateNoVals)
+			}
+		})
+	}
+}
+
 func TestBodiesWrappedAndUnwrapped(t *testing.T) {
 	tests := []struct {
 		name   string

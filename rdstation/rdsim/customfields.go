@@ -17,45 +17,45 @@ var (
 	fieldTypes = []string{"text", "date", "option", "multiple_choice"}
 )
 
-func unknownFieldError(id string) *badRequest {
-	return &badRequest{msg: fmt.Sprintf("Could not find a custom field that matches: {:custom_field_id=>%q}", id)}
-}
-
-// values reads the custom field values under key for an entity of kind,
-// merged over cur (a null value removes one). An unknown field id is a
-// badRequest; invalid values become 422 errors keyed by the field label.
-func (c *call) values(f form, key, kind string, cur []CustomFieldValue, selfID string) ([]CustomFieldValue, *badRequest) {
-	items, ok := f.objects(key)
-	if !ok {
-		return cur, nil
+// values reads the custom field values under key for a record of kind
+// into *vals, merged over what it holds (a null value removes one), then
+// adds a 422 for each required field of kind left without a value. An
+// unknown field id, or another kind's, answers the documented 400 and
+// returns false, leaving *vals alone; invalid values become 422 errors
+// keyed by the field label.
+func (c *call) values(f form, key, kind string, vals *[]CustomFieldValue, selfID string) bool {
+	if items, ok := f.objects(key); ok {
+		out := cloneValues(*vals)
+		for _, it := range items {
+			cfid, _ := it.m["custom_field_id"].(string)
+			fd, ok := c.d.fields.get(cfid)
+			if !ok || fd.For != kind {
+				c.badRequest(fmt.Sprintf("Could not find a custom field that matches: {:custom_field_id=>%q}", cfid))
+				return false
+			}
+			v, ok := c.fieldValue(f, fd, it.m["value"])
+			if !ok {
+				continue
+			}
+			if v != nil && fd.Unique && c.valueTaken(fd, v, selfID) {
+				f.errs.add(fd.Label, msgTaken)
+				continue
+			}
+			i := slices.IndexFunc(out, func(x CustomFieldValue) bool { return x.CustomFieldID == fd.ID })
+			switch {
+			case v == nil && i >= 0:
+				out = slices.Delete(out, i, i+1)
+			case v == nil:
+			case i >= 0:
+				out[i].Value = v
+			default:
+				out = append(out, CustomFieldValue{ID: c.s.newID(), CustomFieldID: fd.ID, Value: v})
+			}
+		}
+		*vals = out
 	}
-	out := cloneValues(cur)
-	for _, it := range items {
-		cfid, _ := it.m["custom_field_id"].(string)
-		fd, ok := c.d.fields.get(cfid)
-		if !ok || fd.For != kind {
-			return cur, unknownFieldError(cfid)
-		}
-		v, ok := c.fieldValue(f, fd, it.m["value"])
-		if !ok {
-			continue
-		}
-		if v != nil && fd.Unique && c.valueTaken(fd, v, selfID) {
-			f.errs.add(fd.Label, msgTaken)
-			continue
-		}
-		i := slices.IndexFunc(out, func(x CustomFieldValue) bool { return x.CustomFieldID == fd.ID })
-		switch {
-		case v == nil && i >= 0:
-			out = slices.Delete(out, i, i+1)
-		case v == nil:
-		case i >= 0:
-			out[i].Value = v
-		default:
-			out = append(out, CustomFieldValue{ID: c.s.newID(), CustomFieldID: fd.ID, Value: v})
-		}
-	}
-	return out, nil
+	c.requireValues(f, kind, *vals)
+	return true
 }
 
 // requireValues adds a 422 for each required field of kind without a value.
@@ -278,40 +278,25 @@ func (s *Sim) deleteCustomField(c *call) {
 		return
 	}
 	out := renderField(fd)
-	has := func(vals []CustomFieldValue) bool {
-		return slices.ContainsFunc(vals, func(v CustomFieldValue) bool { return v.CustomFieldID == id })
-	}
-	drop := func(vals []CustomFieldValue) []CustomFieldValue {
-		return slices.DeleteFunc(slices.Clone(vals), func(v CustomFieldValue) bool { return v.CustomFieldID == id })
-	}
-	for _, o := range c.d.orgs.all() {
-		if has(o.CustomFields) {
-			next := *o
-			next.CustomFields = drop(o.CustomFields)
-			c.d.orgs.replace(o.ID, next)
-		}
-	}
-	for _, o := range c.d.contacts.all() {
-		if has(o.CustomFields) {
-			next := *o
-			next.CustomFields = drop(o.CustomFields)
-			c.d.contacts.replace(o.ID, next)
-		}
-	}
-	for _, o := range c.d.products.all() {
-		if has(o.CustomFields) {
-			next := *o
-			next.CustomFields = drop(o.CustomFields)
-			c.d.products.replace(o.ID, next)
-		}
-	}
-	for _, o := range c.d.deals.all() {
-		if has(o.CustomFields) {
-			next := *o
-			next.CustomFields = drop(o.CustomFields)
-			c.d.deals.replace(o.ID, next)
-		}
-	}
+	dropFieldValues(&c.d.orgs, id, func(o *Organization) *[]CustomFieldValue { return &o.CustomFields })
+	dropFieldValues(&c.d.contacts, id, func(ct *Contact) *[]CustomFieldValue { return &ct.CustomFields })
+	dropFieldValues(&c.d.products, id, func(p *Product) *[]CustomFieldValue { return &p.CustomFields })
+	dropFieldValues(&c.d.deals, id, func(d *Deal) *[]CustomFieldValue { return &d.CustomFields })
 	c.d.fields.remove(id)
 	c.deleted(out)
+}
+
+// dropFieldValues removes custom field id's values from the records of t
+// holding one, through replace so that t's indexes follow.
+func dropFieldValues[T any](t *table[T], id string, values func(*T) *[]CustomFieldValue) {
+	isField := func(v CustomFieldValue) bool { return v.CustomFieldID == id }
+	for _, s := range t.order {
+		vals := *values(s.v)
+		if !slices.ContainsFunc(vals, isField) {
+			continue
+		}
+		next := *s.v
+		*values(&next) = slices.DeleteFunc(slices.Clone(vals), isField)
+		t.replace(s.id, next)
+	}
 }

@@ -24,10 +24,15 @@ var (
 // dealProductTotal is price×amount − discount (value) or ×(1 − d/100) (percent), exact.
 func dealProductTotal(p DealProduct) decimal.Decimal {
 	gross := p.Price.Mul(p.Amount)
-	if p.DiscountType == "percent" || p.DiscountType == "percentage" {
+	if isPercent(p.DiscountType) {
 		return gross.Sub(gross.Mul(p.Discount).Shift(-2))
 	}
 	return gross.Sub(p.Discount)
+}
+
+// isPercent reports a discount type that reads the discount as a percentage.
+func isPercent(discountType string) bool {
+	return discountType == "percent" || discountType == "percentage"
 }
 
 // dealAmounts sums the products: spare ones into amount_unique, recurring
@@ -93,15 +98,15 @@ func (c *call) renderDeal(dl *Deal, read bool) obj {
 	if !read || !c.sw.OmitOrganizationInDealReads {
 		o["organization"] = nil
 		if org, ok := c.d.orgs.get(dl.OrganizationID); ok {
-			o["organization"] = obj{"_id": org.ID, "id": org.ID, "name": org.Name, "url": nullable(org.URL),
-				"address": nullable(org.Address), "resume": nullable(org.Resume), "user": c.userRef(org.UserID)}
+			ref := orgRef(org)
+			ref["user"] = c.userRef(org.UserID)
+			o["organization"] = ref
 		}
 	}
 	contacts := []any{}
 	for _, id := range dl.ContactIDs {
 		if ct, ok := c.d.contacts.get(id); ok {
-			contacts = append(contacts, obj{"_id": ct.ID, "id": ct.ID, "name": ct.Name, "title": nullable(ct.Title),
-				"emails": renderEmails(ct.Emails), "phones": renderPhones(ct.Phones)})
+			contacts = append(contacts, contactRef(ct))
 		}
 	}
 	o["contacts"] = contacts
@@ -352,10 +357,9 @@ func (s *Sim) listDealContacts(c *call) {
 		}
 	}
 	page, more := pageOf(items, p, false)
-	ix := c.rel()
 	out := make([]any, 0, len(page))
 	for _, ct := range page {
-		out = append(out, c.renderContact(ct, ix, false))
+		out = append(out, c.renderContact(ct, false))
 	}
 	c.envelope("contacts", out, more, len(items))
 }
@@ -394,13 +398,7 @@ func refObject(f form, k string) (string, bool) {
 
 // readDealCommon reads the fields create and update share from the "deal" object.
 func (c *call) readDealCommon(f form, d *Deal) {
-	if v, ok := f.id("user_id"); ok && v != "" {
-		if _, found := c.d.users.get(v); !found {
-			f.errs.add("user_id", msgNotFound)
-		} else {
-			d.UserID = v
-		}
-	}
+	c.readOwner(f, &d.UserID)
 	if n, ok := f.integer("rating"); ok {
 		if n < 0 || n > 5 {
 			f.errs.add("rating", "must be between 0 and 5")
@@ -489,14 +487,10 @@ func (s *Sim) createDeal(c *call) {
 		for _, it := range items {
 			ct := Contact{ID: s.newID(), CreatedAt: c.now, UpdatedAt: c.now}
 			s.readContact(c, it, &ct, true)
-			vals, br := c.values(it, "contact_custom_fields", "contact", nil, ct.ID)
-			if br != nil {
-				c.badRequest(br.msg)
+			if !c.values(it, "contact_custom_fields", "contact", &ct.CustomFields, ct.ID) {
 				return
 			}
-			ct.CustomFields = vals
-			c.requireValues(it, "contact", ct.CustomFields)
-			if c.sw.ContactNamesUnique && slices.ContainsFunc(newContacts, func(x *Contact) bool { return strings.EqualFold(x.Name, ct.Name) }) {
+			if c.sw.ContactNamesUnique && slices.ContainsFunc(newContacts, func(x *Contact) bool { return nameKey(x.Name) == nameKey(ct.Name) }) {
 				c.duplicateName(it, it.key("name"))
 			}
 			newContacts = append(newContacts, &ct)
@@ -530,14 +524,7 @@ func (s *Sim) createDeal(c *call) {
 			d.Products = append(d.Products, dp)
 		}
 	}
-	vals, br := c.values(f, "deal_custom_fields", "deal", nil, d.ID)
-	if br != nil {
-		c.badRequest(br.msg)
-		return
-	}
-	d.CustomFields = vals
-	c.requireValues(f, "deal", d.CustomFields)
-	if c.failed(top) {
+	if !c.values(f, "deal_custom_fields", "deal", &d.CustomFields, d.ID) || c.failed(top) {
 		return
 	}
 	for _, g := range newSegments {
@@ -602,14 +589,7 @@ func (s *Sim) updateDeal(c *call) {
 			c.applyWin(f, &d, win)
 		}
 	}
-	vals, br := c.values(f, "deal_custom_fields", "deal", d.CustomFields, d.ID)
-	if br != nil {
-		c.badRequest(br.msg)
-		return
-	}
-	d.CustomFields = vals
-	c.requireValues(f, "deal", d.CustomFields)
-	if c.failed(top) {
+	if !c.values(f, "deal_custom_fields", "deal", &d.CustomFields, d.ID) || c.failed(top) {
 		return
 	}
 	d.UpdatedAt = c.now
@@ -703,7 +683,7 @@ func (c *call) readDealProduct(f form, dp *DealProduct, create bool) {
 		}
 		dp.Recurrence = v
 	}
-	if (dp.DiscountType == "percent" || dp.DiscountType == "percentage") && dp.Discount.GreaterThan(decimal.NewFromInt(100)) {
+	if isPercent(dp.DiscountType) && dp.Discount.GreaterThan(decimal.NewFromInt(100)) {
 		f.errs.add(f.key("discount"), "must be less than or equal to 100")
 	}
 }
@@ -740,9 +720,16 @@ func (s *Sim) createDealProduct(c *call) {
 	if c.failed(f) {
 		return
 	}
-	d.Products = append(d.Products, dp)
-	d.UpdatedAt = c.now
+	c.setDealProducts(d, append(d.Products, dp))
 	c.json(http.StatusCreated, c.renderDealProduct(&d.Products[len(d.Products)-1]))
+}
+
+// setDealProducts makes products deal d's and stamps it updated, through
+// the table like every change to a deal.
+func (c *call) setDealProducts(d *Deal, products []DealProduct) {
+	next := *d
+	next.Products, next.UpdatedAt = products, c.now
+	c.d.deals.replace(d.ID, next)
 }
 
 func dealProductIndex(d *Deal, id string) int {
@@ -769,8 +756,10 @@ func (s *Sim) updateDealProduct(c *call) {
 	if c.failed(f) {
 		return
 	}
-	dp.UpdatedAt, d.UpdatedAt = c.now, c.now
-	d.Products[i] = dp
+	dp.UpdatedAt = c.now
+	next := slices.Clone(d.Products)
+	next[i] = dp
+	c.setDealProducts(d, next)
 	c.json(http.StatusOK, c.renderDealProduct(&d.Products[i]))
 }
 
@@ -786,8 +775,7 @@ func (s *Sim) deleteDealProduct(c *call) {
 		return
 	}
 	out := c.renderDealProduct(&d.Products[i])
-	d.Products = slices.Delete(d.Products, i, i+1)
-	d.UpdatedAt = c.now
+	c.setDealProducts(d, slices.Delete(slices.Clone(d.Products), i, i+1))
 	c.deleted(out)
 }
 
@@ -845,8 +833,7 @@ func (s *Sim) batchCreateDealProducts(c *call) {
 	if c.failed(f) {
 		return
 	}
-	d.Products = append(d.Products, add...)
-	d.UpdatedAt = c.now
+	c.setDealProducts(d, append(d.Products, add...))
 	c.batchResponse(http.StatusCreated, d)
 }
 
@@ -873,8 +860,7 @@ func (s *Sim) batchUpdateDealProducts(c *call) {
 	if c.failed(f) {
 		return
 	}
-	d.Products = next
-	d.UpdatedAt = c.now
+	c.setDealProducts(d, next)
 	c.batchResponse(http.StatusOK, d)
 }
 
@@ -897,7 +883,6 @@ func (s *Sim) batchDestroyDealProducts(c *call) {
 		}
 		drop[id] = true
 	}
-	d.Products = slices.DeleteFunc(d.Products, func(p DealProduct) bool { return drop[p.ID] })
-	d.UpdatedAt = c.now
+	c.setDealProducts(d, slices.DeleteFunc(slices.Clone(d.Products), func(p DealProduct) bool { return drop[p.ID] }))
 	c.batchResponse(http.StatusOK, d)
 }

@@ -142,6 +142,22 @@ func TestDealCreateWithOrganizationAndContacts(t *testing.T) {
 			t.Fatal("a rejected deal left records behind")
 		}
 	})
+	t.Run("new contacts' names follow the unique-name rule", func(t *testing.T) {
+		a.sim.SetSwitches(Switches{ContactNamesUnique: true})
+		defer a.sim.SetSwitches(Switches{})
+		// Names compare trimmed and case-folded, within the body as against
+		// the stored contacts.
+		for _, names := range [][]any{{"Ana Souza", " ana souza"}, {"Bruno Lima "}} {
+			var cs []any
+			for _, n := range names {
+				cs = append(cs, map[string]any{"name": n})
+			}
+			r := a.do("POST", "/deals", map[string]any{"deal": map[string]any{"name": "Pedido 5"}, "contacts": cs})
+			if r.status != 422 {
+				t.Fatalf("contacts %q: status %d, want 422 (%s)", names, r.status, r.body)
+			}
+		}
+	})
 	t.Run("organization in reads", func(t *testing.T) {
 		a.sim.SetSwitches(Switches{OmitOrganizationInDealReads: true})
 		defer a.sim.SetSwitches(Switches{})

@@ -36,11 +36,6 @@ func (e verrs) typed(field, typ, msg string) {
 	e.add(field, map[string]any{"error_type": typ, "error_message": msg})
 }
 
-// badRequest is a 400 whose body is {"errors": msg}.
-type badRequest struct{ msg string }
-
-func (b *badRequest) Error() string { return b.msg }
-
 // form reads one JSON object of a request body, recording field errors.
 type form struct {
 	m      map[string]any

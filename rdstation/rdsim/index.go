@@ -157,18 +157,12 @@ func valueKeys(vals []CustomFieldValue) []string {
 	return out
 }
 
-// relIndex answers the relations records do not carry themselves, from the
-// data's indexes, in table order.
-type relIndex struct{ d *data }
+// contactsOfOrg, dealsOfOrg and dealsOfContact answer the relations records
+// do not carry themselves, from the indexes, in table order.
+func (d *data) contactsOfOrg(orgID string) []*Contact { return d.ix.contactsByOrg.records(orgID) }
 
-func (c *call) rel() relIndex { return relIndex{c.d} }
+func (d *data) dealsOfOrg(orgID string) []*Deal { return d.ix.dealsByOrg.records(orgID) }
 
-func (ix relIndex) contactsOfOrg(orgID string) []*Contact {
-	return ix.d.ix.contactsByOrg.records(orgID)
-}
-
-func (ix relIndex) dealsOfOrg(orgID string) []*Deal { return ix.d.ix.dealsByOrg.records(orgID) }
-
-func (ix relIndex) dealsOfContact(contactID string) []*Deal {
-	return ix.d.ix.dealsByContact.records(contactID)
+func (d *data) dealsOfContact(contactID string) []*Deal {
+	return d.ix.dealsByContact.records(contactID)
 }

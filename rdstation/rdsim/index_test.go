@@ -185,6 +185,9 @@ func TestIndexedRelationsAndValues(t *testing.T) {
 		}
 	}
 	a.must(204, "DELETE", "/custom_fields/"+str(cf, "id"), nil)
+	if vals := list(a.must(200, "GET", "/contacts/"+c1, nil), "contact_custom_fields"); len(vals) != 0 {
+		t.Fatalf("values of a deleted field are still shown: %v", vals)
+	}
 	checkIndexes(t, a.sim)
 }
 
