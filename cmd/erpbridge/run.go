@@ -209,14 +209,9 @@ func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *wo
 			observe(rep)
 		}
 	}
-	own := map[string]string{
-		"customers": cfg.Streams.Customers.Schedule,
-		"contacts":  cfg.Streams.Contacts.Schedule,
-		"products":  cfg.Streams.Products.Schedule,
-	}
 	var shared []string
 	for _, name := range e.Streams() {
-		if spec := own[name]; spec != "" {
+		if spec := cfg.OwnSchedule(name); spec != "" {
 			if _, err := c.AddFunc(spec, sync(name, bridge.SyncOptions{})); err != nil {
 				return fmt.Errorf("scheduling %s: %w", name, err)
 			}
@@ -258,7 +253,7 @@ func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *wo
 	}
 	log.Info("scheduled full pass", zap.String("cron", cfg.Schedule.FullPass))
 	if won != nil {
-		spec := cfg.WonDeals.Schedule
+		spec := cfg.OwnSchedule(wondeals.Stream)
 		if spec == "" {
 			spec = cfg.Schedule.Incremental
 		}
@@ -304,9 +299,7 @@ func runWonDeals(ctx context.Context, won *wondeals.Poller, log *zap.Logger, obs
 		zap.Int("listed", rep.Listed), zap.Int("sent", rep.Sent), zap.Int("ordered", rep.Ordered),
 		zap.Int("waiting", rep.Waiting), zap.Int("rejected", rep.Rejected), zap.Int("invalid", rep.Invalid), zap.Int("lost", rep.Lost)}
 	// The health monitor and metrics see the poll like a stream's run.
-	observe(bridge.Report{Stream: wondeals.Stream, Kind: store.RunIncremental, Duration: time.Since(start), Err: err,
-		Stats: store.RunStats{Read: int64(rep.Listed), Created: int64(rep.Sent), Updated: int64(rep.Ordered),
-			Skipped: int64(rep.Skipped), Failed: int64(rep.Rejected + rep.Invalid)}})
+	observe(bridge.Report{Stream: wondeals.Stream, Kind: store.RunIncremental, Duration: time.Since(start), Err: err, Stats: rep.Stats()})
 	if err != nil {
 		log.Error("won deals: run failed", append(fields, zap.Error(err))...)
 		return

@@ -42,32 +42,16 @@ type benchEnv struct {
 }
 
 // newBenchEnv creates the ERP (kind sqlite or postgres) with customers
-// codes and opens the bridge on it.
-func newBenchEnv(b *testing.B, kind fixture.Kind, customers int) *benchEnv {
+// codes, lets setup change it, and opens a bridge on it with the given
+// [streams.…] configuration.
+func newBenchEnv(b *testing.B, kind fixture.Kind, customers int, streams string, setup func(fixture.ERP)) *benchEnv {
 	b.Helper()
 	ctx := context.Background()
-	var (
-		erpDB       fixture.ERP
-		driver, dsn string
-		err         error
-	)
-	switch kind {
-	case fixture.SQLite:
-		dsn = filepath.Join(b.TempDir(), "erp.db")
-		driver = "sqlite"
-		erpDB, _, err = fixture.CreateSQLite(ctx, dsn, fixture.Options{Customers: customers})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { erpDB.DB.Close() })
-	case fixture.Postgres:
-		driver = "postgres"
-		erpDB, dsn = fixture.NewPostgres(b)
-		if _, err := erpDB.Load(ctx, fixture.Options{Customers: customers}); err != nil {
-			b.Fatal(err)
-		}
+	be := map[fixture.Kind]erpBackend{fixture.SQLite: sqliteBackend, fixture.Postgres: postgresBackend}[kind]
+	erpDB, _, driver, dsn := be.create(b, ctx, fixture.Options{Customers: customers})
+	if setup != nil {
+		setup(erpDB)
 	}
-
 	clk := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	sim := rdsim.New(rdsim.Options{Tokens: []string{"sim-token"}, Clock: clk, RequestsPerMinute: -1})
 	srv := httptest.NewServer(sim)
@@ -81,11 +65,7 @@ requests_per_minute = -1
 [erp]
 driver = %q
 dsn = %q
-[streams.contacts]
-enabled = false
-[streams.products]
-enabled = false
-`, filepath.ToSlash(b.TempDir()), srv.URL+"/api/v1", driver, dsn)), func(string) (string, bool) { return "", false })
+%s`, filepath.ToSlash(b.TempDir()), srv.URL+"/api/v1", driver, dsn, streams)), func(string) (string, bool) { return "", false })
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -99,6 +79,9 @@ enabled = false
 	b.Cleanup(func() { br.Close() })
 	return &benchEnv{ctx: ctx, erp: erpDB, sim: sim, b: br}
 }
+
+// customersOnly is the configuration of the customers benchmarks.
+const customersOnly = "[streams.contacts]\nenabled = false\n[streams.products]\nenabled = false\n"
 
 // sync syncs the customers stream and fails the benchmark on an error.
 func (e *benchEnv) sync(b *testing.B, full bool) bridge.Report {
@@ -114,7 +97,7 @@ func (e *benchEnv) sync(b *testing.B, full bool) bridge.Report {
 func BenchmarkUnchangedFullPass(b *testing.B) {
 	for _, kind := range []fixture.Kind{fixture.SQLite, fixture.Postgres} {
 		b.Run(string(kind), func(b *testing.B) {
-			e := newBenchEnv(b, kind, benchCustomers)
+			e := newBenchEnv(b, kind, benchCustomers, customersOnly, nil)
 			if rep := e.sync(b, true); rep.Stats.Created == 0 {
 				b.Fatalf("the first sync created nothing: %+v", rep.Stats)
 			}
@@ -138,7 +121,7 @@ func BenchmarkUnchangedFullPass(b *testing.B) {
 // unblocked row.
 func BenchmarkChangedWritePath(b *testing.B) {
 	const customers = 1000
-	e := newBenchEnv(b, fixture.SQLite, customers)
+	e := newBenchEnv(b, fixture.SQLite, customers, customersOnly, nil)
 	if rep := e.sync(b, true); rep.Stats.Created == 0 {
 		b.Fatalf("the first sync created nothing: %+v", rep.Stats)
 	}
@@ -197,73 +180,27 @@ func BenchmarkOrdersUnchangedFullPass(b *testing.B) {
 // stream but contacts synced once.
 func newOrdersBenchEnv(b *testing.B, kind fixture.Kind) *benchEnv {
 	b.Helper()
-	ctx := context.Background()
-	var (
-		erpDB       fixture.ERP
-		driver, dsn string
-		err         error
-	)
-	switch kind {
-	case fixture.SQLite:
-		dsn = filepath.Join(b.TempDir(), "erp.db")
-		driver = "sqlite"
-		if erpDB, _, err = fixture.CreateSQLite(ctx, dsn, fixture.Options{}); err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { erpDB.DB.Close() })
-	case fixture.Postgres:
-		driver = "postgres"
-		erpDB, dsn = fixture.NewPostgres(b)
-		if _, err := erpDB.Load(ctx, fixture.Options{}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for i := range benchOrders {
-		var items []fixture.NewOrderItem
-		for k := range 3 {
-			p := 1 + (i+k*7)%39
-			if p == 5 { // blocked in SB1: not a CRM product
-				p = 6
+	addOrders := func(erpDB fixture.ERP) {
+		for i := range benchOrders {
+			var items []fixture.NewOrderItem
+			for k := range 3 {
+				p := 1 + (i+k*7)%39
+				if p == 5 { // blocked in SB1: not a CRM product
+					p = 6
+				}
+				items = append(items, fixture.NewOrderItem{Product: fmt.Sprintf("PA%04d", p), TES: "501",
+					Qty: decimal.NewFromInt(int64(1 + k)), Price: decimal.RequireFromString("12.34")})
 			}
-			items = append(items, fixture.NewOrderItem{Product: fmt.Sprintf("PA%04d", p), TES: "501",
-				Qty: decimal.NewFromInt(int64(1 + k)), Price: decimal.RequireFromString("12.34")})
-		}
-		if _, err := erpDB.AddOrder(ctx, fixture.NewOrder{Customer: fmt.Sprintf("%06d", 1+i%200), Loja: "01",
-			Seller: fmt.Sprintf("%06d", 1+i%5), Items: items}); err != nil {
-			b.Fatal(err)
+			if _, err := erpDB.AddOrder(context.Background(), fixture.NewOrder{Customer: fmt.Sprintf("%06d", 1+i%200), Loja: "01",
+				Seller: fmt.Sprintf("%06d", 1+i%5), Items: items}); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
-	clk := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
-	sim := rdsim.New(rdsim.Options{Tokens: []string{"sim-token"}, Clock: clk, RequestsPerMinute: -1})
-	srv := httptest.NewServer(sim)
-	b.Cleanup(srv.Close)
-	cfg, err := config.Parse([]byte(fmt.Sprintf(`
-data_dir = %q
-[crm]
-base_url = %q
-token = "sim-token"
-requests_per_minute = -1
-[erp]
-driver = %q
-dsn = %q
-[streams.contacts]
-enabled = false
-[streams.products]
-price_table = %q
-[streams.orders]
-enabled = true
-filial = %q
-`, filepath.ToSlash(b.TempDir()), srv.URL+"/api/v1", driver, dsn, fixture.PriceTable, fixture.OrderFilial)), func(string) (string, bool) { return "", false })
-	if err != nil {
+	e := newBenchEnv(b, kind, 0, fmt.Sprintf("[streams.contacts]\nenabled = false\n[streams.products]\nprice_table = %q\n[streams.orders]\nenabled = true\nfilial = %q\n",
+		fixture.PriceTable, fixture.OrderFilial), addOrders)
+	if _, err := e.b.Engine.SyncAll(e.ctx, bridge.SyncOptions{Full: true}); err != nil {
 		b.Fatal(err)
 	}
-	br, err := Open(ctx, cfg, Options{Clock: clk})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { br.Close() })
-	if _, err := br.Engine.SyncAll(ctx, bridge.SyncOptions{Full: true}); err != nil {
-		b.Fatal(err)
-	}
-	return &benchEnv{ctx: ctx, erp: erpDB, sim: sim, b: br}
+	return e
 }

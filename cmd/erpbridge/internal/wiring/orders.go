@@ -44,14 +44,12 @@ type orderMapper struct {
 	crmIDColumn   string // C5_XCRMID when SC5 has it
 	since         time.Time
 
-	// page is what PreparePage read for the page being mapped; sellers
-	// caches A3_EMAIL by seller code (a handful of sellers, many orders).
-	mu        sync.Mutex
-	page      orderPage
-	pageItems pageRows
-	sellerAt  time.Time
-	sellerTTL time.Duration
-	sellerOf  map[string]string
+	// page is what PreparePage read for the page being mapped;
+	// sellerEmails caches A3_EMAIL by seller code (few sellers, many orders).
+	mu           sync.Mutex
+	page         orderPage
+	pageItems    pageRows
+	sellerEmails ttlCache[string, string] // A3_COD → A3_EMAIL
 }
 
 // orderPage holds the customers of one page of orders, read at once.
@@ -272,23 +270,15 @@ func (o *orderMapper) owner(ctx context.Context, rec erp.Record) (string, error)
 	if code == "" || o.sellers == nil {
 		return o.defaultOwner, nil
 	}
-	o.mu.Lock()
-	if o.sellerOf == nil || time.Since(o.sellerAt) > o.sellerTTL {
-		o.sellerOf, o.sellerAt = map[string]string{}, time.Now()
-	}
-	email, cached := o.sellerOf[code]
-	o.mu.Unlock()
-	if !cached {
+	email, err := o.sellerEmails.get(code, func() (string, error) {
 		seller, ok, err := o.sellers.Lookup(ctx, erp.JoinKey(o.sellerFilial, code))
-		if err != nil {
-			return "", fmt.Errorf("reading seller %s: %w", code, err)
+		if err != nil || !ok || seller.Deleted {
+			return "", err
 		}
-		if ok && !seller.Deleted {
-			email = str(seller, "A3_EMAIL")
-		}
-		o.mu.Lock()
-		o.sellerOf[code] = email
-		o.mu.Unlock()
+		return str(seller, "A3_EMAIL"), nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("reading seller %s: %w", code, err)
 	}
 	if strings.TrimSpace(email) == "" {
 		return o.defaultOwner, nil
@@ -306,55 +296,6 @@ func fingerprinted(p bridge.Payload) bridge.Mapped {
 		return bridge.Mapped{Errors: []error{err}}
 	}
 	return bridge.Mapped{Payload: p, Fingerprint: fp}
-}
-
-// userDirectory finds CRM users by e-mail, listing them at most every ttl.
-type userDirectory struct {
-	c   *crm.Client
-	ttl time.Duration
-
-	mu      sync.Mutex
-	loaded  time.Time
-	emails  map[string]string
-	retryAt time.Time // after a failed listing, not before this
-	lastErr error
-}
-
-func (u *userDirectory) byEmail(ctx context.Context, email string) (string, error) {
-	email = strings.ToLower(strings.TrimSpace(email))
-	if email == "" {
-		return "", nil
-	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if (u.emails == nil || time.Since(u.loaded) > u.ttl) && time.Now().After(u.retryAt) {
-		m := map[string]string{}
-		var err error
-		for user, lerr := range u.c.Users(ctx, crm.UserQuery{}) {
-			if lerr != nil {
-				err = lerr
-				break
-			}
-			if user.Email != "" {
-				m[strings.ToLower(user.Email)] = user.ID
-			}
-		}
-		switch {
-		case err == nil:
-			u.emails, u.loaded = m, time.Now()
-		case u.emails != nil:
-			// Keep the last good list; try again in a minute, not per order.
-			u.retryAt = time.Now().Add(time.Minute)
-		default:
-			u.retryAt = time.Now().Add(time.Minute)
-			u.lastErr = fmt.Errorf("listing CRM users: %w", err)
-			return "", u.lastErr
-		}
-	}
-	if u.emails == nil {
-		return "", u.lastErr
-	}
-	return u.emails[email], nil
 }
 
 // CheckOrders resolves the CRM names streams.orders uses (pipeline,

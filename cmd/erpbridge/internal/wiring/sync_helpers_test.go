@@ -29,11 +29,11 @@ const simToken = "sim-token"
 // erpBackend creates a fresh Protheus fixture in one kind of database.
 type erpBackend struct {
 	name   string
-	create func(t *testing.T, ctx context.Context, opts fixture.Options) (fx fixture.ERP, exp fixture.Expect, driver, dsn string)
+	create func(t testing.TB, ctx context.Context, opts fixture.Options) (fx fixture.ERP, exp fixture.Expect, driver, dsn string)
 }
 
 // sqliteBackend writes the fixture to a SQLite file in a temporary folder.
-var sqliteBackend = erpBackend{name: "sqlite", create: func(t *testing.T, ctx context.Context, opts fixture.Options) (fixture.ERP, fixture.Expect, string, string) {
+var sqliteBackend = erpBackend{name: "sqlite", create: func(t testing.TB, ctx context.Context, opts fixture.Options) (fixture.ERP, fixture.Expect, string, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "erp.db")
 	fx, exp, err := fixture.CreateSQLite(ctx, path, opts)
@@ -46,7 +46,7 @@ var sqliteBackend = erpBackend{name: "sqlite", create: func(t *testing.T, ctx co
 
 // postgresBackend writes the fixture to a new database on the server of
 // ERPBRIDGE_TEST_PG_DSN, dropped when the test ends.
-var postgresBackend = erpBackend{name: "postgres", create: func(t *testing.T, ctx context.Context, opts fixture.Options) (fixture.ERP, fixture.Expect, string, string) {
+var postgresBackend = erpBackend{name: "postgres", create: func(t testing.TB, ctx context.Context, opts fixture.Options) (fixture.ERP, fixture.Expect, string, string) {
 	t.Helper()
 	fx, dsn := fixture.NewPostgres(t)
 	exp, err := fx.Load(ctx, opts)

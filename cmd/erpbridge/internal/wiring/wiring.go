@@ -430,7 +430,7 @@ func ordersStream(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 	spec, serr := protheus.Orders(company, sc.Filial)
 	mp := &orderMapper{
 		users:            &userDirectory{c: c, ttl: 10 * time.Minute},
-		sellerTTL:        10 * time.Minute,
+		sellerEmails:     ttlCache[string, string]{ttl: 10 * time.Minute},
 		name:             sc.Name,
 		customerFilial:   strings.TrimSpace(cfg.Streams.Customers.Filial),
 		productFilial:    strings.TrimSpace(cfg.Streams.Products.Filial),

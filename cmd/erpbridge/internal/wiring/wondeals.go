@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -33,13 +32,9 @@ type directory struct {
 	customers erp.Source // SA1
 	sellers   erp.Source // SA3
 	cnpjField string     // organization custom field id ("" = none)
-	mu        sync.Mutex
-	sellerOf  map[string]string // CRM user id → A3_COD
-	sellersAt time.Time
+	users     *userDirectory
+	sellerOf  ttlCache[string, string] // CRM user id → A3_COD
 }
-
-// sellerCacheTTL is how long a CRM user's ERP seller is remembered.
-const sellerCacheTTL = 10 * time.Minute
 
 var _ wondeals.Directory = (*directory)(nil)
 
@@ -101,23 +96,14 @@ func (d *directory) Product(ctx context.Context, productID string) (string, erro
 }
 
 func (d *directory) Seller(ctx context.Context, userID string) (string, error) {
-	d.mu.Lock()
-	if time.Since(d.sellersAt) > sellerCacheTTL {
-		d.sellerOf, d.sellersAt = map[string]string{}, time.Now() // SA3 fixes show within the TTL
+	if d.sellers == nil {
+		return "", nil
 	}
-	code, ok := d.sellerOf[userID]
-	d.mu.Unlock()
-	if ok || d.sellers == nil {
-		return code, nil
-	}
-	u, err := d.c.GetUser(ctx, userID)
-	if errors.Is(err, crm.ErrNotFound) {
-		return "", nil // a removed user: the order gets won_deals.seller
-	}
-	if err != nil {
-		return "", fmt.Errorf("reading CRM user %s: %w", userID, err)
-	}
-	if email := strings.TrimSpace(u.Email); email != "" {
+	return d.sellerOf.get(userID, func() (string, error) {
+		email, err := d.users.emailOf(ctx, userID)
+		if err != nil || email == "" { // a removed user: the order gets won_deals.seller
+			return "", err
+		}
 		// SA3 compares exactly: try the e-mail as the CRM has it, then in
 		// lower and upper case (ERP data entry is often upper case).
 		for _, e := range []string{email, strings.ToLower(email), strings.ToUpper(email)} {
@@ -127,19 +113,12 @@ func (d *directory) Seller(ctx context.Context, userID string) (string, error) {
 			}
 			for _, r := range recs {
 				if !r.Deleted && !protheus.IsBlocked(str(r, "A3_MSBLQL")) {
-					code = strings.TrimSpace(str(r, "A3_COD"))
-					break
+					return strings.TrimSpace(str(r, "A3_COD")), nil
 				}
 			}
-			if code != "" {
-				break
-			}
 		}
-	}
-	d.mu.Lock()
-	d.sellerOf[userID] = code
-	d.mu.Unlock()
-	return code, nil
+		return "", nil
+	})
 }
 
 func (d *directory) FromERP(ctx context.Context, dealID string) (bool, error) {
@@ -216,7 +195,8 @@ func wonDeals(ctx context.Context, cfg *config.Config, b *Bridge, acc erpAccess,
 		}
 	}
 	company := cfg.ERP.Company
-	dir := &directory{st: b.Store, c: b.CRM, sellerOf: map[string]string{}}
+	dir := &directory{st: b.Store, c: b.CRM, users: &userDirectory{c: b.CRM, ttl: 10 * time.Minute},
+		sellerOf: ttlCache[string, string]{ttl: 10 * time.Minute}}
 	cspec, cerr := protheus.Customers(company, cfg.Streams.Customers.Filial)
 	if dir.customers, err = source("won deal customers", cspec, cerr, nil); err != nil {
 		return nil, err

@@ -141,6 +141,13 @@ type Report struct {
 	FirstFailure string
 }
 
+// Stats is the report as a run's statistics: read = listed, created =
+// sent, updated = numbers written back, failed = rejected or invalid.
+func (r Report) Stats() store.RunStats {
+	return store.RunStats{Read: int64(r.Listed), Created: int64(r.Sent), Updated: int64(r.Ordered),
+		Skipped: int64(r.Skipped), Failed: int64(r.Rejected + r.Invalid)}
+}
+
 // Run settles the deals on their way, then polls for newly won deals. A
 // per-deal problem is recorded on the deal's writeback and the run goes
 // on; an error means the CRM, the ERP or the store failed as a whole.
@@ -152,11 +159,8 @@ func (p *Poller) Run(ctx context.Context) (rep Report, err error) {
 		return rep, err
 	}
 	defer func() {
-		// Recorded as a run, so status, metrics and logs show the poll:
-		// read = listed, created = sent, updated = numbers written back,
-		// failed = rejected or invalid.
-		stats := store.RunStats{Read: int64(rep.Listed), Created: int64(rep.Sent), Updated: int64(rep.Ordered),
-			Skipped: int64(rep.Skipped), Failed: int64(rep.Rejected + rep.Invalid)}
+		// Recorded as a run, so status, metrics and logs show the poll.
+		stats := rep.Stats()
 		if err != nil {
 			stats.Err = err.Error()
 		}

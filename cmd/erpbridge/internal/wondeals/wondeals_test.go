@@ -127,6 +127,9 @@ type fakeSink struct {
 	submits  map[string]int
 	statuses int
 	next     int
+	// refuse fails the next sends before they reach the ERP; lose makes
+	// the next sends stage the order and then lose the answer.
+	refuse, lose int
 }
 
 func newFakeSink() *fakeSink {
@@ -137,10 +140,18 @@ func (s *fakeSink) Submit(_ context.Context, o erp.Order) (erp.OrderResult, erro
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.submits[o.DealID]++
+	if s.refuse > 0 {
+		s.refuse--
+		return erp.OrderResult{}, errors.New("dial tcp 127.0.0.1:1433: connection refused")
+	}
 	if r, ok := s.rows[o.DealID]; ok {
 		return r, nil
 	}
 	s.rows[o.DealID] = erp.OrderResult{State: erp.OrderWaiting}
+	if s.lose > 0 {
+		s.lose--
+		return erp.OrderResult{}, fmt.Errorf("reading the answer: %w", erp.ErrOrderOutcomeUnknown)
+	}
 	return s.rows[o.DealID], nil
 }
 
@@ -361,5 +372,34 @@ func TestOrderForADealLostMeanwhileIsNoted(t *testing.T) {
 	}
 	if n := e.crm.notes["d1"]; len(n) != 1 || !strings.Contains(n[0], "no longer won") {
 		t.Errorf("notes: %v, want one saying the deal is no longer won", n)
+	}
+}
+
+// The ERP cannot be reached, then the answer of a send that staged the
+// order is lost: each deal is sent again later and staged exactly once.
+func TestSendsThatFailAreRetriedOnce(t *testing.T) {
+	e := newEnv(t, fakeDir{})
+	e.crm.win("refused", e.now.Add(-time.Hour))
+	e.crm.win("lost", e.now.Add(-time.Hour))
+	e.sink.refuse, e.sink.lose = 1, 1
+	rep := e.run(t)
+	if rep.Unsent != 1 || rep.Lost != 1 || rep.FirstFailure == "" {
+		t.Fatalf("first run: %+v, want one unsent and one lost, with the failure", rep)
+	}
+	// Not yet due: nothing is sent again.
+	e.run(t)
+	if e.sink.submits["refused"] != 1 || e.sink.submits["lost"] != 1 {
+		t.Fatalf("sends before the retry is due: %v", e.sink.submits)
+	}
+	e.now = e.now.Add(2 * time.Minute)
+	if rep := e.run(t); rep.Waiting != 2 {
+		t.Errorf("retry run: %+v, want both waiting", rep)
+	}
+	// The lost one was found by asking the ERP, not by sending again.
+	if e.sink.submits["lost"] != 1 || e.sink.submits["refused"] != 2 {
+		t.Errorf("sends: %v, want lost once (its status answered) and refused twice", e.sink.submits)
+	}
+	if len(e.sink.rows) != 2 {
+		t.Errorf("staged rows: %d, want 2", len(e.sink.rows))
 	}
 }
