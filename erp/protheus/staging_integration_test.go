@@ -3,7 +3,6 @@ package protheus_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -86,12 +85,7 @@ func item(product, qty, price string) erp.OrderItem {
 }
 
 func sqliteFixture(t *testing.T) fixture.ERP {
-	t.Helper()
-	fx, _, err := fixture.CreateSQLite(context.Background(), filepath.Join(t.TempDir(), "erp.db"), fixture.Options{Customers: 40})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fx.DB.Close() })
+	fx, _ := fixture.NewSQLite(t, fixture.Options{Customers: 40})
 	return fx
 }
 
@@ -324,7 +318,8 @@ func mustSpec(t *testing.T, alias string) sqlerp.TableSpec {
 }
 
 // TestStagingSinkCheckNamesWhatIsMissing: the staging tables as created pass;
-// a dropped items table and a missing column are named.
+// a dropped items table and missing columns (a field, a control column) are
+// named.
 func TestStagingSinkCheckNamesWhatIsMissing(t *testing.T) {
 	ctx := context.Background()
 	fx := sqliteFixture(t)
@@ -338,8 +333,12 @@ func TestStagingSinkCheckNamesWhatIsMissing(t *testing.T) {
 	if _, err := fx.DB.ExecContext(ctx, "ALTER TABLE ZB1010 DROP COLUMN ZB1_NUMPED"); err != nil {
 		t.Fatal(err)
 	}
+	// Every insert writes R_E_C_D_E_L_: a table without it fails each Submit.
+	if _, err := fx.DB.ExecContext(ctx, "ALTER TABLE ZB1010 RENAME COLUMN R_E_C_D_E_L_ TO ZB1_RECDEL"); err != nil {
+		t.Fatal(err)
+	}
 	err := e.sink.Check(ctx)
-	if err == nil || !strings.Contains(err.Error(), "ZB2010 does not exist") || !strings.Contains(err.Error(), "ZB1010 lacks ZB1_NUMPED") {
-		t.Errorf("check after dropping ZB2010 and ZB1_NUMPED: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "ZB2010 does not exist") || !strings.Contains(err.Error(), "ZB1010 lacks ZB1_NUMPED, R_E_C_D_E_L_") {
+		t.Errorf("check after dropping ZB2010, ZB1_NUMPED and R_E_C_D_E_L_: %v", err)
 	}
 }

@@ -120,12 +120,7 @@ func (c *client) once(ctx context.Context, target string) (any, time.Time, error
 		return nil, time.Time{}, fail(0, "", err)
 	}
 	req.Header.Set("Accept", "application/json")
-	switch a := c.spec.Auth; {
-	case a.Token != "":
-		req.Header.Set("Authorization", "Bearer "+a.Token)
-	case a.User != "":
-		req.SetBasicAuth(a.User, a.Password)
-	}
+	c.spec.Auth.apply(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		var ue *url.Error
@@ -155,6 +150,16 @@ func (c *client) once(ctx context.Context, target string) (any, time.Time, error
 	}
 	date, _ := http.ParseTime(resp.Header.Get("Date"))
 	return body, date, nil
+}
+
+// apply sets a request's credentials: a bearer token, else Basic auth.
+func (a Auth) apply(req *http.Request) {
+	switch {
+	case a.Token != "":
+		req.Header.Set("Authorization", "Bearer "+a.Token)
+	case a.User != "":
+		req.SetBasicAuth(a.User, a.Password)
+	}
 }
 
 // redact removes the route's secrets from text an ERP echoed back.

@@ -58,9 +58,8 @@ type OrderRouteSpec struct {
 // erp.ErrOrderOutcomeUnknown. Credentials never appear in errors.
 type OrderSink struct {
 	spec OrderRouteSpec
-	http *http.Client
-	// redactor removes the secrets from text the ERP echoes back.
-	redactor *client
+	// c sends the status GETs and redacts what the ERP echoes back.
+	c *client
 }
 
 var _ erp.OrderSink = (*OrderSink)(nil)
@@ -83,7 +82,7 @@ func NewOrderSink(spec OrderRouteSpec) (*OrderSink, error) {
 	if spec.StatusPath != "" && !strings.HasPrefix(spec.StatusPath, "/") {
 		spec.StatusPath = "/" + spec.StatusPath
 	}
-	return &OrderSink{spec: spec, http: &http.Client{}, redactor: &client{spec: rs}}, nil
+	return &OrderSink{spec: spec, c: &client{spec: rs, http: &http.Client{}}}, nil
 }
 
 // orderRequest is the body of the POST.
@@ -182,7 +181,7 @@ func (e *attemptError) Unwrap() error { return e.err }
 // post sends the order once.
 func (s *OrderSink) post(ctx context.Context, dealID string, body []byte) (erp.OrderResult, error) {
 	reqErr := func(status int, text string, err error) *RequestError {
-		return &RequestError{Method: http.MethodPost, Path: s.spec.Path, Status: status, Body: s.redactor.redact(text), Err: err}
+		return &RequestError{Method: http.MethodPost, Path: s.spec.Path, Status: status, Body: s.c.redact(text), Err: err}
 	}
 	actx, cancel := context.WithTimeout(ctx, s.spec.Timeout)
 	defer cancel()
@@ -196,8 +195,8 @@ func (s *OrderSink) post(ctx context.Context, dealID string, body []byte) (erp.O
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	s.authorize(req)
-	resp, err := s.http.Do(req)
+	s.spec.Auth.apply(req)
+	resp, err := s.c.http.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -235,7 +234,7 @@ func (s *OrderSink) post(ctx context.Context, dealID string, body []byte) (erp.O
 		if reason == "" {
 			reason = snippet(raw)
 		}
-		return erp.OrderResult{State: erp.OrderRejected, Error: s.redactor.redact(reason)}, nil
+		return erp.OrderResult{State: erp.OrderRejected, Error: s.c.redact(reason)}, nil
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		return erp.OrderResult{}, reqErr(code, snippet(raw), ErrUnauthorized)
 	case code == http.StatusNotFound:
@@ -249,15 +248,6 @@ func (s *OrderSink) post(ctx context.Context, dealID string, body []byte) (erp.O
 	return erp.OrderResult{}, reqErr(resp.StatusCode, snippet(raw), nil)
 }
 
-func (s *OrderSink) authorize(req *http.Request) {
-	switch a := s.spec.Auth; {
-	case a.Token != "":
-		req.Header.Set("Authorization", "Bearer "+a.Token)
-	case a.User != "":
-		req.SetBasicAuth(a.User, a.Password)
-	}
-}
-
 // Status implements erp.OrderSink with the StatusPath route: 200 with an
 // orderNumber is OrderDone, 404 is nothing. A rejection is not kept by the
 // ERP, so Status never reports OrderRejected.
@@ -267,8 +257,7 @@ func (s *OrderSink) Status(ctx context.Context, dealID string) (erp.OrderResult,
 		return erp.OrderResult{}, false, nil
 	}
 	target := strings.ReplaceAll(s.spec.StatusPath, "{dealId}", url.PathEscape(dealID))
-	c := &client{spec: s.redactor.spec, http: s.http}
-	body, _, err := c.get(ctx, target, url.Values{})
+	body, _, err := s.c.get(ctx, target, url.Values{})
 	if errors.Is(err, ErrNotFound) {
 		return erp.OrderResult{}, false, nil
 	}

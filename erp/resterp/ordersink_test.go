@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -38,11 +37,7 @@ type simEnv struct {
 func newSimEnv(t *testing.T) *simEnv {
 	t.Helper()
 	ctx := context.Background()
-	fx, _, err := fixture.CreateSQLite(ctx, filepath.Join(t.TempDir(), "erp.db"), fixture.Options{Customers: 40})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fx.DB.Close() })
+	fx, _ := fixture.NewSQLite(t, fixture.Options{Customers: 40})
 	sim, err := restsim.New(ctx, fx.DB, sqlerp.SQLite{}, restsim.Options{User: simUser, Password: simPassword, Token: simToken})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package sqlerp_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/erpbridge/erpbridge/erp"
@@ -15,11 +14,7 @@ import (
 // carry the cursor past the changes written after it.
 func TestFutureStampDoesNotHideLaterChanges(t *testing.T) {
 	ctx := context.Background()
-	fx, _, err := fixture.CreateSQLite(ctx, filepath.Join(t.TempDir(), "erp.db"), fixture.Options{Customers: 40})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fx.DB.Close()
+	fx, _ := fixture.NewSQLite(t, fixture.Options{Customers: 40})
 	if _, err := fx.DB.ExecContext(ctx, `UPDATE SA1010 SET S_T_A_M_P_ = '2099-01-01 00:00:00.000' WHERE A1_COD = '000005'`); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package sqlerp_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,12 +17,7 @@ import (
 )
 
 func TestSQLiteSource(t *testing.T) {
-	ctx := context.Background()
-	fx, ex, err := fixture.CreateSQLite(ctx, filepath.Join(t.TempDir(), "erp.db"), fixture.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fx.DB.Close()
+	fx, ex := fixture.NewSQLite(t, fixture.Options{})
 	exerciseSource(t, fx, sqlerp.SQLite{}, ex)
 }
 

@@ -414,7 +414,8 @@ func (s *StagingSink) Check(ctx context.Context) error {
 			have[strings.ToUpper(c.Name)] = true
 		}
 		var missing []string
-		for _, c := range append(t.cols, StagingColumn{Name: sp.RecnoColumn}, StagingColumn{Name: sp.DeletedColumn}) {
+		control := []StagingColumn{{Name: sp.RecnoColumn}, {Name: sp.DeletedColumn}, {Name: sp.RecDelColumn}}
+		for _, c := range append(t.cols, control...) {
 			if c.Name != "" && !have[strings.ToUpper(c.Name)] {
 				missing = append(missing, c.Name)
 			}

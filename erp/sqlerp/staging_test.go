@@ -2,7 +2,6 @@ package sqlerp
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,24 +77,7 @@ func TestGoldenStagingStatements(t *testing.T) {
 		}
 		for name, st := range statements {
 			t.Run(d.Name()+"/"+name, func(t *testing.T) {
-				got := st.SQL + "\n" + formatArgs(st.Args)
-				path := filepath.Join("testdata", "staging", d.Name(), name+".sql")
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("reading golden file (run with -update to create it): %v", err)
-				}
-				if diff := cmp.Diff(string(want), got); diff != "" {
-					t.Errorf("%s differs from golden file (-want +got):\n%s", path, diff)
-				}
+				checkGolden(t, filepath.Join("testdata", "staging", d.Name(), name+".sql"), st)
 			})
 		}
 	}

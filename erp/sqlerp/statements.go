@@ -2,7 +2,6 @@ package sqlerp
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -186,26 +185,4 @@ func maxStampStatement(d Dialect, spec TableSpec) Statement {
 func catalogStatement(d Dialect, table string) Statement {
 	q, args := d.CatalogQuery(table)
 	return Statement{SQL: q, Args: args}
-}
-
-// formatArgs renders arguments for golden files and error messages.
-func formatArgs(args []any) string {
-	var sb strings.Builder
-	for i, a := range args {
-		var v string
-		switch x := a.(type) {
-		case time.Time:
-			v = x.Format(time.RFC3339Nano)
-		case string:
-			v = strconv.Quote(x)
-		default:
-			if t, ok := asTime(a); ok {
-				v = t.Format(time.RFC3339Nano)
-			} else {
-				v = fmt.Sprintf("%#v", a)
-			}
-		}
-		fmt.Fprintf(&sb, "-- arg %d: %T %s\n", i+1, a, v)
-	}
-	return sb.String()
 }

@@ -2,8 +2,11 @@ package sqlerp
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,27 +95,55 @@ func TestGoldenStatements(t *testing.T) {
 		}
 		for name, st := range statements {
 			t.Run(d.Name()+"/"+name, func(t *testing.T) {
-				got := st.SQL + "\n" + formatArgs(st.Args)
-				path := filepath.Join("testdata", "golden", d.Name(), name+".sql")
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("reading golden file (run with -update to create it): %v", err)
-				}
-				if diff := cmp.Diff(string(want), got); diff != "" {
-					t.Errorf("%s differs from golden file (-want +got):\n%s", path, diff)
-				}
+				checkGolden(t, filepath.Join("testdata", "golden", d.Name(), name+".sql"), st)
 			})
 		}
 	}
+}
+
+// checkGolden compares a statement with its golden file, or rewrites the
+// file under -update.
+func checkGolden(t *testing.T, path string, st Statement) {
+	t.Helper()
+	got := st.SQL + "\n" + formatArgs(st.Args)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run with -update to create it): %v", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs from golden file (-want +got):\n%s", path, diff)
+	}
+}
+
+// formatArgs renders a statement's arguments for its golden file.
+func formatArgs(args []any) string {
+	var sb strings.Builder
+	for i, a := range args {
+		var v string
+		switch x := a.(type) {
+		case time.Time:
+			v = x.Format(time.RFC3339Nano)
+		case string:
+			v = strconv.Quote(x)
+		default:
+			if t, ok := asTime(a); ok {
+				v = t.Format(time.RFC3339Nano)
+			} else {
+				v = fmt.Sprintf("%#v", a)
+			}
+		}
+		fmt.Fprintf(&sb, "-- arg %d: %T %s\n", i+1, a, v)
+	}
+	return sb.String()
 }
 
 func TestLookupRejectsWrongKeyShape(t *testing.T) {

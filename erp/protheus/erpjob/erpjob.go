@@ -99,7 +99,7 @@ func Run(ctx context.Context, e fixture.ERP, opts Options) ([]Outcome, error) {
 
 func waiting(ctx context.Context, e fixture.ERP, limit int) ([]staged, error) {
 	rows, err := e.DB.QueryContext(ctx, "SELECT R_E_C_N_O_, ZB1_DEALID, ZB1_CLIENT, ZB1_LOJA, ZB1_VEND, ZB1_CONDPG, ZB1_TABELA FROM "+zb1+
-		" WHERE ZB1_FILIAL = "+ph(e, 1)+" AND ZB1_STATUS = "+ph(e, 2)+" AND D_E_L_E_T_ = ' ' ORDER BY R_E_C_N_O_ LIMIT "+ph(e, 3),
+		" WHERE ZB1_FILIAL = "+e.Placeholder(1)+" AND ZB1_STATUS = "+e.Placeholder(2)+" AND D_E_L_E_T_ = ' ' ORDER BY R_E_C_N_O_ LIMIT "+e.Placeholder(3),
 		fixture.OrderFilial, fixture.StagingWaiting, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading waiting staging rows: %w", err)
@@ -125,8 +125,8 @@ func waiting(ctx context.Context, e fixture.ERP, limit int) ([]staged, error) {
 // claim moves a row from waiting to processing; false when it was no
 // longer waiting.
 func claim(ctx context.Context, e fixture.ERP, recno int64) (bool, error) {
-	res, err := e.DB.ExecContext(ctx, "UPDATE "+zb1+" SET ZB1_STATUS = "+ph(e, 1)+", ZB1_TENTAT = ZB1_TENTAT + 1 WHERE R_E_C_N_O_ = "+ph(e, 2)+
-		" AND ZB1_STATUS = "+ph(e, 3)+" AND D_E_L_E_T_ = ' '", fixture.StagingProcessing, recno, fixture.StagingWaiting)
+	res, err := e.DB.ExecContext(ctx, "UPDATE "+zb1+" SET ZB1_STATUS = "+e.Placeholder(1)+", ZB1_TENTAT = ZB1_TENTAT + 1 WHERE R_E_C_N_O_ = "+e.Placeholder(2)+
+		" AND ZB1_STATUS = "+e.Placeholder(3)+" AND D_E_L_E_T_ = ' '", fixture.StagingProcessing, recno, fixture.StagingWaiting)
 	if err != nil {
 		return false, err
 	}
@@ -139,7 +139,7 @@ func claim(ctx context.Context, e fixture.ERP, recno int64) (bool, error) {
 func release(e fixture.ERP, recno int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, _ = e.DB.ExecContext(ctx, "UPDATE "+zb1+" SET ZB1_STATUS = "+ph(e, 1)+" WHERE R_E_C_N_O_ = "+ph(e, 2)+" AND ZB1_STATUS = "+ph(e, 3),
+	_, _ = e.DB.ExecContext(ctx, "UPDATE "+zb1+" SET ZB1_STATUS = "+e.Placeholder(1)+" WHERE R_E_C_N_O_ = "+e.Placeholder(2)+" AND ZB1_STATUS = "+e.Placeholder(3),
 		fixture.StagingWaiting, recno, fixture.StagingProcessing)
 }
 
@@ -170,8 +170,8 @@ func process(ctx context.Context, e fixture.ERP, opts Options, s staged) (Outcom
 		}
 	}
 	now := time.Now().UTC()
-	if _, err := tx.ExecContext(ctx, "UPDATE "+zb1+" SET ZB1_STATUS = "+ph(e, 1)+", ZB1_NUMPED = "+ph(e, 2)+", ZB1_ERRO = "+ph(e, 3)+
-		", ZB1_DTPROC = "+ph(e, 4)+", ZB1_HRPROC = "+ph(e, 5)+" WHERE R_E_C_N_O_ = "+ph(e, 6),
+	if _, err := tx.ExecContext(ctx, "UPDATE "+zb1+" SET ZB1_STATUS = "+e.Placeholder(1)+", ZB1_NUMPED = "+e.Placeholder(2)+", ZB1_ERRO = "+e.Placeholder(3)+
+		", ZB1_DTPROC = "+e.Placeholder(4)+", ZB1_HRPROC = "+e.Placeholder(5)+" WHERE R_E_C_N_O_ = "+e.Placeholder(6),
 		o.Status, protheus.PadFilial(o.Num, 6), o.Error, now.Format("20060102"), now.Format("15:04:05"), s.recno); err != nil {
 		return Outcome{}, fmt.Errorf("writing staging status: %w", err)
 	}
@@ -184,7 +184,7 @@ func process(ctx context.Context, e fixture.ERP, opts Options, s staged) (Outcom
 // orderOfDeal returns the number of the live order created from a deal, or "".
 func orderOfDeal(ctx context.Context, e fixture.ERP, tx *sql.Tx, dealID string) (string, error) {
 	var num string
-	err := tx.QueryRowContext(ctx, "SELECT C5_NUM FROM "+sc5+" WHERE C5_FILIAL = "+ph(e, 1)+" AND C5_XCRMID = "+ph(e, 2)+
+	err := tx.QueryRowContext(ctx, "SELECT C5_NUM FROM "+sc5+" WHERE C5_FILIAL = "+e.Placeholder(1)+" AND C5_XCRMID = "+e.Placeholder(2)+
 		" AND D_E_L_E_T_ = ' ' ORDER BY R_E_C_N_O_ LIMIT 1", fixture.OrderFilial, protheus.PadFilial(dealID, 24)).Scan(&num)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
@@ -203,8 +203,8 @@ func validate(ctx context.Context, e fixture.ERP, tx *sql.Tx, opts Options, s st
 		PriceTable: s.priceTab, CRMID: s.dealID}
 
 	var blocked, custTerms string
-	err := tx.QueryRowContext(ctx, "SELECT A1_MSBLQL, A1_COND FROM "+sa1+" WHERE A1_FILIAL = "+ph(e, 1)+" AND A1_COD = "+ph(e, 2)+
-		" AND A1_LOJA = "+ph(e, 3)+" AND D_E_L_E_T_ = ' '",
+	err := tx.QueryRowContext(ctx, "SELECT A1_MSBLQL, A1_COND FROM "+sa1+" WHERE A1_FILIAL = "+e.Placeholder(1)+" AND A1_COD = "+e.Placeholder(2)+
+		" AND A1_LOJA = "+e.Placeholder(3)+" AND D_E_L_E_T_ = ' '",
 		fixture.SharedFilial, protheus.PadFilial(s.customer, 6), protheus.PadFilial(s.loja, 2)).Scan(&blocked, &custTerms)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -222,7 +222,7 @@ func validate(ctx context.Context, e fixture.ERP, tx *sql.Tx, opts Options, s st
 	}
 	if s.seller != "" {
 		var n int
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+sa3+" WHERE A3_FILIAL = "+ph(e, 1)+" AND A3_COD = "+ph(e, 2)+" AND D_E_L_E_T_ = ' '",
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+sa3+" WHERE A3_FILIAL = "+e.Placeholder(1)+" AND A3_COD = "+e.Placeholder(2)+" AND D_E_L_E_T_ = ' '",
 			fixture.SellerFilial, protheus.PadFilial(s.seller, 6)).Scan(&n); err != nil {
 			return order, nil, fmt.Errorf("reading seller %s: %w", s.seller, err)
 		}
@@ -240,7 +240,7 @@ func validate(ctx context.Context, e fixture.ERP, tx *sql.Tx, opts Options, s st
 	}
 	for _, it := range items {
 		var desc, blockedProd, tes string
-		err := tx.QueryRowContext(ctx, "SELECT B1_DESC, B1_MSBLQL, B1_TS FROM "+sb1+" WHERE B1_FILIAL = "+ph(e, 1)+" AND B1_COD = "+ph(e, 2)+
+		err := tx.QueryRowContext(ctx, "SELECT B1_DESC, B1_MSBLQL, B1_TS FROM "+sb1+" WHERE B1_FILIAL = "+e.Placeholder(1)+" AND B1_COD = "+e.Placeholder(2)+
 			" AND D_E_L_E_T_ = ' '", fixture.SharedFilial, protheus.PadFilial(it.product, 15)).Scan(&desc, &blockedProd, &tes)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
@@ -278,7 +278,7 @@ type stagedItem struct {
 
 func stagedItems(ctx context.Context, e fixture.ERP, tx *sql.Tx, dealID string) ([]stagedItem, error) {
 	rows, err := tx.QueryContext(ctx, "SELECT ZB2_ITEM, ZB2_PRODUT, ZB2_QTDVEN, ZB2_PRCVEN, ZB2_TES FROM "+zb2+
-		" WHERE ZB2_FILIAL = "+ph(e, 1)+" AND ZB2_DEALID = "+ph(e, 2)+" AND D_E_L_E_T_ = ' ' ORDER BY R_E_C_N_O_ LIMIT "+ph(e, 3),
+		" WHERE ZB2_FILIAL = "+e.Placeholder(1)+" AND ZB2_DEALID = "+e.Placeholder(2)+" AND D_E_L_E_T_ = ' ' ORDER BY R_E_C_N_O_ LIMIT "+e.Placeholder(3),
 		fixture.OrderFilial, protheus.PadFilial(dealID, 24), protheus.MaxOrderItems+1)
 	if err != nil {
 		return nil, fmt.Errorf("reading staged items of deal %s: %w", dealID, err)
@@ -299,12 +299,4 @@ func stagedItems(ctx context.Context, e fixture.ERP, tx *sql.Tx, dealID string) 
 		return nil, fmt.Errorf("reading staged items of deal %s: %w", dealID, err)
 	}
 	return out, nil
-}
-
-// ph is the fixture database's n-th bind marker.
-func ph(e fixture.ERP, n int) string {
-	if e.Kind == fixture.Postgres {
-		return fmt.Sprintf("$%d", n)
-	}
-	return "?"
 }

@@ -3,7 +3,6 @@ package erpjob_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,12 +21,7 @@ func item(product, qty, price string) fixture.StagedItem {
 }
 
 func sqliteERP(t *testing.T) fixture.ERP {
-	t.Helper()
-	fx, _, err := fixture.CreateSQLite(context.Background(), filepath.Join(t.TempDir(), "erp.db"), fixture.Options{Customers: 40})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fx.DB.Close() })
+	fx, _ := fixture.NewSQLite(t, fixture.Options{Customers: 40})
 	return fx
 }
 

@@ -147,8 +147,8 @@ func (s *Sim) window(ctx context.Context, rt *route, q listQuery) ([]erp.Record,
 	switch {
 	case q.key != "":
 		rec, ok, err := rt.src.Lookup(ctx, q.key)
-		if err != nil || !ok {
-			return nil, false, err
+		if err != nil || !ok || (q.since != nil && (rec.Stamp == nil || rec.Stamp.Before(*q.since))) {
+			return nil, false, err // with since, only a row stamped at or after it
 		}
 		all = []erp.Record{rec}
 	case len(q.match) > 0 && q.since != nil:
@@ -172,15 +172,6 @@ func (s *Sim) window(ctx context.Context, rt *route, q listQuery) ([]erp.Record,
 	default:
 		return collect(rt.src.FullPass(ctx, "", readChunk), skip, want)
 	}
-	if q.since != nil { // a filter with since: keep rows stamped at or after it
-		kept := all[:0]
-		for _, rec := range all {
-			if rec.Stamp != nil && !rec.Stamp.Before(*q.since) {
-				kept = append(kept, rec)
-			}
-		}
-		all = kept
-	}
 	if skip >= len(all) {
 		return nil, false, nil
 	}
@@ -191,8 +182,6 @@ func (s *Sim) window(ctx context.Context, rt *route, q listQuery) ([]erp.Record,
 	return all, false, nil
 }
 
-// collect skips skip records of seq and returns the next want-1, and
-// whether one more exists.
 // filtered keeps the records of seq whose columns equal the matches
 // (compared right-trimmed, as CHAR columns compare in SQL).
 func filtered(seq iter.Seq2[erp.Page, error], match []erp.Match) iter.Seq2[erp.Page, error] {
@@ -224,6 +213,8 @@ func filtered(seq iter.Seq2[erp.Page, error], match []erp.Match) iter.Seq2[erp.P
 	}
 }
 
+// collect skips skip records of seq and returns the next want-1, and
+// whether one more exists.
 func collect(seq iter.Seq2[erp.Page, error], skip, want int) ([]erp.Record, bool, error) {
 	var out []erp.Record
 	seen := 0
@@ -338,7 +329,7 @@ func (s *Sim) wireEmbeds() {
 	if rt, items := s.routes["orders"], s.routes["orderItems"]; rt != nil && items != nil {
 		rt.embed = func(ctx context.Context, it map[string]any) error {
 			num, _ := it["C5_NUM"].(string)
-			recs, err := items.src.Find(ctx, []erp.Match{{Column: "C6_NUM", Value: num}}, MaxPageSize)
+			recs, err := items.src.Find(ctx, protheus.ItemsOf(num), protheus.MaxOrderItems)
 			if err != nil {
 				return fmt.Errorf("reading items of order %s: %w", num, err)
 			}

@@ -2,9 +2,11 @@ package restsim_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
 	"net/http/httptest"
-	"path/filepath"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -38,11 +40,7 @@ type env struct {
 func newEnv(t *testing.T, opts restsim.Options) *env {
 	t.Helper()
 	ctx := context.Background()
-	fx, ex, err := fixture.CreateSQLite(ctx, filepath.Join(t.TempDir(), "erp.db"), fixture.Options{Customers: 40})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fx.DB.Close() })
+	fx, ex := fixture.NewSQLite(t, fixture.Options{Customers: 40})
 	d, err := sqlerp.DialectFor("sqlite")
 	if err != nil {
 		t.Fatal(err)
@@ -328,6 +326,67 @@ func TestOrdersOverREST(t *testing.T) {
 	}
 	if got := protheus.OrderStatus(changed[0], lines); got != protheus.StatusInvoiced {
 		t.Errorf("status over REST after invoicing = %s, want invoiced", got)
+	}
+}
+
+// TestKeyWithSince: a key read with since answers the row only when it
+// changed at or after since.
+func TestKeyWithSince(t *testing.T) {
+	e := newEnv(t, restsim.Options{})
+	ctx := context.Background()
+	key := e.ex.SameNameKeys[0]
+	parts := erp.SplitKey(key)
+	if err := e.fx.TouchCustomer(ctx, parts[1], parts[2]); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	for _, tt := range []struct {
+		since time.Time
+		found bool
+	}{{now.Add(-time.Hour), true}, {now.Add(time.Hour), false}} {
+		spec := e.route("customers", "SA1")
+		spec.Query = map[string]string{"since": tt.since.Format(time.RFC3339)}
+		_, ok, err := e.source(t, spec).Lookup(ctx, key)
+		if err != nil || ok != tt.found {
+			t.Errorf("key %s since %s: found %v, %v; want found %v", key, tt.since, ok, err, tt.found)
+		}
+	}
+}
+
+// TestOrderRouteEmbedsEveryItem: an order numbered up to the last C6_ITEM
+// (more items than a list page holds) comes back with all its items.
+func TestOrderRouteEmbedsEveryItem(t *testing.T) {
+	e := newEnv(t, restsim.Options{})
+	if !e.sim.Available("orders") || !e.sim.Available("orderItems") {
+		t.Skipf("SC5010/SC6010 are not in the fixture: %v", e.sim.Unavailable())
+	}
+	ctx := context.Background()
+	o := fixture.NewOrder{Customer: "000001", Loja: "01", Items: make([]fixture.NewOrderItem, protheus.MaxOrderItems)}
+	for i := range o.Items {
+		o.Items[i] = fixture.NewOrderItem{Product: "PA0001", Qty: decimal.NewFromInt(1), Price: decimal.NewFromInt(1)}
+	}
+	num, err := e.fx.AddOrder(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.url+"/orders/"+url.PathEscape(fixture.OrderKey(num)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(user, password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var order struct {
+		Items []map[string]any `json:"items"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&order); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET order %s: status %d, %v", num, resp.StatusCode, err)
+	}
+	if len(order.Items) != protheus.MaxOrderItems {
+		t.Errorf("order %s came back with %d items, want %d", num, len(order.Items), protheus.MaxOrderItems)
 	}
 }
 
