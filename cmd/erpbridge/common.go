@@ -40,10 +40,6 @@ func openStore(ctx context.Context, path string) (*config.Config, *store.Store, 
 	return cfg, st, nil
 }
 
-// openBridge loads the config, builds the logger and opens the bridge.
-// The returned function closes everything.
-// With dryRun, a checkpoint store that does not exist yet is not created:
-// the dry run works on a throwaway one.
 // FailpointEnv names a crash point for the kill tests. With
 // ERPBRIDGE_FAILPOINT=won_deals.after_submit the process exits at once
 // (no deferred writes, like a SIGKILL) right after the ERP answered a won
@@ -66,6 +62,10 @@ func failpoint() func() {
 	}
 }
 
+// openBridge loads the config, builds the logger and opens the bridge.
+// The returned function closes everything.
+// With dryRun, a checkpoint store that does not exist yet is not created:
+// the dry run works on a throwaway one.
 func openBridge(ctx context.Context, path string, console io.Writer, dryRun bool) (*wiring.Bridge, *zap.Logger, func(), error) {
 	cfg, err := loadConfig(path)
 	if err != nil {

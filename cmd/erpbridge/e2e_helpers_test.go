@@ -454,3 +454,48 @@ func readErrors(t *testing.T, bin, cfg string) []errorRow {
 	}
 	return rows
 }
+
+// syncBuffer is a bytes.Buffer that a process writes while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startBridge starts a long-running `erpbridge args…` (run, service run)
+// in dir ("" = the test's working folder), its stdout and stderr in out;
+// exited receives its exit once. It is killed when the test ends.
+func startBridge(t *testing.T, bin, dir string, args ...string) (cmd *exec.Cmd, out *syncBuffer, exited <-chan error) {
+	t.Helper()
+	cmd = exec.Command(bin, args...)
+	cmd.Dir = dir
+	out = &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done, waited := make(chan error, 1), make(chan struct{})
+	go func() {
+		done <- cmd.Wait()
+		close(waited) // the test may have taken the exit from done
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		select {
+		case <-waited:
+		case <-time.After(5 * time.Second):
+		}
+	})
+	return cmd, out, done
+}

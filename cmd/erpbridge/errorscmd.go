@@ -33,6 +33,13 @@ func errorFilter(stream, level string, since time.Duration) (store.OutboxFilter,
 	return f, nil
 }
 
+// withWonDeals reports whether the --stream and --level filters take in the
+// won deals that did not become ERP orders: stream won_deals, level skip
+// (the ERP refused them or they lack ERP data).
+func withWonDeals(stream, level string) bool {
+	return (stream == "" || stream == wondeals.Stream) && level != string(store.LevelError)
+}
+
 func newErrorsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "errors",
@@ -76,8 +83,7 @@ func newErrorsListCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("listing errors: %w", err)
 			}
-			if (stream == "" || stream == wondeals.Stream) && level != string(store.LevelError) {
-				// Won deals the ERP refused or that lack ERP data: bad data, level skip.
+			if withWonDeals(stream, level) {
 				wbs, err := st.WritebackProblems(cmd.Context(), limit)
 				if err != nil {
 					return fmt.Errorf("listing errors: %w", err)
@@ -158,7 +164,7 @@ again from the ERP first, so a corrected record goes out as it is now.`,
 			if err != nil {
 				return fmt.Errorf("retrying: %w", err)
 			}
-			if (stream == "" || stream == wondeals.Stream) && level != string(store.LevelError) {
+			if withWonDeals(stream, level) {
 				m, err := st.RetryWritebacks(cmd.Context())
 				if err != nil {
 					return fmt.Errorf("retrying: %w", err)

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -78,21 +77,7 @@ func TestSIGHUPReloadsTheConfig(t *testing.T) {
 	}
 	withSchedule("@every 1h")
 
-	cmd := exec.Command(bin, "run", "-c", cfg)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-		}
-	})
+	cmd, stderr, exited := startBridge(t, bin, "", "run", "-c", cfg)
 	alive := func(when string) {
 		t.Helper()
 		select {

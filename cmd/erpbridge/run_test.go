@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -81,21 +80,7 @@ func TestRunPollsOnScheduleAndStopsGracefully(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(bin, "run", "-c", cfg)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-		}
-	})
+	cmd, stderr, exited := startBridge(t, bin, "", "run", "-c", cfg)
 
 	// The sync at start covers every stream.
 	waitFor(t, 40*time.Second, "the first sync of every stream", func() bool {

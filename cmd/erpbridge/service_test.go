@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -88,22 +87,8 @@ func TestServiceEntryPointRunsTheBridgeAndStopsGracefully(t *testing.T) {
 	}
 	logFile := filepath.Join(dir, "logs", "erpbridge.log")
 
-	cmd := exec.Command(bin, "service", "run", "--config", cfg)
-	cmd.Dir = t.TempDir() // the service never depends on its working folder
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-		}
-	})
+	// The service never depends on its working folder.
+	cmd, stderr, exited := startBridge(t, bin, t.TempDir(), "service", "run", "--config", cfg)
 	waitFor(t, 40*time.Second, "the first sync of every stream", func() bool {
 		n := finishedRuns(logLines(t, logFile))
 		return n["customers"] > 0 && n["contacts"] > 0 && n["products"] > 0

@@ -55,26 +55,26 @@ type ERPRoutes struct {
 	Sellers string `toml:"sellers"`
 }
 
+// route is one [erp.rest.routes] entry: the Protheus table it serves, its
+// key and its path.
+type route struct{ alias, key, path string }
+
+// all lists every route, in the order of [erp.rest.routes].
+func (r ERPRoutes) all() []route {
+	return []route{
+		{"SA1", "customers", r.Customers}, {"SU5", "contacts", r.Contacts}, {"AC8", "contact_links", r.ContactLinks},
+		{"SB1", "products", r.Products}, {"DA1", "prices", r.Prices}, {"SC5", "orders", r.Orders},
+		{"SC6", "order_items", r.OrderItems}, {"SA3", "sellers", r.Sellers},
+	}
+}
+
 // ForAlias returns the route of a Protheus table alias (SA1, SU5, …) and
 // its [erp.rest.routes] key; ok is false for a table no route serves.
 func (r ERPRoutes) ForAlias(alias string) (path, key string, ok bool) {
-	switch strings.ToUpper(alias) {
-	case "SA1":
-		return r.Customers, "customers", true
-	case "SU5":
-		return r.Contacts, "contacts", true
-	case "AC8":
-		return r.ContactLinks, "contact_links", true
-	case "SB1":
-		return r.Products, "products", true
-	case "DA1":
-		return r.Prices, "prices", true
-	case "SC5":
-		return r.Orders, "orders", true
-	case "SC6":
-		return r.OrderItems, "order_items", true
-	case "SA3":
-		return r.Sellers, "sellers", true
+	for _, rt := range r.all() {
+		if strings.EqualFold(rt.alias, alias) {
+			return rt.path, rt.key, true
+		}
 	}
 	return "", "", false
 }
@@ -135,13 +135,9 @@ func validateERPSource(c *Config, bad func(key, format string, args ...any)) {
 			bad("erp.rest."+kv[0], "%q is not a query parameter name", kv[1])
 		}
 	}
-	rt := r.Routes
-	for _, kv := range [][2]string{
-		{"customers", rt.Customers}, {"contacts", rt.Contacts}, {"contact_links", rt.ContactLinks}, {"products", rt.Products},
-		{"prices", rt.Prices}, {"orders", rt.Orders}, {"order_items", rt.OrderItems}, {"sellers", rt.Sellers},
-	} {
-		if p := kv[1]; p != "" && (!strings.HasPrefix(p, "/") || strings.ContainsAny(p, " ?#")) {
-			bad("erp.rest.routes."+kv[0], "%q is not a route path such as \"/customers\" (under base_url, no query)", p)
+	for _, rt := range r.Routes.all() {
+		if p := rt.path; p != "" && (!strings.HasPrefix(p, "/") || strings.ContainsAny(p, " ?#")) {
+			bad("erp.rest.routes."+rt.key, "%q is not a route path such as \"/customers\" (under base_url, no query)", p)
 		}
 	}
 	for _, kv := range c.requiredRoutes() {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -78,8 +79,6 @@ func TestRESTSourceParseErrorsNameKeyAndLine(t *testing.T) {
 	}{
 		{"unknown route", restMinimal + "[erp.rest.routes]\ncustomers = \"/c\"\nvendors = \"/v\"\n", []string{"line 10", `unknown key "erp.rest.routes.vendors"`}},
 		{"unknown rest key", restMinimal + "page = 1\n", []string{"line 8", `"erp.rest.page"`}},
-		// Refused, but without key and line: load.go's checkDurations only
-		// knows two-level keys (the same holds for won_deals.rest.timeout).
 		{"duration without unit", restMinimal + "timeout = 30\n", []string{"line 8", `"erp.rest.timeout"`, "with its unit"}},
 	}
 	for _, tt := range tests {
@@ -195,5 +194,29 @@ func TestExampleRESTSectionShowsTheDefaults(t *testing.T) {
 	}
 	if got, want := cfg.ERP.REST, Default().ERP.REST; got != want {
 		t.Errorf("the example's [erp.rest] is not the defaults:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestERPRoutesForAliasCoversEveryRoute(t *testing.T) {
+	routes := Default().ERP.REST.Routes
+	typ := reflect.TypeFor[ERPRoutes]()
+	for i := range typ.NumField() {
+		key := tomlName(typ.Field(i))
+		var found bool
+		for _, alias := range []string{"SA1", "su5", "AC8", "SB1", "DA1", "SC5", "SC6", "SA3"} {
+			path, k, ok := routes.ForAlias(alias)
+			if ok && k == key {
+				found = true
+				if want := reflect.ValueOf(routes).Field(i).String(); path != want {
+					t.Errorf("ForAlias(%s) = %q, want the configured %q", alias, path, want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("erp.rest.routes.%s: no table alias gives this route", key)
+		}
+	}
+	if _, _, ok := routes.ForAlias("SE1"); ok {
+		t.Error("ForAlias(SE1) found a route; no route serves SE1")
 	}
 }

@@ -22,8 +22,8 @@ type Orders struct {
 	Pipeline string `toml:"pipeline"`
 	// Stages maps an order status (open, released, partially_invoiced,
 	// invoiced, residue_eliminated, blocked) to a stage name of Pipeline.
-	// A status without a stage keeps the deal's stage (a new deal: the
-	// pipeline's first stage).
+	// A status without a stage puts the deal in Pipeline's first stage, so
+	// deals always land in the configured pipeline.
 	Stages map[string]string `toml:"stages"`
 	// WonWhen and LostWhen list the statuses that win or lose the deal.
 	WonWhen  []string `toml:"won_when"`

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -399,5 +400,27 @@ func TestItemOnlyChangeMovesTheDeal(t *testing.T) {
 	}
 	if r := stats["orders"]; r.Updated != 1 || r.Created != 0 {
 		t.Errorf("the poll after one item change: %+v, want that one order updated (the rest re-read in the overlap, unchanged)", r)
+	}
+}
+
+// TestUnmappedStatusGoesToThePipelinesFirstStage: with a stage for one
+// status only, every other status lands in the configured pipeline's first
+// stage, not in the CRM's default pipeline.
+func TestUnmappedStatusGoesToThePipelinesFirstStage(t *testing.T) {
+	h := newOrdersHarness(t, sqliteBackend)
+	cfg := h.cfg.Streams.Orders
+	cfg.Pipeline, cfg.Stages = "Funil de Pós-venda", map[string]string{"invoiced": "Renovação"}
+	o := &orderMapper{}
+	if err := orderSettings(h.ctx, cfg, h.crm, &userDirectory{c: h.crm, ttl: time.Minute}, o); err != nil {
+		t.Fatal(err)
+	}
+	st := h.sim.State()
+	if got, want := o.stages[protheus.StatusInvoiced], stageNamed(t, st, "Renovação"); got != want {
+		t.Errorf("invoiced: stage %s, want %s", got, want)
+	}
+	for _, status := range []protheus.Status{protheus.StatusOpen, protheus.StatusBlocked, protheus.StatusResidueEliminated} {
+		if got, want := o.stages[status], stageNamed(t, st, "Onboarding"); got != want {
+			t.Errorf("%s (no stage configured): stage %s, want the pipeline's first, Onboarding (%s)", status, got, want)
+		}
 	}
 }
