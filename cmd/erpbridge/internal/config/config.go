@@ -86,16 +86,21 @@ type Streams struct {
 	Orders    Orders    `toml:"orders"`
 }
 
-// Stream holds what every stream has.
-type Stream struct {
+// StreamBase holds what every stream has.
+type StreamBase struct {
 	Enabled bool   `toml:"enabled"`
 	Filial  string `toml:"filial"` // branch code; blank (spaces) for shared tables
 	Mode    string `toml:"mode"`   // upsert | create_only | update_only
 	Deletes string `toml:"deletes"`
-	// DeleteMark says how `deletes = "mark"` marks a record in the CRM.
-	DeleteMark DeleteMark `toml:"delete_mark"`
 	// Schedule overrides schedule.incremental for this stream.
 	Schedule string `toml:"schedule"`
+}
+
+// Stream is a stream mapped declaratively: customers, contacts, products.
+type Stream struct {
+	StreamBase
+	// DeleteMark says how `deletes = "mark"` marks a record in the CRM.
+	DeleteMark DeleteMark `toml:"delete_mark"`
 	// Mapping declares CRM field ← ERP expression. A [streams.X.mapping]
 	// table replaces the stream's default mapping as a whole.
 	Mapping mapping.Spec `toml:"mapping"`

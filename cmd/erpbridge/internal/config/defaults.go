@@ -13,7 +13,7 @@ import (
 // place defaults live: Load decodes the file on top of it.
 func Default() Config {
 	stream := func() Stream {
-		return Stream{Enabled: true, Filial: "", Mode: ModeUpsert, Deletes: DeletesIgnore}
+		return Stream{StreamBase: StreamBase{Enabled: true, Filial: "", Mode: ModeUpsert, Deletes: DeletesIgnore}}
 	}
 	return Config{
 		DataDir: "erpbridge-data",
@@ -49,8 +49,8 @@ func Default() Config {
 			Contacts:  Contacts{Stream: stream()},
 			Products:  Products{Stream: stream()},
 			Orders: Orders{
-				Stream: Stream{Enabled: false, Filial: "", Mode: ModeUpsert, Deletes: DeletesMark},
-				Name:   "Pedido {num} · {customer}", WonWhen: []string{"invoiced"}, LostWhen: []string{"residue_eliminated"},
+				StreamBase: StreamBase{Enabled: false, Filial: "", Mode: ModeUpsert, Deletes: DeletesMark},
+				Name:       "Pedido {num} · {customer}", WonWhen: []string{"invoiced"}, LostWhen: []string{"residue_eliminated"},
 			},
 		},
 		WonDeals: WonDeals{

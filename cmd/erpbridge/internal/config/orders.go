@@ -9,7 +9,10 @@ import (
 
 // Orders is the SC5 + SC6 → deals stream: one deal per sales order.
 type Orders struct {
-	Stream
+	// StreamBase: deletes = "mark" (the default) loses the deal of a
+	// deleted order (cancelled_reason); "ignore" leaves it. Orders have no
+	// mapping table: their deal is built from the options below.
+	StreamBase
 	// Name is the deal name template; {num} (C5_NUM), {customer} (A1_NOME),
 	// {customer_code} (A1_COD), {store} (A1_LOJA) and {filial} are
 	// replaced. It must contain {num}: deals are adopted by name.

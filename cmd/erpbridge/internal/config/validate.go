@@ -107,8 +107,7 @@ func (c *Config) Validate() error {
 	checkCron("schedule.incremental", c.Schedule.Incremental)
 	checkCron("schedule.full_pass", c.Schedule.FullPass)
 
-	checkStream := func(name string, s *Stream) {
-		key := "streams." + name
+	checkBase := func(key string, s *StreamBase) {
 		if !filialPattern.MatchString(s.Filial) {
 			bad(key+".filial", "%q is not a Protheus branch code (letters, digits and blanks, at most 12)", s.Filial)
 		}
@@ -117,26 +116,22 @@ func (c *Config) Validate() error {
 		default:
 			bad(key+".mode", "%q is not one of upsert, create_only, update_only", s.Mode)
 		}
-		switch s.Deletes {
-		case DeletesIgnore:
-		case DeletesMark:
-			if name == "orders" {
-				break // a deleted order loses its deal (cancelled_reason)
-			}
-			if err := s.DeleteMark.check(); err != nil {
-				bad(key+".delete_mark", "%v (needed by deletes = \"mark\")", err)
-			}
-		default:
+		if s.Deletes != DeletesIgnore && s.Deletes != DeletesMark {
 			bad(key+".deletes", "%q is not one of ignore, mark", s.Deletes)
 		}
 		if s.Schedule != "" {
 			checkCron(key+".schedule", s.Schedule)
 		}
-		if name == "orders" {
-			if len(s.Mapping.Fields) > 0 || len(s.Mapping.CustomFields) > 0 {
-				bad(key+".mapping", "orders have no mapping table: set name, order_number_field, stages, won_when and lost_when")
+	}
+	checkStream := func(name string, s *Stream) {
+		key := "streams." + name
+		checkBase(key, &s.StreamBase)
+		if s.Deletes == DeletesMark {
+			if err := s.DeleteMark.check(); err != nil {
+				bad(key+".delete_mark", "%v (needed by deletes = \"mark\")", err)
 			}
-		} else if err := checkMapping(s.Mapping); err != nil {
+		}
+		if err := checkMapping(s.Mapping); err != nil {
 			bad(key+".mapping", "%v", err)
 		}
 	}
@@ -144,7 +139,7 @@ func (c *Config) Validate() error {
 	checkStream("contacts", &c.Streams.Contacts.Stream)
 	checkStream("products", &c.Streams.Products.Stream)
 	if c.Streams.Orders.Enabled {
-		checkStream("orders", &c.Streams.Orders.Stream)
+		checkBase("streams.orders", &c.Streams.Orders.StreamBase)
 	}
 	validateOrders(c, bad)
 
