@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge/store"
@@ -365,12 +364,8 @@ func (r *run) remap(ctx context.Context, item store.OutboxItem) (store.OutboxIte
 	}
 	switch {
 	case len(m.Errors) > 0:
-		msgs := make([]string, len(m.Errors))
-		for i, e := range m.Errors {
-			msgs[i] = e.Error()
-		}
 		r.stats.Failed++
-		return settle(func(tx *store.Tx) error { return tx.Park(item.ID, strings.Join(msgs, "; "), store.LevelSkip) })
+		return settle(func(tx *store.Tx) error { return tx.Park(item.ID, errorsText(m.Errors), store.LevelSkip) })
 	case m.Retry != nil:
 		if errors.Is(m.Retry, ErrFatal) {
 			return item, nil, true, m.Retry

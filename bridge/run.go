@@ -30,6 +30,9 @@ type run struct {
 	planned     []plannedWrite  // writes decided for the current page (see write)
 	plannedKeys map[string]bool // their ERP keys
 	inPage      bool            // records are being handled as a page
+	// resolved holds, while a page is handled, the CRM ids Resolve found
+	// for records of other entities, keyed by entity and ERP key.
+	resolved map[string]string
 }
 
 func newRun(e *Engine, s *Stream, dry bool) *run {
@@ -117,9 +120,17 @@ func (r *run) incremental(ctx context.Context, pos erp.Position) error {
 	changes := func(ctx context.Context) iter.Seq2[erp.Page, error] {
 		return r.s.Source.Changes(ctx, pos, r.e.opts.PageSize)
 	}
-	for page, err := range prefetch(ctx, changes) {
+	return r.pages(ctx, changes, "changes", "cursor", r.s.Name, func(p erp.Page) string { return string(p.Next) })
+}
+
+// pages handles every page pages reads and, once a page's writes are
+// recorded, moves the store cursor named cursor to where position says
+// (not in a dry run). reading and saving name the two in errors.
+func (r *run) pages(ctx context.Context, pages func(context.Context) iter.Seq2[erp.Page, error],
+	reading, saving, cursor string, position func(erp.Page) string) error {
+	for page, err := range prefetch(ctx, pages) {
 		if err != nil {
-			return fmt.Errorf("reading changes: %w", err)
+			return fmt.Errorf("reading %s: %w", reading, err)
 		}
 		if err := r.page(ctx, page.Records); err != nil {
 			return err
@@ -127,10 +138,11 @@ func (r *run) incremental(ctx context.Context, pos erp.Position) error {
 		if r.dry {
 			continue
 		}
+		pos := position(page)
 		if err := r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-			return tx.SetCursor(r.s.Name, string(page.Next))
+			return tx.SetCursor(cursor, pos)
 		}); err != nil {
-			return fmt.Errorf("saving cursor: %w", err)
+			return fmt.Errorf("saving %s: %w", saving, err)
 		}
 	}
 	return ctx.Err()
@@ -160,25 +172,11 @@ func (r *run) fullPass(ctx context.Context) error {
 	pages := func(ctx context.Context) iter.Seq2[erp.Page, error] {
 		return r.s.Source.FullPass(ctx, resume, r.e.opts.PageSize)
 	}
-	for page, err := range prefetch(ctx, pages) {
-		if err != nil {
-			return fmt.Errorf("reading full pass: %w", err)
-		}
-		if err := r.page(ctx, page.Records); err != nil {
-			return err
-		}
-		if r.dry {
-			continue
-		}
-		prog.After = page.Next
+	if err := r.pages(ctx, pages, "full pass", "full-pass progress", fullCursor(r.s.Name), func(p erp.Page) string {
+		prog.After = p.Next
 		b, _ := json.Marshal(prog)
-		if err := st.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-			return tx.SetCursor(fullCursor(r.s.Name), string(b))
-		}); err != nil {
-			return fmt.Errorf("saving full-pass progress: %w", err)
-		}
-	}
-	if err := ctx.Err(); err != nil {
+		return string(b)
+	}); err != nil {
 		return err
 	}
 	if r.dry {
@@ -202,8 +200,9 @@ func (r *run) fullPass(ctx context.Context) error {
 // Every write of the page is recorded before it returns.
 func (r *run) page(ctx context.Context, recs []erp.Record) (err error) {
 	r.inPage = true
+	r.resolved = map[string]string{}
 	defer func() {
-		r.inPage = false
+		r.inPage, r.resolved = false, nil
 		if err == nil {
 			err = r.sendPlanned(ctx)
 		}
@@ -267,12 +266,6 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 	case len(m.Errors) > 0:
 		return r.rejectData(ctx, rec.Key, id.CRMID, m.Errors)
 	case m.Retry != nil:
-		if errors.Is(m.Retry, ErrFatal) {
-			return m.Retry
-		}
-		if err := ctx.Err(); err != nil {
-			return err // stopping: the page is replayed, nothing to report
-		}
 		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry, store.OpUpdate)
 	case open == nil && has && id.Fingerprint != "" && id.Fingerprint == m.Fingerprint && !id.Deleted:
 		r.stats.Unchanged++
@@ -331,12 +324,6 @@ func (r *run) deleted(ctx context.Context, rec erp.Record, id store.Identity, ha
 	case len(m.Errors) > 0:
 		return r.rejectData(ctx, rec.Key, id.CRMID, m.Errors)
 	case m.Retry != nil:
-		if errors.Is(m.Retry, ErrFatal) {
-			return m.Retry
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
 		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry, store.OpMark)
 	}
 	if r.dry {
@@ -353,11 +340,7 @@ func (r *run) deleted(ctx context.Context, rec erp.Record, id store.Identity, ha
 // rejectData parks a record whose ERP data cannot be mapped (level skip).
 func (r *run) rejectData(ctx context.Context, key, crmID string, errs []error) error {
 	r.stats.Failed++
-	msgs := make([]string, len(errs))
-	for i, e := range errs {
-		msgs[i] = e.Error()
-	}
-	text := strings.Join(msgs, "; ")
+	text := errorsText(errs)
 	r.sample("fail", key, crmID, nil, text)
 	if r.dry {
 		r.countDry("fail")
@@ -379,6 +362,15 @@ func (r *run) rejectData(ctx context.Context, key, crmID string, errs []error) e
 	})
 }
 
+// errorsText is what a record's mapping errors read as in the outbox.
+func errorsText(errs []error) string {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
 // settleOpen parks a waiting write that must not go out any more (the
 // record is now skipped, or deleted), with the reason.
 func (r *run) settleOpen(ctx context.Context, open *store.OutboxItem, reason string) error {
@@ -395,8 +387,15 @@ func (r *run) settleOpen(ctx context.Context, open *store.OutboxItem, reason str
 
 // deferRecord queues a record that cannot be mapped now, without payload:
 // when its time comes it is read from the ERP and mapped again. op is what
-// it waits to do (update, or mark for a deleted record).
+// it waits to do (update, or mark for a deleted record). A cause that stops
+// the run (ErrFatal), or a stop request, is returned instead.
 func (r *run) deferRecord(ctx context.Context, key, crmID string, cause error, op store.Op) error {
+	if errors.Is(cause, ErrFatal) {
+		return cause
+	}
+	if err := ctx.Err(); err != nil {
+		return err // stopping: the page is replayed, nothing to report
+	}
 	r.stats.Failed++
 	r.sample("fail", key, crmID, nil, cause.Error())
 	if r.dry {
@@ -448,16 +447,32 @@ func (r *run) sample(act, key, crmID string, p Payload, reason string) {
 
 // Resolve implements Resolver: the CRM id of a record of another stream,
 // synced on demand when the CRM does not have it yet.
+//
+// Within a page, a CRM id found for another entity's record is kept for
+// the rest of the page (orders of one page share customers and products):
+// this run writes no identity of that entity but by an on-demand sync, and
+// it syncs only records without a CRM id. Records of the run's own entity
+// are always read again, as the page's own writes may change them.
 func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 	s, ok := r.e.streams[stream]
 	if !ok {
 		return "", fmt.Errorf("resolving %s %s: unknown stream", stream, key)
 	}
-	id, has, err := r.e.store.Identity(ctx, s.Target.Entity(), key)
+	entity := s.Target.Entity()
+	memo := func(string) {}
+	if r.resolved != nil && entity != r.s.Target.Entity() {
+		mk := entity + "\x00" + key
+		if crmID, ok := r.resolved[mk]; ok {
+			return crmID, nil
+		}
+		memo = func(crmID string) { r.resolved[mk] = crmID }
+	}
+	id, has, err := r.e.store.Identity(ctx, entity, key)
 	if err != nil {
 		return "", fmt.Errorf("resolving %s %s: %w", stream, key, err)
 	}
 	if has && id.CRMID != "" {
+		memo(id.CRMID)
 		return id.CRMID, nil
 	}
 	if has && id.Fingerprint != "" {
@@ -523,5 +538,6 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 		}
 		return "", fmt.Errorf("%s %s could not be synced (see erpbridge errors)", stream, key)
 	}
+	memo(id.CRMID)
 	return id.CRMID, nil
 }

@@ -44,15 +44,6 @@ type Result struct {
 	Fingerprint string
 }
 
-// Err joins Errors into one error, or returns nil when the record is good.
-func (r Result) Err() error {
-	errs := make([]error, len(r.Errors))
-	for i, e := range r.Errors {
-		errs[i] = e
-	}
-	return errors.Join(errs...)
-}
-
 // Apply maps one record (upper-case column → nil, string, decimal.Decimal, int64, time.Time or
 // bool). Bad values are reported in Result.Errors, never as a panic; the error return is kept for
 // failures of the mapping itself (a payload that cannot be encoded) and is nil for bad data.
@@ -151,22 +142,31 @@ func (m *Mapping) normalize(rec map[string]any) (map[string]any, map[string]bool
 
 // eval checks the columns f reads and runs its expression.
 func (m *Mapping) eval(key string, f *field, rec map[string]any, bad map[string]bool) (any, *FieldError) {
-	for _, c := range f.columns {
-		v, ok := rec[c]
-		if !ok {
-			e := m.fail(key, f, "", fmt.Sprintf("column %s is not in the record (does the stream's source select it?)", c))
-			return nil, &e
-		}
-		if bad[c] {
-			e := m.fail(key, f, toText(v), fmt.Sprintf("%s holds %q, which is not UTF-8 (Latin-1 bytes from the ERP?)", c, toText(v)))
-			return nil, &e
-		}
+	if e := m.checkColumns(key, f, "", rec, bad); e != nil {
+		return nil, e
 	}
 	out, err := run(f.prog, rec)
 	if err != nil {
 		return nil, m.exprError(key, f, err)
 	}
 	return out, nil
+}
+
+// checkColumns reports the first column of f (of names what reads it, e.g. " of unique_name")
+// that rec lacks, or holds as invalid UTF-8 the spec rejects.
+func (m *Mapping) checkColumns(key string, f *field, of string, rec map[string]any, bad map[string]bool) *FieldError {
+	for _, c := range f.columns {
+		v, ok := rec[c]
+		if !ok {
+			e := m.fail(key, f, "", fmt.Sprintf("column %s%s is not in the record (does the stream's source select it?)", c, of))
+			return &e
+		}
+		if bad[c] {
+			e := m.fail(key, f, toText(v), fmt.Sprintf("%s holds %q, which is not UTF-8 (Latin-1 bytes from the ERP?)", c, toText(v)))
+			return &e
+		}
+	}
+	return nil
 }
 
 // run evaluates a program, turning any panic into an error.
@@ -213,15 +213,8 @@ func (m *Mapping) uniqueName(key string, f *field, v any, rec map[string]any, ba
 		return Truncate(name, f.limit), nil
 	}
 	uf := &field{name: f.name, columns: m.uniqCol}
-	for _, c := range m.uniqCol {
-		if _, ok := rec[c]; !ok {
-			e := m.fail(key, uf, "", fmt.Sprintf("column %s of unique_name is not in the record (does the stream's source select it?)", c))
-			return nil, &e
-		}
-		if bad[c] {
-			e := m.fail(key, uf, toText(rec[c]), fmt.Sprintf("%s holds %q, which is not UTF-8 (Latin-1 bytes from the ERP?)", c, toText(rec[c])))
-			return nil, &e
-		}
+	if e := m.checkColumns(key, uf, " of unique_name", rec, bad); e != nil {
+		return nil, e
 	}
 	if m.when != nil {
 		out, err := run(m.when, rec)

@@ -251,6 +251,37 @@ func TestUniqueNames(t *testing.T) {
 	}
 }
 
+// The columns of unique_name are checked like a field's: a missing one, or one holding bytes
+// that are not UTF-8 under invalid_utf8 = "reject", is an error of the name, not a panic or a
+// suffix made of blanks.
+func TestUniqueNameColumnErrors(t *testing.T) {
+	spec := orgSpec(map[string]string{"name": "A1_NOME"})
+	spec.UniqueName.Suffix = " ({A1_COD}/{A1_LOJA})"
+	spec.InvalidUTF8 = UTF8Reject
+	m := mustCompile(t, spec)
+	tests := []struct {
+		name string
+		rec  map[string]any
+		want string
+	}{
+		{"missing column", map[string]any{"A1_NOME": "ACME", "A1_COD": "000001"},
+			"customer k: field A1_COD, A1_LOJA → name: column A1_LOJA of unique_name is not in the record (does the stream's source select it?)"},
+		{"latin-1 bytes", map[string]any{"A1_NOME": "ACME", "A1_COD": "000001", "A1_LOJA": "\xc701"},
+			`customer k: field A1_COD, A1_LOJA → name: A1_LOJA holds "\xc701", which is not UTF-8 (Latin-1 bytes from the ERP?)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := apply(t, m, "k", tt.rec)
+			if diff := cmp.Diff([]string{tt.want}, errorStrings(res)); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+			if _, ok := res.Payload["name"]; ok {
+				t.Errorf("payload has a name: %v", res.Payload)
+			}
+		})
+	}
+}
+
 func TestLatin1Bytes(t *testing.T) {
 	spec := orgSpec(map[string]string{"name": "A1_NOME", "address": "join(' - ', A1_MUN, A1_EST)"})
 	in := map[string]any{"A1_NOME": "JO\xc3O DA CONCEI\xc7\xc3O", "A1_MUN": "S\xc3O PAULO", "A1_EST": "SP"}

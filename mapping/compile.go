@@ -17,12 +17,11 @@ import (
 type Mapping struct {
 	version   string
 	record    string
-	entity    string
 	customKey string
 	reject    bool
 
 	fields  []field // sorted by CRM field name
-	customs []field // sorted by label
+	customs []field // sorted by custom field id
 	suffix  []tplPart
 	when    *vm.Program
 	uniqCol []string // columns read by suffix and when
@@ -89,14 +88,13 @@ func Compile(spec Spec, catalog CustomFieldCatalog) (*Mapping, error) {
 	m := &Mapping{
 		version: spec.Version,
 		record:  spec.Record,
-		entity:  spec.Entity,
 	}
 	if m.record == "" {
 		m.record = "record"
 	}
 	m.customKey = "custom_fields"
-	if m.entity != "" {
-		m.customKey = m.entity + "_custom_fields"
+	if spec.Entity != "" {
+		m.customKey = spec.Entity + "_custom_fields"
 	}
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -208,9 +206,6 @@ func Compile(spec Spec, catalog CustomFieldCatalog) (*Mapping, error) {
 
 // Version is the spec's version, part of every fingerprint.
 func (m *Mapping) Version() string { return m.version }
-
-// Entity is the CRM entity the payloads are for.
-func (m *Mapping) Entity() string { return m.entity }
 
 // Columns lists, sorted, every record column the expressions read: the source must select them
 // (a column missing from a record is an error of every field that reads it), and `check` can

@@ -61,6 +61,12 @@ func splitEmails(s string) []string {
 	})
 }
 
+// cleanEmail lower-cases one address as written and strips the quotes, angle brackets and
+// "mailto:" around it.
+func cleanEmail(part string) string {
+	return strings.TrimPrefix(strings.ToLower(strings.Trim(part, "<>\"'")), "mailto:")
+}
+
 // Emails splits s on ';', ',' and blanks, lower-cases each address, drops duplicates (keeping
 // the first), and validates each. Invalid addresses give a *ValueError naming every one of them.
 // An empty s gives no addresses and no error.
@@ -68,8 +74,7 @@ func Emails(s string) ([]string, error) {
 	var out, bad []string
 	seen := map[string]bool{}
 	for _, part := range splitEmails(s) {
-		e := strings.ToLower(strings.Trim(part, "<>\"'"))
-		e = strings.TrimPrefix(e, "mailto:")
+		e := cleanEmail(part)
 		if !ValidEmail(e) {
 			bad = append(bad, strconv.Quote(part))
 			continue
@@ -91,9 +96,7 @@ func Emails(s string) ([]string, error) {
 // Email returns the first valid address in s (split as Emails does), lower-cased, or "".
 func Email(s string) string {
 	for _, part := range splitEmails(s) {
-		e := strings.ToLower(strings.Trim(part, "<>\"'"))
-		e = strings.TrimPrefix(e, "mailto:")
-		if ValidEmail(e) {
+		if e := cleanEmail(part); ValidEmail(e) {
 			return e
 		}
 	}

@@ -44,6 +44,7 @@ func TestEmails(t *testing.T) {
 		{"a@x.com;b@y.com.br, c@z.io  d@w.net", []string{"a@x.com", "b@y.com.br", "c@z.io", "d@w.net"}, ""},
 		{"a@x.com; A@X.COM", []string{"a@x.com"}, ""},
 		{"<vendas@acme.com>", []string{"vendas@acme.com"}, ""},
+		{"\"MAILTO:Vendas@Acme.com\"", []string{"vendas@acme.com"}, ""},
 		{"", nil, ""},
 		{" ; , ", nil, ""},
 		{"joao@@x", nil, `"joao@@x" is not a valid e-mail`},
@@ -63,6 +64,9 @@ func TestEmails(t *testing.T) {
 	}
 	if got := Email("bad@@x; Vendas@Acme.com; c@d.com"); got != "vendas@acme.com" {
 		t.Errorf("Email = %q, want the first valid address", got)
+	}
+	if got := Email("bad <MAILTO:Vendas@Acme.com>"); got != "vendas@acme.com" {
+		t.Errorf("Email = %q, want the address cleaned as Emails cleans it", got)
 	}
 	if got := Email("bad"); got != "" {
 		t.Errorf("Email(bad) = %q, want empty", got)

@@ -26,10 +26,10 @@
 // [Tx] does in that function — closing an outbox item, upserting the
 // identity with the CRM id and fingerprint ([Tx.Complete]), failing or
 // parking items, enqueueing new ones, moving the cursor ([Tx.SetCursor]) —
-// commits together or not at all. The engine relies on this to keep its
-// promise that the cursor only moves past rows that are done, or queued or
-// parked in the outbox: it records those rows and the new cursor in the same
-// Update.
+// commits together or not at all. The engine builds its promise that the
+// cursor only moves past rows that are done, or queued or parked in the
+// outbox, on the order of its Updates: a page's rows are recorded before the
+// Update that moves the cursor, so a crash in between replays the page.
 //
 // # Outbox: one open item per record
 //

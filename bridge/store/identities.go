@@ -23,6 +23,27 @@ var (
 	_ scanner = (*sql.Rows)(nil)
 )
 
+// collect scans every row a query returned (rows, err) with scan and
+// closes the rows; what starts every error ("listing identities: …").
+func collect[T any](rows *sql.Rows, err error, what string, scan func(scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
 func scanIdentity(r scanner) (Identity, error) {
 	var id Identity
 	var synced int64
@@ -71,19 +92,12 @@ func (s *Store) Identities(ctx context.Context, entity string, keys []string) (m
 		return nil, fmt.Errorf("encoding identity keys: %w", err)
 	}
 	rows, err := s.query(ctx, identitiesQuery, entity, string(arr))
+	ids, err := collect(rows, err, "reading identities", scanIdentity)
 	if err != nil {
-		return nil, fmt.Errorf("reading identities: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		id, err := scanIdentity(rows)
-		if err != nil {
-			return nil, fmt.Errorf("reading identities: %w", err)
-		}
+	for _, id := range ids {
 		out[id.ERPKey] = id
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading identities: %w", err)
 	}
 	return out, nil
 }
@@ -97,22 +111,7 @@ func (s *Store) ListIdentities(ctx context.Context, entity, after string, limit 
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+identityCols+` FROM identities
 		WHERE entity = ? AND erp_key > ? ORDER BY erp_key LIMIT ?`, entity, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("listing identities: %w", err)
-	}
-	defer rows.Close()
-	var out []Identity
-	for rows.Next() {
-		id, err := scanIdentity(rows)
-		if err != nil {
-			return nil, fmt.Errorf("listing identities: %w", err)
-		}
-		out = append(out, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing identities: %w", err)
-	}
-	return out, nil
+	return collect(rows, err, "listing identities", scanIdentity)
 }
 
 // CountIdentities returns how many identities an entity has, and how many
@@ -145,41 +144,30 @@ func (s *Store) ForgetFingerprints(ctx context.Context, entity string) (int64, e
 	return n, nil
 }
 
+const cursorCols = `stream, position, full_pass_at, updated_at`
+
+func scanCursor(r scanner) (Cursor, error) {
+	var c Cursor
+	var full, upd int64
+	err := r.Scan(&c.Stream, &c.Position, &full, &upd)
+	c.FullPassAt, c.UpdatedAt = fromNanos(full), fromNanos(upd)
+	return c, err
+}
+
 // Cursor returns a stream's cursor; false if the stream has none yet.
 func (s *Store) Cursor(ctx context.Context, stream string) (Cursor, bool, error) {
-	c := Cursor{Stream: stream}
-	var full, upd int64
-	err := s.queryRow(ctx, `SELECT position, full_pass_at, updated_at FROM cursors WHERE stream = ?`, stream).
-		Scan(&c.Position, &full, &upd)
+	c, err := scanCursor(s.queryRow(ctx, `SELECT `+cursorCols+` FROM cursors WHERE stream = ?`, stream))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Cursor{Stream: stream}, false, nil
 	}
 	if err != nil {
 		return Cursor{}, false, fmt.Errorf("reading cursor of %s: %w", stream, err)
 	}
-	c.FullPassAt, c.UpdatedAt = fromNanos(full), fromNanos(upd)
 	return c, true, nil
 }
 
 // Cursors returns every stream's cursor, by stream name.
 func (s *Store) Cursors(ctx context.Context) ([]Cursor, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT stream, position, full_pass_at, updated_at FROM cursors ORDER BY stream`)
-	if err != nil {
-		return nil, fmt.Errorf("reading cursors: %w", err)
-	}
-	defer rows.Close()
-	var out []Cursor
-	for rows.Next() {
-		var c Cursor
-		var full, upd int64
-		if err := rows.Scan(&c.Stream, &c.Position, &full, &upd); err != nil {
-			return nil, fmt.Errorf("reading cursors: %w", err)
-		}
-		c.FullPassAt, c.UpdatedAt = fromNanos(full), fromNanos(upd)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading cursors: %w", err)
-	}
-	return out, nil
+	rows, err := s.db.QueryContext(ctx, `SELECT `+cursorCols+` FROM cursors ORDER BY stream`)
+	return collect(rows, err, "reading cursors", scanCursor)
 }

@@ -21,22 +21,7 @@ func scanItem(r scanner) (OutboxItem, error) {
 
 func (s *Store) queryItems(ctx context.Context, what, query string, args ...any) ([]OutboxItem, error) {
 	rows, err := s.query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	defer rows.Close()
-	var out []OutboxItem
-	for rows.Next() {
-		it, err := scanItem(rows)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		out = append(out, it)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, nil
+	return collect(rows, err, what, scanItem)
 }
 
 // Due returns up to limit items of stream ("" = every stream) to send now,
@@ -112,22 +97,10 @@ func (s *Store) RetryParked(ctx context.Context, f OutboxFilter) (int64, error) 
 func (s *Store) Count(ctx context.Context) ([]OutboxCount, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT stream, state, count(*) FROM outbox WHERE state <> 'done'
 		GROUP BY stream, state ORDER BY stream, state`)
-	if err != nil {
-		return nil, fmt.Errorf("counting outbox items: %w", err)
-	}
-	defer rows.Close()
-	var out []OutboxCount
-	for rows.Next() {
+	return collect(rows, err, "counting outbox items", func(r scanner) (OutboxCount, error) {
 		var c OutboxCount
-		if err := rows.Scan(&c.Stream, &c.State, &c.N); err != nil {
-			return nil, fmt.Errorf("counting outbox items: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("counting outbox items: %w", err)
-	}
-	return out, nil
+		return c, r.Scan(&c.Stream, &c.State, &c.N)
+	})
 }
 
 // PruneDone deletes done items last updated more than olderThan ago and

@@ -102,22 +102,7 @@ func (s *Store) LastRuns(ctx context.Context, limit int) ([]Run, error) {
 		limit = 50
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+runCols+` FROM runs ORDER BY id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("reading last runs: %w", err)
-	}
-	defer rows.Close()
-	var out []Run
-	for rows.Next() {
-		run, err := scanRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("reading last runs: %w", err)
-		}
-		out = append(out, run)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading last runs: %w", err)
-	}
-	return out, nil
+	return collect(rows, err, "reading last runs", scanRun)
 }
 
 // LastRun returns the newest run of stream; false if it never ran.

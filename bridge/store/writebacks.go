@@ -109,27 +109,15 @@ func (s *Store) CountWritebacks(ctx context.Context) (map[WritebackState]int64, 
 		}
 		out[st] = n
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting writebacks: %w", err)
+	}
+	return out, nil
 }
 
 func (s *Store) queryWritebacks(ctx context.Context, what, query string, args ...any) ([]Writeback, error) {
 	rows, err := s.query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	defer rows.Close()
-	var out []Writeback
-	for rows.Next() {
-		w, err := scanWriteback(rows)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		out = append(out, w)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, nil
+	return collect(rows, err, what, scanWriteback)
 }
 
 // PutWriteback inserts or replaces a deal's writeback. CreatedAt is kept
