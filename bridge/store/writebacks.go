@@ -135,14 +135,16 @@ ON CONFLICT (deal_id) DO UPDATE SET deal_name = excluded.deal_name, state = excl
 	return nil
 }
 
-// RetryWritebacks makes the rejected and invalid writebacks due now, so the
-// next run maps and sends their deals again (after a fix in the ERP or the
-// CRM). It returns how many it changed.
-func (s *Store) RetryWritebacks(ctx context.Context) (int64, error) {
+// RetryWritebacks makes the problem writebacks (those WritebackProblems
+// lists) updated at or after since (zero: all) due now, so the next run
+// maps and sends their deals again (after a fix in the ERP or the CRM). It
+// returns how many it changed.
+func (s *Store) RetryWritebacks(ctx context.Context, since time.Time) (int64, error) {
 	var n int64
 	err := s.Update(ctx, func(tx *Tx) error {
 		res, err := tx.exec(`UPDATE writebacks SET next_attempt_at = 0, attempts = 0, updated_at = ?
-	WHERE state IN ('rejected', 'invalid') OR (state = 'submitting' AND error <> '')`, tx.nowNanos())
+	WHERE (state IN ('rejected', 'invalid') OR (state = 'submitting' AND attempts >= ? AND error <> '')) AND updated_at >= ?`,
+			tx.nowNanos(), ProblemAttempts, toNanos(since))
 		if err != nil {
 			return fmt.Errorf("retrying writebacks: %w", err)
 		}

@@ -84,7 +84,12 @@ func newErrorsListCmd() *cobra.Command {
 				return fmt.Errorf("listing errors: %w", err)
 			}
 			if withWonDeals(stream, level) {
-				wbs, err := st.WritebackProblems(cmd.Context(), limit)
+				// --limit bounds the whole list (the outbox's errors first).
+				lim := limit
+				if lim <= 0 {
+					lim = 1000 // as the outbox's listing
+				}
+				wbs, err := st.WritebackProblems(cmd.Context(), max(lim-len(items), 0))
 				if err != nil {
 					return fmt.Errorf("listing errors: %w", err)
 				}
@@ -165,7 +170,7 @@ again from the ERP first, so a corrected record goes out as it is now.`,
 				return fmt.Errorf("retrying: %w", err)
 			}
 			if withWonDeals(stream, level) {
-				m, err := st.RetryWritebacks(cmd.Context())
+				m, err := st.RetryWritebacks(cmd.Context(), f.Since)
 				if err != nil {
 					return fmt.Errorf("retrying: %w", err)
 				}

@@ -112,7 +112,15 @@ func runUntilReload(ctx context.Context, b *wiring.Bridge, mon *health.Monitor, 
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
-	go func() { done <- schedule(sctx, b.Config, b.Engine, b.WonDeals, log, mon.Observe) }()
+	prune := func(ctx context.Context) {
+		writes, runs, err := b.Prune(ctx, wiring.KeepDoneWrites, wiring.KeepRuns)
+		if err != nil {
+			log.Error("pruning the checkpoint store's history", zap.Error(err))
+			return
+		}
+		log.Info("pruned the checkpoint store's history", zap.Int64("confirmed_writes", writes), zap.Int64("runs", runs))
+	}
+	go func() { done <- schedule(sctx, b.Config, b.Engine, b.WonDeals, prune, log, mon.Observe) }()
 	for {
 		select {
 		case err := <-done:
@@ -188,7 +196,8 @@ func stopHealth(srv *health.Server, log *zap.Logger) {
 
 // schedule runs the engine on cron until ctx is done, then stops gracefully.
 // observe, when not nil, receives the report of every stream's run.
-func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *wondeals.Poller, log *zap.Logger, observe func(bridge.Report)) error {
+func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *wondeals.Poller, prune func(context.Context),
+	log *zap.Logger, observe func(bridge.Report)) error {
 	if observe == nil {
 		observe = func(bridge.Report) {}
 	}
@@ -232,6 +241,16 @@ func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *wo
 		log.Info("scheduled", zap.Strings("streams", shared), zap.String("cron", cfg.Schedule.Incremental))
 	}
 	full := sync("", bridge.SyncOptions{Full: true})
+	if prune != nil {
+		// The nightly pass also prunes the store's history.
+		syncFull := full
+		full = func() {
+			syncFull()
+			if ctx.Err() == nil {
+				prune(ctx)
+			}
+		}
+	}
 	if won != nil {
 		// The nightly pass also sweeps the last 30 days of won deals for any
 		// a poll missed.

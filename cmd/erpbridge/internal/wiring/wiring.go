@@ -70,6 +70,26 @@ func (b *Bridge) Close() error {
 	return errors.Join(errs...)
 }
 
+// How long the checkpoint store keeps history: confirmed writes (the
+// outbox's done items) and runs (the last run of each stream is always
+// kept). Prune runs after every nightly full pass.
+const (
+	KeepDoneWrites = 7 * 24 * time.Hour
+	KeepRuns       = 30 * 24 * time.Hour
+)
+
+// Prune deletes confirmed writes and runs older than the given ages, so
+// the store does not grow with history; it returns how many of each went.
+// Won deals' writebacks are kept: they are what stops a deal being sent
+// twice.
+func (b *Bridge) Prune(ctx context.Context, keepDone, keepRuns time.Duration) (writes, runs int64, err error) {
+	if writes, err = b.Store.PruneDone(ctx, keepDone); err != nil {
+		return 0, 0, err
+	}
+	runs, err = b.Store.PruneRuns(ctx, keepRuns)
+	return writes, runs, err
+}
+
 // OpenStore opens the checkpoint store in cfg.DataDir.
 func OpenStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {

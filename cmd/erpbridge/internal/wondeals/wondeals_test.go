@@ -288,7 +288,7 @@ func TestStagingRejectionRetry(t *testing.T) {
 	if rep := e.run(t); rep.Rejected != 1 || len(e.crm.notes["d1"]) != 1 {
 		t.Fatalf("after the job: %+v notes %v, want one rejection noted", rep, e.crm.notes["d1"])
 	}
-	if _, err := e.st.RetryWritebacks(context.Background()); err != nil {
+	if _, err := e.st.RetryWritebacks(context.Background(), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	e.run(t)
