@@ -23,7 +23,8 @@ type fakeCRM struct {
 	mu       sync.Mutex
 	deals    map[string]crm.Deal
 	order    []string
-	capAfter int // the listing ends with ListingCappedError after this many (0: never)
+	capAfter int   // the listing ends with ListingCappedError after this many (0: never)
+	listErr  error // the listing fails with it after the first deal
 	badOrg   string
 	updates  map[string]string // deal → order number written
 	notes    map[string][]string
@@ -59,6 +60,10 @@ func (f *fakeCRM) Deals(_ context.Context, q crm.DealQuery) iter.Seq2[crm.Deal, 
 		}
 		f.mu.Unlock()
 		for i, d := range out {
+			if f.listErr != nil && i == 1 {
+				yield(crm.Deal{}, f.listErr)
+				return
+			}
 			if f.capAfter > 0 && i == f.capAfter {
 				yield(crm.Deal{}, &crm.ListingCappedError{Path: "/deals", Reached: i, Total: len(out)})
 				return
@@ -401,5 +406,27 @@ func TestSendsThatFailAreRetriedOnce(t *testing.T) {
 	}
 	if len(e.sink.rows) != 2 {
 		t.Errorf("staged rows: %d, want 2", len(e.sink.rows))
+	}
+}
+
+// A listing that fails half-way (a 429 storm outlasting the retries, a
+// dropped connection) keeps the cursor: the next run lists the same window
+// and sends the deals the failed one did not reach, each once.
+func TestAFailedListingKeepsTheCursor(t *testing.T) {
+	e := newEnv(t, fakeDir{})
+	e.crm.win("d1", e.now.Add(-2*time.Hour))
+	e.crm.win("d2", e.now.Add(-time.Hour))
+	e.crm.listErr = fmt.Errorf("listing deals: %w", crm.ErrRateLimited)
+	if _, err := e.p.Run(context.Background()); !errors.Is(err, crm.ErrRateLimited) {
+		t.Fatalf("run with a failing listing: %v", err)
+	}
+	if c, _, _ := e.st.Cursor(context.Background(), Stream); c.Position != "" {
+		t.Fatalf("the cursor moved to %s after a failed listing", c.Position)
+	}
+	e.crm.listErr = nil
+	e.now = e.now.Add(time.Minute)
+	e.run(t)
+	if e.sink.submits["d1"] != 1 || e.sink.submits["d2"] != 1 {
+		t.Errorf("sends after the failed listing: %v, want each deal once", e.sink.submits)
 	}
 }
