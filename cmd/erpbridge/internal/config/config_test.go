@@ -20,18 +20,25 @@ driver = "sqlite"
 dsn = "erp.db"
 `
 
+// parseErrorCase is a file Parse must refuse with an error mentioning want.
+type parseErrorCase struct {
+	name string
+	toml string
+	want []string
+}
+
 func TestParseErrorsNameKeyAndLine(t *testing.T) {
-	tests := []struct {
-		name string
-		toml string
-		want []string
-	}{
+	checkParseErrors(t, []parseErrorCase{
 		{"unknown top-level key", "data_dir = \"x\"\nfrobnicate = 1\n", []string{"line 2", `unknown key "frobnicate"`}},
 		{"unknown nested key", "[crm]\ntoken = \"t\"\n\n[streams.customers]\nmod = \"upsert\"\n", []string{"line 5", `"streams.customers.mod"`}},
 		{"wrong type", "[erp]\npage_size = \"big\"\n", []string{"line 2", "page_size"}},
 		{"bad duration", "[erp]\noverlap = \"two minutes\"\n", []string{"line 2", "overlap"}},
 		{"syntax error", "[crm\n", []string{"line 1"}},
-	}
+	})
+}
+
+func checkParseErrors(t *testing.T, tests []parseErrorCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse([]byte(tt.toml), env(nil))

@@ -72,28 +72,11 @@ sellers = ""
 }
 
 func TestRESTSourceParseErrorsNameKeyAndLine(t *testing.T) {
-	tests := []struct {
-		name string
-		toml string
-		want []string
-	}{
+	checkParseErrors(t, []parseErrorCase{
 		{"unknown route", restMinimal + "[erp.rest.routes]\ncustomers = \"/c\"\nvendors = \"/v\"\n", []string{"line 10", `unknown key "erp.rest.routes.vendors"`}},
 		{"unknown rest key", restMinimal + "page = 1\n", []string{"line 8", `"erp.rest.page"`}},
 		{"duration without unit", restMinimal + "timeout = 30\n", []string{"line 8", `"erp.rest.timeout"`, "with its unit"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse([]byte(tt.toml), env(nil))
-			if err == nil {
-				t.Fatal("Parse accepted a bad file")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-		})
-	}
+	})
 }
 
 func TestRESTSourceValidation(t *testing.T) {
