@@ -97,6 +97,19 @@ CREATE TABLE writebacks (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX writebacks_open ON writebacks (state, next_attempt_at) WHERE state <> 'written';
 `,
+	// 3: meta (facts about the store itself: the CRM account it serves, the
+	// mapping each stream was last synced with) and, per outbox item, the
+	// natural keys of every payload sent whose outcome is not known yet, so
+	// a lost create is resolved by what was sent, not only by the record's
+	// current values.
+	`
+CREATE TABLE meta (
+	key        TEXT    NOT NULL PRIMARY KEY,
+	value      TEXT    NOT NULL DEFAULT '',
+	updated_at INTEGER NOT NULL DEFAULT 0
+) STRICT, WITHOUT ROWID;
+ALTER TABLE outbox ADD COLUMN sent_keys TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the schema version (PRAGMA user_version) this binary
