@@ -104,9 +104,12 @@ type fakeCRM struct {
 	recs   map[string]string // id -> name
 	n      int
 	failUp int // fail the next N writes with a 500-like error
+	// loseUp applies the next N creates and loses their response.
+	loseUp int
 }
 
-func (t *fakeCRM) Entity() string { return "organization" }
+func (t *fakeCRM) Entity() string           { return "organization" }
+func (t *fakeCRM) KeysOf(p Payload) Payload { return Payload{"name": p["name"]} }
 func (t *fakeCRM) Find(_ context.Context, p Payload, _ bool) (string, bool, error) {
 	for id, n := range t.recs {
 		if n == p["name"] {
@@ -123,6 +126,10 @@ func (t *fakeCRM) Create(_ context.Context, p Payload) (string, error) {
 	t.n++
 	id := fmt.Sprint("crm", t.n)
 	t.recs[id] = p["name"].(string)
+	if t.loseUp > 0 {
+		t.loseUp--
+		return "", fmt.Errorf("%w: connection reset after the request was sent", ErrOutcomeUnknown)
+	}
 	return id, nil
 }
 func (t *fakeCRM) Update(_ context.Context, id string, p Payload) error {
@@ -232,5 +239,43 @@ func TestDeferredDeleteMarkIsSent(t *testing.T) {
 		if n != "[DEL] acme" {
 			t.Errorf("LOST DELETE: CRM %s = %q, never marked", id, n)
 		}
+	}
+}
+
+// A create whose response was lost, then a rename of its ERP record before
+// the next run: the record the lost create made carries the old name, and
+// must be found by it (what was sent), not duplicated under the new one.
+func TestLostCreateThenRenameMakesOneRecord(t *testing.T) {
+	for _, rounds := range []int{1, 3} {
+		t.Run(fmt.Sprintf("%d lost creates", rounds), func(t *testing.T) {
+			v := newEnv(t, DeletesIgnore)
+			for i := range rounds {
+				v.src.set("K", fmt.Sprintf("acme %d", i), false)
+				v.crm.loseUp = 1
+				v.sync()
+				// The next poll comes before the failed create's retry is due:
+				// the changed record replaces the waiting write.
+				v.now = v.now.Add(30 * time.Second)
+			}
+			v.src.set("K", "acme renamed", false)
+			v.sync()
+			v.now = v.now.Add(3 * time.Hour)
+			v.sync()
+			if len(v.crm.recs) != 1 {
+				t.Fatalf("CRM holds %d records for one ERP record: %v", len(v.crm.recs), v.crm.recs)
+			}
+			for id, n := range v.crm.recs {
+				if n != "acme renamed" {
+					t.Errorf("CRM %s = %q, want the ERP's current name", id, n)
+				}
+			}
+			items, err := v.st.OpenItems(context.Background(), store.OutboxFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(items) != 0 {
+				t.Errorf("%d open outbox items after the record converged: %+v", len(items), items)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge/store"
@@ -15,6 +16,10 @@ import (
 type plannedWrite struct {
 	item        store.OutboxItem
 	fixIdentity bool
+	// sentBefore are the item's sent keys before this write added its own
+	// (see sentKeys): restored if the write never leaves.
+	sentBefore []json.RawMessage
+	addedKey   bool
 }
 
 // write queues a write for p and sends it: at once for an on-demand
@@ -43,6 +48,9 @@ func (r *run) write(ctx context.Context, item store.OutboxItem, p Payload, prior
 		}
 	}
 	w := plannedWrite{item: item}
+	if prior != nil {
+		w.item.SentKeys = prior.SentKeys
+	}
 	if prior != nil && attempted(*prior) {
 		// An earlier attempt may have reached the CRM: its create must then
 		// be resolved against the CRM itself (see apply).
@@ -83,6 +91,16 @@ func (r *run) sendPlanned(ctx context.Context) error {
 			if err := tx.MarkInflight(id); err != nil {
 				return err
 			}
+			// A create's natural keys are recorded before it leaves.
+			w := &planned[i]
+			if keys, added, err := r.sentKeys(w.item, w.item.Payload); err != nil {
+				return err
+			} else if added {
+				if err := tx.SetSentKeys(id, keys); err != nil {
+					return err
+				}
+				w.sentBefore, w.addedKey, w.item.SentKeys = w.item.SentKeys, true, keys
+			}
 		}
 		return nil
 	})
@@ -99,6 +117,49 @@ func (r *run) sendPlanned(ctx context.Context) error {
 			return r.unsend(ctx, planned[i+1:], err)
 		}
 	}
+	return nil
+}
+
+// sentKeys returns item's sent keys with the natural keys of body (a JSON
+// payload) added, and whether they were not there yet. Only creates record
+// keys: an update names its record by CRM id.
+func (r *run) sentKeys(item store.OutboxItem, body []byte) ([]json.RawMessage, bool, error) {
+	if item.Op != store.OpCreate || len(body) == 0 {
+		return item.SentKeys, false, nil
+	}
+	var p Payload
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, false, fmt.Errorf("decoding payload of %s: %w", item.ERPKey, err)
+	}
+	return r.addKeys(item, p)
+}
+
+func (r *run) addKeys(item store.OutboxItem, p Payload) ([]json.RawMessage, bool, error) {
+	key, err := json.Marshal(r.s.Target.KeysOf(p))
+	if err != nil {
+		return nil, false, fmt.Errorf("encoding natural keys of %s: %w", item.ERPKey, err)
+	}
+	for _, k := range item.SentKeys {
+		if string(k) == string(key) {
+			return item.SentKeys, false, nil
+		}
+	}
+	return append(slices.Clip(item.SentKeys), key), true, nil
+}
+
+// recordSent records p's natural keys on item before a create leaves, in
+// its own transaction (writes of a page record theirs when they are queued).
+func (r *run) recordSent(ctx context.Context, item *store.OutboxItem, p Payload) error {
+	keys, added, err := r.addKeys(*item, p)
+	if err != nil || !added {
+		return err
+	}
+	if err := r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		return tx.SetSentKeys(item.ID, keys)
+	}); err != nil {
+		return fmt.Errorf("recording what is sent for %s: %w", item.ERPKey, err)
+	}
+	item.SentKeys = keys
 	return nil
 }
 
@@ -131,6 +192,11 @@ func (r *run) unsend(ctx context.Context, ws []plannedWrite, cause error) error 
 			}
 			if err := tx.Fail(w.item.ID, text, store.LevelNone, now, false); err != nil {
 				return err
+			}
+			if w.addedKey { // never sent: its keys prove nothing
+				if err := tx.SetSentKeys(w.item.ID, w.sentBefore); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -413,7 +479,7 @@ func (r *run) apply(ctx context.Context, item store.OutboxItem, p Payload) (crmI
 	case store.OpCreate:
 		// An earlier attempt may have created the record: ask the CRM itself.
 		live := attempted(item) || item.Op != store.OpCreate
-		id, found, ferr := t.Find(ctx, p, live)
+		id, found, ferr := r.find(ctx, item, p, live)
 		if ferr != nil {
 			return "", false, false, fmt.Errorf("looking up existing record: %w", ferr)
 		}
@@ -432,6 +498,9 @@ func (r *run) apply(ctx context.Context, item store.OutboxItem, p Payload) (crmI
 		}
 		if r.s.Mode == ModeUpdateOnly {
 			return "", false, true, nil
+		}
+		if err := r.recordSent(ctx, &item, p); err != nil {
+			return "", false, false, err
 		}
 		id, err = t.Create(ctx, p)
 		var ex *ExistsError
@@ -452,6 +521,35 @@ func (r *run) apply(ctx context.Context, item store.OutboxItem, p Payload) (crmI
 		return id, err == nil, false, err
 	}
 	return "", false, false, fmt.Errorf("unknown outbox operation %q", item.Op)
+}
+
+// find looks for the record item writes: by p's natural keys, and, when an
+// earlier create may have reached the CRM (live), by the keys of every
+// create sent for it since the last confirmed write: the ERP record may
+// have changed since (a rename, a new e-mail), and what the lost create
+// made carries the keys it was sent with.
+func (r *run) find(ctx context.Context, item store.OutboxItem, p Payload, live bool) (string, bool, error) {
+	id, found, err := r.s.Target.Find(ctx, p, live)
+	if err != nil || found || !live || len(item.SentKeys) == 0 {
+		return id, found, err
+	}
+	current, err := json.Marshal(r.s.Target.KeysOf(p))
+	if err != nil {
+		return "", false, fmt.Errorf("encoding natural keys of %s: %w", item.ERPKey, err)
+	}
+	for i := len(item.SentKeys) - 1; i >= 0; i-- { // the newest first
+		if string(item.SentKeys[i]) == string(current) {
+			continue
+		}
+		var keys Payload
+		if err := json.Unmarshal(item.SentKeys[i], &keys); err != nil {
+			return "", false, fmt.Errorf("decoding keys sent for %s: %w", item.ERPKey, err)
+		}
+		if id, found, err := r.s.Target.Find(ctx, keys, true); err != nil || found {
+			return id, found, err
+		}
+	}
+	return "", false, nil
 }
 
 // adopt makes the CRM record crmID this item's, unless another ERP record

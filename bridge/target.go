@@ -24,6 +24,11 @@ type Target interface {
 	Create(ctx context.Context, p Payload) (crmID string, err error)
 	// Update overwrites the fields in p on the record crmID.
 	Update(ctx context.Context, crmID string, p Payload) error
+	// KeysOf returns the part of p that Find looks records up by (name,
+	// CNPJ, e-mail …), itself a payload Find accepts. The engine records it
+	// before a create leaves, so a create whose response was lost is still
+	// found after the ERP record changed (renamed, new e-mail).
+	KeysOf(p Payload) Payload
 }
 
 // Error classes a Target wraps its errors in (errors.Is).

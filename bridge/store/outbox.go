@@ -2,20 +2,27 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 )
 
 const outboxCols = `id, stream, entity, erp_key, op, payload, fingerprint, state, attempts, next_attempt_at,
-	last_error, level, crm_id, run_id, created_at, updated_at, next_op IS NOT NULL`
+	last_error, level, crm_id, run_id, created_at, updated_at, next_op IS NOT NULL, sent_keys`
 
 func scanItem(r scanner) (OutboxItem, error) {
 	var it OutboxItem
 	var next, created, updated int64
+	var sent string
 	err := r.Scan(&it.ID, &it.Stream, &it.Entity, &it.ERPKey, &it.Op, &it.Payload, &it.Fingerprint, &it.State,
-		&it.Attempts, &next, &it.LastError, &it.Level, &it.CRMID, &it.RunID, &created, &updated, &it.HasFollowUp)
+		&it.Attempts, &next, &it.LastError, &it.Level, &it.CRMID, &it.RunID, &created, &updated, &it.HasFollowUp, &sent)
 	it.NextAttemptAt, it.CreatedAt, it.UpdatedAt = fromNanos(next), fromNanos(created), fromNanos(updated)
+	if err == nil && sent != "" {
+		if jerr := json.Unmarshal([]byte(sent), &it.SentKeys); jerr != nil {
+			return it, fmt.Errorf("decoding sent keys of outbox item %d: %w", it.ID, jerr)
+		}
+	}
 	return it, err
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -244,7 +245,7 @@ func (t *Tx) Complete(id int64, crmID, fingerprint string) error {
 		fingerprint = it.fingerprint
 	}
 	now := t.nowNanos()
-	if _, err := t.exec(`UPDATE outbox SET state = 'done', crm_id = ?, fingerprint = ?, updated_at = ?,
+	if _, err := t.exec(`UPDATE outbox SET state = 'done', crm_id = ?, fingerprint = ?, updated_at = ?, sent_keys = '',
 		next_op = NULL, next_payload = NULL, next_fingerprint = NULL, next_run_id = NULL WHERE id = ?`,
 		crmID, fingerprint, now, id); err != nil {
 		return fmt.Errorf("completing outbox item %d: %w", id, err)
@@ -317,6 +318,29 @@ func (t *Tx) applyFollowUp(id int64, errText string, level Level, next time.Time
 		state = 'pending', attempts = 0, next_attempt_at = ?, last_error = ?, level = ?, updated_at = ? WHERE id = ?`,
 		toNanos(next), errText, level, t.nowNanos(), id); err != nil {
 		return fmt.Errorf("applying follow-up of outbox item %d: %w", id, err)
+	}
+	return nil
+}
+
+// SetSentKeys replaces the natural keys recorded as sent for item id (see
+// OutboxItem.SentKeys); nil clears them. The engine adds a create's keys in
+// the transaction that marks it inflight, before the request leaves, and
+// takes them back when the request never left.
+func (t *Tx) SetSentKeys(id int64, keys []json.RawMessage) error {
+	text := ""
+	if len(keys) > 0 {
+		b, err := json.Marshal(keys)
+		if err != nil {
+			return fmt.Errorf("encoding sent keys of outbox item %d: %w", id, err)
+		}
+		text = string(b)
+	}
+	res, err := t.exec(`UPDATE outbox SET sent_keys = ? WHERE id = ? AND state <> 'done'`, text, id)
+	if err != nil {
+		return fmt.Errorf("recording sent keys of outbox item %d: %w", id, err)
+	}
+	if err := mustAffect(res, id); err != nil {
+		return fmt.Errorf("recording sent keys of outbox item %d: %w", id, err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"time"
 )
@@ -109,6 +110,12 @@ type OutboxItem struct {
 	// HasFollowUp reports a newer payload stored while the item was
 	// inflight; it is applied when the item resolves (see package doc).
 	HasFollowUp bool
+	// SentKeys are the natural keys (as the target defines them, JSON) of
+	// every create sent for this record whose outcome is not known to have
+	// failed: a lost create is resolved by what was sent, even after the
+	// record changed. Kept across Enqueue, Fail and Park; cleared by
+	// Complete. See Tx.SetSentKeys.
+	SentKeys []json.RawMessage
 }
 
 // OutboxFilter selects open outbox items. Zero fields match everything.

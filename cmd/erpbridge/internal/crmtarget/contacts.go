@@ -32,6 +32,12 @@ func (*Contacts) ExclusiveKey() bool { return true }
 // NaturalKey names what contacts are adopted by, for messages.
 func (*Contacts) NaturalKey() string { return "e-mail (or name in its organization)" }
 
+// KeysOf implements bridge.Target: the e-mails, and the name within the
+// organization for a contact without e-mail.
+func (*Contacts) KeysOf(p bridge.Payload) bridge.Payload {
+	return pick(p, "name", "emails", "organization_id")
+}
+
 func orgName(orgID, name string) string { return orgID + "\x00" + name }
 
 // Find adopts an existing contact by its first e-mail; a contact without

@@ -80,3 +80,15 @@ func normalizeDigits(s string) string {
 	}
 	return b.String()
 }
+
+// pick returns the entries of p under keys that p has, as a payload: what
+// a target's KeysOf returns.
+func pick(p bridge.Payload, keys ...string) bridge.Payload {
+	out := bridge.Payload{}
+	for _, k := range keys {
+		if v, ok := p[k]; ok && v != nil {
+			out[k] = v
+		}
+	}
+	return out
+}

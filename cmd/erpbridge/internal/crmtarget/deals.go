@@ -108,6 +108,10 @@ func decodeDeal(p bridge.Payload) (dealPayload, error) {
 	return d, nil
 }
 
+// KeysOf implements bridge.Target: the name, and the deal an order was
+// made from.
+func (*Deals) KeysOf(p bridge.Payload) bridge.Payload { return pick(p, "name", "deal_id") }
+
 // Find adopts an existing deal by exact name.
 func (t *Deals) Find(ctx context.Context, p bridge.Payload, live bool) (string, bool, error) {
 	if id := text(p, "deal_id"); id != "" {

@@ -46,21 +46,21 @@ func (t *Organizations) cnpjOf(p bridge.Payload) string {
 	return normalizeDigits(customValue(p, orgCustomKey, t.cnpjField))
 }
 
+// KeysOf implements bridge.Target: the name and the CNPJ custom field.
+func (t *Organizations) KeysOf(p bridge.Payload) bridge.Payload {
+	keys := pick(p, "name")
+	if doc := customValue(p, orgCustomKey, t.cnpjField); t.cnpjField != "" && doc != "" {
+		keys[orgCustomKey] = []any{map[string]any{"custom_field_id": t.cnpjField, "value": doc}}
+	}
+	return keys
+}
+
 // Find adopts an existing organization: by CNPJ when the CNPJ field is
 // configured and the payload has one, else by exact name.
 func (t *Organizations) Find(ctx context.Context, p bridge.Payload, live bool) (string, bool, error) {
 	name, doc := text(p, "name"), t.cnpjOf(p)
 	if !live {
-		err := build(ctx, &t.ix, t.c.Organizations(ctx, crm.OrganizationQuery{}),
-			func(o crm.Organization) [][3]string {
-				keys := [][3]string{{"name", o.Name, o.ID}}
-				if t.cnpjField != "" {
-					doc := normalizeDigits(orgCustom(o, t.cnpjField))
-					keys = append(keys, [3]string{"cnpj", doc, o.ID}, [3]string{"cnpj-of", o.ID, doc})
-				}
-				return keys
-			})
-		if err != nil {
+		if err := t.buildIndex(ctx); err != nil {
 			return "", false, err
 		}
 		if doc != "" {
@@ -76,7 +76,38 @@ func (t *Organizations) Find(ctx context.Context, p bridge.Payload, live bool) (
 			return id, found, nil
 		}
 	}
-	return t.findLive(ctx, name, doc)
+	id, found, err := t.findLive(ctx, name, doc)
+	if err != nil || found || doc == "" {
+		return id, found, err
+	}
+	// Not under this name (renamed since, or a stale CRM id): an
+	// organization holding this CNPJ is this company all the same. The
+	// listing index knows every organization that existed when it was
+	// built; one a lost create made is found by the name it was sent with.
+	return t.findByCNPJ(ctx, doc)
+}
+
+// findByCNPJ looks doc up in the listing index (built on first use). Past
+// the listing cap (10,000 organizations) v1 cannot search by custom field:
+// nothing is found.
+func (t *Organizations) findByCNPJ(ctx context.Context, doc string) (string, bool, error) {
+	if err := t.buildIndex(ctx); err != nil {
+		return "", false, err
+	}
+	id, found, _ := t.ix.lookup("cnpj", doc)
+	return id, found, nil
+}
+
+func (t *Organizations) buildIndex(ctx context.Context) error {
+	return build(ctx, &t.ix, t.c.Organizations(ctx, crm.OrganizationQuery{}),
+		func(o crm.Organization) [][3]string {
+			keys := [][3]string{{"name", o.Name, o.ID}}
+			if t.cnpjField != "" {
+				doc := normalizeDigits(orgCustom(o, t.cnpjField))
+				keys = append(keys, [3]string{"cnpj", doc, o.ID}, [3]string{"cnpj-of", o.ID, doc})
+			}
+			return keys
+		})
 }
 
 // findLive searches the CRM by name; with a CNPJ, a same-named organization

@@ -23,6 +23,9 @@ func NewProducts(c *crm.Client) *Products { return &Products{c: c} }
 // Entity implements bridge.Target.
 func (*Products) Entity() string { return "product" }
 
+// KeysOf implements bridge.Target: the name.
+func (*Products) KeysOf(p bridge.Payload) bridge.Payload { return pick(p, "name") }
+
 // Find adopts an existing product by exact (case-insensitive) name.
 func (t *Products) Find(ctx context.Context, p bridge.Payload, live bool) (string, bool, error) {
 	name := text(p, "name")
