@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -277,5 +278,59 @@ func TestLostCreateThenRenameMakesOneRecord(t *testing.T) {
 				t.Errorf("%d open outbox items after the record converged: %+v", len(items), items)
 			}
 		})
+	}
+}
+
+// suffixMapper maps like fakeMapper with a suffix: a changed mapping.
+type suffixMapper struct {
+	fakeMapper
+	suffix string
+}
+
+func (m *suffixMapper) Map(ctx context.Context, rec erp.Record, r Resolver) Mapped {
+	n := rec.Fields["name"].(string) + m.suffix
+	return Mapped{Payload: Payload{"name": n}, Fingerprint: "fp:" + n}
+}
+
+// A mapping change reaches every record on the next run, not only the
+// records the next poll happens to read, and costs nothing for records
+// whose payload it does not change.
+func TestAMappingChangeReachesEveryRecordOnTheNextRun(t *testing.T) {
+	v := newEnv(t, DeletesIgnore)
+	for i := range 5 {
+		v.src.set(fmt.Sprint("K", i), fmt.Sprint("acme ", i), false)
+	}
+	engine := func(hash, suffix string) {
+		t.Helper()
+		var err error
+		v.e, err = New(v.st, []*Stream{{Name: "customers", Source: v.src, Mapper: &suffixMapper{suffix: suffix},
+			Target: v.crm, Mode: ModeUpsert, Deletes: DeletesIgnore, MappingHash: hash}}, Options{Now: func() time.Time { return v.now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	engine("h1", "")
+	if rep := v.sync(); rep.Stats.Created != 5 {
+		t.Fatalf("first sync created %d, want 5", rep.Stats.Created)
+	}
+	if rep := v.sync(); rep.Kind != store.RunIncremental || rep.Stats.Read != 0 {
+		t.Fatalf("second sync: %s reading %d rows, want an incremental poll reading nothing", rep.Kind, rep.Stats.Read)
+	}
+	engine("h2", " S/A") // the mapping changed; no ERP row did
+	rep := v.sync()
+	if rep.Kind != store.RunFull || rep.Stats.Updated != 5 {
+		t.Fatalf("after the mapping changed: %s run updated %d, want a full pass updating 5", rep.Kind, rep.Stats.Updated)
+	}
+	for id, n := range v.crm.recs {
+		if !strings.HasSuffix(n, " S/A") {
+			t.Errorf("CRM %s = %q: the new mapping did not reach it", id, n)
+		}
+	}
+	if rep := v.sync(); rep.Kind != store.RunIncremental || rep.Stats.Updated != 0 {
+		t.Fatalf("the run after: %s, %d updated; want an incremental poll writing nothing", rep.Kind, rep.Stats.Updated)
+	}
+	engine("h3", " S/A") // settings changed, payloads did not: a full pass that writes nothing
+	if rep := v.sync(); rep.Kind != store.RunFull || rep.Stats.Updated+rep.Stats.Created != 0 || rep.Stats.Unchanged != 5 {
+		t.Fatalf("hash changed, payloads not: %s run, %+v; want a full pass with 5 unchanged", rep.Kind, rep.Stats)
 	}
 }

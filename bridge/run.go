@@ -60,6 +60,19 @@ func (r *run) execute(ctx context.Context, full bool) Report {
 		rep.Err = fmt.Errorf("reading cursor: %w", err)
 		return rep
 	}
+	if !full && hasCursor && r.s.MappingHash != "" {
+		last, _, err := st.Meta(ctx, mappingKey(r.s.Name))
+		if err != nil {
+			rep.Err = fmt.Errorf("reading mapping hash: %w", err)
+			return rep
+		}
+		if last != r.s.MappingHash {
+			// Records the poll would not read carry payloads of the old
+			// mapping: map them all again (unchanged ones cost nothing).
+			r.log.Info("the mapping changed since the last full pass: reading every record again; only changed payloads are sent")
+			full = true
+		}
+	}
 	if full || !hasCursor || cur.Position == "" || !r.s.Source.Incremental() {
 		full = true
 		rep.Kind = store.RunFull
@@ -190,6 +203,11 @@ func (r *run) fullPass(ctx context.Context) error {
 		}
 		if err := tx.SetCursor(fullCursor(r.s.Name), ""); err != nil {
 			return err
+		}
+		if r.s.MappingHash != "" {
+			if err := tx.SetMeta(mappingKey(r.s.Name), r.s.MappingHash); err != nil {
+				return err
+			}
 		}
 		return tx.SetFullPassAt(r.s.Name, r.e.opts.Now())
 	})

@@ -94,7 +94,16 @@ type Stream struct {
 	Deletes Deletes
 	// DependsOn names streams whose records this one links to; they run first.
 	DependsOn []string
+	// MappingHash identifies everything the stream's payloads depend on
+	// besides the ERP rows (its mapping and settings). When it differs from
+	// the hash of the stream's last completed full pass, the next run is a
+	// full pass: every record is mapped again and only those whose payload
+	// changed are sent. Empty turns the check off.
+	MappingHash string
 }
+
+// mappingKey is the store meta key of a stream's mapping hash.
+func mappingKey(stream string) string { return "mapping_hash:" + stream }
 
 func (s *Stream) validate() error {
 	switch {

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -336,7 +337,7 @@ func buildStreams(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 		}
 		streams = append(streams, &bridge.Stream{
 			Name: "customers", Source: src, Mapper: mp, Target: crmtarget.NewOrganizations(c, cnpjID),
-			Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes),
+			Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes), MappingHash: settingsHash(sc),
 		})
 	}
 
@@ -374,7 +375,7 @@ func buildStreams(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 		}
 		st := &bridge.Stream{
 			Name: "contacts", Source: src, Mapper: mp, Target: contactTarget,
-			Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes),
+			Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes), MappingHash: settingsHash(sc),
 		}
 		if cfg.Streams.Customers.Enabled {
 			st.DependsOn = []string{"customers"}
@@ -396,7 +397,7 @@ func buildStreams(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 			Name: "customer_contacts", Source: src,
 			Mapper: &customerContactMapper{m: m, blocked: cfg.Streams.Customers.Blocked},
 			Target: contactTarget, Mode: bridge.Mode(cfg.Streams.Contacts.Mode), Deletes: bridge.DeletesIgnore,
-			DependsOn: []string{"customers"},
+			DependsOn: []string{"customers"}, MappingHash: settingsHash(cfg.Streams.Contacts, cfg.Streams.Customers),
 		})
 	}
 
@@ -426,7 +427,7 @@ func buildStreams(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 		}
 		streams = append(streams, &bridge.Stream{
 			Name: "products", Source: src, Mapper: mp, Target: crmtarget.NewProducts(c),
-			Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes),
+			Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes), MappingHash: settingsHash(sc),
 		})
 	}
 
@@ -438,6 +439,17 @@ func buildStreams(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 		streams = append(streams, st)
 	}
 	return streams, nil
+}
+
+// settingsHash identifies a stream's settings (its mapping included) as
+// its payloads depend on them: bridge.Stream.MappingHash.
+func settingsHash(settings ...any) string {
+	b, err := json.Marshal(settings)
+	if err != nil {
+		panic(fmt.Sprintf("hashing stream settings: %v", err)) // config types always encode
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
 }
 
 // sourceFunc opens an ERP table for a stream (see buildStreams).
@@ -499,6 +511,7 @@ func ordersStream(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 	st := &bridge.Stream{
 		Name: "orders", Source: src, Mapper: mp, Target: crmtarget.NewDeals(c),
 		Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes), DependsOn: []string{"products"},
+		MappingHash: settingsHash(sc, orderMapperVersion, cfg.Streams.Customers.Filial, cfg.Streams.Products.Filial),
 	}
 	if cfg.Streams.Customers.Enabled {
 		st.DependsOn = append([]string{"customers"}, st.DependsOn...)
