@@ -436,12 +436,16 @@ func (r *run) remap(ctx context.Context, item store.OutboxItem) (store.OutboxIte
 		if errors.Is(m.Retry, ErrFatal) {
 			return item, nil, true, m.Retry
 		}
+		if dep := (*DependencyError)(nil); errors.As(m.Retry, &dep) && errors.Is(dep, ErrDependencyRejected) {
+			// Still waiting on the dependency's bad data (not a new failure).
+			r.stats.Skipped++
+			return settle(func(tx *store.Tx) error { return tx.Wait(item.ID, m.Retry.Error(), dep.Entity, dep.Key) })
+		}
 		r.stats.Failed++
 		level := waitLevel(m.Retry)
 		if level == store.LevelError && item.Attempts+1 >= r.e.opts.MaxAttempts {
 			return settle(func(tx *store.Tx) error { return tx.Park(item.ID, m.Retry.Error(), level) })
 		}
-		// Waiting on a dependency's bad data never parks: it follows once fixed.
 		next := r.e.opts.Now().Add(r.e.opts.Backoff(item.Attempts + 1))
 		return settle(func(tx *store.Tx) error { return tx.Fail(item.ID, m.Retry.Error(), level, next, true) })
 	case m.Skip:

@@ -23,7 +23,8 @@ type run struct {
 	stats   store.RunStats
 	samples []Sample
 	perAct  map[string]int
-	depth   int // on-demand sync nesting
+	depth   int  // on-demand sync nesting
+	skipped bool // a record was left out on purpose (Mapped.Skip)
 
 	pending     []completion    // confirmed writes not yet recorded (see complete)
 	pendingKeys map[string]bool // their ERP keys
@@ -279,19 +280,22 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 	switch {
 	case m.Skip:
 		r.stats.Skipped++
+		r.skipped = true
 		r.sample("skip", rec.Key, id.CRMID, nil, m.SkipReason)
 		return r.settleOpen(ctx, open, "not sent: "+m.SkipReason)
 	case len(m.Errors) > 0:
-		return r.rejectData(ctx, rec.Key, id.CRMID, m.Errors)
+		return r.rejectData(ctx, rec.Key, id.CRMID, m.Errors, open)
 	case m.Retry != nil:
-		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry, store.OpUpdate)
+		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry, store.OpUpdate, open)
 	case open == nil && has && id.Fingerprint != "" && id.Fingerprint == m.Fingerprint && !id.Deleted:
 		r.stats.Unchanged++
 		return nil
 	case open != nil && open.State == store.StateFailed && open.Fingerprint == m.Fingerprint &&
 		open.NextAttemptAt.After(r.e.opts.Now()):
 		// The same write already waits for its retry: leave its backoff be.
-		r.stats.Failed++
+		// Nothing failed in this run.
+		r.stats.Skipped++
+		r.sample("skip", rec.Key, id.CRMID, nil, "waits for its retry: "+open.LastError)
 		return nil
 	}
 	op := store.OpCreate
@@ -340,9 +344,9 @@ func (r *run) deleted(ctx context.Context, rec erp.Record, id store.Identity, ha
 		r.stats.Skipped++
 		return r.settleOpen(ctx, open, "not sent: deleted in the ERP ("+m.SkipReason+")")
 	case len(m.Errors) > 0:
-		return r.rejectData(ctx, rec.Key, id.CRMID, m.Errors)
+		return r.rejectData(ctx, rec.Key, id.CRMID, m.Errors, open)
 	case m.Retry != nil:
-		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry, store.OpMark)
+		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry, store.OpMark, open)
 	}
 	if r.dry {
 		r.countDry("mark")
@@ -355,29 +359,66 @@ func (r *run) deleted(ctx context.Context, rec erp.Record, id store.Identity, ha
 	}, m.Payload, open)
 }
 
-// rejectData parks a record whose ERP data cannot be mapped (level skip).
-func (r *run) rejectData(ctx context.Context, key, crmID string, errs []error) error {
+// rejectData parks a record whose ERP data cannot be mapped (level skip)
+// until its ERP row changes: read again unchanged (a full pass, the poll's
+// overlap) it is still listed once, and nothing fails in that run.
+func (r *run) rejectData(ctx context.Context, key, crmID string, errs []error, open *store.OutboxItem) error {
+	var dep *DependencyError
+	for _, e := range errs {
+		if errors.As(e, &dep) && errors.Is(dep, ErrDependencyRejected) {
+			break
+		}
+		dep = nil
+	}
+	return r.park(ctx, key, crmID, errorsText(errs), store.OpUpdate, dep, open)
+}
+
+// park records that a record cannot be sent as it is (bad ERP data: its
+// own, or dep's) and waits, without a payload, for its row (or dep) to
+// change. A record found again exactly as it waits is left alone: it is
+// listed once, and nothing failed in this run.
+func (r *run) park(ctx context.Context, key, crmID, text string, op store.Op, dep *DependencyError, open *store.OutboxItem) error {
+	if waitingAs(open, text, dep) {
+		r.stats.Skipped++
+		r.sample("skip", key, crmID, nil, "unchanged since it was refused: "+text)
+		return nil
+	}
 	r.stats.Failed++
-	text := errorsText(errs)
 	r.sample("fail", key, crmID, nil, text)
 	if r.dry {
 		r.countDry("fail")
 		return nil
 	}
-	r.log.Warn("record rejected", zap.String("erp_key", key), zap.String("reason", text))
+	r.log.Warn("record rejected", zap.String("erp_key", key), zap.String("crm_id", crmID), zap.String("reason", text))
 	if err := r.settleKey(ctx, key); err != nil {
 		return err
 	}
 	return r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 		id, err := tx.Enqueue(store.OutboxItem{
-			Stream: r.s.Name, Entity: r.s.Target.Entity(), ERPKey: key, Op: store.OpUpdate,
+			Stream: r.s.Name, Entity: r.s.Target.Entity(), ERPKey: key, Op: op,
 			CRMID: crmID, RunID: r.id,
 		})
 		if err != nil {
 			return err
 		}
+		if dep != nil {
+			return tx.Wait(id, text, dep.Entity, dep.Key)
+		}
 		return tx.Park(id, text, store.LevelSkip)
 	})
+}
+
+// waitingAs reports whether open already waits, parked without a payload,
+// for exactly this reason (and on this dependency).
+func waitingAs(open *store.OutboxItem, text string, dep *DependencyError) bool {
+	if open == nil || open.State != store.StateParked || open.Level != store.LevelSkip ||
+		len(open.Payload) > 0 || open.LastError != text || open.HasFollowUp {
+		return false
+	}
+	if dep == nil {
+		return open.WaitsOnKey == ""
+	}
+	return open.WaitsOnEntity == dep.Entity && open.WaitsOnKey == dep.Key
 }
 
 // errorsText is what a record's mapping errors read as in the outbox.
@@ -407,12 +448,16 @@ func (r *run) settleOpen(ctx context.Context, open *store.OutboxItem, reason str
 // when its time comes it is read from the ERP and mapped again. op is what
 // it waits to do (update, or mark for a deleted record). A cause that stops
 // the run (ErrFatal), or a stop request, is returned instead.
-func (r *run) deferRecord(ctx context.Context, key, crmID string, cause error, op store.Op) error {
+func (r *run) deferRecord(ctx context.Context, key, crmID string, cause error, op store.Op, open *store.OutboxItem) error {
 	if errors.Is(cause, ErrFatal) {
 		return cause
 	}
 	if err := ctx.Err(); err != nil {
 		return err // stopping: the page is replayed, nothing to report
+	}
+	if dep := (*DependencyError)(nil); errors.As(cause, &dep) && errors.Is(dep, ErrDependencyRejected) {
+		// Bad data in the dependency is fixed in the ERP: wait for it.
+		return r.park(ctx, key, crmID, cause.Error(), op, dep, open)
 	}
 	r.stats.Failed++
 	r.sample("fail", key, crmID, nil, cause.Error())
@@ -541,7 +586,7 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 	if err := sub.record(ctx, rec, id, has, open); err != nil {
 		return "", err
 	}
-	if sub.stats.Skipped > 0 {
+	if sub.skipped {
 		return "", fmt.Errorf("%w: %s %s is skipped by its stream", ErrNoDependency, stream, key)
 	}
 	r.log.Info("synced dependency on demand", zap.String("dependency", stream), zap.String("erp_key", key))
@@ -552,7 +597,8 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 	if !has || id.CRMID == "" {
 		items, err := r.e.store.OpenItems(ctx, store.OutboxFilter{Entity: s.Target.Entity(), ERPKey: key, Limit: 1})
 		if err == nil && len(items) > 0 && items[0].Level == store.LevelSkip {
-			return "", fmt.Errorf("%w: %s", ErrDependencyRejected, items[0].LastError)
+			return "", &DependencyError{Stream: stream, Entity: s.Target.Entity(), Key: key,
+				Err: fmt.Errorf("%w: %s %s (see its own entry in erpbridge errors list)", ErrDependencyRejected, stream, key)}
 		}
 		return "", fmt.Errorf("%s %s could not be synced (see erpbridge errors)", stream, key)
 	}

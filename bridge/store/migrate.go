@@ -98,10 +98,10 @@ CREATE TABLE writebacks (
 CREATE INDEX writebacks_open ON writebacks (state, next_attempt_at) WHERE state <> 'written';
 `,
 	// 3: meta (facts about the store itself: the CRM account it serves, the
-	// mapping each stream was last synced with) and, per outbox item, the
+	// mapping each stream was last synced with); per outbox item, the
 	// natural keys of every payload sent whose outcome is not known yet, so
 	// a lost create is resolved by what was sent, not only by the record's
-	// current values.
+	// current values; and the record an item waits on.
 	`
 CREATE TABLE meta (
 	key        TEXT    NOT NULL PRIMARY KEY,
@@ -109,6 +109,11 @@ CREATE TABLE meta (
 	updated_at INTEGER NOT NULL DEFAULT 0
 ) STRICT, WITHOUT ROWID;
 ALTER TABLE outbox ADD COLUMN sent_keys TEXT NOT NULL DEFAULT '';
+-- a record parked because a record it needs has bad ERP data waits on it:
+-- released when that record changes (see Tx.Wait)
+ALTER TABLE outbox ADD COLUMN waits_on_entity TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN waits_on_key TEXT NOT NULL DEFAULT '';
+CREATE INDEX outbox_waits_on ON outbox (waits_on_entity, waits_on_key) WHERE waits_on_key <> '';
 `,
 }
 

@@ -9,14 +9,16 @@ import (
 )
 
 const outboxCols = `id, stream, entity, erp_key, op, payload, fingerprint, state, attempts, next_attempt_at,
-	last_error, level, crm_id, run_id, created_at, updated_at, next_op IS NOT NULL, sent_keys`
+	last_error, level, crm_id, run_id, created_at, updated_at, next_op IS NOT NULL, sent_keys,
+	waits_on_entity, waits_on_key`
 
 func scanItem(r scanner) (OutboxItem, error) {
 	var it OutboxItem
 	var next, created, updated int64
 	var sent string
 	err := r.Scan(&it.ID, &it.Stream, &it.Entity, &it.ERPKey, &it.Op, &it.Payload, &it.Fingerprint, &it.State,
-		&it.Attempts, &next, &it.LastError, &it.Level, &it.CRMID, &it.RunID, &created, &updated, &it.HasFollowUp, &sent)
+		&it.Attempts, &next, &it.LastError, &it.Level, &it.CRMID, &it.RunID, &created, &updated, &it.HasFollowUp, &sent,
+		&it.WaitsOnEntity, &it.WaitsOnKey)
 	it.NextAttemptAt, it.CreatedAt, it.UpdatedAt = fromNanos(next), fromNanos(created), fromNanos(updated)
 	if err == nil && sent != "" {
 		if jerr := json.Unmarshal([]byte(sent), &it.SentKeys); jerr != nil {

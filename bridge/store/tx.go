@@ -181,11 +181,15 @@ func (t *Tx) Enqueue(item OutboxItem) (int64, error) {
 	default:
 		if _, err := t.exec(`UPDATE outbox SET stream = ?, op = ?, payload = ?, fingerprint = ?,
 			crm_id = CASE WHEN ? <> '' THEN ? ELSE crm_id END, run_id = ?,
-			state = 'pending', attempts = 0, next_attempt_at = ?, last_error = '', level = '', updated_at = ?
+			state = 'pending', attempts = 0, next_attempt_at = ?, last_error = '', level = '', updated_at = ?,
+			waits_on_entity = '', waits_on_key = ''
 			WHERE id = ?`, item.Stream, item.Op, item.Payload, item.Fingerprint, item.CRMID, item.CRMID, item.RunID,
 			toNanos(item.NextAttemptAt), now, id); err != nil {
 			return 0, fmt.Errorf("replacing outbox item %d: %w", id, err)
 		}
+	}
+	if err := t.releaseWaiters(item.Entity, item.ERPKey); err != nil {
+		return 0, err
 	}
 	return id, nil
 }
@@ -254,6 +258,9 @@ func (t *Tx) Complete(id int64, crmID, fingerprint string) error {
 	if _, err := t.exec(upsertIdentity, it.entity, it.erpKey, crmID, fingerprint, now, deleted); err != nil {
 		return fmt.Errorf("completing outbox item %d: recording identity: %w", id, err)
 	}
+	if err := t.releaseWaiters(it.entity, it.erpKey); err != nil {
+		return err
+	}
 	if !it.nextOp.Valid || it.nextFingerprint.String == fingerprint {
 		return nil
 	}
@@ -305,9 +312,40 @@ func (t *Tx) Park(id int64, errText string, level Level) error {
 	if it.nextOp.Valid {
 		return t.applyFollowUp(id, errText, level, time.Time{})
 	}
-	if _, err := t.exec(`UPDATE outbox SET state = 'parked', attempts = attempts + 1, last_error = ?, level = ?, updated_at = ?
-		WHERE id = ?`, errText, level, t.nowNanos(), id); err != nil {
+	return t.park(id, it, errText, level, "", "")
+}
+
+// Wait parks item id (level skip) until the record (entity, key) it needs
+// changes: bad ERP data in a dependency is fixed in the ERP, so retrying
+// before then only repeats the dependency's error. When that record's
+// outbox item is completed, replaced by a newer write or parked (for
+// another reason), every item waiting on it is made pending, due now.
+func (t *Tx) Wait(id int64, errText, entity, key string) error {
+	it, err := t.loadOpen(id)
+	if err != nil {
 		return fmt.Errorf("parking outbox item %d: %w", id, err)
+	}
+	if it.nextOp.Valid {
+		return t.applyFollowUp(id, errText, LevelSkip, time.Time{})
+	}
+	return t.park(id, it, errText, LevelSkip, entity, key)
+}
+
+func (t *Tx) park(id int64, it openItem, errText string, level Level, waitsEntity, waitsKey string) error {
+	if _, err := t.exec(`UPDATE outbox SET state = 'parked', attempts = attempts + 1, last_error = ?, level = ?, updated_at = ?,
+		waits_on_entity = ?, waits_on_key = ? WHERE id = ?`, errText, level, t.nowNanos(), waitsEntity, waitsKey, id); err != nil {
+		return fmt.Errorf("parking outbox item %d: %w", id, err)
+	}
+	return t.releaseWaiters(it.entity, it.erpKey)
+}
+
+// releaseWaiters makes the items waiting on (entity, key) pending, due now.
+func (t *Tx) releaseWaiters(entity, key string) error {
+	// Due at once, whatever the clock of the run that sends it.
+	if _, err := t.exec(`UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = 0, updated_at = ?,
+		waits_on_entity = '', waits_on_key = '' WHERE waits_on_key = ? AND waits_on_entity = ? AND state = 'parked'`,
+		t.nowNanos(), key, entity); err != nil {
+		return fmt.Errorf("releasing the records waiting on %s %s: %w", entity, key, err)
 	}
 	return nil
 }
@@ -315,7 +353,8 @@ func (t *Tx) Park(id int64, errText string, level Level) error {
 func (t *Tx) applyFollowUp(id int64, errText string, level Level, next time.Time) error {
 	if _, err := t.exec(`UPDATE outbox SET op = next_op, payload = next_payload, fingerprint = next_fingerprint,
 		run_id = next_run_id, next_op = NULL, next_payload = NULL, next_fingerprint = NULL, next_run_id = NULL,
-		state = 'pending', attempts = 0, next_attempt_at = ?, last_error = ?, level = ?, updated_at = ? WHERE id = ?`,
+		state = 'pending', attempts = 0, next_attempt_at = ?, last_error = ?, level = ?, updated_at = ?,
+		waits_on_entity = '', waits_on_key = '' WHERE id = ?`,
 		toNanos(next), errText, level, t.nowNanos(), id); err != nil {
 		return fmt.Errorf("applying follow-up of outbox item %d: %w", id, err)
 	}

@@ -116,6 +116,9 @@ type OutboxItem struct {
 	// record changed. Kept across Enqueue, Fail and Park; cleared by
 	// Complete. See Tx.SetSentKeys.
 	SentKeys []json.RawMessage
+	// WaitsOnEntity and WaitsOnKey name the record a parked item waits on
+	// (a dependency with bad ERP data); see Tx.Wait.
+	WaitsOnEntity, WaitsOnKey string
 }
 
 // OutboxFilter selects open outbox items. Zero fields match everything.

@@ -18,14 +18,15 @@ const maxSyncs = 30
 
 // settled reports whether the outbox holds nothing but what bad ERP data
 // leaves there for good: the rejected records (parked, level skip) and the
-// contacts of rejected customers (deferred until their organization can be
-// synced). It returns a description of the first other open item.
+// contacts of rejected customers (parked waiting on their organization's
+// record). It returns a description of the first other open item.
 func (h *harness) settled(w wantCRM) (bool, string) {
 	h.t.Helper()
 	for _, it := range h.openItems() {
 		switch {
 		case it.State == store.StateParked && it.Level == store.LevelSkip && w.rejected[it.ERPKey]:
-		case it.State == store.StateFailed && it.Stream == "contacts" && w.deferred[it.ERPKey]:
+		case it.State == store.StateParked && it.Level == store.LevelSkip && it.Stream == "contacts" &&
+			w.deferred[it.ERPKey] && it.WaitsOnEntity == "organization" && it.WaitsOnKey != "":
 		default:
 			return false, fmt.Sprintf("%s %s %s (attempts %d, level %q): %s", it.Stream, it.ERPKey, it.State, it.Attempts, it.Level, firstLine(it.LastError))
 		}
