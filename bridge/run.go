@@ -290,6 +290,14 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 	case open == nil && has && id.Fingerprint != "" && id.Fingerprint == m.Fingerprint && !id.Deleted:
 		r.stats.Unchanged++
 		return nil
+	case open != nil && open.State == store.StateParked && len(open.Payload) > 0 && open.Fingerprint == m.Fingerprint &&
+		!open.HasFollowUp:
+		// This very payload was refused (or given up on): it waits for the
+		// ERP record to change, or for `erpbridge errors retry`, never
+		// resent as it is by reading the row again.
+		r.stats.Skipped++
+		r.sample("skip", rec.Key, id.CRMID, nil, "unchanged since it was refused: "+open.LastError)
+		return nil
 	case open != nil && open.State == store.StateFailed && open.Fingerprint == m.Fingerprint &&
 		open.NextAttemptAt.After(r.e.opts.Now()):
 		// The same write already waits for its retry: leave its backoff be.
