@@ -20,6 +20,17 @@
 // are embedded in the binary, recorded in PRAGMA user_version, and each runs
 // in its own transaction.
 //
+// # The marker
+//
+// Once a store first records sync progress, a marker file is written
+// beside it (erpbridge.db.marker) with the store's id. [Open] refuses, with
+// [ErrStoreLost], a store file that has no trace of a sync while its marker
+// says it had synced (its -wal file deleted before a checkpoint, the file
+// deleted or replaced alone), or that is another store: starting over
+// silently would re-read and resend everything. Deleting the whole data
+// folder starts over on purpose. A write refused because the file is
+// read-only names the file and what to do.
+//
 // # Commit order
 //
 // [Store.Update] runs a function in one write transaction. Everything a

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -26,6 +27,10 @@ type Store struct {
 	wlock chan struct{}
 	// stmts are the prepared statements shared by reads and transactions.
 	stmts stmtCache
+	// id is the store's identity (meta store_id); marked is set once its
+	// marker exists beside the file (see marker.go).
+	id     string
+	marked atomic.Bool
 }
 
 type options struct {
@@ -131,7 +136,7 @@ func (s *Store) init(ctx context.Context) error {
 	if _, _, err := s.stmts.get(ctx, s.db, identitiesQuery); err != nil {
 		return fmt.Errorf("preparing identity lookup: %w", err)
 	}
-	return nil
+	return s.checkIdentity(ctx)
 }
 
 // Close closes the store. Pending reads fail; call it after the engine stops.

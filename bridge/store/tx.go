@@ -19,6 +19,8 @@ type Tx struct {
 	tx    *sql.Tx
 	now   func() time.Time
 	stmts map[string]*sql.Stmt
+	// cursorSet: the transaction records sync progress (see markOnce).
+	cursorSet bool
 }
 
 // Update runs fn in one write transaction and commits it if fn returns nil.
@@ -42,12 +44,15 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	}()
 	t := &Tx{s: s, ctx: ctx, tx: sqlTx, now: s.now, stmts: make(map[string]*sql.Stmt)}
 	if err := fn(t); err != nil {
-		return err
+		return readOnly(s.path, err)
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("committing checkpoint transaction: %w", err)
+		return readOnly(s.path, fmt.Errorf("committing checkpoint transaction: %w", err))
 	}
 	committed = true
+	if t.cursorSet {
+		return s.markOnce()
+	}
 	return nil
 }
 
@@ -125,6 +130,7 @@ func (t *Tx) SetCursor(stream, position string) error {
 		stream, position, t.nowNanos()); err != nil {
 		return fmt.Errorf("setting cursor of %s: %w", stream, err)
 	}
+	t.cursorSet = true
 	return nil
 }
 
