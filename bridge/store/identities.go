@@ -171,3 +171,42 @@ func (s *Store) Cursors(ctx context.Context) ([]Cursor, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+cursorCols+` FROM cursors ORDER BY stream`)
 	return collect(rows, err, "reading cursors", scanCursor)
 }
+
+// RecentIdentities returns up to limit identities with a CRM id, of any
+// entity, the most recently confirmed first (deleted ones left out): the
+// records a check of "is this still the CRM the store was filled from"
+// looks for.
+func (s *Store) RecentIdentities(ctx context.Context, limit int) ([]Identity, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+identityCols+` FROM identities
+		WHERE crm_id <> '' AND deleted = 0 ORDER BY synced_at DESC LIMIT ?`, limit)
+	return collect(rows, err, "listing recent identities", scanIdentity)
+}
+
+// ForgetCRM forgets everything the store knows about the CRM it was filled
+// from — identities, cursors, open and done writes, won-deal writebacks and
+// the recorded account — keeping the run history, so the next sync reads
+// every ERP record again and looks each up in the (new) CRM by natural key
+// before creating it. It returns how many identities it forgot.
+func (s *Store) ForgetCRM(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.Update(ctx, func(tx *Tx) error {
+		res, err := tx.tx.ExecContext(ctx, `DELETE FROM identities`)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		for _, q := range []string{`DELETE FROM cursors`, `DELETE FROM outbox`, `DELETE FROM writebacks`,
+			`DELETE FROM meta WHERE key <> '` + metaStoreID + `'`} {
+			if _, err := tx.tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("forgetting the CRM in checkpoint store %s: %w", s.path, err)
+	}
+	return n, nil
+}

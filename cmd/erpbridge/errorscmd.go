@@ -187,18 +187,45 @@ again from the ERP first, so a corrected record goes out as it is now.`,
 
 func newResyncCmd() *cobra.Command {
 	var path string
+	var newAccount bool
 	cmd := &cobra.Command{
-		Use:   "resync STREAM",
+		Use:   "resync STREAM | resync --new-account",
 		Short: "Send every record of a stream again on its next sync",
 		Long: `Forget the fingerprints of a stream's records and its cursor, so the next
 sync reads the whole table and sends every record again. CRM ids are kept:
 records are updated, never duplicated. Use it after changing data in the CRM
-by hand, or to push a mapping change without bumping its version.`,
-		Args: cobra.ExactArgs(1),
+by hand, or to push a mapping change without bumping its version.
+
+With --new-account (and no stream), forget everything the store knows of the
+CRM it was filled from — CRM ids, cursors, pending writes, won-deal records —
+for a data_dir now pointed at another CRM account (or at a CRM emptied since):
+the next sync reads every ERP record again and looks each up in the CRM by its
+natural key, adopting it when found and creating it when not. The run history
+is kept. Stop the service first.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if newAccount {
+				return cobra.NoArgs(cmd, args)
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig(path)
 			if err != nil {
 				return err
+			}
+			if newAccount {
+				st, err := wiring.OpenStore(cmd.Context(), cfg)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				n, err := st.ForgetCRM(cmd.Context())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "forgot %d CRM ids and every cursor: the next sync reads the whole ERP and "+
+					"adopts or creates each record in the CRM the configuration now reaches\n", n)
+				return nil
 			}
 			name := args[0]
 			entity := wiring.Entity(name)
@@ -221,6 +248,7 @@ by hand, or to push a mapping change without bumping its version.`,
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&newAccount, "new-account", false, "forget the CRM the store was filled from (the data_dir now serves another CRM account)")
 	configFlag(cmd, &path)
 	return cmd
 }

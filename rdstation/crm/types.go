@@ -30,6 +30,8 @@ type TokenInfo struct {
 	Name  string `json:"name"`
 	// Account is the account (organization) name, whatever shape it came in.
 	Account string `json:"-"`
+	// AccountID is the account's id when the answer carries one.
+	AccountID string `json:"-"`
 	// Raw is the whole answer (its shape is not documented).
 	Raw json.RawMessage `json:"-"`
 }
@@ -51,6 +53,12 @@ func (t *TokenInfo) UnmarshalJSON(b []byte) error {
 		case map[string]any:
 			if n, ok := v["name"].(string); ok {
 				t.Account = n
+			}
+			for _, k := range []string{"id", "_id"} {
+				if id, ok := v[k].(string); ok && id != "" {
+					t.AccountID = id
+					break
+				}
 			}
 		}
 	}

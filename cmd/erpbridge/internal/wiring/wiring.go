@@ -169,6 +169,11 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	if b.CRM, err = NewCRM(cfg, o); err != nil {
 		return nil, err
 	}
+	// The store's CRM ids must be this CRM's: another account (or an
+	// emptied CRM) would make every sync a silent no-op.
+	if err := bridge.CheckAccount(ctx, b.Store, crmtarget.Account{C: b.CRM}); err != nil {
+		return nil, err
+	}
 	acc, err := openERP(ctx, cfg)
 	if err != nil {
 		return nil, err
