@@ -188,6 +188,10 @@ type Report struct {
 	// Samples are kept by dry runs only.
 	Samples []Sample
 	Err     error
+	// Interrupted: a stop request (the context cancelled) cut the run
+	// short. It is not a failure: Err is nil, and the next run goes on
+	// from where this one stopped.
+	Interrupted bool
 }
 
 // SyncAll syncs every stream in dependency order. A stream that fails does

@@ -106,22 +106,35 @@ func (r *run) execute(ctx context.Context, full bool) Report {
 		err = fmt.Errorf("recording synced records: %w", ferr)
 	}
 	r.stats.APICalls = r.e.opts.APICalls() - calls0
-	rep.Stats, rep.Samples, rep.Err = r.stats, r.samples, err
+	rep.Stats, rep.Samples = r.stats, r.samples
 	rep.Duration = r.e.opts.Now().Sub(start)
+	// A stop request is not a failure: what was done is recorded, and the
+	// next run goes on from the cursor.
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		rep.Interrupted, err = true, nil
+	}
+	rep.Err = err
 	if err != nil {
 		rep.Stats.Err = err.Error()
 	}
 	if !r.dry {
 		// Persist the run even when the stop request cancelled ctx.
-		if ferr := st.FinishRun(context.WithoutCancel(ctx), r.id, rep.Stats); ferr != nil && rep.Err == nil {
+		end := st.FinishRun
+		if rep.Interrupted {
+			end = st.InterruptRun
+		}
+		if ferr := end(context.WithoutCancel(ctx), r.id, rep.Stats); ferr != nil && rep.Err == nil {
 			rep.Err = fmt.Errorf("finishing run: %w", ferr)
 		}
 	}
-	lvl := zap.InfoLevel
-	if rep.Err != nil {
+	lvl, msg := zap.InfoLevel, "run finished"
+	switch {
+	case rep.Err != nil:
 		lvl = zap.ErrorLevel
+	case rep.Interrupted:
+		msg = "run interrupted by a stop request; the next run goes on from where it stopped"
 	}
-	r.log.Log(lvl, "run finished", zap.String("kind", string(rep.Kind)), zap.Int64("read", rep.Stats.Read),
+	r.log.Log(lvl, msg, zap.String("kind", string(rep.Kind)), zap.Int64("read", rep.Stats.Read),
 		zap.Int64("created", rep.Stats.Created), zap.Int64("updated", rep.Stats.Updated),
 		zap.Int64("unchanged", rep.Stats.Unchanged), zap.Int64("skipped", rep.Stats.Skipped),
 		zap.Int64("failed", rep.Stats.Failed), zap.Int64("api_calls", rep.Stats.APICalls),

@@ -20,12 +20,12 @@ func scanRun(r scanner) (Run, error) {
 		&st.Read, &st.Created, &st.Updated, &st.Unchanged, &st.Skipped, &st.Failed, &st.Deleted, &st.APICalls, &st.Err)
 	run.StartedAt, run.FinishedAt, run.Duration = fromNanos(started), fromNanos(finished), time.Duration(dur)
 	switch {
+	case interrupted:
+		run.Status = RunInterrupted
 	case finished != 0 && st.Err != "":
 		run.Status = RunFailed
 	case finished != 0:
 		run.Status = RunOK
-	case interrupted:
-		run.Status = RunInterrupted
 	default:
 		run.Status = RunRunning
 	}
@@ -56,11 +56,22 @@ func (s *Store) StartRun(ctx context.Context, stream string, kind RunKind) (int6
 
 // FinishRun records a run's counters and end; duration = now − start.
 func (s *Store) FinishRun(ctx context.Context, runID int64, st RunStats) error {
+	return s.endRun(ctx, runID, st, false)
+}
+
+// InterruptRun records the counters and end of a run cut short by a stop
+// request (Ctrl-C, SIGTERM, a service stop or a reload): it reads as
+// RunInterrupted, not as failed. The next run goes on from its cursor.
+func (s *Store) InterruptRun(ctx context.Context, runID int64, st RunStats) error {
+	return s.endRun(ctx, runID, st, true)
+}
+
+func (s *Store) endRun(ctx context.Context, runID int64, st RunStats, interrupted bool) error {
 	err := s.Update(ctx, func(tx *Tx) error {
 		now := tx.nowNanos()
-		res, err := tx.exec(`UPDATE runs SET finished_at = ?, duration_ns = max(0, ? - started_at), interrupted = 0,
+		res, err := tx.exec(`UPDATE runs SET finished_at = ?, duration_ns = max(0, ? - started_at), interrupted = ?,
 			read_n = ?, created_n = ?, updated_n = ?, unchanged_n = ?, skipped_n = ?, failed_n = ?, deleted_n = ?,
-			api_calls = ?, err = ? WHERE id = ?`, now, now,
+			api_calls = ?, err = ? WHERE id = ?`, now, now, interrupted,
 			st.Read, st.Created, st.Updated, st.Unchanged, st.Skipped, st.Failed, st.Deleted, st.APICalls, st.Err, runID)
 		if err != nil {
 			return err

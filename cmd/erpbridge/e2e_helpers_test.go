@@ -416,6 +416,10 @@ type statusJSON struct {
 		Records int64          `json:"records"`
 		InCRM   int64          `json:"records_in_crm"`
 		Outbox  map[string]int `json:"outbox"`
+		LastRun *struct {
+			Status string `json:"status"`
+			Error  string `json:"error"`
+		} `json:"last_run"`
 	} `json:"streams"`
 }
 

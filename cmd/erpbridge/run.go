@@ -319,6 +319,10 @@ func runWonDeals(ctx context.Context, won *wondeals.Poller, log *zap.Logger, obs
 		zap.Int("waiting", rep.Waiting), zap.Int("rejected", rep.Rejected), zap.Int("invalid", rep.Invalid), zap.Int("lost", rep.Lost)}
 	// The health monitor and metrics see the poll like a stream's run.
 	observe(bridge.Report{Stream: wondeals.Stream, Kind: store.RunIncremental, Duration: time.Since(start), Err: err, Stats: rep.Stats()})
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		log.Info("won deals: run interrupted by a stop request", fields...)
+		return
+	}
 	if err != nil {
 		log.Error("won deals: run failed", append(fields, zap.Error(err))...)
 		return

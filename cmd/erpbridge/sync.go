@@ -73,6 +73,10 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 			if stream != wondeals.Stream {
 				printReports(out, reps, dry)
 			}
+			if err != nil && cmd.Context().Err() != nil && errors.Is(err, cmd.Context().Err()) {
+				// Ctrl-C or SIGTERM: not a failure of the sync, but it did not finish.
+				return &exitError{code: ExitFailure, err: errors.New("interrupted by a stop request; the next sync goes on from where this one stopped")}
+			}
 			if err != nil {
 				return err
 			}
