@@ -124,8 +124,8 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config) []string {
 		} else if err := sink.(interface{ Check(context.Context) error }).Check(ctx); err != nil {
 			fail("won_deals: %v", err)
 		} else {
-			fmt.Fprintf(out, "  ok   won deals      staging tables %s, %s\n", protheus.TableName(protheus.StagingHeaderAlias, cfg.ERP.Company),
-				protheus.TableName(protheus.StagingItemsAlias, cfg.ERP.Company))
+			header, items := protheus.DefaultStagingAliases.Tables(cfg.ERP.Company)
+			fmt.Fprintf(out, "  ok   won deals      staging tables %s, %s\n", header, items)
 		}
 	}
 	checkOrderRoute(ctx, out, cfg, fail)

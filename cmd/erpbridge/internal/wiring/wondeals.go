@@ -173,7 +173,7 @@ func OrderSink(cfg *config.Config, db *sql.DB, d sqlerp.Dialect) (erp.OrderSink,
 		if db == nil {
 			return nil, errors.New("won_deals.sink = \"staging\" needs an ERP database; with REST routes use the rest sink")
 		}
-		s, err := sqlerp.NewStagingSink(db, d, protheus.Staging(cfg.ERP.Company, w.Filial))
+		s, err := sqlerp.NewStagingSink(db, d, protheus.Staging(cfg.ERP.Company, w.Filial, protheus.DefaultStagingAliases))
 		if err != nil {
 			return nil, fmt.Errorf("won_deals (staging sink): %w", err)
 		}
