@@ -173,12 +173,28 @@ func OrderSink(cfg *config.Config, db *sql.DB, d sqlerp.Dialect) (erp.OrderSink,
 		if db == nil {
 			return nil, errors.New("won_deals.sink = \"staging\" needs an ERP database; with REST routes use the rest sink")
 		}
-		s, err := sqlerp.NewStagingSink(db, d, protheus.Staging(cfg.ERP.Company, w.Filial, protheus.DefaultStagingAliases))
+		s, err := sqlerp.NewStagingSink(db, d, protheus.Staging(cfg.ERP.Company, w.Filial, w.Staging.Aliases()))
 		if err != nil {
 			return nil, fmt.Errorf("won_deals (staging sink): %w", err)
 		}
 		return s, nil
 	}
+}
+
+// CheckOrderSink checks the ERP side of the sink when it can: the staging
+// tables exist with the staging layout (sqlerp.StagingSink.Check). Only
+// the catalog is read.
+func CheckOrderSink(ctx context.Context, cfg *config.Config, sink erp.OrderSink) error {
+	c, ok := sink.(interface{ Check(context.Context) error })
+	if !ok {
+		return nil
+	}
+	if err := c.Check(ctx); err != nil {
+		a := cfg.WonDeals.Staging
+		return fmt.Errorf("won_deals.staging (header %q, items %q; when these names are another table's, set two free aliases): %w",
+			a.Header, a.Items, err)
+	}
+	return nil
 }
 
 // wonDeals builds the won-deal poller.
@@ -189,10 +205,10 @@ func wonDeals(ctx context.Context, cfg *config.Config, b *Bridge, acc erpAccess,
 	if err != nil {
 		return nil, err
 	}
-	if c, ok := sink.(interface{ Check(context.Context) error }); ok {
-		if err := c.Check(ctx); err != nil { // a missing staging table fails now, not at the first won deal
-			return nil, fmt.Errorf("won_deals: %w", err)
-		}
+	// A missing staging table, or one that is not the staging layout, fails
+	// now: not at the first won deal, and nothing is written into it.
+	if err := CheckOrderSink(ctx, cfg, sink); err != nil {
+		return nil, err
 	}
 	company := cfg.ERP.Company
 	dir := &directory{st: b.Store, c: b.CRM, users: &userDirectory{c: b.CRM, ttl: 10 * time.Minute},
