@@ -21,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // the ERP job's.
 func TestStagingSpecFollowsTheAliases(t *testing.T) {
 	for _, tc := range []struct {
-		aliases                    protheus.StagingAliases
+		aliases                   protheus.StagingAliases
 		header, items, hpre, ipre string
 	}{
 		{protheus.DefaultStagingAliases, "ZB1010", "ZB2010", "ZB1_", "ZB2_"},
