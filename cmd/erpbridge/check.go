@@ -290,6 +290,19 @@ func checkCRM(ctx context.Context, out io.Writer, cfg *config.Config, c *crm.Cli
 			fmt.Fprintf(out, "  ok   orders: pipeline, stages, lost reasons, order number field and default owner found in the CRM\n")
 		}
 	}
+	if cfg.WonDeals.Enabled {
+		if pipes, err := wiring.ResolveWonDealPipelines(ctx, cfg, c); err != nil {
+			fail("%v", err)
+		} else {
+			for i, line := range pipes.Describe() {
+				if i == 0 {
+					fmt.Fprintf(out, "  ok   won deals: %s\n", line)
+				} else {
+					fmt.Fprintf(out, "       %s\n", line)
+				}
+			}
+		}
+	}
 	if l := cfg.Streams.Customers.CNPJField; l != "" && cfg.Streams.Customers.Enabled {
 		cat, err := wiring.Catalog(ctx, c, "organization")
 		if err == nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -70,4 +71,62 @@ func TestCheckRefusesAStagingTableOfAnotherLayout(t *testing.T) {
 			t.Error("running the printed DDL a second time succeeded, want it to fail: nothing is replaced")
 		}
 	})
+}
+
+// TestCheckShowsWhichWonDealsBecomeOrders runs `erpbridge check` with won
+// deals on, the first pipeline copying its won deals into the second: it
+// says which pipelines' won deals become orders (the orders pipeline by
+// default) and which are skipped, what the copy means, and refuses a list
+// holding both pipelines, or a pipeline the CRM lacks.
+func TestCheckShowsWhichWonDealsBecomeOrders(t *testing.T) {
+	bin := erpbridgeBinary(t)
+	sim := startSim(t, bin)
+	ctx := context.Background()
+	c, err := crm.New(crm.Config{BaseURL: sim.baseURL, Token: e2eToken, Budget: crm.NewBudget(crm.BudgetConfig{RequestsPerMinute: -1})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateCustomField(ctx, crm.CustomFieldInput{Label: "Pedido ERP", Type: "text", For: "deal"}); err != nil {
+		t.Fatal(err)
+	}
+	pipes, err := c.ListPipelines(ctx)
+	if err != nil || len(pipes) < 2 {
+		t.Fatalf("pipelines %+v, %v", pipes, err)
+	}
+	body := `{"deal_pipeline":{"config":{"deal_won":{"copy_to_pipeline":"` + pipes[1].ID + `"}}}}`
+	req, _ := http.NewRequest(http.MethodPut, sim.baseURL+"/deal_pipelines/"+pipes[0].ID+"?token="+e2eToken, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("setting copy_to_pipeline: %v %v", res, err)
+	}
+	res.Body.Close()
+	for _, tc := range []struct {
+		name, extra string
+		ok          bool
+		want        []string
+	}{
+		{"default", "", true, []string{`ok   won deals: orders from the deals won in "Funil de Vendas" (won_deals.pipelines is empty: the pipeline of streams.orders.pipeline)`,
+			`deals won in "Funil de Pós-venda" are skipped: never ERP orders`,
+			`pipeline "Funil de Vendas" copies its won deals into "Funil de Pós-venda": the copies are no orders`}},
+		{"a pipeline and its copies", "pipelines = [\"Funil de Vendas\", \"Funil de Pós-venda\"]\n", false,
+			[]string{`FAIL won_deals.pipelines: pipeline "Funil de Vendas" copies its won deals into "Funil de Pós-venda"`}},
+		{"unknown", "pipelines = [\"Parceiros\"]\n", false, []string{`won_deals.pipelines: the CRM has no pipeline "Parceiros"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			_, _, dsn := createFixture(t, fixture.SQLite, dir)
+			cfg := writeConfig(t, dir, "sqlite", dsn, sim, wonDealsE2EConfig+tc.extra)
+			r := runBinary(t, bin, "check", "-c", cfg)
+			out := r.stdout + r.stderr
+			if (r.code == 0) != tc.ok {
+				t.Errorf("check exited %d\n%s", r.code, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("check output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
 }

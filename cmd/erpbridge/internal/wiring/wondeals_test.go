@@ -32,7 +32,18 @@ payment_terms = "001"
 // bridge synced (ERP keys), with exact quantities and prices, and wins it.
 func wonDeal(h *harness, name, customerKey string, lines map[string][2]string) string {
 	h.t.Helper()
-	in := crm.DealCreate{Deal: crm.DealInput{Name: name}}
+	id := newDeal(h, "", name, customerKey, lines)
+	if _, err := h.crm.WinDeal(h.ctx, id); err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+// newDeal creates a deal like wonDeal, open, in stage (blank: the first
+// stage of the first pipeline).
+func newDeal(h *harness, stage, name, customerKey string, lines map[string][2]string) string {
+	h.t.Helper()
+	in := crm.DealCreate{Deal: crm.DealInput{Name: name, DealStageID: stage}}
 	if customerKey != "" {
 		id, ok, err := h.bridge.Store.Identity(h.ctx, "organization", customerKey)
 		if err != nil || !ok {
@@ -55,9 +66,6 @@ func wonDeal(h *harness, name, customerKey string, lines map[string][2]string) s
 	d, err := h.crm.CreateDeal(h.ctx, in)
 	if err != nil {
 		h.t.Fatalf("creating deal %q: %v", name, err)
-	}
-	if _, err := h.crm.WinDeal(h.ctx, d.ID); err != nil {
-		h.t.Fatal(err)
 	}
 	return d.ID
 }
