@@ -307,7 +307,7 @@ func TestWonDealIsCopiedToThePipelineItsPipelineNames(t *testing.T) {
 	prod := str(a.must(200, "POST", "/products", map[string]any{"product": map[string]any{"name": "Cadeira", "base_price": 10}}), "id")
 	deal := a.must(200, "POST", "/deals", map[string]any{"deal": map[string]any{"name": "Venda com cópia",
 		"deal_custom_fields": []any{map[string]any{"custom_field_id": field, "value": "Loja"}}},
-		"organization": map[string]any{"name": "Cliente Cópia"},
+		"organization":  map[string]any{"name": "Cliente Cópia"},
 		"deal_products": []any{map[string]any{"product_id": prod, "amount": 2, "price": 10, "discount": 0, "discount_type": "value"}}})
 	id := str(deal, "id")
 	copies := func(win string) []map[string]any {
