@@ -11,7 +11,6 @@ import (
 
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
-	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
 	"github.com/erpbridge/erpbridge/mapping"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
@@ -121,11 +120,11 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config) []string {
 	if cfg.WonDeals.Enabled && cfg.WonDeals.Sink == config.SinkStaging {
 		if sink, err := wiring.OrderSink(cfg, db, d); err != nil {
 			fail("%v", err)
-		} else if err := sink.(interface{ Check(context.Context) error }).Check(ctx); err != nil {
-			fail("won_deals: %v", err)
+		} else if err := wiring.CheckOrderSink(ctx, cfg, sink); err != nil {
+			fail("%v", err)
 		} else {
-			fmt.Fprintf(out, "  ok   won deals      staging tables %s, %s\n", protheus.TableName(protheus.StagingHeaderAlias, cfg.ERP.Company),
-				protheus.TableName(protheus.StagingItemsAlias, cfg.ERP.Company))
+			header, items := cfg.WonDeals.Staging.Aliases().Tables(cfg.ERP.Company)
+			fmt.Fprintf(out, "  ok   won deals      staging tables %s, %s (won_deals.staging), as docs/protheus.md lays them out\n", header, items)
 		}
 	}
 	checkOrderRoute(ctx, out, cfg, fail)
@@ -289,6 +288,19 @@ func checkCRM(ctx context.Context, out io.Writer, cfg *config.Config, c *crm.Cli
 			fail("%v", err)
 		} else {
 			fmt.Fprintf(out, "  ok   orders: pipeline, stages, lost reasons, order number field and default owner found in the CRM\n")
+		}
+	}
+	if cfg.WonDeals.Enabled {
+		if pipes, err := wiring.ResolveWonDealPipelines(ctx, cfg, c); err != nil {
+			fail("%v", err)
+		} else {
+			for i, line := range pipes.Describe() {
+				if i == 0 {
+					fmt.Fprintf(out, "  ok   won deals: %s\n", line)
+				} else {
+					fmt.Fprintf(out, "       %s\n", line)
+				}
+			}
 		}
 	}
 	if l := cfg.Streams.Customers.CNPJField; l != "" && cfg.Streams.Customers.Enabled {

@@ -33,6 +33,7 @@ Start with "erpbridge demo"; see README.md.`,
 		newErrorsCmd(),
 		newResyncCmd(),
 		newCheckCmd(),
+		newStagingDDLCmd(),
 		newServiceCmd(),
 	)
 	return root

@@ -316,7 +316,8 @@ func runWonDeals(ctx context.Context, won *wondeals.Poller, log *zap.Logger, obs
 	rep, err := won.Run(ctx)
 	fields := []zap.Field{zap.String("stream", wondeals.Stream), zap.Duration("took", time.Since(start)),
 		zap.Int("listed", rep.Listed), zap.Int("sent", rep.Sent), zap.Int("ordered", rep.Ordered),
-		zap.Int("waiting", rep.Waiting), zap.Int("rejected", rep.Rejected), zap.Int("invalid", rep.Invalid), zap.Int("lost", rep.Lost)}
+		zap.Int("waiting", rep.Waiting), zap.Int("rejected", rep.Rejected), zap.Int("invalid", rep.Invalid), zap.Int("lost", rep.Lost),
+		zap.Int("other_pipeline", rep.OtherPipeline)}
 	// The health monitor and metrics see the poll like a stream's run.
 	observe(bridge.Report{Stream: wondeals.Stream, Kind: store.RunIncremental, Duration: time.Since(start), Err: err, Stats: rep.Stats()})
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {

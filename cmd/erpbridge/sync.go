@@ -124,6 +124,7 @@ func printWonDeals(out io.Writer, r wondeals.Report) {
 		{r.Invalid, "missing ERP data: organization, products or their ERP counterparts (see erpbridge errors list)"},
 		{r.Lost, "sent, answer lost: asked again next run (the order may exist; it is never made twice)"},
 		{r.Unsent, "not sent: the ERP could not be reached; sent again next run"},
+		{r.OtherPipeline, "won in pipelines not in won_deals.pipelines: skipped, no ERP orders"},
 	} {
 		if l.n > 0 {
 			fmt.Fprintf(out, "  %d %s\n", l.n, l.what)

@@ -1,47 +1,173 @@
 package protheus
 
-import "github.com/erpbridge/erpbridge/erp/sqlerp"
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
 
-// Staging aliases: the order staging tables of docs/protheus.md, custom
-// tables an ERP team creates for the bridge's staging sink.
-const (
-	StagingHeaderAlias = "ZB1" // one row per deal
-	StagingItemsAlias  = "ZB2" // the deal's items
+	"github.com/erpbridge/erpbridge/erp/sqlerp"
 )
 
-// Staging returns the sqlerp spec of the ZB1/ZB2 staging tables of a
-// company (ZB1010/ZB2010 for "01"), written for one filial (SC5's):
-// character fields at their dictionary widths, ZB1_STATUS '0' waiting, '1'
-// processing, '2' done, '3' error, items numbered like C6_ITEM (ItemCode)
-// and the DBAccess control columns.
-func Staging(company, filial string) sqlerp.StagingSpec {
-	ch := func(name string, width int) sqlerp.StagingColumn {
-		return sqlerp.StagingColumn{Name: name, Width: width}
+// StagingAliases name the order staging tables of docs/protheus.md, custom
+// tables an ERP team creates for the bridge's staging sink. Like any
+// Protheus table, their physical names are TableName(alias, company) and
+// their fields carry the alias's FieldPrefix: header "ZB1" is ZB1010 with
+// ZB1_FILIAL, ZB1_DEALID …; header "SZ7" is SZ7010 with Z7_FILIAL ….
+type StagingAliases struct {
+	Header string // one row per deal
+	Items  string // the deal's items
+}
+
+// DefaultStagingAliases are ZB1 (header) and ZB2 (items).
+var DefaultStagingAliases = StagingAliases{Header: "ZB1", Items: "ZB2"}
+
+// aliasPattern is a Protheus table alias (SX2 X2_CHAVE): three characters,
+// a letter first.
+var aliasPattern = regexp.MustCompile(`^[A-Z][A-Z0-9]{2}$`)
+
+// Validate checks both aliases without I/O: three upper-case letters or
+// digits (a letter first), different from each other and from the standard
+// tables the bridge reads.
+func (a StagingAliases) Validate() error {
+	var errs []error
+	for _, x := range []struct{ role, alias string }{{"header", a.Header}, {"items", a.Items}} {
+		switch {
+		case !aliasPattern.MatchString(x.alias):
+			errs = append(errs, fmt.Errorf("%s alias %q: want a Protheus alias, three upper-case letters or digits starting with a letter (e.g. ZB1, SZ7)", x.role, x.alias))
+		case standardFields[x.alias] != nil:
+			errs = append(errs, fmt.Errorf("%s alias %q is a standard Protheus table the bridge reads", x.role, x.alias))
+		}
 	}
-	num := func(name string, size, dec int) sqlerp.StagingColumn {
-		return sqlerp.StagingColumn{Name: name, Width: size, Decimals: dec}
+	if a.Header == a.Items && a.Header != "" {
+		errs = append(errs, fmt.Errorf("header and items aliases are both %q", a.Header))
+	}
+	return errors.Join(errs...)
+}
+
+// Tables returns the physical header and items tables of a company.
+func (a StagingAliases) Tables(company string) (header, items string) {
+	return TableName(a.Header, company), TableName(a.Items, company)
+}
+
+// stagingField is one field of the staging layout, named without its prefix.
+type stagingField struct {
+	name     string // after the prefix: FILIAL, DEALID …
+	typ      Type
+	size     int
+	decimals int
+}
+
+// The staging layout (docs/protheus.md, "The staging tables"): the sink
+// writes the header's fields but TENTAT, DTPROC and HRPROC (the ERP job's)
+// and every item field.
+var (
+	stagingHeaderLayout = []stagingField{
+		{"FILIAL", Char, 2, 0}, {"DEALID", Char, 24, 0}, {"TIPO", Char, 1, 0}, {"CLIENT", Char, 6, 0}, {"LOJA", Char, 2, 0},
+		{"VEND", Char, 6, 0}, {"CONDPG", Char, 3, 0}, {"TABELA", Char, 3, 0}, {"MENNOT", Char, 60, 0},
+		{"STATUS", Char, 1, 0}, {"NUMPED", Char, 6, 0}, {"ERRO", Memo, 0, 0}, {"TENTAT", Numeric, 3, 0},
+		{"DTINC", Date, 8, 0}, {"HRINC", Char, 8, 0}, {"DTPROC", Date, 8, 0}, {"HRPROC", Char, 8, 0},
+	}
+	stagingItemsLayout = []stagingField{
+		{"FILIAL", Char, 2, 0}, {"DEALID", Char, 24, 0}, {"ITEM", Char, 2, 0}, {"PRODUT", Char, 15, 0},
+		{"QTDVEN", Numeric, 9, 2}, {"PRCVEN", Numeric, 11, 2}, {"PRUNIT", Numeric, 11, 2}, {"VALOR", Numeric, 12, 2},
+		{"TES", Char, 3, 0}, {"OPER", Char, 2, 0},
+	}
+	// The unique keys (filial first) and the ERP job's queue order.
+	stagingHeaderKey   = []string{"FILIAL", "DEALID"}
+	stagingItemsKey    = []string{"FILIAL", "DEALID", "ITEM"}
+	stagingHeaderQueue = []string{"FILIAL", "STATUS"}
+	// stagingJobOnly are the header fields only the ERP job writes.
+	stagingJobOnly = []string{"TENTAT", "DTPROC", "HRPROC"}
+)
+
+func layoutFields(alias string, layout []stagingField) []Field {
+	out := make([]Field, len(layout))
+	for i, f := range layout {
+		out[i] = Field{Name: FieldName(alias, f.name), Type: f.typ, Size: f.size, Decimals: f.decimals}
+	}
+	return out
+}
+
+func fieldNames(alias string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = FieldName(alias, n)
+	}
+	return out
+}
+
+// StagingHeaderFields returns the fields of a staging header table named
+// alias, filial first. Besides them each staging table has the DBAccess
+// control columns and the change stamp.
+func StagingHeaderFields(alias string) []Field { return layoutFields(alias, stagingHeaderLayout) }
+
+// StagingItemsFields returns the fields of a staging items table named alias.
+func StagingItemsFields(alias string) []Field { return layoutFields(alias, stagingItemsLayout) }
+
+// StagingHeaderKey is the header's unique key (with R_E_C_D_E_L_): filial, deal id.
+func StagingHeaderKey(alias string) []string { return fieldNames(alias, stagingHeaderKey) }
+
+// StagingItemsKey is the items' unique key (with R_E_C_D_E_L_): filial, deal id, item.
+func StagingItemsKey(alias string) []string { return fieldNames(alias, stagingItemsKey) }
+
+// StagingHeaderQueue is the header index the ERP job reads its queue by.
+func StagingHeaderQueue(alias string) []string { return fieldNames(alias, stagingHeaderQueue) }
+
+// Staging status codes (the header's STATUS field).
+const (
+	StagingWaiting    = "0" // written by the bridge, not yet picked up
+	StagingProcessing = "1" // claimed by the ERP job
+	StagingDone       = "2" // order created: NUMPED holds C5_NUM
+	StagingError      = "3" // rejected: ERRO holds the reason
+)
+
+// Staging returns the sqlerp spec of the staging tables a (TableName of
+// each for company, e.g. ZB1010/ZB2010 for "01"), written for one filial
+// (SC5's): character fields at their layout widths, STATUS '0' waiting,
+// '1' processing, '2' done, '3' error, items numbered like C6_ITEM
+// (ItemCode) and the DBAccess control columns. Validate a first.
+func Staging(company, filial string, a StagingAliases) sqlerp.StagingSpec {
+	col := func(alias, name string, layout []stagingField) sqlerp.StagingColumn {
+		for _, f := range layout {
+			if f.name == name {
+				c := sqlerp.StagingColumn{Name: FieldName(alias, name), Width: f.size, Decimals: f.decimals}
+				if f.typ == Memo {
+					c.Width = 0
+				}
+				return c
+			}
+		}
+		panic("staging layout has no field " + name)
+	}
+	h := func(name string) sqlerp.StagingColumn { return col(a.Header, name, stagingHeaderLayout) }
+	it := func(name string) sqlerp.StagingColumn { return col(a.Items, name, stagingItemsLayout) }
+	header, items := a.Tables(company)
+	var job []sqlerp.ColumnSpec
+	for _, f := range StagingHeaderFields(a.Header) {
+		if slices.Contains(fieldNames(a.Header, stagingJobOnly), f.Name) {
+			job = append(job, f.Column())
+		}
 	}
 	return sqlerp.StagingSpec{
 		Header: sqlerp.StagingHeader{
-			Table:  TableName(StagingHeaderAlias, company),
-			Filial: ch("ZB1_FILIAL", 2), DealID: ch("ZB1_DEALID", 24), OrderType: ch("ZB1_TIPO", 1),
-			Customer: ch("ZB1_CLIENT", 6), Store: ch("ZB1_LOJA", 2), Seller: ch("ZB1_VEND", 6),
-			PaymentTerms: ch("ZB1_CONDPG", 3), PriceTable: ch("ZB1_TABELA", 3), Message: ch("ZB1_MENNOT", 60),
-			Status: ch("ZB1_STATUS", 1), OrderNumber: ch("ZB1_NUMPED", 6), Error: ch("ZB1_ERRO", 0),
-			CreatedDate: ch("ZB1_DTINC", 8), CreatedTime: ch("ZB1_HRINC", 8),
+			Table:  header,
+			Filial: h("FILIAL"), DealID: h("DEALID"), OrderType: h("TIPO"), Customer: h("CLIENT"), Store: h("LOJA"),
+			Seller: h("VEND"), PaymentTerms: h("CONDPG"), PriceTable: h("TABELA"), Message: h("MENNOT"),
+			Status: h("STATUS"), OrderNumber: h("NUMPED"), Error: h("ERRO"), CreatedDate: h("DTINC"), CreatedTime: h("HRINC"),
 		},
 		Items: sqlerp.StagingItems{
-			Table:  TableName(StagingItemsAlias, company),
-			Filial: ch("ZB2_FILIAL", 2), DealID: ch("ZB2_DEALID", 24), Item: ch("ZB2_ITEM", 2),
-			Product: ch("ZB2_PRODUT", 15), Quantity: num("ZB2_QTDVEN", 9, 2), UnitPrice: num("ZB2_PRCVEN", 11, 2),
-			ListPrice: num("ZB2_PRUNIT", 11, 2), Value: num("ZB2_VALOR", 12, 2), TES: ch("ZB2_TES", 3),
-			Operation: ch("ZB2_OPER", 2),
+			Table:  items,
+			Filial: it("FILIAL"), DealID: it("DEALID"), Item: it("ITEM"), Product: it("PRODUT"), Quantity: it("QTDVEN"),
+			UnitPrice: it("PRCVEN"), ListPrice: it("PRUNIT"), Value: it("VALOR"), TES: it("TES"), Operation: it("OPER"),
 		},
-		Filial:        filial,
-		Statuses:      sqlerp.StagingStatuses{Waiting: "0", Processing: "1", Done: "2", Error: "3"},
-		ItemCode:      ItemCode,
-		RecnoColumn:   RecnoColumn,
-		DeletedColumn: DeletedColumn,
-		RecDelColumn:  RecDelColumn,
+		Filial:          filial,
+		Statuses:        sqlerp.StagingStatuses{Waiting: StagingWaiting, Processing: StagingProcessing, Done: StagingDone, Error: StagingError},
+		ItemCode:        ItemCode,
+		RecnoColumn:     RecnoColumn,
+		DeletedColumn:   DeletedColumn,
+		RecDelColumn:    RecDelColumn,
+		JobColumns:      job,
+		OptionalColumns: []string{StampColumn, InsDtColumn},
 	}
 }

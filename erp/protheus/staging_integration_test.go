@@ -3,6 +3,7 @@ package protheus_test
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -34,7 +35,7 @@ func newStagingEnv(t *testing.T, fx fixture.ERP) stagingEnv {
 		t.Fatal(err)
 	}
 	staged := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	sink, err := sqlerp.NewStagingSink(fx.DB, d, protheus.Staging(fixture.Company, fixture.OrderFilial),
+	sink, err := sqlerp.NewStagingSink(fx.DB, d, protheus.Staging(fixture.Company, fixture.OrderFilial, protheus.DefaultStagingAliases),
 		sqlerp.WithStagingClock(func() time.Time { return staged }))
 	if err != nil {
 		t.Fatal(err)
@@ -317,28 +318,152 @@ func mustSpec(t *testing.T, alias string) sqlerp.TableSpec {
 	return spec
 }
 
-// TestStagingSinkCheckNamesWhatIsMissing: the staging tables as created pass;
-// a dropped items table and missing columns (a field, a control column) are
-// named.
-func TestStagingSinkCheckNamesWhatIsMissing(t *testing.T) {
+// TestStagingSinkCheckRefusesATableThatIsNotTheLayout: the staging
+// tables as created pass; a missing table, and a table that differs from
+// the layout (another team's table using the alias, a column dropped or
+// of another width or kind) are refused with what differs.
+func TestStagingSinkCheckRefusesATableThatIsNotTheLayout(t *testing.T) {
+	checkStagingLayout(t, sqliteFixture)
+}
+
+func TestStagingSinkCheckPostgresIntegration(t *testing.T) {
+	fixture.PostgresAdminDSN(t)
+	checkStagingLayout(t, postgresFixture)
+}
+
+func checkStagingLayout(t *testing.T, open func(*testing.T) fixture.ERP) {
+	// recreate drops both staging tables and creates them from the
+	// documented DDL, changed by edit (on PostgreSQL, names are lower case).
+	recreate := func(t *testing.T, fx fixture.ERP, edit func(string) string) {
+		ctx := context.Background()
+		for _, tbl := range []string{"ZB1010", "ZB2010"} {
+			if _, err := fx.DB.ExecContext(ctx, "DROP TABLE "+tbl); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stmts, err := protheus.StagingDDL(string(fx.Kind), fixture.Company, protheus.DefaultStagingAliases)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range stmts {
+			if st = edit(st); st == "" {
+				continue
+			}
+			if _, err := fx.DB.ExecContext(ctx, st); err != nil {
+				t.Fatalf("%v\n%s", err, st)
+			}
+		}
+	}
+	exec := func(t *testing.T, fx fixture.ERP, stmts ...string) {
+		for _, st := range stmts {
+			if _, err := fx.DB.ExecContext(context.Background(), st); err != nil {
+				t.Fatalf("%s: %v", st, err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, fx fixture.ERP)
+		want   []string // substrings of the error; none: the check passes
+	}{
+		{"as documented", func(*testing.T, fixture.ERP) {}, nil},
+		{"a table dropped, a field dropped, a control column renamed", func(t *testing.T, fx fixture.ERP) {
+			exec(t, fx, "DROP TABLE ZB2010", "ALTER TABLE ZB1010 DROP COLUMN ZB1_NUMPED",
+				// Every insert writes R_E_C_D_E_L_: a table without it fails each Submit.
+				"ALTER TABLE ZB1010 RENAME COLUMN R_E_C_D_E_L_ TO ZB1_RECDEL")
+		}, []string{"ZB2010 does not exist", "staging table ZB1010 does not match the staging layout", "so the bridge writes nothing into it",
+			"lacks ZB1_NUMPED, R_E_C_D_E_L_", "has columns the layout does not: ZB1_RECDEL"}},
+		{"another team's ZB1 table", func(t *testing.T, fx fixture.ERP) {
+			exec(t, fx, "DROP TABLE ZB1010", "CREATE TABLE ZB1010 (ZB1_FILIAL VARCHAR(2) NOT NULL, ZB1_COD VARCHAR(6) NOT NULL, "+
+				"ZB1_DESC VARCHAR(40) NOT NULL, D_E_L_E_T_ VARCHAR(1) NOT NULL, R_E_C_N_O_ INTEGER NOT NULL PRIMARY KEY, R_E_C_D_E_L_ INTEGER NOT NULL)")
+		}, []string{"staging table ZB1010 does not match", "lacks ZB1_DEALID, ZB1_TIPO", "has columns the layout does not: ZB1_COD, ZB1_DESC"}},
+		{"a field of another width, a field of another kind", func(t *testing.T, fx fixture.ERP) {
+			recreate(t, fx, func(st string) string {
+				for _, r := range [][2]string{
+					{`(?i)(ZB1_DEALID\s+)VARCHAR\(24\)`, "${1}VARCHAR(20)"},
+					{`(?i)(ZB1_STATUS\s+)VARCHAR\(1\)(\s+NOT NULL DEFAULT) ' '`, "${1}INTEGER${2} 0"},
+					{`(?i)(ZB2_QTDVEN\s+)DOUBLE PRECISION(\s+NOT NULL DEFAULT) 0`, "${1}VARCHAR(9)${2} '0'"},
+				} {
+					st = regexp.MustCompile(r[0]).ReplaceAllString(st, r[1])
+				}
+				return st
+			})
+		}, []string{"ZB1_DEALID is ", "(20), not 24 characters wide", "ZB1_STATUS is INTEGER, not a character column",
+			"ZB2_QTDVEN is ", "(9), not a numeric column"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := open(t)
+			e := newStagingEnv(t, fx)
+			tc.change(t, fx)
+			err := e.sink.Check(context.Background())
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("check: %v, want it to pass", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("check passed, want it to name %q", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("check: %v\nwant it to say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestStagingUnderOtherAliases stages a deal into tables named by other
+// aliases (SZ7/SZ8, fields Z7_…/Z8_…), created from the documented DDL:
+// the check passes, the job stand-in makes the order from them, and the
+// default ZB1010/ZB2010 are left untouched. Creating the documented DDL
+// over existing tables fails instead of replacing them.
+func TestStagingUnderOtherAliases(t *testing.T) {
+	checkStagingAliases(t, sqliteFixture)
+}
+
+func TestStagingUnderOtherAliasesPostgresIntegration(t *testing.T) {
+	fixture.PostgresAdminDSN(t)
+	checkStagingAliases(t, postgresFixture)
+}
+
+func checkStagingAliases(t *testing.T, open func(*testing.T) fixture.ERP) {
 	ctx := context.Background()
-	fx := sqliteFixture(t)
-	e := newStagingEnv(t, fx)
-	if err := e.sink.Check(ctx); err != nil {
-		t.Fatalf("check of the fixture's staging tables: %v", err)
+	fx := open(t)
+	if err := fx.CreateStaging(ctx, protheus.DefaultStagingAliases); err == nil {
+		t.Error("creating the staging tables over the fixture's ZB1010/ZB2010 succeeded, want it to fail")
 	}
-	if _, err := fx.DB.ExecContext(ctx, "DROP TABLE ZB2010"); err != nil {
+	aliases := protheus.StagingAliases{Header: "SZ7", Items: "SZ8"}
+	if err := fx.CreateStaging(ctx, aliases); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fx.DB.ExecContext(ctx, "ALTER TABLE ZB1010 DROP COLUMN ZB1_NUMPED"); err != nil {
+	sink, err := sqlerp.NewStagingSink(fx.DB, mustDialect(t, fx), protheus.Staging(fixture.Company, fixture.OrderFilial, aliases))
+	if err != nil {
 		t.Fatal(err)
 	}
-	// Every insert writes R_E_C_D_E_L_: a table without it fails each Submit.
-	if _, err := fx.DB.ExecContext(ctx, "ALTER TABLE ZB1010 RENAME COLUMN R_E_C_D_E_L_ TO ZB1_RECDEL"); err != nil {
-		t.Fatal(err)
+	if err := sink.Check(ctx); err != nil {
+		t.Fatalf("check of SZ7010/SZ8010: %v", err)
 	}
-	err := e.sink.Check(ctx)
-	if err == nil || !strings.Contains(err.Error(), "ZB2010 does not exist") || !strings.Contains(err.Error(), "ZB1010 lacks ZB1_NUMPED, R_E_C_D_E_L_") {
-		t.Errorf("check after dropping ZB2010, ZB1_NUMPED and R_E_C_D_E_L_: %v", err)
+	const deal = "65c10000000000000000a11a"
+	if res, err := sink.Submit(ctx, wonDeal(deal, item("PA0001", "2", "10.30"))); err != nil || res.State != erp.OrderWaiting {
+		t.Fatalf("Submit = %+v, %v; want waiting", res, err)
+	}
+	e := stagingEnv{fx: fx, sink: sink}
+	if n := e.count(t, "SELECT COUNT(*) FROM SZ7010 WHERE Z7_DEALID = ? AND Z7_STATUS = '0'", protheus.PadFilial(deal, 24)); n != 1 {
+		t.Errorf("%d SZ7010 headers for the deal, want 1", n)
+	}
+	if n := e.count(t, "SELECT COUNT(*) FROM SZ8010 WHERE Z8_DEALID = ? AND Z8_PRODUT = ?", protheus.PadFilial(deal, 24), protheus.PadFilial("PA0001", 15)); n != 1 {
+		t.Errorf("%d SZ8010 items for the deal, want 1", n)
+	}
+	if n := e.count(t, "SELECT COUNT(*) FROM ZB1010") + e.count(t, "SELECT COUNT(*) FROM ZB2010"); n != 0 {
+		t.Errorf("%d rows in ZB1010/ZB2010, want none", n)
+	}
+	out, err := erpjob.Run(ctx, fx, erpjob.Options{Staging: aliases})
+	if err != nil || len(out) != 1 || out[0].Status != fixture.StagingDone {
+		t.Fatalf("job over SZ7/SZ8: %+v, %v; want one order", out, err)
+	}
+	if res, ok, err := sink.Status(ctx, deal); err != nil || !ok || res != (erp.OrderResult{State: erp.OrderDone, Number: out[0].Num}) {
+		t.Errorf("Status = %+v, %v, %v; want done with order %s", res, ok, err, out[0].Num)
 	}
 }

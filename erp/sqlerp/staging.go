@@ -76,6 +76,13 @@ type StagingSpec struct {
 	// sink); DeletedColumn the soft-delete flag (' ' live); RecDelColumn
 	// part of the unique keys (0 live). All three are required.
 	RecnoColumn, DeletedColumn, RecDelColumn string
+	// JobColumns are header columns only the ERP job writes (attempts,
+	// when processed): the sink never touches them, but a table without
+	// them is not a staging table (StagingSink.Check).
+	JobColumns []ColumnSpec
+	// OptionalColumns may exist in either table besides the layout (change
+	// stamps); StagingSink.Check refuses any other column.
+	OptionalColumns []string
 }
 
 // headerChars lists the header's character columns the sink writes.
@@ -122,6 +129,12 @@ func (s StagingSpec) Validate() error {
 		}
 	}
 	check("header error column", s.Header.Error.Name)
+	for _, c := range s.JobColumns {
+		check("header job column", c.Name)
+	}
+	for _, c := range s.OptionalColumns {
+		check("optional column", c)
+	}
 	for _, c := range s.itemNumbers() {
 		check("items column", c.Name)
 		if c.Width < 0 || c.Decimals < 0 || (c.Width > 0 && c.Decimals >= c.Width) {

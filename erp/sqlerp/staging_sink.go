@@ -387,20 +387,35 @@ func isStagingConflict(err error) bool {
 	return false
 }
 
-// Check verifies that both staging tables exist with every column the sink
-// writes or reads, naming what is missing (no I/O beyond the catalog).
+// Check verifies that both staging tables exist with the staging layout:
+// every column the sink writes or reads and the ERP job's columns, of the
+// right kind (character, numeric, memo) and, where the catalog gives it,
+// width, and no column besides them, the control columns and
+// OptionalColumns. A table that differs is named with what differs: it may
+// be another table that happens to have the same name, and the bridge
+// writes nothing into it. Only the catalog is read.
 func (s *StagingSink) Check(ctx context.Context) error {
 	sp := s.spec
-	h, it := sp.Header, sp.Items
-	tables := []struct {
-		name string
-		cols []StagingColumn
-	}{
-		{h.Table, append(sp.headerChars(), h.Error)},
-		{it.Table, append(sp.itemChars(), sp.itemNumbers()...)},
+	control := []ColumnSpec{{Name: sp.DeletedColumn, Kind: KindChar, Width: 1},
+		{Name: sp.RecnoColumn, Kind: KindInt}, {Name: sp.RecDelColumn, Kind: KindInt}}
+	var header, items []ColumnSpec
+	for _, c := range sp.headerChars() {
+		header = append(header, ColumnSpec{Name: c.Name, Kind: KindChar, Width: c.Width})
 	}
+	header = append(header, ColumnSpec{Name: sp.Header.Error.Name, Kind: KindMemo})
+	header = append(append(header, sp.JobColumns...), control...)
+	for _, c := range sp.itemChars() {
+		items = append(items, ColumnSpec{Name: c.Name, Kind: KindChar, Width: c.Width})
+	}
+	for _, c := range sp.itemNumbers() {
+		items = append(items, ColumnSpec{Name: c.Name, Kind: KindNumber})
+	}
+	items = append(items, control...)
 	var errs []error
-	for _, t := range tables {
+	for _, t := range []struct {
+		name   string
+		layout []ColumnSpec
+	}{{sp.Header.Table, header}, {sp.Items.Table, items}} {
 		cat, err := ReadCatalog(ctx, s.db, s.d, t.name)
 		if err != nil {
 			return fmt.Errorf("checking staging table %s: %w", t.name, err)
@@ -409,20 +424,100 @@ func (s *StagingSink) Check(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("staging table %s does not exist (or the bridge's user cannot see it): create it (docs/protheus.md, staging tables)", t.name))
 			continue
 		}
-		have := map[string]bool{}
-		for _, c := range cat {
-			have[strings.ToUpper(c.Name)] = true
-		}
-		var missing []string
-		control := []StagingColumn{{Name: sp.RecnoColumn}, {Name: sp.DeletedColumn}, {Name: sp.RecDelColumn}}
-		for _, c := range append(t.cols, control...) {
-			if c.Name != "" && !have[strings.ToUpper(c.Name)] {
-				missing = append(missing, c.Name)
-			}
-		}
-		if len(missing) > 0 {
-			errs = append(errs, fmt.Errorf("staging table %s lacks %s", t.name, strings.Join(missing, ", ")))
+		if diffs := layoutDiffs(cat, t.layout, sp.OptionalColumns); len(diffs) > 0 {
+			errs = append(errs, fmt.Errorf("staging table %s does not match the staging layout (docs/protheus.md, staging tables), so the bridge writes nothing into it: %s",
+				t.name, strings.Join(diffs, "; ")))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// layoutDiffs compares a table's catalog with a layout: the columns it
+// lacks, those of another kind or width, and those the layout does not
+// have (optional ones aside).
+func layoutDiffs(cat []CatalogColumn, layout []ColumnSpec, optional []string) []string {
+	have := map[string]CatalogColumn{}
+	for _, c := range cat {
+		have[c.Name] = c
+	}
+	known := map[string]bool{}
+	for _, o := range optional {
+		known[strings.ToUpper(o)] = true
+	}
+	var missing, wrong, extra []string
+	for _, want := range layout {
+		name := strings.ToUpper(want.Name)
+		known[name] = true
+		c, ok := have[name]
+		if !ok {
+			missing = append(missing, name)
+			continue
+		}
+		kind := catalogKind(c)
+		width := want.Width
+		if want.Kind == KindDate {
+			width = 8 // YYYYMMDD
+		}
+		switch want.Kind {
+		case KindChar, KindDate:
+			if kind != KindChar {
+				wrong = append(wrong, fmt.Sprintf("%s is %s, not a character column", name, describe(c)))
+			} else if c.Width > 0 && width > 0 && c.Width != width {
+				wrong = append(wrong, fmt.Sprintf("%s is %s, not %d characters wide", name, describe(c), width))
+			}
+		case KindNumber, KindInt:
+			if kind != KindNumber {
+				wrong = append(wrong, fmt.Sprintf("%s is %s, not a numeric column", name, describe(c)))
+			}
+		case KindMemo:
+			if kind != KindMemo && (kind != KindChar || c.Width > 0) {
+				wrong = append(wrong, fmt.Sprintf("%s is %s, not a memo (text or binary) column", name, describe(c)))
+			}
+		}
+	}
+	for _, c := range cat {
+		if !known[c.Name] {
+			extra = append(extra, c.Name)
+		}
+	}
+	var out []string
+	if len(missing) > 0 {
+		out = append(out, "lacks "+strings.Join(missing, ", "))
+	}
+	out = append(out, wrong...)
+	if len(extra) > 0 {
+		out = append(out, "has columns the layout does not: "+strings.Join(extra, ", "))
+	}
+	return out
+}
+
+// describe spells a catalog column's type, with its width when known.
+func describe(c CatalogColumn) string {
+	if c.Width > 0 && !strings.Contains(c.DataType, "(") {
+		return fmt.Sprintf("%s(%d)", c.DataType, c.Width)
+	}
+	return c.DataType
+}
+
+// catalogKind sorts a catalog type into KindChar (fixed or variable
+// character, a width of 0 for VARCHAR(MAX)), KindNumber (any numeric
+// type), KindMemo (text, character or binary large objects) or "" (dates,
+// timestamps, anything else).
+func catalogKind(c CatalogColumn) Kind {
+	t := c.DataType
+	if i := strings.IndexByte(t, '('); i >= 0 {
+		t = strings.TrimSpace(t[:i])
+	}
+	switch t {
+	case "TEXT", "NTEXT", "CLOB", "NCLOB", "BLOB", "BYTEA", "IMAGE", "VARBINARY", "LONG", "LONG RAW", "BINARY LARGE OBJECT",
+		"CHARACTER LARGE OBJECT":
+		return KindMemo
+	case "FLOAT", "DOUBLE", "DOUBLE PRECISION", "REAL", "NUMBER", "NUMERIC", "DECIMAL", "INT", "INTEGER", "BIGINT",
+		"SMALLINT", "TINYINT", "BINARY_DOUBLE", "BINARY_FLOAT", "MONEY":
+		return KindNumber
+	}
+	if strings.Contains(t, "CHAR") { // CHAR, VARCHAR, VARCHAR2, NVARCHAR, CHARACTER VARYING
+		return KindChar
+	}
+	return ""
 }

@@ -15,20 +15,24 @@ import (
 
 // testStagingSpec is a ZB1/ZB2-shaped spec (sqlerp cannot import the
 // Protheus preset: it imports sqlerp).
-func testStagingSpec() StagingSpec {
+func testStagingSpec() StagingSpec { return namedStagingSpec("ZB1010", "ZB2010", "ZB1_", "ZB2_") }
+
+// namedStagingSpec is the ZB1/ZB2 layout under other table names and
+// field prefixes, as other staging aliases give it (SZ7: SZ7010, Z7_).
+func namedStagingSpec(headerTable, itemsTable, h, i string) StagingSpec {
 	ch := func(name string, w int) StagingColumn { return StagingColumn{Name: name, Width: w} }
 	num := func(name string, w, d int) StagingColumn { return StagingColumn{Name: name, Width: w, Decimals: d} }
 	return StagingSpec{
 		Header: StagingHeader{
-			Table: "ZB1010", Filial: ch("ZB1_FILIAL", 2), DealID: ch("ZB1_DEALID", 24), OrderType: ch("ZB1_TIPO", 1),
-			Customer: ch("ZB1_CLIENT", 6), Store: ch("ZB1_LOJA", 2), Seller: ch("ZB1_VEND", 6), PaymentTerms: ch("ZB1_CONDPG", 3),
-			PriceTable: ch("ZB1_TABELA", 3), Message: ch("ZB1_MENNOT", 60), Status: ch("ZB1_STATUS", 1),
-			OrderNumber: ch("ZB1_NUMPED", 6), Error: ch("ZB1_ERRO", 0), CreatedDate: ch("ZB1_DTINC", 8), CreatedTime: ch("ZB1_HRINC", 8),
+			Table: headerTable, Filial: ch(h+"FILIAL", 2), DealID: ch(h+"DEALID", 24), OrderType: ch(h+"TIPO", 1),
+			Customer: ch(h+"CLIENT", 6), Store: ch(h+"LOJA", 2), Seller: ch(h+"VEND", 6), PaymentTerms: ch(h+"CONDPG", 3),
+			PriceTable: ch(h+"TABELA", 3), Message: ch(h+"MENNOT", 60), Status: ch(h+"STATUS", 1),
+			OrderNumber: ch(h+"NUMPED", 6), Error: ch(h+"ERRO", 0), CreatedDate: ch(h+"DTINC", 8), CreatedTime: ch(h+"HRINC", 8),
 		},
 		Items: StagingItems{
-			Table: "ZB2010", Filial: ch("ZB2_FILIAL", 2), DealID: ch("ZB2_DEALID", 24), Item: ch("ZB2_ITEM", 2),
-			Product: ch("ZB2_PRODUT", 15), Quantity: num("ZB2_QTDVEN", 9, 2), UnitPrice: num("ZB2_PRCVEN", 11, 2),
-			ListPrice: num("ZB2_PRUNIT", 11, 2), Value: num("ZB2_VALOR", 12, 2), TES: ch("ZB2_TES", 3), Operation: ch("ZB2_OPER", 2),
+			Table: itemsTable, Filial: ch(i+"FILIAL", 2), DealID: ch(i+"DEALID", 24), Item: ch(i+"ITEM", 2),
+			Product: ch(i+"PRODUT", 15), Quantity: num(i+"QTDVEN", 9, 2), UnitPrice: num(i+"PRCVEN", 11, 2),
+			ListPrice: num(i+"PRUNIT", 11, 2), Value: num(i+"VALOR", 12, 2), TES: ch(i+"TES", 3), Operation: ch(i+"OPER", 2),
 		},
 		Filial:   "01",
 		Statuses: StagingStatuses{Waiting: "0", Processing: "1", Done: "2", Error: "3"},
@@ -57,28 +61,38 @@ func testOrder() erp.Order {
 	}
 }
 
-// TestGoldenStagingStatements pins the staging sink's statements, per dialect.
+// TestGoldenStagingStatements pins the staging sink's statements, per
+// dialect, for the default tables and for tables of other aliases (SZ7/SZ8:
+// every statement names SZ7010/SZ8010 and Z7_/Z8_ fields, under sz7/).
 // Regenerate with: go test ./erp/sqlerp -run TestGoldenStagingStatements -update
 func TestGoldenStagingStatements(t *testing.T) {
 	staged := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	for _, d := range Dialects() {
-		sink := &StagingSink{d: d, spec: testStagingSpec()}
-		header, items, err := sink.rows(testOrder(), staged)
-		if err != nil {
-			t.Fatal(err)
-		}
-		spec := sink.spec
-		statements := map[string]Statement{
-			"lookup":             stagingLookupStatement(d, spec, "65a1f0c2e4b0a1b2c3d4e5f6"),
-			"next_recno_header":  stagingNextRecnoStatement(d, spec, spec.Header.Table),
-			"insert_header":      stagingInsertStatement(d, spec, spec.Header.Table, header, 7),
-			"insert_item":        stagingInsertStatement(d, spec, spec.Items.Table, items[0], 12),
-			"insert_item_no_prc": stagingInsertStatement(d, spec, spec.Items.Table, items[1], 13),
-		}
-		for name, st := range statements {
-			t.Run(d.Name()+"/"+name, func(t *testing.T) {
-				checkGolden(t, filepath.Join("testdata", "staging", d.Name(), name+".sql"), st)
-			})
+	for _, named := range []struct {
+		dir  string
+		spec StagingSpec
+	}{{"", testStagingSpec()}, {"sz7", namedStagingSpec("SZ7010", "SZ8010", "Z7_", "Z8_")}} {
+		for _, d := range Dialects() {
+			sink := &StagingSink{d: d, spec: named.spec}
+			header, items, err := sink.rows(testOrder(), staged)
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec := sink.spec
+			statements := map[string]Statement{
+				"lookup":             stagingLookupStatement(d, spec, "65a1f0c2e4b0a1b2c3d4e5f6"),
+				"next_recno_header":  stagingNextRecnoStatement(d, spec, spec.Header.Table),
+				"insert_header":      stagingInsertStatement(d, spec, spec.Header.Table, header, 7),
+				"insert_item":        stagingInsertStatement(d, spec, spec.Items.Table, items[0], 12),
+				"insert_item_no_prc": stagingInsertStatement(d, spec, spec.Items.Table, items[1], 13),
+			}
+			for name, st := range statements {
+				t.Run(d.Name()+"/"+named.dir+"/"+name, func(t *testing.T) {
+					if named.dir != "" && (strings.Contains(st.SQL, "ZB1") || strings.Contains(st.SQL, "ZB2")) {
+						t.Errorf("a statement for SZ7/SZ8 names ZB1 or ZB2: %s", st.SQL)
+					}
+					checkGolden(t, filepath.Join("testdata", "staging", d.Name(), named.dir, name+".sql"), st)
+				})
+			}
 		}
 	}
 }
@@ -101,6 +115,8 @@ func TestStagingSpecValidate(t *testing.T) {
 		{"no item codes", func(s *StagingSpec) { s.ItemCode = nil }, "item code"},
 		{"no recdel column", func(s *StagingSpec) { s.RecDelColumn = "" }, "recdel column"},
 		{"short date", func(s *StagingSpec) { s.Header.CreatedDate.Width = 6 }, "needs width 8"},
+		{"bad job column", func(s *StagingSpec) { s.JobColumns = []ColumnSpec{{Name: "ZB1_TENTAT; --", Kind: KindNumber}} }, "header job column"},
+		{"bad optional column", func(s *StagingSpec) { s.OptionalColumns = []string{"S_T_A_M_P_ "} }, "optional column"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,6 +211,41 @@ func TestStagingResult(t *testing.T) {
 			got, err := s.result(tt.status, tt.num, tt.memo)
 			if (err != nil) != tt.wantErr || got != tt.want {
 				t.Errorf("result = %+v, %v; want %+v (error %v)", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestStagingLayoutDiffs compares catalogs as each database spells its
+// types with a layout: SQL Server's VARBINARY(MAX) memo (width -1, read as
+// 0), Oracle's VARCHAR2/NUMBER/BLOB, PostgreSQL's CHARACTER VARYING, and
+// what differs is named.
+func TestStagingLayoutDiffs(t *testing.T) {
+	layout := []ColumnSpec{{Name: "ZB1_DEALID", Kind: KindChar, Width: 24}, {Name: "ZB1_DTPROC", Kind: KindDate},
+		{Name: "ZB1_ERRO", Kind: KindMemo}, {Name: "ZB1_TENTAT", Kind: KindNumber}, {Name: "R_E_C_N_O_", Kind: KindInt}}
+	for _, tc := range []struct {
+		name string
+		cat  []CatalogColumn
+		want []string
+	}{
+		{"sqlserver", []CatalogColumn{{"ZB1_DEALID", "VARCHAR", 24}, {"ZB1_DTPROC", "VARCHAR", 8}, {"ZB1_ERRO", "VARBINARY", 0},
+			{"ZB1_TENTAT", "FLOAT", 0}, {"R_E_C_N_O_", "INT", 0}, {"S_T_A_M_P_", "DATETIME", 0}}, nil},
+		{"sqlserver varchar(max) memo", []CatalogColumn{{"ZB1_DEALID", "VARCHAR", 24}, {"ZB1_DTPROC", "VARCHAR", 8}, {"ZB1_ERRO", "VARCHAR", 0},
+			{"ZB1_TENTAT", "FLOAT", 0}, {"R_E_C_N_O_", "INT", 0}}, nil},
+		{"oracle", []CatalogColumn{{"ZB1_DEALID", "VARCHAR2", 24}, {"ZB1_DTPROC", "VARCHAR2", 8}, {"ZB1_ERRO", "BLOB", 0},
+			{"ZB1_TENTAT", "FLOAT", 0}, {"R_E_C_N_O_", "NUMBER", 0}, {"S_T_A_M_P_", "TIMESTAMP(6)", 0}}, nil},
+		{"postgres", []CatalogColumn{{"ZB1_DEALID", "CHARACTER VARYING", 24}, {"ZB1_DTPROC", "CHARACTER VARYING", 8}, {"ZB1_ERRO", "BYTEA", 0},
+			{"ZB1_TENTAT", "DOUBLE PRECISION", 0}, {"R_E_C_N_O_", "INTEGER", 0}}, nil},
+		{"differences", []CatalogColumn{{"ZB1_DEALID", "CHARACTER VARYING", 20}, {"ZB1_DTPROC", "DATE", 0}, {"ZB1_ERRO", "VARCHAR", 250},
+			{"ZB1_TENTAT", "VARCHAR2", 3}, {"ZB1_COD", "VARCHAR2", 6}, {"I_N_S_D_T_", "TIMESTAMP", 0}},
+			[]string{"lacks R_E_C_N_O_", "ZB1_DEALID is CHARACTER VARYING(20), not 24 characters wide",
+				"ZB1_DTPROC is DATE, not a character column", "ZB1_ERRO is VARCHAR(250), not a memo (text or binary) column",
+				"ZB1_TENTAT is VARCHAR2(3), not a numeric column", "has columns the layout does not: ZB1_COD, I_N_S_D_T_"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := layoutDiffs(tc.cat, layout, []string{"S_T_A_M_P_"})
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("differences (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -98,3 +98,28 @@ func TestDecimalIsExact(t *testing.T) {
 		t.Error("garbage decimal decoded without error")
 	}
 }
+
+// TestPipelineCopyToPipeline reads config.deal_won.copy_to_pipeline in the
+// shapes it may take ([U]): null, a pipeline id, {id} or {_id}; another
+// shape is reported as unknown.
+func TestPipelineCopyToPipeline(t *testing.T) {
+	for _, tc := range []struct {
+		config string
+		id     string
+		ok     bool
+	}{
+		{``, "", true},
+		{`{"deal_won":{"copy_to_pipeline":null}}`, "", true},
+		{`{}`, "", true},
+		{`{"deal_won":{"copy_to_pipeline":"pl2"}}`, "pl2", true},
+		{`{"deal_won":{"copy_to_pipeline":{"id":"pl2","name":"Pós-venda"}}}`, "pl2", true},
+		{`{"deal_won":{"copy_to_pipeline":{"_id":"pl2"}}}`, "pl2", true},
+		{`{"deal_won":{"copy_to_pipeline":42}}`, "", false},
+		{`{"deal_won":"x"}`, "", false},
+	} {
+		p := Pipeline{ID: "pl1", Config: json.RawMessage(tc.config)}
+		if id, ok := p.CopyToPipeline(); id != tc.id || ok != tc.ok {
+			t.Errorf("config %s: CopyToPipeline() = %q, %v; want %q, %v", tc.config, id, ok, tc.id, tc.ok)
+		}
+	}
+}

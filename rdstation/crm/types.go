@@ -474,6 +474,34 @@ func (x *Pipeline) UnmarshalJSON(b []byte) error {
 	return decodeWithID(b, (*plain)(x), &x.ID)
 }
 
+// CopyToPipeline returns the id of the pipeline a deal won in this one is
+// copied into (config.deal_won.copy_to_pipeline), "" when none. The value's
+// shape is not documented ([U]): a pipeline id, or an object with "id" or
+// "_id", are read; ok is false when the setting is there but in no shape
+// read, so a caller can say it does not know.
+func (x Pipeline) CopyToPipeline() (id string, ok bool) {
+	var cfg struct {
+		DealWon struct {
+			CopyTo json.RawMessage `json:"copy_to_pipeline"`
+		} `json:"deal_won"`
+	}
+	if len(x.Config) == 0 || json.Unmarshal(x.Config, &cfg) != nil {
+		return "", len(x.Config) == 0
+	}
+	raw := cfg.DealWon.CopyTo
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", true
+	}
+	if json.Unmarshal(raw, &id) == nil {
+		return id, true
+	}
+	var ref Ref
+	if json.Unmarshal(raw, &ref) == nil && ref.ID != "" {
+		return ref.ID, true
+	}
+	return "", false
+}
+
 // DealSource is where a deal came from.
 type DealSource struct {
 	ID          string `json:"id"`

@@ -593,8 +593,47 @@ func (s *Sim) updateDeal(c *call) {
 		return
 	}
 	d.UpdatedAt = c.now
+	wasWon := cur.Win != nil && *cur.Win
 	c.d.deals.replace(cur.ID, d)
+	if !wasWon && d.Win != nil && *d.Win {
+		s.copyWon(c, cur)
+	}
 	c.json(http.StatusOK, c.renderDeal(cur, false))
+}
+
+// copyWon makes the copy the pipeline of a deal just won asks for
+// (config.deal_won.copy_to_pipeline): a new deal in the first stage of that
+// pipeline with the original's name, owner, organization, contacts, source,
+// campaign, products and custom fields (but unique ones), open, or won with
+// Switches.WonCopyIsWon. Each win makes one copy. [U] what the copy is.
+func (s *Sim) copyWon(c *call, d *Deal) {
+	st, ok := c.d.stages.get(d.StageID)
+	if !ok {
+		return
+	}
+	p, ok := c.d.pipelines.get(st.PipelineID)
+	if !ok || p.CopyToPipeline == "" {
+		return
+	}
+	stages := c.d.stagesOf(p.CopyToPipeline)
+	if len(stages) == 0 {
+		return
+	}
+	cp := d.clone()
+	cp.ID, cp.StageID, cp.CreatedAt, cp.UpdatedAt = s.newID(), stages[0].ID, c.now, c.now
+	cp.Win, cp.Hold, cp.ClosedAt, cp.ClosedByID, cp.LostReasonID, cp.LostNote = nil, nil, nil, "", "", ""
+	if c.sw.WonCopyIsWon {
+		won, now := true, c.now
+		cp.Win, cp.ClosedAt, cp.ClosedByID = &won, &now, d.ClosedByID
+	}
+	for i := range cp.Products {
+		cp.Products[i].ID, cp.Products[i].CreatedAt, cp.Products[i].UpdatedAt = s.newID(), c.now, c.now
+	}
+	cp.CustomFields = slices.DeleteFunc(cp.CustomFields, func(v CustomFieldValue) bool {
+		f, ok := c.d.fields.get(v.CustomFieldID)
+		return ok && f.Unique
+	})
+	c.d.deals.add(cp.ID, &cp)
 }
 
 // applyWin wins (true), loses (false) or reopens (nil) a deal.

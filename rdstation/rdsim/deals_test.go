@@ -268,3 +268,75 @@ func TestDealsNextPage(t *testing.T) {
 		t.Fatal("deals are not newest first by default")
 	}
 }
+
+// TestWonDealIsCopiedToThePipelineItsPipelineNames: a pipeline whose
+// config.deal_won.copy_to_pipeline names another makes, at each win, a copy
+// of the deal in that pipeline's first stage (open, or won under
+// WonCopyIsWon) with its organization, products and custom fields; the
+// setting renders as the pipeline's id (or {id,name}); an unknown pipeline
+// is a 422.
+func TestWonDealIsCopiedToThePipelineItsPipelineNames(t *testing.T) {
+	a, _ := newAPI(t, Options{})
+	var pipes []map[string]any
+	if err := json.Unmarshal(a.do("GET", "/deal_pipelines", nil).body, &pipes); err != nil || len(pipes) < 2 {
+		t.Fatalf("pipelines: %v %v", pipes, err)
+	}
+	sales, after := str(pipes[0], "id"), str(pipes[1], "id")
+	copyOf := func(p map[string]any) any {
+		cfg, _ := p["config"].(map[string]any)
+		won, _ := cfg["deal_won"].(map[string]any)
+		return won["copy_to_pipeline"]
+	}
+	if got := copyOf(pipes[0]); got != nil {
+		t.Fatalf("copy_to_pipeline %v before it is set, want null", got)
+	}
+	a.must(422, "PUT", "/deal_pipelines/"+sales, map[string]any{"deal_pipeline": map[string]any{
+		"config": map[string]any{"deal_won": map[string]any{"copy_to_pipeline": "0123456789abcdef01234567"}}}})
+	p := a.must(200, "PUT", "/deal_pipelines/"+sales, map[string]any{"deal_pipeline": map[string]any{
+		"config": map[string]any{"deal_won": map[string]any{"copy_to_pipeline": map[string]any{"id": after}}}}})
+	if got := copyOf(p); got != after {
+		t.Fatalf("copy_to_pipeline %v, want %s", got, after)
+	}
+	a.sim.SetSwitches(Switches{CopyToPipelineAsObject: true})
+	if got, _ := copyOf(a.must(200, "GET", "/deal_pipelines/"+sales, nil)).(map[string]any); str(got, "id") != after || str(got, "name") == "" {
+		t.Errorf("copy_to_pipeline as an object: %v, want {id: %s, name}", got, after)
+	}
+	a.sim.SetSwitches(Switches{})
+
+	field := str(a.must(201, "POST", "/custom_fields", map[string]any{"custom_field": map[string]any{"label": "Canal", "type": "text", "for": "deal"}}), "id")
+	prod := str(a.must(200, "POST", "/products", map[string]any{"product": map[string]any{"name": "Cadeira", "base_price": 10}}), "id")
+	deal := a.must(200, "POST", "/deals", map[string]any{"deal": map[string]any{"name": "Venda com cópia",
+		"deal_custom_fields": []any{map[string]any{"custom_field_id": field, "value": "Loja"}}},
+		"organization":  map[string]any{"name": "Cliente Cópia"},
+		"deal_products": []any{map[string]any{"product_id": prod, "amount": 2, "price": 10, "discount": 0, "discount_type": "value"}}})
+	id := str(deal, "id")
+	copies := func(win string) []map[string]any {
+		var out []map[string]any
+		for _, d := range list(a.must(200, "GET", "/deals?deal_pipeline_id="+after+"&win="+win, nil), "deals") {
+			out = append(out, d.(map[string]any))
+		}
+		return out
+	}
+	a.must(200, "PUT", "/deals/"+id, map[string]any{"deal": map[string]any{"win": true}})
+	open := copies("null")
+	if len(open) != 1 || str(open[0], "name") != "Venda com cópia" || str(open[0], "id") == id {
+		t.Fatalf("open deals in the copy pipeline: %v, want one copy", open)
+	}
+	c := open[0]
+	org, _ := c["organization"].(map[string]any)
+	if str(org, "name") != "Cliente Cópia" || len(list(c, "deal_products")) != 1 || len(list(c, "deal_custom_fields")) != 1 {
+		t.Errorf("the copy lacks the organization, products or custom fields: %v", c)
+	}
+	if st, _ := c["deal_stage"].(map[string]any); str(st, "deal_pipeline_id") != after {
+		t.Errorf("the copy's stage %v is not in the copy pipeline", st)
+	}
+	// Winning it again (reopened first) makes another copy; updating a won deal makes none.
+	a.must(200, "PUT", "/deals/"+id, map[string]any{"deal": map[string]any{"rating": 3}})
+	a.must(200, "PUT", "/deals/"+id, map[string]any{"deal": map[string]any{"win": nil}})
+	a.sim.SetSwitches(Switches{WonCopyIsWon: true})
+	defer a.sim.SetSwitches(Switches{})
+	a.must(200, "PUT", "/deals/"+id, map[string]any{"deal": map[string]any{"win": true}})
+	if n, won := len(copies("null")), copies("true"); n != 1 || len(won) != 1 || won[0]["closed_at"] == nil {
+		t.Errorf("after a second win: %d open copies, won copies %v; want 1 and 1 won, closed", n, won)
+	}
+}

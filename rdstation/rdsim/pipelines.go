@@ -32,8 +32,15 @@ func (c *call) renderPipeline(p *Pipeline) obj {
 	for _, st := range c.d.stagesOf(p.ID) {
 		stages = append(stages, obj{"_id": st.ID, "id": st.ID, "name": st.Name, "nickname": nullable(st.Nickname), "order": st.Order})
 	}
+	var copyTo any
+	if p.CopyToPipeline != "" {
+		copyTo = p.CopyToPipeline
+		if t, ok := c.d.pipelines.get(p.CopyToPipeline); ok && c.sw.CopyToPipelineAsObject {
+			copyTo = obj{"id": t.ID, "name": t.Name}
+		}
+	}
 	return obj{"_id": p.ID, "id": p.ID, "name": p.Name, "order": p.Order, "deal_stages": stages,
-		"config": obj{"deal_won": obj{"copy_to_pipeline": nil}}}
+		"config": obj{"deal_won": obj{"copy_to_pipeline": copyTo}}}
 }
 
 // GET /deal_pipelines → bare array.
@@ -54,7 +61,9 @@ func (s *Sim) getPipeline(c *call) {
 	c.json(http.StatusOK, c.renderPipeline(p))
 }
 
-// POST/PUT /deal_pipelines {"deal_pipeline":{name*,order}}.
+// POST/PUT /deal_pipelines {"deal_pipeline":{name*,order,
+// config:{deal_won:{copy_to_pipeline}}}}: copy_to_pipeline is a pipeline
+// id, {"id"}/{"_id"}, or null (no copy).
 func (s *Sim) savePipeline(c *call) {
 	var cur *Pipeline
 	if id := c.r.PathValue("id"); id != "" {
@@ -79,6 +88,23 @@ func (s *Sim) savePipeline(c *call) {
 	}
 	if n, ok := f.integer("order"); ok {
 		next.Order = n
+	}
+	if cfg, ok := f.object("config"); ok {
+		if won, ok := cfg.object("deal_won"); ok && won.has("copy_to_pipeline") {
+			var id string
+			if _, isObj := won.m["copy_to_pipeline"].(map[string]any); isObj {
+				id, _ = refObject(won, "copy_to_pipeline")
+			} else {
+				id, _ = won.id("copy_to_pipeline")
+			}
+			switch _, found := c.d.pipelines.get(id); {
+			case id != "" && !found:
+				won.errs.add(won.key("copy_to_pipeline"), msgNotFound)
+			case id != "" && id == next.ID:
+				won.errs.add(won.key("copy_to_pipeline"), "must be another pipeline")
+			}
+			next.CopyToPipeline = id
+		}
 	}
 	if c.failed(f) {
 		return

@@ -160,11 +160,14 @@ type CustomField struct {
 
 // Pipeline is a deal pipeline; its stages are the Stages naming it.
 type Pipeline struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Order     int       `json:"order"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Order int    `json:"order"`
+	// CopyToPipeline is the pipeline a deal won in this one is copied
+	// into (config.deal_won.copy_to_pipeline; "" none): see Sim's copy on win.
+	CopyToPipeline string    `json:"copy_to_pipeline,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // Stage is a deal stage of a pipeline.

@@ -78,6 +78,14 @@ type Switches struct {
 	// deal note): 200 (default, also 0) or 201. [U] activities are not in
 	// docs/rdstation-api.md; their create status is unconfirmed.
 	NoteCreateStatus int `json:"note_create_status,omitempty"`
+	// CopyToPipelineAsObject renders a pipeline's
+	// config.deal_won.copy_to_pipeline as {"id","name"} instead of the
+	// pipeline's id. [U] "copy_to_pipeline": the docs give the key only.
+	CopyToPipelineAsObject bool `json:"copy_to_pipeline_as_object,omitempty"`
+	// WonCopyIsWon makes the copy a pipeline's copy_to_pipeline makes of a
+	// won deal won too (closed now), instead of open in the target's first
+	// stage. [U] "copy_to_pipeline": what the copy is.
+	WonCopyIsWon bool `json:"won_copy_is_won,omitempty"`
 }
 
 // FaultKind is one injected fault.

@@ -1,6 +1,7 @@
 // Package erpjob is a stand-in for the customer's ERP job that consumes the
 // order staging table: in real life a scheduled ADVPL job reads waiting
-// ZB1010 rows and runs MATA410 through MsExecAuto. Run does the same against
+// ZB1010 rows (or those of the aliases won_deals.staging names) and runs
+// MATA410 through MsExecAuto. Run does the same against
 // a fixture ERP (SQLite or PostgreSQL): it validates each waiting deal like
 // MATA410 would, creates the SC5/SC6 order with C5_XCRMID = the deal id, and
 // writes the outcome back (done + ZB1_NUMPED, or error + ZB1_ERRO). It is
@@ -35,6 +36,9 @@ type Options struct {
 	NoDefaults bool
 	// Limit bounds the staging rows one Run handles (default 100).
 	Limit int
+	// Staging names the staging tables (default
+	// protheus.DefaultStagingAliases: ZB1, ZB2).
+	Staging protheus.StagingAliases
 }
 
 // Outcome is what Run did with one staging row.
@@ -53,9 +57,23 @@ type staged struct {
 	dealID, customer, loja, seller, terms, priceTab string
 }
 
+// tables names the staging tables and fields of one Run.
+type tables struct {
+	header, items string // physical names
+	h, i          func(name string) string
+}
+
+func newTables(a protheus.StagingAliases) tables {
+	if a == (protheus.StagingAliases{}) {
+		a = protheus.DefaultStagingAliases
+	}
+	header, items := a.Tables(fixture.Company)
+	return tables{header: header, items: items,
+		h: func(n string) string { return protheus.FieldName(a.Header, n) },
+		i: func(n string) string { return protheus.FieldName(a.Items, n) }}
+}
+
 var (
-	zb1 = protheus.TableName(fixture.StagingAlias, fixture.Company)
-	zb2 = protheus.TableName(fixture.StagingItemsAlias, fixture.Company)
 	sa1 = protheus.TableName("SA1", fixture.Company)
 	sb1 = protheus.TableName("SB1", fixture.Company)
 	sa3 = protheus.TableName("SA3", fixture.Company)
@@ -74,22 +92,23 @@ func Run(ctx context.Context, e fixture.ERP, opts Options) ([]Outcome, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := waiting(ctx, e, limit)
+	t := newTables(opts.Staging)
+	rows, err := waiting(ctx, e, t, limit)
 	if err != nil {
 		return nil, err
 	}
 	var out []Outcome
 	for _, s := range rows {
-		claimed, err := claim(ctx, e, s.recno)
+		claimed, err := claim(ctx, e, t, s.recno)
 		if err != nil {
 			return out, fmt.Errorf("claiming deal %s: %w", s.dealID, err)
 		}
 		if !claimed {
 			continue // another job took it
 		}
-		o, err := process(ctx, e, opts, s)
+		o, err := process(ctx, e, t, opts, s)
 		if err != nil {
-			release(e, s.recno)
+			release(e, t, s.recno)
 			return out, fmt.Errorf("processing deal %s: %w", s.dealID, err)
 		}
 		out = append(out, o)
@@ -97,9 +116,10 @@ func Run(ctx context.Context, e fixture.ERP, opts Options) ([]Outcome, error) {
 	return out, nil
 }
 
-func waiting(ctx context.Context, e fixture.ERP, limit int) ([]staged, error) {
-	rows, err := e.DB.QueryContext(ctx, "SELECT R_E_C_N_O_, ZB1_DEALID, ZB1_CLIENT, ZB1_LOJA, ZB1_VEND, ZB1_CONDPG, ZB1_TABELA FROM "+zb1+
-		" WHERE ZB1_FILIAL = "+e.Placeholder(1)+" AND ZB1_STATUS = "+e.Placeholder(2)+" AND D_E_L_E_T_ = ' ' ORDER BY R_E_C_N_O_ LIMIT "+e.Placeholder(3),
+func waiting(ctx context.Context, e fixture.ERP, t tables, limit int) ([]staged, error) {
+	rows, err := e.DB.QueryContext(ctx, "SELECT R_E_C_N_O_, "+t.h("DEALID")+", "+t.h("CLIENT")+", "+t.h("LOJA")+", "+t.h("VEND")+", "+t.h("CONDPG")+", "+t.h("TABELA")+
+		" FROM "+t.header+" WHERE "+t.h("FILIAL")+" = "+e.Placeholder(1)+" AND "+t.h("STATUS")+" = "+e.Placeholder(2)+
+		" AND D_E_L_E_T_ = ' ' ORDER BY R_E_C_N_O_ LIMIT "+e.Placeholder(3),
 		fixture.OrderFilial, fixture.StagingWaiting, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading waiting staging rows: %w", err)
@@ -124,9 +144,10 @@ func waiting(ctx context.Context, e fixture.ERP, limit int) ([]staged, error) {
 
 // claim moves a row from waiting to processing; false when it was no
 // longer waiting.
-func claim(ctx context.Context, e fixture.ERP, recno int64) (bool, error) {
-	res, err := e.DB.ExecContext(ctx, "UPDATE "+zb1+" SET ZB1_STATUS = "+e.Placeholder(1)+", ZB1_TENTAT = ZB1_TENTAT + 1 WHERE R_E_C_N_O_ = "+e.Placeholder(2)+
-		" AND ZB1_STATUS = "+e.Placeholder(3)+" AND D_E_L_E_T_ = ' '", fixture.StagingProcessing, recno, fixture.StagingWaiting)
+func claim(ctx context.Context, e fixture.ERP, t tables, recno int64) (bool, error) {
+	res, err := e.DB.ExecContext(ctx, "UPDATE "+t.header+" SET "+t.h("STATUS")+" = "+e.Placeholder(1)+", "+t.h("TENTAT")+" = "+t.h("TENTAT")+" + 1"+
+		" WHERE R_E_C_N_O_ = "+e.Placeholder(2)+" AND "+t.h("STATUS")+" = "+e.Placeholder(3)+" AND D_E_L_E_T_ = ' '",
+		fixture.StagingProcessing, recno, fixture.StagingWaiting)
 	if err != nil {
 		return false, err
 	}
@@ -136,14 +157,15 @@ func claim(ctx context.Context, e fixture.ERP, recno int64) (bool, error) {
 
 // release puts a claimed row back to waiting after a failure, even when
 // the Run's context is already cancelled.
-func release(e fixture.ERP, recno int64) {
+func release(e fixture.ERP, t tables, recno int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, _ = e.DB.ExecContext(ctx, "UPDATE "+zb1+" SET ZB1_STATUS = "+e.Placeholder(1)+" WHERE R_E_C_N_O_ = "+e.Placeholder(2)+" AND ZB1_STATUS = "+e.Placeholder(3),
+	_, _ = e.DB.ExecContext(ctx, "UPDATE "+t.header+" SET "+t.h("STATUS")+" = "+e.Placeholder(1)+" WHERE R_E_C_N_O_ = "+e.Placeholder(2)+
+		" AND "+t.h("STATUS")+" = "+e.Placeholder(3),
 		fixture.StagingWaiting, recno, fixture.StagingProcessing)
 }
 
-func process(ctx context.Context, e fixture.ERP, opts Options, s staged) (Outcome, error) {
+func process(ctx context.Context, e fixture.ERP, t tables, opts Options, s staged) (Outcome, error) {
 	tx, err := e.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return Outcome{}, err
@@ -157,7 +179,7 @@ func process(ctx context.Context, e fixture.ERP, opts Options, s staged) (Outcom
 	if existing != "" {
 		o.Status, o.Num, o.Reused = fixture.StagingDone, existing, true
 	} else {
-		order, problems, err := validate(ctx, e, tx, opts, s)
+		order, problems, err := validate(ctx, e, tx, t, opts, s)
 		if err != nil {
 			return Outcome{}, err
 		}
@@ -170,8 +192,9 @@ func process(ctx context.Context, e fixture.ERP, opts Options, s staged) (Outcom
 		}
 	}
 	now := time.Now().UTC()
-	if _, err := tx.ExecContext(ctx, "UPDATE "+zb1+" SET ZB1_STATUS = "+e.Placeholder(1)+", ZB1_NUMPED = "+e.Placeholder(2)+", ZB1_ERRO = "+e.Placeholder(3)+
-		", ZB1_DTPROC = "+e.Placeholder(4)+", ZB1_HRPROC = "+e.Placeholder(5)+" WHERE R_E_C_N_O_ = "+e.Placeholder(6),
+	if _, err := tx.ExecContext(ctx, "UPDATE "+t.header+" SET "+t.h("STATUS")+" = "+e.Placeholder(1)+", "+t.h("NUMPED")+" = "+e.Placeholder(2)+
+		", "+t.h("ERRO")+" = "+e.Placeholder(3)+", "+t.h("DTPROC")+" = "+e.Placeholder(4)+", "+t.h("HRPROC")+" = "+e.Placeholder(5)+
+		" WHERE R_E_C_N_O_ = "+e.Placeholder(6),
 		o.Status, protheus.PadFilial(o.Num, 6), o.Error, now.Format("20060102"), now.Format("15:04:05"), s.recno); err != nil {
 		return Outcome{}, fmt.Errorf("writing staging status: %w", err)
 	}
@@ -197,7 +220,7 @@ func orderOfDeal(ctx context.Context, e fixture.ERP, tx *sql.Tx, dealID string) 
 
 // validate checks a staged deal as MATA410 would and builds the order;
 // problems are MATA410-style messages naming the field at fault.
-func validate(ctx context.Context, e fixture.ERP, tx *sql.Tx, opts Options, s staged) (fixture.NewOrder, []string, error) {
+func validate(ctx context.Context, e fixture.ERP, tx *sql.Tx, t tables, opts Options, s staged) (fixture.NewOrder, []string, error) {
 	var problems []string
 	order := fixture.NewOrder{Customer: s.customer, Loja: s.loja, Seller: s.seller, PaymentTerms: s.terms,
 		PriceTable: s.priceTab, CRMID: s.dealID}
@@ -231,7 +254,7 @@ func validate(ctx context.Context, e fixture.ERP, tx *sql.Tx, opts Options, s st
 		}
 	}
 
-	items, err := stagedItems(ctx, e, tx, s.dealID)
+	items, err := stagedItems(ctx, e, tx, t, s.dealID)
 	if err != nil {
 		return order, nil, err
 	}
@@ -276,9 +299,9 @@ type stagedItem struct {
 	qty, price         decimal.Decimal
 }
 
-func stagedItems(ctx context.Context, e fixture.ERP, tx *sql.Tx, dealID string) ([]stagedItem, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT ZB2_ITEM, ZB2_PRODUT, ZB2_QTDVEN, ZB2_PRCVEN, ZB2_TES FROM "+zb2+
-		" WHERE ZB2_FILIAL = "+e.Placeholder(1)+" AND ZB2_DEALID = "+e.Placeholder(2)+" AND D_E_L_E_T_ = ' ' ORDER BY R_E_C_N_O_ LIMIT "+e.Placeholder(3),
+func stagedItems(ctx context.Context, e fixture.ERP, tx *sql.Tx, t tables, dealID string) ([]stagedItem, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT "+t.i("ITEM")+", "+t.i("PRODUT")+", "+t.i("QTDVEN")+", "+t.i("PRCVEN")+", "+t.i("TES")+" FROM "+t.items+
+		" WHERE "+t.i("FILIAL")+" = "+e.Placeholder(1)+" AND "+t.i("DEALID")+" = "+e.Placeholder(2)+" AND D_E_L_E_T_ = ' ' ORDER BY R_E_C_N_O_ LIMIT "+e.Placeholder(3),
 		fixture.OrderFilial, protheus.PadFilial(dealID, 24), protheus.MaxOrderItems+1)
 	if err != nil {
 		return nil, fmt.Errorf("reading staged items of deal %s: %w", dealID, err)

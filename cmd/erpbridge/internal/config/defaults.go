@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/installer/layout"
 	"github.com/erpbridge/erpbridge/mapping"
 )
@@ -56,7 +57,8 @@ func Default() Config {
 		WonDeals: WonDeals{
 			Enabled: false, Sink: SinkStaging, Overlap: Dur(10 * time.Minute), Lookback: Dur(24 * time.Hour),
 			OrderType: "N", UseDealPrices: true, Notes: true,
-			REST: OrderREST{Timeout: Dur(30 * time.Second)},
+			Staging: OrderStaging{Header: protheus.DefaultStagingAliases.Header, Items: protheus.DefaultStagingAliases.Items},
+			REST:    OrderREST{Timeout: Dur(30 * time.Second)},
 		},
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/erpbridge/erpbridge/erp/protheus"
 )
 
 // Orders is the SC5 + SC6 → deals stream: one deal per sales order.
@@ -79,8 +81,29 @@ type WonDeals struct {
 	UseDealPrices bool `toml:"use_deal_prices"`
 	// Notes writes the ERP's rejection onto the deal as a note.
 	Notes bool `toml:"notes"`
+	// Pipelines are the CRM pipelines (by name) whose won deals become ERP
+	// orders; a deal won in any other (partners, after-sales, the copy an
+	// RD Station pipeline makes of its won deals) is skipped. Empty: the
+	// pipeline of streams.orders.pipeline, i.e. the CRM's first pipeline
+	// unless that names another (whether the orders stream is on or not).
+	Pipelines []string `toml:"pipelines"`
 
-	REST OrderREST `toml:"rest"`
+	// Staging names the tables of the staging sink.
+	Staging OrderStaging `toml:"staging"`
+	REST    OrderREST    `toml:"rest"`
+}
+
+// OrderStaging names the staging sink's tables by their Protheus aliases:
+// each table is alias + erp.company + "0" and its fields carry the alias's
+// prefix (ZB1 → ZB1010, ZB1_DEALID; SZ7 → SZ7010, Z7_DEALID).
+type OrderStaging struct {
+	Header string `toml:"header"` // one row per deal (default ZB1)
+	Items  string `toml:"items"`  // the deals' items (default ZB2)
+}
+
+// Aliases returns the aliases as the staging spec takes them.
+func (s OrderStaging) Aliases() protheus.StagingAliases {
+	return protheus.StagingAliases{Header: s.Header, Items: s.Items}
 }
 
 // OrderREST configures the rest sink.
@@ -138,7 +161,10 @@ func validateOrders(c *Config, bad func(key, format string, args ...any)) {
 		return
 	}
 	switch w.Sink {
-	case SinkStaging: // ZB1/ZB2 of erp.company (docs/protheus.md)
+	case SinkStaging: // the tables of won_deals.staging in erp.company (docs/protheus.md)
+		if err := w.Staging.Aliases().Validate(); err != nil {
+			bad("won_deals.staging", "%s", strings.ReplaceAll(err.Error(), "\n", "; "))
+		}
 	case SinkREST:
 		if u, err := url.Parse(w.REST.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("won_deals.rest.url", "%q is not an http(s) URL", w.REST.URL)
@@ -158,6 +184,17 @@ func validateOrders(c *Config, bad func(key, format string, args ...any)) {
 		if _, err := CronParser.Parse(w.Schedule); err != nil {
 			bad("won_deals.schedule", "%q is not a cron spec: %v", w.Schedule, err)
 		}
+	}
+	seen := map[string]bool{}
+	for _, p := range w.Pipelines {
+		key := strings.ToLower(strings.TrimSpace(p))
+		switch {
+		case key == "":
+			bad("won_deals.pipelines", "a pipeline name is blank")
+		case seen[key]:
+			bad("won_deals.pipelines", "%q is listed twice", p)
+		}
+		seen[key] = true
 	}
 	if w.Overlap.D() < 0 {
 		bad("won_deals.overlap", "must not be negative")

@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/erpbridge/erpbridge/erp/protheus"
 )
 
 // Orders have no mapping table and no delete mark: those keys are unknown,
@@ -16,5 +18,66 @@ func TestOrdersRefuseMappingKeys(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "streams.orders.") || !strings.Contains(err.Error(), "line ") {
 			t.Errorf("%q: err = %v, want an unknown key under streams.orders with its line", text, err)
 		}
+	}
+}
+
+// TestWonDealsPipelinesAndStagingAliases: [won_deals] pipelines and
+// [won_deals.staging] aliases parse, default to the orders pipeline and
+// ZB1/ZB2, and bad values are named with their key.
+func TestWonDealsPipelinesAndStagingAliases(t *testing.T) {
+	const base = minimal + `
+[streams.orders]
+order_number_field = "Pedido ERP"
+[won_deals]
+enabled = true
+`
+	for _, tc := range []struct {
+		name  string
+		extra string
+		want  string // substring of Validate's error; "" = valid
+		check func(t *testing.T, c *Config)
+	}{
+		{"defaults", "", "", func(t *testing.T, c *Config) {
+			if len(c.WonDeals.Pipelines) != 0 || c.WonDeals.Staging != (OrderStaging{Header: "ZB1", Items: "ZB2"}) {
+				t.Errorf("pipelines %q, staging %+v; want none (the orders pipeline) and ZB1/ZB2", c.WonDeals.Pipelines, c.WonDeals.Staging)
+			}
+		}},
+		{"set", "pipelines = [\"Vendas\", \"Vendas B2B\"]\n[won_deals.staging]\nheader = \"SZ7\"\nitems = \"SZ8\"\n", "", func(t *testing.T, c *Config) {
+			if len(c.WonDeals.Pipelines) != 2 || c.WonDeals.Staging.Aliases() != (protheus.StagingAliases{Header: "SZ7", Items: "SZ8"}) {
+				t.Errorf("pipelines %q, staging %+v", c.WonDeals.Pipelines, c.WonDeals.Staging)
+			}
+		}},
+		{"items alone keeps the default header", "[won_deals.staging]\nitems = \"SZ8\"\n", "", func(t *testing.T, c *Config) {
+			if c.WonDeals.Staging != (OrderStaging{Header: "ZB1", Items: "SZ8"}) {
+				t.Errorf("staging %+v, want ZB1/SZ8", c.WonDeals.Staging)
+			}
+		}},
+		{"blank pipeline", "pipelines = [\"Vendas\", \" \"]\n", "won_deals.pipelines: a pipeline name is blank", nil},
+		{"pipeline twice", "pipelines = [\"Vendas\", \"vendas \"]\n", `won_deals.pipelines: "vendas " is listed twice`, nil},
+		{"bad alias", "[won_deals.staging]\nheader = \"ZB1010\"\n", `won_deals.staging: header alias "ZB1010"`, nil},
+		{"same aliases", "[won_deals.staging]\nheader = \"ZB2\"\n", `won_deals.staging: header and items aliases are both "ZB2"`, nil},
+		{"a table the bridge reads", "[won_deals.staging]\nitems = \"SC6\"\n", `won_deals.staging: items alias "SC6" is a standard Protheus table`, nil},
+		{"aliases unused by the rest sink", "sink = \"rest\"\n[won_deals.rest]\nurl = \"http://erp/rest/orders\"\n[won_deals.staging]\nheader = \"bad\"\n", "", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(base+tc.extra), env(map[string]string{"TOKEN": "t"}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Validate()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("Validate() = %v, want no error", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("Validate() = %v, want an error containing %q", err, tc.want)
+			}
+			if tc.check != nil {
+				tc.check(t, c)
+			}
+		})
+	}
+	_, err := Parse([]byte(base+"[won_deals.staging]\nheader = \"ZB1\"\nprefix = \"ZB1_\"\n"), env(map[string]string{"TOKEN": "t"}))
+	if err == nil || !strings.Contains(err.Error(), `"won_deals.staging.prefix"`) || !strings.Contains(err.Error(), "line 14") {
+		t.Errorf("unknown staging key: %v, want it named with its line", err)
 	}
 }

@@ -135,7 +135,7 @@ func TestOrdersPollWithoutAnSC6Stamp(t *testing.T) {
 			Users: []rdsim.User{{Name: "Vendedor Um", Email: sellerEmail, Active: true}},
 		},
 		configFor: func(h *harness) string {
-			execERP(h.t, h, "DROP INDEX SC6010_STAMP")
+			execERP(h.t, h, "DROP INDEX ERPBRIDGE_SC6010_STAMP") // the index docs/protheus.md suggests
 			execERP(h.t, h, "DROP TRIGGER SC6010_TR_STAMP")
 			execERP(h.t, h, "ALTER TABLE SC6010 DROP COLUMN S_T_A_M_P_")
 			return ""

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -173,12 +174,129 @@ func OrderSink(cfg *config.Config, db *sql.DB, d sqlerp.Dialect) (erp.OrderSink,
 		if db == nil {
 			return nil, errors.New("won_deals.sink = \"staging\" needs an ERP database; with REST routes use the rest sink")
 		}
-		s, err := sqlerp.NewStagingSink(db, d, protheus.Staging(cfg.ERP.Company, w.Filial))
+		s, err := sqlerp.NewStagingSink(db, d, protheus.Staging(cfg.ERP.Company, w.Filial, w.Staging.Aliases()))
 		if err != nil {
 			return nil, fmt.Errorf("won_deals (staging sink): %w", err)
 		}
 		return s, nil
 	}
+}
+
+// CheckOrderSink checks the ERP side of the sink when it can: the staging
+// tables exist with the staging layout (sqlerp.StagingSink.Check). Only
+// the catalog is read.
+func CheckOrderSink(ctx context.Context, cfg *config.Config, sink erp.OrderSink) error {
+	c, ok := sink.(interface{ Check(context.Context) error })
+	if !ok {
+		return nil
+	}
+	if err := c.Check(ctx); err != nil {
+		a := cfg.WonDeals.Staging
+		return fmt.Errorf("won_deals.staging (header %q, items %q; when these names are another table's, set two free aliases): %w",
+			a.Header, a.Items, err)
+	}
+	return nil
+}
+
+// WonDealPipelines are the CRM pipelines whose won deals become ERP orders
+// (won_deals.pipelines), as `erpbridge check` shows them.
+type WonDealPipelines struct {
+	Orders []crm.Pipeline // their won deals become orders
+	Others []crm.Pipeline // their won deals are skipped
+	// Default: won_deals.pipelines is empty and Orders is the pipeline of
+	// streams.orders.pipeline.
+	Default bool
+	// Copies say what the pipelines' copy of won deals
+	// (config.deal_won.copy_to_pipeline) means for the orders.
+	Copies []string
+}
+
+// Describe says, a line each, which won deals become orders and which not.
+func (w WonDealPipelines) Describe() []string {
+	from := "won_deals.pipelines"
+	if w.Default {
+		from = "won_deals.pipelines is empty: the pipeline of streams.orders.pipeline"
+	}
+	out := []string{fmt.Sprintf("orders from the deals won in %s (%s)", pipelineNames(w.Orders), from)}
+	if len(w.Others) > 0 {
+		out = append(out, fmt.Sprintf("deals won in %s are skipped: never ERP orders", pipelineNames(w.Others)))
+	}
+	return append(out, w.Copies...)
+}
+
+// pipelineNames lists pipeline names, quoted.
+func pipelineNames(ps []crm.Pipeline) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = fmt.Sprintf("%q", p.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// ResolveWonDealPipelines reads the CRM's pipelines and resolves
+// won_deals.pipelines; empty, it is the pipeline of streams.orders.pipeline
+// (by default the CRM's first), whether the orders stream is on or not. It
+// refuses a name the CRM lacks, and a list holding both a pipeline and the
+// pipeline it copies its won deals into (RD Station's copy of won deals):
+// the copy, won in turn, would make a second order of one sale.
+func ResolveWonDealPipelines(ctx context.Context, cfg *config.Config, c *crm.Client) (WonDealPipelines, error) {
+	var out WonDealPipelines
+	pipes, err := c.ListPipelines(ctx)
+	if err != nil {
+		return out, fmt.Errorf("reading CRM pipelines: %w", err)
+	}
+	find := func(name string) (crm.Pipeline, bool) {
+		for _, p := range pipes {
+			if name == "" || strings.EqualFold(strings.TrimSpace(p.Name), strings.TrimSpace(name)) {
+				return p, true
+			}
+		}
+		return crm.Pipeline{}, false
+	}
+	names, key := cfg.WonDeals.Pipelines, "won_deals.pipelines"
+	if len(names) == 0 {
+		names, key, out.Default = []string{cfg.Streams.Orders.Pipeline}, "streams.orders.pipeline (the default of won_deals.pipelines)", true
+	}
+	listed := map[string]bool{}
+	var errs []error
+	for _, name := range names {
+		p, ok := find(name)
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: the CRM has no pipeline %q (it has: %s)", key, name, pipelineNames(pipes)))
+			continue
+		}
+		listed[p.ID] = true
+		out.Orders = append(out.Orders, p)
+	}
+	if len(out.Orders) == 0 && len(errs) == 0 {
+		errs = append(errs, errors.New("won_deals: the CRM has no pipeline"))
+	}
+	byID := map[string]crm.Pipeline{}
+	for _, p := range pipes {
+		byID[p.ID] = p
+		if !listed[p.ID] {
+			out.Others = append(out.Others, p)
+		}
+	}
+	for _, p := range pipes {
+		to, ok := p.CopyToPipeline()
+		target, known := byID[to]
+		switch {
+		case !ok && listed[p.ID]:
+			out.Copies = append(out.Copies, fmt.Sprintf("pipeline %q has a setting to copy its won deals that the bridge cannot read: "+
+				"if it copies them into a listed pipeline, a copy won there would be a second order", p.Name))
+		case to == "" || to == p.ID:
+		case listed[p.ID] && listed[to]:
+			errs = append(errs, fmt.Errorf("won_deals.pipelines: pipeline %q copies its won deals into %q (its setting to copy won deals to another pipeline), "+
+				"and both are listed: the copy, won in turn, would be a second ERP order of the same sale; list only %q", p.Name, target.Name, p.Name))
+		case listed[p.ID] && known:
+			out.Copies = append(out.Copies, fmt.Sprintf("pipeline %q copies its won deals into %q: the copies are no orders", p.Name, target.Name))
+		case listed[to]:
+			out.Copies = append(out.Copies, fmt.Sprintf("pipeline %q copies its won deals into %q: a copy won in %q becomes the order, the deal won in %q does not",
+				p.Name, target.Name, target.Name, p.Name))
+		}
+	}
+	return out, errors.Join(errs...)
 }
 
 // wonDeals builds the won-deal poller.
@@ -189,10 +307,10 @@ func wonDeals(ctx context.Context, cfg *config.Config, b *Bridge, acc erpAccess,
 	if err != nil {
 		return nil, err
 	}
-	if c, ok := sink.(interface{ Check(context.Context) error }); ok {
-		if err := c.Check(ctx); err != nil { // a missing staging table fails now, not at the first won deal
-			return nil, fmt.Errorf("won_deals: %w", err)
-		}
+	// A missing staging table, or one that is not the staging layout, fails
+	// now: not at the first won deal, and nothing is written into it.
+	if err := CheckOrderSink(ctx, cfg, sink); err != nil {
+		return nil, err
 	}
 	company := cfg.ERP.Company
 	dir := &directory{st: b.Store, c: b.CRM, users: &userDirectory{c: b.CRM, ttl: 10 * time.Minute},
@@ -224,10 +342,25 @@ func wonDeals(ctx context.Context, cfg *config.Config, b *Bridge, acc erpAccess,
 	if !ok {
 		return nil, fmt.Errorf("streams.orders.order_number_field: the CRM has no deal custom field %q", cfg.Streams.Orders.OrderNumberField)
 	}
+	pipes, err := ResolveWonDealPipelines(ctx, cfg, b.CRM)
+	if err != nil {
+		return nil, err
+	}
+	orders, stages := map[string]string{}, map[string]string{}
+	for _, p := range pipes.Orders {
+		orders[p.ID] = p.Name
+	}
+	for _, p := range append(slices.Clone(pipes.Orders), pipes.Others...) {
+		for _, st := range p.Stages {
+			stages[st.ID] = p.ID
+		}
+	}
+	log.Info("won deals: orders from the deals won in "+pipelineNames(pipes.Orders), zap.String("stream", wondeals.Stream))
 	return wondeals.New(b.CRM, b.Store, sink, dir, wondeals.Options{
 		Overlap: w.Overlap.D(), Lookback: w.Lookback.D(),
 		Defaults: erp.Order{OrderType: w.OrderType, PaymentTerms: w.PaymentTerms, PriceTable: w.PriceTable, Seller: w.Seller},
 		TES:      w.TES, Operation: w.Operation, UseDealPrices: w.UseDealPrices, Notes: w.Notes,
 		NumberFieldID: nf.ID, Now: clk.Now, Logger: log, AfterSubmit: afterSubmit,
+		Pipelines: orders, Stages: stages,
 	}), nil
 }

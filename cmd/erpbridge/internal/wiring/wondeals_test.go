@@ -32,7 +32,18 @@ payment_terms = "001"
 // bridge synced (ERP keys), with exact quantities and prices, and wins it.
 func wonDeal(h *harness, name, customerKey string, lines map[string][2]string) string {
 	h.t.Helper()
-	in := crm.DealCreate{Deal: crm.DealInput{Name: name}}
+	id := newDeal(h, "", name, customerKey, lines)
+	if _, err := h.crm.WinDeal(h.ctx, id); err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+// newDeal creates a deal like wonDeal, open, in stage (blank: the first
+// stage of the first pipeline).
+func newDeal(h *harness, stage, name, customerKey string, lines map[string][2]string) string {
+	h.t.Helper()
+	in := crm.DealCreate{Deal: crm.DealInput{Name: name, DealStageID: stage}}
 	if customerKey != "" {
 		id, ok, err := h.bridge.Store.Identity(h.ctx, "organization", customerKey)
 		if err != nil || !ok {
@@ -55,9 +66,6 @@ func wonDeal(h *harness, name, customerKey string, lines map[string][2]string) s
 	d, err := h.crm.CreateDeal(h.ctx, in)
 	if err != nil {
 		h.t.Fatalf("creating deal %q: %v", name, err)
-	}
-	if _, err := h.crm.WinDeal(h.ctx, d.ID); err != nil {
-		h.t.Fatal(err)
 	}
 	return d.ID
 }
@@ -123,11 +131,16 @@ func runWon(h *harness, what string) wondeals.Report {
 }
 
 func checkWonDeals(t *testing.T, h *harness) {
+	// The seeded CRM deal the ERP's order 000010 was made from is in the
+	// orders pipeline, so only what the ERP already has keeps it from the ERP.
+	if _, err := h.crm.UpdateDeal(h.ctx, fixture.CRMDealID, crm.DealUpdate{DealStageID: simPipelines(t, h.sim)[rdsim.DefaultPipelineName][1]}); err != nil {
+		t.Fatal(err)
+	}
 	h.mustSync("first sync")
 	// Nothing won yet but deals from ERP orders and the CRM deal whose order
 	// the ERP already has: nothing is sent.
-	if rep := runWon(h, "first poll"); rep.Sent != 0 {
-		t.Fatalf("the first poll sent %d orders; every won deal came from (or is in) the ERP", rep.Sent)
+	if rep := runWon(h, "first poll"); rep.Sent != 0 || rep.OtherPipeline != 0 {
+		t.Fatalf("the first poll sent %d orders (%d deals of other pipelines); every won deal came from (or is in) the ERP", rep.Sent, rep.OtherPipeline)
 	}
 
 	good := wonDeal(h, "Venda CRM boa", customerKey("000001", "01"), map[string][2]string{

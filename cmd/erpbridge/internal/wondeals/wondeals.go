@@ -9,7 +9,8 @@
 // order is sent, and every sink looks the deal id up in the ERP before it
 // creates anything, so a crash, a timeout or a deal seen by two polls never
 // makes a second order. Deals that came from ERP orders (the bridge made
-// them, or they carry an order number already) are skipped.
+// them, or they carry an order number already) are skipped, and so are
+// deals won in pipelines whose won deals are no orders (Options.Pipelines).
 package wondeals
 
 import (
@@ -94,6 +95,16 @@ type Options struct {
 	// AfterSubmit, when set, runs after the ERP answered an order and
 	// before the answer is recorded (crash tests).
 	AfterSubmit func()
+
+	// Pipelines, when not nil, are the pipelines (id → name) whose won
+	// deals become orders: a deal won in any other (a partner or
+	// after-sales pipeline, the copy a pipeline makes of its won deals) is
+	// skipped without an API call and counted in Report.OtherPipeline, and
+	// never sent, whatever its state. Stages gives the pipeline of a stage
+	// id, for a deal read with its stage but not its pipeline. A deal whose
+	// pipeline is unknown is not sent.
+	Pipelines map[string]string
+	Stages    map[string]string
 }
 
 // Poller moves won deals into the ERP.
@@ -139,13 +150,16 @@ type Report struct {
 	Unsent   int // sends that failed before reaching the ERP (sent again later)
 	// FirstFailure is the first of the Lost and Unsent errors, for the summary.
 	FirstFailure string
+	// OtherPipeline counts won deals of pipelines not in Options.Pipelines:
+	// skipped, never orders.
+	OtherPipeline int
 }
 
 // Stats is the report as a run's statistics: read = listed, created =
 // sent, updated = numbers written back, failed = rejected or invalid.
 func (r Report) Stats() store.RunStats {
 	return store.RunStats{Read: int64(r.Listed), Created: int64(r.Sent), Updated: int64(r.Ordered),
-		Skipped: int64(r.Skipped), Failed: int64(r.Rejected + r.Invalid)}
+		Skipped: int64(r.Skipped + r.OtherPipeline), Failed: int64(r.Rejected + r.Invalid)}
 }
 
 // Run settles the deals on their way, then polls for newly won deals. A
@@ -241,8 +255,40 @@ func (p *Poller) setCursor(ctx context.Context, at time.Time) error {
 // was made; listed as won again, it is sent again.
 const errNoLongerWon = "the deal is no longer won in the CRM"
 
+// pipelineOf returns the id of a deal's pipeline as the CRM gave the
+// deal: its stage's pipeline, the pipeline (GET), or the stage's pipeline
+// in Options.Stages; "" when none says.
+func (p *Poller) pipelineOf(d crm.Deal) string {
+	switch {
+	case d.Stage != nil && d.Stage.DealPipelineID != "":
+		return d.Stage.DealPipelineID
+	case d.Pipeline != nil && d.Pipeline.ID != "":
+		return d.Pipeline.ID
+	case d.Stage != nil:
+		return p.o.Stages[d.Stage.ID]
+	}
+	return ""
+}
+
+// ordersFrom reports whether the deal's pipeline makes ERP orders of its
+// won deals, and which pipeline that is.
+func (p *Poller) ordersFrom(d crm.Deal) (pipeline string, ok bool) {
+	pipeline = p.pipelineOf(d)
+	if p.o.Pipelines == nil {
+		return pipeline, true
+	}
+	_, ok = p.o.Pipelines[pipeline]
+	return pipeline, ok
+}
+
 // consider handles one listed won deal.
 func (p *Poller) consider(ctx context.Context, deal crm.Deal, rep *Report) error {
+	if pipeline, ok := p.ordersFrom(deal); !ok {
+		rep.OtherPipeline++
+		p.o.Logger.Debug("won deals: a deal won outside won_deals.pipelines is no ERP order", zap.String("stream", Stream),
+			zap.String("crm_id", deal.ID), zap.String("pipeline", pipeline))
+		return nil
+	}
 	if w, has, err := p.st.Writeback(ctx, deal.ID); err != nil {
 		return err
 	} else if has {
@@ -397,6 +443,16 @@ func (p *Poller) resend(ctx context.Context, w store.Writeback, rep *Report) err
 	if deal.Win == nil || !*deal.Win {
 		// Reopened or lost since: no order, unless it is listed won again.
 		w.State, w.Error, w.NextAttemptAt = store.WritebackInvalid, errNoLongerWon, never
+		return p.put(ctx, w)
+	}
+	if pipeline, ok := p.ordersFrom(deal); !ok {
+		// Moved to another pipeline since, or won_deals.pipelines changed.
+		if deal.Pipeline != nil && deal.Pipeline.Name != "" {
+			pipeline = fmt.Sprintf("%q", deal.Pipeline.Name)
+		}
+		w.State, w.NextAttemptAt = store.WritebackInvalid, never
+		w.Error = "the deal is in pipeline " + pipeline + ", not one of won_deals.pipelines: it becomes no ERP order " +
+			"(when it should, add its pipeline and run `erpbridge errors retry`)"
 		return p.put(ctx, w)
 	}
 	w.DealName = deal.Name

@@ -430,3 +430,86 @@ func TestAFailedListingKeepsTheCursor(t *testing.T) {
 		t.Errorf("sends after the failed listing: %v, want each deal once", e.sink.submits)
 	}
 }
+
+// TestDealsWonInOtherPipelinesAreNoOrders: only deals won in
+// Options.Pipelines are sent. A deal of another pipeline, one whose stage
+// alone names an allowed pipeline through Options.Stages, and one whose
+// pipeline nothing tells, are told apart from the listing alone (no API
+// call beyond it), counted, and never sent, however often they are listed.
+func TestDealsWonInOtherPipelinesAreNoOrders(t *testing.T) {
+	e := newEnv(t, fakeDir{})
+	e.p.o.Pipelines = map[string]string{"pl-sales": "Vendas"}
+	e.p.o.Stages = map[string]string{"st-sales-2": "pl-sales", "st-after-1": "pl-after"}
+	in := func(id string, stage *crm.Ref, pipeline *crm.Ref) {
+		e.crm.win(id, e.now.Add(-time.Hour))
+		d := e.crm.deals[id]
+		d.Stage, d.Pipeline = stage, pipeline
+		e.crm.deals[id] = d
+	}
+	in("sale", &crm.Ref{ID: "st-sales-1", DealPipelineID: "pl-sales"}, nil)
+	in("sale-by-stage", &crm.Ref{ID: "st-sales-2"}, nil) // the listing gives no pipeline id
+	in("after-sales", &crm.Ref{ID: "st-after-1", DealPipelineID: "pl-after"}, nil)
+	in("after-by-stage", &crm.Ref{ID: "st-after-1"}, nil)
+	in("partner", nil, &crm.Ref{ID: "pl-partner", Name: "Parceiros"})
+	in("nowhere", nil, nil)
+	for i := range 2 {
+		e.now = e.now.Add(5 * time.Minute)
+		rep := e.run(t)
+		wantSent := 2
+		if i > 0 {
+			wantSent = 0
+		}
+		if rep.Sent != wantSent || rep.OtherPipeline != 4 || rep.Listed != 6 || rep.Stats().Skipped != int64(4+rep.Skipped) {
+			t.Errorf("run %d: %+v, want %d sent and 4 of other pipelines", i+1, rep, wantSent)
+		}
+	}
+	for id, want := range map[string]int{"sale": 1, "sale-by-stage": 1, "after-sales": 0, "after-by-stage": 0, "partner": 0, "nowhere": 0} {
+		if got := e.sink.submits[id]; got != want {
+			t.Errorf("deal %s sent %d times, want %d", id, got, want)
+		}
+		if _, has, _ := e.st.Writeback(context.Background(), id); has != (want > 0) {
+			t.Errorf("deal %s recorded %v, want %v", id, has, want > 0)
+		}
+	}
+
+	// Only the listing is called for deals of other pipelines.
+	e2 := newEnv(t, fakeDir{})
+	e2.p.o.Pipelines = map[string]string{"pl-sales": "Vendas"}
+	for i := range 5 {
+		id := fmt.Sprintf("copy%d", i)
+		e2.crm.win(id, e2.now.Add(-time.Hour))
+		d := e2.crm.deals[id]
+		d.Stage = &crm.Ref{ID: "st-after-1", DealPipelineID: "pl-after"}
+		e2.crm.deals[id] = d
+	}
+	if rep := e2.run(t); rep.OtherPipeline != 5 || e2.crm.calls != 1 {
+		t.Errorf("%+v with %d CRM calls, want 5 other-pipeline deals and the listing alone", rep, e2.crm.calls)
+	}
+}
+
+// TestADealMovedOutOfThePipelinesIsNotSentAgain: a deal that failed while
+// in an allowed pipeline and was then moved to another is not sent when
+// its retry comes: it is recorded invalid, saying why and how to send it.
+func TestADealMovedOutOfThePipelinesIsNotSentAgain(t *testing.T) {
+	e := newEnv(t, fakeDir{bad: map[string]error{"org-moved": fmt.Errorf("%w: not in SA1", ErrNoCounterpart)}})
+	e.p.o.Pipelines = map[string]string{"pl-sales": "Vendas"}
+	e.crm.win("moved", e.now.Add(-time.Hour))
+	d := e.crm.deals["moved"]
+	d.Stage = &crm.Ref{ID: "st-sales-1", DealPipelineID: "pl-sales"}
+	e.crm.deals["moved"] = d
+	if rep := e.run(t); rep.Invalid != 1 {
+		t.Fatalf("first run: %+v, want the deal invalid", rep)
+	}
+	d.Stage, d.Pipeline = &crm.Ref{ID: "st-after-1", DealPipelineID: "pl-after"}, &crm.Ref{ID: "pl-after", Name: "Pós-venda"}
+	e.crm.deals["moved"] = d
+	e.p.dir = fakeDir{}
+	e.now = e.now.Add(2 * time.Hour) // its retry is due
+	e.run(t)
+	if n := e.sink.submits["moved"]; n != 0 {
+		t.Errorf("the moved deal was sent %d times, want 0", n)
+	}
+	w, _, _ := e.st.Writeback(context.Background(), "moved")
+	if w.State != store.WritebackInvalid || !strings.Contains(w.Error, `pipeline "Pós-venda", not one of won_deals.pipelines`) || !w.NextAttemptAt.After(e.now.AddDate(1, 0, 0)) {
+		t.Errorf("writeback %+v, want invalid for good, naming the pipeline", w)
+	}
+}

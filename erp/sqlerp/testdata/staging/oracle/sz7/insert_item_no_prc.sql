@@ -1,0 +1,12 @@
+INSERT INTO SZ8010 (Z8_FILIAL, Z8_DEALID, Z8_ITEM, Z8_PRODUT, Z8_QTDVEN, Z8_PRCVEN, Z8_PRUNIT, Z8_VALOR, Z8_TES, Z8_OPER, D_E_L_E_T_, R_E_C_N_O_, R_E_C_D_E_L_) VALUES (:1, :2, :3, :4, :5, :6, :7, :8, :9, :10, ' ', :11, 0)
+-- arg 1: string "01"
+-- arg 2: string "65a1f0c2e4b0a1b2c3d4e5f6"
+-- arg 3: string "02"
+-- arg 4: string "PA0002         "
+-- arg 5: float64 1
+-- arg 6: float64 0
+-- arg 7: float64 0
+-- arg 8: float64 0
+-- arg 9: string "   "
+-- arg 10: string "01"
+-- arg 11: int64 13

@@ -1,0 +1,15 @@
+INSERT INTO SZ7010 (Z7_FILIAL, Z7_DEALID, Z7_TIPO, Z7_CLIENT, Z7_LOJA, Z7_VEND, Z7_CONDPG, Z7_TABELA, Z7_MENNOT, Z7_STATUS, Z7_NUMPED, Z7_DTINC, Z7_HRINC, D_E_L_E_T_, R_E_C_N_O_, R_E_C_D_E_L_) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ' ', ?, 0)
+-- arg 1: string "01"
+-- arg 2: string "65a1f0c2e4b0a1b2c3d4e5f6"
+-- arg 3: string "N"
+-- arg 4: string "000003"
+-- arg 5: string "01"
+-- arg 6: string "000001"
+-- arg 7: string "001"
+-- arg 8: string "001"
+-- arg 9: string "Deal: 20 cadeiras                                           "
+-- arg 10: string "0"
+-- arg 11: string "      "
+-- arg 12: string "20260102"
+-- arg 13: string "03:04:05"
+-- arg 14: int64 7

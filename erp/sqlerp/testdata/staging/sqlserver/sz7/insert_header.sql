@@ -1,0 +1,15 @@
+INSERT INTO SZ7010 (Z7_FILIAL, Z7_DEALID, Z7_TIPO, Z7_CLIENT, Z7_LOJA, Z7_VEND, Z7_CONDPG, Z7_TABELA, Z7_MENNOT, Z7_STATUS, Z7_NUMPED, Z7_DTINC, Z7_HRINC, D_E_L_E_T_, R_E_C_N_O_, R_E_C_D_E_L_) VALUES (@p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12, @p13, ' ', @p14, 0)
+-- arg 1: mssql.VarChar "01"
+-- arg 2: mssql.VarChar "65a1f0c2e4b0a1b2c3d4e5f6"
+-- arg 3: mssql.VarChar "N"
+-- arg 4: mssql.VarChar "000003"
+-- arg 5: mssql.VarChar "01"
+-- arg 6: mssql.VarChar "000001"
+-- arg 7: mssql.VarChar "001"
+-- arg 8: mssql.VarChar "001"
+-- arg 9: mssql.VarChar "Deal: 20 cadeiras                                           "
+-- arg 10: mssql.VarChar "0"
+-- arg 11: mssql.VarChar "      "
+-- arg 12: mssql.VarChar "20260102"
+-- arg 13: mssql.VarChar "03:04:05"
+-- arg 14: int64 7

@@ -1,0 +1,12 @@
+INSERT INTO SZ8010 (Z8_FILIAL, Z8_DEALID, Z8_ITEM, Z8_PRODUT, Z8_QTDVEN, Z8_PRCVEN, Z8_PRUNIT, Z8_VALOR, Z8_TES, Z8_OPER, D_E_L_E_T_, R_E_C_N_O_, R_E_C_D_E_L_) VALUES (@p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, ' ', @p11, 0)
+-- arg 1: mssql.VarChar "01"
+-- arg 2: mssql.VarChar "65a1f0c2e4b0a1b2c3d4e5f6"
+-- arg 3: mssql.VarChar "02"
+-- arg 4: mssql.VarChar "PA0002         "
+-- arg 5: float64 1
+-- arg 6: float64 0
+-- arg 7: float64 0
+-- arg 8: float64 0
+-- arg 9: mssql.VarChar "   "
+-- arg 10: mssql.VarChar "01"
+-- arg 11: int64 13
