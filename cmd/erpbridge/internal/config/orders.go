@@ -155,8 +155,8 @@ func validateOrders(c *Config, bad func(key, format string, args ...any)) {
 		bad("won_deals.sink", "%q is not one of staging, rest", w.Sink)
 	}
 	if w.Schedule != "" {
-		if _, err := CronParser.Parse(w.Schedule); err != nil {
-			bad("won_deals.schedule", "%q is not a cron spec: %v", w.Schedule, err)
+		if err := checkSchedule(w.Schedule, MinInterval); err != nil {
+			bad("won_deals.schedule", "%v", err)
 		}
 	}
 	if w.Overlap.D() < 0 {

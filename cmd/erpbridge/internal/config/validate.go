@@ -27,11 +27,12 @@ var (
 )
 
 // Validate checks the configuration without any I/O: it never connects to
-// the ERP or the CRM. Every problem is reported, each naming its key.
+// the ERP or the CRM. Every problem is reported, each naming its key, and
+// the key's line when the file sets it.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("%s%s: %s", at(c.lines, key), key, fmt.Sprintf(format, args...)))
 	}
 
 	if strings.TrimSpace(c.DataDir) == "" {
@@ -100,12 +101,14 @@ func (c *Config) Validate() error {
 	}
 
 	checkCron := func(key, spec string) {
-		if _, err := CronParser.Parse(spec); err != nil {
-			bad(key, "%q is not a cron spec: %v", spec, err)
+		if err := checkSchedule(spec, MinInterval); err != nil {
+			bad(key, "%v", err)
 		}
 	}
 	checkCron("schedule.incremental", c.Schedule.Incremental)
-	checkCron("schedule.full_pass", c.Schedule.FullPass)
+	if err := checkSchedule(c.Schedule.FullPass, MinFullPassInterval); err != nil {
+		bad("schedule.full_pass", "%v", err)
+	}
 
 	checkBase := func(key string, s *StreamBase) {
 		if !filialPattern.MatchString(s.Filial) {
@@ -158,7 +161,7 @@ func (c *Config) Validate() error {
 	if !c.Streams.Customers.Enabled && !c.Streams.Contacts.Enabled && !c.Streams.Products.Enabled && !c.Streams.Orders.Enabled {
 		bad("streams", "every stream is disabled; enable at least one")
 	}
-	errs = append(errs, validateHTTP(c.HTTP)...)
+	validateHTTP(c.HTTP, bad)
 	return errors.Join(errs...)
 }
 
