@@ -271,3 +271,36 @@ func TestTokenRefusedSaysWhatToCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateNeverShowsAPassword: a DSN its driver would misread is an
+// error naming erp.dsn and its line, and no validation error shows a
+// password, of the DSN or of a URL.
+func TestValidateNeverShowsAPassword(t *testing.T) {
+	const pw = "Kq9vXw%Ht7Rb#Zp4Ns@Jr2Tm:Mb8Qd/Lc5Wy"
+	vars := env(map[string]string{"TOKEN": "t", "PW": pw})
+	for _, tc := range []struct{ name, crm, erp, key, want string }{
+		{"oracle, raw password", "", "driver = \"oracle\"\ndsn = \"oracle://erp:${PW}@db:1521/ORCL\"\n", "erp.dsn", `has a "#"`},
+		{"sqlserver, raw password", "", "driver = \"sqlserver\"\ndsn = \"sqlserver://erp:${PW}@db:1433?database=P\"\n", "erp.dsn", `has a "#"`},
+		{"postgres, unclosed quote", "", "driver = \"postgres\"\ndsn = \"host=db password='${PW} dbname=p\"\n", "erp.dsn", "has a single-quoted value without its closing '"},
+		{"sqlserver ADO, unquoted ;", "", "driver = \"sqlserver\"\ndsn = \"server=db;password=Kq9vXw;Zp4Ns;database=P\"\n", "erp.dsn", `has a part without "="`},
+		{"crm base URL with a password", "base_url = \"ftp://u:${PW}@crm.example\"\n", "", "crm.base_url", "is not an http(s) URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := "[crm]\ntoken = \"${TOKEN}\"\n" + tc.crm + "[erp]\n" + tc.erp
+			cfg, err := Parse([]byte(doc), vars)
+			if err != nil {
+				t.Fatal(err)
+			}
+			verr := cfg.Validate()
+			want := "line " + strconv.Itoa(keyLines([]byte(doc))[tc.key]) + ": " + tc.key + ": "
+			if verr == nil || !strings.Contains(verr.Error(), want) || !strings.Contains(verr.Error(), tc.want) {
+				t.Fatalf("Validate() = %v, want it to mention %q and %q", verr, want, tc.want)
+			}
+			for _, piece := range []string{"Kq9vXw", "Ht7Rb", "Zp4Ns", "Jr2Tm", "Mb8Qd", "Lc5Wy"} {
+				if strings.Contains(verr.Error(), piece) {
+					t.Errorf("Validate() = %v: shows %q of the password", verr, piece)
+				}
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/erpbridge/erpbridge/erp/sqlerp"
 	"github.com/erpbridge/erpbridge/mapping"
 	"github.com/robfig/cron/v3"
 )
@@ -54,7 +55,7 @@ func (c *Config) Validate() error {
 	}
 
 	if u, err := url.Parse(c.CRM.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("crm.base_url", "%q is not an http(s) URL", c.CRM.BaseURL)
+		bad("crm.base_url", "%q is not an http(s) URL", sqlerp.RedactDSN(c.CRM.BaseURL))
 	} else if u.RawQuery != "" {
 		bad("crm.base_url", "must not carry a query string; put the token in crm.token")
 	}
@@ -77,13 +78,17 @@ func (c *Config) Validate() error {
 	}
 
 	if c.ERP.Source != SourceREST { // REST routes need no database
+		knownDriver := true
 		switch c.ERP.Driver {
 		case "postgres", "sqlserver", "oracle", "sqlite":
 		default:
+			knownDriver = false
 			bad("erp.driver", "%q is not one of postgres, sqlserver, oracle, sqlite", c.ERP.Driver)
 		}
 		if strings.TrimSpace(c.ERP.DSN) == "" {
 			bad("erp.dsn", "is required")
+		} else if err := sqlerp.CheckDSN(c.ERP.Driver, c.ERP.DSN); err != nil && knownDriver {
+			bad("erp.dsn", "%v", err) // never repeats the DSN
 		}
 	}
 	validateERPSource(c, bad)
