@@ -103,7 +103,7 @@ func OpenStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
 }
 
 // NewCRM returns the CRM client for cfg, sharing one request budget per
-// account in the process.
+// account in the process. A 401 names crm.token and how to check it.
 func NewCRM(cfg *config.Config, o Options) (*crm.Client, error) {
 	clk := o.Clock
 	if clk == nil {
@@ -116,7 +116,7 @@ func NewCRM(cfg *config.Config, o Options) (*crm.Client, error) {
 	c, err := crm.New(crm.Config{
 		BaseURL: cfg.CRM.BaseURL, Token: cfg.CRM.Token, Budget: budget, HTTPClient: o.HTTPClient,
 		Timeout: cfg.CRM.Timeout.D(), MaxRetries: cfg.CRM.MaxRetries, Clock: clk,
-		UserAgent: "erpbridge",
+		UserAgent: "erpbridge", AuthHint: cfg.CRM.TokenRefused(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating CRM client: %w", err)
