@@ -42,13 +42,25 @@ func checkSchedule(spec string, min time.Duration) error {
 	case err != nil:
 		return fmt.Errorf("%q is not a cron spec: %v", spec, err)
 	case every <= 0:
-		return fmt.Errorf("%q: the interval must be positive; the shortest is @every %s", spec, min)
+		return fmt.Errorf("%q: the interval must be positive; the shortest is @every %s", spec, shortDuration(min))
 	case every < min:
-		return fmt.Errorf("%q is shorter than the shortest this schedule takes, @every %s", spec, min)
+		return fmt.Errorf("%q is shorter than the shortest this schedule takes, @every %s", spec, shortDuration(min))
 	case every%time.Second != 0:
-		return fmt.Errorf("%q: cron runs in whole seconds; write e.g. @every %s", spec, every.Truncate(time.Second))
+		return fmt.Errorf("%q: cron runs in whole seconds; write e.g. @every %s", spec, shortDuration(every.Truncate(time.Second)))
 	}
 	return nil
+}
+
+// shortDuration writes d as a user would: "1m", not "1m0s".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // OwnSchedule returns the schedule a stream overrides schedule.incremental
