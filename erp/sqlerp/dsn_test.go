@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/erpbridge/erpbridge/erp/sqlerp/dsn"
 )
 
 // planted is a password holding every character that breaks a URL DSN
@@ -21,8 +23,8 @@ func pgQuote(s string) string {
 }
 
 // TestDSNSecretsNeverReachErrors plants the password in DSNs of all four
-// drivers, written right and wrong, and checks CheckDSN, Open, a ping (the
-// driver connects to a closed port on the loopback) and RedactDSN: none
+// drivers, written right and wrong, and checks dsn.Check, Open, a ping (the
+// driver connects to a closed port on the loopback) and dsn.Redact: none
 // shows any piece of it. A DSN its driver would misread fails at Open,
 // before any connection, so no piece of the password is looked up as a host.
 func TestDSNSecretsNeverReachErrors(t *testing.T) {
@@ -75,15 +77,15 @@ func TestDSNSecretsNeverReachErrors(t *testing.T) {
 					texts = append(texts, what+": "+err.Error(), what+" %+v: "+fmt.Sprintf("%+v", err))
 				}
 			}
-			checkErr := CheckDSN(tt.driver, tt.dsn)
-			show("CheckDSN", checkErr)
-			texts = append(texts, "RedactDSN: "+RedactDSN(tt.dsn))
+			checkErr := dsn.Check(tt.driver, tt.dsn)
+			show("Check", checkErr)
+			texts = append(texts, "Redact: "+dsn.Redact(tt.dsn))
 			db, _, err := Open(tt.driver, tt.dsn)
 			show("Open", err)
 			switch {
 			case tt.malformed:
 				if checkErr == nil || err == nil {
-					t.Errorf("CheckDSN = %v, Open = %v: want both to refuse the DSN", checkErr, err)
+					t.Errorf("Check = %v, Open = %v: want both to refuse the DSN", checkErr, err)
 				} else if !strings.Contains(err.Error(), "docs/protheus.md") {
 					t.Errorf("Open = %v: want it to say where special characters are explained", err)
 				}
@@ -94,7 +96,7 @@ func TestDSNSecretsNeverReachErrors(t *testing.T) {
 				t.Errorf("Open = %v, want it to accept the DSN", err)
 			default:
 				if checkErr != nil {
-					t.Errorf("CheckDSN = %v, want nil", checkErr)
+					t.Errorf("Check = %v, want nil", checkErr)
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 				perr := db.PingContext(ctx)
@@ -113,54 +115,5 @@ func TestDSNSecretsNeverReachErrors(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestRedactDSN masks the password of each DSN shape and keeps the rest.
-func TestRedactDSN(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"postgres://erp:s3cret@db:5432/p?sslmode=require", "postgres://erp:xxxxx@db:5432/p?sslmode=require"},
-		{"postgres://erp@db/p?password=s3cret&sslmode=disable", "postgres://erp@db/p?password=xxxxx&sslmode=disable"},
-		{"postgres://db/p?sslmode=disable", "postgres://db/p?sslmode=disable"},
-		{"sqlserver://erp:pa#ss@db:1433?database=P", "sqlserver://erp:xxxxx@db:1433?database=P"},
-		{"sqlserver://erp:p@ss/w?rd@db:1433?database=P", "sqlserver://erp:xxxxx@db:1433?database=P"},
-		{"oracle://erp:p%40ss@db:1521/ORCL?wallet%20password=w1&ssl=true", "oracle://erp:xxxxx@db:1521/ORCL?wallet%20password=xxxxx&ssl=true"},
-		{`server=db;user id=erp;password="a;b""c";database=P`, "server=db;user id=erp;password=xxxxx;database=P"},
-		{"server=db;user id=erp;Password=abc;database=P", "server=db;user id=erp;Password=xxxxx;database=P"},
-		{"odbc:server=db;pwd={a;b}}c};database=P", "odbc:server=db;pwd=xxxxx;database=P"},
-		{`host=db user=erp password='a b\'c' dbname=p`, "host=db user=erp password=xxxxx dbname=p"},
-		{"host=db user=erp password=abc dbname=p sslpassword=def", "host=db user=erp password=xxxxx dbname=p sslpassword=xxxxx"},
-		{"host=db password='unclosed dbname=p", "host=db password=xxxxx"},
-		{"C:\\erp\\erp.db", "C:\\erp\\erp.db"},
-		{"https://user:tok@crm.example/api", "https://user:xxxxx@crm.example/api"},
-	} {
-		if got := RedactDSN(tc.in); got != tc.want {
-			t.Errorf("RedactDSN(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
-// TestCheckDSNAcceptsWhatDriversRead: well-formed DSNs of every shape pass.
-func TestCheckDSNAcceptsWhatDriversRead(t *testing.T) {
-	for _, tc := range []struct{ driver, dsn string }{
-		{"postgres", "postgres://erp:p%23ss@db:5432/protheus?sslmode=require"},
-		{"postgres", "postgresql://erp@db/protheus?application_name=me@host"},
-		{"postgres", "postgres:///protheus?host=/var/run/postgresql"},
-		{"postgres", "host=db port=5432 user=erp password='a b' dbname=protheus"},
-		{"sqlserver", "sqlserver://erp:p%23ss@db:1433?database=PROTHEUS"},
-		{"sqlserver", "sqlserver://db:1433?database=PROTHEUS&user+id=erp@corp.example&fedauth=ActiveDirectoryPassword"},
-		{"sqlserver", "sqlserver://erp:p@ss@db/SQLEXPRESS?database=PROTHEUS"},
-		{"sqlserver", `server=db\SQLEXPRESS;user id=erp;password="a;b""c";database=PROTHEUS`},
-		{"sqlserver", "odbc:server=db;user id=erp;password={a;b}}c};database=PROTHEUS"},
-		{"oracle", "oracle://erp:p%2Fss@db:1521/PROTHEUS"},
-		{"sqlite", "demo-data/erp.db"},
-		{"sqlite", "file:erp.db?_pragma=busy_timeout(5000)"},
-	} {
-		if err := CheckDSN(tc.driver, tc.dsn); err != nil {
-			t.Errorf("CheckDSN(%s, %q) = %v, want nil", tc.driver, tc.dsn, err)
-		}
-	}
-	if err := CheckDSN("postgres", "sqlserver://erp@db"); err == nil || !strings.Contains(err.Error(), "postgres://") {
-		t.Errorf("a sqlserver URL for postgres: %v, want an error naming postgres://", err)
 	}
 }

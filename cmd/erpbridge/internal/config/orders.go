@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/erpbridge/erpbridge/erp/sqlerp"
+	"github.com/erpbridge/erpbridge/erp/sqlerp/dsn"
 )
 
 // Orders is the SC5 + SC6 → deals stream: one deal per sales order.
@@ -143,7 +143,7 @@ func validateOrders(c *Config, bad func(key, format string, args ...any)) {
 	case SinkStaging: // ZB1/ZB2 of erp.company (docs/protheus.md)
 	case SinkREST:
 		if u, err := url.Parse(w.REST.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("won_deals.rest.url", "%q is not an http(s) URL", sqlerp.RedactDSN(w.REST.URL))
+			bad("won_deals.rest.url", "%q is not an http(s) URL", dsn.Redact(w.REST.URL))
 		} else if u.User != nil {
 			bad("won_deals.rest.url", "must not carry credentials; use user and password, or token")
 		}

@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/erpbridge/erpbridge/erp/sqlerp"
+	"github.com/erpbridge/erpbridge/erp/sqlerp/dsn"
 	"github.com/erpbridge/erpbridge/mapping"
 	"github.com/robfig/cron/v3"
 )
@@ -55,7 +55,7 @@ func (c *Config) Validate() error {
 	}
 
 	if u, err := url.Parse(c.CRM.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("crm.base_url", "%q is not an http(s) URL", sqlerp.RedactDSN(c.CRM.BaseURL))
+		bad("crm.base_url", "%q is not an http(s) URL", dsn.Redact(c.CRM.BaseURL))
 	} else if u.RawQuery != "" {
 		bad("crm.base_url", "must not carry a query string; put the token in crm.token")
 	}
@@ -87,7 +87,7 @@ func (c *Config) Validate() error {
 		}
 		if strings.TrimSpace(c.ERP.DSN) == "" {
 			bad("erp.dsn", "is required")
-		} else if err := sqlerp.CheckDSN(c.ERP.Driver, c.ERP.DSN); err != nil && knownDriver {
+		} else if err := dsn.Check(c.ERP.Driver, c.ERP.DSN); err != nil && knownDriver {
 			bad("erp.dsn", "%v", err) // never repeats the DSN
 		}
 	}

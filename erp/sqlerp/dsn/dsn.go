@@ -1,8 +1,18 @@
-package sqlerp
+// Package dsn checks and redacts database connection strings (DSNs), so no
+// error or log shows a password.
+//
+// DSNs reach error messages two ways: a driver that cannot parse one repeats
+// it (pgx and go-ora quote url.Parse's error, password included), and a
+// password holding a URL delimiter (# / ? %) splits the URL in the wrong
+// places, so a piece of the password becomes the host the driver looks up.
+// Check reads a DSN as its driver will, without connecting, and refuses such
+// a DSN with a message that names the problem but not the text; Redact masks
+// the secrets of a DSN (or any URL) for a message or a log; RedactError
+// masks them in an error. sqlerp.Open uses all three. docs/protheus.md says
+// how to write special characters in a password for each driver.
+package dsn
 
 import (
-	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
@@ -12,17 +22,6 @@ import (
 	"strconv"
 	"strings"
 )
-
-// DSNs reach error messages two ways: a driver that cannot parse one repeats
-// it (pgx and go-ora quote url.Parse's error, password included), and a
-// password holding a URL delimiter (# / ? %) splits the URL in the wrong
-// places, so a piece of the password becomes the host the driver looks up.
-// CheckDSN reads a DSN as its driver will, without connecting, and refuses
-// such a DSN with a message that names the problem but not the text;
-// RedactDSN masks the secrets of a DSN (or any URL) for a message or a log;
-// Open uses both, and scrubs the DSN's secrets from every error its
-// connections return. docs/protheus.md says how to write special characters
-// in a password for each driver.
 
 // mask replaces a secret.
 const mask = "xxxxx"
@@ -52,31 +51,33 @@ func cutScheme(dsn string) (scheme, rest string, ok bool) {
 	return scheme, rest, true
 }
 
-// CheckDSN reads dsn as the driver of dialect will, without connecting, and
-// refuses what it would misread. Its errors never repeat the DSN.
-func CheckDSN(dialect, dsn string) error {
-	d, err := DialectFor(dialect)
-	if err != nil {
-		return err
+// Check reads dsn as the driver of a dialect ("postgres", "sqlserver",
+// "oracle", "sqlite": erp.driver, sqlerp's Dialect.Name) will, without
+// connecting, and refuses what it would misread. Its errors never repeat
+// the DSN.
+func Check(dialect, dsn string) error {
+	name := dialect
+	if _, ok := urlSchemes[name]; !ok && name != "sqlite" {
+		return fmt.Errorf("%q is not one of postgres, sqlserver, oracle, sqlite", dialect)
 	}
 	if strings.TrimSpace(dsn) == "" {
 		return errors.New("is empty")
 	}
-	if d.Name() == "sqlite" {
+	if name == "sqlite" {
 		return nil // a file name: no credentials, no syntax to get wrong
 	}
 	scheme, rest, isURL := cutScheme(dsn)
 	switch {
 	case isURL:
-		if !slices.Contains(urlSchemes[d.Name()], strings.ToLower(scheme)) {
-			return fmt.Errorf("is not a %s URL: write %s://…, not %s://…", d.Name(), urlSchemes[d.Name()][0], scheme)
+		if !slices.Contains(urlSchemes[name], strings.ToLower(scheme)) {
+			return fmt.Errorf("is not a %s URL: write %s://…, not %s://…", name, urlSchemes[name][0], scheme)
 		}
 		return checkURL(rest)
-	case d.Name() == "oracle":
+	case name == "oracle":
 		return errors.New("is not a URL: write oracle://user:password@host:1521/SERVICE and " + specialChars)
-	case d.Name() == "sqlserver" && strings.HasPrefix(strings.ToLower(dsn), "odbc:"):
+	case name == "sqlserver" && strings.HasPrefix(strings.ToLower(dsn), "odbc:"):
 		return checkKeyValues(dsn[len("odbc:"):], ';', '{')
-	case d.Name() == "sqlserver":
+	case name == "sqlserver":
 		return checkKeyValues(dsn, ';', '"')
 	default: // postgres keyword/value
 		return checkKeyValues(dsn, ' ', '\'')
@@ -281,11 +282,11 @@ func valueEnd(dsn string) string {
 	return " \t\n"
 }
 
-// RedactDSN returns dsn with its secrets masked, for a message or a log: the
+// Redact returns dsn with its secrets masked, for a message or a log: the
 // password of a URL's user info and the values of password-like parameters
 // (password, pwd, sslpassword, token, …). A malformed DSN is masked
 // generously rather than risk showing a piece of the password.
-func RedactDSN(dsn string) string {
+func Redact(dsn string) string {
 	spans := secretSpans(dsn)
 	if len(spans) == 0 {
 		return dsn
@@ -349,16 +350,16 @@ func quoted(s string) string {
 	return q[1 : len(q)-1]
 }
 
-// redactError returns err with every secret of dsn masked in its message;
+// RedactError returns err with every secret of dsn masked in its message;
 // errors.Is and errors.As still see the original chain.
-func redactError(err error, dsn string) error {
+func RedactError(err error, dsn string) error {
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
 	for _, s := range dsnSecrets(dsn) {
 		if s == dsn {
-			msg = strings.ReplaceAll(msg, s, RedactDSN(dsn))
+			msg = strings.ReplaceAll(msg, s, Redact(dsn))
 			continue
 		}
 		msg = strings.ReplaceAll(msg, s, mask)
@@ -377,36 +378,3 @@ func (e *dsnError) Unwrap() error { return e.err }
 
 // Format prints only the masked message, for every verb.
 func (e *dsnError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.msg) }
-
-// redactingConnector scrubs the DSN's secrets from every connection error.
-type redactingConnector struct {
-	driver.Connector
-	dsn string
-}
-
-func (c redactingConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := c.Connector.Connect(ctx)
-	if err != nil {
-		return nil, redactError(err, c.dsn)
-	}
-	return conn, nil
-}
-
-// Close closes the wrapped connector when it holds resources (sql.DB.Close
-// calls it).
-func (c redactingConnector) Close() error {
-	if cl, ok := c.Connector.(io.Closer); ok {
-		return cl.Close()
-	}
-	return nil
-}
-
-// dsnConnector is the connector of a driver without one (database/sql's own
-// is not exported).
-type dsnConnector struct {
-	dsn string
-	drv driver.Driver
-}
-
-func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
-func (c dsnConnector) Driver() driver.Driver                        { return c.drv }
