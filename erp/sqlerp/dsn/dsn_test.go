@@ -53,3 +53,21 @@ func TestCheckAcceptsWhatDriversRead(t *testing.T) {
 		t.Errorf("a sqlserver URL for postgres: %v, want an error naming postgres://", err)
 	}
 }
+
+// FuzzDSN: Check, Redact and RedactError never panic on any text.
+func FuzzDSN(f *testing.F) {
+	for _, s := range []string{"postgres://u:p@h/db?password=x", `server=h;password="a;b""c`, "odbc:pwd={a}}", "host=h password='a\\'", "u/p@h", "x://@@::%%##"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, d := range []string{"postgres", "sqlserver", "oracle", "sqlite"} {
+			_ = Check(d, s)
+		}
+		_ = Redact(s)
+		_ = RedactError(errString(s), s).Error()
+	})
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
