@@ -121,6 +121,9 @@ func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' ||
 // "" for a quote), ODBC (';', values in {…} with }} for a brace) or
 // PostgreSQL's keyword/value (sep ' ', values in '…' with \' and \\).
 func checkKeyValues(s string, sep, quote byte) error {
+	if sep == ' ' {
+		s = blanksAroundEquals.ReplaceAllString(s, "=") // "host = db" is host=db
+	}
 	parts, ok := splitKeyValues(s, sep, quote)
 	if !ok {
 		return fmt.Errorf("has a %s value without its closing %s: %s", quoteName(quote), closing(quote), quoteAdvice(quote))
@@ -133,6 +136,8 @@ func checkKeyValues(s string, sep, quote byte) error {
 	}
 	return nil
 }
+
+var blanksAroundEquals = regexp.MustCompile(`\s*=\s*`)
 
 func quoteName(q byte) string {
 	return map[byte]string{'"': "double-quoted", '{': "braced", '\'': "single-quoted"}[q]
@@ -227,7 +232,7 @@ func secretSpans(dsn string) [][2]int {
 			}
 		}
 	}
-	for _, m := range paramRe.FindAllStringSubmatchIndex(dsn, -1) {
+	for _, m := range paramRe.FindAllStringIndex(dsn, -1) {
 		start := m[1]
 		for start < len(dsn) && dsn[start] == ' ' {
 			start++
@@ -240,26 +245,35 @@ func secretSpans(dsn string) [][2]int {
 			}
 		default:
 			seps := valueEnd(dsn)
-			for end = start; end < len(dsn); {
+			for end = start; end < len(dsn); end++ {
 				e := strings.IndexAny(dsn[end:], seps)
 				if e < 0 {
 					end = len(dsn)
 					break
 				}
 				end += e
-				next := dsn[end+1:]
-				if n := strings.IndexAny(next, seps); n >= 0 {
-					next = next[:n]
-				}
-				if isURL || strings.Contains(next, "=") || strings.TrimSpace(next) == "" {
+				if isURL || startsKey(dsn[end+1:], seps) {
 					break
 				}
-				end++ // a piece without "=": the password went on
+				// a piece that is no key=value: the password went on
 			}
 		}
 		spans = append(spans, [2]int{start, end})
 	}
 	return spans
+}
+
+// startsKey reports whether rest, what follows a separator in a key=value
+// list, starts the next key=value (key = value counts) or is blank.
+func startsKey(rest, seps string) bool {
+	piece := rest
+	if n := strings.IndexAny(rest, seps); n >= 0 {
+		piece = rest[:n]
+	}
+	if strings.TrimSpace(piece) == "" || strings.Contains(piece, "=") {
+		return true
+	}
+	return strings.HasPrefix(strings.TrimLeft(rest[len(piece):], " \t\n"), "=")
 }
 
 // userSlash finds "user/" at the start of an Oracle-style user/password@host.

@@ -20,6 +20,7 @@ func TestRedact(t *testing.T) {
 		{`host=db user=erp password='a b\'c' dbname=p`, "host=db user=erp password=xxxxx dbname=p"},
 		{"host=db user=erp password=abc dbname=p sslpassword=def", "host=db user=erp password=xxxxx dbname=p sslpassword=xxxxx"},
 		{"host=db password='unclosed dbname=p", "host=db password=xxxxx"},
+		{"host = db password = abc dbname = p", "host = db password = xxxxx dbname = p"},
 		{"C:\\erp\\erp.db", "C:\\erp\\erp.db"},
 		{"https://user:tok@crm.example/api", "https://user:xxxxx@crm.example/api"},
 	} {
@@ -36,6 +37,7 @@ func TestCheckAcceptsWhatDriversRead(t *testing.T) {
 		{"postgres", "postgresql://erp@db/protheus?application_name=me@host"},
 		{"postgres", "postgres:///protheus?host=/var/run/postgresql"},
 		{"postgres", "host=db port=5432 user=erp password='a b' dbname=protheus"},
+		{"postgres", "host = db port= 5432 user =erp password = 'a b' dbname=protheus"},
 		{"sqlserver", "sqlserver://erp:p%23ss@db:1433?database=PROTHEUS"},
 		{"sqlserver", "sqlserver://db:1433?database=PROTHEUS&user+id=erp@corp.example&fedauth=ActiveDirectoryPassword"},
 		{"sqlserver", "sqlserver://erp:p@ss@db/SQLEXPRESS?database=PROTHEUS"},
