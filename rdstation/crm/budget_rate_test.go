@@ -23,7 +23,10 @@ func TestSetRateAppliesToTheSharedBudget(t *testing.T) {
 		}
 		return fc.Now().Sub(start)
 	}
-	near := func(got, want time.Duration) bool { d := got - want; return d > -10*time.Millisecond && d < 10*time.Millisecond }
+	near := func(got, want time.Duration) bool {
+		d := got - want
+		return d > -10*time.Millisecond && d < 10*time.Millisecond
+	}
 
 	if got := spend(31); !near(got, 30*time.Second) {
 		t.Fatalf("31 calls at 60/min took %v, want 30s", got)
