@@ -72,6 +72,9 @@ type BudgetConfig struct {
 type Budget struct {
 	clock clock.Clock
 	lim   *rate.Limiter
+	// rpm and burst are the settings lim has (normalised: 0 → default,
+	// negative → Unlimited); guarded by mu.
+	rpm, burst int
 
 	// bulkGate serialises bulk reservations so at most one bulk caller holds
 	// a reservation ahead of a newly arriving interactive caller.
@@ -87,16 +90,7 @@ type Budget struct {
 
 // NewBudget returns a budget for one account.
 func NewBudget(cfg BudgetConfig) *Budget {
-	limit := rate.Inf
-	if cfg.RequestsPerMinute == 0 {
-		cfg.RequestsPerMinute = DefaultRequestsPerMinute
-	}
-	if cfg.RequestsPerMinute > 0 {
-		limit = rate.Limit(float64(cfg.RequestsPerMinute) / 60)
-	}
-	if cfg.Burst <= 0 {
-		cfg.Burst = DefaultBurst
-	}
+	rpm, burst, limit := budgetRate(cfg.RequestsPerMinute, cfg.Burst)
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
@@ -104,10 +98,54 @@ func NewBudget(cfg BudgetConfig) *Budget {
 	close(idle)
 	return &Budget{
 		clock:    cfg.Clock,
-		lim:      rate.NewLimiter(limit, cfg.Burst),
+		lim:      rate.NewLimiter(limit, burst),
+		rpm:      rpm,
+		burst:    burst,
 		bulkGate: make(chan struct{}, 1),
 		idle:     idle,
 	}
+}
+
+// budgetRate normalises BudgetConfig's rate and burst (zero: the defaults;
+// a negative rate: unlimited) and returns the limiter's rate.
+func budgetRate(requestsPerMinute, burst int) (rpm, b int, limit rate.Limit) {
+	if requestsPerMinute == 0 {
+		requestsPerMinute = DefaultRequestsPerMinute
+	}
+	limit = rate.Inf
+	if requestsPerMinute > 0 {
+		limit = rate.Limit(float64(requestsPerMinute) / 60)
+	} else {
+		requestsPerMinute = -1
+	}
+	if burst <= 0 {
+		burst = DefaultBurst
+	}
+	return requestsPerMinute, burst, limit
+}
+
+// SetRate changes the budget's rate and burst (as BudgetConfig reads them)
+// from now on, for every caller of the account, and reports whether they
+// changed. Callers already waiting keep the reservation they hold.
+func (b *Budget) SetRate(requestsPerMinute, burst int) bool {
+	rpm, burst, limit := budgetRate(requestsPerMinute, burst)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if rpm == b.rpm && burst == b.burst {
+		return false
+	}
+	now := b.clock.Now()
+	b.lim.SetLimitAt(now, limit)
+	b.lim.SetBurstAt(now, burst)
+	b.rpm, b.burst = rpm, burst
+	return true
+}
+
+// Rate returns the budget's requests per minute (-1: unlimited) and burst.
+func (b *Budget) Rate() (requestsPerMinute, burst int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.rpm, b.burst
 }
 
 // budgets is the process-wide registry behind SharedBudget: the one
@@ -120,7 +158,7 @@ var budgets = struct {
 // SharedBudget returns the process-wide budget of the account identified by
 // key (pass a hash of the token, never the token), creating it from cfg on
 // first use. Later calls with the same key return the same budget and
-// ignore cfg.
+// ignore cfg: call SetRate to change its rate (a reloaded configuration).
 func SharedBudget(key string, cfg BudgetConfig) *Budget {
 	budgets.Lock()
 	defer budgets.Unlock()

@@ -60,7 +60,14 @@ type Config struct {
 	Clock clock.Clock
 	// UserAgent is sent with every request (default "erpbridge-crm/1").
 	UserAgent string
+	// AuthHint is every 401's Error.Hint: which setting holds the token and
+	// how to check it, in the caller's terms (default DefaultAuthHint).
+	// It must not hold the token.
+	AuthHint string
 }
+
+// DefaultAuthHint is the hint of a 401 when Config.AuthHint is empty.
+const DefaultAuthHint = "the API token was refused: check it with GET /token/check"
 
 // Format prints the config with the token redacted, for every verb.
 func (c Config) Format(f fmt.State, verb rune) {
@@ -95,6 +102,7 @@ type Client struct {
 	maxRateLimitWait time.Duration
 	clock            clock.Clock
 	userAgent        string
+	authHint         string
 	stats            counters
 }
 
@@ -142,6 +150,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = DefaultUserAgent
 	}
+	if cfg.AuthHint == "" {
+		cfg.AuthHint = DefaultAuthHint
+	}
 	return &Client{
 		base:             base,
 		token:            &secret{cfg.Token},
@@ -152,6 +163,7 @@ func New(cfg Config) (*Client, error) {
 		maxRateLimitWait: cfg.MaxRateLimitWait,
 		clock:            cfg.Clock,
 		userAgent:        cfg.UserAgent,
+		authHint:         cfg.AuthHint,
 	}, nil
 }
 
@@ -423,6 +435,9 @@ func (r *redacted) Format(f fmt.State, _ rune) { io.WriteString(f, r.msg) }
 // apiError builds the typed error of a non-2xx answer.
 func (c *Client) apiError(r request, resp response) *Error {
 	e := &Error{Kind: kindForStatus(resp.status), Method: r.method, Path: r.path, Status: resp.status}
+	if e.Kind == ErrUnauthorized {
+		e.Hint = c.redact(c.authHint)
+	}
 	decodeErrorBody(e, resp.body)
 	e.Message = c.redact(e.Message)
 	e.Excerpt = c.redact(e.Excerpt)

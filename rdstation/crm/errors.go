@@ -64,6 +64,9 @@ type Error struct {
 	Excerpt string
 	// Err is the underlying cause (network error, decoding error), if any.
 	Err error
+	// Hint says what to do about the failure, in the caller's terms: for a
+	// 401, Config.AuthHint. It never holds the token.
+	Hint string
 }
 
 // Error reads like "PUT /organizations/123: validation failed: name: has already been taken".
@@ -99,6 +102,10 @@ func (e *Error) Error() string {
 	if e.Err != nil {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
+	}
+	if e.Hint != "" {
+		b.WriteString(" — ")
+		b.WriteString(e.Hint)
 	}
 	return b.String()
 }

@@ -28,7 +28,7 @@ func TestErrorMapping(t *testing.T) {
 			body: `{"errors":"Could not find a custom field that matches: {:custom_field_id=>\"X\"}"}`,
 			kind: ErrBadRequest, message: `Could not find a custom field that matches: {:custom_field_id=>"X"}`},
 		{name: "401", status: 401, body: `{"error":"Permission denied."}`, kind: ErrUnauthorized, message: "Permission denied.",
-			errorString: "PUT /organizations/abc: unauthorized: Permission denied."},
+			errorString: "PUT /organizations/abc: unauthorized: Permission denied. — " + DefaultAuthHint},
 		{name: "403", status: 403, body: `{"error":"forbidden"}`, kind: ErrForbidden, message: "forbidden"},
 		{name: "404", status: 404, body: `{"errors":{"error_type":"RESOURCE_NOT_FOUND","error_message":"Organization not found"}}`,
 			kind: ErrNotFound, message: "Organization not found"},

@@ -3,8 +3,11 @@
 // Loading is strict: an unknown key or a value of the wrong type is an error
 // that names the key and its line. `${NAME}` in any string value is replaced
 // by the environment variable NAME (write `$${` for a literal `${`), so
-// secrets stay out of the file. Validate does no I/O: it never connects to
-// the ERP or the CRM (that is `erpbridge check`).
+// secrets stay out of the file; an unclosed `${`, and a shell's `$NAME` or
+// cmd.exe's `%NAME%` in a token, password or DSN, are errors. The file is
+// UTF-8, with or without a byte order mark. Validate does no I/O: it never
+// connects to the ERP or the CRM (that is `erpbridge check`); its errors name
+// the key, and its line when the file sets it.
 package config
 
 import (
@@ -31,6 +34,9 @@ type Config struct {
 
 	// path is the file this config was loaded from ("" for defaults).
 	path string
+	// lines maps the dotted keys the file sets to their lines (keyLines),
+	// so validation errors can name the line.
+	lines map[string]int
 }
 
 // Path returns the file the configuration was loaded from.

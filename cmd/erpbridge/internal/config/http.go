@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -44,18 +43,14 @@ func (h HTTP) Loopback() bool {
 }
 
 // validateHTTP checks the [http] section; every problem names its key.
-func validateHTTP(h HTTP) []error {
+func validateHTTP(h HTTP, bad func(key, format string, args ...any)) {
 	if !h.Enabled() {
-		return nil
-	}
-	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+		return
 	}
 	host, port, err := net.SplitHostPort(h.Addr)
 	if err != nil {
 		bad("http.addr", "%q is not host:port, such as \"127.0.0.1:8095\" (or empty to turn the server off)", h.Addr)
-		return errs
+		return
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		bad("http.addr", "port %q is not a number in 0..65535", port)
@@ -69,5 +64,4 @@ func validateHTTP(h HTTP) []error {
 	case token == "" && !h.Loopback():
 		bad("http.token", "is required when http.addr (%q) is not on the loopback (127.0.0.1, ::1 or localhost): anyone on the network could read the endpoints", h.Addr)
 	}
-	return errs
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -31,6 +30,9 @@ func LoadWithEnv(path string, lookup func(string) (string, bool)) (*Config, erro
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	if data, err = configText(data); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	cfg, err := Parse(data, lookup)
 	if err != nil {
@@ -66,9 +68,15 @@ func keySetIn(data []byte) func(table, key string) bool {
 }
 
 // Parse decodes TOML text strictly on top of Default() and expands ${ENV}
-// references with lookup.
+// references with lookup. A UTF-8 byte order mark is skipped; UTF-16 is
+// refused.
 func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
-	if err := checkDurations(data); err != nil {
+	data, err := configText(data)
+	if err != nil {
+		return nil, err
+	}
+	lines := keyLines(data)
+	if err := checkDurations(data, lines); err != nil {
 		return nil, err
 	}
 	cfg := Default()
@@ -77,7 +85,8 @@ func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
 	if err := dec.Decode(&cfg); err != nil {
 		return nil, describeDecodeError(err)
 	}
-	if err := expandEnv(reflect.ValueOf(&cfg).Elem(), nil, lookup); err != nil {
+	cfg.lines = lines
+	if err := (expander{lookup: lookup, lines: lines}).expand(reflect.ValueOf(&cfg).Elem(), nil, false); err != nil {
 		return nil, err
 	}
 	var raw map[string]any
@@ -125,64 +134,6 @@ func describeDecodeError(err error) error {
 		return fmt.Errorf("line %d: %s", line, de.Error())
 	}
 	return fmt.Errorf("decoding TOML: %w", err)
-}
-
-var envRef = regexp.MustCompile(`\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-
-// expandEnv replaces ${NAME} in every string reachable from v. A reference
-// to an unset variable is an error naming the key; `$${` stays a literal `${`.
-func expandEnv(v reflect.Value, path []string, lookup func(string) (string, bool)) error {
-	switch v.Kind() {
-	case reflect.String:
-		s := v.String()
-		if !strings.Contains(s, "${") {
-			return nil
-		}
-		var missing []string
-		out := envRef.ReplaceAllStringFunc(s, func(m string) string {
-			if m == "$${" {
-				return "${"
-			}
-			name := m[2 : len(m)-1]
-			val, ok := lookup(name)
-			if !ok {
-				missing = append(missing, name)
-			}
-			return val
-		})
-		if len(missing) > 0 {
-			return fmt.Errorf("key %q: environment variable %s is not set", strings.Join(path, "."), strings.Join(missing, ", "))
-		}
-		v.SetString(out)
-	case reflect.Struct:
-		t := v.Type()
-		for i := 0; i < v.NumField(); i++ {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			p := path
-			if !f.Anonymous {
-				p = append(append([]string(nil), path...), tomlName(f))
-			}
-			if err := expandEnv(v.Field(i), p, lookup); err != nil {
-				return err
-			}
-		}
-	case reflect.Map:
-		if v.Type().Elem().Kind() != reflect.String {
-			return nil
-		}
-		for _, k := range v.MapKeys() {
-			ev := reflect.New(v.Type().Elem()).Elem()
-			ev.Set(v.MapIndex(k))
-			if err := expandEnv(ev, append(append([]string(nil), path...), k.String()), lookup); err != nil {
-				return err
-			}
-			v.SetMapIndex(k, ev)
-		}
-	}
-	return nil
 }
 
 func tomlName(f reflect.StructField) string {
@@ -258,7 +209,7 @@ var durationKeys = func() [][]string {
 
 // checkDurations refuses a duration written without its unit (`timeout =
 // 30`), which would otherwise be read as nanoseconds, naming key and line.
-func checkDurations(data []byte) error {
+func checkDurations(data []byte, lines map[string]int) error {
 	var raw map[string]any
 	if toml.Unmarshal(data, &raw) != nil {
 		return nil // the strict decode reports syntax errors with their line
@@ -273,26 +224,9 @@ func checkDurations(data []byte) error {
 			continue
 		}
 		if _, isString := v.(string); !isString {
-			return fmt.Errorf("line %d: key %q: write a duration as a string with its unit, e.g. \"30s\" or \"2m\" (got %v)",
-				lineOf(data, strings.Join(k[:len(k)-1], "."), k[len(k)-1]), strings.Join(k, "."), v)
+			key := strings.Join(k, ".")
+			return fmt.Errorf("%skey %q: write a duration as a string with its unit, e.g. \"30s\" or \"2m\" (got %v)", at(lines, key), key, v)
 		}
 	}
 	return nil
-}
-
-// lineOf finds the line of key inside [table] (0 when not found).
-func lineOf(data []byte, table, key string) int {
-	in := false
-	keyRe := regexp.MustCompile(`^\s*` + regexp.QuoteMeta(key) + `\s*=`)
-	for i, line := range strings.Split(string(data), "\n") {
-		t := strings.TrimSpace(line)
-		if strings.HasPrefix(t, "[") {
-			in = t == "["+table+"]"
-			continue
-		}
-		if in && keyRe.MatchString(line) {
-			return i + 1
-		}
-	}
-	return 0
 }

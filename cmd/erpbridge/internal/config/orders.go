@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/erpbridge/erpbridge/erp/protheus"
+	"github.com/erpbridge/erpbridge/erp/sqlerp/dsn"
 )
 
 // Orders is the SC5 + SC6 → deals stream: one deal per sales order.
@@ -167,7 +168,7 @@ func validateOrders(c *Config, bad func(key, format string, args ...any)) {
 		}
 	case SinkREST:
 		if u, err := url.Parse(w.REST.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("won_deals.rest.url", "%q is not an http(s) URL", w.REST.URL)
+			bad("won_deals.rest.url", "%q is not an http(s) URL", dsn.Redact(w.REST.URL))
 		} else if u.User != nil {
 			bad("won_deals.rest.url", "must not carry credentials; use user and password, or token")
 		}
@@ -181,8 +182,8 @@ func validateOrders(c *Config, bad func(key, format string, args ...any)) {
 		bad("won_deals.sink", "%q is not one of staging, rest", w.Sink)
 	}
 	if w.Schedule != "" {
-		if _, err := CronParser.Parse(w.Schedule); err != nil {
-			bad("won_deals.schedule", "%q is not a cron spec: %v", w.Schedule, err)
+		if err := checkSchedule(w.Schedule, MinInterval); err != nil {
+			bad("won_deals.schedule", "%v", err)
 		}
 	}
 	seen := map[string]bool{}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/erpbridge/erpbridge/erp/sqlerp/dsn"
 	"github.com/erpbridge/erpbridge/mapping"
 	"github.com/robfig/cron/v3"
 )
@@ -27,11 +28,12 @@ var (
 )
 
 // Validate checks the configuration without any I/O: it never connects to
-// the ERP or the CRM. Every problem is reported, each naming its key.
+// the ERP or the CRM. Every problem is reported, each naming its key, and
+// the key's line when the file sets it.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("%s%s: %s", at(c.lines, key), key, fmt.Sprintf(format, args...)))
 	}
 
 	if strings.TrimSpace(c.DataDir) == "" {
@@ -53,7 +55,7 @@ func (c *Config) Validate() error {
 	}
 
 	if u, err := url.Parse(c.CRM.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("crm.base_url", "%q is not an http(s) URL", c.CRM.BaseURL)
+		bad("crm.base_url", "%q is not an http(s) URL", dsn.Redact(c.CRM.BaseURL))
 	} else if u.RawQuery != "" {
 		bad("crm.base_url", "must not carry a query string; put the token in crm.token")
 	}
@@ -76,13 +78,17 @@ func (c *Config) Validate() error {
 	}
 
 	if c.ERP.Source != SourceREST { // REST routes need no database
+		knownDriver := true
 		switch c.ERP.Driver {
 		case "postgres", "sqlserver", "oracle", "sqlite":
 		default:
+			knownDriver = false
 			bad("erp.driver", "%q is not one of postgres, sqlserver, oracle, sqlite", c.ERP.Driver)
 		}
 		if strings.TrimSpace(c.ERP.DSN) == "" {
 			bad("erp.dsn", "is required")
+		} else if err := dsn.Check(c.ERP.Driver, c.ERP.DSN); err != nil && knownDriver {
+			bad("erp.dsn", "%v", err) // never repeats the DSN
 		}
 	}
 	validateERPSource(c, bad)
@@ -100,12 +106,14 @@ func (c *Config) Validate() error {
 	}
 
 	checkCron := func(key, spec string) {
-		if _, err := CronParser.Parse(spec); err != nil {
-			bad(key, "%q is not a cron spec: %v", spec, err)
+		if err := checkSchedule(spec, MinInterval); err != nil {
+			bad(key, "%v", err)
 		}
 	}
 	checkCron("schedule.incremental", c.Schedule.Incremental)
-	checkCron("schedule.full_pass", c.Schedule.FullPass)
+	if err := checkSchedule(c.Schedule.FullPass, MinFullPassInterval); err != nil {
+		bad("schedule.full_pass", "%v", err)
+	}
 
 	checkBase := func(key string, s *StreamBase) {
 		if !filialPattern.MatchString(s.Filial) {
@@ -158,7 +166,7 @@ func (c *Config) Validate() error {
 	if !c.Streams.Customers.Enabled && !c.Streams.Contacts.Enabled && !c.Streams.Products.Enabled && !c.Streams.Orders.Enabled {
 		bad("streams", "every stream is disabled; enable at least one")
 	}
-	errs = append(errs, validateHTTP(c.HTTP)...)
+	validateHTTP(c.HTTP, bad)
 	return errors.Join(errs...)
 }
 

@@ -104,7 +104,9 @@ func OpenStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
 }
 
 // NewCRM returns the CRM client for cfg, sharing one request budget per
-// account in the process.
+// account in the process. A budget already shared takes cfg's rate and
+// burst (a reloaded configuration), and says so in the log. A 401 names
+// crm.token and how to check it.
 func NewCRM(cfg *config.Config, o Options) (*crm.Client, error) {
 	clk := o.Clock
 	if clk == nil {
@@ -114,10 +116,16 @@ func NewCRM(cfg *config.Config, o Options) (*crm.Client, error) {
 	budget := crm.SharedBudget(hex.EncodeToString(sum[:8]), crm.BudgetConfig{
 		RequestsPerMinute: cfg.CRM.RequestsPerMinute, Burst: cfg.CRM.Burst, Clock: clk,
 	})
+	if before, burstBefore := budget.Rate(); budget.SetRate(cfg.CRM.RequestsPerMinute, cfg.CRM.Burst) && o.Logger != nil {
+		rpm, burst := budget.Rate()
+		o.Logger.Info("crm: the account's request budget now follows the new configuration",
+			zap.Int("requests_per_minute", rpm), zap.Int("burst", burst),
+			zap.Int("was_requests_per_minute", before), zap.Int("was_burst", burstBefore))
+	}
 	c, err := crm.New(crm.Config{
 		BaseURL: cfg.CRM.BaseURL, Token: cfg.CRM.Token, Budget: budget, HTTPClient: o.HTTPClient,
 		Timeout: cfg.CRM.Timeout.D(), MaxRetries: cfg.CRM.MaxRetries, Clock: clk,
-		UserAgent: "erpbridge",
+		UserAgent: "erpbridge", AuthHint: cfg.CRM.TokenRefused(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating CRM client: %w", err)

@@ -1,0 +1,165 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+)
+
+// Environment references. `${NAME}` in any string value is replaced by the
+// environment variable NAME and `$${` is a literal `${`; nothing else is
+// expanded. A `${` that does not close around a name is an error, and so is
+// a shell's `$NAME` or cmd.exe's `%NAME%` in a secret (a token, a password,
+// a DSN), which would otherwise be sent as the secret itself.
+
+// secretKeys are the names of the keys holding secrets.
+var secretKeys = map[string]bool{"token": true, "password": true, "dsn": true}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// expandRefs replaces ${NAME} in s with lookup(NAME) and $${ with ${. It
+// returns the names that are not set. Its errors never repeat s.
+func expandRefs(s string, lookup func(string) (string, bool)) (out string, missing []string, err error) {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		switch {
+		case strings.HasPrefix(s[i:], "$${"):
+			b.WriteString("${")
+			i += 3
+		case strings.HasPrefix(s[i:], "${"):
+			end := strings.IndexByte(s[i+2:], '}')
+			if end < 0 {
+				return "", nil, errors.New(`has a "${" without its closing "}": write ${NAME}, or $${ for a literal "${"`)
+			}
+			name := s[i+2 : i+2+end]
+			if !envName.MatchString(name) {
+				return "", nil, errors.New(`has a "${…}" around something that is not an environment variable name (letters, digits and _): write ${NAME}, or $${ for a literal "${"`)
+			}
+			val, ok := lookup(name)
+			if !ok {
+				missing = append(missing, name)
+			}
+			b.WriteString(val)
+			i += 2 + end + 1
+		default:
+			b.WriteByte(s[i])
+			i++
+		}
+	}
+	return b.String(), missing, nil
+}
+
+// foreignRef describes a reference in s that erpbridge does not expand — a
+// shell's "$NAME" or cmd.exe's "%NAME%" — or returns "". A percent-encoded
+// byte (%C3%A9 in a URL-encoded password) is not one.
+func foreignRef(s string) string {
+	nameChar := func(c byte, first bool) bool {
+		return c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || !first && c >= '0' && c <= '9'
+	}
+	for i := 0; i+1 < len(s); i++ {
+		switch s[i] {
+		case '$':
+			if nameChar(s[i+1], true) {
+				return "$NAME"
+			}
+		case '%':
+			j := i + 1
+			for j < len(s) && nameChar(s[j], j == i+1) {
+				j++
+			}
+			if j == i+1 || j >= len(s) || s[j] != '%' {
+				continue
+			}
+			if j-i-1 == 2 && isHex(s[i+1]) && isHex(s[i+2]) || j+2 < len(s) && isHex(s[j+1]) && isHex(s[j+2]) {
+				continue // %C3%… : percent-encoding
+			}
+			return "%NAME%"
+		}
+	}
+	return ""
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+// expander expands ${NAME} in every string of a Config.
+type expander struct {
+	lookup func(string) (string, bool)
+	lines  map[string]int // keyLines of the file
+}
+
+// expand replaces ${NAME} in every string reachable from v. A reference to
+// an unset variable, a malformed one, and a foreign one in a secret are
+// errors naming the key and its line; `$${` stays a literal `${`.
+func (x expander) expand(v reflect.Value, path []string, secret bool) error {
+	switch v.Kind() {
+	case reflect.String:
+		key := strings.Join(path, ".")
+		s := v.String()
+		if secret {
+			switch foreignRef(s) {
+			case "$NAME":
+				return fmt.Errorf("%skey %q: has $NAME, which is not expanded: write ${NAME} to read the environment variable NAME (a secret that really holds \"$\" goes into an environment variable, referenced as ${NAME})", at(x.lines, key), key)
+			case "%NAME%":
+				return fmt.Errorf("%skey %q: has %%NAME%%, which is not expanded (it is cmd.exe's syntax): write ${NAME} to read the environment variable NAME", at(x.lines, key), key)
+			}
+		}
+		if !strings.Contains(s, "${") {
+			return nil
+		}
+		out, missing, err := expandRefs(s, x.lookup)
+		if err != nil {
+			return fmt.Errorf("%skey %q: %w", at(x.lines, key), key, err)
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("%skey %q: environment variable %s is not set", at(x.lines, key), key, strings.Join(missing, ", "))
+		}
+		v.SetString(out)
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < v.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			p := path
+			if !f.Anonymous {
+				p = append(append([]string(nil), path...), tomlName(f))
+			}
+			if err := x.expand(v.Field(i), p, f.Type.Kind() == reflect.String && secretKeys[tomlName(f)]); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		if v.Type().Elem().Kind() != reflect.String {
+			return nil
+		}
+		for _, k := range v.MapKeys() {
+			ev := reflect.New(v.Type().Elem()).Elem()
+			ev.Set(v.MapIndex(k))
+			if err := x.expand(ev, append(append([]string(nil), path...), k.String()), false); err != nil {
+				return err
+			}
+			v.SetMapIndex(k, ev)
+		}
+	}
+	return nil
+}
+
+// TokenRefused says, without the token, why RD Station CRM may have refused
+// crm.token and how to check it: what a 401 from the CRM tells the user.
+func (c CRM) TokenRefused() string {
+	why := "it is wrong, was regenerated, or its user was deactivated"
+	switch t := c.Token; {
+	case t == "":
+		why = "it is empty"
+	case strings.Contains(t, "${") || foreignRef(t) != "":
+		why = "it looks like an environment reference that was not expanded (it holds \"${\", $NAME or %NAME%): the variable must hold the token itself"
+	case t != strings.TrimSpace(t) || strings.ContainsAny(t[:1]+t[len(t)-1:], `"'`):
+		why = "it starts or ends with a blank, a line break or a quote (an environment file saved with Windows line ends, or quoted twice?)"
+	}
+	return "crm.token was refused by RD Station CRM: " + why + ". Copy the token again from RD Station CRM " +
+		"(your name, top right → Perfil: the instance token; the bridge acts as that user), set it where erpbridge " +
+		"reads it (${RDSTATION_CRM_TOKEN} in the service's environment for an installed service) and run `erpbridge check`"
+}
