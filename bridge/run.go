@@ -23,8 +23,11 @@ type run struct {
 	stats   store.RunStats
 	samples []Sample
 	perAct  map[string]int
-	depth   int  // on-demand sync nesting
+	depth   int // on-demand sync nesting
 	skipped bool // a record was left out on purpose (Mapped.Skip)
+	// outcome is what record decided for the last record: what an
+	// on-demand dependency's caller (Resolve) needs to know.
+	outcome outcome
 
 	pending     []completion    // confirmed writes not yet recorded (see complete)
 	pendingKeys map[string]bool // their ERP keys
@@ -290,10 +293,11 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 		return r.deleted(ctx, rec, id, has, open)
 	}
 	m := r.s.Mapper.Map(ctx, rec, r)
+	r.outcome = outcomeWrite
 	switch {
 	case m.Skip:
 		r.stats.Skipped++
-		r.skipped = true
+		r.skipped, r.outcome = true, outcomeSkip
 		r.sample("skip", rec.Key, id.CRMID, nil, m.SkipReason)
 		return r.settleOpen(ctx, open, "not sent: "+m.SkipReason)
 	case len(m.Errors) > 0:
@@ -302,6 +306,7 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry, store.OpUpdate, open)
 	case open == nil && has && id.Fingerprint != "" && id.Fingerprint == m.Fingerprint && !id.Deleted:
 		r.stats.Unchanged++
+		r.outcome = outcomeUnchanged
 		return nil
 	case open != nil && open.State == store.StateParked && len(open.Payload) > 0 && open.Fingerprint == m.Fingerprint &&
 		!open.HasFollowUp:
@@ -328,10 +333,7 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 		op = store.OpUpdate
 	}
 	if r.dry {
-		act := string(op)
-		r.countDry(act)
-		r.sample(act, rec.Key, id.CRMID, m.Payload, "")
-		return nil
+		return r.dryWrite(ctx, op, rec.Key, id.CRMID, m.Payload)
 	}
 	return r.write(ctx, store.OutboxItem{
 		Stream: r.s.Name, Entity: r.s.Target.Entity(), ERPKey: rec.Key, Op: op,
@@ -399,6 +401,7 @@ func (r *run) rejectData(ctx context.Context, key, crmID string, errs []error, o
 // change. A record found again exactly as it waits is left alone: it is
 // listed once, and nothing failed in this run.
 func (r *run) park(ctx context.Context, key, crmID, text string, op store.Op, dep *DependencyError, open *store.OutboxItem) error {
+	r.outcome = outcomeRefused
 	if waitingAs(open, text, dep) {
 		r.stats.Skipped++
 		r.sample("skip", key, crmID, nil, "unchanged since it was refused: "+text)
@@ -480,6 +483,7 @@ func (r *run) deferRecord(ctx context.Context, key, crmID string, cause error, o
 		// Bad data in the dependency is fixed in the ERP: wait for it.
 		return r.park(ctx, key, crmID, cause.Error(), op, dep, open)
 	}
+	r.outcome = outcomeDeferred
 	r.stats.Failed++
 	r.sample("fail", key, crmID, nil, cause.Error())
 	if r.dry {
@@ -512,6 +516,43 @@ func waitLevel(cause error) store.Level {
 	return store.LevelError
 }
 
+// outcome is what record decided for a record.
+type outcome int
+
+const (
+	outcomeWrite     outcome = iota // a write (create, update, mark)
+	outcomeUnchanged                // nothing to send
+	outcomeSkip                     // left out on purpose (Mapped.Skip)
+	outcomeRefused                  // bad ERP data, its own or a dependency's
+	outcomeDeferred                 // waits for a retry
+)
+
+// dryWrite counts and samples what the real run would send for a record.
+// A create the real run would turn into the adoption of an existing CRM
+// record (found by natural key: a read, never a write) counts as the update
+// it would be; under update_only, a create finding nothing is skipped.
+func (r *run) dryWrite(ctx context.Context, op store.Op, key, crmID string, p Payload) error {
+	reason := ""
+	if op == store.OpCreate {
+		id, found, err := r.s.Target.Find(ctx, p, false)
+		switch {
+		case errors.Is(err, ErrFatal):
+			return err
+		case err != nil:
+			reason = "the lookup before the create failed: " + err.Error()
+		case found:
+			op, crmID, reason = store.OpUpdate, id, "adopts the CRM record found by its "+naturalKeyName(r.s.Target)
+		case r.s.Mode == ModeUpdateOnly:
+			r.stats.Skipped++
+			r.sample("skip", key, "", p, "not in the CRM (update_only)")
+			return nil
+		}
+	}
+	r.countDry(string(op))
+	r.sample(string(op), key, crmID, p, reason)
+	return nil
+}
+
 func (r *run) countDry(act string) {
 	switch act {
 	case "create":
@@ -527,6 +568,36 @@ func (r *run) sample(act, key, crmID string, p Payload, reason string) {
 	}
 	r.perAct[act]++
 	r.samples = append(r.samples, Sample{Action: act, ERPKey: key, CRMID: crmID, Payload: p, Reason: reason})
+}
+
+// dryResolve decides, as the real run's on-demand sync would but writing
+// nothing, what a dependency without a CRM id would become: left out (the
+// caller goes on without it), refused for bad data, or created — a
+// placeholder then shows in the printed payloads what the real run links.
+func (r *run) dryResolve(ctx context.Context, s *Stream, rec erp.Record, id store.Identity, has bool) (string, error) {
+	opens, err := r.e.store.OpenItemsByKey(ctx, s.Target.Entity(), []string{rec.Key})
+	if err != nil {
+		return "", fmt.Errorf("resolving %s %s: %w", s.Name, rec.Key, err)
+	}
+	var open *store.OutboxItem
+	if it, ok := opens[rec.Key]; ok {
+		open = &it
+	}
+	sub := newRun(r.e, s, true)
+	sub.depth = r.depth + 1
+	if err := sub.record(ctx, rec, id, has, open); err != nil {
+		return "", err
+	}
+	switch sub.outcome {
+	case outcomeSkip:
+		return "", fmt.Errorf("%w: %s %s is skipped by its stream", ErrNoDependency, s.Name, rec.Key)
+	case outcomeRefused:
+		return "", &DependencyError{Stream: s.Name, Entity: s.Target.Entity(), Key: rec.Key,
+			Err: fmt.Errorf("%w: %s %s (see its own entry in erpbridge errors list)", ErrDependencyRejected, s.Name, rec.Key)}
+	case outcomeDeferred:
+		return "", fmt.Errorf("%s %s could not be synced (see erpbridge errors)", s.Name, rec.Key)
+	}
+	return "<new " + s.Name + " " + rec.Key + ">", nil
 }
 
 // Resolve implements Resolver: the CRM id of a record of another stream,
@@ -563,11 +634,6 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 		// Synced without a CRM record: update_only found none to update.
 		return "", fmt.Errorf("%w: %s %s is not in the CRM (update_only)", ErrNoDependency, stream, key)
 	}
-	if r.dry {
-		// A dry run does not create dependencies: a placeholder shows in the
-		// payloads it prints what the real run would link.
-		return "<new " + stream + " " + key + ">", nil
-	}
 	if r.depth >= 3 {
 		return "", fmt.Errorf("resolving %s %s: dependencies nested too deep", stream, key)
 	}
@@ -592,6 +658,9 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 	}
 	if !found || rec.Deleted {
 		return "", fmt.Errorf("%w: %s %s is not in the ERP", ErrNoDependency, stream, key)
+	}
+	if r.dry {
+		return r.dryResolve(ctx, s, rec, id, has)
 	}
 	opens, err := r.e.store.OpenItemsByKey(ctx, s.Target.Entity(), []string{key})
 	if err != nil {
