@@ -23,7 +23,7 @@ type run struct {
 	stats   store.RunStats
 	samples []Sample
 	perAct  map[string]int
-	depth   int // on-demand sync nesting
+	depth   int  // on-demand sync nesting
 	skipped bool // a record was left out on purpose (Mapped.Skip)
 	// outcome is what record decided for the last record: what an
 	// on-demand dependency's caller (Resolve) needs to know.
