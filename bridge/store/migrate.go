@@ -110,6 +110,22 @@ CREATE TABLE meta (
 ) STRICT, WITHOUT ROWID;
 ALTER TABLE outbox ADD COLUMN sent_keys TEXT NOT NULL DEFAULT '';
 `,
+	// 4: warnings (problems of records that were sent anyway: a field left
+	// out for its invalid ERP value, a natural key another record owns).
+	`
+CREATE TABLE warnings (
+	entity     TEXT    NOT NULL,
+	erp_key    TEXT    NOT NULL,
+	kind       TEXT    NOT NULL,
+	stream     TEXT    NOT NULL,
+	text       TEXT    NOT NULL,
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (entity, erp_key, kind),
+	CHECK (kind IN ('fields', 'key'))
+) STRICT, WITHOUT ROWID;
+CREATE INDEX warnings_stream ON warnings (stream, updated_at);
+`,
 }
 
 // SchemaVersion is the schema version (PRAGMA user_version) this binary
