@@ -58,10 +58,10 @@ func (t *Tx) SetWarning(w Warning) error {
 	return nil
 }
 
-// WarningTexts returns the text of the warning of kind each of keys has,
-// for one entity (keys without one are left out): one query for a page.
-func (s *Store) WarningTexts(ctx context.Context, entity string, kind WarningKind, keys []string) (map[string]string, error) {
-	out := make(map[string]string)
+// WarningTexts returns the warnings each of keys has, by kind, for one
+// entity (keys without any are left out): one query for a page.
+func (s *Store) WarningTexts(ctx context.Context, entity string, keys []string) (map[string]map[WarningKind]string, error) {
+	out := make(map[string]map[WarningKind]string)
 	if len(keys) == 0 {
 		return out, nil
 	}
@@ -69,17 +69,20 @@ func (s *Store) WarningTexts(ctx context.Context, entity string, kind WarningKin
 	if err != nil {
 		return nil, fmt.Errorf("encoding warning keys: %w", err)
 	}
-	rows, err := s.query(ctx, `SELECT erp_key, text FROM warnings WHERE entity = ? AND kind = ?
-		AND erp_key IN (SELECT value FROM json_each(?))`, entity, kind, string(arr))
-	pairs, err := collect(rows, err, "reading warnings", func(r scanner) ([2]string, error) {
-		var p [2]string
-		return p, r.Scan(&p[0], &p[1])
+	rows, err := s.query(ctx, `SELECT erp_key, kind, text FROM warnings WHERE entity = ?
+		AND erp_key IN (SELECT value FROM json_each(?))`, entity, string(arr))
+	ws, err := collect(rows, err, "reading warnings", func(r scanner) (Warning, error) {
+		var w Warning
+		return w, r.Scan(&w.ERPKey, &w.Kind, &w.Text)
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range pairs {
-		out[p[0]] = p[1]
+	for _, w := range ws {
+		if out[w.ERPKey] == nil {
+			out[w.ERPKey] = map[WarningKind]string{}
+		}
+		out[w.ERPKey][w.Kind] = w.Text
 	}
 	return out, nil
 }

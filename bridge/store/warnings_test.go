@@ -47,8 +47,8 @@ func TestWarningsAreOnePerRecordAndKind(t *testing.T) {
 	if ws := list(OutboxFilter{Since: created.Add(time.Minute)}); len(ws) != 2 {
 		t.Errorf("since: %+v, want the 2 newer", ws)
 	}
-	texts, err := s.WarningTexts(ctx, "contact", WarningFields, []string{"01|000002", "01|000003"})
-	if err != nil || len(texts) != 1 || texts["01|000002"] != "phone left out" {
+	texts, err := s.WarningTexts(ctx, "contact", []string{"01|000002", "01|000003"})
+	if err != nil || len(texts) != 1 || texts["01|000002"][WarningFields] != "phone left out" || texts["01|000002"][WarningKey] != "e-mail left out" {
 		t.Fatalf("WarningTexts = %v, %v", texts, err)
 	}
 
