@@ -188,6 +188,11 @@ type Report struct {
 	// Samples are kept by dry runs only.
 	Samples []Sample
 	Err     error
+	// Warned counts the records written (or, in a dry run, to be written)
+	// without some of what they map to: fields with invalid ERP values, or
+	// a natural key another ERP record owns. They are listed by errors
+	// list as warnings; they are not failures.
+	Warned int64
 }
 
 // SyncAll syncs every stream in dependency order. A stream that fails does
