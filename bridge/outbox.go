@@ -530,7 +530,7 @@ func (r *run) dropKey(p Payload, owner string, out *applied) (Payload, bool) {
 	if !ok {
 		return p, false
 	}
-	out.dropped = append(out.dropped, fmt.Sprintf("%s left out: ERP record %s has it", key, owner))
+	out.dropped = append(out.dropped, fmt.Sprintf("%s (ERP record %s has it)", key, owner))
 	return q, true
 }
 
