@@ -325,6 +325,9 @@ func (s *Sim) wireEmbeds() {
 			for _, rec := range recs {
 				if !rec.Deleted {
 					it["DA1_PRCVEN"] = jsonValue(rec.Fields["DA1_PRCVEN"])
+					if b, bad := rec.Bad("DA1_PRCVEN"); bad && !b.Null {
+						it["DA1_PRCVEN"] = toUTF8(b.Value) // as the table holds it
+					}
 					break
 				}
 			}
