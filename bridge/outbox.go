@@ -230,8 +230,9 @@ func (r *run) deliver(ctx context.Context, item store.OutboxItem, fixIdentity bo
 		c := completion{item: item, crmID: crmID, fixIdentity: fixIdentity, at: now}
 		if _, shares := r.s.Target.(SharedKeys); shares && item.Op != store.OpMark {
 			// What this write left out replaces what the last one did.
-			c.setKeyNote, c.keyNote = true, strings.Join(out.dropped, "; ")
-			if c.keyNote != "" {
+			c.setKeyNote = true
+			if len(out.dropped) > 0 {
+				c.keyNote = "synced without " + strings.Join(out.dropped, ", ")
 				r.warnedN++
 				log.Warn("record sent without a natural key another ERP record has", zap.String("reason", c.keyNote))
 			}
@@ -389,7 +390,7 @@ func (r *run) remap(ctx context.Context, item store.OutboxItem) (store.OutboxIte
 	} else {
 		m = r.s.Mapper.Map(ctx, rec, r)
 		if m.Retry == nil {
-			if err := r.noteWarnings(ctx, item.ERPKey, m.Warnings); err != nil {
+			if err := r.noteWarnings(ctx, item.ERPKey, m); err != nil {
 				return item, nil, true, err
 			}
 		}

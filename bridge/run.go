@@ -272,7 +272,7 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 	}
 	m := r.s.Mapper.Map(ctx, rec, r)
 	if m.Retry == nil {
-		if err := r.noteWarnings(ctx, rec.Key, m.Warnings); err != nil {
+		if err := r.noteWarnings(ctx, rec.Key, m); err != nil {
 			return err
 		}
 	}
@@ -317,14 +317,22 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 	}, m.Payload, open)
 }
 
-// noteWarnings records what a record's mapping left out of its payload
-// (Mapped.Warnings), replacing what it left out before: listed, level
-// skip, until the record maps without them. Only a change is written.
-func (r *run) noteWarnings(ctx context.Context, key string, warnings []error) error {
+// noteWarnings records the warnings of a record's mapping, replacing the
+// last ones: what it left out of its payload (Mapped.Warnings), or, for a
+// record it skips, why it is not sent. They are listed, level skip, until
+// the record maps without them. Only a change is written.
+func (r *run) noteWarnings(ctx context.Context, key string, m Mapped) error {
 	if r.dry {
 		return nil
 	}
-	text := errorsText(warnings)
+	text := errorsText(m.Warnings)
+	switch {
+	case text == "":
+	case m.Skip:
+		text = "not synced: " + text
+	default:
+		text = "synced without the invalid field(s): " + text
+	}
 	entity := r.s.Target.Entity()
 	had := r.warned[key]
 	if r.warned == nil { // a record outside a page (a dependency, a retry)
@@ -344,7 +352,7 @@ func (r *run) noteWarnings(ctx context.Context, key string, warnings []error) er
 		r.warned[key][store.WarningFields] = text
 	}
 	if text != "" {
-		r.log.Warn("record sent without invalid fields", zap.String("erp_key", key), zap.String("reason", text))
+		r.log.Warn("record listed with a warning", zap.String("erp_key", key), zap.String("reason", text))
 	}
 	return r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 		return tx.SetWarning(store.Warning{Stream: r.s.Name, Entity: entity, ERPKey: key, Kind: store.WarningFields, Text: text})

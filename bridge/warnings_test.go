@@ -15,6 +15,10 @@ import (
 type warnMapper struct{ fakeMapper }
 
 func (m *warnMapper) Map(ctx context.Context, rec erp.Record, r Resolver) Mapped {
+	if n := rec.Fields["name"].(string); strings.HasPrefix(n, "orphan") {
+		why := errors.New("customer " + rec.Key + ": linked to nothing")
+		return Mapped{Skip: true, SkipReason: why.Error(), Warnings: []error{why}}
+	}
 	out := m.fakeMapper.Map(ctx, rec, r)
 	if n := rec.Fields["name"].(string); strings.Contains(n, "!") {
 		out.Warnings = []error{errors.New("customer " + rec.Key + ": field phone: \"!\" is not a phone")}
@@ -73,5 +77,28 @@ func TestWarningsAreListedOnceAndClearedWhenFixed(t *testing.T) {
 	v.sync()
 	if ws := warnings(); len(ws) != 0 {
 		t.Fatalf("after the delete: warnings %+v, want none", ws)
+	}
+}
+
+// A record skipped on purpose with a warning is listed (not synced, and
+// why) until it is sent; it is a skip, not a failure.
+func TestAListedSkip(t *testing.T) {
+	v := newEnv(t, DeletesIgnore)
+	v.e.streams["customers"].Mapper = &warnMapper{}
+	v.src.set("A", "orphan", false)
+	rep := v.sync()
+	ws, err := v.st.Warnings(context.Background(), store.OutboxFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Stats.Skipped != 1 || rep.Stats.Failed != 0 || len(ws) != 1 || !strings.HasPrefix(ws[0].Text, "not synced: customer A: linked to nothing") {
+		t.Fatalf("stats %+v, warnings %+v; want 1 skipped and listed as not synced, with why", rep.Stats, ws)
+	}
+	v.src.set("A", "acme", false)
+	if rep := v.sync(); rep.Stats.Created != 1 {
+		t.Fatalf("after the fix: %+v", rep.Stats)
+	}
+	if ws, _ := v.st.Warnings(context.Background(), store.OutboxFilter{}); len(ws) != 0 {
+		t.Fatalf("after the fix: warnings %+v, want none", ws)
 	}
 }
