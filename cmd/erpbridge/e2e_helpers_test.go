@@ -243,6 +243,7 @@ type crmWant struct {
 	emails      map[string]string // contact e-mail → contact key
 	products    map[string]bool   // product name
 	deferred    map[string]bool   // contact keys waiting for a rejected organization
+	warned      map[string]string // records listed as warnings → the column the warning names
 }
 
 func customerKey(cod, loja string) string { return erp.JoinKey(fixture.SharedFilial, cod, loja) }
@@ -303,7 +304,7 @@ func latin1(s string) string {
 func expectedCRM(t *testing.T, db *sql.DB, exp fixture.Expect, deletePrefix string) crmWant {
 	t.Helper()
 	w := crmWant{orgs: map[string]string{}, deletedOrgs: map[string]string{}, emails: map[string]string{},
-		products: map[string]bool{}, deferred: map[string]bool{}}
+		products: map[string]bool{}, deferred: map[string]bool{}, warned: map[string]string{}}
 	badCustomer := map[string]bool{} // none: an invalid field is not an invalid customer
 	live := map[string]bool{}
 	for _, r := range rows(t, db, "SELECT A1_COD, A1_LOJA, A1_NOME, A1_MSBLQL, D_E_L_E_T_ FROM SA1010 ORDER BY R_E_C_N_O_") {
@@ -328,9 +329,11 @@ func expectedCRM(t *testing.T, db *sql.DB, exp fixture.Expect, deletePrefix stri
 		switch {
 		case badCustomer[customer]:
 			w.deferred[key] = true
-		case w.orgs[customer] == "": // a blocked or deleted customer: skipped (streams.contacts.unlinked)
-		case !strings.Contains(r[1], "@"): // the fixture's invalid contact e-mail: sent without it
+		case w.orgs[customer] == "": // a blocked or deleted customer: skipped, listed (streams.contacts.unlinked)
+			w.warned[key] = "AC8"
+		case !strings.Contains(r[1], "@"): // the fixture's invalid contact e-mail: sent without it, listed
 			w.emails[""] = key
+			w.warned[key] = "U5_EMAIL"
 		default:
 			w.emails[strings.ToLower(strings.TrimSpace(r[1]))] = key
 		}

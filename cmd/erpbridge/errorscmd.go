@@ -56,7 +56,8 @@ retry sends them again once the cause is fixed.
 Warnings (state "warning", level "skip") are records that were synced
 without something that is invalid in the ERP (a CNPJ with a wrong check
 digit, an e-mail without '@': see on_invalid in docs/mapping.md) or without
-an e-mail another ERP contact already has (streams.contacts.shared_email).
+an e-mail another ERP contact already has (streams.contacts.shared_email),
+and contacts left out on purpose, with why (streams.contacts.unlinked).
 They are not failures and need no retry: a warning goes away when the
 record is corrected in the ERP and synced again.`,
 	}
@@ -163,17 +164,11 @@ func newErrorsListCmd() *cobra.Command {
 // warningState is the state errors list shows warnings in.
 const warningState = "warning"
 
-// warningItem is how errors list shows a warning: a record that was synced
-// without what its text says was left out.
+// warningItem is how errors list shows a warning: a record synced without
+// what its text says, or not synced for the reason it gives.
 func warningItem(w store.Warning) store.OutboxItem {
-	text := w.Text
-	if w.Kind == store.WarningFields {
-		text = "synced without the invalid field(s): " + text
-	} else {
-		text = "synced without " + text
-	}
 	return store.OutboxItem{Stream: w.Stream, Entity: w.Entity, ERPKey: w.ERPKey, State: warningState,
-		Level: store.LevelSkip, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, LastError: text}
+		Level: store.LevelSkip, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, LastError: w.Text}
 }
 
 func newErrorsRetryCmd() *cobra.Command {

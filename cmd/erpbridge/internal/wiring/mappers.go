@@ -207,16 +207,17 @@ func (c *contactMapper) PreparePage(ctx context.Context, recs []erp.Record) {
 // organization returns the CRM id of the first customer (by AC8 record
 // number) the contact is linked to. A CRM contact belongs to one
 // organization; a contact linked to several customers goes to the first.
-func (c *contactMapper) organization(ctx context.Context, rec erp.Record, r bridge.Resolver) (string, error) {
+// passed lists the customers it is linked to that will not be in the CRM.
+func (c *contactMapper) organization(ctx context.Context, rec erp.Record, r bridge.Resolver) (id string, passed []string, err error) {
 	if !c.resolve {
-		return "", nil
+		return "", nil, nil
 	}
 	code := str(rec, "U5_CODCONT")
 	links, err := c.page.find(code, func() ([]erp.Record, error) {
 		return c.links.Find(ctx, protheus.LinksOfContact(code), linksPerContact)
 	})
 	if err != nil {
-		return "", fmt.Errorf("reading AC8 links of contact %s: %w", code, err)
+		return "", nil, fmt.Errorf("reading AC8 links of contact %s: %w", code, err)
 	}
 	for _, l := range links {
 		if l.Deleted || strings.TrimSpace(str(l, "AC8_ENTIDA")) != "SA1" {
@@ -229,23 +230,30 @@ func (c *contactMapper) organization(ctx context.Context, rec erp.Record, r brid
 		key := erp.JoinKey(str(l, "AC8_FILENT"), ent[:c.codWidth], ent[c.codWidth:])
 		id, err := r.Resolve(ctx, "customers", key)
 		if errors.Is(err, bridge.ErrNoDependency) {
-			continue // e.g. a blocked customer: try the next link
+			passed = append(passed, key) // e.g. a blocked customer: try the next link
+			continue
 		}
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
-		return id, nil
+		return id, nil, nil
 	}
-	return "", nil
+	return "", passed, nil
 }
 
 func (c *contactMapper) Map(ctx context.Context, rec erp.Record, r bridge.Resolver) bridge.Mapped {
-	orgID, err := c.organization(ctx, rec, r)
+	orgID, passed, err := c.organization(ctx, rec, r)
 	if err != nil {
 		return bridge.Mapped{Retry: fmt.Errorf("contact %s waits for its organization: %w", rec.Key, err)}
 	}
 	if c.resolve && orgID == "" && !c.syncUnlinked {
-		return bridge.Mapped{Skip: true, SkipReason: "not linked (AC8) to a customer the CRM has (streams.contacts.unlinked = \"skip\")"}
+		// Left out on purpose, but listed: a contact never vanishes unnoticed.
+		why := "it has no AC8 link to a customer"
+		if len(passed) > 0 {
+			why = "its AC8 links go to customers the CRM does not get (blocked, deleted or not in SA1): " + strings.Join(passed, ", ")
+		}
+		reason := fmt.Errorf("contact %s: %s (streams.contacts.unlinked = \"skip\")", rec.Key, why)
+		return bridge.Mapped{Skip: true, SkipReason: reason.Error(), Warnings: []error{reason}}
 	}
 	extra := map[string]any{}
 	out := mapRecord(c.m, rec, extra)

@@ -189,6 +189,12 @@ func testMessyRecords(t *testing.T, be erpBackend) {
 			t.Errorf("contact %s linked to no live customer: %d in the CRM, want none", e, n)
 		}
 	}
+	for key, why := range map[string]string{m.OrphanContact: "no AC8 link", m.DeletedCustomerContact: m.DeletedCustomerKey} {
+		// Left out on purpose, but never unnoticed: listed once, with why.
+		if ws := warns[key]; len(ws) != 1 || !strings.Contains(ws[0].Text, "not synced") || !strings.Contains(ws[0].Text, why) {
+			t.Errorf("contact %s linked to no live customer: warnings %+v, want one saying it is not synced (%s)", key, ws, why)
+		}
+	}
 	for _, shared := range []struct {
 		email string
 		keys  [2]string
@@ -344,6 +350,11 @@ func TestSharedEmailSkipAndUnlinkedSync(t *testing.T) {
 		}
 		if n != 1 {
 			t.Errorf("%s: %d CRM contacts with it, want 1", shared.email, n)
+		}
+	}
+	for _, key := range []string{m.OrphanContact, m.DeletedCustomerContact} {
+		if len(warns[key]) != 0 {
+			t.Errorf("contact %s: warnings %v, want none (it is synced)", key, warns[key])
 		}
 	}
 	for _, e := range []string{"orfao@exemplo.com.br", "excluido@exemplo.com.br"} {

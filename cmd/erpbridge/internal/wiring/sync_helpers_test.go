@@ -300,7 +300,10 @@ func queryRows(ctx context.Context, t *testing.T, db *sql.DB, query string) [][]
 func expectCRM(ctx context.Context, t *testing.T, db *sql.DB, r rules) wantCRM {
 	t.Helper()
 	w := wantCRM{orgs: map[string]string{}, deletedOrgs: map[string]string{}, contacts: map[string]wantContact{},
-		products: map[string]decimal.Decimal{}, rejected: map[string]bool{}, deferred: map[string]bool{}, warned: r.warned}
+		products: map[string]decimal.Decimal{}, rejected: map[string]bool{}, deferred: map[string]bool{}, warned: map[string]string{}}
+	for key, col := range r.warned {
+		w.warned[key] = col
+	}
 	live := map[string]bool{}
 	for _, row := range queryRows(ctx, t, db, "SELECT A1_COD, A1_LOJA, A1_NOME, A1_MSBLQL, D_E_L_E_T_ FROM SA1010 ORDER BY R_E_C_N_O_") {
 		cod, loja, name, blq, del := row[0], row[1], latin1(strings.TrimSpace(row[2])), row[3], row[4]
@@ -345,7 +348,8 @@ func expectCRM(ctx context.Context, t *testing.T, db *sql.DB, r rules) wantCRM {
 			w.deferred[key] = true // its organization is bad data
 			continue
 		case w.orgs[cust] == "":
-			continue // linked to no customer the CRM has: skipped (streams.contacts.unlinked)
+			w.warned[key] = "AC8" // linked to no customer the CRM has: skipped, listed (streams.contacts.unlinked)
+			continue
 		}
 		email := strings.ToLower(strings.TrimSpace(row[2]))
 		if !strings.Contains(email, "@") {
