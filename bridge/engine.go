@@ -192,6 +192,11 @@ type Report struct {
 	// short. It is not a failure: Err is nil, and the next run goes on
 	// from where this one stopped.
 	Interrupted bool
+	// Warned counts the records written (or, in a dry run, to be written)
+	// without some of what they map to: fields with invalid ERP values, or
+	// a natural key another ERP record owns. They are listed by errors
+	// list as warnings; they are not failures.
+	Warned int64
 }
 
 // SyncAll syncs every stream in dependency order. A stream that fails does

@@ -37,6 +37,12 @@ type run struct {
 	// resolved holds, while a page is handled, the CRM ids Resolve found
 	// for records of other entities, keyed by entity and ERP key.
 	resolved map[string]string
+	// warned holds, while a page is handled, the warnings its records
+	// have in the store (see noteWarnings).
+	warned map[string]map[store.WarningKind]string
+	// warnedN counts the records written without some of what they map
+	// to (Report.Warned).
+	warnedN int64
 }
 
 func newRun(e *Engine, s *Stream, dry bool) *run {
@@ -109,7 +115,7 @@ func (r *run) execute(ctx context.Context, full bool) Report {
 		err = fmt.Errorf("recording synced records: %w", ferr)
 	}
 	r.stats.APICalls = r.e.opts.APICalls() - calls0
-	rep.Stats, rep.Samples = r.stats, r.samples
+	rep.Stats, rep.Samples, rep.Warned = r.stats, r.samples, r.warnedN
 	rep.Duration = r.e.opts.Now().Sub(start)
 	// A stop request is not a failure: what was done is recorded, and the
 	// next run goes on from the cursor.
@@ -237,7 +243,7 @@ func (r *run) page(ctx context.Context, recs []erp.Record) (err error) {
 	r.inPage = true
 	r.resolved = map[string]string{}
 	defer func() {
-		r.inPage, r.resolved = false, nil
+		r.inPage, r.resolved, r.warned = false, nil, nil
 		if err == nil {
 			err = r.sendPlanned(ctx)
 		}
@@ -258,6 +264,9 @@ func (r *run) page(ctx context.Context, recs []erp.Record) (err error) {
 	opens, err := r.e.store.OpenItemsByKey(ctx, r.s.Target.Entity(), keys)
 	if err != nil {
 		return fmt.Errorf("looking up waiting writes: %w", err)
+	}
+	if r.warned, err = r.e.store.WarningTexts(ctx, r.s.Target.Entity(), keys); err != nil {
+		return fmt.Errorf("looking up warnings: %w", err)
 	}
 	if pp, ok := r.s.Mapper.(PagePreparer); ok {
 		pp.PreparePage(ctx, recs)
@@ -292,8 +301,17 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 	if rec.Deleted {
 		return r.deleted(ctx, rec, id, has, open)
 	}
+	if err := rec.KeyError(); err != nil {
+		// Never an identity: the key identifies nothing.
+		return r.rejectData(ctx, rec.Key, "", []error{err}, open)
+	}
 	m := r.s.Mapper.Map(ctx, rec, r)
 	r.outcome = outcomeWrite
+	if m.Retry == nil {
+		if err := r.noteWarnings(ctx, rec.Key, m); err != nil {
+			return err
+		}
+	}
 	switch {
 	case m.Skip:
 		r.stats.Skipped++
@@ -332,8 +350,11 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 		}
 		op = store.OpUpdate
 	}
+	if len(m.Warnings) > 0 {
+		r.warnedN++
+	}
 	if r.dry {
-		return r.dryWrite(ctx, op, rec.Key, id.CRMID, m.Payload)
+		return r.dryWrite(ctx, op, rec.Key, id.CRMID, m.Payload, errorsText(m.Warnings))
 	}
 	return r.write(ctx, store.OutboxItem{
 		Stream: r.s.Name, Entity: r.s.Target.Entity(), ERPKey: rec.Key, Op: op,
@@ -341,10 +362,69 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 	}, m.Payload, open)
 }
 
+// noteWarnings records the warnings of a record's mapping, replacing the
+// last ones: what it left out of its payload (Mapped.Warnings), or, for a
+// record it skips, why it is not sent. They are listed, level skip, until
+// the record maps without them. Only a change is written.
+func (r *run) noteWarnings(ctx context.Context, key string, m Mapped) error {
+	if r.dry {
+		return nil
+	}
+	text := errorsText(m.Warnings)
+	switch {
+	case text == "":
+	case m.Skip:
+		text = "not synced: " + text
+	default:
+		text = "synced without the invalid field(s): " + text
+	}
+	entity := r.s.Target.Entity()
+	had := r.warned[key]
+	if r.warned == nil { // a record outside a page (a dependency, a retry)
+		texts, err := r.e.store.WarningTexts(ctx, entity, []string{key})
+		if err != nil {
+			return fmt.Errorf("looking up warnings of %s: %w", key, err)
+		}
+		had = texts[key]
+	}
+	if had[store.WarningFields] == text {
+		return nil
+	}
+	if r.warned != nil {
+		if r.warned[key] == nil {
+			r.warned[key] = map[store.WarningKind]string{}
+		}
+		r.warned[key][store.WarningFields] = text
+	}
+	if text != "" {
+		r.log.Warn("record listed with a warning", zap.String("erp_key", key), zap.String("reason", text))
+	}
+	return r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		return tx.SetWarning(store.Warning{Stream: r.s.Name, Entity: entity, ERPKey: key, Kind: store.WarningFields, Text: text})
+	})
+}
+
+// forgetWarnings clears every warning of a record deleted in the ERP (it
+// is not sent any more), when the page says it has any.
+func (r *run) forgetWarnings(ctx context.Context, key string) error {
+	if r.dry || len(r.warned[key]) == 0 {
+		return nil
+	}
+	delete(r.warned, key)
+	return r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		for _, kind := range []store.WarningKind{store.WarningFields, store.WarningKey} {
+			if err := tx.SetWarning(store.Warning{Entity: r.s.Target.Entity(), ERPKey: key, Kind: kind}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // deleted handles a soft-deleted ERP record.
 func (r *run) deleted(ctx context.Context, rec erp.Record, id store.Identity, has bool, open *store.OutboxItem) error {
 	inCRM := has && id.CRMID != "" && !id.Deleted
-	if open == nil && (r.s.Deletes == DeletesIgnore || !inCRM) {
+	if open == nil && (r.s.Deletes == DeletesIgnore || !inCRM) && len(r.warned[rec.Key]) == 0 {
 		r.stats.Skipped++
 		return nil
 	}
@@ -355,6 +435,9 @@ func (r *run) deleted(ctx context.Context, rec erp.Record, id store.Identity, ha
 	} else if ok && !live.Deleted {
 		r.stats.Skipped++
 		return nil
+	}
+	if err := r.forgetWarnings(ctx, rec.Key); err != nil {
+		return err
 	}
 	if r.s.Deletes == DeletesIgnore || !inCRM {
 		// A write still waiting for a record deleted since: never send it.
@@ -531,17 +614,18 @@ const (
 // A create the real run would turn into the adoption of an existing CRM
 // record (found by natural key: a read, never a write) counts as the update
 // it would be; under update_only, a create finding nothing is skipped.
-func (r *run) dryWrite(ctx context.Context, op store.Op, key, crmID string, p Payload) error {
-	reason := ""
+func (r *run) dryWrite(ctx context.Context, op store.Op, key, crmID string, p Payload, note string) error {
+	reason := note
 	if op == store.OpCreate {
 		id, found, err := r.s.Target.Find(ctx, p, false)
 		switch {
 		case errors.Is(err, ErrFatal):
 			return err
 		case err != nil:
-			reason = "the lookup before the create failed: " + err.Error()
+			reason = strings.TrimPrefix(note+"; the lookup before the create failed: "+err.Error(), "; ")
 		case found:
-			op, crmID, reason = store.OpUpdate, id, "adopts the CRM record found by its "+naturalKeyName(r.s.Target)
+			op, crmID = store.OpUpdate, id
+			reason = strings.TrimPrefix(note+"; adopts the CRM record found by its "+naturalKeyName(r.s.Target), "; ")
 		case r.s.Mode == ModeUpdateOnly:
 			r.stats.Skipped++
 			r.sample("skip", key, "", p, "not in the CRM (update_only)")

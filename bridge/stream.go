@@ -37,6 +37,12 @@ type Mapped struct {
 	// Errors are per-field problems with the ERP data (each names the ERP key
 	// and the field). The record is parked with level "skip"; the batch goes on.
 	Errors []error
+	// Warnings are problems of fields left out of Payload (each names the ERP
+	// key and the field): the record is sent without them, and they are
+	// listed (level skip, not a failure) until the record maps without them.
+	// With Skip, they say why the record is left out, and the skip is listed
+	// the same way (a record that must not vanish unnoticed).
+	Warnings []error
 	// Skip leaves the record out on purpose (e.g. a blocked customer under
 	// blocked = "skip"), with the reason.
 	Skip       bool

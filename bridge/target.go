@@ -69,7 +69,27 @@ func (e *ExistsError) Unwrap() error { return e.Err }
 // ExclusiveKey is implemented by targets whose natural key identifies one
 // real thing (a contact's e-mail is one person): when another ERP record
 // already owns the CRM record with that key, the write is refused instead
-// of creating a second record with the same key.
+// of creating a second record with the same key — unless the target is a
+// SharedKeys one that sends the record without that key.
 type ExclusiveKey interface {
 	ExclusiveKey() bool
 }
+
+// SharedKeys is implemented by ExclusiveKey targets whose records can go
+// without the natural key another ERP record owns (a contact without the
+// e-mail of a shared mailbox): the record is sent without it, and what was
+// left out is listed as a warning of the record.
+type SharedKeys interface {
+	// DropKey returns p without the natural key Find matched it by, and
+	// that key as messages name it (`e-mail "compras@acme.com"`). ok is
+	// false when p has no such key left, or the record must not go
+	// without it (the target's policy): the write is then refused
+	// (ErrKeyTaken).
+	DropKey(p Payload) (q Payload, key string, ok bool)
+}
+
+// ErrKeyTaken: the record's natural key is another ERP record's (an
+// ExclusiveKey target) and it cannot go without it. It is an ErrRejected
+// that is a policy outcome rather than a failure: the item is parked with
+// level "skip" and counted as skipped.
+var ErrKeyTaken = errors.New("its natural key belongs to another ERP record")

@@ -36,6 +36,8 @@ type field struct {
 	columns []string // record columns the expression reads
 	kind    kind
 	limit   int
+	lines   bool // text keeps its line breaks (long texts)
+	skip    bool // an invalid value fails the record (on_invalid = "skip_record")
 	custom  *CustomField
 }
 
@@ -137,7 +139,9 @@ func Compile(spec Spec, catalog CustomFieldCatalog) (*Mapping, error) {
 			fail("field %q: %w", name, err)
 			continue
 		}
-		m.fields = append(m.fields, field{name: name, source: src, prog: prog, columns: cols, kind: k, limit: limitFor(spec.Limits, name)})
+		_, long := defaultLimits[name]
+		m.fields = append(m.fields, field{name: name, source: src, prog: prog, columns: cols, kind: k,
+			limit: limitFor(spec.Limits, name), lines: long, skip: name == "name" || spec.OnInvalid[name] == SkipRecord})
 	}
 
 	for _, label := range sortedKeys(spec.CustomFields) {
@@ -156,7 +160,8 @@ func Compile(spec Spec, catalog CustomFieldCatalog) (*Mapping, error) {
 			continue
 		}
 		cf.Options = slices.Clone(cf.Options)
-		m.customs = append(m.customs, field{name: label, source: src, prog: prog, columns: cols, custom: &cf, limit: limitFor(spec.Limits, label)})
+		m.customs = append(m.customs, field{name: label, source: src, prog: prog, columns: cols, custom: &cf,
+			limit: limitFor(spec.Limits, label), skip: spec.OnInvalid[label] == SkipRecord})
 	}
 	slices.SortFunc(m.customs, func(a, b field) int { return strings.Compare(a.custom.ID, b.custom.ID) })
 
@@ -168,6 +173,19 @@ func Compile(spec Spec, catalog CustomFieldCatalog) (*Mapping, error) {
 			fail("limits: %q is neither a mapped field nor a mapped custom field label", key)
 		case n < 2:
 			fail("limits: %q = %d, want at least 2 (the CRM refuses shorter text)", key, n)
+		}
+	}
+
+	for _, key := range sortedKeys(spec.OnInvalid) {
+		_, isField := spec.Fields[key]
+		_, isCustom := spec.CustomFields[key]
+		switch v := spec.OnInvalid[key]; {
+		case !isField && !isCustom:
+			fail("on_invalid: %q is neither a mapped field nor a mapped custom field label", key)
+		case v != OmitField && v != SkipRecord:
+			fail("on_invalid: %q = %q, want %q or %q", key, v, OmitField, SkipRecord)
+		case key == "name" && isField && v != SkipRecord:
+			fail("on_invalid: \"name\" is always %q: the CRM refuses a record without a name", SkipRecord)
 		}
 	}
 

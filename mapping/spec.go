@@ -17,6 +17,19 @@ const (
 	UTF8Reject = "reject"
 )
 
+// OnInvalid policies (Spec.OnInvalid): what a field whose value is invalid (a CNPJ with a wrong
+// check digit, an e-mail without '@', a 1-character text, a column the ERP could not give) does
+// to its record.
+const (
+	// OmitField sends the record without the field — the CRM keeps what it had for it — and
+	// lists the field's problem (level skip) until the value is fixed. The default of every field
+	// but the name: an invalid field is not an invalid record.
+	OmitField = "omit_field"
+	// SkipRecord does not send the record: the field's problem is the record's error (level
+	// skip). The name's, fixed: the CRM refuses a record without one.
+	SkipRecord = "skip_record"
+)
+
 // Spec declares the mapping of one stream, as written in the config's TOML:
 //
 //	version = "1"
@@ -48,6 +61,10 @@ type Spec struct {
 	Limits map[string]int `toml:"limits"`
 	// InvalidUTF8 is "transcode" (default) or "reject".
 	InvalidUTF8 string `toml:"invalid_utf8"`
+	// OnInvalid says, per CRM field or custom field label, what an invalid value of that field
+	// does to its record: "omit_field" (the default) or "skip_record". The name is always
+	// skip_record.
+	OnInvalid map[string]string `toml:"on_invalid"`
 }
 
 // UniqueName appends a suffix made from the record's own columns to the CRM name, so that two

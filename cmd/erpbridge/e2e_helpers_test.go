@@ -243,6 +243,7 @@ type crmWant struct {
 	emails      map[string]string // contact e-mail → contact key
 	products    map[string]bool   // product name
 	deferred    map[string]bool   // contact keys waiting for a rejected organization
+	warned      map[string]string // records listed as warnings → the column the warning names
 }
 
 func customerKey(cod, loja string) string { return erp.JoinKey(fixture.SharedFilial, cod, loja) }
@@ -296,14 +297,15 @@ func latin1(s string) string {
 }
 
 // expectedCRM derives what the CRM must hold under the default mappings
-// (without a CNPJ field): bad customers are the 1-character name, the bad
-// contact the one without '@'. deletePrefix is the delete mark's name
-// prefix, "" when deletes are ignored.
+// (without a CNPJ field): every live unblocked customer (the 1-character
+// name goes with its unique suffix), the contacts linked to them (the one
+// without '@' goes without its e-mail). deletePrefix is the delete mark's
+// name prefix, "" when deletes are ignored.
 func expectedCRM(t *testing.T, db *sql.DB, exp fixture.Expect, deletePrefix string) crmWant {
 	t.Helper()
 	w := crmWant{orgs: map[string]string{}, deletedOrgs: map[string]string{}, emails: map[string]string{},
-		products: map[string]bool{}, deferred: map[string]bool{}}
-	badCustomer := map[string]bool{exp.ShortNameKey: true}
+		products: map[string]bool{}, deferred: map[string]bool{}, warned: map[string]string{}}
+	badCustomer := map[string]bool{} // none: an invalid field is not an invalid customer
 	live := map[string]bool{}
 	for _, r := range rows(t, db, "SELECT A1_COD, A1_LOJA, A1_NOME, A1_MSBLQL, D_E_L_E_T_ FROM SA1010 ORDER BY R_E_C_N_O_") {
 		key := customerKey(r[0], r[1])
@@ -323,11 +325,15 @@ func expectedCRM(t *testing.T, db *sql.DB, exp fixture.Expect, deletePrefix stri
 		}
 	}
 	for _, r := range rows(t, db, "SELECT U5_CODCONT, U5_EMAIL FROM SU5010 WHERE U5_FILIAL = '"+fixture.ContactFilial+"' AND D_E_L_E_T_ = ' '") {
-		key := contactKey(r[0])
+		key, customer := contactKey(r[0]), customerKey(r[0], "01") // contact n is linked to customer n
 		switch {
-		case !strings.Contains(r[1], "@"): // the fixture's invalid contact e-mail
-		case badCustomer[customerKey(r[0], "01")]:
+		case badCustomer[customer]:
 			w.deferred[key] = true
+		case w.orgs[customer] == "": // a blocked or deleted customer: skipped, listed (streams.contacts.unlinked)
+			w.warned[key] = "AC8"
+		case !strings.Contains(r[1], "@"): // the fixture's invalid contact e-mail: sent without it, listed
+			w.emails[""] = key
+			w.warned[key] = "U5_EMAIL"
 		default:
 			w.emails[strings.ToLower(strings.TrimSpace(r[1]))] = key
 		}

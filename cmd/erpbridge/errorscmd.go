@@ -51,7 +51,15 @@ level "error" is an API failure or outage, retried automatically with backoff
 and parked after repeated failures. Won deals that did not become ERP orders
 (stream won_deals: the ERP refused the order, or the deal's organization or
 products have no ERP counterpart) are listed with the deal's id and name;
-retry sends them again once the cause is fixed.`,
+retry sends them again once the cause is fixed.
+
+Warnings (state "warning", level "skip") are records that were synced
+without something that is invalid in the ERP (a CNPJ with a wrong check
+digit, an e-mail without '@': see on_invalid in docs/mapping.md) or without
+an e-mail another ERP contact already has (streams.contacts.shared_email),
+and contacts left out on purpose, with why (streams.contacts.unlinked).
+They are not failures and need no retry: a warning goes away when the
+record is corrected in the ERP and synced again.`,
 	}
 	cmd.AddCommand(newErrorsListCmd(), newErrorsRetryCmd())
 	return cmd
@@ -82,6 +90,16 @@ func newErrorsListCmd() *cobra.Command {
 			items, err := st.Errors(cmd.Context(), f)
 			if err != nil {
 				return fmt.Errorf("listing errors: %w", err)
+			}
+			if lim := f.Limit; lim <= 0 || len(items) < lim { // --limit bounds the whole list
+				ws, err := st.Warnings(cmd.Context(), store.OutboxFilter{Stream: f.Stream, Level: f.Level, Since: f.Since,
+					Limit: max(lim-len(items), 0)})
+				if err != nil {
+					return fmt.Errorf("listing errors: %w", err)
+				}
+				for _, w := range ws {
+					items = append(items, warningItem(w))
+				}
 			}
 			if withWonDeals(stream, level) {
 				// --limit bounds the whole list (the outbox's errors first).
@@ -141,6 +159,16 @@ func newErrorsListCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVar(&limit, "limit", 1000, "at most this many")
 	return cmd
+}
+
+// warningState is the state errors list shows warnings in.
+const warningState = "warning"
+
+// warningItem is how errors list shows a warning: a record synced without
+// what its text says, or not synced for the reason it gives.
+func warningItem(w store.Warning) store.OutboxItem {
+	return store.OutboxItem{Stream: w.Stream, Entity: w.Entity, ERPKey: w.ERPKey, State: warningState,
+		Level: store.LevelSkip, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, LastError: w.Text}
 }
 
 func newErrorsRetryCmd() *cobra.Command {

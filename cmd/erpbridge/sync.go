@@ -35,7 +35,9 @@ skipped or failed, with the API calls used.
 checkpoint store) and prints sample payloads. --full reads every row instead
 of the changes (it also covers rows with NULL stamps).
 
-Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`,
+Exit code 3 means the sync ran but some records failed: see "erpbridge errors".
+A record synced without an invalid field (a warning, also listed there) is
+not a failure.`,
 		Example: `  erpbridge sync --once -c erpbridge.toml
   erpbridge sync --once --stream customers --dry-run`,
 		Args: cobra.NoArgs,
@@ -150,6 +152,13 @@ func printReports(out io.Writer, reps []bridge.Report, dry bool) {
 	}
 	_ = tw.Flush()
 	for _, r := range reps {
+		if r.Warned > 0 {
+			what := "synced"
+			if dry {
+				what = "to be synced"
+			}
+			fmt.Fprintf(out, "%s: %d records %s without an invalid field or a shared e-mail (warnings: erpbridge errors list)\n", r.Stream, r.Warned, what)
+		}
 		if r.Err != nil {
 			fmt.Fprintf(out, "%s: %v\n", r.Stream, r.Err)
 		}

@@ -138,6 +138,15 @@ type Contacts struct {
 	Stream
 	// CustomerEmail also sends each customer's own A1_EMAIL / phone as a contact.
 	CustomerEmail bool `toml:"customer_email"`
+	// Unlinked says what becomes of a contact with no AC8 link to a
+	// customer the CRM has (streams.customers on): skip (default) or sync
+	// (without organization).
+	Unlinked string `toml:"unlinked"`
+	// SharedEmail says what becomes of a contact (SU5, or a customer's own
+	// with customer_email) whose e-mail another ERP record's contact already
+	// has in the CRM: omit_email (default: sent without it, listed as a
+	// warning) or skip (not sent, listed once).
+	SharedEmail string `toml:"shared_email"`
 }
 
 // Products is the SB1 → products stream.

@@ -74,6 +74,9 @@ func TestParseKeepsDefaultsAndEmbeddedStreamKeys(t *testing.T) {
 	if cfg.CRM.RequestsPerMinute != 100 || cfg.ERP.Overlap.D() != 2*time.Minute {
 		t.Errorf("defaults lost: rpm %d overlap %v", cfg.CRM.RequestsPerMinute, cfg.ERP.Overlap.D())
 	}
+	if c := cfg.Streams.Contacts; c.Unlinked != UnlinkedSkip || c.SharedEmail != SharedEmailOmit {
+		t.Errorf("contacts unlinked = %q, shared_email = %q; want skip and omit_email by default", c.Unlinked, c.SharedEmail)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("minimal config does not validate: %v", err)
 	}
@@ -152,6 +155,9 @@ func TestValidateNamesEveryBadKey(t *testing.T) {
 		{"blocked", func(c *Config) { c.Streams.Customers.Blocked = "hide" }, "streams.customers.blocked"},
 		{"filial", func(c *Config) { c.Streams.Customers.Filial = "01;DROP" }, "streams.customers.filial"},
 		{"price table", func(c *Config) { c.Streams.Products.PriceTable = "0001" }, "streams.products.price_table"},
+		{"unlinked contacts", func(c *Config) { c.Streams.Contacts.Unlinked = "include" }, "streams.contacts.unlinked"},
+		{"shared e-mail", func(c *Config) { c.Streams.Contacts.SharedEmail = "first_owner" }, "streams.contacts.shared_email"},
+		{"on_invalid", func(c *Config) { c.Streams.Customers.Mapping.OnInvalid = map[string]string{"address": "drop"} }, "streams.customers.mapping"},
 		{"mapping field", func(c *Config) { c.Streams.Customers.Mapping.Fields = map[string]string{"Name!": "A1_NOME"} }, "streams.customers.mapping"},
 		{"bad expression", func(c *Config) { c.Streams.Customers.Mapping.Fields = map[string]string{"name": "A1_NOME +"} }, "streams.customers.mapping"},
 		{"all disabled", func(c *Config) {
@@ -254,6 +260,12 @@ func TestMappingTableOverridesKeyByKey(t *testing.T) {
 		{"fields replace the default fields as a whole", "[streams.customers.mapping.fields]\nname = \"A1_NREDUZ\"\n", func(t *testing.T, c *Config) {
 			m := c.Streams.Customers.Mapping
 			if len(m.Fields) != 1 || m.Fields["name"] != "A1_NREDUZ" || m.CustomFields["CNPJ"] == "" {
+				t.Fatalf("got %+v", m)
+			}
+		}},
+		{"on_invalid alone keeps the default fields", "[streams.customers.mapping.on_invalid]\nCNPJ = \"skip_record\"\n", func(t *testing.T, c *Config) {
+			m := c.Streams.Customers.Mapping
+			if m.OnInvalid["CNPJ"] != "skip_record" || m.Fields["name"] != "A1_NOME" || m.CustomFields["CNPJ"] == "" {
 				t.Fatalf("got %+v", m)
 			}
 		}},

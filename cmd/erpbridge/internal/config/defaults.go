@@ -47,7 +47,7 @@ func Default() Config {
 		HTTP:     HTTP{Addr: DefaultHTTPAddr},
 		Streams: Streams{
 			Customers: Customers{Stream: stream(), Blocked: BlockedSkip},
-			Contacts:  Contacts{Stream: stream()},
+			Contacts:  Contacts{Stream: stream(), Unlinked: UnlinkedSkip, SharedEmail: SharedEmailOmit},
 			Products:  Products{Stream: stream()},
 			Orders: Orders{
 				StreamBase: StreamBase{Enabled: false, Filial: "", Mode: ModeUpsert, Deletes: DeletesMark},
@@ -95,11 +95,17 @@ const (
 
 	BlockedSkip = "skip"
 	BlockedMark = "mark"
+
+	UnlinkedSkip = "skip"
+	UnlinkedSync = "sync"
+
+	SharedEmailOmit = "omit_email"
+	SharedEmailSkip = "skip"
 )
 
 // applyMappingDefaults fills each stream's mapping from its default, key by
 // key: what the file sets (fields, custom_fields, unique_name.suffix,
-// unique_name.when, limits, version, invalid_utf8) replaces the default's
+// unique_name.when, limits, version, invalid_utf8, on_invalid) replaces the default's
 // value, the rest keeps it. set reports whether the file sets a key below a
 // stream's mapping table (nil: nothing is set). A stream's record name and
 // CRM entity are fixed.
@@ -133,6 +139,9 @@ func (c *Config) applyMappingDefaults(set func(stream string, key ...string) boo
 		}
 		if set(stream, "invalid_utf8") {
 			s.InvalidUTF8 = user.InvalidUTF8
+		}
+		if set(stream, "on_invalid") {
+			s.OnInvalid = user.OnInvalid
 		}
 		return nil
 	}

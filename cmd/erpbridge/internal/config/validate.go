@@ -160,6 +160,12 @@ func (c *Config) Validate() error {
 	default:
 		bad("streams.customers.blocked", "%q is not one of skip, mark", c.Streams.Customers.Blocked)
 	}
+	if u := c.Streams.Contacts.Unlinked; u != UnlinkedSkip && u != UnlinkedSync {
+		bad("streams.contacts.unlinked", "%q is not one of skip, sync", u)
+	}
+	if e := c.Streams.Contacts.SharedEmail; e != SharedEmailOmit && e != SharedEmailSkip {
+		bad("streams.contacts.shared_email", "%q is not one of omit_email, skip", e)
+	}
 	if p := c.Streams.Products.PriceTable; p != "" && !regexp.MustCompile(`^[0-9A-Za-z]{1,3}$`).MatchString(p) {
 		bad("streams.products.price_table", "%q is not a DA0 price table code (up to 3 letters or digits)", p)
 	}

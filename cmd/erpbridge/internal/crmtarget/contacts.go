@@ -2,6 +2,8 @@ package crmtarget
 
 import (
 	"context"
+	"fmt"
+	"maps"
 
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
@@ -10,14 +12,21 @@ import (
 // Contacts writes contacts. Contact names are not unique in the CRM, so a
 // contact is adopted by e-mail, or by name within its organization.
 type Contacts struct {
-	c  *crm.Client
-	ix index
+	c          *crm.Client
+	ix         index
+	omitShared bool
 }
 
 var _ bridge.Target = (*Contacts)(nil)
 
-// NewContacts returns the contact target.
-func NewContacts(c *crm.Client) *Contacts { return &Contacts{c: c} }
+// NewContacts returns the contact target. omitShared says what becomes of
+// a contact whose e-mail the CRM contact of another ERP record already has
+// (a shared mailbox, one person on two customers): sent without that
+// e-mail (its other e-mails, phones and organization go) and listed as a
+// warning; else not sent, and listed once (streams.contacts.shared_email).
+func NewContacts(c *crm.Client, omitShared bool) *Contacts {
+	return &Contacts{c: c, omitShared: omitShared}
+}
 
 // Entity implements bridge.Target.
 func (*Contacts) Entity() string { return "contact" }
@@ -28,6 +37,37 @@ var _ bridge.ExclusiveKey = (*Contacts)(nil)
 // a second ERP contact with an e-mail another one already synced is a
 // conflict to report, not a second CRM contact to create.
 func (*Contacts) ExclusiveKey() bool { return true }
+
+var _ bridge.SharedKeys = (*Contacts)(nil)
+
+// DropKey implements bridge.SharedKeys: p without its first e-mail, the one
+// Find adopts by, unless shared e-mails are not to be omitted or p has none.
+func (t *Contacts) DropKey(p bridge.Payload) (bridge.Payload, string, bool) {
+	if !t.omitShared {
+		return p, "", false
+	}
+	var list []any
+	switch x := p["emails"].(type) {
+	case []any: // a stored payload, decoded from JSON
+		list = x
+	case []map[string]any: // as the mapping makes it
+		for _, e := range x {
+			list = append(list, e)
+		}
+	}
+	if len(list) == 0 {
+		return p, "", false
+	}
+	first, _ := list[0].(map[string]any)
+	email, _ := first["email"].(string)
+	q := maps.Clone(p)
+	if len(list) == 1 {
+		delete(q, "emails")
+	} else {
+		q["emails"] = list[1:]
+	}
+	return q, fmt.Sprintf("e-mail %q", email), true
+}
 
 // NaturalKey names what contacts are adopted by, for messages.
 func (*Contacts) NaturalKey() string { return "e-mail (or name in its organization)" }

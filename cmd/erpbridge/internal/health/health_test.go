@@ -27,6 +27,7 @@ import (
 // simulator) with a monitor and a health server on 127.0.0.1.
 type env struct {
 	t   *testing.T
+	erp fixture.ERP
 	b   *wiring.Bridge
 	m   *Monitor
 	srv *Server
@@ -77,7 +78,7 @@ price_table = "`+fixture.PriceTable+`"
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Shutdown(context.Background()) })
-	return &env{t: t, b: b, m: m, srv: srv, url: "http://" + srv.Addr()}
+	return &env{t: t, erp: erpDB, b: b, m: m, srv: srv, url: "http://" + srv.Addr()}
 }
 
 // sync runs one stream and feeds its report to the monitor, as `run` does.
@@ -158,6 +159,10 @@ func TestHealthyBridge(t *testing.T) {
 	e := newEnv(t, Options{})
 	if code, body := get(t, e.url+"/healthz", ""); code != http.StatusOK {
 		t.Errorf("/healthz = %d %q, want 200", code, body)
+	}
+	// Bad rows (a keyless customer among them) leave items in the outbox.
+	if _, err := e.erp.AddMessyRecords(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 	rep := e.sync("customers")
 	if rep.Stats.Created == 0 {

@@ -96,8 +96,11 @@ func (mk *mark) apply(version string, m bridge.Mapped) bridge.Mapped {
 	return m
 }
 
-// mapRecord applies a compiled mapping to an ERP record.
-func mapRecord(m *mapping.Mapping, rec erp.Record, extra map[string]any) bridge.Mapped {
+// mapRecord applies a compiled mapping to an ERP record, with extra
+// columns read from related rows (extra's records give their BadValues):
+// a field whose value is invalid is left out with a warning, or fails the
+// record, as its on_invalid says.
+func mapRecord(m *mapping.Mapping, rec erp.Record, extra map[string]any, extraFrom ...erp.Record) bridge.Mapped {
 	fields := rec.Fields
 	if len(extra) > 0 {
 		fields = make(map[string]any, len(rec.Fields)+len(extra))
@@ -108,16 +111,31 @@ func mapRecord(m *mapping.Mapping, rec erp.Record, extra map[string]any) bridge.
 			fields[k] = v
 		}
 	}
-	res, err := m.Apply(rec.Key, fields)
+	invalid := map[string]string{}
+	unreadable := func(r erp.Record, only map[string]any) {
+		for _, b := range r.BadValues {
+			if _, ok := only[b.Column]; only == nil || ok {
+				invalid[b.Column] = fmt.Sprintf("holds %q, which %s", b.Value, b.Reason)
+			}
+		}
+	}
+	unreadable(rec, nil)
+	for _, r := range extraFrom {
+		unreadable(r, extra)
+	}
+	res, err := m.ApplyInvalid(rec.Key, fields, invalid)
 	out := bridge.Mapped{Payload: res.Payload, Fingerprint: res.Fingerprint}
 	for _, fe := range res.Errors {
 		out.Errors = append(out.Errors, fe)
+	}
+	for _, fe := range res.Warnings {
+		out.Warnings = append(out.Warnings, fe)
 	}
 	if err != nil {
 		out.Errors = append(out.Errors, err)
 	}
 	if len(out.Errors) > 0 {
-		out.Payload = nil
+		out.Payload, out.Warnings = nil, nil
 	}
 	return out
 }
@@ -162,8 +180,11 @@ type contactMapper struct {
 	links    erp.Source // AC8
 	codWidth int        // width of A1_COD inside AC8_CODENT
 	resolve  bool       // the customers stream is enabled
-	deleteMk *mark
-	page     pageRows // the AC8 links of the page being mapped
+	// syncUnlinked sends a contact linked to no customer the CRM has
+	// (streams.contacts.unlinked = "sync") without organization.
+	syncUnlinked bool
+	deleteMk     *mark
+	page         pageRows // the AC8 links of the page being mapped
 }
 
 var (
@@ -186,16 +207,17 @@ func (c *contactMapper) PreparePage(ctx context.Context, recs []erp.Record) {
 // organization returns the CRM id of the first customer (by AC8 record
 // number) the contact is linked to. A CRM contact belongs to one
 // organization; a contact linked to several customers goes to the first.
-func (c *contactMapper) organization(ctx context.Context, rec erp.Record, r bridge.Resolver) (string, error) {
+// passed lists the customers it is linked to that will not be in the CRM.
+func (c *contactMapper) organization(ctx context.Context, rec erp.Record, r bridge.Resolver) (id string, passed []string, err error) {
 	if !c.resolve {
-		return "", nil
+		return "", nil, nil
 	}
 	code := str(rec, "U5_CODCONT")
 	links, err := c.page.find(code, func() ([]erp.Record, error) {
 		return c.links.Find(ctx, protheus.LinksOfContact(code), linksPerContact)
 	})
 	if err != nil {
-		return "", fmt.Errorf("reading AC8 links of contact %s: %w", code, err)
+		return "", nil, fmt.Errorf("reading AC8 links of contact %s: %w", code, err)
 	}
 	for _, l := range links {
 		if l.Deleted || strings.TrimSpace(str(l, "AC8_ENTIDA")) != "SA1" {
@@ -208,20 +230,30 @@ func (c *contactMapper) organization(ctx context.Context, rec erp.Record, r brid
 		key := erp.JoinKey(str(l, "AC8_FILENT"), ent[:c.codWidth], ent[c.codWidth:])
 		id, err := r.Resolve(ctx, "customers", key)
 		if errors.Is(err, bridge.ErrNoDependency) {
-			continue // e.g. a blocked customer: try the next link
+			passed = append(passed, key) // e.g. a blocked customer: try the next link
+			continue
 		}
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
-		return id, nil
+		return id, nil, nil
 	}
-	return "", nil
+	return "", passed, nil
 }
 
 func (c *contactMapper) Map(ctx context.Context, rec erp.Record, r bridge.Resolver) bridge.Mapped {
-	orgID, err := c.organization(ctx, rec, r)
+	orgID, passed, err := c.organization(ctx, rec, r)
 	if err != nil {
 		return bridge.Mapped{Retry: fmt.Errorf("contact %s waits for its organization: %w", rec.Key, err)}
+	}
+	if c.resolve && orgID == "" && !c.syncUnlinked {
+		// Left out on purpose, but listed: a contact never vanishes unnoticed.
+		why := "it has no AC8 link to a customer"
+		if len(passed) > 0 {
+			why = "its AC8 links go to customers the CRM does not get (blocked, deleted or not in SA1): " + strings.Join(passed, ", ")
+		}
+		reason := fmt.Errorf("contact %s: %s (streams.contacts.unlinked = \"skip\")", rec.Key, why)
+		return bridge.Mapped{Skip: true, SkipReason: reason.Error(), Warnings: []error{reason}}
 	}
 	extra := map[string]any{}
 	out := mapRecord(c.m, rec, extra)
@@ -272,6 +304,7 @@ func (p *productMapper) PreparePage(ctx context.Context, recs []erp.Record) {
 
 func (p *productMapper) Map(ctx context.Context, rec erp.Record, _ bridge.Resolver) bridge.Mapped {
 	extra := map[string]any{"DA1_PRCVEN": nil}
+	var price []erp.Record // the DA1 row the price comes from
 	if p.prices != nil {
 		code := str(rec, "B1_COD")
 		rows, err := p.page.find(code, func() ([]erp.Record, error) {
@@ -283,12 +316,12 @@ func (p *productMapper) Map(ctx context.Context, rec erp.Record, _ bridge.Resolv
 		}
 		for _, row := range rows {
 			if !row.Deleted && strings.TrimSpace(str(row, "DA1_ATIVO")) != "2" {
-				extra["DA1_PRCVEN"] = row.Fields["DA1_PRCVEN"]
+				extra["DA1_PRCVEN"], price = row.Fields["DA1_PRCVEN"], []erp.Record{row}
 				break
 			}
 		}
 	}
-	return mapRecord(p.m, rec, extra)
+	return mapRecord(p.m, rec, extra, price...)
 }
 
 func (p *productMapper) MapDeleted(ctx context.Context, rec erp.Record, r bridge.Resolver) bridge.Mapped {

@@ -315,7 +315,7 @@ func buildStreams(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 	}
 	var streams []*bridge.Stream
 	// Both contact streams share one target, so one adoption index.
-	contactTarget := crmtarget.NewContacts(c)
+	contactTarget := crmtarget.NewContacts(c, cfg.Streams.Contacts.SharedEmail == config.SharedEmailOmit)
 
 	if sc := cfg.Streams.Customers; sc.Enabled {
 		cat, err := catalog(ctx, c, "organization")
@@ -377,7 +377,8 @@ func buildStreams(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 		if f, ok := protheus.Lookup("SA1", "A1_COD"); ok {
 			codWidth = f.Size
 		}
-		mp := &contactMapper{m: m, links: links, codWidth: codWidth, resolve: cfg.Streams.Customers.Enabled}
+		mp := &contactMapper{m: m, links: links, codWidth: codWidth, resolve: cfg.Streams.Customers.Enabled,
+			syncUnlinked: sc.Unlinked == config.UnlinkedSync}
 		if mp.deleteMk, err = markFor(sc.Deletes, sc.DeleteMark, cat, m); err != nil {
 			return nil, fmt.Errorf("streams.contacts.delete_mark: %w", err)
 		}
