@@ -261,8 +261,10 @@ func testMessyRecords(t *testing.T, be erpBackend) {
 		t.Fatal(err)
 	}
 	for _, r := range reps {
-		if want := failures[r.Stream]; r.Stats.Failed != want {
-			t.Errorf("full pass: %s failed %d, want %d", r.Stream, r.Stats.Failed, want)
+		// What failed is listed already and waits for its row to change:
+		// read again unchanged, it is no failure of this run.
+		if r.Stats.Failed != 0 {
+			t.Errorf("full pass: %s failed %d, want 0 (its refused records are listed once)", r.Stream, r.Stats.Failed)
 		}
 	}
 	if n := h.sim.Counts().Writes - writes; n != 0 {
@@ -309,8 +311,9 @@ func TestSharedEmailSkipAndUnlinkedSync(t *testing.T) {
 	h, m := messyHarness(t, sqliteBackend, "shared_email = \"skip\"\nunlinked = \"sync\"")
 	for i := range 2 {
 		stats := h.mustSync("sync " + strconv.Itoa(i+1))
-		// (customer_contacts reads SA1: its one keyless row fails there.)
-		for s, want := range map[string]int64{"contacts": 0, "customer_contacts": 1} {
+		// (customer_contacts reads SA1: its one keyless row fails there, on
+		// the first sync only: it is listed once and waits for its row.)
+		for s, want := range map[string]int64{"contacts": 0, "customer_contacts": int64(1 - i)} {
 			if stats[s].Failed != want {
 				t.Errorf("sync %d: %s failed %d records, want %d (a skipped contact is no failure)", i+1, s, stats[s].Failed, want)
 			}
