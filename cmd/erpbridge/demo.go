@@ -120,6 +120,7 @@ price_table = %q
 [streams.orders]
 enabled = true
 filial = %q
+since = "20240101"   # the demo ERP's orders are from January 2024
 order_number_field = "Pedido ERP"
 lost_reason = "Sem interesse"
 default_owner = %q

@@ -418,15 +418,15 @@ func TestRESTHasColumn(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := r.hasColumn(h.ctx, spec, tt.column)
-			if err != nil || got != tt.want {
-				t.Fatalf("hasColumn(%s) = %v, %v; want %v", tt.column, got, err, tt.want)
+			has, err := r.columns(h.ctx, spec)
+			if err != nil || has(tt.column) != tt.want {
+				t.Fatalf("columns(): %s = %v, %v; want %v", tt.column, err == nil && has(tt.column), err, tt.want)
 			}
 		})
 	}
 	cfg.ERP.REST.Password = "wrong-password"
 	spec, _ := protheus.Orders(cfg.ERP.Company, fixture.OrderFilial)
-	if _, err := r.hasColumn(h.ctx, spec, "C5_NUM"); err == nil || strings.Contains(err.Error(), "wrong-password") {
-		t.Fatalf("hasColumn with a wrong password: err = %v, want an error without the password", err)
+	if _, err := r.columns(h.ctx, spec); err == nil || strings.Contains(err.Error(), "wrong-password") {
+		t.Fatalf("columns with a wrong password: err = %v, want an error without the password", err)
 	}
 }

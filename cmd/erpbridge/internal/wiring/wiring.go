@@ -58,6 +58,8 @@ type Bridge struct {
 	// WonDeals moves won CRM deals into the ERP; nil unless won_deals.enabled.
 	WonDeals *wondeals.Poller
 
+	orders *orderMapper // the orders stream's mapper, if enabled
+
 	closers []func() error
 }
 
@@ -181,6 +183,17 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	if err != nil {
 		return nil, err
 	}
+	for _, st := range streams {
+		if om, ok := st.Mapper.(*orderMapper); ok {
+			b.orders = om
+			if err := b.openOrders(ctx, om, o, log); err != nil {
+				return nil, err
+			}
+			if dt, ok := st.Target.(*crmtarget.Deals); ok {
+				dt.Log = log.With(zap.String("stream", st.Name))
+			}
+		}
+	}
 	if cfg.WonDeals.Enabled {
 		for _, st := range streams {
 			if om, ok := st.Mapper.(*orderMapper); ok && om.crmIDColumn == "" {
@@ -210,6 +223,61 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 		return nil, err
 	}
 	return b, nil
+}
+
+// OrdersFirstRunMeta is the store meta key holding the day the orders
+// stream first ran (YYYY-MM-DD): streams.orders.history_days counts back
+// from it.
+const OrdersFirstRunMeta = "orders.first_run"
+
+// openOrders gives the order mapper what it needs from the checkpoint
+// store: whether an order has its deal already (the identity map), and the
+// history window, history_days before the stream's first run. The first
+// run's day is recorded the first time the stream is opened (not by a dry
+// run, which writes nothing: it counts from today). A store that synced
+// orders before this was recorded starts its window today: the orders it
+// made deals of keep syncing (they are in the identity map), older orders
+// without a deal do not become deals. It logs what the stream goes
+// without.
+func (b *Bridge) openOrders(ctx context.Context, om *orderMapper, o Options, log *zap.Logger) error {
+	for _, w := range om.warnings {
+		log.Warn("orders: "+w, zap.String("stream", "orders"))
+	}
+	st := b.Store
+	om.hasDeal = func(ctx context.Context, key string) (bool, error) {
+		id, ok, err := st.Identity(ctx, "deal", key)
+		return ok && (id.CRMID != "" || id.Fingerprint != ""), err
+	}
+	cfg := b.Config.Streams.Orders
+	if cfg.Since != "" || cfg.HistoryDays == 0 {
+		return nil
+	}
+	now := time.Now
+	if o.Clock != nil {
+		now = o.Clock.Now
+	}
+	first := now().UTC()
+	v, ok, err := st.Meta(ctx, OrdersFirstRunMeta)
+	switch {
+	case err != nil:
+		return err
+	case ok:
+		if first, err = time.Parse(time.DateOnly, v); err != nil {
+			return fmt.Errorf("reading the orders stream's first run %q from the store: %w", v, err)
+		}
+	case !o.DryRun:
+		if err := st.Update(ctx, func(tx *store.Tx) error {
+			return tx.SetMeta(OrdersFirstRunMeta, first.Format(time.DateOnly))
+		}); err != nil {
+			return fmt.Errorf("recording the orders stream's first run: %w", err)
+		}
+	}
+	rules, err := newOrderRules(cfg, first)
+	if err != nil {
+		return err
+	}
+	om.rules = rules
+	return nil
 }
 
 // catalogs reads the CRM's custom fields of one entity as a mapping catalog.
@@ -261,11 +329,11 @@ func newSourceFunc(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp
 // custom REST routes.
 type erpAccess struct {
 	source sourceFunc
-	// hasColumn reports whether a table has a column (e.g. the custom
-	// C5_XCRMID); false when it cannot tell.
-	hasColumn func(ctx context.Context, spec sqlerp.TableSpec, column string) (bool, error)
-	db        *sql.DB        // nil for REST routes
-	dialect   sqlerp.Dialect // nil for REST routes
+	// columns reports which columns a table has (e.g. the custom
+	// C5_XCRMID, the optional fields of orders): false when it cannot tell.
+	columns func(ctx context.Context, spec sqlerp.TableSpec) (has func(column string) bool, err error)
+	db      *sql.DB        // nil for REST routes
+	dialect sqlerp.Dialect // nil for REST routes
 }
 
 // openERP connects to the ERP database.
@@ -279,12 +347,14 @@ func openERP(ctx context.Context, cfg *config.Config) (erpAccess, error) {
 	}
 	return erpAccess{
 		source: newSourceFunc(ctx, cfg, db, d), db: db, dialect: d,
-		hasColumn: func(ctx context.Context, spec sqlerp.TableSpec, column string) (bool, error) {
+		columns: func(ctx context.Context, spec sqlerp.TableSpec) (func(string) bool, error) {
 			cat, err := sqlerp.ReadCatalog(ctx, db, d, spec.Physical)
 			if err != nil {
-				return false, fmt.Errorf("reading the columns of %s: %w", spec.Physical, err)
+				return nil, fmt.Errorf("reading the columns of %s: %w", spec.Physical, err)
 			}
-			return slices.ContainsFunc(cat, func(c sqlerp.CatalogColumn) bool { return c.Name == column }), nil
+			return func(column string) bool {
+				return slices.ContainsFunc(cat, func(c sqlerp.CatalogColumn) bool { return c.Name == strings.ToUpper(column) })
+			}, nil
 		},
 	}, nil
 }
@@ -451,29 +521,40 @@ func ordersStream(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 	mp := &orderMapper{
 		users:            &userDirectory{c: c, ttl: 10 * time.Minute},
 		sellerEmails:     ttlCache[string, string]{ttl: 10 * time.Minute},
+		tesDuplic:        ttlCache[string, string]{ttl: 10 * time.Minute},
 		name:             sc.Name,
 		customerFilial:   strings.TrimSpace(cfg.Streams.Customers.Filial),
 		productFilial:    strings.TrimSpace(cfg.Streams.Products.Filial),
 		sellerFilial:     strings.TrimSpace(sc.SellerFilial),
+		tesFilial:        strings.TrimSpace(sc.TESFilial),
 		resolveCustomers: cfg.Streams.Customers.Enabled,
+		receivableOnly:   sc.ReceivableOnly,
+		total:            sc.Total,
 	}
 	if serr == nil {
-		// The deal-id field (C5_XCRMID) is custom: read it where it exists.
-		crmID := protheus.CRMIDField()
-		has, err := acc.hasColumn(ctx, spec, crmID.Name)
+		has, err := acc.columns(ctx, spec)
 		if err != nil {
 			return nil, fmt.Errorf("orders: %w", err)
 		}
-		if has {
+		// The deal-id field (C5_XCRMID) is custom: read it where it exists.
+		if crmID := protheus.CRMIDField(); has(crmID.Name) {
 			spec.Columns = append(spec.Columns, crmID.Column())
 			mp.crmIDColumn = crmID.Name
 		}
+		spec = mp.withoutAbsent(spec, has)
 	}
 	src, err := source("orders", spec, serr, nil)
 	if err != nil {
 		return nil, err
 	}
 	ispec, ierr := protheus.OrderItems(company, sc.Filial)
+	if ierr == nil {
+		has, err := acc.columns(ctx, ispec)
+		if err != nil {
+			return nil, fmt.Errorf("order items: %w", err)
+		}
+		ispec = mp.withoutAbsent(ispec, has)
+	}
 	if mp.items, err = source("order items", ispec, ierr, nil); err != nil {
 		return nil, err
 	}
@@ -484,6 +565,18 @@ func ordersStream(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 	aspec, aerr := protheus.Sellers(company, sc.SellerFilial)
 	if mp.sellers, err = source("sellers", aspec, aerr, nil); err != nil {
 		return nil, err
+	}
+	if sc.ReceivableOnly {
+		tspec, terr := protheus.TES(company, sc.TESFilial)
+		if mp.tes, err = mp.optionalTable(ctx, acc, "TES (receivable_only)", tspec, terr, "every order counts as creating a receivable"); err != nil {
+			return nil, err
+		}
+	}
+	if sc.Total == config.TotalInvoice {
+		fspec, ferr := protheus.Invoices(company, sc.Filial)
+		if mp.invoices, err = mp.optionalTable(ctx, acc, "invoices (total = \"invoice\")", fspec, ferr, "deal totals are the items' (C6_VALOR)"); err != nil {
+			return nil, err
+		}
 	}
 	if err := orderSettings(ctx, sc, c, mp.users, mp); err != nil {
 		return nil, err
@@ -504,6 +597,54 @@ func ordersStream(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 		st.DependsOn = append([]string{"customers"}, st.DependsOn...)
 	}
 	return st, nil
+}
+
+// withoutAbsent drops from an order table's spec the optional fields the
+// table lacks (protheus.OptionalOrderFields): the mapper reads their
+// default instead. Each is a warning.
+func (o *orderMapper) withoutAbsent(spec sqlerp.TableSpec, has func(string) bool) sqlerp.TableSpec {
+	optional := map[string]bool{}
+	for _, f := range protheus.OptionalOrderFields(aliasOf(spec)) {
+		if !has(f.Name) {
+			optional[f.Name] = true
+			o.warnings = append(o.warnings, fmt.Sprintf("%s has no %s: read as %v (docs/protheus.md, optional order fields)", spec.Physical, f.Name, displayDefault(f.Default)))
+		}
+	}
+	spec.Columns = slices.DeleteFunc(slices.Clone(spec.Columns), func(c sqlerp.ColumnSpec) bool { return optional[c.Name] })
+	return spec
+}
+
+func displayDefault(v erp.Value) string {
+	if s, ok := v.(string); ok || v == nil {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprint(v)
+}
+
+// optionalTable opens a table the orders stream can go without: when the
+// ERP lacks it (or its columns, or the ERP is read through REST routes,
+// which serve no such table), the stream runs without, as without says,
+// and a warning says so. Other errors (the connection) are errors.
+func (o *orderMapper) optionalTable(ctx context.Context, acc erpAccess, what string, spec sqlerp.TableSpec, serr error, without string) (erp.Source, error) {
+	if serr != nil {
+		return nil, fmt.Errorf("%s: %w", what, serr)
+	}
+	if acc.db == nil {
+		o.warnings = append(o.warnings, fmt.Sprintf("%s: %s is not read through erp.rest routes: %s", what, spec.Physical, without))
+		return nil, nil
+	}
+	rep, err := sqlerp.Check(ctx, acc.db, acc.dialect, spec)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s (%s): %w", what, spec.Physical, err)
+	case !rep.Exists:
+		o.warnings = append(o.warnings, fmt.Sprintf("%s: the ERP has no %s (or the database user cannot read it): %s", what, spec.Physical, without))
+		return nil, nil
+	case len(rep.Missing) > 0:
+		o.warnings = append(o.warnings, fmt.Sprintf("%s: %s lacks %s: %s", what, spec.Physical, strings.Join(rep.Missing, ", "), without))
+		return nil, nil
+	}
+	return acc.source(what, spec, nil, nil)
 }
 
 func markFor(deletes string, m config.DeleteMark, cat mapping.CustomFieldCatalog, mp *mapping.Mapping) (*mark, error) {
