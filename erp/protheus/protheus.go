@@ -201,6 +201,11 @@ var standardFields = map[string][]Field{
 	},
 }
 
+// CustomerStatistics are the SA1 fields among Fields("SA1") that invoicing
+// and collection rewrite all day (erp-schemas.md §2): a change of them
+// alone says nothing about the customer itself.
+func CustomerStatistics() []string { return []string{"A1_ULTCOM"} }
+
 // StoredDecimals is how many decimals the quantities and unit prices of
 // order items are read with. Their dictionary says 2, but installs widen
 // them (kilograms, metres and litres to 3 or 4, unit prices to 4 or 6 in

@@ -247,6 +247,23 @@ func TestDeletedCustomersOrderIsReported(t *testing.T) {
 	if items, _ := h.bridge.Store.Errors(h.ctx, store.OutboxFilter{ERPKey: m.DeletedCustomerOrder, Limit: 10}); len(items) != 1 {
 		t.Errorf("%d outbox items after a second sync, want it listed once", len(items))
 	}
+
+	// The customer is restored (only SA1 is written): its order becomes a
+	// deal on the next poll.
+	if _, err := h.erp.DB.ExecContext(h.ctx, "UPDATE SA1010 SET D_E_L_E_T_ = ' ', R_E_C_D_E_L_ = 0 WHERE A1_COD = 'MSY002'"); err != nil {
+		t.Fatal(err)
+	}
+	h.mustSync("sync after the customer is restored")
+	found := false
+	for _, d := range h.sim.State().Deals {
+		found = found || strings.HasPrefix(d.Name, "Pedido "+orderNum(m.DeletedCustomerOrder)+" ")
+	}
+	if !found {
+		t.Error("the restored customer's order did not become a deal on the next poll")
+	}
+	if items, _ := h.bridge.Store.Errors(h.ctx, store.OutboxFilter{ERPKey: m.DeletedCustomerOrder, Limit: 10}); len(items) != 0 {
+		t.Errorf("the order is still listed after its customer was restored: %+v", items)
+	}
 }
 
 // TestOrderTypesCurrenciesAndReceivables: by default only normal orders

@@ -268,6 +268,7 @@ func checkRESTSyncsLikeSQL(t *testing.T, more string) {
 		path, query, _ := strings.Cut(r, "?")
 		if strings.Count(path, "/") > 2 || strings.Contains(query, "key=") || strings.Contains(query, "pageSize=1&") ||
 			strings.Contains(query, "A1_COD=") || strings.Contains(query, "C5_NUM=") || // a page's customers; the orders of changed items
+			strings.Contains(query, "C5_CLIENTE=") || strings.Contains(query, "U5_CODCONT=") || // the orders and contacts of a changed customer
 
 			strings.HasPrefix(path, restsim.BasePath+"/orderItems") || strings.HasPrefix(path, restsim.BasePath+"/contactLinks") ||
 			strings.HasPrefix(path, restsim.BasePath+"/prices") {

@@ -437,10 +437,28 @@ func buildStreams(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 		if mp.deleteMk, err = markFor(sc.Deletes, sc.DeleteMark, cat, m); err != nil {
 			return nil, fmt.Errorf("streams.contacts.delete_mark: %w", err)
 		}
-		if mp.resolve && links.Incremental() {
-			// A new or removed AC8 link changes the contact's organization.
-			// (Without AC8's S_T_A_M_P_ it shows at the nightly full pass.)
-			src = &relatedSource{Source: src, related: links, relatedColumn: "AC8_CODCON", column: "U5_CODCONT"}
+		if mp.resolve {
+			// A new or removed AC8 link changes the contact's organization,
+			// and so may a change of the customer it links to. (A table
+			// without S_T_A_M_P_ shows its changes at the nightly full pass.)
+			rs := &relatedSource{Source: src}
+			toContact := byColumn(src, "AC8_CODCON", "U5_CODCONT")
+			if links.Incremental() {
+				rs.relations = append(rs.relations, relation{name: "AC8", src: links, links: []link{toContact}, seen: &digests{}})
+			}
+			cspec, cerr := protheus.Customers(company, cfg.Streams.Customers.Filial)
+			customers, err := source("contact customers", cspec, cerr, nil)
+			if err != nil {
+				return nil, err
+			}
+			if customers.Incremental() {
+				rs.relations = append(rs.relations, customerRelation(customers, byMatch(links, func(r erp.Record) []erp.Match {
+					return protheus.LinksOfCustomer(str(r, "A1_FILIAL"), str(r, "A1_COD"), str(r, "A1_LOJA"))
+				}), toContact))
+			}
+			if len(rs.relations) > 0 {
+				src = rs
+			}
 		}
 		st := &bridge.Stream{
 			Name: "contacts", Source: src, Mapper: mp, Target: contactTarget,
@@ -585,9 +603,20 @@ func ordersStream(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 		return nil, errors.New("streams.orders: needs streams.products (deal products are CRM products)")
 	}
 	// An item change is a change of its order (the header is not always
-	// rewritten, e.g. by a partial delivery).
-	if mp.items.Incremental() { // without SC6's S_T_A_M_P_ item changes show at the nightly full pass
-		src = &relatedSource{Source: src, related: mp.items, relatedColumn: "C6_NUM", column: "C5_NUM"}
+	// rewritten, e.g. by a partial delivery), and a customer's change a
+	// change of its orders (their deal names carry its name). A table
+	// without S_T_A_M_P_ shows its changes at the nightly full pass.
+	rs := &relatedSource{Source: src}
+	if mp.items.Incremental() {
+		rs.relations = append(rs.relations, relation{name: "SC6", src: mp.items, links: []link{byColumn(src, "C6_NUM", "C5_NUM")}, seen: &digests{}})
+	}
+	if mp.customers.Incremental() {
+		rs.relations = append(rs.relations, customerRelation(mp.customers, byMatch(src, func(r erp.Record) []erp.Match {
+			return protheus.OrdersOf(str(r, "A1_COD"), str(r, "A1_LOJA"))
+		})))
+	}
+	if len(rs.relations) > 0 {
+		src = rs
 	}
 	st := &bridge.Stream{
 		Name: "orders", Source: src, Mapper: mp, Target: crmtarget.NewDeals(c),
@@ -645,6 +674,13 @@ func (o *orderMapper) optionalTable(ctx context.Context, acc erpAccess, what str
 		return nil, nil
 	}
 	return acc.source(what, spec, nil, nil)
+}
+
+// customerRelation follows a changed SA1 customer through links to the
+// rows that read it; a change of its invoicing statistics alone
+// (protheus.CustomerStatistics) is not followed.
+func customerRelation(customers erp.Source, links ...link) relation {
+	return relation{name: "SA1", src: customers, links: links, ignore: protheus.CustomerStatistics(), seen: &digests{}}
 }
 
 func markFor(deletes string, m config.DeleteMark, cat mapping.CustomFieldCatalog, mp *mapping.Mapping) (*mark, error) {
