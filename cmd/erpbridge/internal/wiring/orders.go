@@ -2,6 +2,7 @@ package wiring
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
@@ -16,6 +17,7 @@ import (
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus"
+	"github.com/erpbridge/erpbridge/erp/sqlerp"
 	"github.com/erpbridge/erpbridge/mapping"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 )
@@ -191,7 +193,7 @@ func (o *orderMapper) mapOrder(ctx context.Context, rec erp.Record, r bridge.Res
 	// window unless the order has its deal already (then it keeps it in
 	// step). A link_only order above makes no deal: it always goes.
 	if !deleted {
-		if why := o.rules.leaveOut(rec); why != "" {
+		if _, why := o.rules.leaveOut(rec); why != "" {
 			return skip(why)
 		}
 	}
@@ -665,18 +667,19 @@ func newOrderRules(cfg config.Orders, firstRun time.Time) (orderRules, error) {
 	return r, nil
 }
 
-// leaveOut says why an order's type or currency keeps it out ("" when
-// neither does). A missing C5_MOEDA is the local currency (1).
-func (r orderRules) leaveOut(rec erp.Record) string {
+// leaveOut says what keeps an order out by its type or currency (what, as
+// "C5_TIPO D"; why, a sentence) — "" when nothing does. A missing C5_MOEDA
+// is the local currency (1).
+func (r orderRules) leaveOut(rec erp.Record) (what, why string) {
 	if t := strings.TrimSpace(str(rec, "C5_TIPO")); !slices.Contains(r.types, t) {
-		what := map[string]string{
+		kind := map[string]string{
 			protheus.TypeReturn: "a return: C5_CLIENTE names a supplier", protheus.TypeBeneficiamento: "beneficiamento: C5_CLIENTE names a supplier",
 			protheus.TypePriceComplement: "a price complement", protheus.TypeICMSComplement: "an ICMS complement", protheus.TypeIPIComplement: "an IPI complement",
 		}[t]
-		if what != "" {
-			what = ", " + what
+		if kind != "" {
+			kind = ", " + kind
 		}
-		return fmt.Sprintf("order type C5_TIPO = %q%s, not in streams.orders.types", t, what)
+		return "C5_TIPO " + t, fmt.Sprintf("order type C5_TIPO = %q%s, not in streams.orders.types", t, kind)
 	}
 	if len(r.currencies) > 0 {
 		m, ok := rec.Fields["C5_MOEDA"].(decimal.Decimal)
@@ -684,10 +687,10 @@ func (r orderRules) leaveOut(rec erp.Record) string {
 			m = decimal.NewFromInt(1)
 		}
 		if !slices.ContainsFunc(r.currencies, m.Equal) {
-			return fmt.Sprintf("currency C5_MOEDA = %s, not in streams.orders.currencies", m)
+			return "C5_MOEDA " + m.String(), fmt.Sprintf("currency C5_MOEDA = %s, not in streams.orders.currencies", m)
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // beforeWindow says when an order was issued before the history window
@@ -698,4 +701,112 @@ func (r orderRules) beforeWindow(rec erp.Record) string {
 		return ""
 	}
 	return fmt.Sprintf("issued %s, before %s (%s)", issued.Format(time.DateOnly), r.since.Format(time.DateOnly), r.why)
+}
+
+// orderTable is one table the orders stream reads, for `erpbridge check`.
+type orderTable struct {
+	role    string
+	build   func(company, filial string) (sqlerp.TableSpec, error)
+	filial  string
+	without string // what the stream does without the table; "": needed
+}
+
+// orderTables lists the tables of streams.orders (SA1 is the customers').
+func orderTables(o config.Orders) []orderTable {
+	out := []orderTable{
+		{role: "orders", build: protheus.Orders, filial: o.Filial},
+		{role: "order items", build: protheus.OrderItems, filial: o.Filial},
+		{role: "sellers", build: protheus.Sellers, filial: o.SellerFilial},
+	}
+	if o.ReceivableOnly {
+		out = append(out, orderTable{role: "TES", build: protheus.TES, filial: o.TESFilial,
+			without: "receivable_only leaves no order out (every TES counts as creating a receivable)"})
+	}
+	if o.Total == config.TotalInvoice {
+		out = append(out, orderTable{role: "invoices", build: protheus.Invoices, filial: o.Filial,
+			without: "total = \"invoice\" falls back to the items' total (C6_VALOR)"})
+	}
+	return out
+}
+
+// OrderHistory is what the orders stream makes of SC5 as it is now, for
+// `erpbridge check`: how many orders the first run turns into deals, and
+// how many each rule leaves out.
+type OrderHistory struct {
+	Live     int            // live orders of the filial
+	Deals    int            // would become deals (or update theirs)
+	LinkOnly int            // made from CRM deals (C5_XCRMID): only write their number back
+	Before   int            // issued before the history window
+	Window   string         // the window's start and what set it ("" : none)
+	LeftOut  map[string]int // by reason: order types, currencies
+	Checked  string         // what the count cannot tell
+}
+
+// CountOrders reads the SC5 headers of streams.orders page by page and
+// applies the stream's header rules to them (orderRules, as the mapper
+// does), with the history window counted from now as on a first run.
+func CountOrders(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.Dialect, now time.Time) (OrderHistory, error) {
+	h := OrderHistory{LeftOut: map[string]int{}}
+	o := cfg.Streams.Orders
+	rules, err := newOrderRules(o, now)
+	if err != nil {
+		return h, err
+	}
+	switch {
+	case o.Since != "":
+		h.Window = rules.since.Format(time.DateOnly) + " (" + rules.why + ")"
+	case !rules.since.IsZero():
+		h.Window = fmt.Sprintf("%s (streams.orders.history_days = %d before today; a store that ran already counts from its first run)",
+			rules.since.Format(time.DateOnly), o.HistoryDays)
+	}
+	spec, err := protheus.Orders(cfg.ERP.Company, o.Filial)
+	if err != nil {
+		return h, err
+	}
+	cat, err := sqlerp.ReadCatalog(ctx, db, d, spec.Physical)
+	if err != nil {
+		return h, err
+	}
+	has := func(col string) bool {
+		return slices.ContainsFunc(cat, func(c sqlerp.CatalogColumn) bool { return c.Name == col })
+	}
+	crmID := ""
+	if f := protheus.CRMIDField(); has(f.Name) {
+		spec.Columns, crmID = append(spec.Columns, f.Column()), f.Name
+	}
+	spec = (&orderMapper{}).withoutAbsent(spec, has)
+	src, err := sqlerp.NewSource(ctx, db, d, spec, sqlerp.Options{QueryTimeout: cfg.ERP.QueryTimeout.D()})
+	if err != nil {
+		return h, fmt.Errorf("orders (%s): %w", spec.Physical, err)
+	}
+	defer src.Close()
+	for page, err := range src.FullPass(ctx, "", cfg.ERP.PageSize) {
+		if err != nil {
+			return h, err
+		}
+		for _, rec := range page.Records {
+			if rec.Deleted {
+				continue
+			}
+			h.Live++
+			what, _ := rules.leaveOut(rec)
+			switch {
+			case crmID != "" && strings.TrimSpace(str(rec, crmID)) != "":
+				h.LinkOnly++
+			case what != "":
+				h.LeftOut[what]++
+			case rules.beforeWindow(rec) != "":
+				h.Before++
+			default:
+				h.Deals++
+			}
+		}
+	}
+	var unknown []string
+	if o.ReceivableOnly {
+		unknown = append(unknown, "receivable_only (it reads the items' TES)")
+	}
+	unknown = append(unknown, "orders of deleted or unknown customers (reported at level skip)")
+	h.Checked = "not counted here: " + strings.Join(unknown, ", ")
+	return h, nil
 }

@@ -730,6 +730,12 @@ func Entity(stream string) string {
 type Table struct {
 	Role string // e.g. "customers", "contact links"
 	Spec sqlerp.TableSpec
+	// Optional are columns the stream goes without (read as a default):
+	// their absence is a warning, not a problem.
+	Optional []string
+	// Without, for a table the stream can go without, says what it does
+	// then ("" when the table is needed).
+	Without string
 }
 
 // Tables lists every ERP table the enabled streams read.
@@ -773,19 +779,15 @@ func Tables(cfg *config.Config) ([]Table, error) {
 		}
 	}
 	if s.Orders.Enabled {
-		for _, t := range []struct {
-			role   string
-			build  func(company, filial string) (sqlerp.TableSpec, error)
-			filial string
-		}{
-			{"orders", protheus.Orders, s.Orders.Filial},
-			{"order items", protheus.OrderItems, s.Orders.Filial},
-			{"sellers", protheus.Sellers, s.Orders.SellerFilial},
-		} {
+		for _, t := range orderTables(s.Orders) {
 			spec, err := t.build(company, t.filial)
 			if err := add(t.role, spec, err); err != nil {
 				return nil, err
 			}
+			for _, f := range protheus.OptionalOrderFields(aliasOf(spec)) {
+				out[len(out)-1].Optional = append(out[len(out)-1].Optional, f.Name)
+			}
+			out[len(out)-1].Without = t.without
 		}
 	}
 	return out, nil
