@@ -73,6 +73,9 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 			if stream != wondeals.Stream {
 				printReports(out, reps, dry)
 			}
+			if w := b.OrdersWindow(); dry && w != "" && (stream == "" || stream == "orders") {
+				fmt.Fprintf(out, "orders: deals are made of orders issued since %s; the orders \"created\" above are the deals this run makes\n", w)
+			}
 			if err != nil {
 				return err
 			}

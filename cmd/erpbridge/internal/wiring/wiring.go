@@ -225,6 +225,15 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	return b, nil
 }
 
+// OrdersWindow describes the orders stream's history window ("" when the
+// stream is off or reads every order): its first day and what set it.
+func (b *Bridge) OrdersWindow() string {
+	if b.orders == nil || b.orders.rules.since.IsZero() {
+		return ""
+	}
+	return b.orders.rules.since.Format(time.DateOnly) + " (" + b.orders.rules.why + ")"
+}
+
 // OrdersFirstRunMeta is the store meta key holding the day the orders
 // stream first ran (YYYY-MM-DD): streams.orders.history_days counts back
 // from it.
