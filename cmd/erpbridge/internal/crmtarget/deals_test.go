@@ -407,3 +407,31 @@ func TestDealLinesKeepTheERPTotal(t *testing.T) {
 		})
 	}
 }
+
+// TestDealLinesOnACRMThatCutsAmounts: a CRM that silently stores 2.5 as 2
+// is caught from its answer: the line goes again as 1 × its total, and
+// the next deal's fractional lines go that way at once.
+func TestDealLinesOnACRMThatCutsAmounts(t *testing.T) {
+	e := newDealEnv(t, 1)
+	e.sim.SetSwitches(rdsim.Switches{DealProductAmounts: rdsim.AmountsTruncate})
+	p := func(order string) bridge.Payload {
+		p := e.payload(order, 0, nil)
+		p["deal_products"] = []any{map[string]any{"product_id": e.products[0], "amount": "2.5", "price": "4", "total": "10"}}
+		return p
+	}
+	e.sim.ResetCounts()
+	first := e.create(t, p("000601"))
+	if got := e.sim.Counts().ByRoute[routeBatchCreate]; got != 2 {
+		t.Errorf("first deal: %d batch creates, want 2 (as sent, then folded)", got)
+	}
+	e.sim.ResetCounts()
+	second := e.create(t, p("000602"))
+	if got := e.sim.Counts().ByRoute[routeBatchCreate]; got != 1 {
+		t.Errorf("second deal: %d batch creates, want 1 (folded at once)", got)
+	}
+	for _, id := range []string{first, second} {
+		if d := e.deal(t, id); !d.AmountTotal.Equal(dec(t, "10")) || len(d.Products) != 1 {
+			t.Errorf("deal %s: total %s with %d lines, want 10 on one line", id, d.AmountTotal, len(d.Products))
+		}
+	}
+}
