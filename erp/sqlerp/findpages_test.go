@@ -16,7 +16,20 @@ import (
 // rows one Find reads.
 func TestFindPages(t *testing.T) {
 	fx, ex := fixture.NewSQLite(t, fixture.Options{})
-	src := newSource(t, fx, sqlerp.SQLite{}, protheus.OrderItems, fixture.OrderFilial)
+	exerciseFindPages(t, fx, sqlerp.SQLite{}, ex)
+}
+
+func TestFindPagesPostgresIntegration(t *testing.T) {
+	fx, _ := fixture.NewPostgres(t)
+	ex, err := fx.Load(context.Background(), fixture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exerciseFindPages(t, fx, sqlerp.Postgres{}, ex)
+}
+
+func exerciseFindPages(t *testing.T, fx fixture.ERP, d sqlerp.Dialect, ex fixture.Expect) {
+	src := newSource(t, fx, d, protheus.OrderItems, fixture.OrderFilial)
 	num := erp.SplitKey(ex.LargeOrderKey)[1]
 	all, err := src.Find(context.Background(), protheus.ItemsOf(num), 1000)
 	if err != nil || len(all) != ex.LargeOrderItems {
