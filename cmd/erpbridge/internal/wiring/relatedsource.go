@@ -159,6 +159,9 @@ func (s *relatedSource) Changes(ctx context.Context, since erp.Position, pageSiz
 			yield(erp.Page{}, err)
 			return
 		}
+		for i, r := range s.relations {
+			r.seen.confirm(pos.of(i, r.name))
+		}
 		for page, err := range s.Source.Changes(ctx, pos.Main, pageSize) {
 			if err != nil {
 				yield(erp.Page{}, err)
@@ -177,7 +180,7 @@ func (s *relatedSource) Changes(ctx context.Context, since erp.Position, pageSiz
 				}
 				// Every page but the last keeps the relation's position: the
 				// last carries the new one (an empty page when none).
-				changed, remember := r.seen.changed(page.Records, r.ignore)
+				changed, batch := r.seen.changed(page.Records, r.ignore)
 				var held []erp.Record
 				stopped := false
 				err := follow(ctx, changed, r.links, pageSize, func(owners []erp.Record) bool {
@@ -198,7 +201,7 @@ func (s *relatedSource) Changes(ctx context.Context, since erp.Position, pageSiz
 				if !yield(erp.Page{Records: held, Next: pos.encode()}, nil) {
 					return
 				}
-				remember()
+				r.seen.hold(page.Next, batch)
 			}
 		}
 	}
@@ -346,43 +349,76 @@ func (s *relatedSource) Close() error {
 
 // digests remember, per related row, a digest of what its main rows read
 // of it, for as many rows as maxDigests; past that they start over (every
-// row is then followed once more). A nil *digests follows every change.
+// row is then followed once more). A row's digest counts only once the
+// page that followed it is committed: the cursor the next poll starts from
+// has passed it (the engine may read a page ahead of the one it handles,
+// and a page that failed is read again). A nil *digests follows every
+// change.
 type digests struct {
-	mu sync.Mutex
-	m  map[string]string
+	mu      sync.Mutex
+	m       map[string]string
+	pending []digestBatch
+}
+
+// digestBatch is the digests of one page of related rows, and the
+// relation's position past that page.
+type digestBatch struct {
+	at         erp.Position
+	keys, sums []string
 }
 
 const maxDigests = 200000
 
 // changed returns the rows whose digest (without the ignored columns)
-// differs from the one remembered, and a function that remembers theirs:
-// call it once their main rows are handled.
-func (d *digests) changed(rows []erp.Record, ignore []string) ([]erp.Record, func()) {
+// differs from the one remembered, and their digests, to hold once their
+// main rows are handed on.
+func (d *digests) changed(rows []erp.Record, ignore []string) ([]erp.Record, digestBatch) {
 	if d == nil {
-		return rows, func() {}
+		return rows, digestBatch{}
 	}
+	var b digestBatch
 	out := rows[:0:0]
-	keys := make([]string, 0, len(rows))
-	sums := make([]string, 0, len(rows))
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	for _, r := range rows {
 		k, sum := fmt.Sprintf("%s#%d", r.Key, r.Recno), digestOf(r, ignore)
 		if d.m[k] != sum {
 			out = append(out, r)
-			keys, sums = append(keys, k), append(sums, sum)
+			b.keys, b.sums = append(b.keys, k), append(b.sums, sum)
 		}
 	}
+	return out, b
+}
+
+// hold keeps a batch until the relation's position at reaches the cursor.
+func (d *digests) hold(at erp.Position, b digestBatch) {
+	if d == nil || len(b.keys) == 0 {
+		return
+	}
+	b.at = at
+	d.mu.Lock()
+	d.pending = append(d.pending, b)
 	d.mu.Unlock()
-	return out, func() {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		if d.m == nil || len(d.m)+len(keys) > maxDigests {
+}
+
+// confirm remembers the held batches up to the one whose position is the
+// committed cursor's, and drops the rest (their pages are read again).
+func (d *digests) confirm(committed erp.Position) {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	last := slices.IndexFunc(d.pending, func(b digestBatch) bool { return b.at == committed })
+	for _, b := range d.pending[:last+1] {
+		if d.m == nil || len(d.m)+len(b.keys) > maxDigests {
 			d.m = map[string]string{}
 		}
-		for i, k := range keys {
-			d.m[k] = sums[i]
+		for i, k := range b.keys {
+			d.m[k] = b.sums[i]
 		}
 	}
+	d.pending = nil
 }
 
 // digestOf hashes a row's deleted flag and fields, but for ignore.

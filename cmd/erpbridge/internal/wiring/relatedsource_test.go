@@ -189,3 +189,46 @@ func TestCustomersOrdersArePaged(t *testing.T) {
 		t.Errorf("%d orders in %d pages, want the customer's %d+ in pages of 7", len(seen), pages, n+1)
 	}
 }
+
+// TestFollowedRowsCountOnceCommitted: a changed customer's orders are read
+// again by every poll that starts from a cursor before it (a run that
+// failed, a page read ahead but not handled), and no more once a cursor
+// past it is committed, while it stays in the poll's overlap.
+func TestFollowedRowsCountOnceCommitted(t *testing.T) {
+	h := newOrdersHarness(t, sqliteBackend)
+	ageStamps(t, h, "SA1010", "SC5010", "SC6010")
+	rs := streamsOf(t, h)["orders"].Source.(*relatedSource)
+	since, err := rs.Checkpoint(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.erp.RenameCustomer(h.ctx, "000003", "01", "CLIENTE RENOMEADO LTDA"); err != nil {
+		t.Fatal(err)
+	}
+	poll := func(from erp.Position) (int, erp.Position) {
+		t.Helper()
+		n, last := 0, from
+		for page, err := range rs.Changes(h.ctx, from, 100) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range page.Records {
+				if str(r, "C5_CLIENTE") == "000003" {
+					n++
+				}
+			}
+			last = page.Next
+		}
+		return n, last
+	}
+	first, next := poll(since)
+	if first == 0 {
+		t.Fatal("the renamed customer's orders were not read")
+	}
+	if again, _ := poll(since); again != first { // the first poll's cursor was never committed
+		t.Errorf("a poll from the same cursor read %d of the customer's orders, want %d again", again, first)
+	}
+	if n, _ := poll(next); n != 0 { // committed past the rename, which is still in the overlap
+		t.Errorf("a poll from a cursor past the rename read %d of its orders again, want 0", n)
+	}
+}
