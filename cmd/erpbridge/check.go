@@ -235,6 +235,18 @@ func checkRESTRoutes(ctx context.Context, out io.Writer, cfg *config.Config, fai
 	}
 	for _, r := range routes {
 		p := wiring.ProbeRoute(ctx, r.Route, checkPageSize)
+		var optional []string // missing fields the stream goes without
+		p.Missing = slices.DeleteFunc(p.Missing, func(c string) bool {
+			if slices.Contains(r.Optional, c) {
+				optional = append(optional, c)
+				return true
+			}
+			return false
+		})
+		if len(optional) > 0 && p.Err == nil {
+			fmt.Fprintf(out, "  WARN %s route: its items lack %s: read with their defaults (docs/protheus.md, optional order fields)\n",
+				r.Role, strings.Join(optional, ", "))
+		}
 		switch {
 		case p.Status == http.StatusUnauthorized || p.Status == http.StatusForbidden:
 			fail("%s route: GET %s: %v (erp.rest.user and password, or token; the other routes were not tried)", r.Role, p.Request, p.Err)

@@ -472,3 +472,26 @@ func (h *harness) reopen(extra string) {
 	h.cfg = b.Config
 	h.t.Cleanup(func() { b.Close() })
 }
+
+// TestRESTOrdersGoWithoutSF4AndSF2: read through REST routes (which serve
+// no SF4 or SF2), receivable_only and total = "invoice" fall back as
+// documented, with a warning, instead of stopping the stream.
+func TestRESTOrdersGoWithoutSF4AndSF2(t *testing.T) {
+	o := ordersHarnessOptions(func(h *harness) string { return restConfig(serveRestsim(h, &requestLog{})) })
+	cfg := o.configFor
+	o.configFor = func(h *harness) string {
+		return strings.Replace(cfg(h), ordersConfig, withOrders(ordersConfig, "receivable_only = true\ntotal = \"invoice\"\ninvoice_product = \"Impostos e frete\"\n"), 1)
+	}
+	o.seed.Products = []rdsim.Product{{Name: "Impostos e frete", Visible: true}}
+	h := newHarness(t, sqliteBackend, o)
+	if stats := h.mustSync("first sync"); stats["orders"].Created < 9 {
+		t.Errorf("orders: %+v, want the fixture's orders as deals", stats["orders"])
+	}
+	text := strings.Join(h.bridge.orders.warnings, "\n")
+	if !strings.Contains(text, "SF4010 is not read through erp.rest routes") || !strings.Contains(text, "SF2010 is not read through erp.rest routes") {
+		t.Errorf("warnings: %s", text)
+	}
+	if _, err := RESTRoutes(h.cfg); err != nil {
+		t.Errorf("RESTRoutes with SF4 and SF2 configured: %v", err)
+	}
+}

@@ -192,6 +192,8 @@ type RESTRoute struct {
 	Role  string           // e.g. "customers", "contact links"
 	Table sqlerp.TableSpec // the table the route serves, as Tables lists it
 	Route resterp.RouteSpec
+	// Optional are fields the stream goes without (Table.Optional).
+	Optional []string
 }
 
 // RESTRoutes lists the routes the enabled streams read, one per route and
@@ -213,6 +215,9 @@ func RESTRoutes(cfg *config.Config) ([]RESTRoute, error) {
 	var out []RESTRoute
 	seen := map[string]bool{}
 	for _, t := range tables {
+		if t.Without != "" {
+			continue // a table the stream goes without is not read through routes
+		}
 		rs, ok, err := r.route(t.Role, t.Spec)
 		if err != nil {
 			return nil, err
@@ -222,7 +227,7 @@ func RESTRoutes(cfg *config.Config) ([]RESTRoute, error) {
 			continue
 		}
 		seen[id] = true
-		out = append(out, RESTRoute{Role: t.Role, Table: t.Spec, Route: rs})
+		out = append(out, RESTRoute{Role: t.Role, Table: t.Spec, Route: rs, Optional: t.Optional})
 	}
 	return out, nil
 }
