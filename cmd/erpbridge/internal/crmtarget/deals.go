@@ -17,24 +17,67 @@ import (
 )
 
 // Deals writes deals: the target for ERP sales orders (one deal per order).
-// Create sends the deal, then its products in batches of 100, then wins or
-// loses it. Update sends the deal's fields (name, owner, organization,
-// custom fields, stage at the top level), then the products only when they
-// differ from the CRM's (compared by product, quantity, price, discount and
-// discount type, exactly and in any order): the old lines are destroyed and
-// the new created in batches. Then win, lose or reopen when the CRM's state
-// differs.
 //
-// A product line may carry the total the ERP gives it (the order item's
-// C6_VALOR, rounded to the cent): the CRM computes a line's total as price
-// × amount − discount, so a line whose quantity and price do not multiply
-// to that total exactly (a rounded half cent), or whose fractional quantity
-// the CRM does not keep, is sent as 1 × its total instead, and the deal's
-// note says so (see represent). Written lines are checked against what the
-// CRM answers it stored; a CRM that cuts or refuses fractional amounts is
-// remembered and those lines are sent folded. The deal's total is then the
-// ERP's to the cent whatever the CRM does with decimals. No discount is
-// ever invented.
+// Payload contract (keys are the CRM's own field names):
+//
+//	name                 string  the deal name; the natural key. The name
+//	                             template must carry the ERP order number
+//	                             (e.g. "Pedido 000123 · ACME") so it is unique.
+//	deal_stage_id        string  stage (and so pipeline); optional
+//	user_id              string  owner; optional (the token's user)
+//	organization_id      string  the order's customer; optional
+//	deal_custom_fields   [{custom_field_id, value}] e.g. the ERP order number
+//	win                  bool    true = won, false = lost; absent or null = open
+//	deal_lost_reason_id  string  reason id when win is false
+//	deal_lost_note       string  note when win is false
+//	deal_products        [{product_id, amount, price, discount, discount_type,
+//	                     total, label}]
+//	                     amount is the quantity. amount, price, discount and
+//	                     total are exact decimals: give them as strings
+//	                     ("2.5", "15.44") or decimal values, never as floats.
+//	                     total, optional, is the line's value in the ERP,
+//	                     which the CRM's line total must equal (see below);
+//	                     label names the line in the note. Absent leaves the
+//	                     deal's products alone; an empty list removes them.
+//	note_title           string  the deal's order note (title and lines):
+//	note_lines           []string what the deal cannot show as the ERP has it
+//	                             (items left out, an invoice adjustment);
+//	                             written when its text changes
+//	deal_id              string  the deal this order was made from (C5_XCRMID):
+//	                             Find answers with it instead of searching.
+//	link_only            bool    the deal came from the CRM (won, then made an
+//	                             order): Update writes the custom fields only
+//	                             and leaves name, stage, owner, products and
+//	                             outcome to the salespeople.
+//
+// Find: exact name. Live, through GET /deals?name=…&exact_name=true; else
+// from an index built by listing every deal once (a listing capped at
+// 10,000 deals falls back to live lookups). The index folds case; live
+// lookups are exact.
+//
+// Create: POST /deals with the deal fields and organization, then the
+// products through the batch endpoint (≤ 100 a call), then the note, then
+// win or lose. When a step after the deal's creation fails, the error
+// names the deal and the deal is remembered in the index; the next attempt
+// finds it by name (the engine looks up before every create) and completes
+// it with Update.
+//
+// Update: PUT /deals/{id} (name, owner, organization, custom fields, stage
+// at the top level), then the products only when they differ from the
+// CRM's (compared by product, quantity, price, discount and discount type,
+// exactly and in any order): the old lines are destroyed and the new created
+// in batches. Then the note when its text changed, then win, lose or reopen
+// when the CRM's state differs.
+//
+// Totals: the CRM computes a line's total as price × amount − discount,
+// unrounded. A line whose quantity and price do not multiply to its total
+// (the ERP rounded a sub-cent product to the cent), or whose fractional
+// quantity the CRM does not keep, is sent as 1 × its total instead, and
+// the note says so (see represent). Written lines are checked against what
+// the CRM answers it stored; a CRM that cut or refused a fractional amount
+// is remembered and such lines are sent folded from then on. The deal's
+// total is so the ERP's to the cent whatever the CRM does with decimals. No
+// discount is ever invented.
 type Deals struct {
 	c  *crm.Client
 	ix index
