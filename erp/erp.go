@@ -199,6 +199,13 @@ type Source interface {
 	Close() error
 }
 
+// MatchPager is a Source that reads every row matching conditions page by
+// page, in record order, however many there are (a customer's orders):
+// Find reads at most a limit. Match.Values lists are not paged.
+type MatchPager interface {
+	FindPages(ctx context.Context, match []Match, pageSize int) iter.Seq2[[]Record, error]
+}
+
 // KeySeparator joins the parts of a Record.Key.
 const KeySeparator = "|"
 

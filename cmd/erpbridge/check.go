@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,11 +96,25 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config) []string {
 	}
 	for _, t := range tables {
 		rep, err := sqlerp.Check(ctx, db, d, t.Spec)
+		var optional []string // missing columns the stream goes without
+		if err == nil {
+			rep.Missing = slices.DeleteFunc(rep.Missing, func(c string) bool {
+				if slices.Contains(t.Optional, c) {
+					optional = append(optional, c)
+					return true
+				}
+				return false
+			})
+		}
 		switch {
 		case err != nil:
 			fail("%s table %s: %v", t.Role, t.Spec.Physical, err)
+		case !rep.Exists && t.Without != "":
+			fmt.Fprintf(out, "  WARN %s table %s does not exist (or the user cannot read it): %s\n", t.Role, rep.Table, t.Without)
 		case !rep.Exists:
 			fail("%s table %s does not exist (or the user cannot read it)", t.Role, rep.Table)
+		case len(rep.Missing) > 0 && t.Without != "":
+			fmt.Fprintf(out, "  WARN %s table %s lacks columns %s: %s\n", t.Role, rep.Table, strings.Join(rep.Missing, ", "), t.Without)
 		case len(rep.Missing) > 0:
 			fail("%s table %s lacks columns %s", t.Role, rep.Table, strings.Join(rep.Missing, ", "))
 		default:
@@ -106,6 +123,10 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config) []string {
 				stamp = "no S_T_A_M_P_: synced by full passes only (see docs/protheus.md to enable it)"
 			}
 			fmt.Fprintf(out, "  ok   %-14s %-8s %d columns, %s\n", t.Role, rep.Table, len(t.Spec.Columns), stamp)
+		}
+		if len(optional) > 0 {
+			fmt.Fprintf(out, "  WARN %s table %s lacks %s: read with their defaults (docs/protheus.md, optional order fields)\n",
+				t.Role, rep.Table, strings.Join(optional, ", "))
 		}
 		if m, ok := streamMapping(cfg, t.Role); ok && rep.Exists {
 			cat, err := sqlerp.ReadCatalog(ctx, db, d, t.Spec.Physical)
@@ -116,6 +137,9 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config) []string {
 				fail("streams.%s.mapping: %v", t.Role, err)
 			}
 		}
+	}
+	if cfg.Streams.Orders.Enabled {
+		checkOrderHistory(ctx, out, cfg, db, d, fail)
 	}
 	if cfg.WonDeals.Enabled && cfg.WonDeals.Sink == config.SinkStaging {
 		if sink, err := wiring.OrderSink(cfg, db, d); err != nil {
@@ -129,6 +153,33 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config) []string {
 	}
 	checkOrderRoute(ctx, out, cfg, fail)
 	return problems
+}
+
+// checkOrderHistory says what the orders stream makes of SC5: how many
+// orders the first run turns into deals, and which it leaves out and why.
+func checkOrderHistory(ctx context.Context, out io.Writer, cfg *config.Config, db *sql.DB, d sqlerp.Dialect, fail func(string, ...any)) {
+	h, err := wiring.CountOrders(ctx, cfg, db, d, time.Now())
+	if err != nil {
+		fail("orders: counting SC5 orders: %v", err)
+		return
+	}
+	window := "every order, however old (history_days = 0)"
+	if h.Window != "" {
+		window = "orders issued since " + h.Window
+	}
+	fmt.Fprintf(out, "  ok   orders         %d live orders; a first run makes %d deals of %s\n", h.Live, h.Deals, window)
+	if h.Before > 0 {
+		fmt.Fprintf(out, "       %d issued before the window are left out (orders that have a deal already keep syncing)\n", h.Before)
+	}
+	for _, what := range slices.Sorted(maps.Keys(h.LeftOut)) {
+		if what != "" {
+			fmt.Fprintf(out, "       %d with %s are left out (streams.orders.types, currencies)\n", h.LeftOut[what], what)
+		}
+	}
+	if h.LinkOnly > 0 {
+		fmt.Fprintf(out, "       %d were made from CRM deals (C5_XCRMID): they write their number on that deal, no deal of their own\n", h.LinkOnly)
+	}
+	fmt.Fprintf(out, "       %s\n", h.Checked)
 }
 
 // checkOrderRoute asks the rest sink's order route for itself with a GET
@@ -183,6 +234,18 @@ func checkRESTRoutes(ctx context.Context, out io.Writer, cfg *config.Config, fai
 	}
 	for _, r := range routes {
 		p := wiring.ProbeRoute(ctx, r.Route, checkPageSize)
+		var optional []string // missing fields the stream goes without
+		p.Missing = slices.DeleteFunc(p.Missing, func(c string) bool {
+			if slices.Contains(r.Optional, c) {
+				optional = append(optional, c)
+				return true
+			}
+			return false
+		})
+		if len(optional) > 0 && p.Err == nil {
+			fmt.Fprintf(out, "  WARN %s route: its items lack %s: read with their defaults (docs/protheus.md, optional order fields)\n",
+				r.Role, strings.Join(optional, ", "))
+		}
 		switch {
 		case p.Status == http.StatusUnauthorized || p.Status == http.StatusForbidden:
 			fail("%s route: GET %s: %v (erp.rest.user and password, or token; the other routes were not tried)", r.Role, p.Request, p.Err)

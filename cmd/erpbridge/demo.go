@@ -120,6 +120,7 @@ price_table = %q
 [streams.orders]
 enabled = true
 filial = %q
+since = "20240101"   # the demo ERP's orders are from January 2024
 order_number_field = "Pedido ERP"
 lost_reason = "Sem interesse"
 default_owner = %q
@@ -201,7 +202,7 @@ payment_terms = "001"
 		{"customer 000010/01 renamed", func() error { return erpDB.RenameCustomer(ctx, "000010", "01", "COMERCIAL RENOMEADA LTDA") }},
 		{"customer 000011/01 renamed", func() error { return erpDB.RenameCustomer(ctx, "000011", "01", "INDUSTRIA NOVO NOME S/A") }},
 		{"customer 000012/01 touched by invoicing (stamp moves, data does not)", func() error { return erpDB.TouchCustomer(ctx, "000012", "01") }},
-		{"customer 000013/01 soft-deleted (deletes = \"ignore\": the CRM keeps it)", func() error { return erpDB.DeleteCustomer(ctx, "000013", "01") }},
+		{"customer 000017/01 soft-deleted (deletes = \"ignore\": the CRM keeps it)", func() error { return erpDB.DeleteCustomer(ctx, "000017", "01") }},
 		{"customer 000999/01 added", func() error {
 			_, err := erpDB.AddCustomer(ctx, fixture.NewCustomer{Cod: "000999", Loja: "01", Name: "CLIENTE NOVO DA DEMO LTDA", CGC: "11444777000161"})
 			return err

@@ -75,6 +75,9 @@ not a failure.`,
 			if stream != wondeals.Stream {
 				printReports(out, reps, dry)
 			}
+			if w := b.OrdersWindow(); dry && w != "" && (stream == "" || stream == "orders") {
+				fmt.Fprintf(out, "orders: deals are made of orders issued since %s; the orders \"created\" above are the deals this run makes\n", w)
+			}
 			if err != nil && cmd.Context().Err() != nil && errors.Is(err, cmd.Context().Err()) {
 				// Ctrl-C or SIGTERM: not a failure of the sync, but it did not finish.
 				return &exitError{code: ExitFailure, err: errors.New("interrupted by a stop request; the next sync goes on from where this one stopped")}

@@ -52,6 +52,7 @@ func Default() Config {
 			Orders: Orders{
 				StreamBase: StreamBase{Enabled: false, Filial: "", Mode: ModeUpsert, Deletes: DeletesMark},
 				Name:       "Pedido {num} · {customer}", WonWhen: []string{"invoiced"}, LostWhen: []string{"residue_eliminated"},
+				HistoryDays: 90, Types: []string{"N"}, Total: TotalOrder,
 			},
 		},
 		WonDeals: WonDeals{

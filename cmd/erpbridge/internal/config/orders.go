@@ -44,9 +44,44 @@ type Orders struct {
 	// SellerFilial is the SA3 branch (blank: shared).
 	SellerFilial string `toml:"seller_filial"`
 	// Since skips orders issued before this date (C5_EMISSAO, YYYYMMDD):
-	// old history need not become deals. Blank: every order.
+	// old history need not become deals. Blank: HistoryDays decides.
 	Since string `toml:"since"`
+	// HistoryDays bounds the history when Since is blank: orders issued
+	// more than this many days before the stream's first run (a date the
+	// checkpoint store keeps) do not become deals, unless they have one
+	// already. 0: every order, however old.
+	HistoryDays int `toml:"history_days"`
+	// Types are the order types (C5_TIPO) that become deals: N normal; C,
+	// I, P price and tax complements; D returns and B beneficiamento, which
+	// name a supplier (SA2) in C5_CLIENTE.
+	Types []string `toml:"types"`
+	// Currencies are the currencies (C5_MOEDA, 1 = the local one) whose
+	// orders become deals; empty: every currency (a foreign-currency
+	// order's prices go to the CRM as they are, in that currency).
+	Currencies []int `toml:"currencies"`
+	// ReceivableOnly leaves out orders none of whose items' TES creates a
+	// receivable (SF4 F4_DUPLIC = 'N': bonuses, shipments). TESFilial is
+	// SF4's branch (blank: shared).
+	ReceivableOnly bool   `toml:"receivable_only"`
+	TESFilial      string `toml:"tes_filial"`
+	// Total is the deal's total: "order", the items' values (C6_VALOR,
+	// each rounded to the cent); or "invoice": once the order is invoiced,
+	// its invoices' gross value (SF2 F2_VALBRUT, taxes and freight
+	// included), the difference carried by one line of InvoiceProduct.
+	Total string `toml:"total"`
+	// InvoiceProduct is the name of the CRM product of that line (total =
+	// "invoice"); create it in the CRM.
+	InvoiceProduct string `toml:"invoice_product"`
 }
+
+// Deal totals (Orders.Total).
+const (
+	TotalOrder   = "order"
+	TotalInvoice = "invoice"
+)
+
+// orderTypes are the C5_TIPO values (erp/protheus.OrderTypes).
+var orderTypes = []string{"N", "C", "I", "P", "D", "B"}
 
 // Order statuses, as the stream's stages, won_when and lost_when name them
 // (erp/protheus.Status values).
@@ -152,6 +187,34 @@ func validateOrders(c *Config, bad func(key, format string, args ...any)) {
 		}
 		if o.Since != "" && !yyyymmdd.MatchString(o.Since) {
 			bad("streams.orders.since", "%q is not a YYYYMMDD date", o.Since)
+		}
+		if o.HistoryDays < 0 {
+			bad("streams.orders.history_days", "must not be negative (0: every order)")
+		}
+		if len(o.Types) == 0 {
+			bad("streams.orders.types", "must name at least one order type (%s)", strings.Join(orderTypes, ", "))
+		}
+		for _, t := range o.Types {
+			if !slices.Contains(orderTypes, t) {
+				bad("streams.orders.types", "%q is not an order type (%s)", t, strings.Join(orderTypes, ", "))
+			}
+		}
+		for _, m := range o.Currencies {
+			if m < 1 || m > 99 {
+				bad("streams.orders.currencies", "%d is not a currency number (C5_MOEDA: 1 the local currency, 2 … 99)", m)
+			}
+		}
+		if !filialPattern.MatchString(o.TESFilial) {
+			bad("streams.orders.tes_filial", "%q is not a Protheus branch code", o.TESFilial)
+		}
+		switch o.Total {
+		case TotalOrder:
+		case TotalInvoice:
+			if strings.TrimSpace(o.InvoiceProduct) == "" {
+				bad("streams.orders.invoice_product", "is needed with total = \"invoice\": the CRM product of the line carrying the invoice's taxes and freight")
+			}
+		default:
+			bad("streams.orders.total", "%q is not one of order, invoice", o.Total)
 		}
 		if !filialPattern.MatchString(o.SellerFilial) {
 			bad("streams.orders.seller_filial", "%q is not a Protheus branch code", o.SellerFilial)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -314,5 +315,123 @@ func TestDealLostCreateIsFoundByName(t *testing.T) {
 	}
 	if _, found, err := e.t.Find(ctx, e.payload("000401", 0, nil), true); err != nil || found {
 		t.Errorf("Find(another order) = %v, %v", found, err)
+	}
+}
+
+// TestDealLinesKeepTheERPTotal: lines whose quantity and price do not
+// multiply to the ERP's rounded total, and fractional quantities, reach a
+// CRM that keeps, cuts or refuses fractional amounts; on every setting each
+// CRM line totals what the ERP says and the deal's total is their sum,
+// exactly. A line is folded (1 × total) only when it must be, and the deal
+// note says which, written once.
+func TestDealLinesKeepTheERPTotal(t *testing.T) {
+	type line struct{ amount, price, total string }
+	lines := []line{
+		{"2.375", "10.005", "23.76"}, // 23.761875 rounded by the ERP
+		{"3", "10.005", "30.02"},     // 30.015, rounded half up
+		{"2", "19.99", "39.98"},      // exact
+		{"0.5", "7", "3.5"},          // exact, fractional
+		{"1.25", "0.3333333", "0.42"},
+	}
+	folded := map[string][]string{ // per mode: the amounts sent folded
+		"":                    {"2.375", "3", "1.25"},
+		rdsim.AmountsTruncate: {"2.375", "3", "0.5", "1.25"},
+		rdsim.AmountsReject:   {"2.375", "3", "0.5", "1.25"},
+	}
+	for mode, wantFolded := range folded {
+		t.Run("amounts "+mode, func(t *testing.T) {
+			e := newDealEnv(t, len(lines))
+			e.sim.SetSwitches(rdsim.Switches{DealProductAmounts: mode})
+			ctx := context.Background()
+			p := e.payload("000500", 0, nil)
+			var dps []any
+			want := decimal.Zero
+			for i, l := range lines {
+				dps = append(dps, map[string]any{"product_id": e.products[i], "amount": l.amount, "price": l.price,
+					"total": l.total, "label": fmt.Sprintf("item %02d", i+1)})
+				want = want.Add(dec(t, l.total))
+			}
+			p["deal_products"] = dps
+			p["note_title"] = "erpbridge: order 000500"
+			p["note_lines"] = []any{"item 09, product PA0099: left out (deleted in the ERP)"}
+			id := e.create(t, p)
+
+			d := e.deal(t, id)
+			if !d.AmountTotal.Equal(want) {
+				t.Errorf("deal total %s, want %s (the sum of the ERP's line values)", d.AmountTotal, want)
+			}
+			byProduct := map[string]crm.DealProduct{}
+			for _, dp := range d.Products {
+				byProduct[dp.ProductID] = dp
+			}
+			for i, l := range lines {
+				dp := byProduct[e.products[i]]
+				if !dp.Total.Equal(dec(t, l.total)) {
+					t.Errorf("line %s × %s: CRM total %s, want %s", l.amount, l.price, dp.Total, l.total)
+				}
+				isFolded := dp.Amount.Equal(decimal.NewFromInt(1)) && dp.Price.Equal(dec(t, l.total)) && l.amount != "1"
+				if isFolded != slices.Contains(wantFolded, l.amount) {
+					t.Errorf("line %s × %s: sent as %s × %s, folded=%v, want folded=%v", l.amount, l.price, dp.Amount, dp.Price, isFolded, !isFolded)
+				}
+				if !dp.Discount.IsZero() {
+					t.Errorf("line %s × %s: discount %s, want none", l.amount, l.price, dp.Discount)
+				}
+			}
+			notes := e.sim.Notes(id)
+			if len(notes) != 1 {
+				t.Fatalf("%d notes after create, want 1", len(notes))
+			}
+			for _, w := range append([]string{"item 09, product PA0099"}, "item 01") {
+				if !strings.Contains(notes[0].Text, w) {
+					t.Errorf("note %q does not mention %q", notes[0].Text, w)
+				}
+			}
+
+			// The same payload again: no product writes, no second note.
+			e.sim.ResetCounts()
+			if err := e.t.Update(ctx, id, p); err != nil {
+				t.Fatal(err)
+			}
+			by := e.sim.Counts().ByRoute
+			if by[routeBatchCreate]+by[routeBatchDestroy] != 0 || len(e.sim.Notes(id)) != 1 {
+				t.Errorf("an unchanged update wrote products (%v) or notes (%d)", by, len(e.sim.Notes(id)))
+			}
+			// Another left-out item: one more note.
+			p["note_lines"] = []any{"item 08, product PA0098: left out (not in the CRM)"}
+			if err := e.t.Update(ctx, id, p); err != nil {
+				t.Fatal(err)
+			}
+			if n := e.sim.Notes(id); len(n) != 2 || !strings.Contains(n[1].Text, "item 08") {
+				t.Errorf("notes after the left-out items changed: %+v, want a second one naming item 08", n)
+			}
+		})
+	}
+}
+
+// TestDealLinesOnACRMThatCutsAmounts: a CRM that silently stores 2.5 as 2
+// is caught from its answer: the line goes again as 1 × its total, and
+// the next deal's fractional lines go that way at once.
+func TestDealLinesOnACRMThatCutsAmounts(t *testing.T) {
+	e := newDealEnv(t, 1)
+	e.sim.SetSwitches(rdsim.Switches{DealProductAmounts: rdsim.AmountsTruncate})
+	p := func(order string) bridge.Payload {
+		p := e.payload(order, 0, nil)
+		p["deal_products"] = []any{map[string]any{"product_id": e.products[0], "amount": "2.5", "price": "4", "total": "10"}}
+		return p
+	}
+	e.sim.ResetCounts()
+	first := e.create(t, p("000601"))
+	if got := e.sim.Counts().ByRoute[routeBatchCreate]; got != 2 {
+		t.Errorf("first deal: %d batch creates, want 2 (as sent, then folded)", got)
+	}
+	e.sim.ResetCounts()
+	second := e.create(t, p("000602"))
+	if got := e.sim.Counts().ByRoute[routeBatchCreate]; got != 1 {
+		t.Errorf("second deal: %d batch creates, want 1 (folded at once)", got)
+	}
+	for _, id := range []string{first, second} {
+		if d := e.deal(t, id); !d.AmountTotal.Equal(dec(t, "10")) || len(d.Products) != 1 {
+			t.Errorf("deal %s: total %s with %d lines, want 10 on one line", id, d.AmountTotal, len(d.Products))
+		}
 	}
 }

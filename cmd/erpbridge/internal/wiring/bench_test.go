@@ -197,7 +197,7 @@ func newOrdersBenchEnv(b *testing.B, kind fixture.Kind) *benchEnv {
 			}
 		}
 	}
-	e := newBenchEnv(b, kind, 0, fmt.Sprintf("[streams.contacts]\nenabled = false\n[streams.products]\nprice_table = %q\n[streams.orders]\nenabled = true\nfilial = %q\n",
+	e := newBenchEnv(b, kind, 0, fmt.Sprintf("[streams.contacts]\nenabled = false\n[streams.products]\nprice_table = %q\n[streams.orders]\nenabled = true\nfilial = %q\nhistory_days = 0\n",
 		fixture.PriceTable, fixture.OrderFilial), addOrders)
 	if _, err := e.b.Engine.SyncAll(e.ctx, bridge.SyncOptions{Full: true}); err != nil {
 		b.Fatal(err)

@@ -2,6 +2,7 @@ package wiring
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
@@ -16,13 +17,14 @@ import (
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus"
+	"github.com/erpbridge/erpbridge/erp/sqlerp"
 	"github.com/erpbridge/erpbridge/mapping"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 )
 
 // orderMapperVersion changes whenever the deal payload an order maps to
 // changes shape: every order is then written once more.
-const orderMapperVersion = "orders/1"
+const orderMapperVersion = "orders/2"
 
 // orderMapper maps an SC5 sales order with its SC6 items to a deal.
 type orderMapper struct {
@@ -42,7 +44,28 @@ type orderMapper struct {
 	numberFieldID string // deal custom field for C5_NUM
 	defaultOwner  string // user id
 	crmIDColumn   string // C5_XCRMID when SC5 has it
-	since         time.Time
+	rules         orderRules
+	// hasDeal reports whether an order already has its deal (the identity
+	// map): such an order keeps syncing whatever the history window says.
+	// Nil: none has.
+	hasDeal func(ctx context.Context, key string) (bool, error)
+
+	// receivableOnly leaves out orders none of whose items' TES creates a
+	// receivable, read from tes (SF4 of tesFilial; nil: no SF4, every TES
+	// counts as creating one).
+	receivableOnly bool
+	tes            erp.Source
+	tesFilial      string
+	tesDuplic      ttlCache[string, string] // F4_CODIGO → F4_DUPLIC
+	// total is config.TotalOrder or TotalInvoice; invoices is SF2 (nil
+	// when the ERP has none: the items' total, then); invoiceProduct the
+	// CRM product of the taxes-and-freight line.
+	total          string
+	invoices       erp.Source
+	invoiceProduct string
+	// warnings say what the stream goes without (optional columns and
+	// tables the ERP lacks), for the log.
+	warnings []string
 
 	// page is what PreparePage read for the page being mapped;
 	// sellerEmails caches A3_EMAIL by seller code (few sellers, many orders).
@@ -135,11 +158,7 @@ func (o *orderMapper) mapOrder(ctx context.Context, rec erp.Record, r bridge.Res
 	fail := func(field, format string, args ...any) bridge.Mapped {
 		return bridge.Mapped{Errors: []error{fmt.Errorf("order %s: %s: %s", rec.Key, field, fmt.Sprintf(format, args...))}}
 	}
-	if !o.since.IsZero() {
-		if issued, ok := rec.Fields["C5_EMISSAO"].(time.Time); ok && issued.Before(o.since) {
-			return bridge.Mapped{Skip: true, SkipReason: "issued before streams.orders.since"}
-		}
-	}
+	skip := func(why string) bridge.Mapped { return bridge.Mapped{Skip: true, SkipReason: why} }
 	custCode, store := strings.TrimSpace(str(rec, "C5_CLIENTE")), strings.TrimSpace(str(rec, "C5_LOJACLI"))
 	custKey := erp.JoinKey(o.customerFilial, custCode, store)
 	cust, found, err := o.customer(ctx, custKey)
@@ -163,13 +182,53 @@ func (o *orderMapper) mapOrder(ctx context.Context, rec erp.Record, r bridge.Res
 	if o.crmIDColumn != "" {
 		if dealID := strings.TrimSpace(str(rec, o.crmIDColumn)); dealID != "" {
 			if o.numberFieldID == "" || deleted {
-				return bridge.Mapped{Skip: true, SkipReason: "made from CRM deal " + dealID}
+				return skip("made from CRM deal " + dealID)
 			}
 			p["deal_id"], p["link_only"] = dealID, true
 			return fingerprinted(p)
 		}
 	}
 
+	// Which orders become deals: by type and currency, and in the history
+	// window unless the order has its deal already (then it keeps it in
+	// step). A link_only order above makes no deal: it always goes.
+	if !deleted {
+		if _, why := o.rules.leaveOut(rec); why != "" {
+			return skip(why)
+		}
+	}
+	if why := o.rules.beforeWindow(rec); why != "" {
+		has := false
+		if o.hasDeal != nil {
+			if has, err = o.hasDeal(ctx, rec.Key); err != nil {
+				return bridge.Mapped{Retry: fmt.Errorf("order %s: looking up its deal: %w", rec.Key, err)}
+			}
+		}
+		if !has {
+			return skip(why)
+		}
+	}
+	if cust.Deleted && !deleted {
+		// One rule: no deal for a deleted customer's order (it would have
+		// no organization, or one the CRM keeps for a customer gone from
+		// the ERP), reported at level skip. It goes once the customer is
+		// live again: an SA1 change re-reads the customer's orders.
+		return fail("C5_CLIENTE", "customer %s store %s is deleted in SA1: the order becomes a deal when the customer is live again", custCode, store)
+	}
+
+	items, err := o.orderItems(ctx, num)
+	if err != nil {
+		return bridge.Mapped{Retry: fmt.Errorf("order %s: reading its SC6 items: %w", rec.Key, err)}
+	}
+	if o.receivableOnly && !deleted {
+		ok, err := o.createsReceivable(ctx, items)
+		if err != nil {
+			return bridge.Mapped{Retry: fmt.Errorf("order %s: reading its items' TES: %w", rec.Key, err)}
+		}
+		if !ok {
+			return skip("no item's TES creates a receivable (SF4 F4_DUPLIC = 'N': a bonus or a shipment; streams.orders.receivable_only)")
+		}
+	}
 	if o.resolveCustomers {
 		orgID, err := r.Resolve(ctx, "customers", custKey)
 		switch {
@@ -189,10 +248,6 @@ func (o *orderMapper) mapOrder(ctx context.Context, rec erp.Record, r bridge.Res
 		p["user_id"] = owner
 	}
 
-	items, err := o.orderItems(ctx, num)
-	if err != nil {
-		return bridge.Mapped{Retry: fmt.Errorf("order %s: reading its SC6 items: %w", rec.Key, err)}
-	}
 	status := protheus.OrderStatus(rec, items)
 	if stage := o.stages[status]; stage != "" {
 		p["deal_stage_id"] = stage
@@ -215,53 +270,187 @@ func (o *orderMapper) mapOrder(ctx context.Context, rec erp.Record, r bridge.Res
 	}
 
 	if !deleted {
+		// One bad item does not hold the order back: the deal gets the
+		// good ones, and its note names each item left out and why.
 		lines := make([]map[string]any, 0, len(items))
-		var errs []error
+		var notes []string
 		for _, it := range items {
 			if it.Deleted {
 				continue
 			}
-			line, err := o.line(ctx, rec.Key, it, r)
+			line, problem, err := o.line(ctx, rec.Key, it, r)
 			if err != nil {
-				if errors.Is(err, errRetryItem) {
-					return bridge.Mapped{Retry: err}
-				}
-				errs = append(errs, err)
+				return bridge.Mapped{Retry: err}
+			}
+			if problem != "" {
+				notes = append(notes, problem)
 				continue
 			}
 			lines = append(lines, line)
 		}
-		if len(errs) > 0 {
-			return bridge.Mapped{Errors: errs}
+		if o.total == config.TotalInvoice && status == protheus.StatusInvoiced {
+			adj, note, err := o.invoiceLine(ctx, num, custCode, store, items, lines)
+			if err != nil {
+				return bridge.Mapped{Retry: fmt.Errorf("order %s: %w", rec.Key, err)}
+			}
+			if adj != nil {
+				lines = append(lines, adj)
+			}
+			if note != "" {
+				notes = append(notes, note)
+			}
 		}
 		p["deal_products"] = lines
+		if len(notes) > 0 {
+			p["note_title"], p["note_lines"] = "erpbridge: ERP order "+num, notes
+		}
 	}
 	return fingerprinted(p)
 }
 
+// errRetryItem marks an item whose product could not be synced for now:
+// the whole order waits for it.
 var errRetryItem = errors.New("item waits for its product")
 
-// line maps one SC6 item to a deal product.
-func (o *orderMapper) line(ctx context.Context, orderKey string, it erp.Record, r bridge.Resolver) (map[string]any, error) {
+// line maps one SC6 item to a deal product: its quantity and unit price as
+// the ERP stores them and its value (C6_VALOR, the cent the ERP rounded the
+// line to), which the CRM's line total must equal (crmtarget.Deals). An
+// item that cannot go (a product that is not in the CRM or has bad data, a
+// quantity or price that is not one) comes back as a problem naming it:
+// the order goes without it. err (errRetryItem) is set only when the
+// item's product could not be synced for now.
+func (o *orderMapper) line(ctx context.Context, orderKey string, it erp.Record, r bridge.Resolver) (map[string]any, string, error) {
 	item, code := strings.TrimSpace(str(it, "C6_ITEM")), strings.TrimSpace(str(it, "C6_PRODUTO"))
+	label := "item " + item + ", " + code
+	if um := strings.TrimSpace(str(it, "C6_UM")); um != "" {
+		label += " (" + um + ")"
+	}
 	qty, okQ := it.Fields["C6_QTDVEN"].(decimal.Decimal)
 	price, okP := it.Fields["C6_PRCVEN"].(decimal.Decimal)
 	switch {
 	case !okQ || !qty.IsPositive():
-		return nil, fmt.Errorf("order %s item %s: C6_QTDVEN: quantity %v is not positive", orderKey, item, it.Fields["C6_QTDVEN"])
+		return nil, fmt.Sprintf("%s: left out: C6_QTDVEN %v is not a positive quantity", label, it.Fields["C6_QTDVEN"]), nil
 	case !okP || price.IsNegative():
-		return nil, fmt.Errorf("order %s item %s: C6_PRCVEN: price %v is not a price", orderKey, item, it.Fields["C6_PRCVEN"])
+		return nil, fmt.Sprintf("%s: left out: C6_PRCVEN %v is not a price", label, it.Fields["C6_PRCVEN"]), nil
+	}
+	value, ok := it.Fields["C6_VALOR"].(decimal.Decimal)
+	if !ok {
+		value = qty.Mul(price).Round(2)
 	}
 	pid, err := r.Resolve(ctx, "products", erp.JoinKey(o.productFilial, code))
 	switch {
 	case errors.Is(err, bridge.ErrNoDependency):
-		return nil, fmt.Errorf("order %s item %s: C6_PRODUTO: product %s is not in the CRM (%v)", orderKey, item, code, err)
+		return nil, fmt.Sprintf("%s: left out: product %s is not in the CRM: %s", label, code, strings.TrimPrefix(err.Error(), bridge.ErrNoDependency.Error()+": ")), nil
 	case errors.Is(err, bridge.ErrDependencyRejected):
-		return nil, fmt.Errorf("order %s item %s: C6_PRODUTO: product %s has bad data in the ERP: %v", orderKey, item, code, err)
+		return nil, fmt.Sprintf("%s: left out: product %s has bad data in the ERP: %s", label, code, strings.TrimPrefix(err.Error(), bridge.ErrDependencyRejected.Error()+": ")), nil
 	case err != nil:
-		return nil, fmt.Errorf("%w: order %s item %s, product %s: %w", errRetryItem, orderKey, item, code, err)
+		return nil, "", fmt.Errorf("%w: order %s item %s, product %s: %w", errRetryItem, orderKey, item, code, err)
 	}
-	return map[string]any{"product_id": pid, "amount": qty.String(), "price": price.String()}, nil
+	return map[string]any{"product_id": pid, "amount": qty.String(), "price": price.String(),
+		"total": value.String(), "label": label}, "", nil
+}
+
+// createsReceivable reports whether any live item's TES creates a
+// receivable: a blank TES, or one SF4 does not have, counts as creating
+// one (nothing says otherwise).
+func (o *orderMapper) createsReceivable(ctx context.Context, items []erp.Record) (bool, error) {
+	if o.tes == nil {
+		return true, nil
+	}
+	for _, it := range items {
+		if it.Deleted {
+			continue
+		}
+		code := strings.TrimSpace(str(it, "C6_TES"))
+		if code == "" {
+			return true, nil
+		}
+		duplic, err := o.tesDuplic.get(code, func() (string, error) {
+			row, ok, err := o.tes.Lookup(ctx, erp.JoinKey(o.tesFilial, code))
+			if err != nil || !ok || row.Deleted {
+				return "", err
+			}
+			return strings.TrimSpace(str(row, "F4_DUPLIC")), nil
+		})
+		if err != nil {
+			return false, fmt.Errorf("reading TES %s: %w", code, err)
+		}
+		if duplic != protheus.NoReceivable {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// invoiceLine is, for an invoiced order under total = "invoice", the line
+// that brings the deal's total to its invoices' gross value (Σ F2_VALBRUT
+// of the invoices its items name in C6_NOTA + C6_SERIE): one unit of the
+// invoice product at the difference, with a note saying so. When that
+// cannot be told exactly (an invoice not in SF2, one that also delivered
+// another order, a gross value below the items'), the deal keeps the
+// items' total and the note says why.
+func (o *orderMapper) invoiceLine(ctx context.Context, num, cod, loja string, items []erp.Record, lines []map[string]any) (map[string]any, string, error) {
+	if o.invoices == nil {
+		return nil, "", nil
+	}
+	keep := func(format string, args ...any) (map[string]any, string, error) {
+		return nil, fmt.Sprintf(format, args...) + "; the deal's total is the items' (C6_VALOR)", nil
+	}
+	type doc struct{ num, serie string }
+	var docs []doc
+	for _, it := range items {
+		d := doc{strings.TrimSpace(str(it, "C6_NOTA")), strings.TrimSpace(str(it, "C6_SERIE"))}
+		if !it.Deleted && d.num != "" && strings.Trim(d.num, "X") != "" && !slices.Contains(docs, d) {
+			docs = append(docs, d)
+		}
+	}
+	if len(docs) == 0 {
+		return keep("invoiced, but no item names its invoice (C6_NOTA)")
+	}
+	var gross decimal.Decimal
+	names := make([]string, len(docs))
+	for i, d := range docs {
+		names[i] = d.num + "/" + d.serie
+		rows, err := o.invoices.Find(ctx, protheus.InvoiceOf(d.num, d.serie), 20)
+		if err != nil {
+			return nil, "", fmt.Errorf("reading invoice %s/%s: %w", d.num, d.serie, err)
+		}
+		matched := false
+		for _, r := range rows {
+			if !r.Deleted && strings.TrimSpace(str(r, "F2_CLIENTE")) == cod && strings.TrimSpace(str(r, "F2_LOJA")) == loja {
+				v, _ := r.Fields["F2_VALBRUT"].(decimal.Decimal)
+				gross, matched = gross.Add(v), true
+			}
+		}
+		if !matched {
+			return keep("invoice %s/%s is not in SF2", d.num, d.serie)
+		}
+		delivered, err := o.items.Find(ctx, protheus.ItemsOfInvoice(d.num, d.serie), protheus.MaxOrderItems+1)
+		if err != nil {
+			return nil, "", fmt.Errorf("reading the items of invoice %s/%s: %w", d.num, d.serie, err)
+		}
+		for _, it := range delivered {
+			if other := strings.TrimSpace(str(it, "C6_NUM")); !it.Deleted && other != num {
+				return keep("invoice %s/%s also delivers order %s, so its gross value is not this order's alone", d.num, d.serie, other)
+			}
+		}
+	}
+	var net decimal.Decimal
+	for _, l := range lines {
+		net = net.Add(decimal.RequireFromString(l["total"].(string)))
+	}
+	adj, which := gross.Sub(net), strings.Join(names, ", ")
+	switch {
+	case adj.IsZero():
+		return nil, "", nil
+	case adj.IsNegative():
+		return keep("invoice %s: its gross value %s is below the items' %s", which, gross, net)
+	}
+	line := map[string]any{"product_id": o.invoiceProduct, "amount": "1", "price": adj.String(), "total": adj.String(),
+		"label": "invoice " + which}
+	note := fmt.Sprintf("invoice %s: gross value (F2_VALBRUT) %s = the items' %s + %s of taxes and freight, shown as a line of its own",
+		which, gross, net, adj)
+	return line, note, nil
 }
 
 // owner is the CRM user of the order's seller, else the default owner.
@@ -413,13 +602,211 @@ func orderSettings(ctx context.Context, cfg config.Orders, c *crm.Client, users 
 		}
 		o.defaultOwner = id
 	}
+	if cfg.Total == config.TotalInvoice {
+		id, err := productNamed(ctx, c, cfg.InvoiceProduct)
+		if err != nil {
+			return err
+		}
+		if id == "" {
+			errs = append(errs, fmt.Errorf("streams.orders.invoice_product: the CRM has no product %q (create it: it carries the invoices' taxes and freight)", cfg.InvoiceProduct))
+		}
+		o.invoiceProduct = id
+	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if cfg.Since != "" {
-		if o.since, err = time.Parse("20060102", cfg.Since); err != nil {
-			return fmt.Errorf("streams.orders.since: %w", err)
+	o.rules, err = newOrderRules(cfg, time.Time{})
+	return err
+}
+
+// productNamed returns the id of the CRM product named name exactly
+// (trimmed, any case), "" when there is none.
+func productNamed(ctx context.Context, c *crm.Client, name string) (string, error) {
+	for p, err := range c.Products(ctx, crm.ProductQuery{}) {
+		if err != nil {
+			return "", fmt.Errorf("reading CRM products: %w", err)
+		}
+		if strings.EqualFold(strings.TrimSpace(p.Name), strings.TrimSpace(name)) {
+			return p.ID, nil
 		}
 	}
-	return nil
+	return "", nil
+}
+
+// orderRules are what leaves an order out of the CRM by its header: its
+// type (C5_TIPO), its currency (C5_MOEDA) and the history window
+// (C5_EMISSAO). One home for the mapper and `erpbridge check`.
+type orderRules struct {
+	types      []string
+	currencies []decimal.Decimal // empty: every currency
+	// since starts the history window (zero: none); why says what set it.
+	since time.Time
+	why   string
+}
+
+// newOrderRules reads the rules of cfg. The window starts at since, else
+// history_days before firstRun (the day the stream first ran; zero: no
+// window from history_days, as before the first run is known).
+func newOrderRules(cfg config.Orders, firstRun time.Time) (orderRules, error) {
+	r := orderRules{types: cfg.Types}
+	for _, m := range cfg.Currencies {
+		r.currencies = append(r.currencies, decimal.NewFromInt(int64(m)))
+	}
+	switch {
+	case cfg.Since != "":
+		t, err := time.Parse("20060102", cfg.Since)
+		if err != nil {
+			return r, fmt.Errorf("streams.orders.since: %w", err)
+		}
+		r.since, r.why = t, "streams.orders.since"
+	case cfg.HistoryDays > 0 && !firstRun.IsZero():
+		day := time.Date(firstRun.Year(), firstRun.Month(), firstRun.Day(), 0, 0, 0, 0, time.UTC)
+		r.since = day.AddDate(0, 0, -cfg.HistoryDays)
+		r.why = fmt.Sprintf("streams.orders.history_days = %d before the stream's first run on %s", cfg.HistoryDays, day.Format(time.DateOnly))
+	}
+	return r, nil
+}
+
+// leaveOut says what keeps an order out by its type or currency (what, as
+// "C5_TIPO D"; why, a sentence) — "" when nothing does. A missing C5_MOEDA
+// is the local currency (1).
+func (r orderRules) leaveOut(rec erp.Record) (what, why string) {
+	if t := strings.TrimSpace(str(rec, "C5_TIPO")); !slices.Contains(r.types, t) {
+		kind := map[string]string{
+			protheus.TypeReturn: "a return: C5_CLIENTE names a supplier", protheus.TypeBeneficiamento: "beneficiamento: C5_CLIENTE names a supplier",
+			protheus.TypePriceComplement: "a price complement", protheus.TypeICMSComplement: "an ICMS complement", protheus.TypeIPIComplement: "an IPI complement",
+		}[t]
+		if kind != "" {
+			kind = ", " + kind
+		}
+		return "C5_TIPO " + t, fmt.Sprintf("order type C5_TIPO = %q%s, not in streams.orders.types", t, kind)
+	}
+	if len(r.currencies) > 0 {
+		m, ok := rec.Fields["C5_MOEDA"].(decimal.Decimal)
+		if !ok {
+			m = decimal.NewFromInt(1)
+		}
+		if !slices.ContainsFunc(r.currencies, m.Equal) {
+			return "C5_MOEDA " + m.String(), fmt.Sprintf("currency C5_MOEDA = %s, not in streams.orders.currencies", m)
+		}
+	}
+	return "", ""
+}
+
+// beforeWindow says when an order was issued before the history window
+// ("" when it was not, or has no date).
+func (r orderRules) beforeWindow(rec erp.Record) string {
+	issued, ok := rec.Fields["C5_EMISSAO"].(time.Time)
+	if r.since.IsZero() || !ok || !issued.Before(r.since) {
+		return ""
+	}
+	return fmt.Sprintf("issued %s, before %s (%s)", issued.Format(time.DateOnly), r.since.Format(time.DateOnly), r.why)
+}
+
+// orderTable is one table the orders stream reads, for `erpbridge check`.
+type orderTable struct {
+	role    string
+	build   func(company, filial string) (sqlerp.TableSpec, error)
+	filial  string
+	without string // what the stream does without the table; "": needed
+}
+
+// orderTables lists the tables of streams.orders (SA1 is the customers').
+func orderTables(o config.Orders) []orderTable {
+	out := []orderTable{
+		{role: "orders", build: protheus.Orders, filial: o.Filial},
+		{role: "order items", build: protheus.OrderItems, filial: o.Filial},
+		{role: "sellers", build: protheus.Sellers, filial: o.SellerFilial},
+	}
+	if o.ReceivableOnly {
+		out = append(out, orderTable{role: "TES", build: protheus.TES, filial: o.TESFilial,
+			without: "receivable_only leaves no order out (every TES counts as creating a receivable)"})
+	}
+	if o.Total == config.TotalInvoice {
+		out = append(out, orderTable{role: "invoices", build: protheus.Invoices, filial: o.Filial,
+			without: "total = \"invoice\" falls back to the items' total (C6_VALOR)"})
+	}
+	return out
+}
+
+// OrderHistory is what the orders stream makes of SC5 as it is now, for
+// `erpbridge check`: how many orders the first run turns into deals, and
+// how many each rule leaves out.
+type OrderHistory struct {
+	Live     int            // live orders of the filial
+	Deals    int            // would become deals (or update theirs)
+	LinkOnly int            // made from CRM deals (C5_XCRMID): only write their number back
+	Before   int            // issued before the history window
+	Window   string         // the window's start and what set it ("" : none)
+	LeftOut  map[string]int // by reason: order types, currencies
+	Checked  string         // what the count cannot tell
+}
+
+// CountOrders reads the SC5 headers of streams.orders page by page and
+// applies the stream's header rules to them (orderRules, as the mapper
+// does), with the history window counted from now as on a first run.
+func CountOrders(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.Dialect, now time.Time) (OrderHistory, error) {
+	h := OrderHistory{LeftOut: map[string]int{}}
+	o := cfg.Streams.Orders
+	rules, err := newOrderRules(o, now)
+	if err != nil {
+		return h, err
+	}
+	switch {
+	case o.Since != "":
+		h.Window = rules.since.Format(time.DateOnly) + " (" + rules.why + ")"
+	case !rules.since.IsZero():
+		h.Window = fmt.Sprintf("%s (streams.orders.history_days = %d before today; a store that ran already counts from its first run)",
+			rules.since.Format(time.DateOnly), o.HistoryDays)
+	}
+	spec, err := protheus.Orders(cfg.ERP.Company, o.Filial)
+	if err != nil {
+		return h, err
+	}
+	cat, err := sqlerp.ReadCatalog(ctx, db, d, spec.Physical)
+	if err != nil {
+		return h, err
+	}
+	has := func(col string) bool {
+		return slices.ContainsFunc(cat, func(c sqlerp.CatalogColumn) bool { return c.Name == col })
+	}
+	crmID := ""
+	if f := protheus.CRMIDField(); has(f.Name) {
+		spec.Columns, crmID = append(spec.Columns, f.Column()), f.Name
+	}
+	spec = (&orderMapper{}).withoutAbsent(spec, has)
+	src, err := sqlerp.NewSource(ctx, db, d, spec, sqlerp.Options{QueryTimeout: cfg.ERP.QueryTimeout.D()})
+	if err != nil {
+		return h, fmt.Errorf("orders (%s): %w", spec.Physical, err)
+	}
+	defer src.Close()
+	for page, err := range src.FullPass(ctx, "", cfg.ERP.PageSize) {
+		if err != nil {
+			return h, err
+		}
+		for _, rec := range page.Records {
+			if rec.Deleted {
+				continue
+			}
+			h.Live++
+			what, _ := rules.leaveOut(rec)
+			switch {
+			case crmID != "" && strings.TrimSpace(str(rec, crmID)) != "":
+				h.LinkOnly++
+			case what != "":
+				h.LeftOut[what]++
+			case rules.beforeWindow(rec) != "":
+				h.Before++
+			default:
+				h.Deals++
+			}
+		}
+	}
+	var unknown []string
+	if o.ReceivableOnly {
+		unknown = append(unknown, "receivable_only (it reads the items' TES)")
+	}
+	unknown = append(unknown, "orders of deleted or unknown customers (reported at level skip)")
+	h.Checked = "not counted here: " + strings.Join(unknown, ", ")
+	return h, nil
 }

@@ -19,11 +19,13 @@ import (
 )
 
 // ordersConfig enables the orders stream with a stage for every status of
-// the simulator's default pipeline.
+// the simulator's default pipeline, over the fixture's whole history (its
+// orders are from 2024).
 const ordersConfig = `
 [streams.orders]
 enabled = true
 filial = "01"
+history_days = 0
 order_number_field = "Pedido ERP"
 lost_reason = "Sem interesse"
 cancelled_reason = "Preço"
@@ -255,7 +257,8 @@ func checkOrdersBecomeDeals(t *testing.T, h *harness) {
 	if _, err := h.erp.InvoiceOrder(h.ctx, "000001"); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.erp.ChangeItemQty(h.ctx, "000002", "01", decimal.RequireFromString("7.25")); err != nil {
+	// 7.5 × 40.3 is a whole cent: the line keeps its quantity (a half cent would go as 1 × C6_VALOR).
+	if err := h.erp.ChangeItemQty(h.ctx, "000002", "01", decimal.RequireFromString("7.5")); err != nil {
 		t.Fatal(err)
 	}
 	beforeRel := deals[relName]
@@ -271,12 +274,12 @@ func checkOrdersBecomeDeals(t *testing.T, h *harness) {
 	}
 	found := false
 	for _, p := range rel.Products {
-		if p.Amount.Equal(decimal.RequireFromString("7.25")) {
+		if p.Amount.Equal(decimal.RequireFromString("7.5")) {
 			found = true
 		}
 	}
 	if !found || len(rel.Products) != len(beforeRel.Products) {
-		t.Errorf("deal %q products after the item change: %+v, want item 01 at 7.25 and %d lines", relName, rel.Products, len(beforeRel.Products))
+		t.Errorf("deal %q products after the item change: %+v, want item 01 at 7.5 and %d lines", relName, rel.Products, len(beforeRel.Products))
 	}
 	if n := len(st.Deals); n != created+1 {
 		t.Errorf("the CRM has %d deals after the changes, want %d", n, created+1)

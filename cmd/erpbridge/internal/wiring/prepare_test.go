@@ -116,7 +116,7 @@ func TestOwnerOfChangedItemIsTheLiveOrder(t *testing.T) {
 	execERP(t, h, "UPDATE t SET R_E_C_N_O_ = 200000, R_E_C_D_E_L_ = 0, D_E_L_E_T_ = ' '")
 	execERP(t, h, "INSERT INTO SC5010 SELECT * FROM t")
 	rs := streamsOf(t, h)["orders"].Source.(*relatedSource)
-	owners, err := rs.ownersOf(h.ctx, []erp.Record{{Fields: map[string]erp.Value{"C6_NUM": "000009"}}})
+	owners, err := ownersOf(h.ctx, rs.relations[0].links[0], []erp.Record{{Fields: map[string]erp.Value{"C6_NUM": "000009"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

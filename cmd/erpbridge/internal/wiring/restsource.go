@@ -37,7 +37,7 @@ type restERP struct {
 // routes are first read when a stream opens its table.
 func openREST(ctx context.Context, cfg *config.Config) erpAccess {
 	r := &restERP{cfg: cfg}
-	return erpAccess{source: r.sourceFunc(ctx), hasColumn: r.hasColumn}
+	return erpAccess{source: r.sourceFunc(ctx), columns: r.columns}
 }
 
 // sourceFunc is newSourceFunc for routes: with a mapping, the columns it
@@ -141,15 +141,17 @@ func (r *restERP) sample(ctx context.Context, what string, spec sqlerp.TableSpec
 	return erp.Record{}, false, nil
 }
 
-// hasColumn reports whether a table's route serves a field: whether its
-// first item has it (false for an empty route).
-func (r *restERP) hasColumn(ctx context.Context, spec sqlerp.TableSpec, column string) (bool, error) {
+// columns reports which fields a table's route serves: those its first
+// item has (none for an empty route).
+func (r *restERP) columns(ctx context.Context, spec sqlerp.TableSpec) (func(string) bool, error) {
 	rec, ok, err := r.sample(ctx, spec.Physical, spec)
 	if err != nil {
-		return false, fmt.Errorf("reading the fields of the %s route: %w", aliasOf(spec), err)
+		return nil, fmt.Errorf("reading the fields of the %s route: %w", aliasOf(spec), err)
 	}
-	_, has := rec.Fields[strings.ToUpper(column)]
-	return ok && has, nil
+	return func(column string) bool {
+		_, has := rec.Fields[strings.ToUpper(column)]
+		return ok && has
+	}, nil
 }
 
 // catalog describes a route's fields the way sqlerp.ReadCatalog describes
@@ -191,6 +193,8 @@ type RESTRoute struct {
 	Role  string           // e.g. "customers", "contact links"
 	Table sqlerp.TableSpec // the table the route serves, as Tables lists it
 	Route resterp.RouteSpec
+	// Optional are fields the stream goes without (Table.Optional).
+	Optional []string
 }
 
 // RESTRoutes lists the routes the enabled streams read, one per route and
@@ -212,6 +216,9 @@ func RESTRoutes(cfg *config.Config) ([]RESTRoute, error) {
 	var out []RESTRoute
 	seen := map[string]bool{}
 	for _, t := range tables {
+		if t.Without != "" {
+			continue // a table the stream goes without is not read through routes
+		}
 		rs, ok, err := r.route(t.Role, t.Spec)
 		if err != nil {
 			return nil, err
@@ -221,7 +228,7 @@ func RESTRoutes(cfg *config.Config) ([]RESTRoute, error) {
 			continue
 		}
 		seen[id] = true
-		out = append(out, RESTRoute{Role: t.Role, Table: t.Spec, Route: rs})
+		out = append(out, RESTRoute{Role: t.Role, Table: t.Spec, Route: rs, Optional: t.Optional})
 	}
 	return out, nil
 }

@@ -83,6 +83,8 @@ type harnessOptions struct {
 	configFor func(h *harness) string
 	// seed adds records to the simulator before the bridge opens.
 	seed *rdsim.SeedData
+	// prepare changes the ERP (or the simulator) before the bridge opens.
+	prepare func(h *harness)
 }
 
 // baseConfig is the configuration every harness starts from: the fixture's
@@ -125,6 +127,9 @@ func newHarness(t *testing.T, be erpBackend, o harnessOptions) *harness {
 	srv := httptest.NewServer(h.sim)
 	t.Cleanup(srv.Close)
 
+	if o.prepare != nil {
+		o.prepare(h)
+	}
 	extra := o.extraConfig
 	if o.configFor != nil {
 		extra += o.configFor(h)

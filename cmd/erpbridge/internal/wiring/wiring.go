@@ -59,6 +59,8 @@ type Bridge struct {
 	// WonDeals moves won CRM deals into the ERP; nil unless won_deals.enabled.
 	WonDeals *wondeals.Poller
 
+	orders *orderMapper // the orders stream's mapper, if enabled
+
 	closers []func() error
 }
 
@@ -195,6 +197,17 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	if err != nil {
 		return nil, err
 	}
+	for _, st := range streams {
+		if om, ok := st.Mapper.(*orderMapper); ok {
+			b.orders = om
+			if err := b.openOrders(ctx, om, o, log); err != nil {
+				return nil, err
+			}
+			if dt, ok := st.Target.(*crmtarget.Deals); ok {
+				dt.Log = log.With(zap.String("stream", st.Name))
+			}
+		}
+	}
 	if cfg.WonDeals.Enabled {
 		for _, st := range streams {
 			if om, ok := st.Mapper.(*orderMapper); ok && om.crmIDColumn == "" {
@@ -224,6 +237,70 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 		return nil, err
 	}
 	return b, nil
+}
+
+// OrdersWindow describes the orders stream's history window ("" when the
+// stream is off or reads every order): its first day and what set it.
+func (b *Bridge) OrdersWindow() string {
+	if b.orders == nil || b.orders.rules.since.IsZero() {
+		return ""
+	}
+	return b.orders.rules.since.Format(time.DateOnly) + " (" + b.orders.rules.why + ")"
+}
+
+// OrdersFirstRunMeta is the store meta key holding the day the orders
+// stream first ran (YYYY-MM-DD): streams.orders.history_days counts back
+// from it.
+const OrdersFirstRunMeta = "orders.first_run"
+
+// openOrders gives the order mapper what it needs from the checkpoint
+// store: whether an order has its deal already (the identity map), and the
+// history window, history_days before the stream's first run. The first
+// run's day is recorded the first time the stream is opened (not by a dry
+// run, which writes nothing: it counts from today). A store that synced
+// orders before this was recorded starts its window today: the orders it
+// made deals of keep syncing (they are in the identity map), older orders
+// without a deal do not become deals. It logs what the stream goes
+// without.
+func (b *Bridge) openOrders(ctx context.Context, om *orderMapper, o Options, log *zap.Logger) error {
+	for _, w := range om.warnings {
+		log.Warn("orders: "+w, zap.String("stream", "orders"))
+	}
+	st := b.Store
+	om.hasDeal = func(ctx context.Context, key string) (bool, error) {
+		id, ok, err := st.Identity(ctx, "deal", key)
+		return ok && (id.CRMID != "" || id.Fingerprint != ""), err
+	}
+	cfg := b.Config.Streams.Orders
+	if cfg.Since != "" || cfg.HistoryDays == 0 {
+		return nil
+	}
+	now := time.Now
+	if o.Clock != nil {
+		now = o.Clock.Now
+	}
+	first := now().UTC()
+	v, ok, err := st.Meta(ctx, OrdersFirstRunMeta)
+	switch {
+	case err != nil:
+		return err
+	case ok:
+		if first, err = time.Parse(time.DateOnly, v); err != nil {
+			return fmt.Errorf("reading the orders stream's first run %q from the store: %w", v, err)
+		}
+	case !o.DryRun:
+		if err := st.Update(ctx, func(tx *store.Tx) error {
+			return tx.SetMeta(OrdersFirstRunMeta, first.Format(time.DateOnly))
+		}); err != nil {
+			return fmt.Errorf("recording the orders stream's first run: %w", err)
+		}
+	}
+	rules, err := newOrderRules(cfg, first)
+	if err != nil {
+		return err
+	}
+	om.rules = rules
+	return nil
 }
 
 // catalogs reads the CRM's custom fields of one entity as a mapping catalog.
@@ -275,11 +352,11 @@ func newSourceFunc(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp
 // custom REST routes.
 type erpAccess struct {
 	source sourceFunc
-	// hasColumn reports whether a table has a column (e.g. the custom
-	// C5_XCRMID); false when it cannot tell.
-	hasColumn func(ctx context.Context, spec sqlerp.TableSpec, column string) (bool, error)
-	db        *sql.DB        // nil for REST routes
-	dialect   sqlerp.Dialect // nil for REST routes
+	// columns reports which columns a table has (e.g. the custom
+	// C5_XCRMID, the optional fields of orders): false when it cannot tell.
+	columns func(ctx context.Context, spec sqlerp.TableSpec) (has func(column string) bool, err error)
+	db      *sql.DB        // nil for REST routes
+	dialect sqlerp.Dialect // nil for REST routes
 }
 
 // openERP connects to the ERP database.
@@ -293,12 +370,14 @@ func openERP(ctx context.Context, cfg *config.Config) (erpAccess, error) {
 	}
 	return erpAccess{
 		source: newSourceFunc(ctx, cfg, db, d), db: db, dialect: d,
-		hasColumn: func(ctx context.Context, spec sqlerp.TableSpec, column string) (bool, error) {
+		columns: func(ctx context.Context, spec sqlerp.TableSpec) (func(string) bool, error) {
 			cat, err := sqlerp.ReadCatalog(ctx, db, d, spec.Physical)
 			if err != nil {
-				return false, fmt.Errorf("reading the columns of %s: %w", spec.Physical, err)
+				return nil, fmt.Errorf("reading the columns of %s: %w", spec.Physical, err)
 			}
-			return slices.ContainsFunc(cat, func(c sqlerp.CatalogColumn) bool { return c.Name == column }), nil
+			return func(column string) bool {
+				return slices.ContainsFunc(cat, func(c sqlerp.CatalogColumn) bool { return c.Name == strings.ToUpper(column) })
+			}, nil
 		},
 	}, nil
 }
@@ -382,10 +461,28 @@ func buildStreams(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 		if mp.deleteMk, err = markFor(sc.Deletes, sc.DeleteMark, cat, m); err != nil {
 			return nil, fmt.Errorf("streams.contacts.delete_mark: %w", err)
 		}
-		if mp.resolve && links.Incremental() {
-			// A new or removed AC8 link changes the contact's organization.
-			// (Without AC8's S_T_A_M_P_ it shows at the nightly full pass.)
-			src = &relatedSource{Source: src, related: links, relatedColumn: "AC8_CODCON", column: "U5_CODCONT"}
+		if mp.resolve {
+			// A new or removed AC8 link changes the contact's organization,
+			// and so may a change of the customer it links to. (A table
+			// without S_T_A_M_P_ shows its changes at the nightly full pass.)
+			rs := &relatedSource{Source: src}
+			toContact := byColumn(src, "AC8_CODCON", "U5_CODCONT")
+			if links.Incremental() {
+				rs.relations = append(rs.relations, relation{name: "AC8", src: links, links: []link{toContact}, seen: &digests{}})
+			}
+			cspec, cerr := protheus.Customers(company, cfg.Streams.Customers.Filial)
+			customers, err := source("contact customers", cspec, cerr, nil)
+			if err != nil {
+				return nil, err
+			}
+			if customers.Incremental() {
+				rs.relations = append(rs.relations, customerRelation(customers, byMatch(links, func(r erp.Record) []erp.Match {
+					return protheus.LinksOfCustomer(str(r, "A1_FILIAL"), str(r, "A1_COD"), str(r, "A1_LOJA"))
+				}), toContact))
+			}
+			if len(rs.relations) > 0 {
+				src = rs
+			}
 		}
 		st := &bridge.Stream{
 			Name: "contacts", Source: src, Mapper: mp, Target: contactTarget,
@@ -477,29 +574,40 @@ func ordersStream(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 	mp := &orderMapper{
 		users:            &userDirectory{c: c, ttl: 10 * time.Minute},
 		sellerEmails:     ttlCache[string, string]{ttl: 10 * time.Minute},
+		tesDuplic:        ttlCache[string, string]{ttl: 10 * time.Minute},
 		name:             sc.Name,
 		customerFilial:   strings.TrimSpace(cfg.Streams.Customers.Filial),
 		productFilial:    strings.TrimSpace(cfg.Streams.Products.Filial),
 		sellerFilial:     strings.TrimSpace(sc.SellerFilial),
+		tesFilial:        strings.TrimSpace(sc.TESFilial),
 		resolveCustomers: cfg.Streams.Customers.Enabled,
+		receivableOnly:   sc.ReceivableOnly,
+		total:            sc.Total,
 	}
 	if serr == nil {
-		// The deal-id field (C5_XCRMID) is custom: read it where it exists.
-		crmID := protheus.CRMIDField()
-		has, err := acc.hasColumn(ctx, spec, crmID.Name)
+		has, err := acc.columns(ctx, spec)
 		if err != nil {
 			return nil, fmt.Errorf("orders: %w", err)
 		}
-		if has {
+		// The deal-id field (C5_XCRMID) is custom: read it where it exists.
+		if crmID := protheus.CRMIDField(); has(crmID.Name) {
 			spec.Columns = append(spec.Columns, crmID.Column())
 			mp.crmIDColumn = crmID.Name
 		}
+		spec = mp.withoutAbsent(spec, has)
 	}
 	src, err := source("orders", spec, serr, nil)
 	if err != nil {
 		return nil, err
 	}
 	ispec, ierr := protheus.OrderItems(company, sc.Filial)
+	if ierr == nil {
+		has, err := acc.columns(ctx, ispec)
+		if err != nil {
+			return nil, fmt.Errorf("order items: %w", err)
+		}
+		ispec = mp.withoutAbsent(ispec, has)
+	}
 	if mp.items, err = source("order items", ispec, ierr, nil); err != nil {
 		return nil, err
 	}
@@ -511,6 +619,18 @@ func ordersStream(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 	if mp.sellers, err = source("sellers", aspec, aerr, nil); err != nil {
 		return nil, err
 	}
+	if sc.ReceivableOnly {
+		tspec, terr := protheus.TES(company, sc.TESFilial)
+		if mp.tes, err = mp.optionalTable(ctx, acc, "TES (receivable_only)", tspec, terr, "every order counts as creating a receivable"); err != nil {
+			return nil, err
+		}
+	}
+	if sc.Total == config.TotalInvoice {
+		fspec, ferr := protheus.Invoices(company, sc.Filial)
+		if mp.invoices, err = mp.optionalTable(ctx, acc, "invoices (total = \"invoice\")", fspec, ferr, "deal totals are the items' (C6_VALOR)"); err != nil {
+			return nil, err
+		}
+	}
 	if err := orderSettings(ctx, sc, c, mp.users, mp); err != nil {
 		return nil, err
 	}
@@ -518,9 +638,20 @@ func ordersStream(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 		return nil, errors.New("streams.orders: needs streams.products (deal products are CRM products)")
 	}
 	// An item change is a change of its order (the header is not always
-	// rewritten, e.g. by a partial delivery).
-	if mp.items.Incremental() { // without SC6's S_T_A_M_P_ item changes show at the nightly full pass
-		src = &relatedSource{Source: src, related: mp.items, relatedColumn: "C6_NUM", column: "C5_NUM"}
+	// rewritten, e.g. by a partial delivery), and a customer's change a
+	// change of its orders (their deal names carry its name). A table
+	// without S_T_A_M_P_ shows its changes at the nightly full pass.
+	rs := &relatedSource{Source: src}
+	if mp.items.Incremental() {
+		rs.relations = append(rs.relations, relation{name: "SC6", src: mp.items, links: []link{byColumn(src, "C6_NUM", "C5_NUM")}, seen: &digests{}})
+	}
+	if mp.customers.Incremental() {
+		rs.relations = append(rs.relations, customerRelation(mp.customers, byMatch(src, func(r erp.Record) []erp.Match {
+			return protheus.OrdersOf(str(r, "A1_COD"), str(r, "A1_LOJA"))
+		})))
+	}
+	if len(rs.relations) > 0 {
+		src = rs
 	}
 	st := &bridge.Stream{
 		Name: "orders", Source: src, Mapper: mp, Target: crmtarget.NewDeals(c),
@@ -531,6 +662,61 @@ func ordersStream(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 		st.DependsOn = append([]string{"customers"}, st.DependsOn...)
 	}
 	return st, nil
+}
+
+// withoutAbsent drops from an order table's spec the optional fields the
+// table lacks (protheus.OptionalOrderFields): the mapper reads their
+// default instead. Each is a warning.
+func (o *orderMapper) withoutAbsent(spec sqlerp.TableSpec, has func(string) bool) sqlerp.TableSpec {
+	optional := map[string]bool{}
+	for _, f := range protheus.OptionalOrderFields(aliasOf(spec)) {
+		if !has(f.Name) {
+			optional[f.Name] = true
+			o.warnings = append(o.warnings, fmt.Sprintf("%s has no %s: read as %v (docs/protheus.md, optional order fields)", spec.Physical, f.Name, displayDefault(f.Default)))
+		}
+	}
+	spec.Columns = slices.DeleteFunc(slices.Clone(spec.Columns), func(c sqlerp.ColumnSpec) bool { return optional[c.Name] })
+	return spec
+}
+
+func displayDefault(v erp.Value) string {
+	if s, ok := v.(string); ok || v == nil {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprint(v)
+}
+
+// optionalTable opens a table the orders stream can go without: when the
+// ERP lacks it (or its columns, or the ERP is read through REST routes,
+// which serve no such table), the stream runs without, as without says,
+// and a warning says so. Other errors (the connection) are errors.
+func (o *orderMapper) optionalTable(ctx context.Context, acc erpAccess, what string, spec sqlerp.TableSpec, serr error, without string) (erp.Source, error) {
+	if serr != nil {
+		return nil, fmt.Errorf("%s: %w", what, serr)
+	}
+	if acc.db == nil {
+		o.warnings = append(o.warnings, fmt.Sprintf("%s: %s is not read through erp.rest routes: %s", what, spec.Physical, without))
+		return nil, nil
+	}
+	rep, err := sqlerp.Check(ctx, acc.db, acc.dialect, spec)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s (%s): %w", what, spec.Physical, err)
+	case !rep.Exists:
+		o.warnings = append(o.warnings, fmt.Sprintf("%s: the ERP has no %s (or the database user cannot read it): %s", what, spec.Physical, without))
+		return nil, nil
+	case len(rep.Missing) > 0:
+		o.warnings = append(o.warnings, fmt.Sprintf("%s: %s lacks %s: %s", what, spec.Physical, strings.Join(rep.Missing, ", "), without))
+		return nil, nil
+	}
+	return acc.source(what, spec, nil, nil)
+}
+
+// customerRelation follows a changed SA1 customer through links to the
+// rows that read it; a change of its invoicing statistics alone
+// (protheus.CustomerStatistics) is not followed.
+func customerRelation(customers erp.Source, links ...link) relation {
+	return relation{name: "SA1", src: customers, links: links, ignore: protheus.CustomerStatistics(), seen: &digests{}}
 }
 
 func markFor(deletes string, m config.DeleteMark, cat mapping.CustomFieldCatalog, mp *mapping.Mapping) (*mark, error) {
@@ -580,6 +766,12 @@ func Entity(stream string) string {
 type Table struct {
 	Role string // e.g. "customers", "contact links"
 	Spec sqlerp.TableSpec
+	// Optional are columns the stream goes without (read as a default):
+	// their absence is a warning, not a problem.
+	Optional []string
+	// Without, for a table the stream can go without, says what it does
+	// then ("" when the table is needed).
+	Without string
 }
 
 // Tables lists every ERP table the enabled streams read.
@@ -623,19 +815,15 @@ func Tables(cfg *config.Config) ([]Table, error) {
 		}
 	}
 	if s.Orders.Enabled {
-		for _, t := range []struct {
-			role   string
-			build  func(company, filial string) (sqlerp.TableSpec, error)
-			filial string
-		}{
-			{"orders", protheus.Orders, s.Orders.Filial},
-			{"order items", protheus.OrderItems, s.Orders.Filial},
-			{"sellers", protheus.Sellers, s.Orders.SellerFilial},
-		} {
+		for _, t := range orderTables(s.Orders) {
 			spec, err := t.build(company, t.filial)
 			if err := add(t.role, spec, err); err != nil {
 				return nil, err
 			}
+			for _, f := range protheus.OptionalOrderFields(aliasOf(spec)) {
+				out[len(out)-1].Optional = append(out[len(out)-1].Optional, f.Name)
+			}
+			out[len(out)-1].Without = t.without
 		}
 	}
 	return out, nil
