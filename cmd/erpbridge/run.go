@@ -7,12 +7,14 @@ import (
 	"os"
 	"time"
 
+	crmtarget "github.com/erpbridge/erpbridge/rdstation/crm/target"
+
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/health"
+	wondeals "github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/health"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wondeals"
 	"github.com/robfig/cron/v3"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -84,7 +86,7 @@ func runBridge(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 			continue
 		}
 		prev = nil
-		mon.Attach(health.FromBridge(b))
+		mon.Attach(healthTarget(b))
 		log.Info("erpbridge starting", zap.String("version", version), zap.String("config", b.Config.Path()),
 			zap.String("store", b.Store.Path()), zap.Strings("streams", b.Engine.Streams()))
 		next, err := runUntilReload(ctx, b, mon, log, reloads, &srv)
@@ -337,4 +339,14 @@ type cronLogger struct{ l *zap.Logger }
 func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, zap.Any("details", kv)) }
 func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error("cron: "+msg, zap.Error(err), zap.Any("details", kv))
+}
+
+// healthTarget is what the health monitor checks and measures of an open
+// bridge.
+func healthTarget(b *wiring.Bridge) health.Target {
+	t := health.Target{Store: b.Store, CRM: crmtarget.Health{C: b.CRM}, Streams: b.Engine.Streams()}
+	if b.ERP != nil { // nil when the ERP is read through REST routes
+		t.ERP = b.ERP
+	}
+	return t
 }

@@ -10,8 +10,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	wondeals "github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wondeals"
 	"github.com/spf13/cobra"
 )
 

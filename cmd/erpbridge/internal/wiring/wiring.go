@@ -19,17 +19,17 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	wondeals "github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/bridge/store"
+	instancelock "github.com/erpbridge/erpbridge/bridge/store/dirlock"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/crmtarget"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/instancelock"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wondeals"
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
 	"github.com/erpbridge/erpbridge/mapping"
 	"github.com/erpbridge/erpbridge/rdstation/clock"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
+	crmtarget "github.com/erpbridge/erpbridge/rdstation/crm/target"
 	"go.uber.org/zap"
 )
 

@@ -11,7 +11,7 @@
 // makes a second order. Deals that came from ERP orders (the bridge made
 // them, or they carry an order number already) are skipped, and so are
 // deals won in pipelines whose won deals are no orders (Options.Pipelines).
-package wondeals
+package inbound
 
 import (
 	"context"

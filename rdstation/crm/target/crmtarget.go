@@ -3,7 +3,7 @@
 // adoption (organization: CNPJ custom field or exact name; contact: e-mail,
 // else name within the organization; product: exact name) and translating
 // client errors into the engine's error classes.
-package crmtarget
+package target
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package instancelock
+package dirlock
 
 import (
 	"errors"

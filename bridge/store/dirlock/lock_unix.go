@@ -1,6 +1,6 @@
 //go:build !windows
 
-package instancelock
+package dirlock
 
 import (
 	"os"

@@ -10,7 +10,6 @@ import (
 
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/store"
-	"github.com/erpbridge/erpbridge/rdstation/crm"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 )
@@ -58,7 +57,7 @@ type Monitor struct {
 
 	mu      sync.Mutex
 	target  *Target
-	crmBase crm.Stats // counters of the CRM clients of earlier bridges
+	crmBase Stats // counters of the CRM clients of earlier bridges
 
 	crmMu  sync.Mutex // one CRM check at a time; guards crmAt, crmErr
 	crmAt  time.Time  // when the cached CRM check ran (zero: none)
@@ -104,7 +103,7 @@ func (m *Monitor) Detach() {
 }
 
 // current returns the attached bridge and the CRM counters so far.
-func (m *Monitor) current() (*Target, crm.Stats) {
+func (m *Monitor) current() (*Target, Stats) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := m.crmBase
@@ -196,7 +195,7 @@ func (m *Monitor) checkCRM(ctx context.Context, c CRM) Check {
 		// The check outlives a caller that gives up, so its result can
 		// be cached; CRMTimeout bounds it.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.o.CRMTimeout)
-		_, err := c.CheckToken(cctx)
+		err := c.Ping(cctx)
 		cancel()
 		if err != nil {
 			err = fmt.Errorf("checking the CRM token: %w", err)
@@ -234,8 +233,8 @@ func failed(run store.Run) bool {
 
 func cancelled(err error) bool { return errors.Is(err, context.Canceled) }
 
-func addStats(a, b crm.Stats) crm.Stats {
-	out := crm.Stats{
+func addStats(a, b Stats) Stats {
+	out := Stats{
 		Requests:       a.Requests + b.Requests,
 		RateLimited:    a.RateLimited + b.RateLimited,
 		Retries:        a.Retries + b.Retries,

@@ -1,4 +1,4 @@
-package crmtarget
+package target
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package health
+package main
 
 import (
 	"context"
@@ -15,26 +15,26 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/health"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
-	"github.com/erpbridge/erpbridge/rdstation/crm"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 )
 
-// env is a real bridge (the SQLite Protheus fixture and an in-process
+// healthEnv is a real bridge (the SQLite Protheus fixture and an in-process
 // simulator) with a monitor and a health server on 127.0.0.1.
-type env struct {
+type healthEnv struct {
 	t   *testing.T
 	erp fixture.ERP
 	b   *wiring.Bridge
-	m   *Monitor
-	srv *Server
+	m   *health.Monitor
+	srv *health.Server
 	url string // http://127.0.0.1:PORT
 }
 
-func newEnv(t *testing.T, o Options) *env {
+func newHealthEnv(t *testing.T, o health.Options) *healthEnv {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -71,18 +71,18 @@ price_table = "`+fixture.PriceTable+`"
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	m := NewMonitor(o)
-	m.Attach(FromBridge(b))
-	srv, err := Listen("127.0.0.1:0", "", m, nil)
+	m := health.NewMonitor(o)
+	m.Attach(healthTarget(b))
+	srv, err := health.Listen("127.0.0.1:0", "", m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Shutdown(context.Background()) })
-	return &env{t: t, erp: erpDB, b: b, m: m, srv: srv, url: "http://" + srv.Addr()}
+	return &healthEnv{t: t, erp: erpDB, b: b, m: m, srv: srv, url: "http://" + srv.Addr()}
 }
 
 // sync runs one stream and feeds its report to the monitor, as `run` does.
-func (e *env) sync(stream string) bridge.Report {
+func (e *healthEnv) sync(stream string) bridge.Report {
 	e.t.Helper()
 	rep, err := e.b.Engine.Sync(context.Background(), stream, bridge.SyncOptions{})
 	if err != nil {
@@ -116,10 +116,10 @@ func get(t *testing.T, url, token string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-func readiness(t *testing.T, url string) (int, Readiness) {
+func readiness(t *testing.T, url string) (int, health.Readiness) {
 	t.Helper()
 	code, body := get(t, url+"/readyz", "")
-	var r Readiness
+	var r health.Readiness
 	if err := json.Unmarshal([]byte(body), &r); err != nil {
 		t.Fatalf("/readyz body is not JSON: %v\n%s", err, body)
 	}
@@ -156,7 +156,7 @@ func metric(body, name string, labels map[string]string) (float64, bool) {
 }
 
 func TestHealthyBridge(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newHealthEnv(t, health.Options{})
 	if code, body := get(t, e.url+"/healthz", ""); code != http.StatusOK {
 		t.Errorf("/healthz = %d %q, want 200", code, body)
 	}
@@ -237,12 +237,12 @@ func TestHealthyBridge(t *testing.T) {
 func TestReadyzNamesTheFailedCheck(t *testing.T) {
 	tests := []struct {
 		name    string
-		breakIt func(e *env)
+		breakIt func(e *healthEnv)
 		failed  string
 		says    string
 	}{
-		{"ERP database closed", func(e *env) { e.b.ERP.Close() }, "erp", "database is closed"},
-		{"last run failed", func(e *env) {
+		{"ERP database closed", func(e *healthEnv) { e.b.ERP.Close() }, "erp", "database is closed"},
+		{"last run failed", func(e *healthEnv) {
 			ctx := context.Background()
 			id, err := e.b.Store.StartRun(ctx, "customers", store.RunIncremental)
 			if err != nil {
@@ -252,11 +252,11 @@ func TestReadyzNamesTheFailedCheck(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "last_run:customers", "SA1010 is locked"},
-		{"bridge detached for a reload", func(e *env) { e.m.Detach() }, "bridge", "reloading"},
+		{"bridge detached for a reload", func(e *healthEnv) { e.m.Detach() }, "bridge", "reloading"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, Options{})
+			e := newHealthEnv(t, health.Options{})
 			if code, _ := readiness(t, e.url); code != http.StatusOK {
 				t.Fatalf("/readyz = %d before breaking anything", code)
 			}
@@ -282,7 +282,7 @@ func TestReadyzNamesTheFailedCheck(t *testing.T) {
 
 // A run cut short by a stop or a reload is not a failed run.
 func TestReadyzIgnoresAStoppedRun(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newHealthEnv(t, health.Options{})
 	ctx := context.Background()
 	id, err := e.b.Store.StartRun(ctx, "customers", store.RunIncremental)
 	if err != nil {
@@ -300,7 +300,7 @@ func TestCRMIsCalledAtMostOncePerInterval(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	e := newEnv(t, Options{Now: clock})
+	e := newHealthEnv(t, health.Options{Now: clock})
 	calls := func() int64 { return e.b.CRM.Stats().ByMethod[http.MethodGet] }
 	before := calls()
 	for range 5 {
@@ -321,12 +321,12 @@ func TestCRMIsCalledAtMostOncePerInterval(t *testing.T) {
 }
 
 func TestTokenIsRequiredOffTheLoopback(t *testing.T) {
-	m := NewMonitor(Options{})
-	if _, err := Listen("0.0.0.0:0", "", m, nil); !errors.Is(err, ErrTokenRequired) {
-		t.Fatalf("Listen on 0.0.0.0 without a token: %v, want ErrTokenRequired", err)
+	m := health.NewMonitor(health.Options{})
+	if _, err := health.Listen("0.0.0.0:0", "", m, nil); !errors.Is(err, health.ErrTokenRequired) {
+		t.Fatalf("health.Listen on 0.0.0.0 without a token: %v, want health.ErrTokenRequired", err)
 	}
 	const token = "s3cret-token-0123456789"
-	srv, err := Listen("0.0.0.0:0", token, m, nil)
+	srv, err := health.Listen("0.0.0.0:0", token, m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,13 +354,13 @@ func TestTokenIsRequiredOffTheLoopback(t *testing.T) {
 }
 
 func TestPortInUseNamesTheAddressAndKey(t *testing.T) {
-	m := NewMonitor(Options{})
-	first, err := Listen("127.0.0.1:0", "", m, nil)
+	m := health.NewMonitor(health.Options{})
+	first, err := health.Listen("127.0.0.1:0", "", m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer first.Shutdown(context.Background())
-	_, err = Listen(first.Addr(), "", m, nil)
+	_, err = health.Listen(first.Addr(), "", m, nil)
 	if err == nil {
 		t.Fatal("a second server bound the same address")
 	}
@@ -372,7 +372,7 @@ func TestPortInUseNamesTheAddressAndKey(t *testing.T) {
 }
 
 func TestShutdownStopsServing(t *testing.T) {
-	srv, err := Listen("127.0.0.1:0", "", NewMonitor(Options{}), nil)
+	srv, err := health.Listen("127.0.0.1:0", "", health.NewMonitor(health.Options{}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +380,7 @@ func TestShutdownStopsServing(t *testing.T) {
 	if err := srv.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d > ShutdownTimeout {
+	if d := time.Since(start); d > health.ShutdownTimeout {
 		t.Errorf("shutdown took %s", d)
 	}
 	if _, err := http.Get("http://" + srv.Addr() + "/healthz"); err == nil {
@@ -388,18 +388,18 @@ func TestShutdownStopsServing(t *testing.T) {
 	}
 }
 
-// fakeCRM is a CRM client with fixed counters.
-type fakeCRM struct{ st crm.Stats }
+// fakeHealthCRM is a CRM client with fixed counters.
+type fakeHealthCRM struct{ st health.Stats }
 
-func (f fakeCRM) Stats() crm.Stats                                  { return f.st }
-func (f fakeCRM) CheckToken(context.Context) (crm.TokenInfo, error) { return crm.TokenInfo{}, nil }
+func (f fakeHealthCRM) Stats() health.Stats        { return f.st }
+func (f fakeHealthCRM) Ping(context.Context) error { return nil }
 
 // CRM counters keep growing across a reload, whose new client starts at 0.
 func TestCRMCountersSurviveAReload(t *testing.T) {
-	e := newEnv(t, Options{})
-	e.m.Attach(Target{Store: e.b.Store, ERP: e.b.ERP, CRM: fakeCRM{crm.Stats{Requests: 7, RateLimited: 2, ByMethod: map[string]int64{"GET": 7}}}})
+	e := newHealthEnv(t, health.Options{})
+	e.m.Attach(health.Target{Store: e.b.Store, ERP: e.b.ERP, CRM: fakeHealthCRM{health.Stats{Requests: 7, RateLimited: 2, ByMethod: map[string]int64{"GET": 7}}}})
 	before, _ := metric(scrape(t, e.url), "erpbridge_crm_requests_total", map[string]string{"method": "GET"})
-	e.m.Attach(Target{Store: e.b.Store, ERP: e.b.ERP, CRM: fakeCRM{crm.Stats{Requests: 1, RateLimited: 1, ByMethod: map[string]int64{"GET": 1}}}})
+	e.m.Attach(health.Target{Store: e.b.Store, ERP: e.b.ERP, CRM: fakeHealthCRM{health.Stats{Requests: 1, RateLimited: 1, ByMethod: map[string]int64{"GET": 1}}}})
 	body := scrape(t, e.url)
 	if got, _ := metric(body, "erpbridge_crm_requests_total", map[string]string{"method": "GET"}); got != before+1 {
 		t.Errorf("GET requests after the reload = %v, want %v", got, before+1)
@@ -421,14 +421,14 @@ func scrape(t *testing.T, url string) string {
 // An ERP read through REST routes has no database: readiness must not
 // ping a nil one (it used to panic the whole service).
 func TestReadinessWithoutAnERPDatabase(t *testing.T) {
-	e := newEnv(t, Options{})
-	e.m.Attach(Target{Store: e.b.Store, CRM: fakeCRM{}})
+	e := newHealthEnv(t, health.Options{})
+	e.m.Attach(health.Target{Store: e.b.Store, CRM: fakeHealthCRM{}})
 	resp, err := http.Get(e.url + "/readyz")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var r Readiness
+	var r health.Readiness
 	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
 		t.Fatal(err)
 	}

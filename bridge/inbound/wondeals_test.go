@@ -1,4 +1,4 @@
-package wondeals
+package inbound
 
 import (
 	"context"

@@ -19,8 +19,6 @@ import (
 	"database/sql"
 
 	"github.com/erpbridge/erpbridge/bridge/store"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
-	"github.com/erpbridge/erpbridge/rdstation/crm"
 )
 
 // Store is the part of the checkpoint store the monitor reads.
@@ -41,15 +39,29 @@ type ERP interface {
 // CRM is the CRM client as the monitor sees it.
 type CRM interface {
 	// Stats returns the client's cumulative counters.
-	Stats() crm.Stats
-	// CheckToken is the cheap call that proves the CRM answers.
-	CheckToken(ctx context.Context) (crm.TokenInfo, error)
+	Stats() Stats
+	// Ping is the cheap call that proves the CRM answers and accepts the
+	// credentials.
+	Ping(ctx context.Context) error
+}
+
+// Stats are a target system client's cumulative request counters.
+type Stats struct {
+	// Requests is every HTTP attempt sent, retries included.
+	Requests int64
+	// ByMethod counts attempts per HTTP method.
+	ByMethod map[string]int64
+	// RateLimited counts 429 answers.
+	RateLimited int64
+	// Retries counts attempts repeated after a 5xx or a network failure.
+	Retries int64
+	// OutcomeUnknown counts writes that were sent but got no answer.
+	OutcomeUnknown int64
 }
 
 var (
 	_ Store = (*store.Store)(nil)
 	_ ERP   = (*sql.DB)(nil)
-	_ CRM   = (*crm.Client)(nil)
 )
 
 // Target is one open bridge: what the monitor checks and measures.
@@ -58,13 +70,4 @@ type Target struct {
 	ERP     ERP
 	CRM     CRM
 	Streams []string // the engine's streams, in order
-}
-
-// FromBridge returns the Target of an open bridge.
-func FromBridge(b *wiring.Bridge) Target {
-	t := Target{Store: b.Store, CRM: b.CRM, Streams: b.Engine.Streams()}
-	if b.ERP != nil { // nil when the ERP is read through REST routes
-		t.ERP = b.ERP
-	}
-	return t
 }
