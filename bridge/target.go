@@ -93,3 +93,8 @@ type SharedKeys interface {
 // that is a policy outcome rather than a failure: the item is parked with
 // level "skip" and counted as skipped.
 var ErrKeyTaken = errors.New("its natural key belongs to another ERP record")
+
+// ErrListingCapped: the CRM cut a listing short (RD Station v1 lists at
+// most 10,000 records); what follows the last record listed must be read
+// another way (a later window, a search).
+var ErrListingCapped = errors.New("listing capped by the CRM")

@@ -10,7 +10,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/erpbridge/erpbridge/erp"
-	"github.com/erpbridge/erpbridge/rdstation/crm"
 )
 
 // messageWidth is C5_MENNOTA's width: the deal name is cut to it.
@@ -19,7 +18,7 @@ const messageWidth = 60
 // mapDeal builds the ERP order of a won deal. Problems are what the deal
 // lacks to become an order (each names the CRM record); an error means the
 // CRM or the ERP could not be read.
-func (p *Poller) mapDeal(ctx context.Context, deal crm.Deal) (erp.Order, []string, error) {
+func (p *Poller) mapDeal(ctx context.Context, deal Deal) (erp.Order, []string, error) {
 	o := p.o.Defaults
 	o.DealID = deal.ID
 	o.Message = cut(deal.Name, messageWidth)
@@ -32,17 +31,17 @@ func (p *Poller) mapDeal(ctx context.Context, deal crm.Deal) (erp.Order, []strin
 		}
 		return err
 	}
-	if deal.Organization == nil || deal.Organization.ID == "" {
+	if deal.OrganizationID == "" {
 		problems = append(problems, "the deal has no organization (the ERP customer)")
 	} else {
-		code, store, err := p.dir.Customer(ctx, deal.Organization.ID)
-		if err := missing(err, "organization %q (%s)", deal.Organization.Name, deal.Organization.ID); err != nil {
+		code, store, err := p.dir.Customer(ctx, deal.OrganizationID)
+		if err := missing(err, "organization %q (%s)", deal.OrganizationName, deal.OrganizationID); err != nil {
 			return o, nil, err
 		}
 		o.Customer, o.Store = code, store
 	}
-	if deal.User != nil && deal.User.ID != "" {
-		seller, err := p.dir.Seller(ctx, deal.User.ID)
+	if deal.OwnerID != "" {
+		seller, err := p.dir.Seller(ctx, deal.OwnerID)
 		if err != nil && !errors.Is(err, ErrNoCounterpart) {
 			return o, nil, err
 		}
@@ -50,7 +49,7 @@ func (p *Poller) mapDeal(ctx context.Context, deal crm.Deal) (erp.Order, []strin
 			o.Seller = seller
 		}
 	}
-	lines, err := p.crm.ListDealProducts(ctx, deal.ID)
+	lines, err := p.crm.Lines(ctx, deal.ID)
 	if err != nil {
 		return o, nil, fmt.Errorf("reading the products of deal %s: %w", deal.ID, err)
 	}
@@ -62,17 +61,14 @@ func (p *Poller) mapDeal(ctx context.Context, deal crm.Deal) (erp.Order, []strin
 		if err := missing(err, "product %q (%s)", l.Name, l.ProductID); err != nil {
 			return o, nil, err
 		}
-		qty := l.AmountDecimal.Decimal
-		if qty.IsZero() {
-			qty = l.Amount.Decimal
-		}
+		qty := l.Quantity
 		if !qty.IsPositive() {
 			problems = append(problems, fmt.Sprintf("product line %d (%s): quantity %s is not positive", i+1, l.Name, qty))
 			continue
 		}
 		it := erp.OrderItem{Product: code, Quantity: qty, TES: p.o.TES, Operation: p.o.Operation}
 		if p.o.UseDealPrices {
-			price := netPrice(l.Price.Decimal, qty, l.Discount.Decimal, l.DiscountType)
+			price := netPrice(l.Price, qty, l.Discount, l.DiscountPercent)
 			if price.IsNegative() {
 				problems = append(problems, fmt.Sprintf("product line %d (%s): the discount exceeds the price", i+1, l.Name))
 				continue
@@ -86,10 +82,10 @@ func (p *Poller) mapDeal(ctx context.Context, deal crm.Deal) (erp.Order, []strin
 
 // netPrice is the unit price after the line's discount, to the cent: a
 // percentage applies to the unit price, a value to the line as a whole.
-func netPrice(price, qty, discount decimal.Decimal, discountType string) decimal.Decimal {
+func netPrice(price, qty, discount decimal.Decimal, percent bool) decimal.Decimal {
 	switch {
 	case discount.IsZero():
-	case discountType == crm.DiscountPercent || discountType == "percentage": // both spellings are in use
+	case percent:
 		price = price.Mul(decimal.NewFromInt(100).Sub(discount)).Div(decimal.NewFromInt(100))
 	default:
 		price = price.Sub(discount.Div(qty))

@@ -1,5 +1,7 @@
-// Package wondeals turns deals won in RD Station CRM into ERP sales orders,
-// exactly once per deal, and writes the ERP's answer back onto the deal.
+// Package inbound turns deals won in a CRM into ERP sales orders, exactly
+// once per deal, and writes the ERP's answer back onto the deal. It knows
+// the CRM through CRM and the ERP through erp.OrderSink and Directory: no
+// vendor.
 //
 // A run first settles the deals already on their way (re-sending those
 // whose answer was lost, asking the ERP about waiting ones, writing order
@@ -22,11 +24,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"go.uber.org/zap"
 
+	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp"
-	"github.com/erpbridge/erpbridge/rdstation/crm"
 )
 
 // never is a next attempt that does not come (until `erpbridge errors retry`).
@@ -35,21 +38,50 @@ var never = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC) // within UnixNano's ran
 // Stream is the name runs, cursors and logs use for the won-deal poll.
 const Stream = "won_deals"
 
-// zoneMargin widens the listing window on both sides: the API reads
-// start_date and end_date in the account's time zone, which the bridge
-// does not know, and no zone is more than 14 hours from UTC.
-const zoneMargin = 14 * time.Hour
-
-// CRM is what the poller needs from the CRM (*crm.Client).
-type CRM interface {
-	Deals(ctx context.Context, q crm.DealQuery) iter.Seq2[crm.Deal, error]
-	GetDeal(ctx context.Context, id string) (crm.Deal, error)
-	ListDealProducts(ctx context.Context, dealID string) ([]crm.DealProduct, error)
-	UpdateDeal(ctx context.Context, id string, u crm.DealUpdate) (crm.Deal, error)
-	CreateDealNote(ctx context.Context, dealID, text string) (crm.Note, error)
+// Deal is a deal as the CRM gives it to the poller.
+type Deal struct {
+	ID, Name string
+	// Won: the deal is won now (false once lost or reopened).
+	Won bool
+	// ClosedAt is when it was won; zero when the CRM does not say.
+	ClosedAt time.Time
+	// OrganizationID and OrganizationName are the deal's organization
+	// ("" when it has none); OwnerID its owner.
+	OrganizationID, OrganizationName, OwnerID string
+	// PipelineID is the deal's pipeline, "" when the listing does not say
+	// (then StageID's pipeline in Options.Stages).
+	PipelineID, PipelineName, StageID string
+	// OrderNumber is the value of the deal's order-number field ("" none).
+	OrderNumber string
 }
 
-var _ CRM = (*crm.Client)(nil)
+// Line is one product line of a deal.
+type Line struct {
+	ProductID, Name           string
+	Quantity, Price, Discount decimal.Decimal
+	// DiscountPercent: Discount is a percentage of the unit price, not a
+	// value off the line.
+	DiscountPercent bool
+}
+
+// CRM is what the poller needs from the CRM. Errors wrap the engine's
+// classes: bridge.ErrGone for a deal that no longer exists, bridge.ErrFatal
+// for refused credentials, bridge.ErrListingCapped for a listing the CRM
+// cut short.
+type CRM interface {
+	// WonDeals lists the deals won between from and to, by close time,
+	// ascending.
+	WonDeals(ctx context.Context, from, to time.Time) iter.Seq2[Deal, error]
+	// Deal reads one deal.
+	Deal(ctx context.Context, id string) (Deal, error)
+	// Lines reads a deal's product lines.
+	Lines(ctx context.Context, dealID string) ([]Line, error)
+	// SetOrderNumber writes the ERP order number into the deal's
+	// order-number field.
+	SetOrderNumber(ctx context.Context, dealID, number string) error
+	// Note writes a note onto the deal.
+	Note(ctx context.Context, dealID, text string) error
+}
 
 // ErrNoCounterpart is wrapped by a Directory when a CRM record has no ERP
 // record: the deal cannot become an order until it has.
@@ -82,8 +114,11 @@ type Options struct {
 	UseDealPrices bool
 	// Notes writes rejections and missing counterparts onto the deal.
 	Notes bool
-	// NumberFieldID is the deal custom field that receives the order number.
-	NumberFieldID string
+	// Numbers: the CRM has an order-number field (CRM.SetOrderNumber).
+	Numbers bool
+	// ZoneMargin widens every listing window on both sides, for a CRM that
+	// reads the window in the account's time zone, unknown to the bridge.
+	ZoneMargin time.Duration
 	// RetryAfter is how long an invalid or rejected deal waits before it
 	// is looked at again (default 1h); a lost answer waits RetryLost
 	// (default 1m).
@@ -215,23 +250,21 @@ func (p *Poller) run(ctx context.Context, sweep bool) (Report, error) {
 		from = start.Add(-p.o.SweepWindow)
 	}
 	from = from.Add(-p.o.Overlap)
-	q := crm.DealQuery{Win: crm.Won, Period: crm.PeriodClosedAt,
-		Start: from.Add(-zoneMargin), End: start.Add(zoneMargin), Order: "closed_at", Direction: "asc"}
 	var last time.Time // the latest closed_at listed
 	ascending := true
-	for deal, err := range p.crm.Deals(ctx, q) {
-		if capped := (*crm.ListingCappedError)(nil); errors.As(err, &capped) && ascending && !last.IsZero() && !sweep {
+	for deal, err := range p.crm.WonDeals(ctx, from.Add(-p.o.ZoneMargin), start.Add(p.o.ZoneMargin)) {
+		if errors.Is(err, bridge.ErrListingCapped) && ascending && !last.IsZero() && !sweep {
 			// More won deals than one listing returns: go on from the last
 			// one next run (the listing is by closed_at, ascending).
 			p.o.Logger.Warn("won deals: the listing is capped; the next run goes on from the last deal listed",
 				zap.String("stream", Stream), zap.Time("closed_at", last))
-			return rep, p.setCursor(ctx, last.Add(zoneMargin))
+			return rep, p.setCursor(ctx, last.Add(p.o.ZoneMargin))
 		}
 		if err != nil {
 			return rep, fmt.Errorf("listing won deals: %w", err)
 		}
 		rep.Listed++
-		if t, err := time.Parse(time.RFC3339Nano, deal.ClosedAt); err == nil {
+		if t := deal.ClosedAt; !t.IsZero() {
 			ascending = ascending && !t.Before(last)
 			last = t
 		}
@@ -256,23 +289,17 @@ func (p *Poller) setCursor(ctx context.Context, at time.Time) error {
 const errNoLongerWon = "the deal is no longer won in the CRM"
 
 // pipelineOf returns the id of a deal's pipeline as the CRM gave the
-// deal: its stage's pipeline, the pipeline (GET), or the stage's pipeline
-// in Options.Stages; "" when none says.
-func (p *Poller) pipelineOf(d crm.Deal) string {
-	switch {
-	case d.Stage != nil && d.Stage.DealPipelineID != "":
-		return d.Stage.DealPipelineID
-	case d.Pipeline != nil && d.Pipeline.ID != "":
-		return d.Pipeline.ID
-	case d.Stage != nil:
-		return p.o.Stages[d.Stage.ID]
+// deal, else its stage's pipeline in Options.Stages; "" when none says.
+func (p *Poller) pipelineOf(d Deal) string {
+	if d.PipelineID != "" {
+		return d.PipelineID
 	}
-	return ""
+	return p.o.Stages[d.StageID]
 }
 
 // ordersFrom reports whether the deal's pipeline makes ERP orders of its
 // won deals, and which pipeline that is.
-func (p *Poller) ordersFrom(d crm.Deal) (pipeline string, ok bool) {
+func (p *Poller) ordersFrom(d Deal) (pipeline string, ok bool) {
 	pipeline = p.pipelineOf(d)
 	if p.o.Pipelines == nil {
 		return pipeline, true
@@ -282,7 +309,7 @@ func (p *Poller) ordersFrom(d crm.Deal) (pipeline string, ok bool) {
 }
 
 // consider handles one listed won deal.
-func (p *Poller) consider(ctx context.Context, deal crm.Deal, rep *Report) error {
+func (p *Poller) consider(ctx context.Context, deal Deal, rep *Report) error {
 	if pipeline, ok := p.ordersFrom(deal); !ok {
 		rep.OtherPipeline++
 		p.o.Logger.Debug("won deals: a deal won outside won_deals.pipelines is no ERP order", zap.String("stream", Stream),
@@ -298,11 +325,9 @@ func (p *Poller) consider(ctx context.Context, deal crm.Deal, rep *Report) error
 		rep.Skipped++ // on its way (settle handles it) or finished
 		return nil
 	}
-	if p.o.NumberFieldID != "" {
-		if v, ok := crm.FieldValue(deal.CustomFields, p.o.NumberFieldID); ok && strings.TrimSpace(v.Text()) != "" {
-			rep.Skipped++ // it has an ERP order already
-			return nil
-		}
+	if strings.TrimSpace(deal.OrderNumber) != "" {
+		rep.Skipped++ // it has an ERP order already
+		return nil
 	}
 	if fromERP, err := p.dir.FromERP(ctx, deal.ID); err != nil {
 		return err
@@ -432,23 +457,23 @@ func (p *Poller) resend(ctx context.Context, w store.Writeback, rep *Report) err
 			return p.apply(ctx, w, res, rep)
 		}
 	}
-	deal, err := p.crm.GetDeal(ctx, w.DealID)
-	if errors.Is(err, crm.ErrNotFound) {
+	deal, err := p.crm.Deal(ctx, w.DealID)
+	if errors.Is(err, bridge.ErrGone) {
 		w.State, w.Error, w.NextAttemptAt = store.WritebackInvalid, "the deal is gone from the CRM", never
 		return p.put(ctx, w)
 	}
 	if err != nil {
 		return fmt.Errorf("reading deal %s: %w", w.DealID, err)
 	}
-	if deal.Win == nil || !*deal.Win {
+	if !deal.Won {
 		// Reopened or lost since: no order, unless it is listed won again.
 		w.State, w.Error, w.NextAttemptAt = store.WritebackInvalid, errNoLongerWon, never
 		return p.put(ctx, w)
 	}
 	if pipeline, ok := p.ordersFrom(deal); !ok {
 		// Moved to another pipeline since, or won_deals.pipelines changed.
-		if deal.Pipeline != nil && deal.Pipeline.Name != "" {
-			pipeline = fmt.Sprintf("%q", deal.Pipeline.Name)
+		if deal.PipelineName != "" {
+			pipeline = fmt.Sprintf("%q", deal.PipelineName)
 		}
 		w.State, w.NextAttemptAt = store.WritebackInvalid, never
 		w.Error = "the deal is in pipeline " + pipeline + ", not one of won_deals.pipelines: it becomes no ERP order " +
@@ -460,7 +485,7 @@ func (p *Poller) resend(ctx context.Context, w store.Writeback, rep *Report) err
 }
 
 // send maps a won deal to an order and submits it.
-func (p *Poller) send(ctx context.Context, deal crm.Deal, w store.Writeback, rep *Report) error {
+func (p *Poller) send(ctx context.Context, deal Deal, w store.Writeback, rep *Report) error {
 	log := p.o.Logger.With(zap.String("stream", Stream), zap.String("crm_id", deal.ID))
 	order, problems, err := p.mapDeal(ctx, deal)
 	if err != nil {
@@ -547,7 +572,7 @@ func (p *Poller) apply(ctx context.Context, w store.Writeback, res erp.OrderResu
 func (p *Poller) writeBack(ctx context.Context, w store.Writeback, rep *Report) error {
 	// The order was asked for while the deal was won; if it no longer is,
 	// the order exists anyway: say so on the deal, for someone to decide.
-	if deal, err := p.crm.GetDeal(ctx, w.DealID); err == nil && (deal.Win == nil || !*deal.Win) {
+	if deal, err := p.crm.Deal(ctx, w.DealID); err == nil && !deal.Won {
 		p.o.Logger.Warn("won deals: the ERP made an order for a deal that is no longer won", zap.String("stream", Stream),
 			zap.String("crm_id", w.DealID), zap.String("order", w.OrderNumber))
 		w.Error = "the ERP made order " + w.OrderNumber + " for this deal, which is no longer won in the CRM: cancel the order in the ERP if it should not exist"
@@ -556,11 +581,9 @@ func (p *Poller) writeBack(ctx context.Context, w store.Writeback, rep *Report) 
 		}
 		w.Noted = w.Error
 	}
-	if p.o.NumberFieldID != "" {
-		_, err := p.crm.UpdateDeal(ctx, w.DealID, crm.DealUpdate{
-			CustomFields: []crm.CustomFieldValue{{CustomFieldID: p.o.NumberFieldID, Value: w.OrderNumber}},
-		})
-		if errors.Is(err, crm.ErrNotFound) {
+	if p.o.Numbers {
+		err := p.crm.SetOrderNumber(ctx, w.DealID, w.OrderNumber)
+		if errors.Is(err, bridge.ErrGone) {
 			p.o.Logger.Warn("the deal of an ERP order is gone from the CRM", zap.String("crm_id", w.DealID), zap.String("order", w.OrderNumber))
 		} else if err != nil {
 			return fmt.Errorf("writing order %s onto deal %s: %w", w.OrderNumber, w.DealID, err)
@@ -582,7 +605,7 @@ func (p *Poller) note(ctx context.Context, w store.Writeback, text string) error
 	if err := p.put(ctx, w); err != nil {
 		return err
 	}
-	if _, err := p.crm.CreateDealNote(ctx, w.DealID, text); err != nil {
+	if err := p.crm.Note(ctx, w.DealID, text); err != nil {
 		p.o.Logger.Warn("writing a note on a deal", zap.String("crm_id", w.DealID), zap.Error(err))
 	}
 	return nil
@@ -604,9 +627,5 @@ func isFatal(err error) bool {
 	if errors.As(err, &f) && f.Fatal() {
 		return true
 	}
-	return errors.Is(err, crm.ErrUnauthorized) || errors.Is(err, crm.ErrForbidden) || errors.Is(err, ErrFatal)
+	return errors.Is(err, bridge.ErrFatal)
 }
-
-// ErrFatal is wrapped by sinks' errors that no retry fixes (wiring wraps
-// a sink's refused credentials with it).
-var ErrFatal = errors.New("fatal")

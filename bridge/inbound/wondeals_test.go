@@ -13,17 +13,17 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp"
-	"github.com/erpbridge/erpbridge/rdstation/crm"
 )
 
 // fakeCRM holds won deals; it answers the poller's calls and counts them.
 type fakeCRM struct {
 	mu       sync.Mutex
-	deals    map[string]crm.Deal
+	deals    map[string]Deal
 	order    []string
-	capAfter int   // the listing ends with ListingCappedError after this many (0: never)
+	capAfter int   // the listing ends with ErrListingCapped after this many (0: never)
 	listErr  error // the listing fails with it after the first deal
 	badOrg   string
 	updates  map[string]string // deal → order number written
@@ -34,38 +34,36 @@ type fakeCRM struct {
 var _ CRM = (*fakeCRM)(nil)
 
 func newFakeCRM() *fakeCRM {
-	return &fakeCRM{deals: map[string]crm.Deal{}, updates: map[string]string{}, notes: map[string][]string{}}
+	return &fakeCRM{deals: map[string]Deal{}, updates: map[string]string{}, notes: map[string][]string{}}
 }
 
 func (f *fakeCRM) win(id string, closed time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	yes := true
-	f.deals[id] = crm.Deal{ID: id, Name: "deal " + id, Win: &yes, ClosedAt: closed.UTC().Format(time.RFC3339Nano),
-		Organization: &crm.Ref{ID: "org-" + id, Name: "Org " + id}}
+	f.deals[id] = Deal{ID: id, Name: "deal " + id, Won: true, ClosedAt: closed.UTC(),
+		OrganizationID: "org-" + id, OrganizationName: "Org " + id}
 	f.order = append(f.order, id)
 }
 
-func (f *fakeCRM) Deals(_ context.Context, q crm.DealQuery) iter.Seq2[crm.Deal, error] {
-	return func(yield func(crm.Deal, error) bool) {
+func (f *fakeCRM) WonDeals(_ context.Context, from, to time.Time) iter.Seq2[Deal, error] {
+	return func(yield func(Deal, error) bool) {
 		f.mu.Lock()
 		f.calls++
-		var out []crm.Deal
+		var out []Deal
 		for _, id := range f.order {
 			d := f.deals[id]
-			t, _ := time.Parse(time.RFC3339Nano, d.ClosedAt)
-			if d.Win != nil && *d.Win && !t.Before(q.Start) && !t.After(q.End) {
+			if d.Won && !d.ClosedAt.Before(from) && !d.ClosedAt.After(to) {
 				out = append(out, d)
 			}
 		}
 		f.mu.Unlock()
 		for i, d := range out {
 			if f.listErr != nil && i == 1 {
-				yield(crm.Deal{}, f.listErr)
+				yield(Deal{}, f.listErr)
 				return
 			}
 			if f.capAfter > 0 && i == f.capAfter {
-				yield(crm.Deal{}, &crm.ListingCappedError{Path: "/deals", Reached: i, Total: len(out)})
+				yield(Deal{}, fmt.Errorf("listing deals: %w after %d of %d", bridge.ErrListingCapped, i, len(out)))
 				return
 			}
 			if !yield(d, nil) {
@@ -75,41 +73,38 @@ func (f *fakeCRM) Deals(_ context.Context, q crm.DealQuery) iter.Seq2[crm.Deal, 
 	}
 }
 
-func (f *fakeCRM) GetDeal(_ context.Context, id string) (crm.Deal, error) {
+func (f *fakeCRM) Deal(_ context.Context, id string) (Deal, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
 	d, ok := f.deals[id]
 	if !ok {
-		return d, crm.ErrNotFound
+		return d, fmt.Errorf("deal %s: %w", id, bridge.ErrGone)
 	}
 	return d, nil
 }
 
-func (f *fakeCRM) ListDealProducts(_ context.Context, id string) ([]crm.DealProduct, error) {
+func (f *fakeCRM) Lines(_ context.Context, id string) ([]Line, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
-	one := crm.Decimal{Decimal: decimal.NewFromInt(1)}
-	return []crm.DealProduct{{ProductID: "prod", Name: "Product", Amount: one, Price: crm.Decimal{Decimal: decimal.RequireFromString("9.90")}}}, nil
+	return []Line{{ProductID: "prod", Name: "Product", Quantity: decimal.NewFromInt(1), Price: decimal.RequireFromString("9.90")}}, nil
 }
 
-func (f *fakeCRM) UpdateDeal(_ context.Context, id string, u crm.DealUpdate) (crm.Deal, error) {
+func (f *fakeCRM) SetOrderNumber(_ context.Context, id, number string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
-	for _, v := range u.CustomFields {
-		f.updates[id] = fmt.Sprint(v.Value)
-	}
-	return f.deals[id], nil
+	f.updates[id] = number
+	return nil
 }
 
-func (f *fakeCRM) CreateDealNote(_ context.Context, id, text string) (crm.Note, error) {
+func (f *fakeCRM) Note(_ context.Context, id, text string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
 	f.notes[id] = append(f.notes[id], text)
-	return crm.Note{}, nil
+	return nil
 }
 
 // fakeDir maps every organization but badOrg.
@@ -202,7 +197,7 @@ func newEnv(t *testing.T, dir fakeDir) *env {
 	t.Cleanup(func() { st.Close() })
 	e := &env{crm: newFakeCRM(), sink: newFakeSink(), st: st, now: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
 	e.p = New(e.crm, st, e.sink, dir, Options{Overlap: 10 * time.Minute, Lookback: 24 * time.Hour, UseDealPrices: true,
-		Notes: true, NumberFieldID: "num", Now: func() time.Time { return e.now }})
+		Notes: true, Numbers: true, ZoneMargin: 14 * time.Hour, Now: func() time.Time { return e.now }})
 	return e
 }
 
@@ -319,9 +314,8 @@ func TestReopenedThenWonAgain(t *testing.T) {
 		t.Fatalf("first run: %+v", rep)
 	}
 	// Reopened: the hourly retry finds it no longer won and stops asking.
-	no := false
 	d := e.crm.deals["d1"]
-	d.Win = &no
+	d.Won = false
 	e.crm.deals["d1"] = d
 	e.now = e.now.Add(2 * time.Hour)
 	e.run(t)
@@ -345,16 +339,18 @@ func TestReopenedThenWonAgain(t *testing.T) {
 
 func TestNetPrice(t *testing.T) {
 	for _, tc := range []struct {
-		price, qty, disc, kind, want string
+		price, qty, disc string
+		percent          bool
+		want             string
 	}{
-		{"10.00", "3", "0", "", "10"},
-		{"150", "3", "50", crm.DiscountValue, "133.33"},
-		{"19.90", "2", "10", crm.DiscountPercent, "17.91"},
-		{"20.00", "1", "10", "percentage", "18"},
+		{"10.00", "3", "0", false, "10"},
+		{"150", "3", "50", false, "133.33"},
+		{"19.90", "2", "10", true, "17.91"},
+		{"20.00", "1", "10", true, "18"},
 	} {
-		got := netPrice(decimal.RequireFromString(tc.price), decimal.RequireFromString(tc.qty), decimal.RequireFromString(tc.disc), tc.kind)
+		got := netPrice(decimal.RequireFromString(tc.price), decimal.RequireFromString(tc.qty), decimal.RequireFromString(tc.disc), tc.percent)
 		if !got.Equal(decimal.RequireFromString(tc.want)) {
-			t.Errorf("netPrice(%s × %s, %s %s) = %s, want %s", tc.price, tc.qty, tc.disc, tc.kind, got, tc.want)
+			t.Errorf("netPrice(%s × %s, %s percent %v) = %s, want %s", tc.price, tc.qty, tc.disc, tc.percent, got, tc.want)
 		}
 	}
 }
@@ -365,9 +361,8 @@ func TestOrderForADealLostMeanwhileIsNoted(t *testing.T) {
 	e := newEnv(t, fakeDir{})
 	e.crm.win("d1", e.now.Add(-time.Hour))
 	e.run(t)
-	no := false
 	d := e.crm.deals["d1"]
-	d.Win = &no
+	d.Won = false
 	e.crm.deals["d1"] = d
 	e.sink.job(nil)
 	e.now = e.now.Add(time.Minute)
@@ -416,8 +411,8 @@ func TestAFailedListingKeepsTheCursor(t *testing.T) {
 	e := newEnv(t, fakeDir{})
 	e.crm.win("d1", e.now.Add(-2*time.Hour))
 	e.crm.win("d2", e.now.Add(-time.Hour))
-	e.crm.listErr = fmt.Errorf("listing deals: %w", crm.ErrRateLimited)
-	if _, err := e.p.Run(context.Background()); !errors.Is(err, crm.ErrRateLimited) {
+	e.crm.listErr = fmt.Errorf("listing deals: %w", bridge.ErrRateLimited)
+	if _, err := e.p.Run(context.Background()); !errors.Is(err, bridge.ErrRateLimited) {
 		t.Fatalf("run with a failing listing: %v", err)
 	}
 	if c, _, _ := e.st.Cursor(context.Background(), Stream); c.Position != "" {
@@ -440,18 +435,18 @@ func TestDealsWonInOtherPipelinesAreNoOrders(t *testing.T) {
 	e := newEnv(t, fakeDir{})
 	e.p.o.Pipelines = map[string]string{"pl-sales": "Vendas"}
 	e.p.o.Stages = map[string]string{"st-sales-2": "pl-sales", "st-after-1": "pl-after"}
-	in := func(id string, stage *crm.Ref, pipeline *crm.Ref) {
+	in := func(id, stage, pipeline, pipelineName string) {
 		e.crm.win(id, e.now.Add(-time.Hour))
 		d := e.crm.deals[id]
-		d.Stage, d.Pipeline = stage, pipeline
+		d.StageID, d.PipelineID, d.PipelineName = stage, pipeline, pipelineName
 		e.crm.deals[id] = d
 	}
-	in("sale", &crm.Ref{ID: "st-sales-1", DealPipelineID: "pl-sales"}, nil)
-	in("sale-by-stage", &crm.Ref{ID: "st-sales-2"}, nil) // the listing gives no pipeline id
-	in("after-sales", &crm.Ref{ID: "st-after-1", DealPipelineID: "pl-after"}, nil)
-	in("after-by-stage", &crm.Ref{ID: "st-after-1"}, nil)
-	in("partner", nil, &crm.Ref{ID: "pl-partner", Name: "Parceiros"})
-	in("nowhere", nil, nil)
+	in("sale", "st-sales-1", "pl-sales", "")
+	in("sale-by-stage", "st-sales-2", "", "") // the listing gives no pipeline id
+	in("after-sales", "st-after-1", "pl-after", "")
+	in("after-by-stage", "st-after-1", "", "")
+	in("partner", "", "pl-partner", "Parceiros")
+	in("nowhere", "", "", "")
 	for i := range 2 {
 		e.now = e.now.Add(5 * time.Minute)
 		rep := e.run(t)
@@ -479,7 +474,7 @@ func TestDealsWonInOtherPipelinesAreNoOrders(t *testing.T) {
 		id := fmt.Sprintf("copy%d", i)
 		e2.crm.win(id, e2.now.Add(-time.Hour))
 		d := e2.crm.deals[id]
-		d.Stage = &crm.Ref{ID: "st-after-1", DealPipelineID: "pl-after"}
+		d.StageID, d.PipelineID = "st-after-1", "pl-after"
 		e2.crm.deals[id] = d
 	}
 	if rep := e2.run(t); rep.OtherPipeline != 5 || e2.crm.calls != 1 {
@@ -495,12 +490,12 @@ func TestADealMovedOutOfThePipelinesIsNotSentAgain(t *testing.T) {
 	e.p.o.Pipelines = map[string]string{"pl-sales": "Vendas"}
 	e.crm.win("moved", e.now.Add(-time.Hour))
 	d := e.crm.deals["moved"]
-	d.Stage = &crm.Ref{ID: "st-sales-1", DealPipelineID: "pl-sales"}
+	d.StageID, d.PipelineID = "st-sales-1", "pl-sales"
 	e.crm.deals["moved"] = d
 	if rep := e.run(t); rep.Invalid != 1 {
 		t.Fatalf("first run: %+v, want the deal invalid", rep)
 	}
-	d.Stage, d.Pipeline = &crm.Ref{ID: "st-after-1", DealPipelineID: "pl-after"}, &crm.Ref{ID: "pl-after", Name: "Pós-venda"}
+	d.StageID, d.PipelineID, d.PipelineName = "st-after-1", "pl-after", "Pós-venda"
 	e.crm.deals["moved"] = d
 	e.p.dir = fakeDir{}
 	e.now = e.now.Add(2 * time.Hour) // its retry is due

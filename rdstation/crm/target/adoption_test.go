@@ -143,3 +143,14 @@ func TestSameNameWithAnotherCNPJIsNotAdopted(t *testing.T) {
 		t.Errorf("ADOPTED another company's organization %s and overwrote its CNPJ", other)
 	}
 }
+
+// TestDiscountPercentInBothSpellings: RD Station answers a percentage
+// discount as "percent" or "percentage"; both reach the won-deal poller as
+// a percentage.
+func TestDiscountPercentInBothSpellings(t *testing.T) {
+	for typ, want := range map[string]bool{"percent": true, "percentage": true, "value": false, "": false} {
+		if got := isPercent(typ); got != want {
+			t.Errorf("isPercent(%q) = %v, want %v", typ, got, want)
+		}
+	}
+}

@@ -30,6 +30,8 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %w", bridge.ErrFatal, err)
 	case errors.Is(err, crm.ErrNotFound):
 		return fmt.Errorf("%w: %w", bridge.ErrGone, err)
+	case errors.Is(err, crm.ErrListingCapped):
+		return fmt.Errorf("%w: %w", bridge.ErrListingCapped, err)
 	}
 	return err
 }

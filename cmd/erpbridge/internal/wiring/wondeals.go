@@ -10,8 +10,11 @@ import (
 	"strings"
 	"time"
 
+	crmtarget "github.com/erpbridge/erpbridge/rdstation/crm/target"
+
 	"go.uber.org/zap"
 
+	"github.com/erpbridge/erpbridge/bridge"
 	wondeals "github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
@@ -145,9 +148,9 @@ func fatal(err error) error {
 	// retry helps, and every deal would fail the same way.
 	switch {
 	case errors.Is(err, resterp.ErrNotFound):
-		return fmt.Errorf("%w: won_deals.rest.url: no order route there (404; check the path and the AppServer's REST configuration): %w", wondeals.ErrFatal, err)
+		return fmt.Errorf("%w: won_deals.rest.url: no order route there (404; check the path and the AppServer's REST configuration): %w", bridge.ErrFatal, err)
 	case errors.Is(err, resterp.ErrUnauthorized):
-		return fmt.Errorf("%w: won_deals.rest: the ERP refused the user/password or token: %w", wondeals.ErrFatal, err)
+		return fmt.Errorf("%w: won_deals.rest: the ERP refused the user/password or token: %w", bridge.ErrFatal, err)
 	}
 	return err
 }
@@ -356,11 +359,11 @@ func wonDeals(ctx context.Context, cfg *config.Config, b *Bridge, acc erpAccess,
 		}
 	}
 	log.Info("won deals: orders from the deals won in "+pipelineNames(pipes.Orders), zap.String("stream", wondeals.Stream))
-	return wondeals.New(b.CRM, b.Store, sink, dir, wondeals.Options{
+	return wondeals.New(crmtarget.WonDeals{C: b.CRM, NumberFieldID: nf.ID}, b.Store, sink, dir, wondeals.Options{
 		Overlap: w.Overlap.D(), Lookback: w.Lookback.D(),
 		Defaults: erp.Order{OrderType: w.OrderType, PaymentTerms: w.PaymentTerms, PriceTable: w.PriceTable, Seller: w.Seller},
 		TES:      w.TES, Operation: w.Operation, UseDealPrices: w.UseDealPrices, Notes: w.Notes,
-		NumberFieldID: nf.ID, Now: clk.Now, Logger: log, AfterSubmit: afterSubmit,
+		Numbers: nf.ID != "", ZoneMargin: crmtarget.ZoneMargin, Now: clk.Now, Logger: log, AfterSubmit: afterSubmit,
 		Pipelines: orders, Stages: stages,
 	}), nil
 }
