@@ -21,7 +21,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/erpbridge/erpbridge/rdstation/clock"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 )
 
 // Options configures a Sim. The zero value is usable.

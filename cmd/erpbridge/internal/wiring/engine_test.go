@@ -15,7 +15,7 @@ import (
 	instancelock "github.com/erpbridge/erpbridge/bridge/store/dirlock"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
-	"github.com/erpbridge/erpbridge/rdstation/clock"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 )
 
