@@ -12,7 +12,7 @@ import (
 
 func mustCompile(t *testing.T, spec Spec) *Mapping {
 	t.Helper()
-	m, err := Compile(spec, testCatalog)
+	m, err := compile(spec, testCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestApplyShapesFields(t *testing.T) {
 		t.Fatalf("payload (-want +got):\n%s", diff)
 	}
 
-	product := mustCompile(t, ProductSpec())
+	product := mustCompile(t, productSpec())
 	res = apply(t, product, "PA0001", map[string]any{"B1_COD": "PA0001", "B1_DESC": "PARAFUSO 3/8", "B1_PRV1": decimal.RequireFromString("15.4"), "B1_MSBLQL": "1"})
 	want = map[string]any{"name": "PARAFUSO 3/8 (PA0001)", "description": "PARAFUSO 3/8", "base_price": json.Number("15.40"), "visible": false}
 	if diff := cmp.Diff(want, res.Payload); diff != "" {
@@ -256,7 +256,7 @@ func TestApplyTruncatesToCRMLimits(t *testing.T) {
 }
 
 func TestUniqueNames(t *testing.T) {
-	always := mustCompile(t, CustomerSpec(""))
+	always := mustCompile(t, customerSpec(""))
 	rec := func(cod, loja, name string) map[string]any {
 		return map[string]any{"A1_COD": cod, "A1_LOJA": loja, "A1_NOME": name, "A1_END": "", "A1_COMPLEM": "",
 			"A1_BAIRRO": "", "A1_MUN": "", "A1_EST": "", "A1_CEP": ""}
@@ -279,7 +279,7 @@ func TestUniqueNames(t *testing.T) {
 		t.Errorf("names = %v", names)
 	}
 
-	spec := CustomerSpec("")
+	spec := customerSpec("")
 	spec.UniqueName.When = "A1_LOJA != '01'"
 	primary := mustCompile(t, spec)
 	if got := apply(t, primary, "", rec("000001", "01", "ACME LTDA")).Payload["name"]; got != "ACME LTDA" {
@@ -347,7 +347,7 @@ func TestLatin1Bytes(t *testing.T) {
 }
 
 func TestApplyIsSafeForConcurrentUse(t *testing.T) {
-	m := mustCompile(t, CustomerSpec("CNPJ"))
+	m := mustCompile(t, customerSpec("CNPJ"))
 	rec := map[string]any{"A1_COD": "000001", "A1_LOJA": "01", "A1_NOME": "ACME", "A1_END": "RUA X", "A1_COMPLEM": "",
 		"A1_BAIRRO": "", "A1_MUN": "S\xc3O PAULO", "A1_EST": "SP", "A1_CEP": "01310100", "A1_CGC": "11222333000181"}
 	want := apply(t, m, "k", rec).Fingerprint

@@ -77,7 +77,7 @@ func FuzzCompileExpression(f *testing.F) {
 				CustomFields: map[string]string{"T": src, "O": src, "M": src, "D": src}},
 		}
 		for _, spec := range specs {
-			m, err := Compile(spec, catalog)
+			m, err := compile(spec, catalog)
 			if err != nil {
 				continue
 			}
@@ -167,7 +167,7 @@ func FuzzSpecTOML(f *testing.F) {
 		if err := dec.Decode(&spec); err != nil {
 			return
 		}
-		m, err := Compile(spec, testCatalog)
+		m, err := compile(spec, testCatalog)
 		if err != nil {
 			return
 		}

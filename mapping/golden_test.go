@@ -121,7 +121,7 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("catalog.json: %v", err)
 				}
 			}
-			m, err := Compile(spec, catalog)
+			m, err := compile(spec, catalog)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	crmtarget "github.com/erpbridge/erpbridge/rdstation/crm/target"
+
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
@@ -341,7 +343,9 @@ func checkCRM(ctx context.Context, out io.Writer, cfg *config.Config, c *crm.Cli
 			fmt.Fprintf(out, "       %s custom field %q (%s, %s)%s\n", entity, label, f.Type, f.ID, opts)
 		}
 		if spec, ok := specs[entity]; ok {
-			if _, err := mapping.Compile(spec, cat); err != nil {
+			schema := crmtarget.StaticSchema(entity)
+			schema.Custom = cat
+			if _, err := mapping.Compile(spec, schema); err != nil {
 				fail("%s mapping: %v", entity, err)
 			}
 		}
@@ -369,8 +373,8 @@ func checkCRM(ctx context.Context, out io.Writer, cfg *config.Config, c *crm.Cli
 	if l := cfg.Streams.Customers.CNPJField; l != "" && cfg.Streams.Customers.Enabled {
 		cat, err := wiring.Catalog(ctx, c, "organization")
 		if err == nil {
-			if _, ok := cat[l]; !ok {
-				fail("streams.customers.cnpj_field: the CRM has no organization custom field %q", l)
+			if _, err := cat.Lookup(l); err != nil {
+				fail("streams.customers.cnpj_field: %v", err)
 			}
 		}
 	}

@@ -24,7 +24,7 @@ func TestCheckNamesOrderSettingsTheCRMLacks(t *testing.T) {
 		{"two problems at once", "[streams.orders]\nenabled = true\nfilial = \"01\"\nlost_reason = \"Cancelado\"\n[streams.orders.stages]\ninvoiced = \"Faturado\"\n",
 			[]string{`has no stage "Faturado"`, `no lost reason "Cancelado" (it has: `, `lost reasons: "Preço"`}},
 		{"unknown field", "[streams.orders]\nenabled = true\nfilial = \"01\"\norder_number_field = \"Pedido ERP\"\n",
-			[]string{"streams.orders.order_number_field", `no deal custom field "Pedido ERP"`}},
+			[]string{"streams.orders.order_number_field", `custom field "Pedido ERP"`}},
 		{"good", "[streams.orders]\nenabled = true\nfilial = \"01\"\n[streams.orders.stages]\nopen = \"Sem contato\"\n",
 			[]string{"ok   orders"}},
 	} {

@@ -73,15 +73,6 @@ func text(p bridge.Payload, key string) string {
 	return strings.TrimSpace(s)
 }
 
-func normalizeDigits(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
 
 // pick returns the entries of p under keys that p has, as a payload: what
 // a target's KeysOf returns.

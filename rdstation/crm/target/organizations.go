@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/erpbridge/erpbridge/mapping"
+
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 )
@@ -43,7 +45,7 @@ func (t *Organizations) cnpjOf(p bridge.Payload) string {
 	if t.cnpjField == "" {
 		return ""
 	}
-	return normalizeDigits(customValue(p, orgCustomKey, t.cnpjField))
+	return mapping.DocumentKey(customValue(p, orgCustomKey, t.cnpjField))
 }
 
 // KeysOf implements bridge.Target: the name and the CNPJ custom field.
@@ -103,7 +105,7 @@ func (t *Organizations) buildIndex(ctx context.Context) error {
 		func(o crm.Organization) [][3]string {
 			keys := [][3]string{{"name", o.Name, o.ID}}
 			if t.cnpjField != "" {
-				doc := normalizeDigits(orgCustom(o, t.cnpjField))
+				doc := mapping.DocumentKey(orgCustom(o, t.cnpjField))
 				keys = append(keys, [3]string{"cnpj", doc, o.ID}, [3]string{"cnpj-of", o.ID, doc})
 			}
 			return keys
@@ -121,7 +123,7 @@ func (t *Organizations) findLive(ctx context.Context, name, doc string) (string,
 		return "", false, classify(err)
 	}
 	for _, o := range orgs {
-		if theirs := normalizeDigits(orgCustom(o, t.cnpjField)); t.cnpjField != "" && doc != "" && theirs != "" && theirs != doc {
+		if theirs := mapping.DocumentKey(orgCustom(o, t.cnpjField)); t.cnpjField != "" && doc != "" && theirs != "" && theirs != doc {
 			continue
 		}
 		return o.ID, true, nil

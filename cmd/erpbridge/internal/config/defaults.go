@@ -146,13 +146,13 @@ func (c *Config) applyMappingDefaults(set func(stream string, key ...string) boo
 		}
 		return nil
 	}
-	products := mapping.ProductSpec()
+	products := protheus.ProductSpec()
 	if c.Streams.Products.PriceTable != "" {
 		products.Fields["base_price"] = "money(DA1_PRCVEN ?? B1_PRV1)"
 	}
 	return errors.Join(
-		merge("customers", &c.Streams.Customers.Mapping, mapping.CustomerSpec(c.Streams.Customers.CNPJField)),
-		merge("contacts", &c.Streams.Contacts.Mapping, mapping.ContactSpec()),
+		merge("customers", &c.Streams.Customers.Mapping, protheus.CustomerSpec(c.Streams.Customers.CNPJField)),
+		merge("contacts", &c.Streams.Contacts.Mapping, protheus.ContactSpec()),
 		merge("products", &c.Streams.Products.Mapping, products),
 	)
 }

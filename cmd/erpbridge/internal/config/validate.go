@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 
+	crmtarget "github.com/erpbridge/erpbridge/rdstation/crm/target"
+
 	"github.com/erpbridge/erpbridge/erp/sqlerp/dsn"
 	"github.com/erpbridge/erpbridge/mapping"
 	"github.com/robfig/cron/v3"
@@ -196,6 +198,8 @@ func checkMapping(spec mapping.Spec) error {
 	for label := range spec.CustomFields {
 		catalog[label] = mapping.CustomField{ID: "check", Type: mapping.TypeText}
 	}
-	_, err := mapping.Compile(spec, catalog)
+	schema := crmtarget.StaticSchema(spec.Entity)
+	schema.Custom = catalog
+	_, err := mapping.Compile(spec, schema)
 	return err
 }

@@ -76,7 +76,7 @@ func MappingColumns(cat []sqlerp.CatalogColumn, spec sqlerp.TableSpec, stream st
 	for label := range m.CustomFields {
 		stub[label] = mapping.CustomField{ID: "check", Type: mapping.TypeText}
 	}
-	compiled, err := mapping.Compile(m, stub)
+	compiled, err := mapping.Compile(m, mapping.Schema{Custom: stub})
 	if err != nil {
 		return err
 	}

@@ -34,9 +34,9 @@ func newMark(m config.DeleteMark, catalog mapping.CustomFieldCatalog, customKey 
 	}
 	mk := &mark{namePrefix: m.NamePrefix, value: m.Value, customKey: customKey}
 	if m.CustomField != "" {
-		f, ok := lookupLabel(catalog, m.CustomField)
-		if !ok {
-			return nil, fmt.Errorf("custom field %q is not in the CRM", m.CustomField)
+		f, err := catalog.Lookup(m.CustomField)
+		if err != nil {
+			return nil, err
 		}
 		if len(f.Options) > 0 && !contains(f.Options, m.Value) {
 			return nil, fmt.Errorf("custom field %q has no option %q (options: %s)", m.CustomField, m.Value, strings.Join(f.Options, ", "))
@@ -44,18 +44,6 @@ func newMark(m config.DeleteMark, catalog mapping.CustomFieldCatalog, customKey 
 		mk.fieldID = f.ID
 	}
 	return mk, nil
-}
-
-func lookupLabel(c mapping.CustomFieldCatalog, label string) (mapping.CustomField, bool) {
-	if f, ok := c[label]; ok {
-		return f, true
-	}
-	for l, f := range c {
-		if strings.EqualFold(strings.TrimSpace(l), strings.TrimSpace(label)) {
-			return f, true
-		}
-	}
-	return mapping.CustomField{}, false
 }
 
 func contains(list []string, s string) bool {

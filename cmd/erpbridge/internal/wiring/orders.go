@@ -586,10 +586,10 @@ func orderSettings(ctx context.Context, cfg config.Orders, c *crm.Client, users 
 		if err != nil {
 			return err
 		}
-		if f, ok := lookupLabel(cat, cfg.OrderNumberField); ok {
+		if f, err := cat.Lookup(cfg.OrderNumberField); err == nil {
 			o.numberFieldID = f.ID
 		} else {
-			errs = append(errs, fmt.Errorf("streams.orders.order_number_field: the CRM has no deal custom field %q (create it as a text field for deals)", cfg.OrderNumberField))
+			errs = append(errs, fmt.Errorf("streams.orders.order_number_field: %w (create it as a text field for deals)", err))
 		}
 	}
 	if cfg.DefaultOwner != "" {

@@ -386,7 +386,9 @@ func buildStreams(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 	company := cfg.ERP.Company
 	source := acc.source
 	compile := func(stream string, spec mapping.Spec, cat mapping.CustomFieldCatalog) (*mapping.Mapping, error) {
-		m, err := mapping.Compile(spec, cat)
+		schema := crmtarget.StaticSchema(spec.Entity)
+		schema.Custom = cat
+		m, err := mapping.Compile(spec, schema)
 		if err != nil {
 			return nil, fmt.Errorf("streams.%s.mapping: %w", stream, err)
 		}
@@ -421,9 +423,9 @@ func buildStreams(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm
 		}
 		cnpjID := ""
 		if sc.CNPJField != "" {
-			f, ok := lookupLabel(cat, sc.CNPJField)
-			if !ok {
-				return nil, fmt.Errorf("streams.customers.cnpj_field: the CRM has no organization custom field %q", sc.CNPJField)
+			f, err := cat.Lookup(sc.CNPJField)
+			if err != nil {
+				return nil, fmt.Errorf("streams.customers.cnpj_field: %w", err)
 			}
 			cnpjID = f.ID
 		}

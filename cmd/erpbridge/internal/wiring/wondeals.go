@@ -10,11 +10,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/erpbridge/erpbridge/mapping"
+
 	crmtarget "github.com/erpbridge/erpbridge/rdstation/crm/target"
 
 	"go.uber.org/zap"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 	wondeals "github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
@@ -22,7 +25,6 @@ import (
 	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/resterp"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
-	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 )
 
@@ -60,7 +62,7 @@ func (d *directory) Customer(ctx context.Context, orgID string) (string, string,
 		return "", "", fmt.Errorf("reading organization %s: %w", orgID, err)
 	}
 	v, _ := crm.FieldValue(org.CustomFields, d.cnpjField)
-	cnpj := normalizeCNPJ(v.Text())
+	cnpj := mapping.DocumentKey(v.Text())
 	if cnpj == "" {
 		return "", "", fmt.Errorf("%w: it was not made from an SA1 customer and has no CNPJ", wondeals.ErrNoCounterpart)
 	}
@@ -74,16 +76,6 @@ func (d *directory) Customer(ctx context.Context, orgID string) (string, string,
 		}
 	}
 	return "", "", fmt.Errorf("%w: no live SA1 customer has CNPJ %s", wondeals.ErrNoCounterpart, cnpj)
-}
-
-func normalizeCNPJ(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 func (d *directory) Product(ctx context.Context, productID string) (string, error) {
@@ -331,9 +323,9 @@ func wonDeals(ctx context.Context, cfg *config.Config, b *Bridge, acc erpAccess,
 		if err != nil {
 			return nil, err
 		}
-		cf, ok := lookupLabel(cat, f)
-		if !ok {
-			return nil, fmt.Errorf("streams.customers.cnpj_field: the CRM has no organization custom field %q", f)
+		cf, err := cat.Lookup(f)
+		if err != nil {
+			return nil, fmt.Errorf("streams.customers.cnpj_field: %w", err)
 		}
 		dir.cnpjField = cf.ID
 	}
@@ -341,9 +333,9 @@ func wonDeals(ctx context.Context, cfg *config.Config, b *Bridge, acc erpAccess,
 	if err != nil {
 		return nil, err
 	}
-	nf, ok := lookupLabel(cat, cfg.Streams.Orders.OrderNumberField)
-	if !ok {
-		return nil, fmt.Errorf("streams.orders.order_number_field: the CRM has no deal custom field %q", cfg.Streams.Orders.OrderNumberField)
+	nf, err := cat.Lookup(cfg.Streams.Orders.OrderNumberField)
+	if err != nil {
+		return nil, fmt.Errorf("streams.orders.order_number_field: %w", err)
 	}
 	pipes, err := ResolveWonDealPipelines(ctx, cfg, b.CRM)
 	if err != nil {

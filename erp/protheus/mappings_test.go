@@ -1,9 +1,11 @@
-package mapping
+package protheus
 
 import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/erpbridge/erpbridge/mapping"
 
 	"github.com/shopspring/decimal"
 )
@@ -32,15 +34,19 @@ func TestDefaultSpecs(t *testing.T) {
 	specs["customers"] = CustomerSpec("CNPJ")
 	for stream, spec := range specs {
 		t.Run(stream, func(t *testing.T) {
-			m := mustCompile(t, spec)
+			m, err := mapping.Compile(spec, mapping.Schema{Entity: spec.Entity,
+				Custom: mapping.CustomFieldCatalog{"CNPJ": {ID: "cf-cnpj", Type: mapping.TypeText}}})
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, c := range m.Columns() {
 				if !slices.Contains(protheusColumns[stream], c) {
 					t.Errorf("default %s spec reads %s, not a column of the Protheus table", stream, c)
 				}
 			}
-			res := apply(t, m, "k", records[stream])
-			if len(res.Errors) > 0 || res.Payload["name"] == nil {
-				t.Fatalf("payload %v, errors %q", res.Payload, errorStrings(res))
+			res, err := m.Apply("k", records[stream])
+			if err != nil || len(res.Errors) > 0 || res.Payload["name"] == nil {
+				t.Fatalf("payload %v, errors %v %v", res.Payload, err, res.Errors)
 			}
 		})
 	}
