@@ -73,7 +73,6 @@ func text(p bridge.Payload, key string) string {
 	return strings.TrimSpace(s)
 }
 
-
 // pick returns the entries of p under keys that p has, as a payload: what
 // a target's KeysOf returns.
 func pick(p bridge.Payload, keys ...string) bridge.Payload {

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
-	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 	"github.com/shopspring/decimal"
 )

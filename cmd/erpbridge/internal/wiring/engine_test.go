@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	instancelock "github.com/erpbridge/erpbridge/bridge/store/dirlock"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
-	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 )
 

@@ -13,11 +13,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
-	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 	"github.com/shopspring/decimal"

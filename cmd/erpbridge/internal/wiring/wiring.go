@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 	wondeals "github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	instancelock "github.com/erpbridge/erpbridge/bridge/store/dirlock"
@@ -27,7 +28,6 @@ import (
 	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
 	"github.com/erpbridge/erpbridge/mapping"
-	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 	crmtarget "github.com/erpbridge/erpbridge/rdstation/crm/target"
 	"go.uber.org/zap"
