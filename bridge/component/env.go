@@ -3,12 +3,14 @@ package component
 import (
 	"context"
 	"database/sql"
+	"net/http"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/clock"
+	"github.com/erpbridge/erpbridge/bridge/health"
 	"github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp"
@@ -55,28 +57,72 @@ func (e *Env) StreamEnabled(name string) bool {
 type ERP interface {
 	// Company is the ERP company (Protheus: the table suffix, SA1 + 01 + 0).
 	Company() string
-	// Open opens one table for reading (role names it in messages: "order
-	// items"). With a mapping, the columns it reads are added to the
-	// table's, but for those the stream provides itself.
-	Open(ctx context.Context, role string, spec sqlerp.TableSpec, m *mapping.Mapping, provided ...string) (erp.Source, error)
+	// Open opens one table for reading. With a mapping, the columns it
+	// reads are added to the table's (but for those the stream provides
+	// itself). A nil source with no error: an optional table the ERP does
+	// not serve (a REST route left empty).
+	Open(ctx context.Context, t Table, m *mapping.Mapping) (erp.Source, error)
 	// Columns reports which columns a table has (custom fields like
 	// C5_XCRMID, refining columns a customer may lack).
-	Columns(ctx context.Context, spec sqlerp.TableSpec) (func(column string) bool, error)
+	Columns(ctx context.Context, t Table) (func(column string) bool, error)
 	// Catalog reads a table's columns, for `erpbridge check`.
-	Catalog(ctx context.Context, spec sqlerp.TableSpec) ([]sqlerp.CatalogColumn, error)
+	Catalog(ctx context.Context, t Table) ([]sqlerp.CatalogColumn, error)
 	// SQL is the ERP's database; nil when it is read through REST routes.
 	SQL() (*sql.DB, sqlerp.Dialect)
+}
+
+// Table is one ERP table a stream reads.
+type Table struct {
+	// Role names it in messages and in `erpbridge check` ("order items").
+	Role string
+	// Route is its key in [erp.rest.routes] ("order_items") and
+	// RouteDefault the path it has unless the file says ("/orderItems").
+	Route, RouteDefault string
+	Spec                sqlerp.TableSpec
+	// Extra are columns the stream reads itself besides its mapping's;
+	// Provided are columns its mapping reads that the stream provides
+	// (joined from another table, e.g. DA1_PRCVEN).
+	Extra, Provided []string
+	// Optional: the stream runs without this table (a route left empty, a
+	// table the customer lacks); Without says how, for `erpbridge check`.
+	Optional bool
+	Without  string
+	// Mapping is the stream's mapping of the table's rows, when it has
+	// one: `erpbridge check` verifies the table has the columns it reads.
+	Mapping *mapping.Spec
+}
+
+// TableReader is implemented by stream settings: the ERP tables they read.
+type TableReader interface {
+	// configs gives the other components' settings (a stream may read
+	// another's table, as orders read the customers').
+	Tables(company string, configs func(name string) (Config, bool)) ([]Table, error)
 }
 
 // TargetSystem is a system the streams write to (a CRM), as the streams
 // see it: one writer per entity, and each entity's schema.
 type TargetSystem interface {
 	// Target returns the writer of one entity (organization, contact,
-	// product, deal): one per entity, shared by every stream writing it.
-	Target(entity string) (bridge.Target, error)
+	// product, deal): one per entity, shared by every stream writing it
+	// (their options must agree).
+	Target(entity string, o TargetOptions) (bridge.Target, error)
 	// Schema describes an entity for mappings: its fields, its custom
 	// fields with their types and options.
 	Schema(ctx context.Context, entity string) (mapping.Schema, error)
+}
+
+// TargetOptions tune an entity's target.
+type TargetOptions struct {
+	// KeyField is the custom field (by id) records are also adopted by (an
+	// organization's CNPJ); "" for none.
+	KeyField string
+	// OmitSharedKey: a record whose exclusive natural key (a contact's
+	// e-mail) another ERP record's CRM record has is sent without it (and
+	// warned about), instead of refused.
+	OmitSharedKey bool
+	// Log gets the target's warnings about single records (with the
+	// stream's fields); nil for none.
+	Log *zap.Logger
 }
 
 // Pipeline is a sales pipeline with its stages, in order.
@@ -84,8 +130,10 @@ type Pipeline struct {
 	ID, Name string
 	Stages   []Named
 	// CopyWonTo is the pipeline a deal won in this one is copied into
-	// ("" none): the copy is no second sale.
-	CopyWonTo string
+	// ("" none): the copy is no second sale. CopyUnknown: the pipeline has
+	// such a setting that the adapter cannot read.
+	CopyWonTo   string
+	CopyUnknown bool
 }
 
 // Named is a record known by id and name (a stage, a lost reason).
@@ -111,4 +159,68 @@ type DealCRM interface {
 	WonDeals(numberFieldID string) inbound.CRM
 	// ZoneMargin widens won-deal listings (inbound.Options.ZoneMargin).
 	ZoneMargin() time.Duration
+}
+
+// ERPOpener is implemented by the ERP component's settings.
+type ERPOpener interface {
+	// OpenERP connects to the ERP (its database), or prepares its routes.
+	OpenERP(ctx context.Context) (OpenedERP, error)
+}
+
+// OpenedERP is an opened ERP.
+type OpenedERP interface {
+	ERP
+	// Close releases the connection.
+	Close() error
+}
+
+// OpenOptions tune how a target system is opened (tests and tools).
+type OpenOptions struct {
+	Clock      clock.Clock
+	HTTPClient *http.Client
+	Logger     *zap.Logger
+}
+
+// TargetOpener is implemented by a target system's settings.
+type TargetOpener interface {
+	OpenTarget(ctx context.Context, o OpenOptions) (TargetSystem, error)
+}
+
+// AccountReporter is implemented by a target system that can say which
+// account it reaches (bridge.CheckAccount).
+type AccountReporter interface {
+	Account() bridge.AccountProbe
+}
+
+// HealthReporter is implemented by a target system the health monitor
+// can ask and measure.
+type HealthReporter interface {
+	Health() health.CRM
+}
+
+// CallCounter is implemented by a target system that counts its requests
+// (a run's "API calls").
+type CallCounter interface {
+	APICalls() int64
+}
+
+// RouteDeclarer is implemented by stream settings whose tables the ERP may
+// serve through REST routes: every route they may read (key in
+// [erp.rest.routes] → default path), whatever their settings, so the ERP
+// component knows the routes and refuses an unknown one.
+type RouteDeclarer interface {
+	Routes() map[string]string
+}
+
+// DeclaredRoutes gathers the routes of every registered stream component.
+func DeclaredRoutes() map[string]string {
+	out := map[string]string{}
+	for _, c := range Streams() {
+		if d, ok := c.NewConfig().(RouteDeclarer); ok {
+			for k, p := range d.Routes() {
+				out[k] = p
+			}
+		}
+	}
+	return out
 }

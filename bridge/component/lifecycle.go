@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/inbound"
 )
 
 // Validator checks settings without any I/O: it never connects to the ERP
@@ -60,8 +60,39 @@ func (v *Validation) BadAbs(key, format string, args ...any) {
 // Config returns another component's settings.
 func (v *Validation) Config(name string) (Config, bool) { return v.configs(name) }
 
+// Each calls fn with every registered component's settings, in
+// registration order.
+func (v *Validation) Each(fn func(name string, c Config)) {
+	for _, comp := range All() {
+		if c, ok := v.configs(comp.Name()); ok {
+			fn(comp.Name(), c)
+		}
+	}
+}
+
 // Err returns every problem recorded, joined; nil when there is none.
 func (v *Validation) Err() error { return errors.Join(v.errs...) }
+
+// Defaulter is implemented by settings whose defaults depend on what the
+// file sets (a mapping the file overrides key by key): called once the
+// table is decoded, with set reporting whether the file sets a key under
+// the component's table.
+type Defaulter interface {
+	ApplyDefaults(set func(key ...string) bool) error
+}
+
+// PathResolver is implemented by settings holding file paths: relative
+// ones are made absolute from the config file's folder.
+type PathResolver interface {
+	ResolvePaths(abs func(string) string)
+}
+
+// Scheduled is implemented by stream settings with their own schedule.
+type Scheduled interface {
+	// ScheduleSpec is the stream's cron spec ("" follows
+	// schedule.incremental).
+	ScheduleSpec() string
+}
 
 // Output is one stream a stream component runs, known without any I/O:
 // status, errors, resync and the schedules need it. (The contacts
@@ -74,6 +105,12 @@ type Output struct {
 	Entity string
 	// Schedule overrides schedule.incremental for it ("" follows it).
 	Schedule string
+	// Inbound: it runs beside the engine (bridge/inbound), moving records
+	// from the target system into the ERP.
+	Inbound bool
+	// Off: the component does not run it as configured (a setting turns
+	// it on); it is listed so its name, entity and schedule are known.
+	Off bool
 }
 
 // Outputs is implemented by stream settings: the streams they run.
@@ -85,20 +122,20 @@ type Outputs interface {
 type Provisioned struct {
 	// Streams run on the engine.
 	Streams []*bridge.Stream
-	// Flows run beside the engine (won deals → ERP orders).
-	Flows []Flow
+	// Inbound runs beside the engine: won CRM deals becoming ERP orders.
+	Inbound *inbound.Poller
 	// Close releases what was opened (nil when nothing).
 	Close func() error
+	// DryRunNotes are said after a dry run's figures (what they mean).
+	DryRunNotes []Note
+	// Warnings say what the streams go without (a column or table the ERP
+	// lacks): logged once when the bridge opens.
+	Warnings []Note
 }
 
-// Flow runs beside the engine: its source is not the ERP (won CRM deals
-// becoming ERP orders).
-type Flow interface {
-	// Name is the name runs, logs and errors use ("won_deals").
-	Name() string
-	// Run does one poll; Sweep looks back further (with the full pass).
-	Run(ctx context.Context) (bridge.Report, error)
-	Sweep(ctx context.Context) (bridge.Report, error)
+// Note is something said about one stream's figures.
+type Note struct {
+	Stream, Text string
 }
 
 // Provisioner is implemented by stream settings: it opens what runs.
@@ -108,31 +145,54 @@ type Provisioner interface {
 
 // Finding is one thing `erpbridge check` says about a component.
 type Finding struct {
-	// Key is the setting it is about ("" for the component as a whole).
-	Key string
-	// Problem: the bridge cannot run as configured (check exits 1).
-	// Otherwise it is information, or a warning when Warn is set.
-	Problem, Warn bool
-	Text          string
+	// Problem: the bridge cannot run as configured (check exits 1); Warn:
+	// it runs, without something; Detail: a line that goes on the one
+	// before. Otherwise it is a check passed.
+	Problem, Warn, Detail bool
+	Text                  string
+	// Section is where `erpbridge check` shows it (the ERP's, unless set).
+	Section Section
 }
 
+// Section is a part of `erpbridge check`'s report.
+type Section int
+
+// Sections.
+const (
+	SectionERP Section = iota
+	SectionCRM
+)
+
 func (f Finding) String() string {
-	var b strings.Builder
 	switch {
 	case f.Problem:
-		b.WriteString("PROBLEM ")
+		return "  FAIL " + f.Text
 	case f.Warn:
-		b.WriteString("warning ")
+		return "  WARN " + f.Text
+	case f.Detail:
+		return "       " + f.Text
 	}
-	if f.Key != "" {
-		b.WriteString(f.Key + ": ")
-	}
-	b.WriteString(f.Text)
-	return b.String()
+	return "  ok   " + f.Text
+}
+
+// Describer is implemented by the settings of the ERP and the target
+// systems: the heading of their part of `erpbridge check`.
+type Describer interface {
+	Describe() string
 }
 
 // Checker is implemented by settings whose component can say, with I/O,
 // whether it can run (`erpbridge check`).
 type Checker interface {
 	Check(ctx context.Context, env *Env) []Finding
+}
+
+// Scripter is implemented by settings whose component needs tables the
+// ERP team creates (won deals' staging tables): `erpbridge staging-ddl`
+// prints the script, connecting to nothing.
+type Scripter interface {
+	// DDL returns the script for database ("" for the configured ERP's),
+	// its first line a comment naming the tables. configs gives the other
+	// components' settings.
+	DDL(database string, configs func(name string) (Config, bool)) (string, error)
 }

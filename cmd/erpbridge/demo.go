@@ -22,6 +22,7 @@ import (
 	"github.com/erpbridge/erpbridge/erp/protheus/erpjob"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
+	"github.com/erpbridge/erpbridge/rdstation/crm/target"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
@@ -150,7 +151,8 @@ payment_terms = "001"
 	}
 
 	// The CNPJ custom field an admin would create once in the CRM.
-	c, err := wiring.NewCRM(cfg, wiring.Options{Clock: clk})
+	tc, _ := cfg.Component(target.Name)
+	c, err := tc.(*target.Config).NewClient(target.Options{Clock: clk})
 	if err != nil {
 		return err
 	}

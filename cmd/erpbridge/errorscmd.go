@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	wondeals "github.com/erpbridge/erpbridge/bridge/inbound"
+	"github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
 	"github.com/spf13/cobra"
@@ -37,7 +37,7 @@ func errorFilter(stream, level string, since time.Duration) (store.OutboxFilter,
 // won deals that did not become ERP orders: stream won_deals, level skip
 // (the ERP refused them or they lack ERP data).
 func withWonDeals(stream, level string) bool {
-	return (stream == "" || stream == wondeals.Stream) && level != string(store.LevelError)
+	return (stream == "" || stream == inbound.Stream) && level != string(store.LevelError)
 }
 
 func newErrorsCmd() *cobra.Command {
@@ -113,7 +113,7 @@ func newErrorsListCmd() *cobra.Command {
 				}
 				for _, w := range wbs {
 					if f.Since.IsZero() || w.UpdatedAt.After(f.Since) {
-						items = append(items, store.OutboxItem{Stream: wondeals.Stream, ERPKey: "deal " + w.DealID, CRMID: w.DealID,
+						items = append(items, store.OutboxItem{Stream: inbound.Stream, ERPKey: "deal " + w.DealID, CRMID: w.DealID,
 							State: store.State(w.State), Level: store.LevelSkip, Attempts: w.Attempts, UpdatedAt: w.UpdatedAt,
 							LastError: fmt.Sprintf("%q: %s", w.DealName, w.Error)})
 					}
@@ -256,9 +256,9 @@ is kept. Stop the service first.`,
 				return nil
 			}
 			name := args[0]
-			entity := wiring.Entity(name)
-			if entity == "" {
-				return usageError(fmt.Errorf("unknown stream %q: use customers, contacts, customer_contacts, products or orders", name))
+			entity := cfg.Entity(name)
+			if entity == "" || name == inbound.Stream {
+				return usageError(fmt.Errorf("unknown stream %q: the enabled streams are %s", name, strings.Join(wiring.StreamNames(cfg), ", ")))
 			}
 			st, err := wiring.OpenStore(cmd.Context(), cfg)
 			if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
+	"github.com/erpbridge/erpbridge/rdstation/crm/target"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 )
 
@@ -72,7 +73,7 @@ price_table = "`+fixture.PriceTable+`"
 	}
 	t.Cleanup(func() { b.Close() })
 	m := health.NewMonitor(o)
-	m.Attach(healthTarget(b))
+	m.Attach(b.Health())
 	srv, err := health.Listen("127.0.0.1:0", "", m, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -301,7 +302,7 @@ func TestCRMIsCalledAtMostOncePerInterval(t *testing.T) {
 	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	e := newHealthEnv(t, health.Options{Now: clock})
-	calls := func() int64 { return e.b.CRM.Stats().ByMethod[http.MethodGet] }
+	calls := func() int64 { return e.b.CRM.(*target.System).C.Stats().ByMethod[http.MethodGet] }
 	before := calls()
 	for range 5 {
 		if code, r := readiness(t, e.url); code != http.StatusOK {
@@ -397,9 +398,9 @@ func (f fakeHealthCRM) Ping(context.Context) error { return nil }
 // CRM counters keep growing across a reload, whose new client starts at 0.
 func TestCRMCountersSurviveAReload(t *testing.T) {
 	e := newHealthEnv(t, health.Options{})
-	e.m.Attach(health.Target{Store: e.b.Store, ERP: e.b.ERP, CRM: fakeHealthCRM{health.Stats{Requests: 7, RateLimited: 2, ByMethod: map[string]int64{"GET": 7}}}})
+	e.m.Attach(health.Target{Store: e.b.Store, ERP: e.b.Health().ERP, CRM: fakeHealthCRM{health.Stats{Requests: 7, RateLimited: 2, ByMethod: map[string]int64{"GET": 7}}}})
 	before, _ := metric(scrape(t, e.url), "erpbridge_crm_requests_total", map[string]string{"method": "GET"})
-	e.m.Attach(health.Target{Store: e.b.Store, ERP: e.b.ERP, CRM: fakeHealthCRM{health.Stats{Requests: 1, RateLimited: 1, ByMethod: map[string]int64{"GET": 1}}}})
+	e.m.Attach(health.Target{Store: e.b.Store, ERP: e.b.Health().ERP, CRM: fakeHealthCRM{health.Stats{Requests: 1, RateLimited: 1, ByMethod: map[string]int64{"GET": 1}}}})
 	body := scrape(t, e.url)
 	if got, _ := metric(body, "erpbridge_crm_requests_total", map[string]string{"method": "GET"}); got != before+1 {
 		t.Errorf("GET requests after the reload = %v, want %v", got, before+1)

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	_ "github.com/erpbridge/erpbridge/cmd/erpbridge/internal/components"
 )
 
 func main() {

@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/erpbridge/erpbridge/bridge"
-	wondeals "github.com/erpbridge/erpbridge/bridge/inbound"
+	"github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
 	"github.com/spf13/cobra"
 )
@@ -49,8 +49,8 @@ not a failure.`,
 					return err
 				}
 				names := wiring.StreamNames(cfg)
-				if cfg.WonDeals.Enabled {
-					names = append(names, wondeals.Stream)
+				if cfg.Inbound() {
+					names = append(names, inbound.Stream)
 				}
 				if !slices.Contains(names, stream) {
 					return usageError(fmt.Errorf("--stream %q: enabled streams are %s", stream, strings.Join(names, ", ")))
@@ -64,7 +64,7 @@ not a failure.`,
 			so := bridge.SyncOptions{Full: full, DryRun: dry}
 			var reps []bridge.Report
 			switch stream {
-			case wondeals.Stream:
+			case inbound.Stream:
 			case "":
 				reps, err = b.Engine.SyncAll(cmd.Context(), so)
 			default:
@@ -72,11 +72,13 @@ not a failure.`,
 				reps, err = []bridge.Report{rep}, serr
 			}
 			out := cmd.OutOrStdout()
-			if stream != wondeals.Stream {
+			if stream != inbound.Stream {
 				printReports(out, reps, dry)
 			}
-			if w := b.OrdersWindow(); dry && w != "" && (stream == "" || stream == "orders") {
-				fmt.Fprintf(out, "orders: deals are made of orders issued since %s; the orders \"created\" above are the deals this run makes\n", w)
+			for _, n := range b.DryRunNotes {
+				if dry && (stream == "" || stream == n.Stream) {
+					fmt.Fprintf(out, "%s: %s\n", n.Stream, n.Text)
+				}
 			}
 			if err != nil && cmd.Context().Err() != nil && errors.Is(err, cmd.Context().Err()) {
 				// Ctrl-C or SIGTERM: not a failure of the sync, but it did not finish.
@@ -85,7 +87,7 @@ not a failure.`,
 			if err != nil {
 				return err
 			}
-			if b.WonDeals != nil && !dry && (stream == "" || stream == wondeals.Stream) {
+			if b.WonDeals != nil && !dry && (stream == "" || stream == inbound.Stream) {
 				run := b.WonDeals.Run
 				if full {
 					run = b.WonDeals.Sweep // --full looks back over the sweep window
@@ -116,7 +118,7 @@ not a failure.`,
 }
 
 // printWonDeals writes what the won-deal poll did.
-func printWonDeals(out io.Writer, r wondeals.Report) {
+func printWonDeals(out io.Writer, r inbound.Report) {
 	fmt.Fprintf(out, "won deals: %d listed (%d already handled or from ERP orders)\n", r.Listed, r.Skipped)
 	for _, l := range []struct {
 		n    int

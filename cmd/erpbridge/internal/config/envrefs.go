@@ -146,20 +146,3 @@ func (x expander) expand(v reflect.Value, path []string, secret bool) error {
 	}
 	return nil
 }
-
-// TokenRefused says, without the token, why RD Station CRM may have refused
-// crm.token and how to check it: what a 401 from the CRM tells the user.
-func (c CRM) TokenRefused() string {
-	why := "it is wrong, was regenerated, or its user was deactivated"
-	switch t := c.Token; {
-	case t == "":
-		why = "it is empty"
-	case strings.Contains(t, "${") || foreignRef(t) != "":
-		why = "it looks like an environment reference that was not expanded (it holds \"${\", $NAME or %NAME%): the variable must hold the token itself"
-	case t != strings.TrimSpace(t) || strings.ContainsAny(t[:1]+t[len(t)-1:], `"'`):
-		why = "it starts or ends with a blank, a line break or a quote (an environment file saved with Windows line ends, or quoted twice?)"
-	}
-	return "crm.token was refused by RD Station CRM: " + why + ". Copy the token again from RD Station CRM " +
-		"(your name, top right → Perfil: the instance token; the bridge acts as that user), set it where erpbridge " +
-		"reads it (${RDSTATION_CRM_TOKEN} in the service's environment for an installed service) and run `erpbridge check`"
-}

@@ -2,10 +2,11 @@ package wiring
 
 import (
 	"fmt"
-	"github.com/erpbridge/erpbridge/bridge"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/erpbridge/erpbridge/bridge"
 
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"

@@ -8,6 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/erpbridge/erpbridge/erp/protheus/access"
+	ordersstream "github.com/erpbridge/erpbridge/erp/protheus/streams/orders"
+
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/components"
+
 	"github.com/shopspring/decimal"
 
 	"github.com/erpbridge/erpbridge/bridge"
@@ -340,7 +345,7 @@ func TestHistoryWindow(t *testing.T) {
 	if got := stats["orders"].Created + stats["orders"].Updated; got != dryOrders || got == 0 {
 		t.Errorf("the first run created %d deals, the dry run said %d", got, dryOrders)
 	}
-	first, ok, err := h.bridge.Store.Meta(h.ctx, OrdersFirstRunMeta)
+	first, ok, err := h.bridge.Store.Meta(h.ctx, ordersstream.FirstRunMeta)
 	if err != nil || !ok || first != h.clk.Now().UTC().Format(time.DateOnly) {
 		t.Errorf("first run recorded as %q (%v, %v), want today", first, ok, err)
 	}
@@ -354,7 +359,7 @@ func TestHistoryWindow(t *testing.T) {
 	// deals keep syncing, older orders without one stay out.
 	h2, m2 := newMessyHarness(t, sqliteBackend, ordersConfig, rdsim.Switches{}) // history_days = 0: every order, as before
 	h2.mustSync("sync of the whole history")
-	if _, ok, _ := h2.bridge.Store.Meta(h2.ctx, OrdersFirstRunMeta); ok {
+	if _, ok, _ := h2.bridge.Store.Meta(h2.ctx, ordersstream.FirstRunMeta); ok {
 		t.Error("history_days = 0 recorded a first run")
 	}
 	_ = h2.bridge.Close()
@@ -429,11 +434,7 @@ func TestOptionalOrderColumns(t *testing.T) {
 	if stats["orders"].Created < 9 {
 		t.Errorf("orders: %+v, want the fixture's orders as deals", stats["orders"])
 	}
-	om := h.bridge.orders
-	if om == nil {
-		t.Fatal("no orders stream")
-	}
-	text := strings.Join(om.warnings, "\n")
+	text := warningsText(h.bridge)
 	for _, col := range []string{"C6_DESCONT", "C6_VALDESC", "C6_OPER", "C6_PEDCLI", "C5_MOEDA"} {
 		if !strings.Contains(text, col) {
 			t.Errorf("warnings do not name %s: %s", col, text)
@@ -448,7 +449,7 @@ func TestOptionalOrderColumns(t *testing.T) {
 // orders configuration (extra replaces the harness's), in a dry run or not.
 func (h *harness) open(extra string, dryRun bool) *Bridge {
 	h.t.Helper()
-	text := baseConfig(h.cfg.DataDir, h.cfg.ERP.Driver, h.cfg.ERP.DSN, h.cfg.CRM.BaseURL, extra)
+	text := baseConfig(h.cfg.DataDir, components.ERP(h.cfg).Driver, components.ERP(h.cfg).DSN, components.CRM(h.cfg).BaseURL, extra)
 	cfg, err := config.Parse([]byte(text), func(string) (string, bool) { return "", false })
 	if err != nil {
 		h.t.Fatalf("parsing config: %v\n%s", err, text)
@@ -486,11 +487,24 @@ func TestRESTOrdersGoWithoutSF4AndSF2(t *testing.T) {
 	if stats := h.mustSync("first sync"); stats["orders"].Created < 9 {
 		t.Errorf("orders: %+v, want the fixture's orders as deals", stats["orders"])
 	}
-	text := strings.Join(h.bridge.orders.warnings, "\n")
+	text := warningsText(h.bridge)
 	if !strings.Contains(text, "SF4010 is not read through erp.rest routes") || !strings.Contains(text, "SF2010 is not read through erp.rest routes") {
 		t.Errorf("warnings: %s", text)
 	}
-	if _, err := RESTRoutes(h.cfg); err != nil {
-		t.Errorf("RESTRoutes with SF4 and SF2 configured: %v", err)
+	tables, err := Tables(h.cfg, components.ERP(h.cfg).Company)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if _, err := h.bridge.ERP.(*access.Access).Routes(tables); err != nil {
+		t.Errorf("the REST routes with SF4 and SF2 configured: %v", err)
+	}
+}
+
+// warningsText is what the bridge warned it goes without, one per line.
+func warningsText(b *Bridge) string {
+	var lines []string
+	for _, w := range b.Warnings {
+		lines = append(lines, w.Stream+": "+w.Text)
+	}
+	return strings.Join(lines, "\n")
 }

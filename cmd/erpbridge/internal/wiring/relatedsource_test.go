@@ -1,7 +1,6 @@
 package wiring
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
+	"github.com/erpbridge/erpbridge/erp/protheus/streams"
 )
 
 // TestRelinkedContactMovesOnThePoll: an AC8 link changed to another
@@ -155,23 +155,23 @@ func TestCustomersOrdersArePaged(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rs := streamsOf(t, h)["orders"].Source.(*relatedSource)
-	var sa1 *relation
-	for i := range rs.relations {
-		if rs.relations[i].name == "SA1" {
-			sa1 = &rs.relations[i]
+	rs := streamsOf(t, h)["orders"].Source.(*streams.Related)
+	var sa1 *streams.Relation
+	for _, r := range rs.Relations() {
+		if r.Name() == "SA1" {
+			sa1 = &r
 		}
 	}
 	if sa1 == nil {
 		t.Fatal("orders do not follow SA1")
 	}
-	cust, ok, err := sa1.src.Lookup(h.ctx, customerKey("000003", "01"))
+	cust, ok, err := sa1.Source().Lookup(h.ctx, customerKey("000003", "01"))
 	if err != nil || !ok {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
 	pages := 0
-	if err := follow(h.ctx, []erp.Record{cust}, sa1.links, 7, func(p []erp.Record) bool {
+	if err := sa1.Follow(h.ctx, []erp.Record{cust}, 7, func(p []erp.Record) bool {
 		pages++
 		if len(p) > 7 {
 			t.Errorf("a page of %d orders, page size 7", len(p))
@@ -198,7 +198,7 @@ func TestCustomersOrdersArePaged(t *testing.T) {
 func TestFollowedRowsCountOnceCommitted(t *testing.T) {
 	h := newOrdersHarness(t, sqliteBackend)
 	ageStamps(t, h, "SA1010", "SC5010", "SC6010")
-	rs := streamsOf(t, h)["orders"].Source.(*relatedSource)
+	rs := streamsOf(t, h)["orders"].Source.(*streams.Related)
 	since, err := rs.Checkpoint(h.ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +214,7 @@ func TestFollowedRowsCountOnceCommitted(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, r := range page.Records {
-				if str(r, "C5_CLIENTE") == "000003" {
+				if streams.Str(r, "C5_CLIENTE") == "000003" {
 					n++
 				}
 			}
@@ -231,32 +231,5 @@ func TestFollowedRowsCountOnceCommitted(t *testing.T) {
 	}
 	if n, _ := poll(next); n != 0 { // committed past the rename, which is still in the overlap
 		t.Errorf("a poll from a cursor past the rename read %d of its orders again, want 0", n)
-	}
-}
-
-// TestCursorOfAnEarlierVersion: a cursor with one related table (the only
-// one earlier versions knew) keeps its position; a relation it lacks (the
-// customer, added by the upgrade) starts where the main table stands.
-func TestCursorOfAnEarlierVersion(t *testing.T) {
-	s := &relatedSource{}
-	for _, tt := range []struct {
-		cursor        erp.Position
-		first, second erp.Position
-	}{
-		{`{"main":"M","related":"R"}`, "R", "M"},
-		{`M`, "M", "M"},
-		{`{"main":"M","related":"R","others":{"SA1":"C"}}`, "R", "C"},
-	} {
-		p, err := s.decodePosition(context.Background(), tt.cursor)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.of(0, "SC6") != tt.first || p.of(1, "SA1") != tt.second {
-			t.Errorf("%s: SC6 at %q, SA1 at %q; want %q, %q", tt.cursor, p.of(0, "SC6"), p.of(1, "SA1"), tt.first, tt.second)
-		}
-		p.set(1, "SA1", "N")
-		if q, _ := s.decodePosition(context.Background(), p.encode()); q.of(1, "SA1") != "N" || q.of(0, "SC6") != tt.first {
-			t.Errorf("%s: moved and read back as %s", tt.cursor, p.encode())
-		}
 	}
 }

@@ -12,6 +12,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/components"
+	"github.com/erpbridge/erpbridge/rdstation/crm/target"
+
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/bridge/store"
@@ -143,7 +146,7 @@ func newHarness(t *testing.T, be erpBackend, o harnessOptions) *harness {
 		t.Fatalf("validating config: %v\n%s", err, text)
 	}
 	h.cfg = cfg
-	if h.crm, err = NewCRM(cfg, Options{Clock: h.clk}); err != nil {
+	if h.crm, err = components.CRM(cfg).NewClient(target.Options{Clock: h.clk}); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range o.fields {

@@ -1,4 +1,4 @@
-package wiring
+package target
 
 import (
 	"context"
@@ -76,34 +76,4 @@ func (u *userDirectory) load(ctx context.Context) error {
 	}
 	u.ids, u.emails, u.loaded = ids, emails, time.Now()
 	return nil
-}
-
-// ttlCache remembers values for ttl after the first is stored, then starts
-// over (ERP fixes show within the ttl).
-type ttlCache[K comparable, V any] struct {
-	ttl  time.Duration
-	mu   sync.Mutex
-	at   time.Time
-	vals map[K]V
-}
-
-// get returns the value of key, loading and remembering it when absent.
-func (c *ttlCache[K, V]) get(key K, load func() (V, error)) (V, error) {
-	c.mu.Lock()
-	if c.vals == nil || time.Since(c.at) > c.ttl {
-		c.vals, c.at = map[K]V{}, time.Now()
-	}
-	v, ok := c.vals[key]
-	c.mu.Unlock()
-	if ok {
-		return v, nil
-	}
-	v, err := load()
-	if err != nil {
-		return v, err
-	}
-	c.mu.Lock()
-	c.vals[key] = v
-	c.mu.Unlock()
-	return v, nil
 }

@@ -1,8 +1,7 @@
-package wiring
+package orders
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
@@ -11,15 +10,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/erpbridge/erpbridge/bridge/cache"
+	"github.com/erpbridge/erpbridge/bridge/component"
+	"github.com/erpbridge/erpbridge/erp/protheus/streams"
+
 	"github.com/shopspring/decimal"
 
 	"github.com/erpbridge/erpbridge/bridge"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus"
-	"github.com/erpbridge/erpbridge/erp/sqlerp"
 	"github.com/erpbridge/erpbridge/mapping"
-	"github.com/erpbridge/erpbridge/rdstation/crm"
 )
 
 // orderMapperVersion changes whenever the deal payload an order maps to
@@ -31,7 +31,7 @@ type orderMapper struct {
 	items     erp.Source // SC6 of the order's filial
 	customers erp.Source // SA1, for the customer's name
 	sellers   erp.Source // SA3, for the seller's e-mail (nil: no owner lookup)
-	users     *userDirectory
+	crm       component.DealCRM
 
 	customerFilial, productFilial, sellerFilial string
 	resolveCustomers                            bool // the customers stream is enabled
@@ -56,8 +56,8 @@ type orderMapper struct {
 	receivableOnly bool
 	tes            erp.Source
 	tesFilial      string
-	tesDuplic      ttlCache[string, string] // F4_CODIGO → F4_DUPLIC
-	// total is config.TotalOrder or TotalInvoice; invoices is SF2 (nil
+	tesDuplic      cache.TTL[string, string] // F4_CODIGO → F4_DUPLIC
+	// total is TotalOrder or TotalInvoice; invoices is SF2 (nil
 	// when the ERP has none: the items' total, then); invoiceProduct the
 	// CRM product of the taxes-and-freight line.
 	total          string
@@ -71,8 +71,8 @@ type orderMapper struct {
 	// sellerEmails caches A3_EMAIL by seller code (few sellers, many orders).
 	mu           sync.Mutex
 	page         orderPage
-	pageItems    pageRows
-	sellerEmails ttlCache[string, string] // A3_COD → A3_EMAIL
+	pageItems    streams.PageRows
+	sellerEmails cache.TTL[string, string] // A3_COD → A3_EMAIL
 }
 
 // orderPage holds the customers of one page of orders, read at once.
@@ -95,7 +95,7 @@ func (o *orderMapper) PreparePage(ctx context.Context, recs []erp.Record) {
 		o.mu.Lock()
 		o.page = pg
 		o.mu.Unlock()
-		o.pageItems.prepare(ctx, o.items, nil, "C6_NUM", nil, 0)
+		o.pageItems.Prepare(ctx, o.items, nil, "C6_NUM", nil, 0)
 		return
 	}
 	defer func() {
@@ -105,20 +105,20 @@ func (o *orderMapper) PreparePage(ctx context.Context, recs []erp.Record) {
 	}()
 	nums, codes := make([]string, len(recs)), make([]string, len(recs))
 	for i, r := range recs {
-		nums[i], codes[i] = str(r, "C5_NUM"), str(r, "C5_CLIENTE")
+		nums[i], codes[i] = streams.Str(r, "C5_NUM"), streams.Str(r, "C5_CLIENTE")
 	}
-	o.pageItems.prepare(ctx, o.items, nil, "C6_NUM", nums, protheus.MaxOrderItems+1)
-	for chunk := range slices.Chunk(distinct(codes), pageChunk) {
-		rows, err := o.customers.Find(ctx, []erp.Match{erp.AnyOf("A1_COD", chunk)}, pageRowsLimit)
-		if err != nil || len(rows) == pageRowsLimit {
+	o.pageItems.Prepare(ctx, o.items, nil, "C6_NUM", nums, protheus.MaxOrderItems+1)
+	for chunk := range slices.Chunk(streams.Distinct(codes), streams.PageChunk) {
+		rows, err := o.customers.Find(ctx, []erp.Match{erp.AnyOf("A1_COD", chunk)}, streams.PageRowsLimit)
+		if err != nil || len(rows) == streams.PageRowsLimit {
 			continue
 		}
 		// Only customers found are kept: one not found is looked up
 		// alone (it may differ only in case on a case-insensitive collation).
 		for i := range rows {
 			r := &rows[i]
-			key := erp.JoinKey(o.customerFilial, strings.TrimSpace(str(*r, "A1_COD")), strings.TrimSpace(str(*r, "A1_LOJA")))
-			if prev := pg.customers[key]; prev == nil || preferred(*r, *prev) { // as Lookup chooses
+			key := erp.JoinKey(o.customerFilial, strings.TrimSpace(streams.Str(*r, "A1_COD")), strings.TrimSpace(streams.Str(*r, "A1_LOJA")))
+			if prev := pg.customers[key]; prev == nil || streams.Preferred(*r, *prev) { // as Lookup chooses
 				pg.customers[key] = r
 			}
 		}
@@ -139,7 +139,7 @@ func (o *orderMapper) customer(ctx context.Context, key string) (erp.Record, boo
 // orderItems returns the SC6 rows of an order, from the prepared page if it
 // has them.
 func (o *orderMapper) orderItems(ctx context.Context, num string) ([]erp.Record, error) {
-	return o.pageItems.find(num, func() ([]erp.Record, error) {
+	return o.pageItems.Find(num, func() ([]erp.Record, error) {
 		return o.items.Find(ctx, protheus.ItemsOf(num), protheus.MaxOrderItems+1)
 	})
 }
@@ -154,12 +154,12 @@ func (o *orderMapper) MapDeleted(ctx context.Context, rec erp.Record, r bridge.R
 }
 
 func (o *orderMapper) mapOrder(ctx context.Context, rec erp.Record, r bridge.Resolver, deleted bool) bridge.Mapped {
-	num := strings.TrimSpace(str(rec, "C5_NUM"))
+	num := strings.TrimSpace(streams.Str(rec, "C5_NUM"))
 	fail := func(field, format string, args ...any) bridge.Mapped {
 		return bridge.Mapped{Errors: []error{fmt.Errorf("order %s: %s: %s", rec.Key, field, fmt.Sprintf(format, args...))}}
 	}
 	skip := func(why string) bridge.Mapped { return bridge.Mapped{Skip: true, SkipReason: why} }
-	custCode, store := strings.TrimSpace(str(rec, "C5_CLIENTE")), strings.TrimSpace(str(rec, "C5_LOJACLI"))
+	custCode, store := strings.TrimSpace(streams.Str(rec, "C5_CLIENTE")), strings.TrimSpace(streams.Str(rec, "C5_LOJACLI"))
 	custKey := erp.JoinKey(o.customerFilial, custCode, store)
 	cust, found, err := o.customer(ctx, custKey)
 	if err != nil {
@@ -169,8 +169,8 @@ func (o *orderMapper) mapOrder(ctx context.Context, rec erp.Record, r bridge.Res
 		return fail("C5_CLIENTE", "customer %s store %s is not in SA1", custCode, store)
 	}
 	name := strings.NewReplacer(
-		"{num}", num, "{customer}", strings.TrimSpace(str(cust, "A1_NOME")), "{customer_code}", custCode,
-		"{store}", store, "{filial}", strings.TrimSpace(str(rec, "C5_FILIAL")),
+		"{num}", num, "{customer}", strings.TrimSpace(streams.Str(cust, "A1_NOME")), "{customer_code}", custCode,
+		"{store}", store, "{filial}", strings.TrimSpace(streams.Str(rec, "C5_FILIAL")),
 	).Replace(o.name)
 	p := bridge.Payload{"name": name}
 	if o.numberFieldID != "" {
@@ -180,7 +180,7 @@ func (o *orderMapper) mapOrder(ctx context.Context, rec erp.Record, r bridge.Res
 	// An order made from a won CRM deal (C5_XCRMID) belongs to that deal:
 	// it gets the order number and nothing else.
 	if o.crmIDColumn != "" {
-		if dealID := strings.TrimSpace(str(rec, o.crmIDColumn)); dealID != "" {
+		if dealID := strings.TrimSpace(streams.Str(rec, o.crmIDColumn)); dealID != "" {
 			if o.numberFieldID == "" || deleted {
 				return skip("made from CRM deal " + dealID)
 			}
@@ -288,7 +288,7 @@ func (o *orderMapper) mapOrder(ctx context.Context, rec erp.Record, r bridge.Res
 			}
 			lines = append(lines, line)
 		}
-		if o.total == config.TotalInvoice && status == protheus.StatusInvoiced {
+		if o.total == TotalInvoice && status == protheus.StatusInvoiced {
 			adj, note, err := o.invoiceLine(ctx, num, custCode, store, items, lines)
 			if err != nil {
 				return bridge.Mapped{Retry: fmt.Errorf("order %s: %w", rec.Key, err)}
@@ -320,9 +320,9 @@ var errRetryItem = errors.New("item waits for its product")
 // the order goes without it. err (errRetryItem) is set only when the
 // item's product could not be synced for now.
 func (o *orderMapper) line(ctx context.Context, orderKey string, it erp.Record, r bridge.Resolver) (map[string]any, string, error) {
-	item, code := strings.TrimSpace(str(it, "C6_ITEM")), strings.TrimSpace(str(it, "C6_PRODUTO"))
+	item, code := strings.TrimSpace(streams.Str(it, "C6_ITEM")), strings.TrimSpace(streams.Str(it, "C6_PRODUTO"))
 	label := "item " + item + ", " + code
-	if um := strings.TrimSpace(str(it, "C6_UM")); um != "" {
+	if um := strings.TrimSpace(streams.Str(it, "C6_UM")); um != "" {
 		label += " (" + um + ")"
 	}
 	qty, okQ := it.Fields["C6_QTDVEN"].(decimal.Decimal)
@@ -361,16 +361,16 @@ func (o *orderMapper) createsReceivable(ctx context.Context, items []erp.Record)
 		if it.Deleted {
 			continue
 		}
-		code := strings.TrimSpace(str(it, "C6_TES"))
+		code := strings.TrimSpace(streams.Str(it, "C6_TES"))
 		if code == "" {
 			return true, nil
 		}
-		duplic, err := o.tesDuplic.get(code, func() (string, error) {
+		duplic, err := o.tesDuplic.Get(code, func() (string, error) {
 			row, ok, err := o.tes.Lookup(ctx, erp.JoinKey(o.tesFilial, code))
 			if err != nil || !ok || row.Deleted {
 				return "", err
 			}
-			return strings.TrimSpace(str(row, "F4_DUPLIC")), nil
+			return strings.TrimSpace(streams.Str(row, "F4_DUPLIC")), nil
 		})
 		if err != nil {
 			return false, fmt.Errorf("reading TES %s: %w", code, err)
@@ -399,7 +399,7 @@ func (o *orderMapper) invoiceLine(ctx context.Context, num, cod, loja string, it
 	type doc struct{ num, serie string }
 	var docs []doc
 	for _, it := range items {
-		d := doc{strings.TrimSpace(str(it, "C6_NOTA")), strings.TrimSpace(str(it, "C6_SERIE"))}
+		d := doc{strings.TrimSpace(streams.Str(it, "C6_NOTA")), strings.TrimSpace(streams.Str(it, "C6_SERIE"))}
 		if !it.Deleted && d.num != "" && strings.Trim(d.num, "X") != "" && !slices.Contains(docs, d) {
 			docs = append(docs, d)
 		}
@@ -417,7 +417,7 @@ func (o *orderMapper) invoiceLine(ctx context.Context, num, cod, loja string, it
 		}
 		matched := false
 		for _, r := range rows {
-			if !r.Deleted && strings.TrimSpace(str(r, "F2_CLIENTE")) == cod && strings.TrimSpace(str(r, "F2_LOJA")) == loja {
+			if !r.Deleted && strings.TrimSpace(streams.Str(r, "F2_CLIENTE")) == cod && strings.TrimSpace(streams.Str(r, "F2_LOJA")) == loja {
 				v, _ := r.Fields["F2_VALBRUT"].(decimal.Decimal)
 				gross, matched = gross.Add(v), true
 			}
@@ -430,7 +430,7 @@ func (o *orderMapper) invoiceLine(ctx context.Context, num, cod, loja string, it
 			return nil, "", fmt.Errorf("reading the items of invoice %s/%s: %w", d.num, d.serie, err)
 		}
 		for _, it := range delivered {
-			if other := strings.TrimSpace(str(it, "C6_NUM")); !it.Deleted && other != num {
+			if other := strings.TrimSpace(streams.Str(it, "C6_NUM")); !it.Deleted && other != num {
 				return keep("invoice %s/%s also delivers order %s, so its gross value is not this order's alone", d.num, d.serie, other)
 			}
 		}
@@ -455,16 +455,16 @@ func (o *orderMapper) invoiceLine(ctx context.Context, num, cod, loja string, it
 
 // owner is the CRM user of the order's seller, else the default owner.
 func (o *orderMapper) owner(ctx context.Context, rec erp.Record) (string, error) {
-	code := strings.TrimSpace(str(rec, "C5_VEND1"))
+	code := strings.TrimSpace(streams.Str(rec, "C5_VEND1"))
 	if code == "" || o.sellers == nil {
 		return o.defaultOwner, nil
 	}
-	email, err := o.sellerEmails.get(code, func() (string, error) {
+	email, err := o.sellerEmails.Get(code, func() (string, error) {
 		seller, ok, err := o.sellers.Lookup(ctx, erp.JoinKey(o.sellerFilial, code))
 		if err != nil || !ok || seller.Deleted {
 			return "", err
 		}
-		return str(seller, "A3_EMAIL"), nil
+		return streams.Str(seller, "A3_EMAIL"), nil
 	})
 	if err != nil {
 		return "", fmt.Errorf("reading seller %s: %w", code, err)
@@ -472,7 +472,7 @@ func (o *orderMapper) owner(ctx context.Context, rec erp.Record) (string, error)
 	if strings.TrimSpace(email) == "" {
 		return o.defaultOwner, nil
 	}
-	id, err := o.users.byEmail(ctx, email)
+	id, err := o.crm.UserByEmail(ctx, email)
 	if err != nil || id == "" {
 		return o.defaultOwner, err
 	}
@@ -490,18 +490,23 @@ func fingerprinted(p bridge.Payload) bridge.Mapped {
 // CheckOrders resolves the CRM names streams.orders uses (pipeline,
 // stages, lost reasons, the order number field, the default owner), for
 // `erpbridge check`: the error names the key and what the CRM has.
-func CheckOrders(ctx context.Context, cfg config.Orders, c *crm.Client) error {
-	return orderSettings(ctx, cfg, c, &userDirectory{c: c, ttl: time.Minute}, &orderMapper{})
+func CheckOrders(ctx context.Context, cfg *Config, c component.TargetSystem) error {
+	return orderSettings(ctx, cfg, c, &orderMapper{})
 }
 
 // orderSettings resolves the names of streams.orders (pipeline, stages,
 // lost reasons, custom field, default owner) to CRM ids.
-func orderSettings(ctx context.Context, cfg config.Orders, c *crm.Client, users *userDirectory, o *orderMapper) error {
-	pipes, err := c.ListPipelines(ctx)
-	if err != nil {
-		return fmt.Errorf("reading CRM pipelines: %w", err)
+func orderSettings(ctx context.Context, cfg *Config, target component.TargetSystem, o *orderMapper) error {
+	c, ok := target.(component.DealCRM)
+	if !ok {
+		return errors.New("streams.orders: the CRM has no sales pipelines")
 	}
-	var pipe *crm.Pipeline
+	o.crm = c
+	pipes, err := c.Pipelines(ctx)
+	if err != nil {
+		return err
+	}
+	var pipe *component.Pipeline
 	for i := range pipes {
 		if cfg.Pipeline == "" || strings.EqualFold(strings.TrimSpace(pipes[i].Name), strings.TrimSpace(cfg.Pipeline)) {
 			pipe = &pipes[i]
@@ -538,12 +543,7 @@ func orderSettings(ctx context.Context, cfg config.Orders, c *crm.Client, users 
 	// A status without a stage puts the deal in the pipeline's first stage,
 	// so deals always land in the configured pipeline.
 	if len(pipe.Stages) > 0 {
-		first := pipe.Stages[0]
-		for _, s := range pipe.Stages {
-			if s.Order < first.Order {
-				first = s
-			}
-		}
+		first := pipe.Stages[0] // stages come in their order
 		for _, status := range protheus.Statuses() {
 			if o.stages[status] == "" {
 				o.stages[status] = first.ID
@@ -556,13 +556,10 @@ func orderSettings(ctx context.Context, cfg config.Orders, c *crm.Client, users 
 	for _, s := range cfg.LostWhen {
 		o.lost = append(o.lost, protheus.Status(s))
 	}
-	var reasons []crm.LostReason
+	var reasons []component.Named
 	if cfg.LostReason != "" || cfg.CancelledReason != "" {
-		for lr, err := range c.LostReasons(ctx, crm.NameQuery{}) {
-			if err != nil {
-				return fmt.Errorf("reading CRM lost reasons: %w", err)
-			}
-			reasons = append(reasons, lr)
+		if reasons, err = c.LostReasons(ctx); err != nil {
+			return err
 		}
 	}
 	reason := func(key, name string) string {
@@ -582,18 +579,18 @@ func orderSettings(ctx context.Context, cfg config.Orders, c *crm.Client, users 
 	o.lostReason = reason("lost_reason", cfg.LostReason)
 	o.cancelReason = reason("cancelled_reason", cfg.CancelledReason)
 	if cfg.OrderNumberField != "" {
-		cat, err := catalog(ctx, c, "deal")
+		schema, err := target.Schema(ctx, mapping.EntityDeal)
 		if err != nil {
 			return err
 		}
-		if f, err := cat.Lookup(cfg.OrderNumberField); err == nil {
+		if f, err := schema.Custom.Lookup(cfg.OrderNumberField); err == nil {
 			o.numberFieldID = f.ID
 		} else {
 			errs = append(errs, fmt.Errorf("streams.orders.order_number_field: %w (create it as a text field for deals)", err))
 		}
 	}
 	if cfg.DefaultOwner != "" {
-		id, err := users.byEmail(ctx, cfg.DefaultOwner)
+		id, err := c.UserByEmail(ctx, cfg.DefaultOwner)
 		if err != nil {
 			return err
 		}
@@ -602,8 +599,8 @@ func orderSettings(ctx context.Context, cfg config.Orders, c *crm.Client, users 
 		}
 		o.defaultOwner = id
 	}
-	if cfg.Total == config.TotalInvoice {
-		id, err := productNamed(ctx, c, cfg.InvoiceProduct)
+	if cfg.Total == TotalInvoice {
+		id, err := c.ProductNamed(ctx, cfg.InvoiceProduct)
 		if err != nil {
 			return err
 		}
@@ -617,20 +614,6 @@ func orderSettings(ctx context.Context, cfg config.Orders, c *crm.Client, users 
 	}
 	o.rules, err = newOrderRules(cfg, time.Time{})
 	return err
-}
-
-// productNamed returns the id of the CRM product named name exactly
-// (trimmed, any case), "" when there is none.
-func productNamed(ctx context.Context, c *crm.Client, name string) (string, error) {
-	for p, err := range c.Products(ctx, crm.ProductQuery{}) {
-		if err != nil {
-			return "", fmt.Errorf("reading CRM products: %w", err)
-		}
-		if strings.EqualFold(strings.TrimSpace(p.Name), strings.TrimSpace(name)) {
-			return p.ID, nil
-		}
-	}
-	return "", nil
 }
 
 // orderRules are what leaves an order out of the CRM by its header: its
@@ -647,7 +630,7 @@ type orderRules struct {
 // newOrderRules reads the rules of cfg. The window starts at since, else
 // history_days before firstRun (the day the stream first ran; zero: no
 // window from history_days, as before the first run is known).
-func newOrderRules(cfg config.Orders, firstRun time.Time) (orderRules, error) {
+func newOrderRules(cfg *Config, firstRun time.Time) (orderRules, error) {
 	r := orderRules{types: cfg.Types}
 	for _, m := range cfg.Currencies {
 		r.currencies = append(r.currencies, decimal.NewFromInt(int64(m)))
@@ -671,7 +654,7 @@ func newOrderRules(cfg config.Orders, firstRun time.Time) (orderRules, error) {
 // "C5_TIPO D"; why, a sentence) — "" when nothing does. A missing C5_MOEDA
 // is the local currency (1).
 func (r orderRules) leaveOut(rec erp.Record) (what, why string) {
-	if t := strings.TrimSpace(str(rec, "C5_TIPO")); !slices.Contains(r.types, t) {
+	if t := strings.TrimSpace(streams.Str(rec, "C5_TIPO")); !slices.Contains(r.types, t) {
 		kind := map[string]string{
 			protheus.TypeReturn: "a return: C5_CLIENTE names a supplier", protheus.TypeBeneficiamento: "beneficiamento: C5_CLIENTE names a supplier",
 			protheus.TypePriceComplement: "a price complement", protheus.TypeICMSComplement: "an ICMS complement", protheus.TypeIPIComplement: "an IPI complement",
@@ -701,112 +684,4 @@ func (r orderRules) beforeWindow(rec erp.Record) string {
 		return ""
 	}
 	return fmt.Sprintf("issued %s, before %s (%s)", issued.Format(time.DateOnly), r.since.Format(time.DateOnly), r.why)
-}
-
-// orderTable is one table the orders stream reads, for `erpbridge check`.
-type orderTable struct {
-	role    string
-	build   func(company, filial string) (sqlerp.TableSpec, error)
-	filial  string
-	without string // what the stream does without the table; "": needed
-}
-
-// orderTables lists the tables of streams.orders (SA1 is the customers').
-func orderTables(o config.Orders) []orderTable {
-	out := []orderTable{
-		{role: "orders", build: protheus.Orders, filial: o.Filial},
-		{role: "order items", build: protheus.OrderItems, filial: o.Filial},
-		{role: "sellers", build: protheus.Sellers, filial: o.SellerFilial},
-	}
-	if o.ReceivableOnly {
-		out = append(out, orderTable{role: "TES", build: protheus.TES, filial: o.TESFilial,
-			without: "receivable_only leaves no order out (every TES counts as creating a receivable)"})
-	}
-	if o.Total == config.TotalInvoice {
-		out = append(out, orderTable{role: "invoices", build: protheus.Invoices, filial: o.Filial,
-			without: "total = \"invoice\" falls back to the items' total (C6_VALOR)"})
-	}
-	return out
-}
-
-// OrderHistory is what the orders stream makes of SC5 as it is now, for
-// `erpbridge check`: how many orders the first run turns into deals, and
-// how many each rule leaves out.
-type OrderHistory struct {
-	Live     int            // live orders of the filial
-	Deals    int            // would become deals (or update theirs)
-	LinkOnly int            // made from CRM deals (C5_XCRMID): only write their number back
-	Before   int            // issued before the history window
-	Window   string         // the window's start and what set it ("" : none)
-	LeftOut  map[string]int // by reason: order types, currencies
-	Checked  string         // what the count cannot tell
-}
-
-// CountOrders reads the SC5 headers of streams.orders page by page and
-// applies the stream's header rules to them (orderRules, as the mapper
-// does), with the history window counted from now as on a first run.
-func CountOrders(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.Dialect, now time.Time) (OrderHistory, error) {
-	h := OrderHistory{LeftOut: map[string]int{}}
-	o := cfg.Streams.Orders
-	rules, err := newOrderRules(o, now)
-	if err != nil {
-		return h, err
-	}
-	switch {
-	case o.Since != "":
-		h.Window = rules.since.Format(time.DateOnly) + " (" + rules.why + ")"
-	case !rules.since.IsZero():
-		h.Window = fmt.Sprintf("%s (streams.orders.history_days = %d before today; a store that ran already counts from its first run)",
-			rules.since.Format(time.DateOnly), o.HistoryDays)
-	}
-	spec, err := protheus.Orders(cfg.ERP.Company, o.Filial)
-	if err != nil {
-		return h, err
-	}
-	cat, err := sqlerp.ReadCatalog(ctx, db, d, spec.Physical)
-	if err != nil {
-		return h, err
-	}
-	has := func(col string) bool {
-		return slices.ContainsFunc(cat, func(c sqlerp.CatalogColumn) bool { return c.Name == col })
-	}
-	crmID := ""
-	if f := protheus.CRMIDField(); has(f.Name) {
-		spec.Columns, crmID = append(spec.Columns, f.Column()), f.Name
-	}
-	spec = (&orderMapper{}).withoutAbsent(spec, has)
-	src, err := sqlerp.NewSource(ctx, db, d, spec, sqlerp.Options{QueryTimeout: cfg.ERP.QueryTimeout.D()})
-	if err != nil {
-		return h, fmt.Errorf("orders (%s): %w", spec.Physical, err)
-	}
-	defer src.Close()
-	for page, err := range src.FullPass(ctx, "", cfg.ERP.PageSize) {
-		if err != nil {
-			return h, err
-		}
-		for _, rec := range page.Records {
-			if rec.Deleted {
-				continue
-			}
-			h.Live++
-			what, _ := rules.leaveOut(rec)
-			switch {
-			case crmID != "" && strings.TrimSpace(str(rec, crmID)) != "":
-				h.LinkOnly++
-			case what != "":
-				h.LeftOut[what]++
-			case rules.beforeWindow(rec) != "":
-				h.Before++
-			default:
-				h.Deals++
-			}
-		}
-	}
-	var unknown []string
-	if o.ReceivableOnly {
-		unknown = append(unknown, "receivable_only (it reads the items' TES)")
-	}
-	unknown = append(unknown, "orders of deleted or unknown customers (reported at level skip)")
-	h.Checked = "not counted here: " + strings.Join(unknown, ", ")
-	return h, nil
 }

@@ -1,4 +1,4 @@
-package wiring
+package streams
 
 import (
 	"context"
@@ -9,41 +9,41 @@ import (
 	"github.com/erpbridge/erpbridge/erp"
 )
 
-// pageRows holds related rows of one page of records, read at once: the
+// PageRows holds related rows of one page of records, read at once: the
 // rows of a table whose column equals each record's value (an order's SC6
 // items, a product's DA1 prices, a contact's AC8 links), grouped by that
 // value in record order, as a per-record Find returns them.
-type pageRows struct {
+type PageRows struct {
 	mu   sync.Mutex
 	rows map[string][]erp.Record // value → rows; present = read whole
 }
 
-// pageChunk is how many values one prepared query asks for; pageRowsLimit
+// PageChunk is how many values one prepared query asks for; PageRowsLimit
 // bounds the rows it returns: a chunk with more is left to per-record reads.
 const (
-	pageChunk     = 200
-	pageRowsLimit = 20000
+	PageChunk     = 200
+	PageRowsLimit = 20000
 )
 
-// prepare reads the rows of src matching fixed and column ∈ values, each
+// Prepare reads the rows of src matching fixed and column ∈ values, each
 // value's rows cut at perValue, the limit the per-record read uses, so
 // both give the same rows. Values compare without regard to case (a
 // case-insensitive collation answers in the stored case; Protheus codes
 // are upper case). A failed or overfull chunk is left out: its records
 // read their own. Called with no values, it forgets the last page.
-func (p *pageRows) prepare(ctx context.Context, src erp.Source, fixed []erp.Match, column string, values []string, perValue int) {
+func (p *PageRows) Prepare(ctx context.Context, src erp.Source, fixed []erp.Match, column string, values []string, perValue int) {
 	got := map[string][]erp.Record{}
-	for chunk := range slices.Chunk(distinct(values), pageChunk) {
+	for chunk := range slices.Chunk(Distinct(values), PageChunk) {
 		match := append(slices.Clone(fixed), erp.AnyOf(column, chunk))
-		rows, err := src.Find(ctx, match, pageRowsLimit)
-		if err != nil || len(rows) == pageRowsLimit {
+		rows, err := src.Find(ctx, match, PageRowsLimit)
+		if err != nil || len(rows) == PageRowsLimit {
 			continue
 		}
 		for _, v := range chunk {
 			got[strings.ToUpper(v)] = []erp.Record{}
 		}
 		for _, r := range rows {
-			v := strings.ToUpper(strings.TrimSpace(str(r, column)))
+			v := strings.ToUpper(strings.TrimSpace(Str(r, column)))
 			if len(got[v]) < perValue {
 				got[v] = append(got[v], r)
 			}
@@ -54,9 +54,9 @@ func (p *pageRows) prepare(ctx context.Context, src erp.Source, fixed []erp.Matc
 	p.mu.Unlock()
 }
 
-// find returns the rows of value, from the prepared page when it has them,
+// Find returns the rows of value, from the prepared page when it has them,
 // else through the Find the caller gives.
-func (p *pageRows) find(value string, read func() ([]erp.Record, error)) ([]erp.Record, error) {
+func (p *PageRows) Find(value string, read func() ([]erp.Record, error)) ([]erp.Record, error) {
 	p.mu.Lock()
 	rows, ok := p.rows[strings.ToUpper(strings.TrimSpace(value))]
 	p.mu.Unlock()
@@ -66,18 +66,18 @@ func (p *pageRows) find(value string, read func() ([]erp.Record, error)) ([]erp.
 	return read()
 }
 
-// preferred reports whether a should be read rather than b for the same
+// Preferred reports whether a should be read rather than b for the same
 // key, as Source.Lookup chooses: a live row over a deleted one, then the
 // highest record number.
-func preferred(a, b erp.Record) bool {
+func Preferred(a, b erp.Record) bool {
 	if a.Deleted != b.Deleted {
 		return !a.Deleted
 	}
 	return a.Recno > b.Recno
 }
 
-// distinct returns the non-blank values, trimmed, once each, in order.
-func distinct(values []string) []string {
+// Distinct returns the non-blank values, trimmed, once each, in order.
+func Distinct(values []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, v := range values {

@@ -1,10 +1,16 @@
-package config
+package component
 
 import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/robfig/cron/v3"
 )
+
+// CronParser parses schedule specs the way `erpbridge run` does: five
+// fields or @every/@daily descriptors, with an optional CRON_TZ= prefix.
+var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // The shortest @every intervals the schedules take. Cron runs in whole
 // seconds and rounds anything shorter, zero and negative intervals included,
@@ -19,9 +25,9 @@ const (
 	MinFullPassInterval = time.Minute
 )
 
-// checkSchedule checks a cron spec as `erpbridge run` reads it: it must
+// CheckSchedule checks a cron spec as `erpbridge run` reads it: it must
 // parse, and an @every interval must be whole seconds and at least min.
-func checkSchedule(spec string, min time.Duration) error {
+func CheckSchedule(spec string, min time.Duration) error {
 	rest := spec
 	if strings.HasPrefix(rest, "TZ=") || strings.HasPrefix(rest, "CRON_TZ=") {
 		_, after, ok := strings.Cut(rest, " ")
@@ -61,23 +67,4 @@ func shortDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
-}
-
-// OwnSchedule returns the schedule a stream overrides schedule.incremental
-// with ("" when it follows schedule.incremental). customer_contacts follows
-// the contacts stream's.
-func (c *Config) OwnSchedule(stream string) string {
-	switch stream {
-	case "customers":
-		return c.Streams.Customers.Schedule
-	case "contacts", "customer_contacts":
-		return c.Streams.Contacts.Schedule
-	case "products":
-		return c.Streams.Products.Schedule
-	case "orders":
-		return c.Streams.Orders.Schedule
-	case "won_deals":
-		return c.WonDeals.Schedule
-	}
-	return ""
 }

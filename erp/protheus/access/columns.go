@@ -1,9 +1,11 @@
-package wiring
+package access
 
 import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/erpbridge/erpbridge/bridge/component"
 
 	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
@@ -71,7 +73,8 @@ func columnFromCatalog(c sqlerp.CatalogColumn) sqlerp.ColumnSpec {
 // MappingColumns checks that the table has every column the stream's
 // mapping reads (for `erpbridge check`). Custom field labels are not
 // resolved here: the CRM side checks them.
-func MappingColumns(cat []sqlerp.CatalogColumn, spec sqlerp.TableSpec, stream string, m mapping.Spec) error {
+func MappingColumns(cat []sqlerp.CatalogColumn, t component.Table, m mapping.Spec) error {
+	spec := t.Spec
 	stub := mapping.CustomFieldCatalog{}
 	for label := range m.CustomFields {
 		stub[label] = mapping.CustomField{ID: "check", Type: mapping.TypeText}
@@ -80,18 +83,9 @@ func MappingColumns(cat []sqlerp.CatalogColumn, spec sqlerp.TableSpec, stream st
 	if err != nil {
 		return err
 	}
-	cols := slices.DeleteFunc(compiled.Columns(), func(c string) bool { return stream == "products" && c == "DA1_PRCVEN" })
+	cols := slices.DeleteFunc(compiled.Columns(), func(c string) bool { return slices.Contains(t.Provided, c) })
 	_, err = withMappedColumns(cat, spec, spec.Physical[:3], cols)
 	return err
-}
-
-// mapperColumns are the columns a stream's mapper reads itself, besides its
-// mapping's (the key, filial and control columns are always read).
-var mapperColumns = map[string][]string{
-	"customers":         {"A1_MSBLQL"},
-	"customer_contacts": {"A1_MSBLQL", "A1_EMAIL", "A1_TEL"},
-	"contacts":          {"U5_CODCONT"},
-	"products":          {"B1_COD"},
 }
 
 // onlyColumns keeps of spec's columns those in keep: a full pass over a

@@ -1,4 +1,4 @@
-package wiring
+package streams
 
 import (
 	"context"
@@ -16,29 +16,56 @@ import (
 	"github.com/erpbridge/erpbridge/erp"
 )
 
-// relatedSource reads a table and takes a change of a related row as a
+// Related reads a table and takes a change of a related row as a
 // change of the rows whose payload reads it: an SC6 item changes its SC5
-// order (a partial delivery writes only SC6), an AC8 link changes its SU5
+// order (a partial delivery writes only SC6), an AC8 Link changes its SU5
 // contact (a contact linked to a customer after it was synced), an SA1
 // customer changes its orders (their deal names embed its name) and the
 // contacts linked to it (their organization). Without it such a change
 // would wait for the nightly full pass. Polls read the rows changed since
-// the cursor, then, for each relation, the related rows changed since its
+// the cursor, then, for each Relation, the related rows changed since its
 // own position, each followed to the rows it belongs to, page by page.
 // Full passes, look-ups and finds are the main table's.
-type relatedSource struct {
+type Related struct {
 	erp.Source // the main table (SC5, SU5)
-	relations  []relation
+	relations  []Relation
 }
 
-var _ erp.Source = (*relatedSource)(nil)
+var _ erp.Source = (*Related)(nil)
 
-// relation leads from the changed rows of a related table, through links,
-// to the main table's rows (the last link's table).
-type relation struct {
+// NewRelated returns main with the relations followed on every poll.
+func NewRelated(main erp.Source, relations ...Relation) *Related {
+	return &Related{Source: main, relations: relations}
+}
+
+// NewRelation returns the relation named name (its key in the cursor: the
+// related table's alias) from src's changed rows through links to the main
+// table's rows; a change of only the ignore columns of src changes nothing.
+func NewRelation(name string, src erp.Source, ignore []string, links ...Link) Relation {
+	return Relation{name: name, src: src, links: links, ignore: ignore, seen: &digests{}}
+}
+
+// Relations returns the relations followed.
+func (s *Related) Relations() []Relation { return s.relations }
+
+// Name is the relation's key in the cursor.
+func (r Relation) Name() string { return r.name }
+
+// Source is the related table.
+func (r Relation) Source() erp.Source { return r.src }
+
+// Follow hands on, a page of at most pageSize at a time, the main table's
+// rows that rows of the related table lead to; yield returning false stops.
+func (r Relation) Follow(ctx context.Context, rows []erp.Record, pageSize int, yield func([]erp.Record) bool) error {
+	return follow(ctx, rows, r.links, pageSize, yield)
+}
+
+// Relation leads from the changed rows of a related table, through links,
+// to the main table's rows (the last Link's table).
+type Relation struct {
 	name  string     // its key in the cursor (the related table's alias)
 	src   erp.Source // the related table whose changes are read
-	links []link
+	links []Link
 	// ignore names columns of src whose change alone changes nothing the
 	// main rows read (SA1's invoicing statistics, rewritten all day).
 	ignore []string
@@ -48,29 +75,29 @@ type relation struct {
 	seen *digests
 }
 
-// link leads from rows of one table to the rows of the next (to). Either
+// Link leads from rows of one table to the rows of the next (to). Either
 // each row has one row there, whose column equals its from (read for a
 // page of rows at once, chosen as Lookup chooses), or match gives the
 // conditions that find a row's many rows there (a customer's orders),
 // read page by page.
-type link struct {
+type Link struct {
 	to           erp.Source
 	from, column string
 	match        func(erp.Record) []erp.Match
 }
 
-// byColumn links rows to the one row of to whose column equals their from.
-func byColumn(to erp.Source, from, column string) link {
-	return link{to: to, from: from, column: column}
+// ByColumn links rows to the one row of to whose column equals their from.
+func ByColumn(to erp.Source, from, column string) Link {
+	return Link{to: to, from: from, column: column}
 }
 
-// byMatch links rows to the many rows of to that match gives.
-func byMatch(to erp.Source, match func(erp.Record) []erp.Match) link {
-	return link{to: to, match: match}
+// ByMatch links rows to the many rows of to that match gives.
+func ByMatch(to erp.Source, match func(erp.Record) []erp.Match) Link {
+	return Link{to: to, match: match}
 }
 
 // relatedPosition is the poll cursor: one position per table. Related is
-// the first relation's (the only one of earlier versions); Others are the
+// the first Relation's (the only one of earlier versions); Others are the
 // rest, by name.
 type relatedPosition struct {
 	Main    erp.Position            `json:"main"`
@@ -83,7 +110,7 @@ func (p relatedPosition) encode() erp.Position {
 	return erp.Position(b)
 }
 
-// of returns relation i's position; a relation the cursor lacks (added by
+// of returns Relation i's position; a Relation the cursor lacks (added by
 // an upgrade) starts where the main table stands: positions of one source
 // kind share their format (a stamp), so its rows changed since the last
 // poll are read too.
@@ -111,7 +138,7 @@ func (p *relatedPosition) set(i int, name string, pos erp.Position) {
 
 // decodePosition reads a cursor. A cursor of the main table alone (from
 // a version that did not follow related rows) starts every table there.
-func (s *relatedSource) decodePosition(_ context.Context, p erp.Position) (relatedPosition, error) {
+func (s *Related) decodePosition(_ context.Context, p erp.Position) (relatedPosition, error) {
 	var rp relatedPosition
 	if strings.HasPrefix(string(p), `{"main"`) {
 		if err := json.Unmarshal([]byte(p), &rp); err != nil {
@@ -123,7 +150,7 @@ func (s *relatedSource) decodePosition(_ context.Context, p erp.Position) (relat
 }
 
 // Incremental implements erp.Source: polls need every table's stamp.
-func (s *relatedSource) Incremental() bool {
+func (s *Related) Incremental() bool {
 	for _, r := range s.relations {
 		if !r.src.Incremental() {
 			return false
@@ -133,7 +160,7 @@ func (s *relatedSource) Incremental() bool {
 }
 
 // Checkpoint implements erp.Source: every table's high-water mark.
-func (s *relatedSource) Checkpoint(ctx context.Context) (erp.Position, error) {
+func (s *Related) Checkpoint(ctx context.Context) (erp.Position, error) {
 	m, err := s.Source.Checkpoint(ctx)
 	if err != nil {
 		return "", err
@@ -150,9 +177,9 @@ func (s *relatedSource) Checkpoint(ctx context.Context) (erp.Position, error) {
 }
 
 // Changes implements erp.Source. The rows a page of related changes leads
-// to go out in pages of at most pageSize; the relation's position moves
+// to go out in pages of at most pageSize; the Relation's position moves
 // past that page only with the last of them, so a stop replays it.
-func (s *relatedSource) Changes(ctx context.Context, since erp.Position, pageSize int) iter.Seq2[erp.Page, error] {
+func (s *Related) Changes(ctx context.Context, since erp.Position, pageSize int) iter.Seq2[erp.Page, error] {
 	return func(yield func(erp.Page, error) bool) {
 		pos, err := s.decodePosition(ctx, since)
 		if err != nil {
@@ -178,7 +205,7 @@ func (s *relatedSource) Changes(ctx context.Context, since erp.Position, pageSiz
 					yield(erp.Page{}, err)
 					return
 				}
-				// Every page but the last keeps the relation's position: the
+				// Every page but the last keeps the Relation's position: the
 				// last carries the new one (an empty page when none).
 				changed, batch := r.seen.changed(page.Records, r.ignore)
 				var held []erp.Record
@@ -209,7 +236,7 @@ func (s *relatedSource) Changes(ctx context.Context, since erp.Position, pageSiz
 
 // follow takes rows through links and hands the rows of the last table to
 // yield, in pages of at most pageSize; it stops when yield returns false.
-func follow(ctx context.Context, rows []erp.Record, links []link, pageSize int, yield func([]erp.Record) bool) error {
+func follow(ctx context.Context, rows []erp.Record, links []Link, pageSize int, yield func([]erp.Record) bool) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -255,14 +282,14 @@ func follow(ctx context.Context, rows []erp.Record, links []link, pageSize int, 
 }
 
 // findPages reads the rows of src matching match page by page (a Source
-// that cannot page them gives what one Find bounded by pageRowsLimit
+// that cannot page them gives what one Find bounded by PageRowsLimit
 // reads).
 func findPages(ctx context.Context, src erp.Source, match []erp.Match, pageSize int) iter.Seq2[[]erp.Record, error] {
 	if p, ok := src.(erp.MatchPager); ok {
 		return p.FindPages(ctx, match, pageSize)
 	}
 	return func(yield func([]erp.Record, error) bool) {
-		rows, err := src.Find(ctx, match, pageRowsLimit)
+		rows, err := src.Find(ctx, match, PageRowsLimit)
 		if err != nil {
 			yield(nil, err)
 			return
@@ -283,25 +310,25 @@ const ownersPerValue = 20
 // ownersOf reads the rows of l.to that rows lead to (l.column = their
 // l.from), each once, in the order of rows, chosen as Lookup chooses (a
 // live row over a deleted one, then the newest).
-func ownersOf(ctx context.Context, l link, rows []erp.Record) ([]erp.Record, error) {
+func ownersOf(ctx context.Context, l Link, rows []erp.Record) ([]erp.Record, error) {
 	values := make([]string, len(rows))
 	for i, r := range rows {
-		values[i] = str(r, l.from)
+		values[i] = Str(r, l.from)
 	}
-	values = distinct(values)
+	values = Distinct(values)
 	if len(values) == 0 {
 		return nil, nil
 	}
 	byValue := map[string]erp.Record{}
 	take := func(rows []erp.Record) {
 		for _, r := range rows {
-			v := strings.ToUpper(strings.TrimSpace(str(r, l.column)))
-			if prev, ok := byValue[v]; !ok || preferred(r, prev) {
+			v := strings.ToUpper(strings.TrimSpace(Str(r, l.column)))
+			if prev, ok := byValue[v]; !ok || Preferred(r, prev) {
 				byValue[v] = r
 			}
 		}
 	}
-	for chunk := range slices.Chunk(values, pageChunk) {
+	for chunk := range slices.Chunk(values, PageChunk) {
 		limit := ownersPerValue * len(chunk)
 		found, err := l.to.Find(ctx, []erp.Match{erp.AnyOf(l.column, chunk)}, limit)
 		if err != nil {
@@ -313,7 +340,7 @@ func ownersOf(ctx context.Context, l link, rows []erp.Record) ([]erp.Record, err
 		}
 		// Cut short: the live rows may be among those left out.
 		for _, v := range chunk {
-			found, err := l.to.Find(ctx, []erp.Match{{Column: l.column, Value: v}}, pageRowsLimit)
+			found, err := l.to.Find(ctx, []erp.Match{{Column: l.column, Value: v}}, PageRowsLimit)
 			if err != nil {
 				return nil, fmt.Errorf("reading the rows of changed %s: %w", l.from, err)
 			}
@@ -330,7 +357,7 @@ func ownersOf(ctx context.Context, l link, rows []erp.Record) ([]erp.Record, err
 }
 
 // Close implements erp.Source: every table it reads, once.
-func (s *relatedSource) Close() error {
+func (s *Related) Close() error {
 	srcs := []erp.Source{s.Source}
 	for _, r := range s.relations {
 		srcs = append(srcs, r.src)
@@ -361,7 +388,7 @@ type digests struct {
 }
 
 // digestBatch is the digests of one page of related rows, and the
-// relation's position past that page.
+// Relation's position past that page.
 type digestBatch struct {
 	at         erp.Position
 	keys, sums []string
@@ -390,7 +417,7 @@ func (d *digests) changed(rows []erp.Record, ignore []string) ([]erp.Record, dig
 	return out, b
 }
 
-// hold keeps a batch until the relation's position at reaches the cursor.
+// hold keeps a batch until the Relation's position at reaches the cursor.
 func (d *digests) hold(at erp.Position, b digestBatch) {
 	if d == nil || len(b.keys) == 0 {
 		return

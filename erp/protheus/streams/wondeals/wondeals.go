@@ -1,4 +1,4 @@
-package wiring
+package wondeals
 
 import (
 	"context"
@@ -6,26 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/erpbridge/erpbridge/mapping"
 
-	crmtarget "github.com/erpbridge/erpbridge/rdstation/crm/target"
-
-	"go.uber.org/zap"
-
 	"github.com/erpbridge/erpbridge/bridge"
-	"github.com/erpbridge/erpbridge/bridge/clock"
-	wondeals "github.com/erpbridge/erpbridge/bridge/inbound"
+	"github.com/erpbridge/erpbridge/bridge/cache"
+	"github.com/erpbridge/erpbridge/bridge/component"
+	"github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/bridge/store"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus"
+	"github.com/erpbridge/erpbridge/erp/protheus/streams"
+	"github.com/erpbridge/erpbridge/erp/protheus/streams/orders"
 	"github.com/erpbridge/erpbridge/erp/resterp"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
-	"github.com/erpbridge/erpbridge/rdstation/crm"
 )
 
 // directory finds the Protheus counterparts of CRM records for won deals:
@@ -34,15 +29,14 @@ import (
 // owners by e-mail in SA3.
 type directory struct {
 	st        *store.Store
-	c         *crm.Client
-	customers erp.Source // SA1
-	sellers   erp.Source // SA3
-	cnpjField string     // organization custom field id ("" = none)
-	users     *userDirectory
-	sellerOf  ttlCache[string, string] // CRM user id → A3_COD
+	crm       component.DealCRM
+	customers erp.Source                // SA1
+	sellers   erp.Source                // SA3
+	cnpjField string                    // organization custom field id ("" = none)
+	sellerOf  cache.TTL[string, string] // CRM user id → A3_COD
 }
 
-var _ wondeals.Directory = (*directory)(nil)
+var _ inbound.Directory = (*directory)(nil)
 
 func (d *directory) Customer(ctx context.Context, orgID string) (string, string, error) {
 	id, ok, err := d.st.IdentityByCRMID(ctx, "organization", orgID)
@@ -55,27 +49,26 @@ func (d *directory) Customer(ctx context.Context, orgID string) (string, string,
 		}
 	}
 	if d.cnpjField == "" {
-		return "", "", fmt.Errorf("%w: it was not made from an SA1 customer (and no cnpj_field is configured to match one)", wondeals.ErrNoCounterpart)
+		return "", "", fmt.Errorf("%w: it was not made from an SA1 customer (and no cnpj_field is configured to match one)", inbound.ErrNoCounterpart)
 	}
-	org, err := d.c.GetOrganization(ctx, orgID)
+	v, err := d.crm.OrganizationField(ctx, orgID, d.cnpjField)
 	if err != nil {
-		return "", "", fmt.Errorf("reading organization %s: %w", orgID, err)
+		return "", "", err
 	}
-	v, _ := crm.FieldValue(org.CustomFields, d.cnpjField)
-	cnpj := mapping.DocumentKey(v.Text())
+	cnpj := mapping.DocumentKey(v)
 	if cnpj == "" {
-		return "", "", fmt.Errorf("%w: it was not made from an SA1 customer and has no CNPJ", wondeals.ErrNoCounterpart)
+		return "", "", fmt.Errorf("%w: it was not made from an SA1 customer and has no CNPJ", inbound.ErrNoCounterpart)
 	}
 	recs, err := d.customers.Find(ctx, []erp.Match{{Column: "A1_CGC", Value: cnpj}}, 10)
 	if err != nil {
 		return "", "", fmt.Errorf("finding CNPJ %s in SA1: %w", cnpj, err)
 	}
 	for _, r := range recs {
-		if !r.Deleted && !protheus.IsBlocked(str(r, "A1_MSBLQL")) {
-			return strings.TrimSpace(str(r, "A1_COD")), strings.TrimSpace(str(r, "A1_LOJA")), nil
+		if !r.Deleted && !protheus.IsBlocked(streams.Str(r, "A1_MSBLQL")) {
+			return strings.TrimSpace(streams.Str(r, "A1_COD")), strings.TrimSpace(streams.Str(r, "A1_LOJA")), nil
 		}
 	}
-	return "", "", fmt.Errorf("%w: no live SA1 customer has CNPJ %s", wondeals.ErrNoCounterpart, cnpj)
+	return "", "", fmt.Errorf("%w: no live SA1 customer has CNPJ %s", inbound.ErrNoCounterpart, cnpj)
 }
 
 func (d *directory) Product(ctx context.Context, productID string) (string, error) {
@@ -88,15 +81,15 @@ func (d *directory) Product(ctx context.Context, productID string) (string, erro
 			return parts[1], nil
 		}
 	}
-	return "", fmt.Errorf("%w: it was not made from an SB1 product", wondeals.ErrNoCounterpart)
+	return "", fmt.Errorf("%w: it was not made from an SB1 product", inbound.ErrNoCounterpart)
 }
 
 func (d *directory) Seller(ctx context.Context, userID string) (string, error) {
 	if d.sellers == nil {
 		return "", nil
 	}
-	return d.sellerOf.get(userID, func() (string, error) {
-		email, err := d.users.emailOf(ctx, userID)
+	return d.sellerOf.Get(userID, func() (string, error) {
+		email, err := d.crm.UserEmail(ctx, userID)
 		if err != nil || email == "" { // a removed user: the order gets won_deals.seller
 			return "", err
 		}
@@ -108,8 +101,8 @@ func (d *directory) Seller(ctx context.Context, userID string) (string, error) {
 				return "", fmt.Errorf("finding seller %s in SA3: %w", e, err)
 			}
 			for _, r := range recs {
-				if !r.Deleted && !protheus.IsBlocked(str(r, "A3_MSBLQL")) {
-					return strings.TrimSpace(str(r, "A3_COD")), nil
+				if !r.Deleted && !protheus.IsBlocked(streams.Str(r, "A3_MSBLQL")) {
+					return strings.TrimSpace(streams.Str(r, "A3_COD")), nil
 				}
 			}
 		}
@@ -148,10 +141,9 @@ func fatal(err error) error {
 }
 
 // OrderSink builds the sink won_deals.sink names.
-func OrderSink(cfg *config.Config, db *sql.DB, d sqlerp.Dialect) (erp.OrderSink, error) {
-	w := cfg.WonDeals
+func OrderSink(w *Config, company string, db *sql.DB, d sqlerp.Dialect) (erp.OrderSink, error) {
 	switch w.Sink {
-	case config.SinkREST:
+	case SinkREST:
 		u, err := url.Parse(w.REST.URL)
 		if err != nil {
 			return nil, errors.New("won_deals.rest.url: not a valid URL")
@@ -169,7 +161,7 @@ func OrderSink(cfg *config.Config, db *sql.DB, d sqlerp.Dialect) (erp.OrderSink,
 		if db == nil {
 			return nil, errors.New("won_deals.sink = \"staging\" needs an ERP database; with REST routes use the rest sink")
 		}
-		s, err := sqlerp.NewStagingSink(db, d, protheus.Staging(cfg.ERP.Company, w.Filial, w.Staging.Aliases()))
+		s, err := sqlerp.NewStagingSink(db, d, protheus.Staging(company, w.Filial, w.Staging.Aliases()))
 		if err != nil {
 			return nil, fmt.Errorf("won_deals (staging sink): %w", err)
 		}
@@ -180,13 +172,13 @@ func OrderSink(cfg *config.Config, db *sql.DB, d sqlerp.Dialect) (erp.OrderSink,
 // CheckOrderSink checks the ERP side of the sink when it can: the staging
 // tables exist with the staging layout (sqlerp.StagingSink.Check). Only
 // the catalog is read.
-func CheckOrderSink(ctx context.Context, cfg *config.Config, sink erp.OrderSink) error {
+func CheckOrderSink(ctx context.Context, w *Config, sink erp.OrderSink) error {
 	c, ok := sink.(interface{ Check(context.Context) error })
 	if !ok {
 		return nil
 	}
 	if err := c.Check(ctx); err != nil {
-		a := cfg.WonDeals.Staging
+		a := w.Staging
 		return fmt.Errorf("won_deals.staging (header %q, items %q; when these names are another table's, set two free aliases): %w",
 			a.Header, a.Items, err)
 	}
@@ -196,8 +188,8 @@ func CheckOrderSink(ctx context.Context, cfg *config.Config, sink erp.OrderSink)
 // WonDealPipelines are the CRM pipelines whose won deals become ERP orders
 // (won_deals.pipelines), as `erpbridge check` shows them.
 type WonDealPipelines struct {
-	Orders []crm.Pipeline // their won deals become orders
-	Others []crm.Pipeline // their won deals are skipped
+	Orders []component.Pipeline // their won deals become orders
+	Others []component.Pipeline // their won deals are skipped
 	// Default: won_deals.pipelines is empty and Orders is the pipeline of
 	// streams.orders.pipeline.
 	Default bool
@@ -220,7 +212,7 @@ func (w WonDealPipelines) Describe() []string {
 }
 
 // pipelineNames lists pipeline names, quoted.
-func pipelineNames(ps []crm.Pipeline) string {
+func pipelineNames(ps []component.Pipeline) string {
 	names := make([]string, len(ps))
 	for i, p := range ps {
 		names[i] = fmt.Sprintf("%q", p.Name)
@@ -234,23 +226,23 @@ func pipelineNames(ps []crm.Pipeline) string {
 // refuses a name the CRM lacks, and a list holding both a pipeline and the
 // pipeline it copies its won deals into (RD Station's copy of won deals):
 // the copy, won in turn, would make a second order of one sale.
-func ResolveWonDealPipelines(ctx context.Context, cfg *config.Config, c *crm.Client) (WonDealPipelines, error) {
+func ResolveWonDealPipelines(ctx context.Context, w *Config, ord *orders.Config, c component.DealCRM) (WonDealPipelines, error) {
 	var out WonDealPipelines
-	pipes, err := c.ListPipelines(ctx)
+	pipes, err := c.Pipelines(ctx)
 	if err != nil {
-		return out, fmt.Errorf("reading CRM pipelines: %w", err)
+		return out, err
 	}
-	find := func(name string) (crm.Pipeline, bool) {
+	find := func(name string) (component.Pipeline, bool) {
 		for _, p := range pipes {
 			if name == "" || strings.EqualFold(strings.TrimSpace(p.Name), strings.TrimSpace(name)) {
 				return p, true
 			}
 		}
-		return crm.Pipeline{}, false
+		return component.Pipeline{}, false
 	}
-	names, key := cfg.WonDeals.Pipelines, "won_deals.pipelines"
+	names, key := w.Pipelines, "won_deals.pipelines"
 	if len(names) == 0 {
-		names, key, out.Default = []string{cfg.Streams.Orders.Pipeline}, "streams.orders.pipeline (the default of won_deals.pipelines)", true
+		names, key, out.Default = []string{ord.Pipeline}, "streams.orders.pipeline (the default of won_deals.pipelines)", true
 	}
 	listed := map[string]bool{}
 	var errs []error
@@ -266,7 +258,7 @@ func ResolveWonDealPipelines(ctx context.Context, cfg *config.Config, c *crm.Cli
 	if len(out.Orders) == 0 && len(errs) == 0 {
 		errs = append(errs, errors.New("won_deals: the CRM has no pipeline"))
 	}
-	byID := map[string]crm.Pipeline{}
+	byID := map[string]component.Pipeline{}
 	for _, p := range pipes {
 		byID[p.ID] = p
 		if !listed[p.ID] {
@@ -274,7 +266,7 @@ func ResolveWonDealPipelines(ctx context.Context, cfg *config.Config, c *crm.Cli
 		}
 	}
 	for _, p := range pipes {
-		to, ok := p.CopyToPipeline()
+		to, ok := p.CopyWonTo, !p.CopyUnknown
 		target, known := byID[to]
 		switch {
 		case !ok && listed[p.ID]:
@@ -292,70 +284,4 @@ func ResolveWonDealPipelines(ctx context.Context, cfg *config.Config, c *crm.Cli
 		}
 	}
 	return out, errors.Join(errs...)
-}
-
-// wonDeals builds the won-deal poller.
-func wonDeals(ctx context.Context, cfg *config.Config, b *Bridge, acc erpAccess, clk clock.Clock, log *zap.Logger, afterSubmit func()) (*wondeals.Poller, error) {
-	w := cfg.WonDeals
-	source := acc.source
-	sink, err := OrderSink(cfg, acc.db, acc.dialect)
-	if err != nil {
-		return nil, err
-	}
-	// A missing staging table, or one that is not the staging layout, fails
-	// now: not at the first won deal, and nothing is written into it.
-	if err := CheckOrderSink(ctx, cfg, sink); err != nil {
-		return nil, err
-	}
-	company := cfg.ERP.Company
-	dir := &directory{st: b.Store, c: b.CRM, users: &userDirectory{c: b.CRM, ttl: 10 * time.Minute},
-		sellerOf: ttlCache[string, string]{ttl: 10 * time.Minute}}
-	cspec, cerr := protheus.Customers(company, cfg.Streams.Customers.Filial)
-	if dir.customers, err = source("won deal customers", cspec, cerr, nil); err != nil {
-		return nil, err
-	}
-	aspec, aerr := protheus.Sellers(company, cfg.Streams.Orders.SellerFilial)
-	if dir.sellers, err = source("won deal sellers", aspec, aerr, nil); err != nil {
-		return nil, err
-	}
-	if f := cfg.Streams.Customers.CNPJField; f != "" {
-		cat, err := catalog(ctx, b.CRM, "organization")
-		if err != nil {
-			return nil, err
-		}
-		cf, err := cat.Lookup(f)
-		if err != nil {
-			return nil, fmt.Errorf("streams.customers.cnpj_field: %w", err)
-		}
-		dir.cnpjField = cf.ID
-	}
-	cat, err := catalog(ctx, b.CRM, "deal")
-	if err != nil {
-		return nil, err
-	}
-	nf, err := cat.Lookup(cfg.Streams.Orders.OrderNumberField)
-	if err != nil {
-		return nil, fmt.Errorf("streams.orders.order_number_field: %w", err)
-	}
-	pipes, err := ResolveWonDealPipelines(ctx, cfg, b.CRM)
-	if err != nil {
-		return nil, err
-	}
-	orders, stages := map[string]string{}, map[string]string{}
-	for _, p := range pipes.Orders {
-		orders[p.ID] = p.Name
-	}
-	for _, p := range append(slices.Clone(pipes.Orders), pipes.Others...) {
-		for _, st := range p.Stages {
-			stages[st.ID] = p.ID
-		}
-	}
-	log.Info("won deals: orders from the deals won in "+pipelineNames(pipes.Orders), zap.String("stream", wondeals.Stream))
-	return wondeals.New(crmtarget.WonDeals{C: b.CRM, NumberFieldID: nf.ID}, b.Store, sink, dir, wondeals.Options{
-		Overlap: w.Overlap.D(), Lookback: w.Lookback.D(),
-		Defaults: erp.Order{OrderType: w.OrderType, PaymentTerms: w.PaymentTerms, PriceTable: w.PriceTable, Seller: w.Seller},
-		TES:      w.TES, Operation: w.Operation, UseDealPrices: w.UseDealPrices, Notes: w.Notes,
-		Numbers: nf.ID != "", ZoneMargin: crmtarget.ZoneMargin, Now: clk.Now, Logger: log, AfterSubmit: afterSubmit,
-		Pipelines: orders, Stages: stages,
-	}), nil
 }

@@ -1,4 +1,4 @@
-package wiring
+package access
 
 import (
 	"bytes"
@@ -16,13 +16,136 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/bridge/component"
 	"github.com/erpbridge/erpbridge/erp"
-	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/resterp"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
 	"github.com/erpbridge/erpbridge/mapping"
 )
+
+// REST configures reading the ERP through its custom REST routes
+// (erp.source = "rest"): paged JSON lists of Protheus rows, as
+// docs/protheus.md describes and erp/protheus/restsim serves.
+type REST struct {
+	// BaseURL is scheme://host[:port][/prefix], e.g.
+	// http://erp-appserver:8080/rest. No credentials in it.
+	BaseURL string `toml:"base_url"`
+	// User and Password authenticate with Basic, Token with bearer; not both.
+	User     string `toml:"user"`
+	Password string `toml:"password"`
+	Token    string `toml:"token"`
+	// Timeout bounds one request.
+	Timeout component.Duration `toml:"timeout"`
+	// PageParam and PageSizeParam name the paging parameters (pages start
+	// at 1); SinceParam the since-cursor one (empty: full passes only);
+	// KeyParam the one-record filter (?key=filial|code|…; empty: the key
+	// fields are sent as filters).
+	PageParam     string `toml:"page_param"`
+	PageSizeParam string `toml:"page_size_param"`
+	SinceParam    string `toml:"since_param"`
+	KeyParam      string `toml:"key_param"`
+	// ItemsPath is the dotted path of the item list in an answer (empty:
+	// the answer is the list); HasNextPath the more-pages flag (empty: a
+	// full page means more may follow).
+	ItemsPath   string `toml:"items_path"`
+	HasNextPath string `toml:"has_next_path"`
+	// Routes are the list routes under BaseURL by key (customers,
+	// order_items …): each stream names the routes of the tables it reads
+	// and their default paths (component.Table).
+	Routes map[string]string `toml:"routes"`
+}
+
+// RoutePath returns the path of a table's route: the file's, else the
+// stream's default.
+func (r REST) RoutePath(t component.Table) string {
+	if p, ok := r.Routes[t.Route]; ok {
+		return p
+	}
+	return t.RouteDefault
+}
+
+// validateSource checks erp.source and, for "rest", [erp.rest] and the
+// routes the enabled streams read.
+func (c *Config) validateSource(v *component.Validation) {
+	known := component.DeclaredRoutes()
+	for _, key := range slices.Sorted(mapsKeys(c.REST.Routes)) {
+		if _, ok := known[key]; !ok {
+			v.Bad("rest.routes."+key, "unknown route (the routes are %s)", strings.Join(slices.Sorted(mapsKeys(known)), ", "))
+		}
+	}
+	switch c.Source {
+	case SourceSQL:
+		return
+	case SourceREST:
+	default:
+		v.Bad("source", "%q is not one of sql, rest", c.Source)
+		return
+	}
+	r := c.REST
+	if u, err := url.Parse(r.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.Bad("rest.base_url", "is not an http(s) URL such as \"http://erp-appserver:8080/rest\"")
+	} else if u.User != nil {
+		v.Bad("rest.base_url", "must not carry credentials; use user and password, or token")
+	} else if u.RawQuery != "" || u.Fragment != "" {
+		v.Bad("rest.base_url", "must not carry a query string or fragment")
+	}
+	if r.User != "" && r.Token != "" {
+		v.Bad("rest", "set user and password, or token, not both")
+	}
+	if r.Password != "" && r.User == "" {
+		v.Bad("rest.password", "needs erp.rest.user")
+	}
+	if r.Timeout.D() <= 0 {
+		v.Bad("rest.timeout", "must be positive")
+	}
+	for _, kv := range [][2]string{
+		{"page_param", r.PageParam}, {"page_size_param", r.PageSizeParam}, {"since_param", r.SinceParam}, {"key_param", r.KeyParam},
+	} {
+		if kv[1] == "" && (kv[0] == "page_param" || kv[0] == "page_size_param") {
+			v.Bad("rest."+kv[0], "is required")
+		} else if strings.ContainsAny(kv[1], " &=?#/") {
+			v.Bad("rest."+kv[0], "%q is not a query parameter name", kv[1])
+		}
+	}
+	for _, key := range slices.Sorted(mapsKeys(r.Routes)) {
+		if _, ok := known[key]; !ok {
+			continue
+		}
+		if p := r.Routes[key]; p != "" && (!strings.HasPrefix(p, "/") || strings.ContainsAny(p, " ?#")) {
+			v.Bad("rest.routes."+key, "%q is not a route path such as \"/customers\" (under base_url, no query)", p)
+		}
+	}
+	seen := map[string]bool{}
+	v.Each(func(name string, cfg component.Config) {
+		tr, ok := cfg.(component.TableReader)
+		if !ok || !cfg.Enabled() {
+			return
+		}
+		tables, err := tr.Tables(c.Company, v.Config)
+		if err != nil {
+			return // the stream's own validation names it
+		}
+		for _, t := range tables {
+			if t.Optional || t.Route == "" || seen[t.Route] {
+				continue
+			}
+			seen[t.Route] = true
+			if r.RoutePath(t) == "" {
+				v.Bad("rest.routes."+t.Route, "is required by the enabled streams (%s reads it)", name)
+			}
+		}
+	})
+}
+
+func mapsKeys(m map[string]string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
 
 // restERP reads the ERP's tables through its custom REST routes
 // ([erp.rest]): each table a stream would read over SQL becomes a
@@ -30,61 +153,48 @@ import (
 // same kinds, so mappings and fingerprints see the values the SQL source
 // would give.
 type restERP struct {
-	cfg *config.Config
+	cfg *Config
 }
 
-// openREST returns the erpAccess of erp.source = "rest". It sends nothing:
-// routes are first read when a stream opens its table.
-func openREST(ctx context.Context, cfg *config.Config) erpAccess {
-	r := &restERP{cfg: cfg}
-	return erpAccess{source: r.sourceFunc(ctx), columns: r.columns}
-}
-
-// sourceFunc is newSourceFunc for routes: with a mapping, the columns it
-// reads are added to the table's (but for those the stream's mapper
-// provides), typed from the Protheus dictionary, else from the route's
-// first item.
-func (r *restERP) sourceFunc(ctx context.Context) sourceFunc {
-	return func(what string, spec sqlerp.TableSpec, err error, m *mapping.Mapping, provided ...string) (erp.Source, error) {
+// open is Access.Open for routes: with a mapping, the columns it reads are
+// added to the table's (but for those the stream provides), typed from the
+// Protheus dictionary, else from the route's first item.
+func (r *restERP) open(ctx context.Context, t component.Table, m *mapping.Mapping) (erp.Source, error) {
+	if m != nil {
+		cols := slices.DeleteFunc(m.Columns(), func(c string) bool { return slices.Contains(t.Provided, c) })
+		t.Spec = onlyColumns(t.Spec, append(slices.Clone(cols), t.Extra...))
+		cat, err := r.catalog(ctx, t, cols)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
+			return nil, err
 		}
-		if m != nil {
-			cols := slices.DeleteFunc(m.Columns(), func(c string) bool { return slices.Contains(provided, c) })
-			spec = onlyColumns(spec, append(slices.Clone(cols), mapperColumns[what]...))
-			cat, err := r.catalog(ctx, what, spec, cols)
-			if err != nil {
-				return nil, err
-			}
-			if spec, err = withMappedColumns(cat, spec, aliasOf(spec), cols); err != nil {
-				return nil, fmt.Errorf("streams.%s.mapping: %w", what, err)
-			}
+		if t.Spec, err = withMappedColumns(cat, t.Spec, aliasOf(t.Spec), cols); err != nil {
+			return nil, fmt.Errorf("streams.%s.mapping: %w", t.Role, err)
 		}
-		rs, ok, err := r.route(what, spec)
-		if err != nil || !ok {
-			return nil, err // !ok: a table left without a route (sellers)
-		}
-		src, err := resterp.NewSource(rs)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		return src, nil
 	}
+	rs, ok, err := r.route(t)
+	if err != nil || !ok {
+		return nil, err // !ok: an optional table left without a route (sellers)
+	}
+	src, err := resterp.NewSource(rs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", t.Role, err)
+	}
+	return src, nil
 }
 
 // route builds the resterp spec of a table's route. ok is false when the
-// table may go without one and erp.rest.routes leaves it out (sellers).
-func (r *restERP) route(what string, spec sqlerp.TableSpec) (resterp.RouteSpec, bool, error) {
-	rc := r.cfg.ERP.REST
-	alias := aliasOf(spec)
-	path, key, known := rc.Routes.ForAlias(alias)
+// table may go without one and erp.rest.routes leaves it empty (sellers).
+func (r *restERP) route(t component.Table) (resterp.RouteSpec, bool, error) {
+	rc := r.cfg.REST
+	spec := t.Spec
+	path := rc.RoutePath(t)
 	switch {
-	case !known:
-		return resterp.RouteSpec{}, false, fmt.Errorf("%s: no erp.rest.routes key serves table %s", what, alias)
-	case path == "" && alias == "SA3":
+	case t.Route == "":
+		return resterp.RouteSpec{}, false, fmt.Errorf("%s: no erp.rest.routes key serves table %s", t.Role, aliasOf(spec))
+	case path == "" && t.Optional:
 		return resterp.RouteSpec{}, false, nil
 	case path == "":
-		return resterp.RouteSpec{}, false, fmt.Errorf("%s: erp.rest.routes.%s is empty", what, key)
+		return resterp.RouteSpec{}, false, fmt.Errorf("%s: erp.rest.routes.%s is empty", t.Role, t.Route)
 	}
 	fields := make([]resterp.FieldSpec, len(spec.Columns))
 	for i, c := range spec.Columns {
@@ -96,7 +206,7 @@ func (r *restERP) route(what string, spec sqlerp.TableSpec) (resterp.RouteSpec, 
 		query = map[string]string{spec.FilialColumn: strings.TrimRight(spec.Filial, " ")}
 	}
 	return resterp.RouteSpec{
-		Name:    what,
+		Name:    t.Role,
 		BaseURL: rc.BaseURL, Path: path, Query: query,
 		Auth:          resterp.Auth{User: rc.User, Password: rc.Password, Token: rc.Token},
 		Timeout:       rc.Timeout.D(),
@@ -112,21 +222,21 @@ func (r *restERP) route(what string, spec sqlerp.TableSpec) (resterp.RouteSpec, 
 		DeletedField:  spec.DeletedColumn,
 		Fields:        fields,
 		KeyParam:      rc.KeyParam,
-		Overlap:       r.cfg.ERP.Overlap.D(),
+		Overlap:       r.cfg.Overlap.D(),
 	}, true, nil
 }
 
 // sample reads the first item of a table's route (page 1 of one item) with
 // every scalar field it carries; ok is false when the route is empty.
-func (r *restERP) sample(ctx context.Context, what string, spec sqlerp.TableSpec) (rec erp.Record, ok bool, err error) {
-	rs, has, err := r.route(what, spec)
+func (r *restERP) sample(ctx context.Context, t component.Table) (rec erp.Record, ok bool, err error) {
+	rs, has, err := r.route(t)
 	if err != nil || !has {
 		return erp.Record{}, false, err
 	}
 	rs.Fields = nil // every field, typed by its JSON value
 	src, err := resterp.NewSource(rs)
 	if err != nil {
-		return erp.Record{}, false, fmt.Errorf("%s: %w", what, err)
+		return erp.Record{}, false, fmt.Errorf("%s: %w", t.Role, err)
 	}
 	defer src.Close()
 	for page, err := range src.FullPass(ctx, "", 1) {
@@ -143,10 +253,10 @@ func (r *restERP) sample(ctx context.Context, what string, spec sqlerp.TableSpec
 
 // columns reports which fields a table's route serves: those its first
 // item has (none for an empty route).
-func (r *restERP) columns(ctx context.Context, spec sqlerp.TableSpec) (func(string) bool, error) {
-	rec, ok, err := r.sample(ctx, spec.Physical, spec)
+func (r *restERP) columns(ctx context.Context, t component.Table) (func(string) bool, error) {
+	rec, ok, err := r.sample(ctx, t)
 	if err != nil {
-		return nil, fmt.Errorf("reading the fields of the %s route: %w", aliasOf(spec), err)
+		return nil, fmt.Errorf("reading the fields of the %s route: %w", aliasOf(t.Spec), err)
 	}
 	return func(column string) bool {
 		_, has := rec.Fields[strings.ToUpper(column)]
@@ -158,10 +268,10 @@ func (r *restERP) columns(ctx context.Context, spec sqlerp.TableSpec) (func(stri
 // a table's columns, from its first item: numbers NUMERIC, the rest
 // VARCHAR. An empty route cannot tell: every column asked for is taken as
 // present (dictionary fields keep their type, others are read as text).
-func (r *restERP) catalog(ctx context.Context, what string, spec sqlerp.TableSpec, cols []string) ([]sqlerp.CatalogColumn, error) {
-	rec, ok, err := r.sample(ctx, what, spec)
+func (r *restERP) catalog(ctx context.Context, t component.Table, cols []string) ([]sqlerp.CatalogColumn, error) {
+	rec, ok, err := r.sample(ctx, t)
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading the route's first item: %w", what, err)
+		return nil, fmt.Errorf("%s: reading the route's first item: %w", t.Role, err)
 	}
 	var cat []sqlerp.CatalogColumn
 	if !ok {
@@ -190,36 +300,23 @@ func aliasOf(spec sqlerp.TableSpec) string {
 
 // RESTRoute is one ERP route a configuration with erp.source = "rest" reads.
 type RESTRoute struct {
-	Role  string           // e.g. "customers", "contact links"
-	Table sqlerp.TableSpec // the table the route serves, as Tables lists it
+	Table component.Table
 	Route resterp.RouteSpec
-	// Optional are fields the stream goes without (Table.Optional).
-	Optional []string
 }
 
-// RESTRoutes lists the routes the enabled streams read, one per route and
-// filial, in Tables order (the customers route for orders alone too). A
-// sellers route left out of erp.rest.routes is not listed.
-func RESTRoutes(cfg *config.Config) ([]RESTRoute, error) {
-	tables, err := Tables(cfg)
-	if err != nil {
-		return nil, err
+// Routes lists the routes of tables, one per route and filial, in order;
+// an optional table whose route is left empty is not listed.
+func (a *Access) Routes(tables []component.Table) ([]RESTRoute, error) {
+	if a.rest == nil {
+		return nil, nil
 	}
-	if s := cfg.Streams; s.Orders.Enabled && !s.Customers.Enabled {
-		spec, err := protheus.Customers(cfg.ERP.Company, s.Customers.Filial)
-		if err != nil {
-			return nil, fmt.Errorf("order customers: %w", err)
-		}
-		tables = append(tables, Table{Role: "order customers", Spec: spec})
-	}
-	r := &restERP{cfg: cfg}
 	var out []RESTRoute
 	seen := map[string]bool{}
 	for _, t := range tables {
 		if t.Without != "" {
 			continue // a table the stream goes without is not read through routes
 		}
-		rs, ok, err := r.route(t.Role, t.Spec)
+		rs, ok, err := a.rest.route(t)
 		if err != nil {
 			return nil, err
 		}
@@ -228,7 +325,7 @@ func RESTRoutes(cfg *config.Config) ([]RESTRoute, error) {
 			continue
 		}
 		seen[id] = true
-		out = append(out, RESTRoute{Role: t.Role, Table: t.Spec, Route: rs, Optional: t.Optional})
+		out = append(out, RESTRoute{Table: t, Route: rs})
 	}
 	return out, nil
 }
