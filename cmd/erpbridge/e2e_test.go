@@ -29,7 +29,7 @@ func TestBinarySyncPostgresIntegration(t *testing.T) {
 func testBinarySync(t *testing.T, kind fixture.Kind) {
 	bin := erpbridgeBinary(t)
 	dir := t.TempDir()
-	fx, exp, dsn := createFixture(t, kind, dir)
+	fx, _, dsn := createFixture(t, kind, dir)
 	sim := startSim(t, bin)
 	cfg := writeConfig(t, dir, string(kind), dsn, sim, "")
 
@@ -38,7 +38,7 @@ func testBinarySync(t *testing.T, kind fixture.Kind) {
 	if r.code != ExitOK || !strings.Contains(r.stdout, "contacts: 1 records synced without an invalid field") {
 		t.Fatalf("first sync: exit %d, want %d and the contact synced without its bad e-mail reported (a warning is no failure)", r.code, ExitOK)
 	}
-	w := expectedCRM(t, fx.DB, exp, "")
+	w := expectedCRM(t, fx.DB, wantOptions{})
 	assertCRMMatches(t, sim.state(t), w)
 
 	writes := sim.counts(t).Writes
@@ -60,22 +60,13 @@ func testBinarySync(t *testing.T, kind fixture.Kind) {
 			t.Errorf("status: customers has %d records in the CRM, want %d", s.InCRM, len(w.orgs))
 		}
 	}
-	errs := readErrors(t, bin, cfg)
-	byKey := map[string]errorRow{}
-	for _, e := range errs {
-		byKey[e.ERPKey] = e
-	}
 	// The contact with an e-mail without '@' is in the CRM without it, and
 	// the contacts of blocked customers are not; each is listed as a warning
-	// naming the key and the column.
-	for key, column := range w.warned {
-		if e, ok := byKey[key]; !ok || e.Level != "skip" || e.State != "warning" || !strings.Contains(e.Error, column) || !strings.Contains(e.Error, key) {
-			t.Errorf("errors list: %s: %+v, want a warning at level skip naming the key and %s", key, e, column)
-		}
+	// naming the column.
+	if len(w.warned) < 3 {
+		t.Errorf("the fixture calls for %d warnings, want at least 3: %v", len(w.warned), w.warned)
 	}
-	if len(errs) != len(w.warned) || len(w.warned) < 3 {
-		t.Errorf("errors list: %d items, want %d: %+v", len(errs), len(w.warned), errs)
-	}
+	assertListed(t, readErrors(t, bin, cfg), w)
 	if r := runBinary(t, bin, "errors", "list", "--level", "error", "-c", cfg); r.code != 0 || !strings.Contains(r.stdout, "no errors") {
 		t.Errorf("errors list --level error: exit %d, %q; want no errors (a warning is level skip)", r.code, r.stdout)
 	}
@@ -92,7 +83,7 @@ func TestKillDuringSyncConvergesWithoutDuplicates(t *testing.T) {
 	bin := erpbridgeBinary(t)
 	start := time.Now()
 	dir := t.TempDir()
-	fx, exp, dsn := createFixture(t, fixture.SQLite, dir)
+	fx, _, dsn := createFixture(t, fixture.SQLite, dir)
 	sim := startSim(t, bin)
 	const prefix = "[EXCLUIDO] "
 	cfg := writeConfig(t, dir, "sqlite", dsn, sim, `[streams.customers]
@@ -195,7 +186,7 @@ delete_mark.name_prefix = "`+prefix+`"
 
 	// Now let syncs run to completion until the outbox holds only what bad
 	// data leaves there.
-	w := expectedCRM(t, fx.DB, exp, prefix)
+	w := expectedCRM(t, fx.DB, wantOptions{deletePrefix: prefix})
 	settled := false
 	for run := 1; run <= 6 && !settled; run++ {
 		r := runBinary(t, bin, "sync", "--once", "-c", cfg)
