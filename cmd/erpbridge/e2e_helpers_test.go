@@ -139,6 +139,53 @@ func getJSON(t *testing.T, url string, v any) {
 	}
 }
 
+// sendJSON sends v as JSON to the simulator's admin surface and decodes
+// its answer into out (nil: read and dropped).
+func sendJSON(t *testing.T, method, url string, v, out any) {
+	t.Helper()
+	body, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: %s: %s", method, url, resp.Status, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: decoding: %v", method, url, err)
+		}
+	}
+}
+
+// seed adds records to the simulator without API validation.
+func (s standaloneSim) seed(t *testing.T, sd rdsim.SeedData) {
+	t.Helper()
+	sendJSON(t, http.MethodPost, s.admin+"/seed", sd, nil)
+}
+
+// setFaults replaces the simulator's faults (rdsim.Faults{} turns them off).
+func (s standaloneSim) setFaults(t *testing.T, f rdsim.Faults) {
+	t.Helper()
+	sendJSON(t, http.MethodPut, s.admin+"/faults", f, nil)
+}
+
+// faults reads the simulator's faults: a script shrinks as it is consumed.
+func (s standaloneSim) faults(t *testing.T) rdsim.Faults {
+	t.Helper()
+	var f rdsim.Faults
+	getJSON(t, s.admin+"/faults", &f)
+	return f
+}
+
 func (s standaloneSim) state(t *testing.T) rdsim.State {
 	t.Helper()
 	var st rdsim.State

@@ -103,8 +103,8 @@ var e2eStages = map[string]string{
 }
 
 // e2eOrdersConfig turns on orders → deals with the default window, types
-// and totals, a stage per status of the simulator's first pipeline, and won
-// deals → the staging tables.
+// and totals and a stage per status of the simulator's first pipeline;
+// e2eWonDealsConfig won deals → the staging tables.
 const e2eOrdersConfig = `[streams.orders]
 enabled = true
 filial = "01"
@@ -119,7 +119,9 @@ blocked = "Identificação do interesse"
 partially_invoiced = "Apresentação"
 invoiced = "Proposta enviada"
 residue_eliminated = "Proposta enviada"
-[won_deals]
+`
+
+const e2eWonDealsConfig = `[won_deals]
 enabled = true
 sink = "staging"
 filial = "01"

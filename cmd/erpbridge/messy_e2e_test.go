@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -14,28 +11,6 @@ import (
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 )
-
-// seed adds records to a standalone simulator (POST /_sim/seed).
-func (s standaloneSim) seed(t *testing.T, sd rdsim.SeedData) {
-	t.Helper()
-	body, err := json.Marshal(sd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.admin+"/seed", bytes.NewReader(body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("seeding the simulator: %v", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var e struct{ Error string }
-		_ = json.NewDecoder(resp.Body).Decode(&e)
-		t.Fatalf("seeding the simulator: %s: %s", resp.Status, e.Error)
-	}
-}
 
 // e2eFields are the custom fields the e2e configurations name: the
 // organizations' CNPJ and the deals' order number.
@@ -101,7 +76,7 @@ func TestMessyEstateEndToEndPostgresIntegration(t *testing.T) {
 	}
 	sim := startSim(t, bin)
 	sim.seed(t, rdsim.SeedData{CustomFields: e2eFields, Deals: []rdsim.Deal{crmDeal}})
-	cfg := writeConfig(t, dir, "postgres", dsn, sim, "[streams.customers]\ncnpj_field = \"CNPJ\"\n"+e2eOrdersConfig)
+	cfg := writeConfig(t, dir, "postgres", dsn, sim, "[streams.customers]\ncnpj_field = \"CNPJ\"\n"+e2eOrdersConfig+e2eWonDealsConfig)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	opts := wantOptions{cnpj: true, orders: true, windowStart: today.AddDate(0, 0, -90)}
 
