@@ -233,8 +233,8 @@ func runBinary(t *testing.T, bin string, args ...string) runResult {
 
 // writeConfig writes an erpbridge.toml for the ERP and the simulator into
 // dir and returns its path; extra is appended (its [streams.customers]
-// table, if any).
-func writeConfig(t *testing.T, dir, driver, dsn string, sim standaloneSim, extra string) string {
+// table, if any) and contacts are keys of [streams.contacts].
+func writeConfig(t *testing.T, dir, driver, dsn string, sim standaloneSim, extra string, contacts ...string) string {
 	t.Helper()
 	text := fmt.Sprintf(`data_dir = "erpbridge-data"
 [http]
@@ -251,9 +251,10 @@ driver = %q
 dsn = %q
 [streams.contacts]
 filial = %q
+%s
 [streams.products]
 price_table = %q
-%s`, sim.baseURL, e2eToken, driver, dsn, fixture.ContactFilial, fixture.PriceTable, extra)
+%s`, sim.baseURL, e2eToken, driver, dsn, fixture.ContactFilial, strings.Join(contacts, "\n"), fixture.PriceTable, extra)
 	path := filepath.Join(dir, "erpbridge.toml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)

@@ -54,14 +54,16 @@ func wonDealIn(id, name, stageID, userID, orgID, productID string) rdsim.Deal {
 // errors list names each bad record; exit 3 only when something failed in
 // that run. Between syncs customers, products and contact e-mails are
 // renamed, an item's quantity changes, a customer is blocked and one is
-// deleted and re-created with the same key.
+// deleted and re-created with the same key. The customers' own e-mails
+// are contacts too (customer_email), two customers sharing one.
 func TestMessyEstateEndToEndPostgresIntegration(t *testing.T) {
 	bin := erpbridgeBinary(t)
 	dir := t.TempDir()
 	fx, _, dsn := createFixture(t, fixture.Postgres, dir)
 	ctx := context.Background()
 	now := time.Now().UTC()
-	if _, err := fx.AddMessyRecords(ctx); err != nil {
+	m, err := fx.AddMessyRecords(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
 	mo, err := fx.AddMessyOrders(ctx, now)
@@ -76,9 +78,10 @@ func TestMessyEstateEndToEndPostgresIntegration(t *testing.T) {
 	}
 	sim := startSim(t, bin)
 	sim.seed(t, rdsim.SeedData{CustomFields: e2eFields, Deals: []rdsim.Deal{crmDeal}})
-	cfg := writeConfig(t, dir, "postgres", dsn, sim, "[streams.customers]\ncnpj_field = \"CNPJ\"\n"+e2eOrdersConfig+e2eWonDealsConfig)
+	cfg := writeConfig(t, dir, "postgres", dsn, sim, "[streams.customers]\ncnpj_field = \"CNPJ\"\n"+e2eOrdersConfig+e2eWonDealsConfig,
+		"customer_email = true")
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	opts := wantOptions{cnpj: true, orders: true, windowStart: today.AddDate(0, 0, -90)}
+	opts := wantOptions{cnpj: true, customerEmail: true, orders: true, windowStart: today.AddDate(0, 0, -90)}
 
 	// Sync 1: the keyless customers and the deleted customer's order fail
 	// (exit 3); everything else reaches the CRM.
@@ -88,7 +91,7 @@ func TestMessyEstateEndToEndPostgresIntegration(t *testing.T) {
 		t.Errorf("sync 1: exit %d, want %d (keyless customers and a deleted customer's order failed)", r.code, ExitPartial)
 	}
 	w := expectedCRM(t, fx.DB, opts)
-	checkMessyEstate(t, "sync 1", bin, cfg, sim, w, mo)
+	checkMessyEstate(t, "sync 1", bin, cfg, sim, w, m, mo)
 	if n := len(stagedDeals(t, fx)); n != 0 {
 		t.Errorf("sync 1: %d deals staged, want none (no deal was won in the CRM)", n)
 	}
@@ -179,7 +182,7 @@ func TestMessyEstateEndToEndPostgresIntegration(t *testing.T) {
 		t.Errorf("sync 2: exit %d, want %d (nothing failed in this run)", r.code, ExitOK)
 	}
 	w = expectedCRM(t, fx.DB, opts)
-	checkMessyEstate(t, "sync 2", bin, cfg, sim, w, mo, wonSales, wonAfterSales)
+	checkMessyEstate(t, "sync 2", bin, cfg, sim, w, m, mo, wonSales, wonAfterSales)
 	if got := stagedDeals(t, fx); len(got) != 1 || got[wonSales] != 1 {
 		t.Errorf("sync 2: staged deals %v, want exactly one order for %s (won in the orders pipeline; %s was won in another)", got, wonSales, wonAfterSales)
 	}
@@ -202,10 +205,20 @@ func TestMessyEstateEndToEndPostgresIntegration(t *testing.T) {
 
 // checkMessyEstate asserts the CRM, the errors list and the outbox after a
 // sync of the messy estate.
-func checkMessyEstate(t *testing.T, when, bin, cfg string, sim standaloneSim, w crmWant, mo fixture.MessyOrders, ownDeals ...string) {
+func checkMessyEstate(t *testing.T, when, bin, cfg string, sim standaloneSim, w crmWant, m fixture.Messy, mo fixture.MessyOrders, ownDeals ...string) {
 	t.Helper()
-	// The cases the fixture promises are in the expectation at all (a test
+	// The cases the fixtures promise are in the expectation at all (a test
 	// that derived nothing would pass).
+	for _, k := range []string{listed("customers", m.BadCNPJKey), listed("contacts", m.OrphanContact), listed("contacts", m.DeletedCustomerContact),
+		listed("contacts", m.SharedMailbox[1]), listed("customer_contacts", m.SharedEmailCustomers[1]), listed("products", m.BadPriceProduct),
+		listed("products", m.InfPriceProduct), listed("products", m.BadDA1Product)} {
+		if w.warned[k] == "" {
+			t.Fatalf("%s: the expectation lists no warning for %s", when, k)
+		}
+	}
+	if w.failed[listed("orders", mo.DeletedCustomerOrder)] == "" {
+		t.Fatalf("%s: the expectation lists no error for the deleted customer's order %s", when, mo.DeletedCustomerOrder)
+	}
 	for _, num := range []string{orderNum(mo.DeletedProductOrder), orderNum(mo.Invoiced), orderNum(mo.Messy[0])} {
 		if _, ok := w.deals[num]; !ok {
 			t.Fatalf("%s: the expectation has no deal for order %s: it derives nothing", when, num)
