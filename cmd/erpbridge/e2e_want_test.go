@@ -56,7 +56,6 @@ type crmWant struct {
 	products         map[string]wantProduct // CRM name → product
 	deals            map[string]wantDeal    // order number → its deal
 	linked           map[string]string      // CRM deal id (C5_XCRMID) → the order number written onto it
-	deferred         map[string]bool        // records waiting for a rejected dependency
 	// warned are records synced without a field, or left out on purpose,
 	// listed as warnings (level skip); failed are records refused, listed
 	// as errors. Each maps listed(stream, ERP key) to a text the entry must
@@ -214,7 +213,7 @@ func issued(s string) time.Time {
 func expectedCRM(t *testing.T, db *sql.DB, opts wantOptions) crmWant {
 	t.Helper()
 	w := crmWant{orgs: map[string]wantOrg{}, optionalOrgs: map[string]string{}, products: map[string]wantProduct{},
-		deals: map[string]wantDeal{}, linked: map[string]string{}, deferred: map[string]bool{},
+		deals: map[string]wantDeal{}, linked: map[string]string{},
 		warned: map[string]string{}, failed: map[string]string{}, optionalContacts: map[string]bool{}, refusedWarned: map[string]bool{}}
 	live := map[string]bool{}
 	names := map[string]string{} // live customer key → A1_NOME as the CRM shows it

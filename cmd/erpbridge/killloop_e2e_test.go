@@ -25,7 +25,7 @@ import (
 const (
 	minKills           = 100
 	minLostThenChanged = 3
-	maxKillIterations  = 300
+	maxKillIterations  = 200
 )
 
 // killEntity is a CRM entity of the kill loop: what GET /_sim/state calls
