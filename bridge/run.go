@@ -43,6 +43,11 @@ type run struct {
 	// warnedN counts the records written without some of what they map
 	// to (Report.Warned).
 	warnedN int64
+	// dryWritten holds, in a dry run, the fingerprint of every record the
+	// run counted as a create or an update: read again in the same run (in
+	// the poll's overlap and as a changed customer's order, say) it is
+	// unchanged, as the real run finds it once written.
+	dryWritten map[string]string
 }
 
 func newRun(e *Engine, s *Stream, dry bool) *run {
@@ -322,7 +327,8 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 		return r.rejectData(ctx, rec.Key, id.CRMID, m.Errors, open)
 	case m.Retry != nil:
 		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry, store.OpUpdate, open)
-	case open == nil && has && id.Fingerprint != "" && id.Fingerprint == m.Fingerprint && !id.Deleted:
+	case open == nil && has && id.Fingerprint != "" && id.Fingerprint == m.Fingerprint && !id.Deleted,
+		r.dry && m.Fingerprint != "" && r.dryWritten[rec.Key] == m.Fingerprint:
 		r.stats.Unchanged++
 		r.outcome = outcomeUnchanged
 		return nil
@@ -354,6 +360,10 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 		r.warnedN++
 	}
 	if r.dry {
+		if r.dryWritten == nil {
+			r.dryWritten = map[string]string{}
+		}
+		r.dryWritten[rec.Key] = m.Fingerprint
 		return r.dryWrite(ctx, op, rec.Key, id.CRMID, m.Payload, errorsText(m.Warnings))
 	}
 	return r.write(ctx, store.OutboxItem{

@@ -301,8 +301,13 @@ func (o *orderMapper) mapOrder(ctx context.Context, rec erp.Record, r bridge.Res
 			}
 		}
 		p["deal_products"] = lines
+		// The title names the order even when only the deals target has
+		// something to say (a line it shows as 1 × its value): a title that
+		// followed the deal's name would write the note again whenever the
+		// customer is renamed.
+		p["note_title"] = "erpbridge: ERP order " + num
 		if len(notes) > 0 {
-			p["note_title"], p["note_lines"] = "erpbridge: ERP order "+num, notes
+			p["note_lines"] = notes
 		}
 	}
 	return fingerprinted(p)
