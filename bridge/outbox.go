@@ -587,11 +587,17 @@ func (r *run) apply(ctx context.Context, item store.OutboxItem, p Payload) (out 
 	return applied{}, fmt.Errorf("unknown outbox operation %q", item.Op)
 }
 
-// keyTaken is the error of a record whose natural key owner has.
+// keyTaken is the error of a record whose natural key owner has: the
+// bridge's refusal (an ErrRejected that never reached the CRM).
 func keyTaken(t Target, owner string) error {
-	return fmt.Errorf("%w (%w): the CRM record with this %s already belongs to ERP record %s",
-		ErrRejected, ErrKeyTaken, naturalKeyName(t), owner)
+	return keyTakenError{fmt.Sprintf("not sent: %v: the CRM record with this %s already belongs to ERP record %s",
+		ErrKeyTaken, naturalKeyName(t), owner)}
 }
+
+type keyTakenError struct{ msg string }
+
+func (e keyTakenError) Error() string        { return e.msg }
+func (e keyTakenError) Is(target error) bool { return target == ErrKeyTaken || target == ErrRejected }
 
 // dropKey leaves out of p the natural key owner has, when the target can
 // send the record without it (SharedKeys), noting it in out.

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp"
@@ -48,6 +50,8 @@ type run struct {
 	// the poll's overlap and as a changed customer's order, say) it is
 	// unchanged, as the real run finds it once written.
 	dryWritten map[string]string
+	// drySt, in a dry run, is what the run's streams would have created.
+	drySt *dryState
 }
 
 func newRun(e *Engine, s *Stream, dry bool) *run {
@@ -624,27 +628,69 @@ const (
 // A create the real run would turn into the adoption of an existing CRM
 // record (found by natural key: a read, never a write) counts as the update
 // it would be; under update_only, a create finding nothing is skipped.
+//
+// The records earlier streams of the same dry run would create are found
+// as the real run finds them (a contact's name in its organization), and a
+// natural key another ERP record owns is decided as the real run decides:
+// sent without it, or refused.
 func (r *run) dryWrite(ctx context.Context, op store.Op, key, crmID string, p Payload, note string) error {
 	reason := note
-	if op == store.OpCreate {
+	add := func(s string) { reason = strings.TrimPrefix(reason+"; "+s, "; ") }
+	for drops := 0; op == store.OpCreate; drops++ {
 		id, found, err := r.s.Target.Find(ctx, p, false)
 		switch {
 		case errors.Is(err, ErrFatal):
 			return err
 		case err != nil:
-			reason = strings.TrimPrefix(note+"; the lookup before the create failed: "+err.Error(), "; ")
+			add("the lookup before the create failed: " + err.Error())
 		case found:
-			op, crmID = store.OpUpdate, id
-			reason = strings.TrimPrefix(note+"; adopts the CRM record found by its "+naturalKeyName(r.s.Target), "; ")
+			owner, err := r.dryOwner(ctx, key, id)
+			if err != nil {
+				return err
+			}
+			if owner == "" {
+				op, crmID = store.OpUpdate, id
+				add("adopts the CRM record found by its " + naturalKeyName(r.s.Target))
+				break
+			}
+			if !exclusive(r.s.Target) {
+				break // another ERP record owns it: the real run creates its own
+			}
+			if sk, ok := r.s.Target.(SharedKeys); ok && drops < maxDrops {
+				if q, k, ok := sk.DropKey(p); ok {
+					p = q
+					add("synced without " + k)
+					continue
+				}
+			}
+			r.stats.Skipped++
+			r.sample("skip", key, "", p, keyTaken(r.s.Target, owner).Error())
+			return nil
 		case r.s.Mode == ModeUpdateOnly:
 			r.stats.Skipped++
 			r.sample("skip", key, "", p, "not in the CRM (update_only)")
 			return nil
 		}
+		break
+	}
+	if op == store.OpCreate && r.drySt != nil {
+		crmID = r.drySt.pretend(ctx, r, key, p)
 	}
 	r.countDry(string(op))
 	r.sample(string(op), key, crmID, p, reason)
 	return nil
+}
+
+// dryOwner is the ERP record other than key's that owns the CRM record
+// crmID: one in the CRM, or one this dry run would have created.
+func (r *run) dryOwner(ctx context.Context, key, crmID string) (string, error) {
+	if owner, ok := r.drySt.owner(r.s.Target.Entity(), crmID); ok {
+		if owner == key {
+			return "", nil
+		}
+		return owner, nil
+	}
+	return r.owner(ctx, store.OutboxItem{Entity: r.s.Target.Entity(), ERPKey: key}, crmID)
 }
 
 func (r *run) countDry(act string) {
@@ -678,7 +724,7 @@ func (r *run) dryResolve(ctx context.Context, s *Stream, rec erp.Record, id stor
 		open = &it
 	}
 	sub := newRun(r.e, s, true)
-	sub.depth = r.depth + 1
+	sub.depth, sub.drySt = r.depth+1, r.drySt
 	if err := sub.record(ctx, rec, id, has, open); err != nil {
 		return "", err
 	}
@@ -788,4 +834,69 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 	}
 	memo(id.CRMID)
 	return id.CRMID, nil
+}
+
+// DryRunIndex is implemented by targets that find records by an index of
+// the CRM's natural keys: a dry run adds the records it would create, so a
+// later stream of the same dry run finds them as the real run would, and
+// forgets them when it is done.
+type DryRunIndex interface {
+	// Pretend adds p to the index as the record crmID.
+	Pretend(ctx context.Context, p Payload, crmID string) error
+	// ForgetPretended removes every record Pretend added.
+	ForgetPretended()
+}
+
+// dryState is what the streams of one dry run would have created.
+type dryState struct {
+	mu      sync.Mutex
+	owners  map[string]map[string]string // entity → placeholder CRM id → ERP key
+	targets []DryRunIndex
+}
+
+// pretend records a create the dry run counts and returns the placeholder
+// CRM id it goes by.
+func (d *dryState) pretend(ctx context.Context, r *run, key string, p Payload) string {
+	id := "<new " + r.s.Name + " " + key + ">"
+	d.mu.Lock()
+	if d.owners == nil {
+		d.owners = map[string]map[string]string{}
+	}
+	entity := r.s.Target.Entity()
+	if d.owners[entity] == nil {
+		d.owners[entity] = map[string]string{}
+	}
+	d.owners[entity][id] = key
+	ix, ok := r.s.Target.(DryRunIndex)
+	if ok && !slices.Contains(d.targets, ix) {
+		d.targets = append(d.targets, ix)
+	}
+	d.mu.Unlock()
+	if ok {
+		if err := ix.Pretend(ctx, p, id); err != nil {
+			r.log.Debug("dry run: a record it would create is not indexed", zap.String("erp_key", key), zap.Error(err))
+		}
+	}
+	return id
+}
+
+// owner returns the ERP record a placeholder CRM id stands for.
+func (d *dryState) owner(entity, crmID string) (string, bool) {
+	if d == nil {
+		return "", false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	key, ok := d.owners[entity][crmID]
+	return key, ok
+}
+
+// forget removes from the targets' indexes what the dry run added.
+func (d *dryState) forget(*Engine) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, ix := range d.targets {
+		ix.ForgetPretended()
+	}
+	d.targets = nil
 }

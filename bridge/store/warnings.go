@@ -111,6 +111,10 @@ func (s *Store) Warnings(ctx context.Context, f OutboxFilter) ([]Warning, error)
 	if !f.Since.IsZero() {
 		add(`updated_at >= ?`, toNanos(f.Since))
 	}
+	// A record whose write is parked was not sent: its refusal is listed,
+	// not what it would have been sent without.
+	conds = append(conds, `NOT (kind = 'fields' AND EXISTS (SELECT 1 FROM outbox o
+		WHERE o.entity = warnings.entity AND o.erp_key = warnings.erp_key AND o.state = 'parked'))`)
 	rows, err := s.query(ctx, `SELECT stream, entity, erp_key, kind, text, created_at, updated_at FROM warnings
 		WHERE `+strings.Join(conds, " AND ")+` ORDER BY updated_at, entity, erp_key, kind LIMIT ?`, append(args, f.limit())...)
 	return collect(rows, err, "listing warnings", func(r scanner) (Warning, error) {

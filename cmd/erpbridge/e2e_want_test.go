@@ -61,10 +61,6 @@ type crmWant struct {
 	// as errors. Each maps listed(stream, ERP key) to a text the entry must
 	// name (the column, or the customer).
 	warned, failed map[string]string
-	// refusedWarned are failed records also listed as "synced without the
-	// invalid field(s)": a known bug, tolerated here and proven by the
-	// skipped TestRefusedRecordIsNotListedAsSynced (cmd/erpbridge/internal/wiring).
-	refusedWarned map[string]bool
 }
 
 type wantOrg struct {
@@ -214,7 +210,7 @@ func expectedCRM(t *testing.T, db *sql.DB, opts wantOptions) crmWant {
 	t.Helper()
 	w := crmWant{orgs: map[string]wantOrg{}, optionalOrgs: map[string]string{}, products: map[string]wantProduct{},
 		deals: map[string]wantDeal{}, linked: map[string]string{},
-		warned: map[string]string{}, failed: map[string]string{}, optionalContacts: map[string]bool{}, refusedWarned: map[string]bool{}}
+		warned: map[string]string{}, failed: map[string]string{}, optionalContacts: map[string]bool{}}
 	live := map[string]bool{}
 	names := map[string]string{} // live customer key → A1_NOME as the CRM shows it
 	var own [][]string           // live unblocked customers: key, A1_CONTATO, A1_NOME, A1_EMAIL, A1_TEL
@@ -278,9 +274,6 @@ func expectedCRM(t *testing.T, db *sql.DB, opts wantOptions) crmWant {
 		k := strings.ToLower(c.name) + "|" + c.org
 		if c.email == "" && named[k] {
 			w.failed[listed(stream, c.key)] = "belongs to another ERP record"
-			if invalidField != "" {
-				w.refusedWarned[listed(stream, c.key)] = true
-			}
 			return
 		}
 		if invalidField != "" {
@@ -779,11 +772,6 @@ func assertListed(t *testing.T, errs []errorRow, w crmWant) {
 	}
 	for key, text := range w.failed {
 		es := byKey[key]
-		if w.refusedWarned[key] { // the known bug: tolerated, not required
-			es = slices.DeleteFunc(slices.Clone(es), func(e errorRow) bool {
-				return e.State == "warning" && strings.HasPrefix(e.Error, "synced without the invalid field(s)")
-			})
-		}
 		if len(es) != 1 || es[0].State == "warning" || !strings.Contains(es[0].Error, text) {
 			c.fail("errors list: %s: %+v, want one error naming %q", key, es, text)
 		}

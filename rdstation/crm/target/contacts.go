@@ -92,15 +92,7 @@ func (t *Contacts) Find(ctx context.Context, p bridge.Payload, live bool) (strin
 		email = in.Emails[0].Email
 	}
 	if !live {
-		err := build(ctx, &t.ix, t.c.Contacts(ctx, crm.ContactQuery{}),
-			func(ct crm.Contact) [][3]string {
-				keys := [][3]string{{"org+name", orgName(ct.OrganizationID, ct.Name), ct.ID}}
-				for _, e := range ct.Emails {
-					keys = append(keys, [3]string{"email", e.Email, ct.ID})
-				}
-				return keys
-			})
-		if err != nil {
+		if err := t.buildIndex(ctx); err != nil {
 			return "", false, err
 		}
 		kind, key := "org+name", orgName(in.OrganizationID, in.Name)
@@ -134,6 +126,39 @@ func (t *Contacts) Find(ctx context.Context, p bridge.Payload, live bool) (strin
 	}
 	return "", false, nil
 }
+
+// buildIndex lists the CRM's contacts once (see index).
+func (t *Contacts) buildIndex(ctx context.Context) error {
+	return build(ctx, &t.ix, t.c.Contacts(ctx, crm.ContactQuery{}),
+		func(ct crm.Contact) [][3]string {
+			keys := [][3]string{{"org+name", orgName(ct.OrganizationID, ct.Name), ct.ID}}
+			for _, e := range ct.Emails {
+				keys = append(keys, [3]string{"email", e.Email, ct.ID})
+			}
+			return keys
+		})
+}
+
+var _ bridge.DryRunIndex = (*Contacts)(nil)
+
+// Pretend implements bridge.DryRunIndex.
+func (t *Contacts) Pretend(ctx context.Context, p bridge.Payload, id string) error {
+	var in crm.ContactInput
+	if err := decode(p, &in); err != nil {
+		return err
+	}
+	if err := t.buildIndex(ctx); err != nil {
+		return err
+	}
+	t.ix.pretend("org+name", orgName(in.OrganizationID, in.Name), id)
+	for _, e := range in.Emails {
+		t.ix.pretend("email", e.Email, id)
+	}
+	return nil
+}
+
+// ForgetPretended implements bridge.DryRunIndex.
+func (t *Contacts) ForgetPretended() { t.ix.forgetPretended() }
 
 func (t *Contacts) remember(in crm.ContactInput, id string) {
 	t.ix.remember("org+name", orgName(in.OrganizationID, in.Name), id)

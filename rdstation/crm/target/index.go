@@ -23,6 +23,29 @@ type index struct {
 	builtAt time.Time
 	usable  bool
 	keys    map[string]map[string]string // kind → key → value (usually a CRM id)
+	// pretended are the keys a dry run added ([kind, key, value]).
+	pretended [][3]string
+}
+
+// pretend adds a key a dry run would create (forgetPretended removes it).
+func (ix *index) pretend(kind, key, value string) {
+	ix.remember(kind, key, value)
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.pretended = append(ix.pretended, [3]string{kind, normKey(key), value})
+}
+
+// forgetPretended removes what pretend added, unless the key was written
+// since.
+func (ix *index) forgetPretended() {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for _, p := range ix.pretended {
+		if ix.keys[p[0]][p[1]] == p[2] {
+			delete(ix.keys[p[0]], p[1])
+		}
+	}
+	ix.pretended = nil
 }
 
 // indexTTL is how long an adoption index is trusted.
