@@ -34,6 +34,7 @@ Start with "erpbridge demo"; see README.md.`,
 		newResyncCmd(),
 		newCheckCmd(),
 		newServiceCmd(),
+		newSecretCmd(),
 	)
 	return root
 }

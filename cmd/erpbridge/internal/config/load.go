@@ -25,20 +25,28 @@ func Load(path string) (*Config, error) {
 }
 
 // LoadWithEnv is Load with ${ENV} references looked up in lookup instead of
-// the process environment (erpbridge service install checks a file whose
-// secrets live in the service's environment, not the installer's).
+// the process environment.
 func LoadWithEnv(path string, lookup func(string) (string, bool)) (*Config, error) {
+	return LoadWith(path, lookup, nil)
+}
+
+// LoadWith is LoadWithEnv where unset, when not nil, is asked about a
+// reference that is not set (an unset variable, a secret not stored: ref is
+// NAME or secret:NAME) and may answer the text to keep instead of failing
+// (erpbridge service install checks a file whose secrets the service has,
+// not the installer).
+func LoadWith(path string, lookup func(string) (string, bool), unset func(ref string) (string, bool)) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
-	cfg, err := Parse(data, lookup)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("resolving config path: %w", err)
+	}
+	cfg, err := parse(data, references(lookup, unset, abs))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	cfg.path = abs
 	cfg.applyInstalledDefaults(keySetIn(data), abs, layout.Host())
@@ -66,8 +74,13 @@ func keySetIn(data []byte) func(table, key string) bool {
 }
 
 // Parse decodes TOML text strictly on top of Default() and expands ${ENV}
-// references with lookup.
+// references with lookup (${secret:NAME}: systemd credentials only, as
+// text has no secrets folder).
 func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
+	return parse(data, references(lookup, nil, ""))
+}
+
+func parse(data []byte, resolve resolver) (*Config, error) {
 	if err := checkDurations(data); err != nil {
 		return nil, err
 	}
@@ -77,8 +90,8 @@ func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
 	if err := dec.Decode(&cfg); err != nil {
 		return nil, describeDecodeError(err)
 	}
-	if err := expandEnv(reflect.ValueOf(&cfg).Elem(), nil, lookup); err != nil {
-		return nil, err
+	if err := expandEnv(reflect.ValueOf(&cfg).Elem(), nil, resolve); err != nil {
+		return nil, withLine(data, err)
 	}
 	var raw map[string]any
 	if err := toml.Unmarshal(data, &raw); err != nil {
@@ -127,31 +140,31 @@ func describeDecodeError(err error) error {
 	return fmt.Errorf("decoding TOML: %w", err)
 }
 
-var envRef = regexp.MustCompile(`\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+var envRef = regexp.MustCompile(`\$\$\{|\$\{((?:secret:)?[A-Za-z_][A-Za-z0-9_]*)\}`)
 
-// expandEnv replaces ${NAME} in every string reachable from v. A reference
-// to an unset variable is an error naming the key; `$${` stays a literal `${`.
-func expandEnv(v reflect.Value, path []string, lookup func(string) (string, bool)) error {
+// expandEnv replaces ${NAME} and ${secret:NAME} in every string reachable
+// from v with what resolve answers. A reference that cannot be resolved is
+// an error naming the key; `$${` stays a literal `${`.
+func expandEnv(v reflect.Value, path []string, resolve resolver) error {
 	switch v.Kind() {
 	case reflect.String:
 		s := v.String()
 		if !strings.Contains(s, "${") {
 			return nil
 		}
-		var missing []string
+		var errs []string
 		out := envRef.ReplaceAllStringFunc(s, func(m string) string {
 			if m == "$${" {
 				return "${"
 			}
-			name := m[2 : len(m)-1]
-			val, ok := lookup(name)
-			if !ok {
-				missing = append(missing, name)
+			val, err := resolve(m[2 : len(m)-1])
+			if err != nil {
+				errs = append(errs, err.Error())
 			}
 			return val
 		})
-		if len(missing) > 0 {
-			return fmt.Errorf("key %q: environment variable %s is not set", strings.Join(path, "."), strings.Join(missing, ", "))
+		if len(errs) > 0 {
+			return &refError{path: path, msg: strings.Join(errs, "; ")}
 		}
 		v.SetString(out)
 	case reflect.Struct:
@@ -165,7 +178,7 @@ func expandEnv(v reflect.Value, path []string, lookup func(string) (string, bool
 			if !f.Anonymous {
 				p = append(append([]string(nil), path...), tomlName(f))
 			}
-			if err := expandEnv(v.Field(i), p, lookup); err != nil {
+			if err := expandEnv(v.Field(i), p, resolve); err != nil {
 				return err
 			}
 		}
@@ -176,7 +189,7 @@ func expandEnv(v reflect.Value, path []string, lookup func(string) (string, bool
 		for _, k := range v.MapKeys() {
 			ev := reflect.New(v.Type().Elem()).Elem()
 			ev.Set(v.MapIndex(k))
-			if err := expandEnv(ev, append(append([]string(nil), path...), k.String()), lookup); err != nil {
+			if err := expandEnv(ev, append(append([]string(nil), path...), k.String()), resolve); err != nil {
 				return err
 			}
 			v.SetMapIndex(k, ev)
@@ -282,7 +295,7 @@ func checkDurations(data []byte) error {
 
 // lineOf finds the line of key inside [table] (0 when not found).
 func lineOf(data []byte, table, key string) int {
-	in := false
+	in := table == ""
 	keyRe := regexp.MustCompile(`^\s*` + regexp.QuoteMeta(key) + `\s*=`)
 	for i, line := range strings.Split(string(data), "\n") {
 		t := strings.TrimSpace(line)
