@@ -115,16 +115,7 @@ sign "$dist/erpbridge_windows_amd64/erpbridge.exe"
 # --- MSI ----------------------------------------------------------------------
 msi="$dist/erpbridge-$pkg_version-x64.msi"
 echo "building $msi"
-wixl -a x64 -D Version="$msi_version" \
-	-D ExeSource="$dist/erpbridge_windows_amd64/erpbridge.exe" \
-	-D ConfigSource=config.example.toml \
-	-o "$msi" "$here/erpbridge.wxs"
-# what wixl cannot write (see msi-tables.sql), one statement a line
-while IFS= read -r stmt; do
-	case "$stmt" in '' | --*) continue ;; esac
-	msibuild "$msi" -q "${stmt//@VERSION@/$msi_version}" >"$tmp/msibuild.log" 2>&1 ||
-		{ cat "$tmp/msibuild.log" >&2; die "msibuild failed on: $stmt"; }
-done <"$here/msi-tables.sql"
+"$here/msi.sh" "$msi" "$msi_version" "$dist/erpbridge_windows_amd64/erpbridge.exe" config.example.toml
 sign "$msi"
 
 # --- .deb and .rpm ------------------------------------------------------------
