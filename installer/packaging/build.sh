@@ -11,7 +11,8 @@
 #                            set, erpbridge.exe and the MSI are signed with osslsigncode
 #   ERPBRIDGE_SIGN_PASSWORD  its password (passed to osslsigncode through a file)
 #   ERPBRIDGE_SIGN_TIMESTAMP_URL  RFC 3161 timestamp server (default: no timestamp)
-#   PKG_MAINTAINER      Maintainer of the .deb/.rpm (default: erpbridge)
+#   PKG_MAINTAINER      Maintainer of the .deb/.rpm, "Name <address>"
+#                       (default: erpbridge maintainers <maintainers@erpbridge.example>)
 #   NFPM                an nfpm v2.45.x binary (default: built once into a temp folder)
 #
 # Output: dist/ in the repository (emptied first; nfpm.yaml reads dist/ too).
@@ -119,7 +120,27 @@ echo "building $msi"
 sign "$msi"
 
 # --- .deb and .rpm ------------------------------------------------------------
+maintainer="${PKG_MAINTAINER:-erpbridge maintainers <maintainers@erpbridge.example>}"
+pkg_release=1 # the packaging's own revision: -1 in erpbridge_1.2.3-1_amd64.deb
 env -u GOOS -u GOARCH go run ./installer/packaging/unitgen >"$dist/erpbridge.service"
+# the maintainer scripts, with the service account (scripts/account.sh) put in
+for script in deb/postinst deb/prerm deb/postrm rpm/postinstall.sh rpm/preremove.sh rpm/postremove.sh; do
+	mkdir -p "$dist/scripts/${script%/*}"
+	sed -e "/^# @account@\$/{r $here/scripts/account.sh" -e 'd}' "$here/scripts/$script" >"$dist/scripts/$script"
+	chmod 0755 "$dist/scripts/$script"
+done
+# the changelog (chglog format): one entry, this build, with the package's
+# full version (Debian checks it against the package's)
+cat >"$dist/changelog.yml" <<EOF
+- semver: "$pkg_version-$pkg_release"
+  date: "$date"
+  packager: "$maintainer"
+  deb:
+    urgency: medium
+    distributions: [stable]
+  changes:
+    - note: "erpbridge $version (commit ${commit:0:12})"
+EOF
 nfpm="${NFPM:-}"
 if [ -z "$nfpm" ]; then
 	echo "building nfpm ($nfpm_module)"
@@ -128,7 +149,7 @@ if [ -z "$nfpm" ]; then
 fi
 for arch in amd64 arm64; do
 	for packager in deb rpm; do
-		GOARCH="$arch" PKG_VERSION="$pkg_version" PKG_MAINTAINER="${PKG_MAINTAINER:-erpbridge}" \
+		GOARCH="$arch" PKG_VERSION="$pkg_version" PKG_RELEASE="$pkg_release" PKG_MAINTAINER="$maintainer" \
 			"$nfpm" package -f "$here/nfpm.yaml" -p "$packager" -t "$dist/" | sed 's/^/  /'
 	done
 done

@@ -3,6 +3,7 @@ package packaging
 import (
 	"encoding/xml"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -151,27 +152,44 @@ func TestNFPMPackagesWhatTheUnitRuns(t *testing.T) {
 	}
 }
 
+// TestPackageScriptsPrepareWhatTheUnitNeeds: each packager's scripts (built
+// by build.sh from scripts/, with scripts/account.sh put in for the
+// "# @account@" line) create the user and the folders the unit runs with,
+// and reach systemd the packager's way: Debian's through deb-systemd-helper
+// and deb-systemd-invoke (lintian: no systemctl but daemon-reload, no init
+// script run directly).
 func TestPackageScriptsPrepareWhatTheUnitNeeds(t *testing.T) {
 	text := readFile(t, "nfpm.yaml")
 	spec := LinuxSpec()
+	account := readFile(t, "scripts/account.sh")
+	for _, m := range []string{"useradd --system", "user=" + spec.User, spec.DataDir, spec.LogDir, spec.ConfigFile,
+		layout.SecretsDir("linux", spec.ConfigFile)} {
+		if !strings.Contains(account, m) {
+			t.Errorf("scripts/account.sh does not mention %q", m)
+		}
+	}
+	unit := "'" + layout.Name + ".service'"
 	for _, s := range []struct {
-		key      string
-		mentions []string
+		packager, key string
+		mentions      []string
 	}{
-		// the unit runs as the user and may write only these folders
-		{"postinstall", []string{"useradd --system", "user=" + spec.User, spec.DataDir, spec.LogDir, spec.ConfigFile, "systemctl daemon-reload", "/run/systemd/system"}},
-		{"preremove", []string{"systemctl stop " + layout.Name + ".service"}},
-		{"postremove", []string{"systemctl daemon-reload", spec.ConfigFile}},
+		{"deb", "postinstall", []string{"# @account@", "deb-systemd-helper update-state " + unit, "deb-systemd-invoke try-restart " + unit, "/run/systemd/system"}},
+		{"deb", "preremove", []string{"deb-systemd-invoke stop " + unit, "invoke-rc.d " + layout.Name + " stop"}},
+		{"deb", "postremove", []string{"deb-systemd-helper purge " + unit, "deb-systemd-helper mask " + unit}},
+		{"rpm", "postinstall", []string{"# @account@", "systemctl try-restart " + layout.Name + ".service", "/run/systemd/system"}},
+		{"rpm", "preremove", []string{"systemctl stop " + layout.Name + ".service"}},
+		{"rpm", "postremove", []string{"systemctl daemon-reload", spec.ConfigFile}},
 	} {
-		path := topLevelIndented(text, s.key)
-		if path == "" {
-			t.Errorf("nfpm.yaml has no %s script", s.key)
+		path := overrideScripts(text, s.packager)[s.key]
+		src, ok := strings.CutPrefix(path, "dist/scripts/")
+		if !ok {
+			t.Errorf("nfpm.yaml: the %s %s script is %q, want one build.sh writes into dist/scripts/", s.packager, s.key, path)
 			continue
 		}
-		rel := strings.TrimPrefix(path, "installer/packaging/")
+		rel := filepath.Join("scripts", src)
 		info, err := os.Stat(rel)
 		if err != nil {
-			t.Errorf("%s script: %v", s.key, err)
+			t.Errorf("%s %s script: %v", s.packager, s.key, err)
 			continue
 		}
 		if info.Mode()&0o111 == 0 {
@@ -183,17 +201,47 @@ func TestPackageScriptsPrepareWhatTheUnitNeeds(t *testing.T) {
 				t.Errorf("%s script %s does not mention %q", s.key, rel, m)
 			}
 		}
+		if strings.Count(script, "# @account@") > 1 {
+			t.Errorf("%s puts the account in twice", rel)
+		}
+		if s.packager != "deb" {
+			continue
+		}
+		for i, line := range strings.Split(script, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "#") {
+				continue
+			}
+			if regexp.MustCompile(`^(?:.+;)?\s*systemctl\b`).MatchString(line) && !strings.Contains(line, "daemon-reload") {
+				t.Errorf("%s:%d calls systemctl (lintian: use deb-systemd-invoke): %s", rel, i+1, line)
+			}
+			if regexp.MustCompile(`^\s*/etc/init\.d/`).MatchString(line) {
+				t.Errorf("%s:%d runs an init script directly (lintian: use invoke-rc.d): %s", rel, i+1, line)
+			}
+		}
 	}
 }
 
-// topLevelIndented returns the value of an indented "  key: value" line.
-func topLevelIndented(text, key string) string {
+// overrideScripts returns the scripts of nfpm.yaml's overrides.<packager>.scripts.
+func overrideScripts(text, packager string) map[string]string {
+	out := map[string]string{}
+	var inOverrides, inPackager, inScripts bool
 	for _, line := range strings.Split(text, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), key+":"); ok && strings.HasPrefix(line, " ") {
-			return strings.TrimSpace(v)
+		trimmed := strings.TrimSpace(line)
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		switch {
+		case trimmed == "" || strings.HasPrefix(trimmed, "#"):
+		case indent == 0:
+			inOverrides, inPackager, inScripts = line == "overrides:", false, false
+		case inOverrides && indent == 2:
+			inPackager, inScripts = trimmed == packager+":", false
+		case inPackager && indent == 4:
+			inScripts = trimmed == "scripts:"
+		case inScripts && indent == 6:
+			k, v, _ := strings.Cut(trimmed, ":")
+			out[k] = strings.TrimSpace(v)
 		}
 	}
-	return ""
+	return out
 }
 
 // The parts of WiX source the tests look at.
