@@ -63,7 +63,7 @@ func TestWindowsServiceConfigRegistersLikeTheMSI(t *testing.T) {
 		Executable: s.Executable,
 		Arguments:  []string{"service", "run", "--config", `C:\ProgramData\erpbridge\erpbridge.toml`},
 		Account:    `.\svc-erpbridge`, Password: "s3cret",
-		StartType: 2, ErrorControl: 1, DelayedAutoStart: true,
+		StartType: 2, ErrorControl: 1, DelayedAutoStart: true, SidType: 1,
 		RestartDelay: time.Minute, ResetPeriod: 24 * time.Hour, RecoverNonCrash: true,
 		Writable:      []string{`C:\ProgramData\erpbridge\data`, `C:\ProgramData\erpbridge\logs`},
 		Readable:      []string{`C:\ProgramData\erpbridge\erpbridge.toml`, `C:\ProgramData\erpbridge\secrets`},

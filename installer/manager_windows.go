@@ -102,6 +102,12 @@ func Install(_ context.Context, s Spec, l layout.Layout, warn func(string)) (err
 	}
 	defer sv.Close()
 	undo = append(undo, func() { _ = sv.Delete() })
+	if ws.SidType != windows.SERVICE_SID_TYPE_NONE {
+		sid := ws.SidType
+		if err := windows.ChangeServiceConfig2(sv.Handle, windows.SERVICE_CONFIG_SERVICE_SID_INFO, (*byte)(unsafe.Pointer(&sid))); err != nil {
+			warn(fmt.Sprintf("the service manager refused the service SID (%v): an account other than LocalSystem gets no rights from the folder permissions; grant them to the account", err))
+		}
+	}
 	if ws.DelayedAutoStart {
 		info := windows.SERVICE_DELAYED_AUTO_START_INFO{IsDelayedAutoStartUp: 1}
 		if err := windows.ChangeServiceConfig2(sv.Handle, windows.SERVICE_CONFIG_DELAYED_AUTO_START_INFO, (*byte)(unsafe.Pointer(&info))); err != nil {

@@ -8,7 +8,7 @@ import (
 )
 
 // How the service is registered on Windows. `erpbridge service install`
-// (RegisterWindows) and the MSI (packaging/erpbridge.wxs and msi-tables.sql)
+// (Install) and the MSI (packaging/erpbridge.wxs and msi-tables.sql)
 // both follow these; the packaging tests hold the MSI to them.
 const (
 	WindowsStartType    = 2              // SERVICE_AUTO_START ("auto" in the MSI)
@@ -17,6 +17,7 @@ const (
 	WindowsRestartDelay = time.Minute    // recovery: restart a minute after a failure…
 	WindowsResetPeriod  = 24 * time.Hour // …the failure count reset after a day
 	WindowsNonCrash     = true           // recovery also when the process ends with an error code, not only on a crash
+	WindowsSidType      = 1              // SERVICE_SID_TYPE_UNRESTRICTED: the service SID is in its token whatever the account, so the folder DACLs (layout.WindowsDACL) reach it
 	WindowsVirtualUser  = `NT SERVICE\` + layout.Name
 )
 
@@ -30,6 +31,7 @@ type WindowsService struct {
 	Password                       string
 	StartType, ErrorControl        uint32
 	DelayedAutoStart               bool
+	SidType                        uint32
 	RestartDelay, ResetPeriod      time.Duration
 	RecoverNonCrash                bool
 	// Writable are the folders the service writes (data, logs); Readable
@@ -56,6 +58,7 @@ func WindowsServiceConfig(s Spec, l layout.Layout) (WindowsService, error) {
 		Executable: s.Executable, Arguments: Arguments(s.ConfigFile),
 		Account: WindowsAccount(s.User), Password: s.Password,
 		StartType: WindowsStartType, ErrorControl: WindowsErrorControl, DelayedAutoStart: WindowsDelayedStart,
+		SidType:      WindowsSidType,
 		RestartDelay: WindowsRestartDelay, ResetPeriod: WindowsResetPeriod, RecoverNonCrash: WindowsNonCrash,
 		Writable: []string{s.DataDir},
 		Readable: []string{s.ConfigFile, layout.SecretsDir(s.GOOS, s.ConfigFile)},

@@ -77,6 +77,7 @@ done
 row 'ServiceControl erpbridge: stopped on install and uninstall, removed on uninstall (162)' ServiceControl '$2 == "erpbridge" && $3 == 162 && $6 == "Program"'
 row 'ServiceControl erpbridge: started without waiting (component ServiceStart)' ServiceControl '$2 == "erpbridge" && $3 == 1 && $5 == 0 && $6 == "ServiceStart"'
 row 'MsiServiceConfig erpbridge: delayed auto-start' MsiServiceConfig '$2 == "erpbridge" && $3 == 1 && $4 == 3 && $5 == "1"'
+row 'MsiServiceConfig erpbridge: unrestricted service SID' MsiServiceConfig '$2 == "erpbridge" && $3 == 1 && $4 == 5 && $5 == "1"'
 row 'MsiServiceConfigFailureActions erpbridge: restart after 60 s, reset after a day' MsiServiceConfigFailureActions \
 	'$2 == "erpbridge" && $3 == 1 && $4 == 86400 && $7 == "1" && $8 == "60000"'
 row 'InstallExecuteSequence MsiConfigureServices between InstallServices and StartServices' InstallExecuteSequence '$1 == "MsiConfigureServices" && $3 > 5800 && $3 < 5900'

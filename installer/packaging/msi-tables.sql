@@ -33,6 +33,9 @@ INSERT INTO `Upgrade` (`UpgradeCode`, `VersionMax`, `Attributes`, `ActionPropert
 CREATE TABLE `MsiServiceConfig` (`MsiServiceConfig` CHAR(72) NOT NULL, `Name` CHAR(255) NOT NULL, `Event` SHORT NOT NULL, `ConfigType` LONG NOT NULL, `Argument` CHAR(0), `Component_` CHAR(72) NOT NULL PRIMARY KEY `MsiServiceConfig`)
 INSERT INTO `MsiServiceConfig` (`MsiServiceConfig`, `Name`, `Event`, `ConfigType`, `Argument`, `Component_`) VALUES ('ErpbridgeDelayedStart', 'erpbridge', 1, 3, '1', 'Program')
 INSERT INTO `MsiServiceConfig` (`MsiServiceConfig`, `Name`, `Event`, `ConfigType`, `Argument`, `Component_`) VALUES ('ErpbridgeFailureActionsFlag', 'erpbridge', 1, 4, '1', 'Program')
+-- The service SID in the service's token whatever its account (SERVICE_CONFIG_SERVICE_SID_INFO,
+-- 5; unrestricted, 1): the folder permissions below grant it.
+INSERT INTO `MsiServiceConfig` (`MsiServiceConfig`, `Name`, `Event`, `ConfigType`, `Argument`, `Component_`) VALUES ('ErpbridgeSidType', 'erpbridge', 1, 5, '1', 'Program')
 
 -- Recovery, as `erpbridge service install` sets it (installer.WindowsOnFailure*):
 -- restart (1) after 60000 ms on every failure, the failure count reset after 86400 s.

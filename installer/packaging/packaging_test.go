@@ -467,6 +467,10 @@ func TestMSITablesSetTheRecoveryServiceInstallSets(t *testing.T) {
 	if delayed["Name"] != layout.Name {
 		t.Errorf("delayed auto-start names service %q, want %q", delayed["Name"], layout.Name)
 	}
+	sidType := insertValues(t, stmts, "MsiServiceConfig", "ErpbridgeSidType")
+	if sidType["ConfigType"] != "5" || sidType["Argument"] != strconv.Itoa(installer.WindowsSidType) {
+		t.Errorf("service SID row %v, want type 5 (SERVICE_CONFIG_SERVICE_SID_INFO) = %d", sidType, installer.WindowsSidType)
+	}
 	nonCrash := insertValues(t, stmts, "MsiServiceConfig", "ErpbridgeFailureActionsFlag")
 	if want := installer.WindowsNonCrash; (nonCrash["ConfigType"] == "4" && nonCrash["Argument"] == "1") != want {
 		t.Errorf("failure actions flag row %v, want recovery on non-crash failures %v", nonCrash, want)

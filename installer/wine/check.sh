@@ -177,6 +177,7 @@ scms="$(prefix_pids 'services\.exe' | wc -w)"
 [ "$scms" -eq 1 ] || fail "the prefix runs $scms services.exe, want 1"
 
 say "the simulator and the SQLite ERP"
+: >"$tmp/sim.log" # there before the simulator writes it, for the loop below
 "$tmp/erpbridge" sim --addr 127.0.0.1:0 --token sim-token --rpm -1 >"$tmp/sim.log" 2>&1 &
 sim_pid=$!
 base_url=""
