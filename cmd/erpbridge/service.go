@@ -199,7 +199,11 @@ func printServicePaths(w io.Writer, cfgPath, note string, cfg *config.Config) {
 	} else {
 		fmt.Fprintf(w, "  logs:   no log.file: %s only\n", systemLogName())
 	}
-	fmt.Fprintf(w, "  starts, stops and startup errors: %s\n", systemLogName())
+	if runtime.GOOS == "windows" {
+		fmt.Fprintf(w, "  starts, stops, warnings and errors: %s\n", systemLogName())
+	} else {
+		fmt.Fprintf(w, "  starts, stops and startup errors: %s\n", systemLogName())
+	}
 }
 
 // systemLogName names where the service's lifecycle events go.
