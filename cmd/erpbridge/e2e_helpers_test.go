@@ -210,9 +210,16 @@ type runResult struct {
 // exit code and output.
 func runBinary(t *testing.T, bin string, args ...string) runResult {
 	t.Helper()
+	return runBinaryIn(t, bin, nil, args...)
+}
+
+// runBinaryIn is runBinary with stdin (nil: none).
+func runBinaryIn(t *testing.T, bin string, stdin io.Reader, args ...string) runResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

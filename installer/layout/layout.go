@@ -5,7 +5,6 @@
 package layout
 
 import (
-	"os"
 	"path"
 	"runtime"
 	"strings"
@@ -53,7 +52,7 @@ func For(goos string, getenv func(string) string) Layout {
 }
 
 // Host returns the layout of the running system.
-func Host() Layout { return For(runtime.GOOS, os.Getenv) }
+func Host() Layout { return For(runtime.GOOS, hostGetenv) }
 
 // ConfigFile is the default configuration file.
 func (l Layout) ConfigFile() string { return Join(l.GOOS, l.ConfigDir, ConfigFileName) }

@@ -26,9 +26,17 @@ func Load(path string) (*Config, error) {
 }
 
 // LoadWithEnv is Load with ${ENV} references looked up in lookup instead of
-// the process environment (erpbridge service install checks a file whose
-// secrets live in the service's environment, not the installer's).
+// the process environment.
 func LoadWithEnv(path string, lookup func(string) (string, bool)) (*Config, error) {
+	return LoadWith(path, lookup, nil)
+}
+
+// LoadWith is LoadWithEnv where unset, when not nil, is asked about a
+// reference that is not set (an unset variable, a secret not stored: ref is
+// NAME or secret:NAME) and may answer the text to keep instead of failing
+// (erpbridge service install checks a file whose secrets the service has,
+// not the installer).
+func LoadWith(path string, lookup func(string) (string, bool), unset func(ref string) (string, bool)) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
@@ -36,13 +44,13 @@ func LoadWithEnv(path string, lookup func(string) (string, bool)) (*Config, erro
 	if data, err = configText(data); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	cfg, err := Parse(data, lookup)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("resolving config path: %w", err)
+	}
+	cfg, err := parse(data, references(lookup, unset, abs))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	cfg.path = abs
 	cfg.applyInstalledDefaults(keySetIn(data), abs, layout.Host())
@@ -70,10 +78,15 @@ func keySetIn(data []byte) func(table, key string) bool {
 }
 
 // Parse decodes TOML text strictly on top of Default() and expands ${ENV}
-// references with lookup. A UTF-8 byte order mark is skipped; UTF-16 is
-// refused. Each component's table is decoded into that component's
+// references with lookup (${secret:NAME}: systemd credentials only, as
+// text has no secrets folder). A UTF-8 byte order mark is skipped; UTF-16
+// is refused. Each component's table is decoded into that component's
 // settings; a [streams.X] no component claims is an error.
 func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
+	return parse(data, references(lookup, nil, ""))
+}
+
+func parse(data []byte, resolve resolver) (*Config, error) {
 	data, err := configText(data)
 	if err != nil {
 		return nil, err
@@ -85,7 +98,7 @@ func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
 	}
 	cfg := base()
 	cfg.lines = lines
-	x := expander{lookup: lookup, lines: lines}
+	x := expander{resolve: resolve, lines: lines}
 	for _, comp := range component.All() {
 		table := strings.Split(comp.Table(), ".")
 		settings := cfg.components[comp.Name()]

@@ -1,10 +1,10 @@
 #!/bin/sh
-# erpbridge .deb/.rpm postremove: forget the removed unit. The config,
+# erpbridge .rpm %postun: forget the removed unit. The config, the secrets,
 # /var/lib/erpbridge, /var/log/erpbridge and the erpbridge user stay: the data
 # folder remembers which CRM record each ERP record became (docs/install.md,
-# Uninstall). dpkg keeps the config until a purge; rpm renames an edited one
-# to .rpmsave, which is put back so a reinstall finds it where it was.
-#   deb: postrm remove | purge | upgrade …   rpm: %postun 0 (erase) | 1 (upgrade)
+# Uninstall). rpm renames an edited config to .rpmsave, which is put back so a
+# reinstall finds it where it was.
+#   %postun 0 (erase) | 1 (upgrade)
 set -e
 
 config=/etc/erpbridge/erpbridge.toml

@@ -1,11 +1,10 @@
 #!/bin/sh
-# erpbridge .deb/.rpm preremove: stop and disable the service when the package
-# is removed, not when it is upgraded (postinstall restarts it then).
-#   deb: prerm remove | upgrade NEW-VERSION | …   rpm: %preun 0 (erase) | 1 (upgrade)
+# erpbridge .rpm %preun: stop and disable the service when the package is
+# erased, not when it is upgraded (%post restarts it then).
+#   %preun 0 (erase) | 1 (upgrade)
 set -e
 
-case "${1:-}" in
-remove | deconfigure | 0)
+if [ "${1:-0}" -eq 0 ]; then
 	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
 		systemctl stop erpbridge.service || true
 		systemctl disable erpbridge.service >/dev/null 2>&1 || true
@@ -13,6 +12,5 @@ remove | deconfigure | 0)
 		# installed by `erpbridge service install` under System V init
 		/etc/init.d/erpbridge stop || true
 	fi
-	;;
-esac
+fi
 exit 0
