@@ -23,9 +23,8 @@ type fakeCRM struct {
 	mu       sync.Mutex
 	deals    map[string]Deal
 	order    []string
-	capAfter int   // the listing ends with ErrListingCapped after this many (0: never)
-	listErr  error // the listing fails with it after the first deal
-	badOrg   string
+	capAfter int               // the listing ends with ErrListingCapped after this many (0: never)
+	listErr  error             // the listing fails with it after the first deal
 	updates  map[string]string // deal → order number written
 	notes    map[string][]string
 	calls    int

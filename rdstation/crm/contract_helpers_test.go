@@ -57,11 +57,6 @@ func withSwitches(sw rdsim.Switches) harnessOption {
 	return func(c *harnessConfig) { c.sim.Switches = sw }
 }
 
-// withSimRate sets the simulator's account-wide requests per minute.
-func withSimRate(n int) harnessOption {
-	return func(c *harnessConfig) { c.sim.RequestsPerMinute = n }
-}
-
 // withTokens sets the simulator's tokens (the first is the client's).
 func withTokens(tokens ...string) harnessOption {
 	return func(c *harnessConfig) { c.sim.Tokens = tokens }

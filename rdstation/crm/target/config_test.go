@@ -21,7 +21,7 @@ func TestTokenRefusedSaysWhatToCheck(t *testing.T) {
 				t.Errorf("token %q: %q does not mention %q", tc.token, msg, want)
 			}
 		}
-		if tc.token != "" && strings.Contains(msg, strings.Trim(tc.token, "\r\"${}%$")) {
+		if tc.token != "" && strings.Contains(msg, strings.Trim(tc.token, "\r\"${}%")) {
 			t.Errorf("token %q: %q shows the token", tc.token, msg)
 		}
 	}

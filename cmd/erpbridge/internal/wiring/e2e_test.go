@@ -70,6 +70,9 @@ func TestSyncSQLiteFixtureIntoSimulator(t *testing.T) {
 	_ = exp
 	t.Logf("sim counts after first sync: %+v", sim.Counts())
 	reps, err = b.Engine.SyncAll(ctx, bridge.SyncOptions{})
+	if err != nil {
+		t.Fatalf("second sync: %v", err)
+	}
 	for _, r := range reps {
 		t.Logf("second %s: %+v err=%v", r.Stream, r.Stats, r.Err)
 		if r.Stats.Created+r.Stats.Updated != 0 {
