@@ -719,7 +719,7 @@ func exclusive(t Target) bool {
 }
 
 func naturalKeyName(t Target) string {
-	if n, ok := t.(interface{ NaturalKey() string }); ok {
+	if n, ok := t.(NaturalKeyNamer); ok {
 		return n.NaturalKey()
 	}
 	return "natural key"

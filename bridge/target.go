@@ -66,6 +66,13 @@ func (e *ExistsError) Error() string {
 }
 func (e *ExistsError) Unwrap() error { return e.Err }
 
+// NaturalKeyNamer is implemented by targets that name, for messages, the
+// natural key they find records by ("e-mail (or name in its
+// organization)").
+type NaturalKeyNamer interface {
+	NaturalKey() string
+}
+
 // ExclusiveKey is implemented by targets whose natural key identifies one
 // real thing (a contact's e-mail is one person): when another ERP record
 // already owns the CRM record with that key, the write is refused instead

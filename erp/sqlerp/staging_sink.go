@@ -394,6 +394,8 @@ func isStagingConflict(err error) bool {
 // OptionalColumns. A table that differs is named with what differs: it may
 // be another table that happens to have the same name, and the bridge
 // writes nothing into it. Only the catalog is read.
+var _ erp.OrderSinkChecker = (*StagingSink)(nil)
+
 func (s *StagingSink) Check(ctx context.Context) error {
 	sp := s.spec
 	control := []ColumnSpec{{Name: sp.DeletedColumn, Kind: KindChar, Width: 1},

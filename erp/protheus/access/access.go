@@ -63,6 +63,7 @@ type Config struct {
 var (
 	_ component.Config    = (*Config)(nil)
 	_ component.Validator = (*Config)(nil)
+	_ component.PageSizer = (*Config)(nil)
 )
 
 // Default is [erp] with every default set.

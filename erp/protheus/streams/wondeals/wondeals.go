@@ -173,7 +173,7 @@ func OrderSink(w *Config, company string, db *sql.DB, d sqlerp.Dialect) (erp.Ord
 // tables exist with the staging layout (sqlerp.StagingSink.Check). Only
 // the catalog is read.
 func CheckOrderSink(ctx context.Context, w *Config, sink erp.OrderSink) error {
-	c, ok := sink.(interface{ Check(context.Context) error })
+	c, ok := sink.(erp.OrderSinkChecker)
 	if !ok {
 		return nil
 	}
