@@ -337,3 +337,31 @@ func CheckMappingLabels(ctx context.Context, env *component.Env, stream string, 
 	}
 	return nil
 }
+
+// Opened is a declaratively mapped stream's start: its entity's schema,
+// its mapping compiled against it, its tables, and the first one opened
+// as the stream's source with the mapping's columns.
+type Opened struct {
+	Schema  mapping.Schema
+	Mapping *mapping.Mapping
+	Tables  []component.Table
+	Source  erp.Source
+}
+
+// Open compiles a stream's mapping against the target's schema of entity
+// and opens the first of its tables (tr's) with it.
+func Open(ctx context.Context, env *component.Env, stream, entity string, spec mapping.Spec, tr component.TableReader) (Opened, error) {
+	var o Opened
+	var err error
+	if o.Schema, err = env.CRM.Schema(ctx, entity); err != nil {
+		return o, err
+	}
+	if o.Mapping, err = Compile(stream, spec, o.Schema); err != nil {
+		return o, err
+	}
+	if o.Tables, err = tr.Tables(env.ERP.Company(), env.Config); err != nil {
+		return o, err
+	}
+	o.Source, err = env.ERP.Open(ctx, o.Tables[0], o.Mapping)
+	return o, err
+}
