@@ -83,11 +83,8 @@ type CRM interface {
 	Note(ctx context.Context, dealID, text string) error
 }
 
-// ErrNoCounterpart is wrapped by a Directory when a CRM record has no ERP
-// record: the deal cannot become an order until it has.
-var ErrNoCounterpart = errors.New("no ERP counterpart")
-
-// Directory finds the ERP counterparts of CRM records.
+// Directory finds the ERP counterparts of CRM records. A record without
+// one is an error wrapping bridge.ErrNoCounterpart.
 type Directory interface {
 	// Customer returns the ERP customer code and store of an organization.
 	Customer(ctx context.Context, organizationID string) (code, store string, err error)
@@ -152,7 +149,10 @@ type Poller struct {
 	o    Options
 }
 
-// New returns a Poller.
+// New returns a Poller. The sink's errors wrap the engine's classes, as
+// the CRM's do: bridge.ErrOutcomeUnknown for an order that may exist (the
+// answer was lost), bridge.ErrFatal for one no retry helps (credentials
+// refused); the component that builds the sink translates its own errors.
 func New(c CRM, st *store.Store, sink erp.OrderSink, dir Directory, o Options) *Poller {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -526,7 +526,7 @@ func (p *Poller) lost(ctx context.Context, w store.Writeback, cause error, rep *
 	if isFatal(cause) {
 		return fmt.Errorf("sending deal %s to the ERP: %w", w.DealID, cause)
 	}
-	if errors.Is(cause, erp.ErrOrderOutcomeUnknown) {
+	if errors.Is(cause, bridge.ErrOutcomeUnknown) {
 		rep.Lost++
 	} else {
 		rep.Unsent++
