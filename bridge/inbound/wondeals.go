@@ -622,10 +622,4 @@ func (p *Poller) put(ctx context.Context, w store.Writeback) error {
 }
 
 // isFatal reports errors no retry fixes: refused credentials.
-func isFatal(err error) bool {
-	var f interface{ Fatal() bool }
-	if errors.As(err, &f) && f.Fatal() {
-		return true
-	}
-	return errors.Is(err, bridge.ErrFatal)
-}
+func isFatal(err error) bool { return errors.Is(err, bridge.ErrFatal) }
