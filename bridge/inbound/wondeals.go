@@ -28,6 +28,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/retry"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp"
 )
@@ -368,11 +369,7 @@ func (p *Poller) check(ctx context.Context, err error, w store.Writeback) error 
 
 // backoff is the wait before attempt n+1: RetryLost doubling, at most RetryAfter.
 func (p *Poller) backoff(n int) time.Duration {
-	d := p.o.RetryLost
-	for i := 1; i < n && d < p.o.RetryAfter; i++ {
-		d *= 2
-	}
-	return min(d, p.o.RetryAfter)
+	return retry.Policy{First: p.o.RetryLost, Max: p.o.RetryAfter}.Delay(n)
 }
 
 // settle moves on every writeback that is due, each at most once per run.
