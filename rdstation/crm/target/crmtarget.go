@@ -1,8 +1,3 @@
-// Package crmtarget adapts the RD Station CRM client to the engine's Target
-// interface: one target per CRM entity, each knowing its natural key for
-// adoption (organization: CNPJ custom field or exact name; contact: e-mail,
-// else name within the organization; product: exact name) and translating
-// client errors into the engine's error classes.
 package target
 
 import (
