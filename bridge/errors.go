@@ -43,7 +43,7 @@ var (
 	// order route that is not there). The run stops; the item is retried on
 	// a later run without losing an attempt. The won-deal flow stops too,
 	// and records nothing against the deal.
-	ErrFatal = errors.New("CRM refuses the integration")
+	ErrFatal = errors.New("the integration is refused")
 	// ErrKeyTaken: the record's natural key is another ERP record's (an
 	// ExclusiveKey target) and it cannot go without it. It is an ErrRejected
 	// that is a policy outcome rather than a failure: the item is parked with
