@@ -140,3 +140,50 @@ func checkRead(t *testing.T, fx fixture.ERP) {
 		t.Errorf("another company: %v, want ErrNoDictionary", err)
 	}
 }
+
+// TestAddDictionaryKeepsStamps: the fixture's user fields are filled as if
+// they were there before the bridge, so NULL and old stamps stay.
+func TestAddDictionaryKeepsStamps(t *testing.T) {
+	fx, _ := fixture.NewSQLite(t, fixture.Options{Customers: 40})
+	ctx := context.Background()
+	stamps := func() map[string]string {
+		out := map[string]string{}
+		rows, err := fx.DB.QueryContext(ctx, "SELECT R_E_C_N_O_, COALESCE(S_T_A_M_P_, 'NULL') FROM SA1010")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r, s string
+			if err := rows.Scan(&r, &s); err != nil {
+				t.Fatal(err)
+			}
+			out[r] = s
+		}
+		return out
+	}
+	before := stamps()
+	if err := fx.AddDictionary(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := stamps()
+	nulls := 0
+	for r, s := range before {
+		if after[r] != s {
+			t.Errorf("row %s: stamp %s became %s", r, s, after[r])
+		}
+		if s == "NULL" {
+			nulls++
+		}
+	}
+	if nulls == 0 {
+		t.Error("the fixture has no NULL stamp to keep")
+	}
+	// The trigger is back: an update stamps the row.
+	if _, err := fx.DB.ExecContext(ctx, "UPDATE SA1010 SET A1_XCANAL = 'X' WHERE R_E_C_N_O_ = 1"); err != nil {
+		t.Fatal(err)
+	}
+	if s := stamps()["1"]; s == before["1"] {
+		t.Error("the stamp trigger was not restored")
+	}
+}

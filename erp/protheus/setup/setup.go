@@ -116,7 +116,7 @@ func Propose(in Input, pick func(f Field) (Field, bool)) Proposal {
 		if in.DictErr != nil {
 			why = in.DictErr.Error()
 		}
-		p.Notes = append(p.Notes, "data dictionary: "+why+"; tables, branches and columns come from the database catalog, and no user field is offered (older releases keep SX2/SX3 in files; grant SELECT on SX2"+"<company>0 and SX3<company>0 to learn more)")
+		p.Notes = append(p.Notes, "data dictionary: "+why+"; tables, branches and columns come from the database catalog, and no user field is offered (older releases keep SX2/SX3 in files; grant SELECT on SX2, SX3 and SIX (alias + company + 0) to learn more)")
 	}
 	for _, st := range StreamTables {
 		s := Stream{Name: st.Name, Alias: st.Aliases[0], Entity: st.Entity}

@@ -99,6 +99,8 @@ func quote(s string) string {
 		case r == '"' || r == '\\':
 			b.WriteByte('\\')
 			b.WriteRune(r)
+		case r > 0xFFFF && !unicode.IsPrint(r):
+			fmt.Fprintf(&b, "\\U%08X", r)
 		case r < 0x20 || r == 0x7f || !unicode.IsPrint(r) && r != ' ':
 			fmt.Fprintf(&b, "\\u%04X", r)
 		default:
