@@ -155,7 +155,9 @@ type memCRM struct {
 	fail    error
 }
 
-func (m *memCRM) List(_ context.Context, entity string) ([]CRMField, error) { return m.fields[entity], nil }
+func (m *memCRM) List(_ context.Context, entity string) ([]CRMField, error) {
+	return m.fields[entity], nil
+}
 func (m *memCRM) Create(_ context.Context, entity string, f Field) error {
 	if m.fail != nil {
 		return m.fail
