@@ -349,10 +349,13 @@ func Open(ctx context.Context, env *component.Env, stream, entity string, spec m
 	if o.Schema, err = env.CRM.Schema(ctx, entity); err != nil {
 		return o, err
 	}
-	if o.Mapping, err = Compile(stream, spec, o.Schema); err != nil {
+	if o.Tables, err = tr.Tables(env.ERP.Company(), env.Config); err != nil {
 		return o, err
 	}
-	if o.Tables, err = tr.Tables(env.ERP.Company(), env.Config); err != nil {
+	if spec, err = WithChoices(ctx, env, o.Tables[0], spec); err != nil {
+		return o, fmt.Errorf("streams.%s.mapping: %w", stream, err)
+	}
+	if o.Mapping, err = Compile(stream, spec, o.Schema); err != nil {
 		return o, err
 	}
 	o.Source, err = env.ERP.Open(ctx, o.Tables[0], o.Mapping)

@@ -377,9 +377,9 @@ func (c *customerMapper) MapDeleted(context.Context, erp.Record, bridge.Resolver
 
 var _ component.Checker = (*Config)(nil)
 
-// Check implements component.Checker: the mapping's custom field labels.
+// Check implements component.Checker: the mapping's custom field labels, and the mapping and branch against the ERP's data dictionary.
 func (c *Config) Check(ctx context.Context, env *component.Env) []component.Finding {
-	return streams.CheckMappingLabels(ctx, env, Name, c.Mapping)
+	return append(streams.CheckMappingLabels(ctx, env, Name, c.Mapping), streams.CheckDictionary(ctx, env, Name, c.Mapping, c)...)
 }
 
 // routes are the REST routes the stream may read, with their default paths.

@@ -191,9 +191,10 @@ func (c *mapper) MapDeleted(_ context.Context, rec erp.Record, _ bridge.Resolver
 var _ component.Checker = (*Config)(nil)
 
 // Check implements component.Checker: the mapping's custom field labels
-// and cnpj_field, resolved as the run resolves them.
+// and cnpj_field, resolved as the run resolves them, and the mapping and
+// branch against the ERP's data dictionary.
 func (c *Config) Check(ctx context.Context, env *component.Env) []component.Finding {
-	out := streams.CheckMappingLabels(ctx, env, Name, c.Mapping)
+	out := append(streams.CheckMappingLabels(ctx, env, Name, c.Mapping), streams.CheckDictionary(ctx, env, Name, c.Mapping, c)...)
 	if c.CNPJField == "" || env.CRM == nil {
 		return out
 	}

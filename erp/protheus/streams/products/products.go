@@ -199,9 +199,9 @@ func (p *mapper) MapDeleted(ctx context.Context, rec erp.Record, r bridge.Resolv
 
 var _ component.Checker = (*Config)(nil)
 
-// Check implements component.Checker: the mapping's custom field labels.
+// Check implements component.Checker: the mapping's custom field labels, and the mapping and branch against the ERP's data dictionary.
 func (c *Config) Check(ctx context.Context, env *component.Env) []component.Finding {
-	return streams.CheckMappingLabels(ctx, env, Name, c.Mapping)
+	return append(streams.CheckMappingLabels(ctx, env, Name, c.Mapping), streams.CheckDictionary(ctx, env, Name, c.Mapping, c)...)
 }
 
 // routes are the REST routes the stream may read, with their default paths.
