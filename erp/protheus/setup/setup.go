@@ -144,7 +144,10 @@ func Propose(in Input, pick func(f Field) (Field, bool)) Proposal {
 		default:
 			s.Enabled = true
 			if !s.Stamped {
-				s.Why += "; " + s.Alias + " has no S_T_A_M_P_: read by full passes only (docs/protheus.md, enabling S_T_A_M_P_)"
+				s.Why += "; " + s.Alias + " has no S_T_A_M_P_: read by full passes only, every row every time (dbaccess.ini UseRowStamp=1 adds it to tables created afterwards; docs/protheus.md)"
+			}
+			if s.Stamped && !main.Has(protheus.InsDtColumn) {
+				s.Why += "; " + s.Alias + " has no I_N_S_D_T_ (insert time): not needed, the poll reads S_T_A_M_P_ (UseRowInsDt=1 adds it)"
 			}
 		}
 		p.Streams = append(p.Streams, s)

@@ -24,8 +24,13 @@ func tables(drop ...string) map[string]Table {
 				cols = append(cols, sqlerp.CatalogColumn{Name: f.Name, Width: f.Size})
 			}
 		}
+		for _, c := range []string{protheus.StampColumn, protheus.InsDtColumn} {
+			if !contains(drop, a+"."+c) {
+				cols = append(cols, sqlerp.CatalogColumn{Name: c})
+			}
+		}
 		if !contains(drop, a) {
-			out[a] = Table{Alias: a, Columns: append(cols, sqlerp.CatalogColumn{Name: protheus.StampColumn})}
+			out[a] = Table{Alias: a, Columns: cols}
 		}
 	}
 	return out
@@ -52,6 +57,9 @@ func TestProposeStreams(t *testing.T) {
 			map[string]bool{"customers": true, "contacts": true, "products": true},
 			map[string]string{"customers": "blank (shared tables) assumed without a dictionary"},
 			[]string{"no data dictionary", "no user field is offered"}},
+		{"no stamp columns", Input{Tables: tables("SA1.S_T_A_M_P_", "SB1.I_N_S_D_T_"), DictErr: dictionary.ErrNoDictionary},
+			map[string]bool{"customers": true, "contacts": true, "products": true},
+			map[string]string{"customers": "SA1 has no S_T_A_M_P_: read by full passes only", "products": "SB1 has no I_N_S_D_T_"}, nil},
 		{"a table missing", Input{Tables: tables("AC8")},
 			map[string]bool{"customers": true, "contacts": false, "products": true},
 			map[string]string{"contacts": "off: AC8 not found"}, nil},
