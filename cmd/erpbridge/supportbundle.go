@@ -36,7 +36,8 @@ func newSupportBundleCmd() *cobra.Command {
                  ${NAME} and ${secret:NAME} kept as written (never resolved)
   validate.txt, check.txt, doctor.txt
                  what those commands print (check contacts the ERP and the
-                 CRM; doctor reads the ERP's tables: --no-doctor skips it)
+                 CRM, and leaves out the CRM's users and the token's owner;
+                 doctor reads the ERP's tables: --no-doctor skips it)
   status.json    erpbridge status --json
   runs.json      the last 50 runs of every stream
   errors.json    the open errors (erpbridge errors list --json)
@@ -115,7 +116,7 @@ func writeSupportBundle(ctx context.Context, path, output string, logLines int, 
 		}
 		var doctorOut []byte
 		parts = append(parts,
-			part{"check.txt", command("check")},
+			part{"check.txt", func() []byte { return checkWithoutPeople(ctx, path, cfg) }},
 			part{"doctor.txt", func() []byte { doctorOut = doctorPart(); return doctorOut }},
 			part{"versions.txt", func() []byte { return []byte(bundleVersions(doctorOut)) }},
 			part{"status.json", command("status", "--json")},
@@ -147,6 +148,18 @@ func runInProcess(ctx context.Context, args ...string) []byte {
 	root.SetOut(&out)
 	root.SetErr(&out)
 	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintf(&out, "erpbridge: %v\n(exit status %d)\n", err, exitCode(err))
+	}
+	return out.Bytes()
+}
+
+// checkWithoutPeople is the bundle's check.txt: what `erpbridge check`
+// prints, but no finding that names a person (the token's owner, the
+// CRM's users).
+func checkWithoutPeople(ctx context.Context, path string, cfg *config.Config) []byte {
+	var out bytes.Buffer
+	fmt.Fprintf(&out, "$ erpbridge check --config %s   (findings naming a person left out)\n", path)
+	if err := check(ctx, &out, cfg, false); err != nil {
 		fmt.Fprintf(&out, "erpbridge: %v\n(exit status %d)\n", err, exitCode(err))
 	}
 	return out.Bytes()

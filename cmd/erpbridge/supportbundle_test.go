@@ -23,7 +23,8 @@ import (
 // errors, the log's tail, the versions), and none of its files holds any
 // of the secrets planted in the config — the CRM token and a REST
 // password written out, the DSN's password, a ${secret:…} file and an
-// ${ENV} variable — not even where the log quotes them.
+// ${ENV} variable — not even where the log quotes them, nor the CRM
+// users check names.
 func TestSupportBundlePostgresIntegration(t *testing.T) {
 	dir := t.TempDir()
 	_, _, dsn := createFixture(t, fixture.Postgres, dir)
@@ -106,6 +107,10 @@ token = "${secret:REST_TOKEN}"
 				t.Errorf("%s holds the secret %q:\n%s", name, s, text)
 			}
 		}
+		// check names the token's owner and the CRM's users: people.
+		if strings.Contains(text, "@sim.example") {
+			t.Errorf("%s names a CRM user:\n%s", name, text)
+		}
 	}
 	slices.Sort(names)
 	want := []string{"README.txt", "check.txt", "config.toml", "doctor.txt", "errors.json", "log.txt", "runs.json", "status.json", "validate.txt", "versions.txt"}
@@ -115,7 +120,7 @@ token = "${secret:REST_TOKEN}"
 	for name, wants := range map[string][]string{
 		"config.toml":  {`token = "REDACTED"`, `token = "${BUNDLE_TEST_HTTP_TOKEN}"`, `token = "${secret:REST_TOKEN}"`, `password = "REDACTED"`, "postgres://postgres:xxxxx@"},
 		"validate.txt": {"is valid"},
-		"check.txt":    {"$ erpbridge check"},
+		"check.txt":    {"$ erpbridge check", "  ok   (left out: it names a person)", "all checks passed"},
 		"doctor.txt":   {"customers table SA1010", "S_T_A_M_P_"},
 		"versions.txt": {"bridge:   erpbridge ", "database: PostgreSQL "},
 		"status.json":  {`"stream": "customers"`},
