@@ -62,7 +62,8 @@ Nothing is connected to: use "erpbridge check" to test the ERP and the CRM.
 With --compare OTHER.toml, also list every setting the two files give
 different values, with the lines that set them ("default" when a file leaves
 it to the default), besides DSNs and secrets (keys dsn, token, password),
-which differ by design between homologação and produção. References
+which differ by design between homologação and produção (a password in any
+other URL is masked, and two URLs differing by it alone are alike). References
 (${NAME}, ${secret:NAME}) are compared as written, not expanded; OTHER is
 only read, so it may name secrets this machine does not have.`,
 		Args: cobra.NoArgs,

@@ -10,6 +10,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/erpbridge/erpbridge/bridge/component"
+	"github.com/erpbridge/erpbridge/erp/sqlerp/dsn"
 )
 
 // Difference is one setting two configuration files give different values.
@@ -28,7 +29,7 @@ type Difference struct {
 // written, every default filled in — and returns the settings whose values
 // differ, in key order, leaving out the ones that differ by design between
 // a test environment and production: DSNs and secrets (every key named
-// dsn, token or password). Go-live is done twice (homologação, then
+// dsn, token or password, and the password any other URL holds). Go-live is done twice (homologação, then
 // produção): what is left is what the team must decide on.
 func Compare(this, other string) ([]Difference, error) {
 	a, err := readAsWritten(this)
@@ -131,11 +132,13 @@ func join(prefix, key string) string {
 	return prefix + "." + key
 }
 
-// tomlValue writes one value as it reads in a TOML file.
+// tomlValue writes one value as it reads in a TOML file, a password a URL
+// or DSN holds masked (dsn.Redact: two values differing by it alone are
+// alike).
 func tomlValue(v any) string {
 	switch x := v.(type) {
 	case string:
-		return fmt.Sprintf("%q", x)
+		return fmt.Sprintf("%q", dsn.Redact(x))
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {

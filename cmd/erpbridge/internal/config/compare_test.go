@@ -12,7 +12,8 @@ import (
 // its production copy: DSNs and secrets differ by design and are left out
 // (whatever they hold: literal, ${NAME}, ${secret:NAME} this machine does
 // not have); everything else that differs is listed by key with the lines
-// that set it, a default with line 0, and a mapping entry one file lacks.
+// that set it, a default with line 0, and a mapping entry one file lacks;
+// a URL's password is masked.
 func TestCompareHomologacaoWithProducao(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, text string) string {
@@ -38,7 +39,7 @@ enabled = true
 sink = "rest"
 filial = "01"
 [won_deals.rest]
-url = "http://homolog-app:8080/rest/orders"
+url = "http://erpbridge:homolog-url-pass@homolog-app:8080/rest/orders"
 user = "erpbridge"
 password = "${ERP_REST_PASSWORD}"
 `)
@@ -55,7 +56,7 @@ enabled = true
 sink = "rest"
 filial = "02"
 [won_deals.rest]
-url = "http://prod-app:8080/rest/orders"
+url = "http://erpbridge:prod-url-pass@prod-app:8080/rest/orders"
 user = "erpbridge"
 password = "${secret:ERP_REST_PASSWORD}"
 `)
@@ -69,7 +70,7 @@ password = "${secret:ERP_REST_PASSWORD}"
 		{Key: "streams.customers.mapping.custom_fields.CNPJ", Other: `"doc(A1_CGC)"`},
 		{Key: "streams.customers.mapping.custom_fields.Segmento", This: `"A1_XSEGMEN"`, ThisLine: 11},
 		{Key: "won_deals.filial", This: `"01"`, Other: `"02"`, ThisLine: 15, OtherLine: 12},
-		{Key: "won_deals.rest.url", This: `"http://homolog-app:8080/rest/orders"`, Other: `"http://prod-app:8080/rest/orders"`, ThisLine: 17, OtherLine: 14},
+		{Key: "won_deals.rest.url", This: `"http://erpbridge:xxxxx@homolog-app:8080/rest/orders"`, Other: `"http://erpbridge:xxxxx@prod-app:8080/rest/orders"`, ThisLine: 17, OtherLine: 14},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Compare (-want +got):\n%s", diff)
