@@ -147,7 +147,8 @@ func tomlString(s string) string {
 
 // SecretValues lists the secrets the loaded configuration holds, as
 // resolved: every ${secret:NAME} it read, every token and password value,
-// and the secrets of every DSN (dsn.Secrets), longest first — for scrubbing them from any text that
+// and the secrets any other value holds (a DSN's or a URL's password:
+// dsn.Secrets), longest first — for scrubbing them from any text that
 // might quote one (a support bundle).
 func (c *Config) SecretValues() []string {
 	var out []string
@@ -174,7 +175,7 @@ func (c *Config) SecretValues() []string {
 				switch name := tomlName(f); {
 				case fv.Kind() == reflect.String && (name == "token" || name == "password"):
 					add(fv.String())
-				case fv.Kind() == reflect.String && name == "dsn":
+				case fv.Kind() == reflect.String: // a DSN, a URL: the password it holds
 					for _, s := range dsn.Secrets(fv.String()) {
 						add(s)
 					}

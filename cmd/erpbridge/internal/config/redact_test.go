@@ -75,8 +75,8 @@ password = """multi-line-pass-5b"""
 }
 
 // TestSecretValues: the secrets a loaded config holds are every resolved
-// ${secret:NAME} (wherever it is used), token and password, and a DSN's
-// password; not what is no secret.
+// ${secret:NAME} (wherever it is used), token and password, and the
+// password a DSN or any other URL holds; not what is no secret.
 func TestSecretValues(t *testing.T) {
 	creds := t.TempDir()
 	t.Setenv("CREDENTIALS_DIRECTORY", creds)
@@ -88,22 +88,23 @@ func TestSecretValues(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "erpbridge.toml")
 	if err := os.WriteFile(path, []byte(`[crm]
 token = "${CRM_TOKEN}"
+base_url = "${secret:REST_BASE}/api/v1"
 [erp]
 driver = "postgres"
 dsn = "postgres://erpbridge:${secret:ERP_DB_PASSWORD}@db:5432/protheus"
 [won_deals.rest]
-url = "${secret:REST_BASE}/orders"
+url = "${REST_URL}"
 user = "erpbridge"
 password = "rest-pass-literal-2c4e"
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := LoadWithEnv(path, env(map[string]string{"CRM_TOKEN": "env-token-value-0a7f"}))
+	cfg, err := LoadWithEnv(path, env(map[string]string{"CRM_TOKEN": "env-token-value-0a7f", "REST_URL": "https://erpbridge:url-pass-env-4d1b@app:8080/rest/orders"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := cfg.SecretValues()
-	for _, want := range []string{"secret-file-pass-3f9d", "https://secret-base-url-61ab", "env-token-value-0a7f", "rest-pass-literal-2c4e"} {
+	for _, want := range []string{"secret-file-pass-3f9d", "https://secret-base-url-61ab", "env-token-value-0a7f", "rest-pass-literal-2c4e", "url-pass-env-4d1b"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("SecretValues lacks %q: %q", want, got)
 		}
