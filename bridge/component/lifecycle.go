@@ -150,6 +150,12 @@ type Finding struct {
 	// before. Otherwise it is a check passed.
 	Problem, Warn, Detail bool
 	Text                  string
+	// Fix says what to do about a problem or a warning ("" none): shown
+	// on the line after it.
+	Fix string
+	// Personal: the text names a person (a CRM user, the token's owner);
+	// a support bundle leaves it out.
+	Personal bool
 	// Section is where `erpbridge check` shows it (the ERP's, unless set).
 	Section Section
 }
@@ -164,15 +170,19 @@ const (
 )
 
 func (f Finding) String() string {
+	fix := ""
+	if f.Fix != "" {
+		fix = "\n       fix: " + f.Fix
+	}
 	switch {
 	case f.Problem:
-		return "  FAIL " + f.Text
+		return "  FAIL " + f.Text + fix
 	case f.Warn:
-		return "  WARN " + f.Text
+		return "  WARN " + f.Text + fix
 	case f.Detail:
-		return "       " + f.Text
+		return "       " + f.Text + fix
 	}
-	return "  ok   " + f.Text
+	return "  ok   " + f.Text + fix
 }
 
 // Describer is implemented by the settings of the ERP and the target
@@ -185,6 +195,33 @@ type Describer interface {
 // whether it can run (`erpbridge check`).
 type Checker interface {
 	Check(ctx context.Context, env *Env) []Finding
+}
+
+// Diagnosis is what `erpbridge doctor` finds about one part of a system
+// (the database server, one table), each finding with its verdict: ok,
+// Warn or Problem (fail), the fix on the ones that need one.
+type Diagnosis struct {
+	Subject  string
+	Findings []Finding
+}
+
+// Doctor is implemented by the ERP component's settings: `erpbridge
+// doctor`, a read-only examination of the ERP for its team (before
+// go-live, and when the bridge is slow): the server, and every table the
+// enabled streams read. It writes nothing anywhere.
+type Doctor interface {
+	Doctor(ctx context.Context, env *Env) []Diagnosis
+}
+
+// StampIndexVerifier is implemented by the ERP component's settings: are
+// the incremental polls of the enabled streams' tables served by an index
+// on their change stamp? (An ERP upgrade that rebuilds a table drops an
+// index made outside its dictionary, and every poll reads the table
+// whole.) It returns only the tables that lack one, each a warning with
+// its fix: `erpbridge check` shows them, `erpbridge run` logs them once a
+// day.
+type StampIndexVerifier interface {
+	VerifyStampIndexes(ctx context.Context, env *Env) []Finding
 }
 
 // PageSizer is implemented by the ERP component's settings: how many rows

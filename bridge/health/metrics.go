@@ -29,6 +29,11 @@ type metrics struct {
 	runDuration *prometheus.HistogramVec
 	lastRunTime *prometheus.GaugeVec
 	lastRunOK   *prometheus.GaugeVec
+	// rowsRead and rowsChanged compare, per stream and run kind, the ERP
+	// rows the runs read with those that changed something in the target:
+	// polls reading far more than they change read more than they need (a
+	// table without S_T_A_M_P_ read whole, stamps moved without a change).
+	rowsRead, rowsChanged *prometheus.CounterVec
 }
 
 func newMetrics(m *Monitor) *metrics {
@@ -51,8 +56,16 @@ func newMetrics(m *Monitor) *metrics {
 			Name: "erpbridge_last_run_success",
 			Help: "1 if the stream's last run of this process succeeded, 0 if it failed.",
 		}, []string{"stream"}),
+		rowsRead: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "erpbridge_poll_rows_read_total",
+			Help: "ERP rows the runs of this process read, by stream and kind (incremental polls, full passes).",
+		}, []string{"stream", "kind"}),
+		rowsChanged: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "erpbridge_poll_rows_changed_total",
+			Help: "ERP rows whose run created, updated or deleted a target record, by stream and kind: compare with erpbridge_poll_rows_read_total.",
+		}, []string{"stream", "kind"}),
 	}
-	x.reg.MustRegister(x.records, x.runDuration, x.lastRunTime, x.lastRunOK,
+	x.reg.MustRegister(x.records, x.runDuration, x.lastRunTime, x.lastRunOK, x.rowsRead, x.rowsChanged,
 		&stateCollector{m: m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -67,6 +80,10 @@ func (x *metrics) initStreams(streams []string) {
 		for _, o := range outcomes {
 			x.records.WithLabelValues(s, o)
 		}
+		for _, k := range []store.RunKind{store.RunIncremental, store.RunFull} {
+			x.rowsRead.WithLabelValues(s, string(k))
+			x.rowsChanged.WithLabelValues(s, string(k))
+		}
 	}
 }
 
@@ -76,6 +93,11 @@ func (x *metrics) observe(rep bridge.Report, now time.Time) {
 		if n > 0 {
 			x.records.WithLabelValues(rep.Stream, outcomes[i]).Add(float64(n))
 		}
+	}
+	if rep.Kind != "" {
+		kind := string(rep.Kind)
+		x.rowsRead.WithLabelValues(rep.Stream, kind).Add(float64(st.Read))
+		x.rowsChanged.WithLabelValues(rep.Stream, kind).Add(float64(st.Created + st.Updated + st.Deleted))
 	}
 	if cancelled(rep.Err) {
 		return

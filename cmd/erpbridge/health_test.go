@@ -442,3 +442,43 @@ func TestReadinessWithoutAnERPDatabase(t *testing.T) {
 		}
 	}
 }
+
+// TestPollRowsMetrics: /metrics compares, per stream and run kind, the ERP
+// rows the runs read with those that changed something in the CRM; a poll
+// that reads customers whose stamp moved without a change (invoicing
+// rewriting SA1 statistics) reads more than it changes.
+func TestPollRowsMetrics(t *testing.T) {
+	e := newHealthEnv(t, health.Options{})
+	first := e.sync("customers")
+	ctx := context.Background()
+	for _, cod := range []string{"000003", "000004", "000005"} {
+		if err := e.erp.TouchCustomer(ctx, cod, "01"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.erp.RenameCustomer(ctx, "000006", "01", "RENOMEADA PELO ERP LTDA"); err != nil {
+		t.Fatal(err)
+	}
+	poll := e.sync("customers")
+	if first.Kind != store.RunFull || poll.Kind != store.RunIncremental || poll.Stats.Read < 4 || poll.Stats.Updated != 1 {
+		t.Fatalf("runs %s %+v, %s %+v: want a full pass, then a poll reading the 4 rows and updating 1", first.Kind, first.Stats, poll.Kind, poll.Stats)
+	}
+	_, body := get(t, e.url+"/metrics", "")
+	for _, m := range []struct {
+		name, kind string
+		want       int64
+	}{
+		{"erpbridge_poll_rows_read_total", "full", first.Stats.Read},
+		{"erpbridge_poll_rows_changed_total", "full", first.Stats.Created + first.Stats.Updated + first.Stats.Deleted},
+		{"erpbridge_poll_rows_read_total", "incremental", poll.Stats.Read},
+		{"erpbridge_poll_rows_changed_total", "incremental", 1},
+	} {
+		got, ok := metric(body, m.name, map[string]string{"stream": "customers", "kind": m.kind})
+		if !ok || int64(got) != m.want {
+			t.Errorf("%s{customers,%s} = %v (present %v), want %d", m.name, m.kind, got, ok, m.want)
+		}
+	}
+	if got, ok := metric(body, "erpbridge_poll_rows_read_total", map[string]string{"stream": "products", "kind": "incremental"}); !ok || got != 0 {
+		t.Errorf("products rows read = %v (present %v), want a 0 series before its first run", got, ok)
+	}
+}

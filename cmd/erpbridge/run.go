@@ -112,7 +112,8 @@ func runUntilReload(ctx context.Context, b *wiring.Bridge, mon *health.Monitor, 
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
-	prune := func(ctx context.Context) {
+	nightly := func(ctx context.Context) {
+		warnStampIndexes(ctx, b, log)
 		writes, runs, err := b.Prune(ctx, wiring.KeepDoneWrites, wiring.KeepRuns)
 		if err != nil {
 			log.Error("pruning the checkpoint store's history", zap.Error(err))
@@ -120,7 +121,7 @@ func runUntilReload(ctx context.Context, b *wiring.Bridge, mon *health.Monitor, 
 		}
 		log.Info("pruned the checkpoint store's history", zap.Int64("confirmed_writes", writes), zap.Int64("runs", runs))
 	}
-	go func() { done <- schedule(sctx, b.Config, b.Engine, b.WonDeals, prune, log, mon.Observe) }()
+	go func() { done <- schedule(sctx, b.Config, b.Engine, b.WonDeals, nightly, log, mon.Observe) }()
 	for {
 		select {
 		case err := <-done:
@@ -149,6 +150,15 @@ func runUntilReload(ctx context.Context, b *wiring.Bridge, mon *health.Monitor, 
 			}
 			return next, nil
 		}
+	}
+}
+
+// warnStampIndexes logs, once, each table whose incremental poll no index
+// on the change stamp serves any more (an ERP upgrade that rebuilt the
+// table dropped it), with the fix: the nightly pass calls it, never a poll.
+func warnStampIndexes(ctx context.Context, b *wiring.Bridge, log *zap.Logger) {
+	for _, f := range b.VerifyStampIndexes(ctx) {
+		log.Warn(f.Text, zap.String("fix", f.Fix))
 	}
 }
 
@@ -195,8 +205,10 @@ func stopHealth(srv *health.Server, log *zap.Logger) {
 }
 
 // schedule runs the engine on cron until ctx is done, then stops gracefully.
-// observe, when not nil, receives the report of every stream's run.
-func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *inbound.Poller, prune func(context.Context),
+// observe, when not nil, receives the report of every stream's run;
+// nightly, when not nil, runs after each full pass (the stamp indexes
+// verified, the store pruned).
+func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *inbound.Poller, nightly func(context.Context),
 	log *zap.Logger, observe func(bridge.Report)) error {
 	if observe == nil {
 		observe = func(bridge.Report) {}
@@ -241,13 +253,14 @@ func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *in
 		log.Info("scheduled", zap.Strings("streams", shared), zap.String("cron", cfg.Schedule.Incremental))
 	}
 	full := sync("", bridge.SyncOptions{Full: true})
-	if prune != nil {
-		// The nightly pass also prunes the store's history.
+	if nightly != nil {
+		// The nightly pass also verifies the stamp indexes and prunes the
+		// store's history.
 		syncFull := full
 		full = func() {
 			syncFull()
 			if ctx.Err() == nil {
-				prune(ctx)
+				nightly(ctx)
 			}
 		}
 	}

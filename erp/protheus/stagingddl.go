@@ -48,13 +48,30 @@ func StagingDDL(db, company string, a StagingAliases) ([]string, error) {
 		d.index(header, "UNQ", true, append(StagingHeaderKey(a.Header), RecDelColumn)),
 		d.index(header, "1", false, append(StagingHeaderKey(a.Header), RecnoColumn, DeletedColumn)),
 		d.index(header, "2", false, append(StagingHeaderQueue(a.Header), RecnoColumn, DeletedColumn)),
-		d.index(header, "STAMP", false, []string{StampColumn, RecnoColumn}),
+		d.index(header, StampIndexSuffix, false, []string{StampColumn, RecnoColumn}),
 		d.trigger(header))
 	out = append(out, d.table(items, StagingItemsFields(a.Items))...)
 	out = append(out,
 		d.index(items, "UNQ", true, append(StagingItemsKey(a.Items), RecDelColumn)),
 		d.index(items, "1", false, append(StagingItemsKey(a.Items), RecnoColumn, DeletedColumn)))
 	return out, nil
+}
+
+// StampIndexSuffix ends the name of the index that serves a table's
+// incremental polls: ERPBRIDGE_SA1010_STAMP.
+const StampIndexSuffix = "STAMP"
+
+// StampIndexDDL is the statement creating the index that serves the
+// incremental polls of table on db (one of StagingDatabases):
+// ObjectPrefix + table + "_STAMP" on (S_T_A_M_P_, R_E_C_N_O_), a plain
+// index outside the Protheus dictionary (docs/protheus.md), as the staging
+// DDL makes for its header table.
+func StampIndexDDL(db, table string) (string, error) {
+	d, ok := ddlDialects[db]
+	if !ok {
+		return "", fmt.Errorf("writing the stamp index: unknown database %q (want %s)", db, strings.Join(StagingDatabases, ", "))
+	}
+	return d.index(strings.ToUpper(table), StampIndexSuffix, false, []string{StampColumn, RecnoColumn}), nil
 }
 
 // StagingScript is StagingDDL as a script for db's own tool (sqlcmd or SSMS

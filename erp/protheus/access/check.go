@@ -118,7 +118,8 @@ func (c *Config) Check(ctx context.Context, env *component.Env) []component.Find
 			}
 		}
 	}
-	return out
+	// An ERP upgrade that rebuilt a table dropped its stamp index.
+	return append(out, a.verifyStampIndexes(ctx, ts)...)
 }
 
 // optionalColumns are the columns of a table its stream goes without

@@ -75,17 +75,23 @@ func columnFromCatalog(c sqlerp.CatalogColumn) sqlerp.ColumnSpec {
 // resolved here: the CRM side checks them.
 func MappingColumns(cat []sqlerp.CatalogColumn, t component.Table, m mapping.Spec) error {
 	spec := t.Spec
-	stub := mapping.CustomFieldCatalog{}
-	for label := range m.CustomFields {
-		stub[label] = mapping.CustomField{ID: "check", Type: mapping.TypeText}
-	}
-	compiled, err := mapping.Compile(m, mapping.Schema{Custom: stub})
+	compiled, err := compileForColumns(m)
 	if err != nil {
 		return err
 	}
 	cols := slices.DeleteFunc(compiled.Columns(), func(c string) bool { return slices.Contains(t.Provided, c) })
 	_, err = withMappedColumns(cat, spec, spec.Physical[:3], cols)
 	return err
+}
+
+// compileForColumns compiles m for the columns it reads, with its custom
+// field labels resolved to stand-ins (the CRM side checks them).
+func compileForColumns(m mapping.Spec) (*mapping.Mapping, error) {
+	stub := mapping.CustomFieldCatalog{}
+	for label := range m.CustomFields {
+		stub[label] = mapping.CustomField{ID: "check", Type: mapping.TypeText}
+	}
+	return mapping.Compile(m, mapping.Schema{Custom: stub})
 }
 
 // onlyColumns keeps of spec's columns those in keep: a full pass over a

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/erpbridge/erpbridge/erp/protheus"
+	"github.com/erpbridge/erpbridge/erp/protheus/advpl"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
 )
 
@@ -35,7 +36,16 @@ type Options struct {
 	// (MATA410's C5_CONDPAG is mandatory); DefaultPaymentTerms fills it instead.
 	RequirePaymentTerms bool
 	DefaultPaymentTerms string
+	// OrderRouteVersion is the version the order route answers (GET
+	// /rest/orders/version and the X-Erpbridge-Version header): default
+	// advpl.Version, the sources this erpbridge ships; NoRouteVersion for
+	// a route compiled from sources that did not answer it.
+	OrderRouteVersion string
 }
+
+// NoRouteVersion makes the order route answer no version, as one compiled
+// from sources older than erpbridge.ch does.
+const NoRouteVersion = "-"
 
 // defaultFilials are the fixture's filials per alias.
 var defaultFilials = map[string]string{"SA1": "  ", "SB1": "  ", "DA1": "  ", "SU5": "01", "AC8": "01", "SC5": "01", "SC6": "01", "SA3": "  "}
@@ -204,9 +214,51 @@ func (s *Sim) newMux() *http.ServeMux {
 		mux.HandleFunc("GET "+BasePath+"/"+name, func(w http.ResponseWriter, r *http.Request) { s.list(w, r, name) })
 		mux.HandleFunc("GET "+BasePath+"/"+name+"/{key}", func(w http.ResponseWriter, r *http.Request) { s.one(w, r, name) })
 	}
-	mux.HandleFunc("POST "+BasePath+"/orders", s.postOrder)
+	mux.HandleFunc("POST "+BasePath+"/orders", func(w http.ResponseWriter, r *http.Request) {
+		s.versionHeader(w)
+		s.postOrder(w, r)
+	})
+	mux.HandleFunc("GET "+BasePath+"/orders"+advpl.VersionPath, s.orderRouteVersion)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not found", r.Method+" "+r.URL.Path+" is not a route")
 	})
 	return mux
+}
+
+// RouteVersion is what GET /rest/orders/version answers: the version of
+// the sources the route was compiled from (erp/protheus/advpl).
+type RouteVersion struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// routeVersion is the version the order route answers ("" none).
+func (s *Sim) routeVersion() string {
+	switch v := s.opts.OrderRouteVersion; v {
+	case "":
+		return advpl.Version
+	case NoRouteVersion:
+		return ""
+	default:
+		return v
+	}
+}
+
+// versionHeader sets the header every answer of the order route carries.
+func (s *Sim) versionHeader(w http.ResponseWriter) {
+	if v := s.routeVersion(); v != "" {
+		w.Header().Set(advpl.VersionHeader, v)
+	}
+}
+
+// orderRouteVersion answers GET /rest/orders/version as
+// erpbridge_orders.tlpp does.
+func (s *Sim) orderRouteVersion(w http.ResponseWriter, r *http.Request) {
+	v := s.routeVersion()
+	if v == "" {
+		writeError(w, http.StatusNotFound, "not found", r.Method+" "+r.URL.Path+" is not a route")
+		return
+	}
+	s.versionHeader(w)
+	writeJSON(w, http.StatusOK, RouteVersion{Name: "erpbridge orders route", Version: v})
 }

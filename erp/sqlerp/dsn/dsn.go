@@ -328,13 +328,28 @@ func Redact(dsn string) string {
 // shows when it misreads a password as a host or a port).
 func dsnSecrets(dsn string) []string {
 	var out []string
+	for _, s := range append([]string{dsn, quoted(dsn)}, Secrets(dsn)...) {
+		if len(s) >= 3 && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	// Longest first, so a secret is masked whole before its pieces.
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// Secrets lists the secrets dsn holds (its password, password-like
+// parameters) in every form a text may show them — as written, unquoted,
+// URL-decoded and encoded, and their pieces of 4 characters or more
+// between URL delimiters — longest first, to scrub them from any text. A
+// DSN without a secret has none.
+func Secrets(dsn string) []string {
+	var out []string
 	add := func(s string) {
 		if len(s) >= 3 && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
-	add(dsn)
-	add(quoted(dsn))
 	for _, sp := range secretSpans(dsn) {
 		raw := dsn[sp[0]:sp[1]]
 		forms := []string{raw, strings.Trim(raw, `'"{}`)}

@@ -41,7 +41,7 @@ func (c *Config) Check(ctx context.Context, env *component.Env) []component.Find
 		fail("token check: %v", err)
 		return out
 	}
-	out = append(out, component.Finding{Section: component.SectionCRM, Text: fmt.Sprintf("token of %s <%s>", tok.Name, tok.Email)})
+	out = append(out, component.Finding{Section: component.SectionCRM, Personal: true, Text: fmt.Sprintf("token of %s <%s>", tok.Name, tok.Email)})
 	if ps, err := s.C.ListPipelines(ctx); err != nil {
 		fail("listing pipelines: %v", err)
 	} else {
@@ -72,7 +72,8 @@ func (c *Config) Check(ctx context.Context, env *component.Env) []component.Find
 			break
 		}
 		if n < 20 {
-			detail("user %s <%s> (%s)", u.Name, u.Email, u.ID)
+			out = append(out, component.Finding{Detail: true, Section: component.SectionCRM, Personal: true,
+				Text: fmt.Sprintf("user %s <%s> (%s)", u.Name, u.Email, u.ID)})
 		}
 		n++
 	}

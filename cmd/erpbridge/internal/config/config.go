@@ -23,6 +23,9 @@ type Config struct {
 	path string
 	// lines maps the keys the file sets to their lines (keyLines).
 	lines map[string]int
+	// secrets are the values the file's ${secret:NAME} references read
+	// (SecretValues).
+	secrets []string
 }
 
 // Path returns the file the configuration was loaded from.

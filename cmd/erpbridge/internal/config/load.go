@@ -98,7 +98,13 @@ func parse(data []byte, resolve resolver) (*Config, error) {
 	}
 	cfg := base()
 	cfg.lines = lines
-	x := expander{resolve: resolve, lines: lines}
+	x := expander{resolve: func(ref string) (string, error) {
+		v, err := resolve(ref)
+		if err == nil && strings.HasPrefix(ref, secretPrefix) {
+			cfg.secrets = append(cfg.secrets, v)
+		}
+		return v, err
+	}, lines: lines}
 	for _, comp := range component.All() {
 		table := strings.Split(comp.Table(), ".")
 		settings := cfg.components[comp.Name()]

@@ -2,10 +2,13 @@ package wondeals
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -15,6 +18,7 @@ import (
 	"github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus"
+	"github.com/erpbridge/erpbridge/erp/protheus/advpl"
 	"github.com/erpbridge/erpbridge/erp/protheus/streams/customers"
 	"github.com/erpbridge/erpbridge/erp/protheus/streams/orders"
 	"github.com/erpbridge/erpbridge/mapping"
@@ -152,7 +156,11 @@ func (c *Config) Check(ctx context.Context, env *component.Env) []component.Find
 		return out
 	}
 	if c.Sink == SinkREST {
-		return append(out, checkOrderRoute(ctx, c))
+		route := checkOrderRoute(ctx, c)
+		if route.Problem {
+			return append(out, route)
+		}
+		return append(out, route, checkOrderRouteVersion(ctx, c))
 	}
 	db, d := env.ERP.SQL()
 	if db == nil {
@@ -178,19 +186,9 @@ func checkOrderRoute(ctx context.Context, w *Config) component.Finding {
 	fail := func(format string, args ...any) component.Finding {
 		return component.Finding{Problem: true, Text: fmt.Sprintf(format, args...)}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.REST.URL, nil)
+	resp, err := getRoute(ctx, w, w.REST.URL)
 	if err != nil {
-		return fail("won_deals.rest.url: %v", err)
-	}
-	switch {
-	case w.REST.Token != "":
-		req.Header.Set("Authorization", "Bearer "+w.REST.Token)
-	case w.REST.User != "":
-		req.SetBasicAuth(w.REST.User, w.REST.Password)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fail("won_deals.rest.url %q: %v", w.REST.URL, errors.Unwrap(err))
+		return fail("%v", err)
 	}
 	resp.Body.Close()
 	switch resp.StatusCode {
@@ -200,4 +198,56 @@ func checkOrderRoute(ctx context.Context, w *Config) component.Finding {
 		return fail("won_deals.rest.url %q answered %d: the user/password or token is refused", w.REST.URL, resp.StatusCode)
 	}
 	return component.Finding{Text: fmt.Sprintf("won deals      order route %s answers (GET → %d)", w.REST.URL, resp.StatusCode)}
+}
+
+// getRoute GETs url with the rest sink's credentials.
+func getRoute(ctx context.Context, w *Config, url string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("won_deals.rest.url: %w", err)
+	}
+	switch {
+	case w.REST.Token != "":
+		req.Header.Set("Authorization", "Bearer "+w.REST.Token)
+	case w.REST.User != "":
+		req.SetBasicAuth(w.REST.User, w.REST.Password)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("won_deals.rest.url %q: %v", w.REST.URL, errors.Unwrap(err))
+	}
+	return resp, nil
+}
+
+// checkOrderRouteVersion asks the order route which version of
+// erpbridge's ERP-side sources it was compiled from (GET …/version,
+// erp/protheus/advpl) and warns when it is not the version this erpbridge
+// ships: the RPO holds other sources (an RPO recompiled from an older
+// copy, or a route written by hand).
+func checkOrderRouteVersion(ctx context.Context, w *Config) component.Finding {
+	ctx, cancel := context.WithTimeout(ctx, w.REST.Timeout.D())
+	defer cancel()
+	url := strings.TrimSuffix(w.REST.URL, "/") + advpl.VersionPath
+	fix := fmt.Sprintf("compile erp/protheus/advpl/erpbridge_orders.tlpp of this erpbridge (version %s) into the RPO and restart the REST service (docs/protheus.md, \"Compiling the ERP-side sources\")", advpl.Version)
+	resp, err := getRoute(ctx, w, url)
+	if err != nil {
+		return component.Finding{Warn: true, Text: fmt.Sprintf("reading the order route's version: %v", err)}
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Version string `json:"version"`
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return component.Finding{Warn: true, Fix: fix,
+			Text: fmt.Sprintf("the order route does not say its version (GET %s → 404): it was not compiled from erpbridge's sources of version %s", url, advpl.Version)}
+	case resp.StatusCode != http.StatusOK:
+		return component.Finding{Warn: true, Text: fmt.Sprintf("the order route's version: GET %s → %d", url, resp.StatusCode)}
+	case json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&v) != nil || v.Version == "":
+		return component.Finding{Warn: true, Fix: fix, Text: fmt.Sprintf("the order route's version: GET %s answered no {\"version\": …}", url)}
+	case v.Version != advpl.Version:
+		return component.Finding{Warn: true, Fix: fix,
+			Text: fmt.Sprintf("the order route was compiled from erpbridge's ERP-side sources version %s; this erpbridge ships %s", v.Version, advpl.Version)}
+	}
+	return component.Finding{Text: fmt.Sprintf("won deals      order route compiled from erpbridge's ERP-side sources version %s, this erpbridge's", v.Version)}
 }

@@ -1,0 +1,1 @@
+ANALYZE sa1010

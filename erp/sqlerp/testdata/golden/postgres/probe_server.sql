@@ -1,0 +1,1 @@
+SELECT 'version', version() UNION ALL SELECT 'encoding', pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database() UNION ALL SELECT 'collation', datcollate FROM pg_database WHERE datname = current_database() UNION ALL SELECT 'TimeZone', current_setting('TimeZone')

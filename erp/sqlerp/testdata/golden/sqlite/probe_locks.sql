@@ -1,0 +1,2 @@
+-- sessions waiting on the table now
+

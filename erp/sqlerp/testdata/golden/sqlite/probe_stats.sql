@@ -1,0 +1,2 @@
+SELECT CASE WHEN COUNT(*) > 0 THEN 1 ELSE 0 END FROM sqlite_stat1 WHERE tbl = ? COLLATE NOCASE
+-- arg 1: string "SA1010"

@@ -1,0 +1,1 @@
+SELECT 'version', LEFT(@@VERSION, CHARINDEX(CHAR(10), @@VERSION + CHAR(10)) - 1) UNION ALL SELECT 'collation', CAST(DATABASEPROPERTYEX(DB_NAME(), 'Collation') AS NVARCHAR(128)) UNION ALL SELECT 'read_committed_snapshot', CAST(is_read_committed_snapshot_on AS NVARCHAR(1)) FROM sys.databases WHERE name = DB_NAME()
