@@ -166,3 +166,31 @@ func TestAReadOnlyStoreNamesTheFile(t *testing.T) {
 		t.Log(err)
 	})
 }
+
+// TestAnEmptyFileLeftByAKillIsANewStore: a process killed while creating
+// the store (before SQLite wrote its first page) leaves a 0-byte file and
+// no marker; the next start opens it as the new store it was, instead of
+// refusing it as corrupt on every start after.
+func TestAnEmptyFileLeftByAKillIsANewStore(t *testing.T) {
+	for _, wal := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "erpbridge.db")
+		if err := os.WriteFile(path, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if wal {
+			if err := os.WriteFile(path+"-wal", nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, err := Open(context.Background(), path)
+		if err != nil {
+			t.Fatalf("Open of an empty file (empty -wal %v) = %v, want a new store", wal, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+			t.Fatalf("the store file after opening: %v, %v", fi, err)
+		}
+	}
+}

@@ -190,8 +190,19 @@ func inspectFile(path string) (bool, error) {
 		return false, fmt.Errorf("opening checkpoint store %s: it is a directory, not a file", path)
 	}
 	if fi.Size() == 0 {
-		// SQLite would treat it as a new database, but an existing empty
-		// store means lost data (a full disk, a failed copy): say so.
+		// A process killed while creating the store, before SQLite wrote
+		// its first page, leaves an empty file and nothing else: with no
+		// marker (nothing was ever synced) and no -wal holding pages, it is
+		// a new store. With a marker, or a -wal SQLite would need, an empty
+		// file means lost data (a full disk, a failed copy): say so.
+		_, marked, err := readMarker(path)
+		if err != nil {
+			return false, err
+		}
+		wal, werr := os.Stat(path + "-wal")
+		if !marked && (errors.Is(werr, os.ErrNotExist) || werr == nil && wal.Size() == 0) {
+			return false, nil
+		}
 		return false, corrupt(path, errors.New("the file is empty (0 bytes)"))
 	}
 	head := make([]byte, len(sqliteHeader))

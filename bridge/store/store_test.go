@@ -189,10 +189,13 @@ func TestOpenRefusesBadFilesAndLeavesThemUntouched(t *testing.T) {
 			wantText: []string{"not a SQLite database", "restore a backup", "never resets it"},
 		},
 		{
-			name: "empty file",
+			name: "empty file of a store that synced (its marker says so)",
 			make: func(t *testing.T) string {
 				path := filepath.Join(t.TempDir(), "state.db")
 				if err := os.WriteFile(path, nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(markerPath(path), []byte("store-id\n"), 0o600); err != nil {
 					t.Fatal(err)
 				}
 				return path
