@@ -123,6 +123,10 @@ type TargetOptions struct {
 	// Log gets the target's warnings about single records (with the
 	// stream's fields); nil for none.
 	Log *zap.Logger
+	// UpdateOnly: the stream only updates records other streams own
+	// (bridge.Facet): it gets a writer of its own, whatever options the
+	// entity's other streams set.
+	UpdateOnly bool
 }
 
 // Pipeline is a sales pipeline with its stages, in order.

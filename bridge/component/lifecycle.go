@@ -187,6 +187,12 @@ type Checker interface {
 	Check(ctx context.Context, env *Env) []Finding
 }
 
+// PageSizer is implemented by the ERP component's settings: how many rows
+// a page of the ERP has (the engine's page size).
+type PageSizer interface {
+	PageRows() int
+}
+
 // Scripter is implemented by settings whose component needs tables the
 // ERP team creates (won deals' staging tables): `erpbridge staging-ddl`
 // prints the script, connecting to nothing.

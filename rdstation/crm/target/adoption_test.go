@@ -154,3 +154,37 @@ func TestDiscountPercentInBothSpellings(t *testing.T) {
 		}
 	}
 }
+
+// TestOrganizationAdoptedByItsCNPJ: an organization already in the CRM
+// (another name, the CNPJ masked or not, upper or lower case) is adopted
+// by its CNPJ, the alphanumeric CNPJ issued since July 2026 as the
+// numeric one, instead of a second organization being created.
+func TestOrganizationAdoptedByItsCNPJ(t *testing.T) {
+	for _, tt := range []struct {
+		name, inCRM, inERP string
+		adopted            bool
+	}{
+		{"numeric, masked in the CRM", "11.222.333/0001-81", "11222333000181", true},
+		{"alphanumeric, masked in the CRM", "12.ABC.345/01DE-35", "12ABC34501DE35", true},
+		{"alphanumeric, lower case in the ERP", "12ABC34501DE35", "12abc34501de35", true},
+		{"alphanumeric, masked in the ERP", "12ABC34501DE35", "12.ABC.345/01DE-35", true},
+		// The same digits, other letters: another company.
+		{"another alphanumeric CNPJ with the same digits", "12ABC34501DE35", "12XYZ34501WV35", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var existing string
+			st, _ := setup(t, []*rrow{{"01|000010|01", "ACME INDUSTRIA LTDA", tt.inERP, 1}}, func(c *crm.Client, field string) {
+				o, err := c.CreateOrganization(context.Background(), crm.OrganizationInput{Name: "Acme (cadastro comercial)",
+					CustomFields: []crm.CustomFieldValue{{CustomFieldID: field, Value: tt.inCRM}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				existing = o.ID
+			})
+			id, ok, err := st.Identity(context.Background(), "organization", "01|000010|01")
+			if err != nil || !ok || (id.CRMID == existing) != tt.adopted {
+				t.Errorf("ERP customer with CNPJ %q -> %+v (%v); organization %s has CNPJ %q, adopted = %v wanted", tt.inERP, id, err, existing, tt.inCRM, tt.adopted)
+			}
+		})
+	}
+}

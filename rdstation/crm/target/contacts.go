@@ -69,6 +69,8 @@ func (t *Contacts) DropKey(p bridge.Payload) (bridge.Payload, string, bool) {
 	return q, fmt.Sprintf("e-mail %q", email), true
 }
 
+var _ bridge.NaturalKeyNamer = (*Contacts)(nil)
+
 // NaturalKey names what contacts are adopted by, for messages.
 func (*Contacts) NaturalKey() string { return "e-mail (or name in its organization)" }
 

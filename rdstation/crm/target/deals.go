@@ -99,6 +99,8 @@ func NewDeals(c *crm.Client) *Deals { return &Deals{c: c} }
 // Entity implements bridge.Target.
 func (*Deals) Entity() string { return "deal" }
 
+var _ bridge.NaturalKeyNamer = (*Deals)(nil)
+
 // NaturalKey names what deals are adopted by, for messages.
 func (*Deals) NaturalKey() string { return "name" }
 

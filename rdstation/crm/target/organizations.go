@@ -162,6 +162,8 @@ func (t *Organizations) Create(ctx context.Context, p bridge.Payload) (string, e
 	return o.ID, nil
 }
 
+var _ bridge.NaturalKeyNamer = (*Organizations)(nil)
+
 // NaturalKey names what organizations are adopted by, for messages.
 func (t *Organizations) NaturalKey() string {
 	if t.cnpjField != "" {

@@ -57,6 +57,8 @@ func (t *Products) Find(ctx context.Context, p bridge.Payload, live bool) (strin
 	return "", false, nil
 }
 
+var _ bridge.NaturalKeyNamer = (*Products)(nil)
+
 // NaturalKey names what products are adopted by, for messages.
 func (*Products) NaturalKey() string { return "name" }
 

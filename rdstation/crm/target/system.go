@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -179,6 +178,9 @@ func NewSystem(c *crm.Client) *System {
 // by every stream writing it (the contacts of SU5 and of customers' own
 // e-mails share one adoption index).
 func (s *System) Target(entity string, o component.TargetOptions) (bridge.Target, error) {
+	if o.UpdateOnly {
+		return s.newTarget(entity, component.TargetOptions{Log: o.Log})
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t, ok := s.targets[entity]; ok {
@@ -187,6 +189,16 @@ func (s *System) Target(entity string, o component.TargetOptions) (bridge.Target
 		}
 		return t, nil
 	}
+	t, err := s.newTarget(entity, o)
+	if err != nil {
+		return nil, err
+	}
+	s.targets[entity], s.opts[entity] = t, o
+	return t, nil
+}
+
+// newTarget makes the writer of one entity.
+func (s *System) newTarget(entity string, o component.TargetOptions) (bridge.Target, error) {
 	var t bridge.Target
 	switch entity {
 	case mapping.EntityOrganization:
@@ -202,7 +214,6 @@ func (s *System) Target(entity string, o component.TargetOptions) (bridge.Target
 	default:
 		return nil, fmt.Errorf("RD Station CRM has no entity %q (it has organization, contact, product, deal)", entity)
 	}
-	s.targets[entity], s.opts[entity] = t, o
 	return t, nil
 }
 
@@ -310,11 +321,6 @@ func (s *System) Health() health.CRM { return Health{C: s.C} }
 
 // APICalls is the client's cumulative request count.
 func (s *System) APICalls() int64 { return s.C.Stats().Requests }
-
-// IsUnauthorized reports a refused token.
-func IsUnauthorized(err error) bool {
-	return errors.Is(err, crm.ErrUnauthorized) || errors.Is(err, crm.ErrForbidden)
-}
 
 // sortStages orders a pipeline's stages by their order, stably.
 func sortStages(stages []crm.Stage) {

@@ -1,11 +1,9 @@
-// Package components registers every component erpbridge is built with:
-// one import line each (bridge/component explains the registry). A new
-// stream or target system is its own package plus one line here.
 package components
 
 import (
 	_ "github.com/erpbridge/erpbridge/erp/protheus/access"            // [erp]: Protheus over SQL or REST routes
 	_ "github.com/erpbridge/erpbridge/erp/protheus/streams/contacts"  // SU5/AC8 → contacts
+	_ "github.com/erpbridge/erpbridge/erp/protheus/streams/credit"    // SE1 receivables → organization custom fields
 	_ "github.com/erpbridge/erpbridge/erp/protheus/streams/customers" // SA1 → organizations
 	_ "github.com/erpbridge/erpbridge/erp/protheus/streams/orders"    // SC5/SC6 → deals
 	_ "github.com/erpbridge/erpbridge/erp/protheus/streams/products"  // SB1/DA1 → products

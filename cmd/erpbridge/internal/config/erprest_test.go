@@ -35,14 +35,22 @@ func TestRESTSourceDefaults(t *testing.T) {
 	want := access.REST{
 		BaseURL: "http://erp-appserver:8080/rest", Timeout: Dur(30 * time.Second),
 		PageParam: "page", PageSizeParam: "pageSize", SinceParam: "since", KeyParam: "key",
-		ItemsPath: "items", HasNextPath: "hasNext",
-		Routes: map[string]string{
-			"customers": "/customers", "contacts": "/contacts", "contact_links": "/contactLinks", "products": "/products",
-			"prices": "/prices", "orders": "/orders", "order_items": "/orderItems", "sellers": "/sellers",
-		},
+		ItemsPath: "items", HasNextPath: "hasNext", Routes: r.Routes,
 	}
 	if !reflect.DeepEqual(r, want) {
 		t.Errorf("[erp.rest] defaults:\n got %+v\nwant %+v", r, want)
+	}
+	// Every stream's routes, by default at their documented paths.
+	for route, path := range map[string]string{
+		"customers": "/customers", "contacts": "/contacts", "contact_links": "/contactLinks", "products": "/products",
+		"prices": "/prices", "orders": "/orders", "order_items": "/orderItems", "sellers": "/sellers",
+	} {
+		if r.Routes[route] != path {
+			t.Errorf("erp.rest.routes.%s = %q by default, want %q", route, r.Routes[route], path)
+		}
+	}
+	if !reflect.DeepEqual(r.Routes, component.DeclaredRoutes()) {
+		t.Errorf("default routes %v, want every declared route %v", r.Routes, component.DeclaredRoutes())
 	}
 	if d := defaults(); components.ERP(d).Source != access.SourceSQL {
 		t.Errorf("default erp.source = %q, want sql", components.ERP(d).Source)
@@ -205,9 +213,13 @@ func TestEveryDeclaredRouteIsReadByAStream(t *testing.T) {
 	components.Products(c).PriceTable = "001"
 	components.Orders(c).On = true
 	read := map[string]string{}
-	for _, name := range []string{"customers", "contacts", "products", "orders"} {
-		s, _ := c.Component(name)
-		tables, err := s.(component.TableReader).Tables("01", c.Component)
+	for _, comp := range component.Streams() {
+		s, _ := c.Component(comp.Name())
+		tr, ok := s.(component.TableReader)
+		if !ok {
+			continue
+		}
+		tables, err := tr.Tables("01", c.Component)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -273,7 +273,7 @@ func pageSize(cfg *config.Config) int {
 			continue
 		}
 		s, _ := cfg.Component(c.Name())
-		if p, ok := s.(interface{ PageRows() int }); ok {
+		if p, ok := s.(component.PageSizer); ok {
 			return p.PageRows()
 		}
 	}
