@@ -347,9 +347,13 @@ func (t *Tx) park(id int64, it openItem, errText string, level Level, waitsEntit
 
 // releaseWaiters makes the items waiting on (entity, key) pending, due now.
 func (t *Tx) releaseWaiters(entity, key string) error {
-	// Due at once, whatever the clock of the run that sends it.
+	// Due at once, whatever the clock of the run that sends it. It runs for
+	// every record queued or completed: "waits_on_key <> ''" repeats the
+	// condition of the partial index outbox_waits_on, which SQLite uses only
+	// when the query states it (it does not infer it from "= ?"); without
+	// it every call scanned the whole outbox, done items included.
 	if _, err := t.exec(`UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = 0, updated_at = ?,
-		waits_on_entity = '', waits_on_key = '' WHERE waits_on_key = ? AND waits_on_entity = ? AND state = 'parked'`,
+		waits_on_entity = '', waits_on_key = '' WHERE waits_on_key = ? AND waits_on_key <> '' AND waits_on_entity = ? AND state = 'parked'`,
 		t.nowNanos(), key, entity); err != nil {
 		return fmt.Errorf("releasing the records waiting on %s %s: %w", entity, key, err)
 	}
