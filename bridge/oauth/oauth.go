@@ -30,6 +30,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -208,7 +209,7 @@ func (s *Source) refreshLocked(ctx context.Context, stale string) (string, error
 		}
 		t, err := s.refresh(ctx, stored.RefreshToken)
 		if err != nil {
-			if errors.Is(err, ErrRefused) {
+			if errors.Is(err, ErrRefused) && !strings.Contains(err.Error(), s.o.Hint) {
 				return fmt.Errorf("refreshing the %s access token: %w; %s", s.name, err, s.o.Hint)
 			}
 			return fmt.Errorf("refreshing the %s access token: %w", s.name, err)
