@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Payload is a mapped record as the Target receives it: JSON-able values
@@ -105,3 +106,61 @@ var ErrKeyTaken = errors.New("its natural key belongs to another ERP record")
 // most 10,000 records); what follows the last record listed must be read
 // another way (a later window, a search).
 var ErrListingCapped = errors.New("listing capped by the CRM")
+
+// Unrepeatable is implemented by targets whose creates are not idempotent
+// and cannot be looked up (RD Station Marketing events: a SALE sent twice
+// counts twice, and the API cannot be asked which events it has). The
+// engine then records, in its own transaction right before each create
+// leaves, that it is leaving (its natural keys, as any create's), and
+// clears that record when the create definitely did not happen (an error
+// other than ErrOutcomeUnknown). A create recorded as leaving without an
+// outcome (a lost answer, a crash) is never sent again blindly: the next
+// attempt asks the target's Find with live true, which either proves it
+// did not happen (not found: it is sent), proves it did (found: it is
+// done), or cannot tell (ErrUnresolvable: it is parked for a person,
+// listed by `erpbridge errors list`). A write never recorded as leaving
+// (a crash before it left) is simply sent. Each record's write is a
+// create: an event is never updated.
+type Unrepeatable interface {
+	Unrepeatable() bool
+}
+
+// ErrUnresolvable: whether an earlier attempt of an Unrepeatable target's
+// create reached the target cannot be told. The item is parked (level
+// error) with the reason; `erpbridge errors resolve` records what a person
+// found out.
+var ErrUnresolvable = errors.New("outcome of an earlier attempt cannot be known")
+
+// ErrDeferred: the record cannot be written before a given time (a
+// per-record quota of the target: RD Station Marketing writes one contact
+// at most 24 times a day). The item waits until then without using up an
+// attempt; other records go on. Return a *DeferError.
+var ErrDeferred = errors.New("deferred by the target")
+
+// DeferError is an ErrDeferred naming when the record may go.
+type DeferError struct {
+	Until time.Time
+	Err   error
+}
+
+func (e *DeferError) Error() string {
+	return "deferred until " + e.Until.UTC().Format(time.RFC3339) + ": " + e.Err.Error()
+}
+func (e *DeferError) Unwrap() error        { return e.Err }
+func (e *DeferError) Is(target error) bool { return target == ErrDeferred }
+
+// Upserter is implemented by targets whose records are addressed by their
+// natural key and written by an upsert (RD Station Marketing contacts: a
+// PATCH by e-mail creates or updates). Find answers from the key alone,
+// without asking the target: a record it finds may not exist there yet.
+// A write of a record no identity has yet is then counted as a create, by
+// the run and by the dry run (the bill of a target priced by its records
+// counts them).
+type Upserter interface {
+	Upserts() bool
+}
+
+func upserts(t Target) bool {
+	u, ok := t.(Upserter)
+	return ok && u.Upserts()
+}

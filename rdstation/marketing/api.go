@@ -252,9 +252,13 @@ func (c *Client) GetFunnel(ctx context.Context, email string) (Funnel, error) {
 	return f, err
 }
 
-// SetFunnel sets the contact's lifecycle stage and opportunity flag.
-func (c *Client) SetFunnel(ctx context.Context, email, stage string, opportunity bool) error {
-	body := map[string]any{"lifecycle_stage": stage, "opportunity": opportunity}
+// SetFunnel sets the contact's lifecycle stage, and its opportunity flag
+// when opportunity is not nil.
+func (c *Client) SetFunnel(ctx context.Context, email, stage string, opportunity *bool) error {
+	body := map[string]any{"lifecycle_stage": stage}
+	if opportunity != nil {
+		body["opportunity"] = *opportunity
+	}
 	return c.do(ctx, request{method: http.MethodPut, path: contactPath(email) + "/funnels/default", body: body, idempotent: true}, nil)
 }
 
