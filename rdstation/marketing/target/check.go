@@ -102,3 +102,13 @@ func (c *Config) Check(ctx context.Context, env *component.Env) []component.Find
 		"at most %d new contacts a run (marketing.max_new_contacts)", rpm, c.Burst, c.MaxNewContacts)})
 	return out
 }
+
+// EventsPolicy is marketing.events resolved for the sales stream: whether
+// SALE and OPPORTUNITY_LOST go, and why.
+func (s *System) EventsPolicy(ctx context.Context, main component.TargetSystem) (sales, lost bool, why string, err error) {
+	mode, why, err := EventsMode(ctx, s.cfg, main)
+	if err != nil {
+		return false, false, "", err
+	}
+	return mode == EventsSales || mode == EventsSalesAndLost, mode == EventsSalesAndLost, why, nil
+}
