@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/bridge/component"
+	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
 )
@@ -97,11 +100,21 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config) []string {
 	}
 
 	fmt.Fprintln(out, heading(target, "CRM"))
-	crm, err := wiring.OpenTarget(ctx, cfg, wiring.Options{})
+	// A target system that keeps its OAuth grant in the checkpoint store
+	// finds it there; check creates no store (none: not authorized yet).
+	var st *store.Store
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, wiring.StoreFile)); err == nil {
+		if st, err = wiring.OpenStore(ctx, cfg); err != nil {
+			show(component.Finding{Problem: true, Text: fmt.Sprintf("opening the checkpoint store: %v", err)})
+		} else {
+			defer st.Close()
+		}
+	}
+	crm, targets, err := wiring.OpenTargets(ctx, cfg, wiring.Options{}, st)
 	if err != nil {
 		show(component.Finding{Problem: true, Text: err.Error()})
 	} else {
-		env.CRM = crm
+		env.CRM, env.Targets = crm, targets
 		for _, f := range findings(target, false) {
 			show(f)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/erpbridge/erpbridge/bridge/component"
 	"github.com/erpbridge/erpbridge/bridge/oauth"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
+	"github.com/erpbridge/erpbridge/rdstation/marketing"
 )
 
 var (
@@ -70,7 +71,7 @@ func (c *Config) Check(ctx context.Context, env *component.Env) []component.Find
 	}
 	fields, err := s.Fields(ctx)
 	if err != nil {
-		if errors.Is(err, oauth.ErrNotAuthorized) || errors.Is(err, oauth.ErrRefused) {
+		if errors.Is(err, oauth.ErrNotAuthorized) || errors.Is(err, oauth.ErrRefused) || errors.Is(err, marketing.ErrUnauthorized) {
 			add(component.Finding{Problem: true, Text: "not authorized: " + err.Error()})
 			return out
 		}

@@ -240,6 +240,21 @@ func Suppressed(email string) string {
 	return "marketing:forgotten:" + hex.EncodeToString(sum[:])
 }
 
+// Forget puts an e-mail on the deletion list (`erpbridge marketing forget`):
+// no stream sends it to Marketing again, whatever the ERP holds. The list
+// keeps a hash, never the address. Deleting the contact in RD Station
+// Marketing itself is the account's own step (docs/marketing.md).
+func (c *Config) Forget(ctx context.Context, st *store.Store, email string) error {
+	e := mapping.Email(email)
+	if e == "" {
+		return fmt.Errorf("%q is not an e-mail address", email)
+	}
+	if err := st.Update(ctx, func(tx *store.Tx) error { return tx.SetMeta(Suppressed(e), "1") }); err != nil {
+		return fmt.Errorf("recording the deletion request: %w", err)
+	}
+	return nil
+}
+
 // Provision implements component.Provisioner.
 func (c *Config) Provision(ctx context.Context, env *component.Env) (component.Provisioned, error) {
 	sys, ok := env.Target(System)
