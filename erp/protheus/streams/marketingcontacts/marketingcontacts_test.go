@@ -327,3 +327,39 @@ func exerciseLoad(t *testing.T, fx fixture.ERP, erpCfg *access.Config) {
 		t.Fatalf("the second run made %d Marketing requests, want 0", n)
 	}
 }
+
+// TestForgottenIsNotSent: an e-mail on the deletion list (`erpbridge
+// marketing forget`, any case and blanks) is never sent, on the first run
+// nor on a full one.
+func TestForgottenIsNotSent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "erp.db")
+	fx, _, err := fixture.CreateSQLite(context.Background(), path, fixture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fx.DB.Close() })
+	if _, err := fx.AddMarketingContacts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cfg := access.Default()
+	cfg.Driver, cfg.DSN = "sqlite", path
+	e := newEnv(t, fx, cfg, nil)
+	const forgotten = "comprador@delta-mkt.com.br"
+	if err := e.cfg.Forget(e.ctx, e.st, "  Comprador@Delta-MKT.com.br "); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cfg.Forget(e.ctx, e.st, "compras at acme"); err == nil {
+		t.Fatal("forgetting no e-mail: no error")
+	}
+	for _, full := range []bool{false, true} {
+		e.sync(t, bridge.SyncOptions{Full: full})
+		for _, c := range e.sim.MarketingState().Contacts {
+			if c.Email == forgotten {
+				t.Fatalf("the forgotten %s was sent (full %v)", forgotten, full)
+			}
+		}
+	}
+	if n := len(e.sim.MarketingState().Contacts); n < 20 {
+		t.Fatalf("only %d contacts sent: the others must go", n)
+	}
+}
