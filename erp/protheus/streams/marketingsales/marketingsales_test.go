@@ -2,6 +2,7 @@ package marketingsales_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
@@ -339,5 +340,73 @@ func TestRefusedIsSentAgain(t *testing.T) {
 	}
 	if left, err := e.st.Errors(e.ctx, store.OutboxFilter{Stream: marketingsales.Name}); err != nil || len(left) != 0 {
 		t.Fatalf("errors left: %+v, %v", left, err)
+	}
+}
+
+// TestEventsUnderFaultsExactlyOnce: with a third of the event POSTs
+// answered by nothing (applied or not), runs and a person resolving what
+// is parked from the contact's history — a bounded loop — end with every
+// order's event in Marketing exactly once, and never twice on the way.
+func TestEventsUnderFaultsExactlyOnce(t *testing.T) {
+	e := newEnv(t, sqliteERP(t), nil)
+	e.sim.SetMarketingFaults(rdsim.Faults{PathPrefix: "/platform/events", Methods: []string{"POST"},
+		LostResponse: 0.2, Drop: 0.15, ServerError: 0.1})
+	count := func() map[string]int {
+		n := map[string]int{}
+		for _, ev := range e.sim.MarketingState().Events {
+			n[ev.Type+" "+ev.Email]++
+		}
+		return n
+	}
+	done, resolved := false, 0
+	for round := range 12 {
+		e.clk.Advance(time.Hour)
+		e.sync(t)
+		for k, n := range count() {
+			if n > 1 && !strings.HasPrefix(k, "CONVERSION") {
+				t.Fatalf("round %d: %s sent %d times", round, k, n)
+			}
+		}
+		parked, err := e.st.Errors(e.ctx, store.OutboxFilter{Stream: marketingsales.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		open, err := e.st.OpenItems(e.ctx, store.OutboxFilter{Stream: marketingsales.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(open) == 0 {
+			done = true
+			break
+		}
+		have := count()
+		for _, it := range parked {
+			if it.State != store.StateParked {
+				continue
+			}
+			var p struct{ EventType, Email string }
+			if err := json.Unmarshal(it.Payload, &struct {
+				EventType *string `json:"event_type"`
+				Email     *string `json:"email"`
+			}{&p.EventType, &p.Email}); err != nil {
+				t.Fatal(err)
+			}
+			// The person looks at the contact's history.
+			resolved++
+			if _, err := e.st.ResolveUnknown(e.ctx, store.OutboxFilter{Stream: marketingsales.Name, ERPKey: it.ERPKey},
+				have[p.EventType+" "+strings.ToLower(p.Email)] > 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if !done {
+		t.Fatal("events still open after 12 rounds")
+	}
+	if resolved == 0 {
+		t.Fatal("no event was left without an answer: the faults did not bite")
+	}
+	n := count()
+	if n["SALE isabel.silva8@exemplo.com.br"] != 1 || len(e.events("SALE")) != 2 || len(e.events("OPPORTUNITY_LOST")) != 1 {
+		t.Fatalf("events in Marketing: %v, want each order's once", n)
 	}
 }
