@@ -67,7 +67,7 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config) []string {
 			problems = append(problems, f.Text)
 		}
 	}
-	env := &component.Env{Configs: cfg.Components(), Log: zap.NewNop(), Clock: clock.Real{}}
+	env := &component.Env{Configs: cfg.Components(), Log: zap.NewNop(), Clock: clock.Real{}, DryRun: true} // check writes nothing
 	var target, erpc, streams []component.Component
 	for _, c := range component.All() {
 		switch component.KindOf(c) {
@@ -108,6 +108,7 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config) []string {
 			show(component.Finding{Problem: true, Text: fmt.Sprintf("opening the checkpoint store: %v", err)})
 		} else {
 			defer st.Close()
+			env.Store = st
 		}
 	}
 	crm, targets, err := wiring.OpenTargets(ctx, cfg, wiring.Options{}, st)

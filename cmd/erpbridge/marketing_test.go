@@ -67,10 +67,19 @@ func TestMarketingCommands(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("dry run exited %d:\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if m := regexp.MustCompile(`marketing_contacts\s+dry-run\s+\d+\s+(\d+)`).FindStringSubmatch(r.stdout); m == nil || m[1] == "0" {
+	m := regexp.MustCompile(`marketing_contacts\s+dry-run\s+\d+\s+(\d+)`).FindStringSubmatch(r.stdout)
+	if m == nil || m[1] == "0" {
 		t.Fatalf("the dry run does not say how many new Marketing contacts the run creates:\n%s", r.stdout)
 	}
-	t.Logf("check:\n%s", out)
+	if want := "the next run creates " + m[1] + " new Marketing contacts"; !strings.Contains(out, want) {
+		t.Fatalf("check does not say %q (the dry run's count):\n%s", want, out)
+	}
+	if r = runBinary(t, bin, "sync", "--stream", "marketing_contacts", "-c", cfg); r.code != 0 && r.code != ExitPartial {
+		t.Fatalf("sync exited %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = runBinary(t, bin, "check", "-c", cfg); !strings.Contains(r.stdout, "the next run creates 0 new Marketing contacts") {
+		t.Fatalf("check after the run:\n%s%s", r.stdout, r.stderr)
+	}
 
 	if r = runBinary(t, bin, "marketing", "forget", "Fulano@Example.com", "-c", cfg); r.code != 0 || !strings.Contains(r.stdout, "will not be sent") {
 		t.Fatalf("marketing forget exited %d:\n%s%s", r.code, r.stdout, r.stderr)

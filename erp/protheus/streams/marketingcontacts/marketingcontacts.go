@@ -635,5 +635,5 @@ func (c *Config) Check(ctx context.Context, env *component.Env) []component.Find
 		return []component.Finding{finding(component.Finding{Problem: true, Text: fmt.Sprintf("streams.%s.mapping: %v", Name, err)})}
 	}
 	out := []component.Finding{finding(component.Finding{Text: fmt.Sprintf("streams.%s: every mapped field and cf_* custom field exists", Name)})}
-	return append(out, c.checkOptions(ctx, env)...)
+	return append(out, c.checkRecordsOf(ctx, env)...)
 }
