@@ -132,6 +132,12 @@ func (e *env) events(typ string) []rdsim.MarketingEvent {
 
 func sqliteERP(t *testing.T) *access.Config {
 	t.Helper()
+	cfg, _ := sqliteFixture(t)
+	return cfg
+}
+
+func sqliteFixture(t *testing.T) (*access.Config, fixture.ERP) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "erp.db")
 	fx, _, err := fixture.CreateSQLite(context.Background(), path, fixture.Options{})
 	if err != nil {
@@ -143,7 +149,7 @@ func sqliteERP(t *testing.T) *access.Config {
 	}
 	cfg := access.Default()
 	cfg.Driver, cfg.DSN = "sqlite", path
-	return cfg
+	return cfg, fx
 }
 
 func TestSalesAndLostSQLite(t *testing.T) {
@@ -408,5 +414,49 @@ func TestEventsUnderFaultsExactlyOnce(t *testing.T) {
 	n := count()
 	if n["SALE isabel.silva8@exemplo.com.br"] != 1 || len(e.events("SALE")) != 2 || len(e.events("OPPORTUNITY_LOST")) != 1 {
 		t.Fatalf("events in Marketing: %v, want each order's once", n)
+	}
+}
+
+// TestLaterChanges: an order invoiced after the first run sends its SALE
+// on the next incremental run, to its customer's contact as it is now (an
+// e-mail changed in the ERP is a new Marketing contact; the old one
+// stays); a sent order whose items change sends nothing more.
+func TestLaterChanges(t *testing.T) {
+	erpCfg, fx := sqliteFixture(t)
+	e := newEnv(t, erpCfg, nil)
+	e.sync(t)
+	if got := len(e.events("SALE")); got != 2 {
+		t.Fatalf("first run: %d SALE events, want 2", got)
+	}
+	ctx := context.Background()
+	if _, err := fx.InvoiceOrder(ctx, "000002"); err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.ChangeItemQty(ctx, "000004", "01", decimal.NewFromInt(99)); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]bool{}
+	for _, c := range e.sim.MarketingState().Contacts {
+		before[c.Email] = true
+	}
+	if err := fx.Change(ctx, "SU5", map[string]string{"U5_FILIAL": fixture.ContactFilial, "U5_CODCONT": "000004"},
+		map[string]any{"U5_EMAIL": "Elisa.Nova@Exemplo.com.br"}); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(time.Hour)
+	e.sync(t)
+	sales := e.events("SALE")
+	if len(sales) != 3 {
+		t.Fatalf("after invoicing 000002 and changing 000004: %+v, want 3 SALE events", sales)
+	}
+	if sales[2].Email != "elisa.nova@exemplo.com.br" {
+		t.Fatalf("the SALE of 000002 went to %s, want the contact's new e-mail", sales[2].Email)
+	}
+	after := map[string]bool{}
+	for _, c := range e.sim.MarketingState().Contacts {
+		after[c.Email] = true
+	}
+	if !after["elisa.nova@exemplo.com.br"] || !before["elisa.silva4@exemplo.com.br"] || !after["elisa.silva4@exemplo.com.br"] {
+		t.Fatalf("the changed e-mail: before %v, after %v", before, after)
 	}
 }
