@@ -199,8 +199,6 @@ type request struct {
 	method, path string
 	query        url.Values
 	body         any
-	// form sends body as form data (a url.Values).
-	form bool
 	// auth: an /auth call (app credentials, no bearer, no budget).
 	auth bool
 	// idempotent: safe to send again after a lost answer (GET, PUT, an

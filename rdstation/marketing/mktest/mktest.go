@@ -6,7 +6,6 @@ package mktest
 import (
 	"context"
 	"net/http"
-	"testing"
 
 	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/bridge/component"
@@ -16,6 +15,13 @@ import (
 	"github.com/erpbridge/erpbridge/rdstation/marketing/target"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 )
+
+// T is what the helpers need of a test (a *testing.T): no production
+// package imports testing.
+type T interface {
+	Helper()
+	Fatal(args ...any)
+}
 
 // Config is [marketing] for the simulator at baseURL: enabled, the
 // simulator's app, no budget (the simulator's 120/min still answers 429s),
@@ -31,7 +37,7 @@ func Config(baseURL string) *target.Config {
 
 // Authorize walks the code flow against the simulator and commits the
 // grant in st.
-func Authorize(t testing.TB, sim *rdsim.Sim, cfg *target.Config, st *store.Store, clk clock.Clock) {
+func Authorize(t T, sim *rdsim.Sim, cfg *target.Config, st *store.Store, clk clock.Clock) {
 	t.Helper()
 	ctx := context.Background()
 	code, err := sim.AuthorizeMarketing(cfg.ClientID, "https://example.com/cb")
@@ -52,7 +58,7 @@ func Authorize(t testing.TB, sim *rdsim.Sim, cfg *target.Config, st *store.Store
 }
 
 // Open authorizes and opens the Marketing target system of cfg over st.
-func Open(t testing.TB, sim *rdsim.Sim, cfg *target.Config, st *store.Store, clk clock.Clock, hc *http.Client) *target.System {
+func Open(t T, sim *rdsim.Sim, cfg *target.Config, st *store.Store, clk clock.Clock, hc *http.Client) *target.System {
 	t.Helper()
 	Authorize(t, sim, cfg, st, clk)
 	sys, err := cfg.OpenTarget(context.Background(), component.OpenOptions{Clock: clk, Store: st, HTTPClient: hc})

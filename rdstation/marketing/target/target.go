@@ -246,7 +246,6 @@ type System struct {
 	mu       sync.Mutex
 	contacts *Contacts
 	events   *Events
-	schema   *mapping.Schema
 	fields   []marketing.Field
 }
 
