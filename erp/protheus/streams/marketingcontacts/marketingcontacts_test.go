@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -51,6 +52,7 @@ var (
 
 type env struct {
 	ctx    context.Context
+	clk    *clock.Fake
 	fx     fixture.ERP
 	sim    *rdsim.Sim
 	st     *store.Store
@@ -70,7 +72,7 @@ func newEnv(t *testing.T, fx fixture.ERP, erpCfg *access.Config, tune func(*mark
 	if err := sim.SeedMarketing(rdsim.MarketingSeed{Fields: fields}); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{ctx: ctx, fx: fx, sim: sim}
+	e := &env{ctx: ctx, clk: clk, fx: fx, sim: sim}
 	var err error
 	if e.st, err = store.Open(ctx, filepath.Join(t.TempDir(), "erpbridge.db")); err != nil {
 		t.Fatal(err)
@@ -361,5 +363,68 @@ func TestForgottenIsNotSent(t *testing.T) {
 	}
 	if n := len(e.sim.MarketingState().Contacts); n < 20 {
 		t.Fatalf("only %d contacts sent: the others must go", n)
+	}
+}
+
+// TestContactQuotaDefers: RD Station Marketing takes 24 writes of one
+// contact a day. The 25th change of a contact within 24 hours waits (not a
+// failure, no request spent on a 429) while other contacts go on, and goes
+// once the day has passed.
+func TestContactQuotaDefers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "erp.db")
+	fx, _, err := fixture.CreateSQLite(context.Background(), path, fixture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fx.DB.Close() })
+	cfg := access.Default()
+	cfg.Driver, cfg.DSN = "sqlite", path
+	e := newEnv(t, fx, cfg, func(c *marketingcontacts.Config, _ *target.Config) { c.ClientStage = false })
+	e.sync(t, bridge.SyncOptions{})
+	rename := func(cod, name string) {
+		t.Helper()
+		if err := fx.Change(e.ctx, "SU5", map[string]string{"U5_FILIAL": fixture.ContactFilial, "U5_CODCONT": cod},
+			map[string]any{"U5_CONTAT": name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name := func(email string) string {
+		for _, c := range e.sim.MarketingState().Contacts {
+			if c.Email == email {
+				return c.Name
+			}
+		}
+		return ""
+	}
+	const bruno, elisa = "bruno.silva1@exemplo.com.br", "elisa.silva4@exemplo.com.br"
+	for i := 2; i <= 24; i++ { // the first run wrote it once
+		e.clk.Advance(time.Minute)
+		rename("000001", fmt.Sprintf("BRUNO VEZ %d", i))
+		e.sync(t, bridge.SyncOptions{})
+	}
+	if got := name(bruno); got != "Bruno Vez 24" {
+		t.Fatalf("after 24 writes: %q", got)
+	}
+	e.clk.Advance(time.Minute)
+	rename("000001", "BRUNO VEZ 25")
+	rename("000004", "ELISA OUTRA")
+	e.sim.ResetMarketingCounts()
+	rep := e.sync(t, bridge.SyncOptions{})[marketingcontacts.Name]
+	if got := name(bruno); got != "Bruno Vez 24" || rep.Stats.Failed != 0 {
+		t.Fatalf("the 25th write in a day went or failed: %q, %+v", got, rep.Stats)
+	}
+	if got := name(elisa); got != "Elisa Outra" {
+		t.Fatalf("another contact waited too: %q", got)
+	}
+	if n := e.sim.MarketingCounts().ByStatus[429]; n != 0 {
+		t.Fatalf("%d requests spent on 429s", n)
+	}
+	if errs, err := e.st.Errors(e.ctx, store.OutboxFilter{Stream: marketingcontacts.Name, ERPKey: erp.JoinKey(fixture.ContactFilial, "000001")}); err != nil || len(errs) != 0 {
+		t.Fatalf("the deferred contact is listed as an error: %+v, %v", errs, err)
+	}
+	e.clk.Advance(24 * time.Hour)
+	e.sync(t, bridge.SyncOptions{})
+	if got := name(bruno); got != "Bruno Vez 25" {
+		t.Fatalf("a day later the deferred write has not gone: %q", got)
 	}
 }
