@@ -428,3 +428,57 @@ func TestContactQuotaDefers(t *testing.T) {
 		t.Fatalf("a day later the deferred write has not gone: %q", got)
 	}
 }
+
+// TestDeletedAndRecreated: a contact deleted in the ERP stays in Marketing
+// (nothing is sent), and the same contact re-created (a new row, same code
+// and e-mail) is the same Marketing contact: no second one, no write.
+func TestDeletedAndRecreated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "erp.db")
+	fx, _, err := fixture.CreateSQLite(context.Background(), path, fixture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fx.DB.Close() })
+	mess, err := fx.AddMarketingContacts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := access.Default()
+	cfg.Driver, cfg.DSN = "sqlite", path
+	e := newEnv(t, fx, cfg, nil)
+	e.sync(t, bridge.SyncOptions{Full: true})
+	const email = "comprador@delta-mkt.com.br"
+	n := func() int {
+		k := 0
+		for _, c := range e.sim.MarketingState().Contacts {
+			if c.Email == email {
+				k++
+			}
+		}
+		return k
+	}
+	if n() != 1 {
+		t.Fatalf("%s not sent", email)
+	}
+	for _, q := range []string{
+		`UPDATE SU5010 SET D_E_L_E_T_ = '*', R_E_C_D_E_L_ = R_E_C_N_O_ WHERE U5_CODCONT = '` + mess.OfClient + `'`,
+		`UPDATE AC8010 SET D_E_L_E_T_ = '*', R_E_C_D_E_L_ = R_E_C_N_O_ WHERE AC8_CODCON = '` + mess.OfClient + `'`,
+	} {
+		if _, err := fx.DB.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.sim.ResetMarketingCounts()
+	e.sync(t, bridge.SyncOptions{Full: true})
+	if w := e.sim.MarketingCounts().Writes; w != 0 || n() != 1 {
+		t.Fatalf("deleting the contact in the ERP: %d writes, %d contacts %s", w, n(), email)
+	}
+	if err := fx.AddContact(e.ctx, fixture.NewContact{Cod: mess.OfClient, Name: "CLIENTE COMPRADOR", Email: email, Customer: "000008", Loja: "01"}); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.ResetMarketingCounts()
+	e.sync(t, bridge.SyncOptions{Full: true})
+	if w := e.sim.MarketingCounts().Writes; w != 0 || n() != 1 {
+		t.Fatalf("re-creating the contact: %d writes, %d contacts %s", w, n(), email)
+	}
+}
