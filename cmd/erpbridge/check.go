@@ -29,6 +29,9 @@ func newCheckCmd() *cobra.Command {
   CRM: the token; the pipelines and their stages, the users and the custom
        fields (with their options) are listed, and every custom field label
        the mappings use is resolved.
+  RD Station Marketing (when enabled): the grant, the contact fields, what
+       marketing.events resolved to, and how many new contacts the next
+       run creates against marketing.max_new_contacts.
   ERP: every configured table and column exists; tables without S_T_A_M_P_
        are reported (they are synced by full passes only). With
        erp.source = "rest": one GET of page 1 of every route the streams
