@@ -239,6 +239,11 @@ func (e *Engine) Sync(ctx context.Context, name string, so SyncOptions) (Report,
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if !so.DryRun && s.CapName != "" {
+		if rep, err := e.checkCap(ctx, s, so.Full); err != nil {
+			return rep, fmt.Errorf("syncing %s: %w", name, err)
+		}
+	}
 	r := newRun(e, s, so.DryRun)
 	r.drySt = so.dry
 	rep := r.execute(ctx, so.Full)
@@ -260,4 +265,31 @@ func (e *Engine) Resync(ctx context.Context, name string) (int64, error) {
 		return 0, fmt.Errorf("forgetting fingerprints of %s: %w", name, err)
 	}
 	return n, nil
+}
+
+// ErrCapExceeded: a run would create more records than its stream's
+// CreateCap; nothing was sent.
+var ErrCapExceeded = errors.New("the run would create more records than allowed")
+
+// checkCap runs the stream's dry pass (what the run would read, mapped,
+// nothing written) and refuses the run when it would create more records
+// than s.CreateCap. It costs no write and, for a target that finds records
+// without asking (or by an index), no request.
+func (e *Engine) checkCap(ctx context.Context, s *Stream, full bool) (Report, error) {
+	d := &dryState{}
+	defer d.forget(e)
+	dry := newRun(e, s, true)
+	dry.drySt = d
+	rep := dry.execute(ctx, full)
+	if rep.Err != nil {
+		return Report{Stream: s.Name, Err: rep.Err}, fmt.Errorf("counting what the run would create: %w", rep.Err)
+	}
+	if n := rep.Stats.Created; n > int64(s.CreateCap) {
+		err := fmt.Errorf("%w: it would create %d new records, above %s = %d; nothing was sent. Raise it, or narrow what "+
+			"the stream selects (`erpbridge sync --dry-run --stream %s` shows what it would create)", ErrCapExceeded, n, s.CapName, s.CreateCap, s.Name)
+		e.opts.Logger.Error("run refused before sending: too many new records", zap.String("stream", s.Name),
+			zap.Int64("would_create", n), zap.Int("cap", s.CreateCap))
+		return Report{Stream: s.Name, Err: err, Stats: store.RunStats{Err: err.Error()}}, err
+	}
+	return Report{}, nil
 }

@@ -54,6 +54,16 @@ var (
 	// read another way. The won-deal poll goes on from the last deal listed
 	// on its next run.
 	ErrListingCapped = errors.New("listing capped by the CRM")
+	// ErrUnresolvable: whether an earlier attempt of an Unrepeatable
+	// target's create reached the target cannot be told. The item is parked
+	// (level error) with the reason; `erpbridge errors resolve` records what
+	// a person found out.
+	ErrUnresolvable = errors.New("outcome of an earlier attempt cannot be known")
+	// ErrDeferred: the record cannot be written before a given time (a
+	// per-record quota of the target: RD Station Marketing writes one
+	// contact at most 24 times a day). The item waits until then without
+	// using up an attempt; other records go on. Return a *DeferError.
+	ErrDeferred = errors.New("deferred by the target")
 )
 
 // ExistsError is what Target.Create returns when the CRM refuses the create

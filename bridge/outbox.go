@@ -52,7 +52,7 @@ func (r *run) write(ctx context.Context, item store.OutboxItem, p Payload, prior
 	if prior != nil {
 		w.item.SentKeys = prior.SentKeys
 	}
-	if prior != nil && attempted(*prior) {
+	if prior != nil && r.attempted(*prior) {
 		// An earlier attempt may have reached the CRM: its create must then
 		// be resolved against the CRM itself (see apply).
 		w.item.State = store.StateInflight
@@ -92,8 +92,12 @@ func (r *run) sendPlanned(ctx context.Context) error {
 			if err := tx.MarkInflight(id); err != nil {
 				return err
 			}
-			// A create's natural keys are recorded before it leaves.
+			// A create's natural keys are recorded before it leaves (an
+			// Unrepeatable target's right before, in apply).
 			w := &planned[i]
+			if unrepeatable(r.s.Target) {
+				continue
+			}
 			if keys, added, err := r.sentKeys(w.item, w.item.Payload); err != nil {
 				return err
 			} else if added {
@@ -188,7 +192,7 @@ func (r *run) unsend(ctx context.Context, ws []plannedWrite, cause error) error 
 	err := r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 		for _, w := range ws {
 			text := ""
-			if attempted(w.item) {
+			if r.attempted(w.item) {
 				text = "not sent: the bridge stopped (an earlier attempt may have reached the CRM)"
 			}
 			if err := tx.Fail(w.item.ID, text, store.LevelNone, now, false); err != nil {
@@ -317,6 +321,22 @@ func (r *run) deliver(ctx context.Context, item store.OutboxItem, fixIdentity bo
 			r.stats.Updated++
 		}
 		return nil
+	case errors.Is(err, ErrUnresolvable):
+		// Never sent again blindly: a person finds out (errors resolve).
+		r.stats.Failed++
+		log.Error("the outcome of an earlier attempt cannot be known; parked for the operator", zap.Error(err))
+		return st.Update(persist, func(tx *store.Tx) error { return tx.Park(item.ID, err.Error(), store.LevelError) })
+	case errors.Is(err, ErrDeferred):
+		// The target's quota of this record: it waits, other records go on.
+		until := now.Add(r.e.opts.RateLimitDelay)
+		if de := (*DeferError)(nil); errors.As(err, &de) && de.Until.After(now) {
+			until = de.Until
+		}
+		r.stats.Skipped++
+		log.Warn("deferred by the target; will retry", zap.Time("next_attempt", until), zap.Error(err))
+		return st.Update(persist, func(tx *store.Tx) error {
+			return tx.Fail(item.ID, err.Error(), store.LevelError, until, false)
+		})
 	case errors.Is(err, ErrRateLimited):
 		// Not a failure of the record: it waits (pending) for the budget.
 		log.Warn("rate limited; will retry", zap.Error(err))
@@ -489,7 +509,7 @@ func (r *run) remap(ctx context.Context, item store.OutboxItem) (store.OutboxIte
 	switch {
 	case mark:
 		item.CRMID = id.CRMID
-	case has && id.CRMID != "":
+	case has && id.CRMID != "" && !unrepeatable(r.s.Target):
 		item.Op, item.CRMID = store.OpUpdate, id.CRMID
 	default:
 		item.Op, item.CRMID = store.OpCreate, ""
@@ -533,7 +553,7 @@ func (r *run) apply(ctx context.Context, item store.OutboxItem, p Payload) (out 
 		fallthrough
 	case store.OpCreate:
 		// An earlier attempt may have created the record: ask the CRM itself.
-		live := attempted(item) || item.Op != store.OpCreate
+		live := r.attempted(item) || item.Op != store.OpCreate
 		for {
 			id, found, ferr := r.find(ctx, item, p, live)
 			if ferr != nil {
@@ -546,6 +566,7 @@ func (r *run) apply(ctx context.Context, item store.OutboxItem, p Payload) (out 
 			switch {
 			case err == nil && adopted:
 				out.crmID = id
+				out.created = upserts(t) && item.Op == store.OpCreate
 				return out, nil
 			case err != nil:
 				return applied{}, err
@@ -565,6 +586,14 @@ func (r *run) apply(ctx context.Context, item store.OutboxItem, p Payload) (out 
 			return applied{}, err
 		}
 		id, err := t.Create(ctx, p) // (shadows the named result: every path returns explicitly)
+		if err != nil && unrepeatable(t) && !errors.Is(err, ErrOutcomeUnknown) {
+			// It definitely did not happen: it may be sent again.
+			if cerr := r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+				return tx.SetSentKeys(item.ID, nil)
+			}); cerr != nil {
+				return applied{}, fmt.Errorf("recording that %s was not sent: %w", item.ERPKey, cerr)
+			}
+		}
 		var ex *ExistsError
 		if errors.As(err, &ex) {
 			// The CRM refused the create because the natural key is taken.
@@ -730,6 +759,22 @@ func naturalKeyName(t Target) string {
 // keeps while resetting the attempts), or it is inflight.
 func attempted(it store.OutboxItem) bool {
 	return it.Attempts > 0 || it.LastError != "" || it.State == store.StateInflight
+}
+
+// attempted is the package's attempted for the run's target: for an
+// Unrepeatable target, only a create recorded as leaving (its sent keys)
+// may have reached it (see Unrepeatable).
+func (r *run) attempted(it store.OutboxItem) bool {
+	if unrepeatable(r.s.Target) {
+		return len(it.SentKeys) > 0
+	}
+	return attempted(it)
+}
+
+// unrepeatable reports whether t's creates must never be sent twice.
+func unrepeatable(t Target) bool {
+	u, ok := t.(Unrepeatable)
+	return ok && u.Unrepeatable()
 }
 
 // graceContext returns a context that is not cancelled by ctx directly but

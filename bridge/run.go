@@ -71,7 +71,11 @@ type fullProgress struct {
 func (r *run) execute(ctx context.Context, full bool) Report {
 	st := r.e.store
 	start := r.e.opts.Now()
-	calls0 := r.e.opts.APICalls()
+	calls := r.e.opts.APICalls
+	if r.s.APICalls != nil {
+		calls = r.s.APICalls
+	}
+	calls0 := calls()
 	rep := Report{Stream: r.s.Name, Kind: store.RunIncremental}
 
 	cur, hasCursor, err := st.Cursor(ctx, r.s.Name)
@@ -123,7 +127,7 @@ func (r *run) execute(ctx context.Context, full bool) Report {
 	if ferr := r.flush(ctx); err == nil && ferr != nil {
 		err = fmt.Errorf("recording synced records: %w", ferr)
 	}
-	r.stats.APICalls = r.e.opts.APICalls() - calls0
+	r.stats.APICalls = calls() - calls0
 	rep.Stats, rep.Samples, rep.Warned = r.stats, r.samples, r.warnedN
 	rep.Duration = r.e.opts.Now().Sub(start)
 	// A stop request is not a failure: what was done is recorded, and the
@@ -353,7 +357,7 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 		return nil
 	}
 	op := store.OpCreate
-	if has && id.CRMID != "" {
+	if has && id.CRMID != "" && !unrepeatable(r.s.Target) { // an event is never updated: each is a create
 		if r.s.Mode == ModeCreateOnly {
 			r.stats.Unchanged++
 			return nil
@@ -648,6 +652,10 @@ func (r *run) dryWrite(ctx context.Context, op store.Op, key, crmID string, p Pa
 			if err != nil {
 				return err
 			}
+			if owner == "" && upserts(r.s.Target) {
+				crmID = id // written by an upsert: new to the bridge, counted as a create
+				break
+			}
 			if owner == "" {
 				op, crmID = store.OpUpdate, id
 				add("adopts the CRM record found by its " + naturalKeyName(r.s.Target))
@@ -673,7 +681,10 @@ func (r *run) dryWrite(ctx context.Context, op store.Op, key, crmID string, p Pa
 		}
 		break
 	}
-	if op == store.OpCreate && r.drySt != nil {
+	switch {
+	case op == store.OpCreate && r.drySt != nil && upserts(r.s.Target) && crmID != "":
+		r.drySt.own(r.s.Target.Entity(), crmID, key) // a later record with its key finds it taken
+	case op == store.OpCreate && r.drySt != nil:
 		crmID = r.drySt.pretend(ctx, r, key, p)
 	}
 	r.countDry(string(op))
@@ -878,6 +889,19 @@ func (d *dryState) pretend(ctx context.Context, r *run, key string, p Payload) s
 		}
 	}
 	return id
+}
+
+// own records that the dry run would write the record crmID for key.
+func (d *dryState) own(entity, crmID, key string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.owners == nil {
+		d.owners = map[string]map[string]string{}
+	}
+	if d.owners[entity] == nil {
+		d.owners[entity] = map[string]string{}
+	}
+	d.owners[entity][crmID] = key
 }
 
 // owner returns the ERP record a placeholder CRM id stands for.

@@ -88,6 +88,16 @@ type Stream struct {
 	Deletes Deletes
 	// DependsOn names streams whose records this one links to; they run first.
 	DependsOn []string
+	// APICalls reads the cumulative request count of the target system the
+	// stream writes to, for its runs' "API calls" (nil: Options.APICalls,
+	// the main target system's).
+	APICalls func() int64
+	// CreateCap bounds the records one run may create, when CapName (the
+	// setting that sets it, for messages) is set: a run whose dry pass
+	// counts more creates stops before sending anything. It guards what a
+	// target bills by the record (RD Station Marketing: its contact base).
+	CreateCap int
+	CapName   string
 	// MappingHash identifies everything the stream's payloads depend on
 	// besides the ERP rows (its mapping and settings). When it differs from
 	// the hash of the stream's last completed full pass, the next run is a

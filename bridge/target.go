@@ -1,6 +1,9 @@
 package bridge
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Payload is a mapped record as the Target receives it: JSON-able values
 // keyed by CRM field.
@@ -56,4 +59,50 @@ type SharedKeys interface {
 	// without it (the target's policy): the write is then refused
 	// (ErrKeyTaken).
 	DropKey(p Payload) (q Payload, key string, ok bool)
+}
+
+// Unrepeatable is implemented by targets whose creates are not idempotent
+// and cannot be looked up (RD Station Marketing events: a SALE sent twice
+// counts twice, and the API cannot be asked which events it has). The
+// engine then records, in its own transaction right before each create
+// leaves, that it is leaving (its natural keys, as any create's), and
+// clears that record when the create definitely did not happen (an error
+// other than ErrOutcomeUnknown). A create recorded as leaving without an
+// outcome (a lost answer, a crash) is never sent again blindly: the next
+// attempt asks the target's Find with live true, which either proves it
+// did not happen (not found: it is sent), proves it did (found: it is
+// done), or cannot tell (ErrUnresolvable: it is parked for a person,
+// listed by `erpbridge errors list`). A write never recorded as leaving
+// (a crash before it left) is simply sent. Each record's write is a
+// create: an event is never updated.
+type Unrepeatable interface {
+	Unrepeatable() bool
+}
+
+// DeferError is an ErrDeferred naming when the record may go.
+type DeferError struct {
+	Until time.Time
+	Err   error
+}
+
+func (e *DeferError) Error() string {
+	return "deferred until " + e.Until.UTC().Format(time.RFC3339) + ": " + e.Err.Error()
+}
+func (e *DeferError) Unwrap() error        { return e.Err }
+func (e *DeferError) Is(target error) bool { return target == ErrDeferred }
+
+// Upserter is implemented by targets whose records are addressed by their
+// natural key and written by an upsert (RD Station Marketing contacts: a
+// PATCH by e-mail creates or updates). Find answers from the key alone,
+// without asking the target: a record it finds may not exist there yet.
+// A write of a record no identity has yet is then counted as a create, by
+// the run and by the dry run (the bill of a target priced by its records
+// counts them).
+type Upserter interface {
+	Upserts() bool
+}
+
+func upserts(t Target) bool {
+	u, ok := t.(Upserter)
+	return ok && u.Upserts()
 }

@@ -540,6 +540,16 @@ func (m *Mapping) shapeCustom(key string, f *field, v any) (any, *FieldError) {
 			return nil, nil
 		}
 		return out, nil
+	case TypeNumber, TypeBool:
+		k := kindNumber
+		if cf.Type == TypeBool {
+			k = kindBool
+		}
+		out, err := shapeValue(k, f.limit, false, v)
+		if err != nil {
+			return bad(err)
+		}
+		return out, nil
 	case TypeDate:
 		t, ok, err := toTime(v)
 		if err != nil {

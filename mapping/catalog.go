@@ -10,12 +10,15 @@ import (
 // FieldType is the type of a CRM custom field, as RD Station names it.
 type FieldType string
 
-// The custom field types of RD Station CRM.
+// The custom field types of RD Station CRM, and the number and boolean
+// fields other targets have (RD Station Marketing's INTEGER and BOOLEAN).
 const (
 	TypeText           FieldType = "text"
 	TypeOption         FieldType = "option"
 	TypeMultipleChoice FieldType = "multiple_choice"
 	TypeDate           FieldType = "date"
+	TypeNumber         FieldType = "number"
+	TypeBool           FieldType = "bool"
 )
 
 // CustomField is what the mapping needs to know of one CRM custom field: its id (sent as
@@ -63,13 +66,13 @@ func (c CustomFieldCatalog) resolve(label string) (CustomField, error) {
 
 func (f CustomField) check(label string) error {
 	switch f.Type {
-	case TypeText, TypeDate:
+	case TypeText, TypeDate, TypeNumber, TypeBool:
 	case TypeOption, TypeMultipleChoice:
 		if len(f.Options) == 0 {
 			return fmt.Errorf("custom field %q: %s field without options", label, f.Type)
 		}
 	default:
-		return fmt.Errorf("custom field %q: unknown type %q (want text, option, multiple_choice or date)", label, f.Type)
+		return fmt.Errorf("custom field %q: unknown type %q (want text, option, multiple_choice, date, number or bool)", label, f.Type)
 	}
 	if f.ID == "" {
 		return fmt.Errorf("custom field %q: empty id", label)

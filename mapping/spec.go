@@ -7,6 +7,10 @@ const (
 	EntityContact      = "contact"
 	EntityProduct      = "product"
 	EntityDeal         = "deal"
+	// A marketing automation system's contact and events (RD Station
+	// Marketing): the contact is addressed by its e-mail.
+	EntityMarketingContact = "marketing_contact"
+	EntityMarketingEvent   = "marketing_event"
 )
 
 // InvalidUTF8 policies (Spec.InvalidUTF8).

@@ -23,8 +23,11 @@ import (
 type Env struct {
 	// ERP reads the ERP's tables.
 	ERP ERP
-	// CRM is the CRM target system (nil when none is configured).
+	// CRM is the main target system, the CRM (nil when none is configured).
 	CRM TargetSystem
+	// Targets are every opened target system by component name ("crm",
+	// "marketing"): a stream asks for the one it writes to (Target).
+	Targets map[string]TargetSystem
 	// Store is the checkpoint store.
 	Store *store.Store
 	Log   *zap.Logger
@@ -44,6 +47,13 @@ func (e *Env) Config(name string) (Config, bool) {
 		return nil, false
 	}
 	return e.Configs(name)
+}
+
+// Target returns the opened target system of the component name; false
+// when it is not configured or not enabled.
+func (e *Env) Target(name string) (TargetSystem, bool) {
+	t, ok := e.Targets[name]
+	return t, ok && t != nil
 }
 
 // StreamEnabled reports whether the stream component name is enabled.
@@ -183,6 +193,10 @@ type OpenOptions struct {
 	Clock      clock.Clock
 	HTTPClient *http.Client
 	Logger     *zap.Logger
+	// Store is the checkpoint store: a target system that authorizes with
+	// OAuth2 keeps its grant there (bridge/oauth). Nil when none is open
+	// (`erpbridge check` before the first sync).
+	Store *store.Store
 }
 
 // TargetOpener is implemented by a target system's settings.

@@ -158,6 +158,9 @@ type Finding struct {
 	Personal bool
 	// Section is where `erpbridge check` shows it (the ERP's, unless set).
 	Section Section
+	// System, for SectionCRM, names the target system whose part it goes
+	// in ("" the main one, the CRM; "marketing").
+	System string
 }
 
 // Section is a part of `erpbridge check`'s report.

@@ -48,3 +48,21 @@ func (t *Tx) DeleteMeta(key string) error {
 	}
 	return nil
 }
+
+// Meta returns the value stored under key as this transaction sees it
+// (a read that decides a write in the same transaction).
+func (t *Tx) Meta(key string) (string, bool, error) {
+	st, err := t.stmt(`SELECT value FROM meta WHERE key = ?`)
+	if err != nil {
+		return "", false, fmt.Errorf("reading store meta %s: %w", key, err)
+	}
+	var v string
+	err = st.QueryRowContext(t.ctx, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("reading store meta %s: %w", key, err)
+	}
+	return v, true, nil
+}

@@ -176,3 +176,42 @@ func (f OutboxFilter) limit() int {
 	}
 	return f.Limit
 }
+
+// ResolveUnknown settles the parked items matching f whose outcome a
+// person found out (erpbridge errors resolve): sent (the target has the
+// write: the item is done, as if the answer had come) or not (the item is
+// pending and due now, and counts as never sent: it goes again). Only
+// parked items are touched; f.Limit is ignored. It returns how many.
+func (s *Store) ResolveUnknown(ctx context.Context, f OutboxFilter, sent bool) (int64, error) {
+	f.States = []State{StateParked}
+	var n int64
+	err := s.Update(ctx, func(tx *Tx) error {
+		items, err := s.queryItemsTx(tx, f)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if sent {
+				if err := tx.Complete(it.ID, it.CRMID, ""); err != nil {
+					return err
+				}
+			} else if _, err := tx.exec(`UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = '',
+				level = '', sent_keys = '', updated_at = ? WHERE id = ?`, tx.nowNanos(), it.ID); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("resolving outbox items: %w", err)
+	}
+	return n, nil
+}
+
+// queryItemsTx lists the items matching f inside tx.
+func (s *Store) queryItemsTx(tx *Tx, f OutboxFilter) ([]OutboxItem, error) {
+	where, args := f.where(nil)
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+outboxCols+` FROM outbox WHERE `+where+` ORDER BY id`, args...)
+	return collect(rows, err, "listing outbox items", scanItem)
+}

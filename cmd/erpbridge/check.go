@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/bridge/component"
+	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
 )
@@ -26,6 +29,9 @@ func newCheckCmd() *cobra.Command {
   CRM: the token; the pipelines and their stages, the users and the custom
        fields (with their options) are listed, and every custom field label
        the mappings use is resolved.
+  RD Station Marketing (when enabled): the grant, the contact fields, what
+       marketing.events resolved to, and how many new contacts the next
+       run creates against marketing.max_new_contacts.
   ERP: every configured table and column exists; tables without S_T_A_M_P_
        are reported (they are synced by full passes only). With
        erp.source = "rest": one GET of page 1 of every route the streams
@@ -74,7 +80,7 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config, personal b
 			problems = append(problems, f.Text)
 		}
 	}
-	env := &component.Env{Configs: cfg.Components(), Log: zap.NewNop(), Clock: clock.Real{}}
+	env := &component.Env{Configs: cfg.Components(), Log: zap.NewNop(), Clock: clock.Real{}, DryRun: true} // check writes nothing
 	var target, erpc, streams []component.Component
 	for _, c := range component.All() {
 		switch component.KindOf(c) {
@@ -107,11 +113,22 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config, personal b
 	}
 
 	fmt.Fprintln(out, heading(target, "CRM"))
-	crm, err := wiring.OpenTarget(ctx, cfg, wiring.Options{})
+	// A target system that keeps its OAuth grant in the checkpoint store
+	// finds it there; check creates no store (none: not authorized yet).
+	var st *store.Store
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, wiring.StoreFile)); err == nil {
+		if st, err = wiring.OpenStore(ctx, cfg); err != nil {
+			show(component.Finding{Problem: true, Text: fmt.Sprintf("opening the checkpoint store: %v", err)})
+		} else {
+			defer st.Close()
+			env.Store = st
+		}
+	}
+	crm, targets, err := wiring.OpenTargets(ctx, cfg, wiring.Options{}, st)
 	if err != nil {
 		show(component.Finding{Problem: true, Text: err.Error()})
 	} else {
-		env.CRM = crm
+		env.CRM, env.Targets = crm, targets
 		for _, f := range findings(target, false) {
 			show(f)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -61,7 +62,7 @@ and contacts left out on purpose, with why (streams.contacts.unlinked).
 They are not failures and need no retry: a warning goes away when the
 record is corrected in the ERP and synced again.`,
 	}
-	cmd.AddCommand(newErrorsListCmd(), newErrorsRetryCmd())
+	cmd.AddCommand(newErrorsListCmd(), newErrorsRetryCmd(), newErrorsResolveCmd())
 	return cmd
 }
 
@@ -210,6 +211,56 @@ again from the ERP first, so a corrected record goes out as it is now.`,
 	}
 	configFlag(cmd, &path)
 	errorFilterFlags(cmd, &stream, &level, &since)
+	return cmd
+}
+
+func newErrorsResolveCmd() *cobra.Command {
+	var (
+		path, stream, key string
+		sent, resend      bool
+	)
+	cmd := &cobra.Command{
+		Use:   "resolve --stream STREAM --key KEY (--sent | --resend)",
+		Short: "Settle a write whose outcome is unknown (a Marketing event) after looking it up",
+		Long: `Settle parked writes that were sent without an answer and that the target
+cannot be asked about (RD Station Marketing events: a SALE sent twice counts
+twice, so the bridge never sends one again on its own). Look the record up in
+the target first (RD Station Marketing: the contact's history), then:
+
+  --sent    it is there: the write is recorded as done, nothing is sent
+  --resend  it is not there: it is sent on the next sync
+
+--key is the ERP key erpbridge errors list shows.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if stream == "" || key == "" || sent == resend {
+				return usageError(errors.New("give --stream, --key and one of --sent, --resend"))
+			}
+			_, st, err := openStore(cmd.Context(), path)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			n, err := st.ResolveUnknown(cmd.Context(), store.OutboxFilter{Stream: stream, ERPKey: key}, sent)
+			if err != nil {
+				return err
+			}
+			switch {
+			case n == 0:
+				return fmt.Errorf("no parked write of %s %s (see erpbridge errors list)", stream, key)
+			case sent:
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s recorded as sent\n", stream, key)
+			default:
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s will be sent on the next sync\n", stream, key)
+			}
+			return nil
+		},
+	}
+	configFlag(cmd, &path)
+	cmd.Flags().StringVar(&stream, "stream", "", "the record's stream")
+	cmd.Flags().StringVar(&key, "key", "", "the record's ERP key")
+	cmd.Flags().BoolVar(&sent, "sent", false, "the target has it: record it as done")
+	cmd.Flags().BoolVar(&resend, "resend", false, "the target does not have it: send it again")
 	return cmd
 }
 

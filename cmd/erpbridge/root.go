@@ -39,6 +39,7 @@ Start with "erpbridge demo"; see README.md.`,
 		newServiceCmd(),
 		newSecretCmd(),
 		newInitCmd(),
+		newMarketingCmd(),
 	)
 	return root
 }

@@ -30,6 +30,8 @@ type Options struct {
 	Seed int64
 	// Logf, when set, receives one line per /api/v1 request (never the token).
 	Logf func(format string, args ...any)
+	// Marketing configures the RD Station Marketing part (/auth, /platform).
+	Marketing MarketingOptions
 }
 
 // Sim is the simulated RD Station CRM v1 account. It is safe for concurrent use.
@@ -49,6 +51,8 @@ type Sim struct {
 
 	rate   *rateWindow
 	counts *counter
+
+	mkt *marketing // RD Station Marketing (marketing*.go)
 }
 
 var _ http.Handler = (*Sim)(nil)
@@ -79,6 +83,8 @@ func New(opts Options) *Sim {
 	}
 	s.routes()
 	s.resetData()
+	s.mkt = newMarketing(opts.Marketing, opts.Clock, opts.Seed)
+	s.mkt.sim = s
 	return s
 }
 
@@ -131,15 +137,22 @@ func (s *Sim) Counts() RequestCounts { return s.counts.snapshot() }
 // ResetCounts zeroes the request counters.
 func (s *Sim) ResetCounts() { s.counts.reset() }
 
-// Reset restores the default seed and empties the rate window. Switches,
-// faults and request counts are left alone.
+// Reset restores the default seed and empties the rate window, and empties
+// the Marketing account. Switches, faults and request counts are left
+// alone.
 func (s *Sim) Reset() {
 	s.resetData()
 	s.rate.reset()
+	s.mkt.reset(s.opts.Seed)
 }
 
-// ServeHTTP serves /api/v1/* (the simulated API) and /_sim/* (admin).
+// ServeHTTP serves /api/v1/* (the simulated CRM), /auth/* and /platform/*
+// (the simulated Marketing) and /_sim/* (admin).
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if marketingPath(r.URL.Path) {
+		s.mkt.serve(w, r)
+		return
+	}
 	if r.URL.Path == "/_sim" || strings.HasPrefix(r.URL.Path, "/_sim/") {
 		s.serveAdmin(w, r)
 		return

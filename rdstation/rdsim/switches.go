@@ -3,6 +3,7 @@ package rdsim
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -250,7 +251,12 @@ func (f *Faults) matches(r *http.Request) bool {
 func (s *Sim) drawFault(r *http.Request) FaultKind {
 	s.cfgMu.Lock()
 	defer s.cfgMu.Unlock()
-	f := &s.faults
+	return s.faults.draw(r, s.faultRNG)
+}
+
+// draw consumes the fault of one request matching f: the script first,
+// then one draw from rng. Callers hold the lock guarding f and rng.
+func (f *Faults) draw(r *http.Request, rng *rand.Rand) FaultKind {
 	if !f.matches(r) {
 		return FaultNone
 	}
@@ -263,7 +269,7 @@ func (s *Sim) drawFault(r *http.Request) FaultKind {
 	if sum <= 0 {
 		return FaultNone
 	}
-	x := s.faultRNG.Float64()
+	x := rng.Float64()
 	for i, p := range []float64{f.RateLimited, f.ServerError, f.Slow, f.Drop, f.LostResponse} {
 		if x < p {
 			return FaultKind(i + 1)

@@ -107,8 +107,14 @@ type StaticSchemas interface {
 // checked now and labels and options later by `erpbridge check` and at
 // start.
 func CheckMapping(v *component.Validation, spec mapping.Spec) error {
+	return CheckMappingOn(v, spec, "crm")
+}
+
+// CheckMappingOn is CheckMapping against the static schema of the target
+// system component named system ("marketing").
+func CheckMappingOn(v *component.Validation, spec mapping.Spec, system string) error {
 	schema := mapping.Schema{Entity: spec.Entity}
-	if crm, ok := v.Config("crm"); ok {
+	if crm, ok := v.Config(system); ok {
 		if s, ok := crm.(StaticSchemas); ok {
 			schema = s.StaticSchema(spec.Entity)
 		}

@@ -15,7 +15,7 @@ import (
 // a DSN), which would otherwise be sent as the secret itself.
 
 // secretKeys are the names of the keys holding secrets.
-var secretKeys = map[string]bool{"token": true, "password": true, "dsn": true}
+var secretKeys = map[string]bool{"token": true, "password": true, "dsn": true, "client_secret": true}
 
 var envName = regexp.MustCompile(`^(secret:)?[A-Za-z_][A-Za-z0-9_]*$`)
 

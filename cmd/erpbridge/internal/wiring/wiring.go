@@ -45,10 +45,12 @@ type Options struct {
 type Bridge struct {
 	Config *config.Config
 	Store  *store.Store
-	// ERP is the opened ERP; CRM the target system.
-	ERP    component.OpenedERP
-	CRM    component.TargetSystem
-	Engine *bridge.Engine
+	// ERP is the opened ERP; CRM the main target system; Targets every
+	// enabled target system by component name (the CRM among them).
+	ERP     component.OpenedERP
+	CRM     component.TargetSystem
+	Targets map[string]component.TargetSystem
+	Engine  *bridge.Engine
 	// WonDeals moves won CRM deals into the ERP; nil unless won_deals is on.
 	WonDeals *inbound.Poller
 	// DryRunNotes are said after a dry run's figures.
@@ -126,22 +128,45 @@ func OpenERP(ctx context.Context, cfg *config.Config) (component.OpenedERP, erro
 	return nil, errors.New("no ERP component is registered")
 }
 
-// OpenTarget opens the configured target system (the target component's).
+// OpenTarget opens the main target system (the first registered target
+// component's: the CRM).
 func OpenTarget(ctx context.Context, cfg *config.Config, o Options) (component.TargetSystem, error) {
+	main, _, err := OpenTargets(ctx, cfg, o, nil)
+	return main, err
+}
+
+// OpenTargets opens every enabled target system, by component name, and
+// returns the main one (the first registered: the CRM) too. st is the
+// checkpoint store a target keeps its OAuth grant in (nil: none open).
+func OpenTargets(ctx context.Context, cfg *config.Config, o Options, st *store.Store) (component.TargetSystem, map[string]component.TargetSystem, error) {
 	clk := o.Clock
 	if clk == nil {
 		clk = clock.Real{}
 	}
+	var main component.TargetSystem
+	all := map[string]component.TargetSystem{}
 	for _, c := range component.All() {
 		if component.KindOf(c) != component.KindTarget {
 			continue
 		}
 		s, _ := cfg.Component(c.Name())
-		if t, ok := s.(component.TargetOpener); ok {
-			return t.OpenTarget(ctx, component.OpenOptions{Clock: clk, HTTPClient: o.HTTPClient, Logger: o.Logger})
+		t, ok := s.(component.TargetOpener)
+		if !ok || !s.Enabled() {
+			continue
+		}
+		sys, err := t.OpenTarget(ctx, component.OpenOptions{Clock: clk, HTTPClient: o.HTTPClient, Logger: o.Logger, Store: st})
+		if err != nil {
+			return nil, nil, err
+		}
+		all[c.Name()] = sys
+		if main == nil {
+			main = sys
 		}
 	}
-	return nil, errors.New("no target system is registered")
+	if main == nil {
+		return nil, nil, errors.New("no target system is registered")
+	}
+	return main, all, nil
 }
 
 // Open builds the bridge: the store, the ERP, the target system, then
@@ -189,7 +214,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	if _, err := b.Store.RecoverRuns(ctx); err != nil {
 		return nil, fmt.Errorf("recovering interrupted runs: %w", err)
 	}
-	if b.CRM, err = OpenTarget(ctx, cfg, Options{Clock: clk, HTTPClient: o.HTTPClient, Logger: log}); err != nil {
+	if b.CRM, b.Targets, err = OpenTargets(ctx, cfg, Options{Clock: clk, HTTPClient: o.HTTPClient, Logger: log}, b.Store); err != nil {
 		return nil, err
 	}
 	// The store's CRM ids must be this CRM's: another account (or an
@@ -204,7 +229,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	}
 	b.closers = append(b.closers, b.ERP.Close)
 
-	env := &component.Env{ERP: b.ERP, CRM: b.CRM, Store: b.Store, Log: log, Clock: clk, DryRun: o.DryRun,
+	env := &component.Env{ERP: b.ERP, CRM: b.CRM, Targets: b.Targets, Store: b.Store, Log: log, Clock: clk, DryRun: o.DryRun,
 		AfterOrderSubmit: o.AfterOrderSubmit, Configs: cfg.Components()}
 	got, err := Provision(ctx, cfg, env)
 	if got.Close != nil {
