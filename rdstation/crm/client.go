@@ -281,6 +281,9 @@ func (c *Client) do(ctx context.Context, r request, out any, wrapKey string) err
 			}
 			continue
 		}
+		if resp.status != http.StatusTooManyRequests {
+			c.budget.answered()
+		}
 		switch {
 		case resp.status >= 200 && resp.status < 300:
 			return c.decode(r, resp.body, out, wrapKey)
@@ -291,7 +294,7 @@ func (c *Client) do(ctx context.Context, r request, out any, wrapKey string) err
 				firstLimited = now
 			}
 			ra, sent := retryAfter(resp.header, now)
-			until := c.budget.pauseAfter429(now, ra, sent)
+			until := c.budget.limited(now, ra, sent)
 			if until.Sub(firstLimited) > c.maxRateLimitWait {
 				e := c.apiError(r, resp)
 				e.Message = fmt.Sprintf("still rate limited after waiting %s: %s", now.Sub(firstLimited).Round(time.Second), e.Message)
