@@ -493,3 +493,6 @@ var (
 	_ fmt.Formatter = (*Client)(nil)
 	_ error         = (*redacted)(nil)
 )
+
+// Budget returns the account's request budget the client draws from.
+func (c *Client) Budget() *Budget { return c.budget }

@@ -31,6 +31,9 @@ const Name = "crm"
 // AccountLimit is RD Station CRM's documented limit per account.
 const AccountLimit = 120
 
+// DefaultCatalogTTL is crm.catalog_ttl's default.
+const DefaultCatalogTTL = time.Hour
+
 // Unlimited as requests_per_minute turns the client-side budget off: for
 // the simulator and benchmarks only (RD Station would answer 429s).
 const Unlimited = -1
@@ -57,6 +60,12 @@ type Config struct {
 	Burst             int                `toml:"burst"`
 	Timeout           component.Duration `toml:"timeout"`
 	MaxRetries        int                `toml:"max_retries"`
+	// CatalogTTL is how long what the CRM's catalogue holds (custom
+	// fields, pipelines, lost reasons, users) and the account check are
+	// reused from the checkpoint store before they are read again.
+	CatalogTTL component.Duration `toml:"catalog_ttl"`
+	// Budget holds the time windows with another requests_per_minute.
+	Budget Budget `toml:"budget"`
 }
 
 var (
@@ -67,7 +76,7 @@ var (
 // Default is [crm] with every default set.
 func Default() *Config {
 	return &Config{BaseURL: "https://crm.rdstation.com/api/v1", RequestsPerMinute: 100, Burst: 10,
-		Timeout: component.Dur(30 * time.Second), MaxRetries: 5}
+		Timeout: component.Dur(30 * time.Second), MaxRetries: 5, CatalogTTL: component.Dur(DefaultCatalogTTL)}
 }
 
 // Enabled implements component.Config: the CRM is every CRM stream's target.
@@ -97,6 +106,10 @@ func (c *Config) Validate(v *component.Validation) {
 	if c.MaxRetries < 0 || c.MaxRetries > 20 {
 		v.Bad("max_retries", "%d is outside 0..20", c.MaxRetries)
 	}
+	if c.CatalogTTL.D() < 0 {
+		v.Bad("catalog_ttl", "must not be negative (\"0s\" reads the catalogue at every start)")
+	}
+	c.validateBudget(v)
 }
 
 // TokenRefused says, without the token, why RD Station CRM may have refused
@@ -132,13 +145,23 @@ func (c *Config) NewClient(o Options) (*crm.Client, error) {
 		clk = clock.Real{}
 	}
 	sum := sha256.Sum256([]byte(c.BaseURL + "\x00" + c.Token))
+	windows := c.budgetWindows()
 	budget := crm.SharedBudget(hex.EncodeToString(sum[:8]), crm.BudgetConfig{
-		RequestsPerMinute: c.RequestsPerMinute, Burst: c.Burst, Clock: clk,
+		RequestsPerMinute: c.RequestsPerMinute, Burst: c.Burst, Windows: windows, AccountLimit: AccountLimit, Clock: clk,
 	})
-	if before, burstBefore := budget.Rate(); budget.SetRate(c.RequestsPerMinute, c.Burst) && o.Logger != nil {
+	before, burstBefore := budget.Rate()
+	changed := budget.SetRate(c.RequestsPerMinute, c.Burst)
+	if budget.SetWindows(windows) {
+		changed = true
+	}
+	if changed && o.Logger != nil {
 		rpm, burst := budget.Rate()
+		names := make([]string, len(windows))
+		for i, w := range windows {
+			names[i] = w.String()
+		}
 		o.Logger.Info("crm: the account's request budget now follows the new configuration",
-			zap.Int("requests_per_minute", rpm), zap.Int("burst", burst),
+			zap.Int("requests_per_minute", rpm), zap.Int("burst", burst), zap.Strings("windows", names),
 			zap.Int("was_requests_per_minute", before), zap.Int("was_burst", burstBefore))
 	}
 	cl, err := crm.New(crm.Config{
