@@ -183,6 +183,10 @@ type OpenOptions struct {
 	Clock      clock.Clock
 	HTTPClient *http.Client
 	Logger     *zap.Logger
+	// Store, when set, is the checkpoint store the target system may keep
+	// what it read of the CRM in (its catalogue) and what it sent (nil:
+	// a dry run, or no store yet).
+	Store *store.Store
 }
 
 // TargetOpener is implemented by a target system's settings.
@@ -200,6 +204,15 @@ type AccountReporter interface {
 // can ask and measure.
 type HealthReporter interface {
 	Health() health.CRM
+}
+
+// CatalogCacher is implemented by a target system that keeps what the
+// CRM's catalogue holds (custom fields, pipelines, users …) between
+// processes: Refresh drops the kept copy, so the next reads ask the CRM,
+// and reports whether anything had been served from it (so a name it
+// lacked may be a stale copy's fault).
+type CatalogCacher interface {
+	Refresh(ctx context.Context) (bool, error)
 }
 
 // CallCounter is implemented by a target system that counts its requests

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/bridge/component"
+	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
 )
@@ -97,7 +100,17 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config) []string {
 	}
 
 	fmt.Fprintln(out, heading(target, "CRM"))
-	crm, err := wiring.OpenTarget(ctx, cfg, wiring.Options{})
+	// What the checkpoint store keeps of the CRM's catalogue is read again
+	// by the check (and kept anew); no store is made where there is none.
+	var st *store.Store
+	if _, serr := os.Stat(filepath.Join(cfg.DataDir, wiring.StoreFile)); serr == nil {
+		if st, serr = wiring.OpenStore(ctx, cfg); serr == nil {
+			defer st.Close()
+		} else {
+			st = nil
+		}
+	}
+	crm, err := wiring.OpenTarget(ctx, cfg, wiring.Options{Store: st})
 	if err != nil {
 		show(component.Finding{Problem: true, Text: err.Error()})
 	} else {

@@ -104,6 +104,7 @@ type Client struct {
 	userAgent        string
 	authHint         string
 	stats            counters
+	onRefused        atomic.Pointer[func(*Error)]
 }
 
 // Format prints a short description without the token.
@@ -319,10 +320,21 @@ func (c *Client) do(ctx context.Context, r request, out any, wrapKey string) err
 			}
 			continue
 		default:
-			return c.apiError(r, resp)
+			e := c.apiError(r, resp)
+			if resp.status == http.StatusBadRequest || resp.status == http.StatusUnprocessableEntity {
+				if f := c.onRefused.Load(); f != nil {
+					(*f)(e)
+				}
+			}
+			return e
 		}
 	}
 }
+
+// OnRefused makes f hear of every request the CRM refuses as malformed or
+// invalid (400, 422), before the caller gets the error: a target system
+// drops what it keeps of the account's custom fields when one is named.
+func (c *Client) OnRefused(f func(*Error)) { c.onRefused.Store(&f) }
 
 // backoff sleeps a full-jitter exponential delay before retry number *n+1.
 func (c *Client) backoff(ctx context.Context, r request, n *int) error {

@@ -20,6 +20,7 @@ import (
 	"github.com/erpbridge/erpbridge/bridge/component"
 	"github.com/erpbridge/erpbridge/bridge/health"
 	"github.com/erpbridge/erpbridge/bridge/inbound"
+	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp/sqlerp/dsn"
 	"github.com/erpbridge/erpbridge/mapping"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
@@ -144,9 +145,8 @@ func (c *Config) NewClient(o Options) (*crm.Client, error) {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	sum := sha256.Sum256([]byte(c.BaseURL + "\x00" + c.Token))
 	windows := c.budgetWindows()
-	budget := crm.SharedBudget(hex.EncodeToString(sum[:8]), crm.BudgetConfig{
+	budget := crm.SharedBudget(c.credentials(), crm.BudgetConfig{
 		RequestsPerMinute: c.RequestsPerMinute, Burst: c.Burst, Windows: windows, AccountLimit: AccountLimit, Clock: clk,
 	})
 	before, burstBefore := budget.Rate()
@@ -180,6 +180,7 @@ func (c *Config) NewClient(o Options) (*crm.Client, error) {
 type System struct {
 	C     *crm.Client
 	users *userDirectory
+	cat   *catalog
 
 	mu      sync.Mutex
 	targets map[string]bridge.Target
@@ -192,10 +193,25 @@ var (
 	_ component.DealCRM      = (*System)(nil)
 )
 
-// NewSystem returns the target system over c.
+// NewSystem returns the target system over c, reading its catalogue from
+// the CRM; Keep makes it keep the catalogue and what was sent to each deal
+// in the checkpoint store.
 func NewSystem(c *crm.Client) *System {
-	return &System{C: c, users: &userDirectory{c: c, ttl: 10 * time.Minute},
+	cat := &catalog{clk: clock.Real{}}
+	s := &System{C: c, users: &userDirectory{c: c, ttl: 10 * time.Minute, cat: cat}, cat: cat,
 		targets: map[string]bridge.Target{}, opts: map[string]component.TargetOptions{}, schemas: map[string]mapping.Schema{}}
+	c.OnRefused(s.refused)
+	return s
+}
+
+// Keep makes the system keep, in st, the CRM's catalogue for ttl (read
+// with the credentials hashed as cred, on clk) and what was sent to each
+// deal. Call it before the system is used.
+func (s *System) Keep(st *store.Store, ttl time.Duration, cred string, clk clock.Clock, log *zap.Logger) {
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	s.cat.st, s.cat.ttl, s.cat.cred, s.cat.clk, s.cat.log = st, ttl, cred, clk, log
 }
 
 // Target implements component.TargetSystem: one target per entity, shared
@@ -234,6 +250,9 @@ func (s *System) newTarget(entity string, o component.TargetOptions) (bridge.Tar
 	case mapping.EntityDeal:
 		d := NewDeals(s.C)
 		d.Log = o.Log
+		if s.cat.st != nil {
+			d.Sent = s.cat.st
+		}
 		t = d
 	default:
 		return nil, fmt.Errorf("RD Station CRM has no entity %q (it has organization, contact, product, deal)", entity)
@@ -249,10 +268,13 @@ func (s *System) Schema(ctx context.Context, entity string) (mapping.Schema, err
 	if ok {
 		return sc, nil
 	}
-	sc, err := Schema(ctx, s.C, entity)
+	fields, err := cached(ctx, s.cat, catalogFields(entity), func(ctx context.Context) ([]keptField, error) {
+		return readFields(ctx, s.C, entity)
+	})
 	if err != nil {
-		return sc, err
+		return mapping.Schema{}, err
 	}
+	sc = schemaOf(entity, fields)
 	s.mu.Lock()
 	s.schemas[entity] = sc
 	s.mu.Unlock()
@@ -261,6 +283,10 @@ func (s *System) Schema(ctx context.Context, entity string) (mapping.Schema, err
 
 // Pipelines implements component.DealCRM.
 func (s *System) Pipelines(ctx context.Context) ([]component.Pipeline, error) {
+	return cached(ctx, s.cat, catalogPipelines, s.readPipelines)
+}
+
+func (s *System) readPipelines(ctx context.Context) ([]component.Pipeline, error) {
 	ps, err := s.C.ListPipelines(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading CRM pipelines: %w", classify(err))
@@ -285,6 +311,10 @@ func (s *System) Pipelines(ctx context.Context) ([]component.Pipeline, error) {
 
 // LostReasons implements component.DealCRM.
 func (s *System) LostReasons(ctx context.Context) ([]component.Named, error) {
+	return cached(ctx, s.cat, catalogLostReasons, s.readLostReasons)
+}
+
+func (s *System) readLostReasons(ctx context.Context) ([]component.Named, error) {
 	var out []component.Named
 	for lr, err := range s.C.LostReasons(ctx, crm.NameQuery{}) {
 		if err != nil {
@@ -338,7 +368,9 @@ func (s *System) WonDeals(numberFieldID string) inbound.CRM {
 func (*System) ZoneMargin() time.Duration { return ZoneMargin }
 
 // Account is the system's account probe (bridge.CheckAccount).
-func (s *System) Account() bridge.AccountProbe { return Account{C: s.C} }
+func (s *System) Account() bridge.AccountProbe {
+	return cachedAccount{probe: Account{C: s.C}, cat: s.cat}
+}
 
 // Health is the system as the health monitor sees it.
 func (s *System) Health() health.CRM { return Health{C: s.C} }
@@ -361,6 +393,7 @@ var (
 	_ component.AccountReporter = (*System)(nil)
 	_ component.HealthReporter  = (*System)(nil)
 	_ component.CallCounter     = (*System)(nil)
+	_ component.CatalogCacher   = (*System)(nil)
 )
 
 // OpenTarget implements component.TargetOpener.
@@ -369,7 +402,19 @@ func (c *Config) OpenTarget(_ context.Context, o component.OpenOptions) (compone
 	if err != nil {
 		return nil, err
 	}
-	return NewSystem(cl), nil
+	s := NewSystem(cl)
+	if o.Store != nil {
+		s.Keep(o.Store, c.CatalogTTL.D(), c.credentials(), o.Clock, o.Logger)
+	}
+	return s, nil
+}
+
+// credentials identifies the account's credentials (base URL and token)
+// by a hash, never the token: the key of the shared budget and of what the
+// catalogue keeps.
+func (c *Config) credentials() string {
+	sum := sha256.Sum256([]byte(c.BaseURL + "\x00" + c.Token))
+	return hex.EncodeToString(sum[:8])
 }
 
 // StaticSchema describes an entity without I/O (streams.StaticSchemas):

@@ -39,6 +39,9 @@ type Options struct {
 	// AfterOrderSubmit, when set, runs right after the ERP answered a won
 	// deal's order and before the answer is recorded (crash tests).
 	AfterOrderSubmit func()
+	// Store is the checkpoint store OpenTarget lets the target system keep
+	// its catalogue in (Open passes its own, except in a dry run).
+	Store *store.Store
 }
 
 // Bridge is everything a sync needs, opened.
@@ -138,7 +141,7 @@ func OpenTarget(ctx context.Context, cfg *config.Config, o Options) (component.T
 		}
 		s, _ := cfg.Component(c.Name())
 		if t, ok := s.(component.TargetOpener); ok {
-			return t.OpenTarget(ctx, component.OpenOptions{Clock: clk, HTTPClient: o.HTTPClient, Logger: o.Logger})
+			return t.OpenTarget(ctx, component.OpenOptions{Clock: clk, HTTPClient: o.HTTPClient, Logger: o.Logger, Store: o.Store})
 		}
 	}
 	return nil, errors.New("no target system is registered")
@@ -189,7 +192,12 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	if _, err := b.Store.RecoverRuns(ctx); err != nil {
 		return nil, fmt.Errorf("recovering interrupted runs: %w", err)
 	}
-	if b.CRM, err = OpenTarget(ctx, cfg, Options{Clock: clk, HTTPClient: o.HTTPClient, Logger: log}); err != nil {
+	// A dry run writes nothing anywhere, not even the CRM's catalogue.
+	var keep *store.Store
+	if !o.DryRun {
+		keep = b.Store
+	}
+	if b.CRM, err = OpenTarget(ctx, cfg, Options{Clock: clk, HTTPClient: o.HTTPClient, Logger: log, Store: keep}); err != nil {
 		return nil, err
 	}
 	// The store's CRM ids must be this CRM's: another account (or an
@@ -207,6 +215,20 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	env := &component.Env{ERP: b.ERP, CRM: b.CRM, Store: b.Store, Log: log, Clock: clk, DryRun: o.DryRun,
 		AfterOrderSubmit: o.AfterOrderSubmit, Configs: cfg.Components()}
 	got, err := Provision(ctx, cfg, env)
+	if err != nil {
+		// A name the streams look for (a custom field, a stage, a user)
+		// may be missing from a kept copy of the CRM's catalogue that is
+		// older than the change: read it again, once.
+		if c, ok := b.CRM.(component.CatalogCacher); ok {
+			if stale, ferr := c.Refresh(ctx); ferr == nil && stale {
+				log.Info("the streams name something the kept copy of the CRM's catalogue lacks: reading it again", zap.Error(err))
+				if got.Close != nil {
+					_ = got.Close()
+				}
+				got, err = Provision(ctx, cfg, env)
+			}
+		}
+	}
 	if got.Close != nil {
 		b.closers = append(b.closers, got.Close)
 	}
