@@ -60,6 +60,8 @@ type Bridge struct {
 	Warnings []component.Note
 
 	closers []func() error
+	// recordBudget: RecordBudget writes to the store (not in a dry run).
+	recordBudget bool
 }
 
 // Close releases everything Open acquired.
@@ -101,6 +103,22 @@ func (b *Bridge) Health() health.Target {
 		t.ERP = db
 	}
 	return t
+}
+
+// RecordBudget records the CRM account's request budget (configured,
+// reserved, used, the adaptive rate, the time spent waiting) in the
+// checkpoint store, for `erpbridge status`. Close records it too; a dry
+// run records nothing.
+func (b *Bridge) RecordBudget(ctx context.Context) error {
+	h, ok := b.CRM.(component.HealthReporter)
+	if !ok || !b.recordBudget {
+		return nil
+	}
+	r, ok := h.Health().(health.BudgetReporter)
+	if !ok {
+		return nil
+	}
+	return health.KeepBudget(ctx, b.Store, r.Budget())
 }
 
 // OpenStore opens the checkpoint store in cfg.DataDir.
@@ -199,6 +217,11 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	}
 	if b.CRM, err = OpenTarget(ctx, cfg, Options{Clock: clk, HTTPClient: o.HTTPClient, Logger: log, Store: keep}); err != nil {
 		return nil, err
+	}
+	if keep != nil {
+		// Runs before the store closes (closers run last first).
+		b.closers = append(b.closers, func() error { return b.RecordBudget(context.WithoutCancel(ctx)) })
+		b.recordBudget = true
 	}
 	// The store's CRM ids must be this CRM's: another account (or an
 	// emptied CRM) would make every sync a silent no-op.
