@@ -17,6 +17,13 @@ type AccountProbe interface {
 	Exists(ctx context.Context, entity, crmID string) (bool, error)
 }
 
+// AccountKeeper is implemented by an AccountProbe that keeps a passed
+// check for a while (so a process with nothing to sync asks the CRM
+// nothing): CheckAccount tells it when the check passed.
+type AccountKeeper interface {
+	Passed(ctx context.Context)
+}
+
 // accountProbes is how many of the most recently synced records are looked
 // up: all of them missing means another (or an emptied) CRM; one deleted
 // by a user does not.
@@ -64,7 +71,12 @@ func CheckAccount(ctx context.Context, st *store.Store, p AccountProbe) error {
 			recent[0].Entity, recent[0].CRMID, recent[0].ERPKey, what)
 	}
 	if !ok {
-		return st.Update(ctx, func(tx *store.Tx) error { return tx.SetMeta(store.MetaCRMAccount, acct) })
+		if err := st.Update(ctx, func(tx *store.Tx) error { return tx.SetMeta(store.MetaCRMAccount, acct) }); err != nil {
+			return err
+		}
+	}
+	if k, isKeeper := p.(AccountKeeper); isKeeper {
+		k.Passed(ctx)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/erpbridge/erpbridge/bridge/priority"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp"
 )
@@ -107,6 +108,8 @@ type fakeCRM struct {
 	failUp int // fail the next N writes with a 500-like error
 	// loseUp applies the next N creates and loses their response.
 	loseUp int
+	// levels are the priorities the writes came with, in order.
+	levels []priority.Level
 }
 
 func (t *fakeCRM) Entity() string           { return "organization" }
@@ -119,7 +122,8 @@ func (t *fakeCRM) Find(_ context.Context, p Payload, _ bool) (string, bool, erro
 	}
 	return "", false, nil
 }
-func (t *fakeCRM) Create(_ context.Context, p Payload) (string, error) {
+func (t *fakeCRM) Create(ctx context.Context, p Payload) (string, error) {
+	t.levels = append(t.levels, priority.From(ctx))
 	if t.failUp > 0 {
 		t.failUp--
 		return "", errors.New("HTTP 500")
@@ -133,7 +137,8 @@ func (t *fakeCRM) Create(_ context.Context, p Payload) (string, error) {
 	}
 	return id, nil
 }
-func (t *fakeCRM) Update(_ context.Context, id string, p Payload) error {
+func (t *fakeCRM) Update(ctx context.Context, id string, p Payload) error {
+	t.levels = append(t.levels, priority.From(ctx))
 	if t.failUp > 0 {
 		t.failUp--
 		return errors.New("HTTP 500")

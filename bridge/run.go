@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/erpbridge/erpbridge/bridge/priority"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp"
 	"go.uber.org/zap"
@@ -99,6 +100,13 @@ func (r *run) execute(ctx context.Context, full bool) Report {
 	if full || !hasCursor || cur.Position == "" || !r.s.Source.Incremental() {
 		full = true
 		rep.Kind = store.RunFull
+	}
+	// A poll of what changed goes before a backfill in the target's
+	// shared request budget (bridge/priority).
+	if full {
+		ctx = priority.With(ctx, priority.Backfill)
+	} else {
+		ctx = priority.With(ctx, priority.Incremental)
 	}
 	if r.dry {
 		rep.Kind = store.RunDry

@@ -194,9 +194,14 @@ type OpenOptions struct {
 	HTTPClient *http.Client
 	Logger     *zap.Logger
 	// Store is the checkpoint store: a target system that authorizes with
-	// OAuth2 keeps its grant there (bridge/oauth). Nil when none is open
-	// (`erpbridge check` before the first sync).
+	// OAuth2 keeps its grant there (bridge/oauth), and one may keep what it
+	// read of the CRM (its catalogue) and what it sent. Nil when none is
+	// open (`erpbridge check` before the first sync).
 	Store *store.Store
+	// DryRun: the target system writes nothing it keeps (its catalogue,
+	// what it sent), though it reads an OAuth grant and keeps a refreshed
+	// one (a refresh token it did not keep would lock the bridge out).
+	DryRun bool
 }
 
 // TargetOpener is implemented by a target system's settings.
@@ -214,6 +219,15 @@ type AccountReporter interface {
 // can ask and measure.
 type HealthReporter interface {
 	Health() health.CRM
+}
+
+// CatalogCacher is implemented by a target system that keeps what the
+// CRM's catalogue holds (custom fields, pipelines, users …) between
+// processes: Refresh drops the kept copy, so the next reads ask the CRM,
+// and reports whether anything had been served from it (so a name it
+// lacked may be a stale copy's fault).
+type CatalogCacher interface {
+	Refresh(ctx context.Context) (bool, error)
 }
 
 // CallCounter is implemented by a target system that counts its requests

@@ -2,6 +2,7 @@ package health
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -126,6 +127,41 @@ var (
 		"Seconds since the stream's incremental cursor last moved (last ERP change read).", []string{"stream"}, nil)
 )
 
+// The CRM budget's metrics (see Budget); the rates are absent when the
+// budget is unlimited.
+var (
+	descBudgetConfigured = prometheus.NewDesc("erpbridge_crm_budget_configured_per_minute",
+		"CRM requests a minute the bridge is configured to use now (a time window's when one applies).", nil, nil)
+	descBudgetReserved = prometheus.NewDesc("erpbridge_crm_budget_reserved_per_minute",
+		"CRM requests a minute the configured rate leaves to the account's other integrations.", nil, nil)
+	descBudgetCurrent = prometheus.NewDesc("erpbridge_crm_budget_current_per_minute",
+		"The bridge's adaptive CRM rate: below the configured one after 429s, climbing back.", nil, nil)
+	descBudgetUsed = prometheus.NewDesc("erpbridge_crm_budget_used_last_minute",
+		"CRM requests the bridge sent in the last 60 seconds.", nil, nil)
+	descBudgetWaited = prometheus.NewDesc("erpbridge_crm_budget_wait_seconds_total",
+		"Time requests spent waiting for the CRM budget, by priority (backfill, incremental, urgent).", []string{"priority"}, nil)
+	descBudgetPaused = prometheus.NewDesc("erpbridge_crm_budget_paused_seconds_total",
+		"Time the bridge's CRM requests were paused by 429 answers.", nil, nil)
+)
+
+// collectBudget sends the CRM budget's metrics, when the CRM has one.
+func (c *stateCollector) collectBudget(ch chan<- prometheus.Metric) {
+	b, ok := c.m.Budget()
+	if !ok {
+		return
+	}
+	if !b.Unlimited {
+		ch <- prometheus.MustNewConstMetric(descBudgetConfigured, prometheus.GaugeValue, float64(b.ConfiguredPerMinute))
+		ch <- prometheus.MustNewConstMetric(descBudgetReserved, prometheus.GaugeValue, float64(b.ReservedPerMinute))
+		ch <- prometheus.MustNewConstMetric(descBudgetCurrent, prometheus.GaugeValue, b.CurrentPerMinute)
+	}
+	ch <- prometheus.MustNewConstMetric(descBudgetUsed, prometheus.GaugeValue, float64(b.UsedLastMinute))
+	for _, p := range slices.Sorted(maps.Keys(b.WaitedSeconds)) {
+		ch <- prometheus.MustNewConstMetric(descBudgetWaited, prometheus.CounterValue, b.WaitedSeconds[p], p)
+	}
+	ch <- prometheus.MustNewConstMetric(descBudgetPaused, prometheus.CounterValue, b.PausedSeconds)
+}
+
 // stateCollector reads the CRM client's counters and the checkpoint store
 // at scrape time.
 type stateCollector struct{ m *Monitor }
@@ -134,7 +170,8 @@ var _ prometheus.Collector = (*stateCollector)(nil)
 
 // Describe sends every descriptor the collector uses.
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRequests, descRateLimited, descRetries, descOutcomeUnknown, descOutbox, descCursorLag} {
+	for _, d := range []*prometheus.Desc{descRequests, descRateLimited, descRetries, descOutcomeUnknown, descOutbox, descCursorLag,
+		descBudgetConfigured, descBudgetReserved, descBudgetCurrent, descBudgetUsed, descBudgetWaited, descBudgetPaused} {
 		ch <- d
 	}
 }
@@ -154,6 +191,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descRateLimited, prometheus.CounterValue, float64(st.RateLimited))
 	ch <- prometheus.MustNewConstMetric(descRetries, prometheus.CounterValue, float64(st.Retries))
 	ch <- prometheus.MustNewConstMetric(descOutcomeUnknown, prometheus.CounterValue, float64(st.OutcomeUnknown))
+	c.collectBudget(ch)
 	if t == nil {
 		return
 	}

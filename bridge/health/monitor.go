@@ -58,6 +58,9 @@ type Monitor struct {
 	mu      sync.Mutex
 	target  *Target
 	crmBase Stats // counters of the CRM clients of earlier bridges
+	// lastBudget is the CRM budget last read (kept across a Detach).
+	lastBudget Budget
+	hasBudget  bool
 
 	crmMu  sync.Mutex // one CRM check at a time; guards crmAt, crmErr
 	crmAt  time.Time  // when the cached CRM check ran (zero: none)

@@ -33,7 +33,7 @@ type Server struct {
 	done  chan struct{}
 }
 
-// Listen binds addr and serves /healthz, /readyz and /metrics of m until
+// Listen binds addr and serves /healthz, /readyz, /status and /metrics of m until
 // Shutdown. With a token, every request needs "Authorization: Bearer
 // <token>"; an address off the loopback needs a token. The error of a
 // failed bind names the address and the http.addr key.
@@ -137,6 +137,17 @@ func (m *Monitor) Handler(log *zap.Logger) http.Handler {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(rd)
+	})
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
+		var st Status
+		if b, ok := m.Budget(); ok {
+			st.CRMBudget = &b
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(st)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.metrics.reg, promhttp.HandlerOpts{
 		ErrorLog:      promLogger{log},

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/priority"
 	"github.com/erpbridge/erpbridge/bridge/retry"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp"
@@ -217,6 +218,13 @@ func (p *Poller) Sweep(ctx context.Context) (rep Report, err error) {
 }
 
 func (p *Poller) run(ctx context.Context, sweep bool) (Report, error) {
+	// Won deals go before every other use of the CRM account's budget: a
+	// sale waits on them. The nightly sweep is a backfill of its own kind.
+	level := priority.Urgent
+	if sweep {
+		level = priority.Incremental
+	}
+	ctx = priority.With(ctx, level)
 	var rep Report
 	start := p.o.Now().UTC()
 	if err := p.settle(ctx, &rep); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/priority"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp"
 )
@@ -28,6 +30,7 @@ type fakeCRM struct {
 	updates  map[string]string // deal → order number written
 	notes    map[string][]string
 	calls    int
+	levels   []priority.Level // the priority of each listing and write
 }
 
 var _ CRM = (*fakeCRM)(nil)
@@ -44,10 +47,11 @@ func (f *fakeCRM) win(id string, closed time.Time) {
 	f.order = append(f.order, id)
 }
 
-func (f *fakeCRM) WonDeals(_ context.Context, from, to time.Time) iter.Seq2[Deal, error] {
+func (f *fakeCRM) WonDeals(ctx context.Context, from, to time.Time) iter.Seq2[Deal, error] {
 	return func(yield func(Deal, error) bool) {
 		f.mu.Lock()
 		f.calls++
+		f.levels = append(f.levels, priority.From(ctx))
 		var out []Deal
 		for _, id := range f.order {
 			d := f.deals[id]
@@ -90,7 +94,10 @@ func (f *fakeCRM) Lines(_ context.Context, id string) ([]Line, error) {
 	return []Line{{ProductID: "prod", Name: "Product", Quantity: decimal.NewFromInt(1), Price: decimal.RequireFromString("9.90")}}, nil
 }
 
-func (f *fakeCRM) SetOrderNumber(_ context.Context, id, number string) error {
+func (f *fakeCRM) SetOrderNumber(ctx context.Context, id, number string) error {
+	f.mu.Lock()
+	f.levels = append(f.levels, priority.From(ctx))
+	f.mu.Unlock()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
@@ -506,5 +513,23 @@ func TestADealMovedOutOfThePipelinesIsNotSentAgain(t *testing.T) {
 	w, _, _ := e.st.Writeback(context.Background(), "moved")
 	if w.State != store.WritebackInvalid || !strings.Contains(w.Error, `pipeline "Pós-venda", not one of won_deals.pipelines`) || !w.NextAttemptAt.After(e.now.AddDate(1, 0, 0)) {
 		t.Errorf("writeback %+v, want invalid for good, naming the pipeline", w)
+	}
+}
+
+// TestWonDealsGoFirstInTheBudget: the poll lists and writes back at urgent
+// priority (a sale waits on it), the nightly sweep at incremental.
+func TestWonDealsGoFirstInTheBudget(t *testing.T) {
+	e := newEnv(t, fakeDir{})
+	e.crm.win("d1", e.now.Add(-time.Minute))
+	e.run(t)
+	if len(e.crm.levels) == 0 || slices.ContainsFunc(e.crm.levels, func(l priority.Level) bool { return l != priority.Urgent }) {
+		t.Errorf("the poll called the CRM at %v, want urgent every time", e.crm.levels)
+	}
+	e.crm.levels = nil
+	if _, err := e.p.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.crm.levels) == 0 || e.crm.levels[0] != priority.Incremental {
+		t.Errorf("the sweep listed at %v, want incremental", e.crm.levels)
 	}
 }

@@ -126,8 +126,9 @@ func (s *Store) CountIdentities(ctx context.Context, entity string) (total, with
 }
 
 // ForgetFingerprints clears the fingerprints of every identity of an entity
-// (erpbridge resync): CRM ids are kept, so the next pass updates every
-// record instead of creating duplicates. It returns the number cleared.
+// (erpbridge resync), and what its target recorded it sent (Sent): CRM ids
+// are kept, so the next pass updates every record, whole, instead of
+// creating duplicates. It returns the number cleared.
 func (s *Store) ForgetFingerprints(ctx context.Context, entity string) (int64, error) {
 	var n int64
 	err := s.Update(ctx, func(tx *Tx) error {
@@ -135,8 +136,10 @@ func (s *Store) ForgetFingerprints(ctx context.Context, entity string) (int64, e
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		return tx.forgetSent(entity)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("forgetting fingerprints of %s: %w", entity, err)

@@ -121,7 +121,13 @@ func runUntilReload(ctx context.Context, b *wiring.Bridge, mon *health.Monitor, 
 		}
 		log.Info("pruned the checkpoint store's history", zap.Int64("confirmed_writes", writes), zap.Int64("runs", runs))
 	}
-	go func() { done <- schedule(sctx, b.Config, b.Engine, b.WonDeals, nightly, log, mon.Observe) }()
+	observe := func(rep bridge.Report) {
+		mon.Observe(rep)
+		if err := b.RecordBudget(sctx); err != nil {
+			log.Warn("recording the CRM budget for erpbridge status", zap.Error(err))
+		}
+	}
+	go func() { done <- schedule(sctx, b.Config, b.Engine, b.WonDeals, nightly, log, observe) }()
 	for {
 		select {
 		case err := <-done:

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/erpbridge/erpbridge/bridge/health"
 	"github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
@@ -132,11 +133,19 @@ the CRM has, and the outbox (pending, failed, parked writes).`,
 			if err != nil {
 				return fmt.Errorf("reading status: %w", err)
 			}
+			budget, hasBudget, err := health.KeptBudget(cmd.Context(), st)
+			if err != nil {
+				return fmt.Errorf("reading status: %w", err)
+			}
 			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"store": st.Path(), "streams": ss})
+				doc := map[string]any{"store": st.Path(), "streams": ss}
+				if hasBudget {
+					doc["crm_budget"] = budget
+				}
+				return enc.Encode(doc)
 			}
 			fmt.Fprintf(out, "store: %s\n\n", st.Path())
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
@@ -163,10 +172,42 @@ the CRM has, and the outbox (pending, failed, parked writes).`,
 				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Stream, s.Records, s.InCRM, last, status,
 					read, created, updated, failed, outbox, full)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if hasBudget {
+				fmt.Fprintf(out, "\n%s\n", budgetLine(budget))
+			}
+			return nil
 		},
 	}
 	configFlag(cmd, &path)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// budgetLine tells the CRM budget a process last recorded: configured,
+// reserved for the account's other integrations, the adaptive rate, what
+// was used, and the time spent waiting.
+func budgetLine(b health.Budget) string {
+	secs := func(s float64) time.Duration { return (time.Duration(s * float64(time.Second))).Round(time.Second) }
+	var waited float64
+	for _, s := range b.WaitedSeconds {
+		waited += s
+	}
+	rate := "unlimited (requests_per_minute = -1)"
+	if !b.Unlimited {
+		rate = fmt.Sprintf("%d/min configured", b.ConfiguredPerMinute)
+		if b.Window != "" {
+			rate += " (window " + b.Window + ")"
+		}
+		rate += fmt.Sprintf(", %d/min reserved for the account's other integrations (of %d/min), now %.1f/min",
+			b.ReservedPerMinute, b.AccountLimit, b.CurrentPerMinute)
+		if b.CurrentPerMinute < float64(b.ConfiguredPerMinute) {
+			rate += " after 429s"
+		}
+	}
+	return fmt.Sprintf("CRM budget at %s: %s; %d requests in the minute before, %d 429s; waited %s (urgent %s, incremental %s, backfill %s), paused %s by 429s",
+		b.At.Local().Format("2006-01-02 15:04:05"), rate, b.UsedLastMinute, b.RateLimited, secs(waited),
+		secs(b.WaitedSeconds["urgent"]), secs(b.WaitedSeconds["incremental"]), secs(b.WaitedSeconds["backfill"]), secs(b.PausedSeconds))
 }

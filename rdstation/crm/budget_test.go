@@ -153,7 +153,7 @@ func TestInteractiveCallersOvertakeWaitingBulk(t *testing.T) {
 	waitUntil(t, "bulk-1 to sleep for its token", func() bool { return sc.sleepers() == 1 })
 	start("bulk-2", Bulk)
 	start("bulk-3", Bulk)
-	waitUntil(t, "bulk-2 and bulk-3 to queue", func() bool { return b.bulkWaiting.Load() == 3 })
+	waitUntil(t, "bulk-2 and bulk-3 to queue", func() bool { return b.waitingIn(Bulk) == 3 })
 	start("interactive", Interactive)
 	waitUntil(t, "the interactive caller to sleep for its token", func() bool { return sc.sleepers() == 2 })
 
@@ -174,5 +174,60 @@ func TestInteractiveCallersOvertakeWaitingBulk(t *testing.T) {
 	want := []string{"bulk-1", "interactive", "bulk-2", "bulk-3"}
 	if len(got) != 4 || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("served in order %v, want the interactive caller right after the bulk one already holding a token: %v", got, want)
+	}
+}
+
+// waitingIn counts the callers of lane l inside Wait.
+func (b *Budget) waitingIn(l Priority) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.lanes[l].waiting
+}
+
+func TestLanesServeUrgentThenIncrementalThenBackfill(t *testing.T) {
+	sc := &stepClock{now: testStart}
+	b := NewBudget(BudgetConfig{RequestsPerMinute: 60, Burst: 1, Clock: sc})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := b.Wait(ctx); err != nil { // spends the burst
+		t.Fatal(err)
+	}
+	order := make(chan string, 5)
+	var wg sync.WaitGroup
+	start := func(name string, p Priority) {
+		wg.Go(func() {
+			if err := b.Wait(WithPriority(ctx, p)); err == nil {
+				order <- name
+			}
+		})
+	}
+	start("backfill-1", Bulk)
+	waitUntil(t, "backfill-1 to sleep for its token", func() bool { return sc.sleepers() == 1 })
+	start("backfill-2", Bulk)
+	waitUntil(t, "backfill-2 to queue", func() bool { return b.waitingIn(Bulk) == 2 })
+	start("incremental", Incremental)
+	waitUntil(t, "the incremental caller to sleep for its token", func() bool { return sc.sleepers() == 2 })
+	start("urgent", Interactive)
+	waitUntil(t, "the urgent caller to sleep for its token", func() bool { return sc.sleepers() == 3 })
+
+	var got []string
+	for range 200 {
+		if len(got) == 4 {
+			break
+		}
+		sc.advance(time.Second)
+		select {
+		case name := <-order:
+			got = append(got, name)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	wg.Wait()
+	// The incremental caller reserved its token before the urgent one
+	// came: both go before the second backfill caller.
+	want := map[string]int{"backfill-1": 0, "incremental": 1, "urgent": 2, "backfill-2": 3}
+	if len(got) != 4 || want[got[0]] != 0 || want[got[3]] != 3 {
+		t.Fatalf("served in order %v, want backfill-1 (holding a token), the incremental and urgent callers, then backfill-2", got)
 	}
 }

@@ -104,6 +104,7 @@ type Client struct {
 	userAgent        string
 	authHint         string
 	stats            counters
+	onRefused        atomic.Pointer[func(*Error)]
 }
 
 // Format prints a short description without the token.
@@ -281,6 +282,9 @@ func (c *Client) do(ctx context.Context, r request, out any, wrapKey string) err
 			}
 			continue
 		}
+		if resp.status != http.StatusTooManyRequests {
+			c.budget.answered()
+		}
 		switch {
 		case resp.status >= 200 && resp.status < 300:
 			return c.decode(r, resp.body, out, wrapKey)
@@ -291,7 +295,7 @@ func (c *Client) do(ctx context.Context, r request, out any, wrapKey string) err
 				firstLimited = now
 			}
 			ra, sent := retryAfter(resp.header, now)
-			until := c.budget.pauseAfter429(now, ra, sent)
+			until := c.budget.limited(now, ra, sent)
 			if until.Sub(firstLimited) > c.maxRateLimitWait {
 				e := c.apiError(r, resp)
 				e.Message = fmt.Sprintf("still rate limited after waiting %s: %s", now.Sub(firstLimited).Round(time.Second), e.Message)
@@ -316,10 +320,21 @@ func (c *Client) do(ctx context.Context, r request, out any, wrapKey string) err
 			}
 			continue
 		default:
-			return c.apiError(r, resp)
+			e := c.apiError(r, resp)
+			if resp.status == http.StatusBadRequest || resp.status == http.StatusUnprocessableEntity {
+				if f := c.onRefused.Load(); f != nil {
+					(*f)(e)
+				}
+			}
+			return e
 		}
 	}
 }
+
+// OnRefused makes f hear of every request the CRM refuses as malformed or
+// invalid (400, 422), before the caller gets the error: a target system
+// drops what it keeps of the account's custom fields when one is named.
+func (c *Client) OnRefused(f func(*Error)) { c.onRefused.Store(&f) }
 
 // backoff sleeps a full-jitter exponential delay before retry number *n+1.
 func (c *Client) backoff(ctx context.Context, r request, n *int) error {
@@ -490,3 +505,6 @@ var (
 	_ fmt.Formatter = (*Client)(nil)
 	_ error         = (*redacted)(nil)
 )
+
+// Budget returns the account's request budget the client draws from.
+func (c *Client) Budget() *Budget { return c.budget }

@@ -130,6 +130,13 @@ type DealInput struct {
 	Rating         *int               `json:"rating,omitempty"`
 	PredictionDate string             `json:"prediction_date,omitempty"`
 	CustomFields   []CustomFieldValue `json:"deal_custom_fields,omitempty"`
+	// Win, LostReasonID and LostNote ask for the deal to be created won or
+	// lost. Not in the documented create body [U]: a CRM may ignore them,
+	// so read the answer's win and set the outcome with PUT when it is not
+	// the one asked for.
+	Win          NullableBool `json:"win,omitempty"`
+	LostReasonID string       `json:"deal_lost_reason_id,omitempty"`
+	LostNote     string       `json:"deal_lost_note,omitempty"`
 }
 
 // DealCreate is the whole body of POST /deals.

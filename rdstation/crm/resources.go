@@ -317,6 +317,15 @@ func (c *Client) CreateCustomField(ctx context.Context, in CustomFieldInput) (Cu
 	return write[CustomField](ctx, c, http.MethodPost, "/custom_fields", body, "custom_field")
 }
 
+// DeleteCustomField removes a custom field (and its values).
+func (c *Client) DeleteCustomField(ctx context.Context, id string) error {
+	p, err := idPath(http.MethodDelete, "/custom_fields", id)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, request{method: http.MethodDelete, path: p}, nil, "")
+}
+
 // ---- pipelines and stages ----
 
 // ListPipelines reads every pipeline with its stages.

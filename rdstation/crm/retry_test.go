@@ -19,8 +19,8 @@ func TestRateLimitWaitsWithoutUsingARetry(t *testing.T) {
 		{name: "Retry-After seconds", retryAfter: func(time.Time) string { return "7" }, minWait: 7 * time.Second, maxWait: 8 * time.Second},
 		{name: "Retry-After date", retryAfter: func(now time.Time) string { return now.Add(20 * time.Second).Format(http.TimeFormat) },
 			minWait: 20 * time.Second, maxWait: 21 * time.Second},
-		{name: "no header: the window resets", retryAfter: func(time.Time) string { return "" },
-			minWait: time.Minute, maxWait: time.Minute + windowJitter + time.Second},
+		{name: "no header: a probe after a few seconds, not the window's minute", retryAfter: func(time.Time) string { return "" },
+			minWait: probeFirst, maxWait: probeFirst + probeJitter},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

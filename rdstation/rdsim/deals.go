@@ -524,6 +524,11 @@ func (s *Sim) createDeal(c *call) {
 			d.Products = append(d.Products, dp)
 		}
 	}
+	if c.sw.CreateAppliesOutcome && f.has("win") {
+		if win, ok := f.boolPtr("win"); ok && win != nil {
+			c.applyWin(f, &d, win)
+		}
+	}
 	if !c.values(f, "deal_custom_fields", "deal", &d.CustomFields, d.ID) || c.failed(top) {
 		return
 	}
@@ -542,6 +547,9 @@ func (s *Sim) createDeal(c *call) {
 	}
 	d.UpdatedAt = c.now
 	c.d.deals.add(d.ID, &d)
+	if d.Win != nil && *d.Win {
+		s.copyWon(c, &d)
+	}
 	c.json(c.createStatus(), c.renderDeal(&d, false))
 }
 

@@ -98,6 +98,12 @@ type Switches struct {
 	//   "reject":   422 MUST_BE_INTEGER on the amount
 	// Totals are price × amount − discount of what was kept, either way.
 	DealProductAmounts string `json:"deal_product_amounts,omitempty"`
+	// CreateAppliesOutcome makes POST /deals read "win" inside "deal" (with
+	// deal_lost_reason_id and deal_lost_note for win:false), as PUT does:
+	// a deal created won or lost in one call. [U] the documented create
+	// body has no outcome; by default it is ignored, as Rails ignores a
+	// parameter it does not permit.
+	CreateAppliesOutcome bool `json:"create_applies_outcome,omitempty"`
 }
 
 // Deal product amount behaviours (Switches.DealProductAmounts).

@@ -36,6 +36,10 @@ func (c *Config) Check(ctx context.Context, env *component.Env) []component.Find
 		return out
 	}
 	ctx = crm.WithPriority(ctx, crm.Interactive)
+	// A check reads the catalogue from the CRM, and keeps it anew.
+	if _, err := s.Refresh(ctx); err != nil {
+		fail("forgetting the kept copy of the CRM's catalogue: %v", err)
+	}
 	tok, err := s.C.CheckToken(ctx)
 	if err != nil {
 		fail("token check: %v", err)

@@ -55,19 +55,29 @@ import (
 // 10,000 deals falls back to live lookups). The index folds case; live
 // lookups are exact.
 //
-// Create: POST /deals with the deal fields and organization, then the
-// products through the batch endpoint (≤ 100 a call), then the note, then
-// win or lose. When a step after the deal's creation fails, the error
-// names the deal and the deal is remembered in the index; the next attempt
-// finds it by name (the engine looks up before every create) and completes
-// it with Update.
+// Create: one POST /deals with the deal fields, organization, products
+// (inline, up to 100; more go through the batch endpoint) and outcome (win,
+// lost reason and note inside "deal": not in the documented create body,
+// so the answer is read and the outcome set with a PUT when the CRM left it
+// out), then the note. When a step after the deal's creation fails, the
+// error names the deal and the deal is remembered in the index; the next
+// attempt finds it by name (the engine looks up before every create) and
+// completes it with Update.
 //
-// Update: PUT /deals/{id} (name, owner, organization, custom fields, stage
-// at the top level), then the products only when they differ from the
-// CRM's (compared by product, quantity, price, discount and discount type,
-// exactly and in any order): the old lines are destroyed and the new created
-// in batches. Then the note when its text changed, then win, lose or reopen
-// when the CRM's state differs.
+// Update: with what was sent recorded (Sent: a hash of the deal's fields,
+// its outcome, its ERP lines with the CRM ids they got, its note), only
+// the parts that changed are written and the CRM is never read to compare:
+// fields and outcome in one PUT /deals/{id} (stage at the top level, win
+// inside "deal"), lines in one PATCH of the batch endpoint when the same
+// products change quantity or price (else the old lines are destroyed and
+// the new created), the note when its text changed. Without a record (the
+// first update after an upgrade, after a resync, after a write whose
+// outcome was not known) it reads: PUT, then the products only when they
+// differ from the CRM's (compared by product, quantity, price, discount and
+// discount type, exactly and in any order), then the note when its text
+// differs from the last note with the same title, then win, lose or reopen
+// when the CRM's state differs. The record is forgotten before a write and
+// made again after the CRM confirmed it, so a write cut short leaves none.
 //
 // Totals: the CRM computes a line's total as price × amount − discount,
 // unrounded. A line whose quantity and price do not multiply to its total
@@ -84,6 +94,9 @@ type Deals struct {
 	// Log, when set, gets one warning per line of an order note written
 	// (an item left out, a line sent folded), once per change.
 	Log *zap.Logger
+	// Sent, when set, keeps what was last sent to each deal (see Update);
+	// nil: every update reads the CRM to compare.
+	Sent SentStore
 
 	mu sync.Mutex
 	// wholeAmounts: the CRM was seen not to keep a fractional amount as
@@ -284,30 +297,87 @@ func (t *Deals) Create(ctx context.Context, p bridge.Payload) (string, error) {
 	if d.LinkOnly {
 		return "", fmt.Errorf("%w: this order was made from CRM deal %s (C5_XCRMID), which this CRM does not have (deleted, or another CRM account); it gets no deal of its own", bridge.ErrRejected, d.DealID)
 	}
-	deal, err := t.c.CreateDeal(ctx, crm.DealCreate{
+	whole := t.wholeOnly()
+	want, folded := represent(d.Products, whole)
+	in := crm.DealCreate{
 		Deal: crm.DealInput{Name: d.Name, DealStageID: d.DealStageID, UserID: d.UserID,
 			CustomFields: d.CustomFields},
 		OrganizationID: d.OrganizationID,
-	})
+		Products:       want[:min(len(want), crm.MaxBatch)],
+	}
+	switch {
+	case d.Win != nil && *d.Win:
+		in.Deal.Win = crm.True
+	case d.Win != nil:
+		in.Deal.Win, in.Deal.LostReasonID, in.Deal.LostNote = crm.False, d.LostReasonID, d.LostNote
+	}
+	deal, err := t.c.CreateDeal(ctx, in)
+	if err != nil && !whole && hasFraction(in.Products) && errors.Is(err, crm.ErrValidation) {
+		// Perhaps the fractional amounts: the deal goes again with its
+		// lines folded (a refused create made nothing).
+		whole = true
+		want, folded = represent(d.Products, whole)
+		in.Products = want[:min(len(want), crm.MaxBatch)]
+		deal, err = t.c.CreateDeal(ctx, in)
+		if err == nil {
+			t.learnWholeOnly()
+		}
+	}
 	if err != nil {
 		return "", classify(err)
 	}
 	// From here on the deal exists: a later failure must not lead to a
 	// second deal. The index (when built) and the live lookup find it.
 	t.ix.remember("name", d.Name, deal.ID)
-	var folded []string
-	if len(d.Products) > 0 {
-		if folded, err = t.putProducts(ctx, deal.ID, nil, d.Products); err != nil {
+	sent := dealSent{Header: headerHash(d), Outcome: outcomeKey(d)}
+	if d.hasProducts {
+		ids, f, w, err := t.createdLines(ctx, deal, d.Products, want, folded, whole)
+		if err != nil {
 			return "", fmt.Errorf("deal %s created, its products not: %w", deal.ID, err)
 		}
+		folded = f
+		sent.Lines, sent.Items, sent.Whole = linesHash(d.Products), ids, w
 	}
-	if err := t.note(ctx, deal.ID, d, folded, false); err != nil {
+	if sent.Note, err = t.note(ctx, deal.ID, d, folded, false); err != nil {
 		return "", fmt.Errorf("deal %s created, its note not: %w", deal.ID, err)
 	}
-	if err := t.close(ctx, deal.ID, d, nil); err != nil {
+	if err := t.close(ctx, deal.ID, d, deal.Win); err != nil {
 		return "", fmt.Errorf("deal %s created, its outcome not set: %w", deal.ID, err)
 	}
+	t.remember(ctx, deal.ID, sent)
 	return deal.ID, nil
+}
+
+// createdLines checks the lines a create answered against what was sent
+// (want, the representation of lines, the first MaxBatch inline), sends
+// the rest through the batch endpoint, and rewrites them folded when the
+// CRM did not keep them as sent. It returns the lines' CRM ids, the note
+// lines of the folded lines and whether they went folded.
+func (t *Deals) createdLines(ctx context.Context, deal crm.Deal, lines []dealLine, want []crm.DealProductInput,
+	folded []string, whole bool) ([]sentItem, []string, bool, error) {
+	got := deal.Products
+	if len(want) > crm.MaxBatch {
+		rest, err := t.c.CreateDealProducts(ctx, deal.ID, want[crm.MaxBatch:])
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("writing deal %s's products: %w", deal.ID, classify(err))
+		}
+		got = append(slices.Clone(got), rest...)
+	}
+	if len(got) != len(want) { // an answer without the deal's lines: ask
+		var err error
+		if got, err = t.c.ListDealProducts(ctx, deal.ID); err != nil {
+			return nil, nil, false, classify(err)
+		}
+	}
+	if sameProducts(got, want) {
+		if whole && !t.wholeOnly() {
+			t.learnWholeOnly()
+		}
+		return lineIDs(got), folded, whole, nil
+	}
+	// The CRM stored other lines than sent (it cut a fractional amount):
+	// written again, folded.
+	return t.putProducts(ctx, deal.ID, got, lines, true)
 }
 
 // Update implements bridge.Target.
@@ -320,59 +390,118 @@ func (t *Deals) Update(ctx context.Context, id string, p bridge.Payload) error {
 		_, err := t.c.UpdateDeal(ctx, id, crm.DealUpdate{CustomFields: d.CustomFields})
 		return classify(err)
 	}
-	deal, err := t.c.UpdateDeal(ctx, id, crm.DealUpdate{
-		Name: d.Name, UserID: d.UserID, OrganizationID: d.OrganizationID,
-		CustomFields: d.CustomFields, DealStageID: d.DealStageID,
-	})
-	if err != nil {
-		return classify(err)
+	prev, known := t.sent(ctx, id)
+	next := dealSent{Header: headerHash(d), Outcome: outcomeKey(d), Lines: prev.Lines, Items: prev.Items,
+		Whole: prev.Whole, Note: prev.Note}
+	linesChanged := d.hasProducts && (!known || prev.Lines != linesHash(d.Products))
+	if known && next.Header == prev.Header && next.Outcome == prev.Outcome && !linesChanged &&
+		prev.Note == noteHash(t.noteText(d, t.foldedOf(d.Products, prev.Whole))) {
+		return nil // what changed (another stream's field, the mapping's version) is not the CRM's to hear
 	}
-	var folded []string
-	if d.hasProducts {
-		if folded, err = t.syncProducts(ctx, id, d.Products); err != nil {
+	if known {
+		t.remember(ctx, id, dealSent{}) // a write cut short must leave no record
+	}
+	if !known || next.Header != prev.Header || next.Outcome != prev.Outcome {
+		u := crm.DealUpdate{Name: d.Name, UserID: d.UserID, OrganizationID: d.OrganizationID,
+			CustomFields: d.CustomFields, DealStageID: d.DealStageID}
+		if known && next.Outcome != prev.Outcome {
+			// The outcome in the same call: the CRM's is the one last sent.
+			switch {
+			case d.Win == nil:
+				u.Win = crm.Null
+			case *d.Win:
+				u.Win = crm.True
+			default:
+				u.Win, u.LostReasonID, u.LostNote = crm.False, d.LostReasonID, d.LostNote
+			}
+		}
+		deal, err := t.c.UpdateDeal(ctx, id, u)
+		if err != nil {
+			return classify(err)
+		}
+		// A deal is left with the ERP's outcome whenever it is written
+		// (a salesperson may have reopened it).
+		if err := t.close(ctx, id, d, deal.Win); err != nil {
 			return err
 		}
 	}
-	if err := t.note(ctx, id, d, folded, true); err != nil {
-		return err
+	folded := t.foldedOf(d.Products, prev.Whole)
+	if linesChanged {
+		var ids []sentItem
+		var whole bool
+		if known {
+			ids, folded, whole, err = t.replaceLines(ctx, id, prev.Items, d.Products)
+		} else {
+			ids, folded, whole, err = t.syncProducts(ctx, id, d.Products)
+		}
+		if err != nil {
+			return err
+		}
+		next.Lines, next.Items, next.Whole = linesHash(d.Products), ids, whole
 	}
-	return t.close(ctx, id, d, deal.Win)
+	if text := t.noteText(d, folded); !known || noteHash(text) != prev.Note {
+		if next.Note, err = t.note(ctx, id, d, folded, !known); err != nil {
+			return err
+		}
+	}
+	t.remember(ctx, id, next)
+	return nil
+}
+
+// foldedOf is the note lines of the lines of a payload sent folded, as
+// they were last sent (whole: the CRM keeps whole amounts only).
+func (t *Deals) foldedOf(lines []dealLine, whole bool) []string {
+	_, folded := represent(lines, whole || t.wholeOnly())
+	return folded
+}
+
+// noteText is the deal's order note: the payload's note lines and the
+// lines sent folded under its title; "" when there is nothing to say.
+func (t *Deals) noteText(d dealPayload, folded []string) string {
+	lines := append(slices.Clone(d.NoteLines), folded...)
+	if len(lines) == 0 {
+		return ""
+	}
+	return noteTitle(d) + "\n- " + strings.Join(lines, "\n- ")
+}
+
+func noteTitle(d dealPayload) string {
+	if title := strings.TrimSpace(d.NoteTitle); title != "" {
+		return title
+	}
+	return "erpbridge: " + d.Name
 }
 
 // note writes the deal's order note: the payload's note lines and the
-// lines sent folded. After a create it is written at once; on an update
-// (look = true) only when its text differs from the deal's last note with
-// the same title, so a sync that changes nothing in it writes nothing,
-// and a note whose create was lost is not written twice.
-func (t *Deals) note(ctx context.Context, id string, d dealPayload, folded []string, look bool) error {
-	lines := append(slices.Clone(d.NoteLines), folded...)
-	if len(lines) == 0 {
-		return nil
+// lines sent folded. After a create, or when what was written last is
+// known to differ, it is written at once; else (look = true) only when its
+// text differs from the deal's last note with the same title, so a note
+// whose create was lost is not written twice. It returns the hash of the
+// note's text ("" when there is none).
+func (t *Deals) note(ctx context.Context, id string, d dealPayload, folded []string, look bool) (string, error) {
+	text := t.noteText(d, folded)
+	if text == "" {
+		return "", nil
 	}
-	title := strings.TrimSpace(d.NoteTitle)
-	if title == "" {
-		title = "erpbridge: " + d.Name
-	}
-	text := title + "\n- " + strings.Join(lines, "\n- ")
 	if look {
 		notes, err := t.c.DealNotes(ctx, id)
 		if err != nil {
-			return fmt.Errorf("reading deal %s's notes: %w", id, classify(err))
+			return "", fmt.Errorf("reading deal %s's notes: %w", id, classify(err))
 		}
-		if last, ok := lastNote(notes, title); ok && last.Text == text {
-			return nil
+		if last, ok := lastNote(notes, noteTitle(d)); ok && last.Text == text {
+			return noteHash(text), nil
 		}
 	}
 	if _, err := t.c.CreateDealNote(ctx, id, text); err != nil {
-		return fmt.Errorf("writing deal %s's note: %w", id, classify(err))
+		return "", fmt.Errorf("writing deal %s's note: %w", id, classify(err))
 	}
 	if t.Log != nil {
-		for _, l := range lines {
+		for _, l := range append(slices.Clone(d.NoteLines), folded...) {
 			t.Log.Warn("order shown in its deal otherwise than in the ERP", zap.String("crm_id", id),
 				zap.String("deal", d.Name), zap.String("note", l))
 		}
 	}
-	return nil
+	return noteHash(text), nil
 }
 
 // lastNote is the newest note whose text starts with title (by created_at
@@ -408,40 +537,95 @@ func (t *Deals) close(ctx context.Context, id string, d dealPayload, have *bool)
 	return classify(err)
 }
 
-// syncProducts replaces the deal's products when they differ from want's.
-// It returns the note lines of the lines sent folded.
-func (t *Deals) syncProducts(ctx context.Context, id string, want []dealLine) ([]string, error) {
+// syncProducts replaces the deal's products when they differ from want's,
+// reading them first. It returns the lines' CRM ids, the note lines of the
+// lines sent folded and whether they went folded.
+func (t *Deals) syncProducts(ctx context.Context, id string, want []dealLine) ([]sentItem, []string, bool, error) {
 	have, err := t.c.ListDealProducts(ctx, id)
 	if err != nil {
-		return nil, classify(err)
+		return nil, nil, false, classify(err)
 	}
-	return t.putProducts(ctx, id, have, want)
+	return t.putProducts(ctx, id, have, want, false)
+}
+
+// replaceLines makes the deal's lines those of lines when the lines last
+// written (items: their CRM ids and products) are known, without reading
+// them: one PATCH when the same products change quantity, price or
+// discount; else the old lines destroyed and the new created. A line the
+// CRM no longer has (removed by hand), or an answer that is not what was
+// sent, falls back to reading the deal's lines (syncProducts).
+func (t *Deals) replaceLines(ctx context.Context, id string, items []sentItem, lines []dealLine) ([]sentItem, []string, bool, error) {
+	whole := t.wholeOnly()
+	want, folded := represent(lines, whole)
+	if patch, ok := pairLines(items, want); ok {
+		got, err := t.c.UpdateDealProducts(ctx, id, patch)
+		switch {
+		case err == nil && sameProducts(got, want):
+			return lineIDs(got), folded, whole, nil
+		case err != nil && !errors.Is(err, crm.ErrNotFound) && !errors.Is(err, crm.ErrValidation):
+			return nil, nil, false, fmt.Errorf("writing deal %s's products: %w", id, classify(err))
+		}
+		return t.syncProducts(ctx, id, lines)
+	}
+	if len(items) > 0 {
+		if err := t.c.DeleteDealProducts(ctx, id, idsOf(items)); err != nil {
+			if errors.Is(err, crm.ErrNotFound) {
+				return t.syncProducts(ctx, id, lines)
+			}
+			return nil, nil, false, fmt.Errorf("removing deal %s's old products: %w", id, classify(err))
+		}
+	}
+	return t.putProducts(ctx, id, nil, lines, false)
+}
+
+// pairLines gives each line of want the CRM id of a line last written with
+// the same product, when every line has one and nothing is left over: the
+// batch update that changes them in place (a missing discount as 0, as a
+// create writes it). ok is false otherwise.
+func pairLines(items []sentItem, want []crm.DealProductInput) ([]crm.DealProductInput, bool) {
+	if len(items) == 0 || len(items) != len(want) || len(want) > crm.MaxBatch {
+		return nil, false
+	}
+	free := slices.Clone(items)
+	patch := slices.Clone(want)
+	for i := range patch {
+		j := slices.IndexFunc(free, func(it sentItem) bool { return it.Product == patch[i].ProductID && it.ID != "" })
+		if j < 0 {
+			return nil, false
+		}
+		patch[i].ID, free[j].ID = free[j].ID, ""
+		if patch[i].Discount == nil {
+			var zero crm.Decimal
+			patch[i].Discount = &zero
+		}
+		if patch[i].DiscountType == "" {
+			patch[i].DiscountType = crm.DiscountValue
+		}
+	}
+	return patch, true
 }
 
 // putProducts makes the deal's products (have) the representation of
 // lines, and checks what the CRM answers it stored. When the CRM cut a
 // fractional amount, or refused the lines that carry one, they are written
 // once more, folded, and the CRM is remembered as keeping whole amounts
-// only. It returns the note lines of the folded lines.
-func (t *Deals) putProducts(ctx context.Context, id string, have []crm.DealProduct, lines []dealLine) ([]string, error) {
-	whole := t.wholeOnly()
+// only; whole sends them folded at once. It returns the lines' CRM ids,
+// the note lines of the folded lines and whether they went folded.
+func (t *Deals) putProducts(ctx context.Context, id string, have []crm.DealProduct, lines []dealLine, whole bool) ([]sentItem, []string, bool, error) {
+	whole = whole || t.wholeOnly()
 	for attempt := range 2 {
 		want, folded := represent(lines, whole)
 		if sameProducts(have, want) {
-			return folded, nil
+			return lineIDs(have), folded, whole, nil
 		}
 		if len(have) > 0 {
-			ids := make([]string, len(have))
-			for i, dp := range have {
-				ids[i] = dp.ID
-			}
-			if err := t.c.DeleteDealProducts(ctx, id, ids); err != nil {
-				return nil, fmt.Errorf("removing deal %s's old products: %w", id, classify(err))
+			if err := t.c.DeleteDealProducts(ctx, id, idsOf(lineIDs(have))); err != nil {
+				return nil, nil, false, fmt.Errorf("removing deal %s's old products: %w", id, classify(err))
 			}
 			have = nil
 		}
 		if len(want) == 0 {
-			return folded, nil
+			return nil, folded, whole, nil
 		}
 		retry := attempt == 0 && !whole && hasFraction(want)
 		got, err := t.c.CreateDealProducts(ctx, id, want)
@@ -450,29 +634,46 @@ func (t *Deals) putProducts(ctx context.Context, id string, have []crm.DealProdu
 			// Perhaps the fractional amounts: what the failed batches left
 			// is read back, and the lines go again folded.
 		case err != nil:
-			return nil, fmt.Errorf("writing deal %s's products: %w", id, classify(err))
+			return nil, nil, false, fmt.Errorf("writing deal %s's products: %w", id, classify(err))
 		default:
 			if len(got) != len(want) { // an answer without the deal's lines: ask
 				if got, err = t.c.ListDealProducts(ctx, id); err != nil {
-					return nil, classify(err)
+					return nil, nil, false, classify(err)
 				}
 			}
 			if sameProducts(got, want) {
 				if whole && !t.wholeOnly() {
 					t.learnWholeOnly()
 				}
-				return folded, nil
+				return lineIDs(got), folded, whole, nil
 			}
 			if !retry {
-				return nil, fmt.Errorf("%w: deal %s: the CRM stored other products than sent (%s)", bridge.ErrRejected, id, describe(got))
+				return nil, nil, false, fmt.Errorf("%w: deal %s: the CRM stored other products than sent (%s)", bridge.ErrRejected, id, describe(got))
 			}
 		}
 		if have, err = t.c.ListDealProducts(ctx, id); err != nil {
-			return nil, classify(err)
+			return nil, nil, false, classify(err)
 		}
 		whole = true
 	}
-	return nil, fmt.Errorf("writing deal %s's products: the CRM took them neither as they are nor folded", id)
+	return nil, nil, false, fmt.Errorf("writing deal %s's products: the CRM took them neither as they are nor folded", id)
+}
+
+// lineIDs are the CRM ids and products of a deal's lines, in order.
+func lineIDs(dps []crm.DealProduct) []sentItem {
+	out := make([]sentItem, len(dps))
+	for i, dp := range dps {
+		out[i] = sentItem{ID: dp.ID, Product: dp.ProductID}
+	}
+	return out
+}
+
+func idsOf(items []sentItem) []string {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	return ids
 }
 
 // describe lists deal products briefly, for messages.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/clock"
+	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 	"github.com/shopspring/decimal"
@@ -36,6 +38,27 @@ type dealEnv struct {
 	stages   []string // stage ids of the default pipeline
 	field    string   // deal custom field for the ERP order number
 }
+
+// newDealEnvRemembering is newDealEnv with what was sent to each deal
+// kept in a checkpoint store, as the bridge runs it.
+func newDealEnvRemembering(t *testing.T, nProducts int) *dealEnv {
+	t.Helper()
+	e := newDealEnv(t, nProducts)
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e.t.Sent = st
+	return e
+}
+
+// dealEnvs makes the environment of a test that must hold with and without
+// what was sent kept.
+var dealEnvs = []struct {
+	name string
+	make func(t *testing.T, nProducts int) *dealEnv
+}{{"reading the CRM", newDealEnv}, {"remembering what was sent", newDealEnvRemembering}}
 
 func newDealEnv(t *testing.T, nProducts int) *dealEnv {
 	t.Helper()
@@ -149,8 +172,8 @@ func TestDealCreateWith150ProductsInTwoBatches(t *testing.T) {
 	e.sim.ResetCounts()
 	id := e.create(t, e.payload("000123", 0, items))
 
-	if got := e.sim.Counts().ByRoute[routeBatchCreate]; got != 2 {
-		t.Errorf("batch create calls = %d, want 2 (100 + 50)", got)
+	if by := e.sim.Counts().ByRoute; by[routeCreateDeal] != 1 || by[routeBatchCreate] != 1 {
+		t.Errorf("calls = %v, want one POST /deals with 100 lines and one batch create with 50", by)
 	}
 	d := e.deal(t, id)
 	if want := dec(t, "2252.25"); !d.AmountTotal.Equal(want) {
@@ -180,49 +203,56 @@ func TestDealUpdate(t *testing.T) {
 		stage       int
 		items       []item
 		wantReplace bool
+		samePr      bool // the same products: changed in place when what was sent is known
 	}{
-		{"header only: no deal product writes", 1, []item{{2, "10.000", "1.050"}, {0, "2", "100.1"}, {1, "0.333", "7.77"}}, false},
-		{"quantity change replaces the products", 0, []item{{0, "2", "100.10"}, {1, "0.334", "7.77"}, {2, "10", "1.05"}}, true},
-		{"price change replaces the products", 0, []item{{0, "2", "100.11"}, {1, "0.333", "7.77"}, {2, "10", "1.05"}}, true},
-		{"item removed", 0, []item{{0, "2", "100.10"}, {1, "0.333", "7.77"}}, true},
+		{"header only: no deal product writes", 1, []item{{2, "10.000", "1.050"}, {0, "2", "100.1"}, {1, "0.333", "7.77"}}, false, true},
+		{"quantity change replaces the products", 0, []item{{0, "2", "100.10"}, {1, "0.334", "7.77"}, {2, "10", "1.05"}}, true, true},
+		{"price change replaces the products", 0, []item{{0, "2", "100.11"}, {1, "0.333", "7.77"}, {2, "10", "1.05"}}, true, true},
+		{"item removed", 0, []item{{0, "2", "100.10"}, {1, "0.333", "7.77"}}, true, false},
+		{"product replaced", 0, []item{{0, "2", "100.10"}, {1, "0.333", "7.77"}, {0, "10", "1.05"}}, true, false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := newDealEnv(t, 3)
-			id := e.create(t, e.payload("000200", 0, base))
-			e.sim.ResetCounts()
-			if err := e.t.Update(context.Background(), id, e.payload("000200", tt.stage, tt.items)); err != nil {
-				t.Fatalf("Update: %v", err)
-			}
-			by := e.sim.Counts().ByRoute
-			writes := by[routeBatchCreate] + by[routeBatchUpdate] + by[routeBatchDestroy]
-			for r, n := range by {
-				if strings.Contains(r, "deal_products") && !strings.HasPrefix(r, "GET ") && !strings.Contains(r, "batch") {
-					writes += n // single-line writes count too
+	for _, env := range dealEnvs {
+		for _, tt := range tests {
+			t.Run(env.name+"/"+tt.name, func(t *testing.T) {
+				e := env.make(t, 3)
+				remembering := e.t.Sent != nil
+				id := e.create(t, e.payload("000200", 0, base))
+				e.sim.ResetCounts()
+				if err := e.t.Update(context.Background(), id, e.payload("000200", tt.stage, tt.items)); err != nil {
+					t.Fatalf("Update: %v", err)
 				}
-			}
-			if !tt.wantReplace && writes != 0 {
-				t.Errorf("deal product writes = %d (%v), want none", writes, by)
-			}
-			if tt.wantReplace && (by[routeBatchDestroy] != 1 || by[routeBatchCreate] != 1) {
-				t.Errorf("routes = %v, want one batch destroy and one batch create", by)
-			}
-			if by[routeListProducts] != 1 {
-				t.Errorf("deal product listings = %d, want 1", by[routeListProducts])
-			}
-			d := e.deal(t, id)
-			if d.Stage == nil || d.Stage.ID != e.stages[tt.stage] {
-				t.Errorf("stage = %+v, want %s", d.Stage, e.stages[tt.stage])
-			}
-			want := map[string][2]string{}
-			for _, it := range tt.items {
-				want[e.products[it.product]] = [2]string{dec(t, it.amount).String(), dec(t, it.price).String()}
-			}
-			got := e.lines(t, id)
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("lines = %v, want %v", got, want)
-			}
-		})
+				by := e.sim.Counts().ByRoute
+				writes := by[routeBatchCreate] + by[routeBatchUpdate] + by[routeBatchDestroy]
+				for r, n := range by {
+					if strings.Contains(r, "deal_products") && !strings.HasPrefix(r, "GET ") && !strings.Contains(r, "batch") {
+						writes += n // single-line writes count too
+					}
+				}
+				switch {
+				case !tt.wantReplace && writes != 0:
+					t.Errorf("deal product writes = %d (%v), want none", writes, by)
+				case tt.wantReplace && remembering && tt.samePr && (by[routeBatchUpdate] != 1 || writes != 1):
+					t.Errorf("routes = %v, want the lines changed in place by one batch update", by)
+				case tt.wantReplace && (!remembering || !tt.samePr) && (by[routeBatchDestroy] != 1 || by[routeBatchCreate] != 1):
+					t.Errorf("routes = %v, want one batch destroy and one batch create", by)
+				}
+				if wantList := map[bool]int{false: 1, true: 0}[remembering]; by[routeListProducts] != wantList {
+					t.Errorf("deal product listings = %d, want %d", by[routeListProducts], wantList)
+				}
+				d := e.deal(t, id)
+				if d.Stage == nil || d.Stage.ID != e.stages[tt.stage] {
+					t.Errorf("stage = %+v, want %s", d.Stage, e.stages[tt.stage])
+				}
+				want := map[string][2]string{}
+				for _, it := range tt.items {
+					want[e.products[it.product]] = [2]string{dec(t, it.amount).String(), dec(t, it.price).String()}
+				}
+				got := e.lines(t, id)
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("lines = %v, want %v", got, want)
+				}
+			})
+		}
 	}
 }
 
@@ -240,42 +270,44 @@ func TestDealOutcome(t *testing.T) {
 		{"won then reopened", &won, nil, false},
 		{"won then lost", &won, &lost, false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := newDealEnv(t, 1)
-			ctx := context.Background()
-			reason, err := e.c.CreateLostReason(ctx, "Resíduo eliminado")
-			if err != nil {
-				t.Fatal(err)
-			}
-			with := func(w *bool) bridge.Payload {
-				p := e.payload("000300", 0, []item{{0, "1", "5"}})
-				if w != nil {
-					p["win"] = *w
-					if !*w {
-						p["deal_lost_reason_id"], p["deal_lost_note"] = reason.ID, "eliminado no ERP"
+	for _, env := range dealEnvs {
+		for _, tt := range tests {
+			t.Run(env.name+"/"+tt.name, func(t *testing.T) {
+				e := env.make(t, 1)
+				ctx := context.Background()
+				reason, err := e.c.CreateLostReason(ctx, "Resíduo eliminado")
+				if err != nil {
+					t.Fatal(err)
+				}
+				with := func(w *bool) bridge.Payload {
+					p := e.payload("000300", 0, []item{{0, "1", "5"}})
+					if w != nil {
+						p["win"] = *w
+						if !*w {
+							p["deal_lost_reason_id"], p["deal_lost_note"] = reason.ID, "eliminado no ERP"
+						}
 					}
+					return p
 				}
-				return p
-			}
-			id := e.create(t, with(tt.create))
-			want := tt.create
-			if !tt.updateOnly {
-				if err := e.t.Update(ctx, id, with(tt.update)); err != nil {
-					t.Fatalf("Update: %v", err)
+				id := e.create(t, with(tt.create))
+				want := tt.create
+				if !tt.updateOnly {
+					if err := e.t.Update(ctx, id, with(tt.update)); err != nil {
+						t.Fatalf("Update: %v", err)
+					}
+					want = tt.update
 				}
-				want = tt.update
-			}
-			d := e.deal(t, id)
-			switch {
-			case want == nil && d.Win != nil:
-				t.Errorf("win = %v, want open", *d.Win)
-			case want != nil && (d.Win == nil || *d.Win != *want):
-				t.Errorf("win = %v, want %v", d.Win, *want)
-			case want != nil && !*want && d.LostReasonID != reason.ID:
-				t.Errorf("lost reason = %q, want %q", d.LostReasonID, reason.ID)
-			}
-		})
+				d := e.deal(t, id)
+				switch {
+				case want == nil && d.Win != nil:
+					t.Errorf("win = %v, want open", *d.Win)
+				case want != nil && (d.Win == nil || *d.Win != *want):
+					t.Errorf("win = %v, want %v", d.Win, *want)
+				case want != nil && !*want && d.LostReasonID != reason.ID:
+					t.Errorf("lost reason = %q, want %q", d.LostReasonID, reason.ID)
+				}
+			})
+		}
 	}
 }
 
@@ -338,73 +370,78 @@ func TestDealLinesKeepTheERPTotal(t *testing.T) {
 		rdsim.AmountsTruncate: {"2.375", "3", "0.5", "1.25"},
 		rdsim.AmountsReject:   {"2.375", "3", "0.5", "1.25"},
 	}
-	for mode, wantFolded := range folded {
-		t.Run("amounts "+mode, func(t *testing.T) {
-			e := newDealEnv(t, len(lines))
-			e.sim.SetSwitches(rdsim.Switches{DealProductAmounts: mode})
-			ctx := context.Background()
-			p := e.payload("000500", 0, nil)
-			var dps []any
-			want := decimal.Zero
-			for i, l := range lines {
-				dps = append(dps, map[string]any{"product_id": e.products[i], "amount": l.amount, "price": l.price,
-					"total": l.total, "label": fmt.Sprintf("item %02d", i+1)})
-				want = want.Add(dec(t, l.total))
-			}
-			p["deal_products"] = dps
-			p["note_title"] = "erpbridge: order 000500"
-			p["note_lines"] = []any{"item 09, product PA0099: left out (deleted in the ERP)"}
-			id := e.create(t, p)
+	for _, env := range dealEnvs {
+		for mode, wantFolded := range folded {
+			t.Run(env.name+"/amounts "+mode, func(t *testing.T) {
+				e := env.make(t, len(lines))
+				e.sim.SetSwitches(rdsim.Switches{DealProductAmounts: mode})
+				ctx := context.Background()
+				p := e.payload("000500", 0, nil)
+				var dps []any
+				want := decimal.Zero
+				for i, l := range lines {
+					dps = append(dps, map[string]any{"product_id": e.products[i], "amount": l.amount, "price": l.price,
+						"total": l.total, "label": fmt.Sprintf("item %02d", i+1)})
+					want = want.Add(dec(t, l.total))
+				}
+				p["deal_products"] = dps
+				p["note_title"] = "erpbridge: order 000500"
+				p["note_lines"] = []any{"item 09, product PA0099: left out (deleted in the ERP)"}
+				id := e.create(t, p)
 
-			d := e.deal(t, id)
-			if !d.AmountTotal.Equal(want) {
-				t.Errorf("deal total %s, want %s (the sum of the ERP's line values)", d.AmountTotal, want)
-			}
-			byProduct := map[string]crm.DealProduct{}
-			for _, dp := range d.Products {
-				byProduct[dp.ProductID] = dp
-			}
-			for i, l := range lines {
-				dp := byProduct[e.products[i]]
-				if !dp.Total.Equal(dec(t, l.total)) {
-					t.Errorf("line %s × %s: CRM total %s, want %s", l.amount, l.price, dp.Total, l.total)
+				d := e.deal(t, id)
+				if !d.AmountTotal.Equal(want) {
+					t.Errorf("deal total %s, want %s (the sum of the ERP's line values)", d.AmountTotal, want)
 				}
-				isFolded := dp.Amount.Equal(decimal.NewFromInt(1)) && dp.Price.Equal(dec(t, l.total)) && l.amount != "1"
-				if isFolded != slices.Contains(wantFolded, l.amount) {
-					t.Errorf("line %s × %s: sent as %s × %s, folded=%v, want folded=%v", l.amount, l.price, dp.Amount, dp.Price, isFolded, !isFolded)
+				byProduct := map[string]crm.DealProduct{}
+				for _, dp := range d.Products {
+					byProduct[dp.ProductID] = dp
 				}
-				if !dp.Discount.IsZero() {
-					t.Errorf("line %s × %s: discount %s, want none", l.amount, l.price, dp.Discount)
+				for i, l := range lines {
+					dp := byProduct[e.products[i]]
+					if !dp.Total.Equal(dec(t, l.total)) {
+						t.Errorf("line %s × %s: CRM total %s, want %s", l.amount, l.price, dp.Total, l.total)
+					}
+					isFolded := dp.Amount.Equal(decimal.NewFromInt(1)) && dp.Price.Equal(dec(t, l.total)) && l.amount != "1"
+					if isFolded != slices.Contains(wantFolded, l.amount) {
+						t.Errorf("line %s × %s: sent as %s × %s, folded=%v, want folded=%v", l.amount, l.price, dp.Amount, dp.Price, isFolded, !isFolded)
+					}
+					if !dp.Discount.IsZero() {
+						t.Errorf("line %s × %s: discount %s, want none", l.amount, l.price, dp.Discount)
+					}
 				}
-			}
-			notes := e.sim.Notes(id)
-			if len(notes) != 1 {
-				t.Fatalf("%d notes after create, want 1", len(notes))
-			}
-			for _, w := range append([]string{"item 09, product PA0099"}, "item 01") {
-				if !strings.Contains(notes[0].Text, w) {
-					t.Errorf("note %q does not mention %q", notes[0].Text, w)
+				notes := e.sim.Notes(id)
+				if len(notes) != 1 {
+					t.Fatalf("%d notes after create, want 1", len(notes))
 				}
-			}
+				for _, w := range append([]string{"item 09, product PA0099"}, "item 01") {
+					if !strings.Contains(notes[0].Text, w) {
+						t.Errorf("note %q does not mention %q", notes[0].Text, w)
+					}
+				}
 
-			// The same payload again: no product writes, no second note.
-			e.sim.ResetCounts()
-			if err := e.t.Update(ctx, id, p); err != nil {
-				t.Fatal(err)
-			}
-			by := e.sim.Counts().ByRoute
-			if by[routeBatchCreate]+by[routeBatchDestroy] != 0 || len(e.sim.Notes(id)) != 1 {
-				t.Errorf("an unchanged update wrote products (%v) or notes (%d)", by, len(e.sim.Notes(id)))
-			}
-			// Another left-out item: one more note.
-			p["note_lines"] = []any{"item 08, product PA0098: left out (not in the CRM)"}
-			if err := e.t.Update(ctx, id, p); err != nil {
-				t.Fatal(err)
-			}
-			if n := e.sim.Notes(id); len(n) != 2 || !strings.Contains(n[1].Text, "item 08") {
-				t.Errorf("notes after the left-out items changed: %+v, want a second one naming item 08", n)
-			}
-		})
+				// The same payload again: no product writes, no second note.
+				e.sim.ResetCounts()
+				if err := e.t.Update(ctx, id, p); err != nil {
+					t.Fatal(err)
+				}
+				by := e.sim.Counts().ByRoute
+				if by[routeBatchCreate]+by[routeBatchDestroy] != 0 || len(e.sim.Notes(id)) != 1 {
+					t.Errorf("an unchanged update wrote products (%v) or notes (%d)", by, len(e.sim.Notes(id)))
+				}
+				// Another left-out item: one more note.
+				p["note_lines"] = []any{"item 08, product PA0098: left out (not in the CRM)"}
+				if err := e.t.Update(ctx, id, p); err != nil {
+					t.Fatal(err)
+				}
+				if n := e.sim.Notes(id); len(n) != 2 || !strings.Contains(n[1].Text, "item 08") {
+					t.Errorf("notes after the left-out items changed: %+v, want a second one naming item 08", n)
+				}
+				if d := e.deal(t, id); !d.AmountTotal.Equal(want) {
+					t.Errorf("deal total %s after the updates, want %s", d.AmountTotal, want)
+				}
+			})
+		}
 	}
 }
 
@@ -421,13 +458,13 @@ func TestDealLinesOnACRMThatCutsAmounts(t *testing.T) {
 	}
 	e.sim.ResetCounts()
 	first := e.create(t, p("000601"))
-	if got := e.sim.Counts().ByRoute[routeBatchCreate]; got != 2 {
-		t.Errorf("first deal: %d batch creates, want 2 (as sent, then folded)", got)
+	if by := e.sim.Counts().ByRoute; by[routeCreateDeal] != 1 || by[routeBatchDestroy] != 1 || by[routeBatchCreate] != 1 {
+		t.Errorf("first deal: %v, want the deal with its line as sent, then the line destroyed and written folded", by)
 	}
 	e.sim.ResetCounts()
 	second := e.create(t, p("000602"))
-	if got := e.sim.Counts().ByRoute[routeBatchCreate]; got != 1 {
-		t.Errorf("second deal: %d batch creates, want 1 (folded at once)", got)
+	if by := e.sim.Counts().ByRoute; by[routeCreateDeal] != 1 || by[routeBatchCreate]+by[routeBatchDestroy] != 0 {
+		t.Errorf("second deal: %v, want the deal with its line folded at once, in one call", by)
 	}
 	for _, id := range []string{first, second} {
 		if d := e.deal(t, id); !d.AmountTotal.Equal(dec(t, "10")) || len(d.Products) != 1 {

@@ -39,18 +39,35 @@ func StaticSchema(entity string) mapping.Schema {
 // Schema reads an entity's custom fields (GET /custom_fields?for=…) into
 // its schema.
 func Schema(ctx context.Context, c *crm.Client, entity string) (mapping.Schema, error) {
+	fields, err := readFields(ctx, c, entity)
+	if err != nil {
+		return mapping.Schema{}, err
+	}
+	return schemaOf(entity, fields), nil
+}
+
+// readFields reads an entity's custom fields as the catalogue keeps them.
+func readFields(ctx context.Context, c *crm.Client, entity string) ([]keptField, error) {
 	fields, err := c.ListCustomFields(ctx, entity)
 	if err != nil {
-		return mapping.Schema{}, fmt.Errorf("reading CRM custom fields of %s: %w", entity, err)
+		return nil, fmt.Errorf("reading CRM custom fields of %s: %w", entity, err)
 	}
+	out := make([]keptField, len(fields))
+	for i, f := range fields {
+		out[i] = keptField{ID: f.ID, Label: f.Label, Type: f.Type}
+		for _, o := range f.Options {
+			out[i].Options = append(out[i].Options, o.Label)
+		}
+	}
+	return out, nil
+}
+
+// schemaOf is an entity's schema with its custom fields.
+func schemaOf(entity string, fields []keptField) mapping.Schema {
 	s := StaticSchema(entity)
 	s.Custom = make(mapping.CustomFieldCatalog, len(fields))
 	for _, f := range fields {
-		cf := mapping.CustomField{ID: f.ID, Type: mapping.FieldType(f.Type)}
-		for _, o := range f.Options {
-			cf.Options = append(cf.Options, o.Label)
-		}
-		s.Custom[f.Label] = cf
+		s.Custom[f.Label] = mapping.CustomField{ID: f.ID, Type: mapping.FieldType(f.Type), Options: f.Options}
 	}
-	return s, nil
+	return s
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/erpbridge/erpbridge/bridge/component"
 	"github.com/erpbridge/erpbridge/bridge/health"
 	"github.com/erpbridge/erpbridge/bridge/inbound"
+	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp/sqlerp/dsn"
 	"github.com/erpbridge/erpbridge/mapping"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
@@ -29,6 +30,9 @@ const Name = "crm"
 
 // AccountLimit is RD Station CRM's documented limit per account.
 const AccountLimit = 120
+
+// DefaultCatalogTTL is crm.catalog_ttl's default.
+const DefaultCatalogTTL = time.Hour
 
 // Unlimited as requests_per_minute turns the client-side budget off: for
 // the simulator and benchmarks only (RD Station would answer 429s).
@@ -56,6 +60,12 @@ type Config struct {
 	Burst             int                `toml:"burst"`
 	Timeout           component.Duration `toml:"timeout"`
 	MaxRetries        int                `toml:"max_retries"`
+	// CatalogTTL is how long what the CRM's catalogue holds (custom
+	// fields, pipelines, lost reasons, users) and the account check are
+	// reused from the checkpoint store before they are read again.
+	CatalogTTL component.Duration `toml:"catalog_ttl"`
+	// Budget holds the time windows with another requests_per_minute.
+	Budget Budget `toml:"budget"`
 }
 
 var (
@@ -66,7 +76,7 @@ var (
 // Default is [crm] with every default set.
 func Default() *Config {
 	return &Config{BaseURL: "https://crm.rdstation.com/api/v1", RequestsPerMinute: 100, Burst: 10,
-		Timeout: component.Dur(30 * time.Second), MaxRetries: 5}
+		Timeout: component.Dur(30 * time.Second), MaxRetries: 5, CatalogTTL: component.Dur(DefaultCatalogTTL)}
 }
 
 // Enabled implements component.Config: the CRM is every CRM stream's target.
@@ -96,6 +106,10 @@ func (c *Config) Validate(v *component.Validation) {
 	if c.MaxRetries < 0 || c.MaxRetries > 20 {
 		v.Bad("max_retries", "%d is outside 0..20", c.MaxRetries)
 	}
+	if c.CatalogTTL.D() < 0 {
+		v.Bad("catalog_ttl", "must not be negative (\"0s\" reads the catalogue at every start)")
+	}
+	c.validateBudget(v)
 }
 
 // TokenRefused says, without the token, why RD Station CRM may have refused
@@ -130,14 +144,23 @@ func (c *Config) NewClient(o Options) (*crm.Client, error) {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	sum := sha256.Sum256([]byte(c.BaseURL + "\x00" + c.Token))
-	budget := crm.SharedBudget(hex.EncodeToString(sum[:8]), crm.BudgetConfig{
-		RequestsPerMinute: c.RequestsPerMinute, Burst: c.Burst, Clock: clk,
+	windows := c.budgetWindows()
+	budget := crm.SharedBudget(c.credentials(), crm.BudgetConfig{
+		RequestsPerMinute: c.RequestsPerMinute, Burst: c.Burst, Windows: windows, AccountLimit: AccountLimit, Clock: clk,
 	})
-	if before, burstBefore := budget.Rate(); budget.SetRate(c.RequestsPerMinute, c.Burst) && o.Logger != nil {
+	before, burstBefore := budget.Rate()
+	changed := budget.SetRate(c.RequestsPerMinute, c.Burst)
+	if budget.SetWindows(windows) {
+		changed = true
+	}
+	if changed && o.Logger != nil {
 		rpm, burst := budget.Rate()
+		names := make([]string, len(windows))
+		for i, w := range windows {
+			names[i] = w.String()
+		}
 		o.Logger.Info("crm: the account's request budget now follows the new configuration",
-			zap.Int("requests_per_minute", rpm), zap.Int("burst", burst),
+			zap.Int("requests_per_minute", rpm), zap.Int("burst", burst), zap.Strings("windows", names),
 			zap.Int("was_requests_per_minute", before), zap.Int("was_burst", burstBefore))
 	}
 	cl, err := crm.New(crm.Config{
@@ -156,6 +179,7 @@ func (c *Config) NewClient(o Options) (*crm.Client, error) {
 type System struct {
 	C     *crm.Client
 	users *userDirectory
+	cat   *catalog
 
 	mu      sync.Mutex
 	targets map[string]bridge.Target
@@ -168,10 +192,25 @@ var (
 	_ component.DealCRM      = (*System)(nil)
 )
 
-// NewSystem returns the target system over c.
+// NewSystem returns the target system over c, reading its catalogue from
+// the CRM; Keep makes it keep the catalogue and what was sent to each deal
+// in the checkpoint store.
 func NewSystem(c *crm.Client) *System {
-	return &System{C: c, users: &userDirectory{c: c, ttl: 10 * time.Minute},
+	cat := &catalog{clk: clock.Real{}}
+	s := &System{C: c, users: &userDirectory{c: c, ttl: 10 * time.Minute, cat: cat}, cat: cat,
 		targets: map[string]bridge.Target{}, opts: map[string]component.TargetOptions{}, schemas: map[string]mapping.Schema{}}
+	c.OnRefused(s.refused)
+	return s
+}
+
+// Keep makes the system keep, in st, the CRM's catalogue for ttl (read
+// with the credentials hashed as cred, on clk) and what was sent to each
+// deal. Call it before the system is used.
+func (s *System) Keep(st *store.Store, ttl time.Duration, cred string, clk clock.Clock, log *zap.Logger) {
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	s.cat.st, s.cat.ttl, s.cat.cred, s.cat.clk, s.cat.log = st, ttl, cred, clk, log
 }
 
 // Target implements component.TargetSystem: one target per entity, shared
@@ -210,6 +249,9 @@ func (s *System) newTarget(entity string, o component.TargetOptions) (bridge.Tar
 	case mapping.EntityDeal:
 		d := NewDeals(s.C)
 		d.Log = o.Log
+		if s.cat.st != nil {
+			d.Sent = s.cat.st
+		}
 		t = d
 	default:
 		return nil, fmt.Errorf("RD Station CRM has no entity %q (it has organization, contact, product, deal)", entity)
@@ -225,10 +267,13 @@ func (s *System) Schema(ctx context.Context, entity string) (mapping.Schema, err
 	if ok {
 		return sc, nil
 	}
-	sc, err := Schema(ctx, s.C, entity)
+	fields, err := cached(ctx, s.cat, catalogFields(entity), func(ctx context.Context) ([]keptField, error) {
+		return readFields(ctx, s.C, entity)
+	})
 	if err != nil {
-		return sc, err
+		return mapping.Schema{}, err
 	}
+	sc = schemaOf(entity, fields)
 	s.mu.Lock()
 	s.schemas[entity] = sc
 	s.mu.Unlock()
@@ -237,6 +282,10 @@ func (s *System) Schema(ctx context.Context, entity string) (mapping.Schema, err
 
 // Pipelines implements component.DealCRM.
 func (s *System) Pipelines(ctx context.Context) ([]component.Pipeline, error) {
+	return cached(ctx, s.cat, catalogPipelines, s.readPipelines)
+}
+
+func (s *System) readPipelines(ctx context.Context) ([]component.Pipeline, error) {
 	ps, err := s.C.ListPipelines(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading CRM pipelines: %w", classify(err))
@@ -261,6 +310,10 @@ func (s *System) Pipelines(ctx context.Context) ([]component.Pipeline, error) {
 
 // LostReasons implements component.DealCRM.
 func (s *System) LostReasons(ctx context.Context) ([]component.Named, error) {
+	return cached(ctx, s.cat, catalogLostReasons, s.readLostReasons)
+}
+
+func (s *System) readLostReasons(ctx context.Context) ([]component.Named, error) {
 	var out []component.Named
 	for lr, err := range s.C.LostReasons(ctx, crm.NameQuery{}) {
 		if err != nil {
@@ -314,7 +367,9 @@ func (s *System) WonDeals(numberFieldID string) inbound.CRM {
 func (*System) ZoneMargin() time.Duration { return ZoneMargin }
 
 // Account is the system's account probe (bridge.CheckAccount).
-func (s *System) Account() bridge.AccountProbe { return Account{C: s.C} }
+func (s *System) Account() bridge.AccountProbe {
+	return cachedAccount{probe: Account{C: s.C}, cat: s.cat}
+}
 
 // Health is the system as the health monitor sees it.
 func (s *System) Health() health.CRM { return Health{C: s.C} }
@@ -332,6 +387,7 @@ var (
 	_ component.AccountReporter = (*System)(nil)
 	_ component.HealthReporter  = (*System)(nil)
 	_ component.CallCounter     = (*System)(nil)
+	_ component.CatalogCacher   = (*System)(nil)
 )
 
 // OpenTarget implements component.TargetOpener.
@@ -340,7 +396,19 @@ func (c *Config) OpenTarget(_ context.Context, o component.OpenOptions) (compone
 	if err != nil {
 		return nil, err
 	}
-	return NewSystem(cl), nil
+	s := NewSystem(cl)
+	if o.Store != nil && !o.DryRun { // a dry run keeps nothing, not even the catalogue
+		s.Keep(o.Store, c.CatalogTTL.D(), c.credentials(), o.Clock, o.Logger)
+	}
+	return s, nil
+}
+
+// credentials identifies the account's credentials (base URL and token)
+// by a hash, never the token: the key of the shared budget and of what the
+// catalogue keeps.
+func (c *Config) credentials() string {
+	sum := sha256.Sum256([]byte(c.BaseURL + "\x00" + c.Token))
+	return hex.EncodeToString(sum[:8])
 }
 
 // StaticSchema describes an entity without I/O (streams.StaticSchemas):

@@ -17,6 +17,7 @@ import (
 type userDirectory struct {
 	c   *crm.Client
 	ttl time.Duration
+	cat *catalog // where the list is kept between processes
 
 	mu      sync.Mutex
 	loaded  time.Time
@@ -59,21 +60,38 @@ func (u *userDirectory) load(ctx context.Context) error {
 		}
 		return nil
 	}
-	ids, emails := map[string]string{}, map[string]string{}
-	for user, err := range u.c.Users(ctx, crm.UserQuery{}) {
-		if err != nil {
-			u.retryAt = time.Now().Add(time.Minute)
-			if u.ids != nil {
-				return nil // the last good list
+	users, err := cached(ctx, u.cat, catalogUsers, func(ctx context.Context) ([]keptUser, error) {
+		var out []keptUser
+		for user, err := range u.c.Users(ctx, crm.UserQuery{}) {
+			if err != nil {
+				return nil, err
 			}
-			u.lastErr = fmt.Errorf("listing CRM users: %w", err)
-			return u.lastErr
+			if user.Email != "" {
+				out = append(out, keptUser{ID: user.ID, Email: user.Email})
+			}
 		}
-		if user.Email != "" {
-			ids[strings.ToLower(user.Email)] = user.ID
-			emails[user.ID] = user.Email
+		return out, nil
+	})
+	if err != nil {
+		u.retryAt = time.Now().Add(time.Minute)
+		if u.ids != nil {
+			return nil // the last good list
 		}
+		u.lastErr = fmt.Errorf("listing CRM users: %w", err)
+		return u.lastErr
+	}
+	ids, emails := map[string]string{}, map[string]string{}
+	for _, user := range users {
+		ids[strings.ToLower(user.Email)] = user.ID
+		emails[user.ID] = user.Email
 	}
 	u.ids, u.emails, u.loaded = ids, emails, time.Now()
 	return nil
+}
+
+// reset forgets the list, so the next look-up reads it again.
+func (u *userDirectory) reset() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.ids, u.emails, u.loaded, u.retryAt, u.lastErr = nil, nil, time.Time{}, time.Time{}, nil
 }

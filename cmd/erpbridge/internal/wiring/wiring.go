@@ -39,6 +39,9 @@ type Options struct {
 	// AfterOrderSubmit, when set, runs right after the ERP answered a won
 	// deal's order and before the answer is recorded (crash tests).
 	AfterOrderSubmit func()
+	// Store is the checkpoint store OpenTarget lets the target system keep
+	// its catalogue in (Open passes its own, except in a dry run).
+	Store *store.Store
 }
 
 // Bridge is everything a sync needs, opened.
@@ -59,6 +62,8 @@ type Bridge struct {
 	Warnings []component.Note
 
 	closers []func() error
+	// recordBudget: RecordBudget writes to the store (not in a dry run).
+	recordBudget bool
 }
 
 // Close releases everything Open acquired.
@@ -100,6 +105,22 @@ func (b *Bridge) Health() health.Target {
 		t.ERP = db
 	}
 	return t
+}
+
+// RecordBudget records the CRM account's request budget (configured,
+// reserved, used, the adaptive rate, the time spent waiting) in the
+// checkpoint store, for `erpbridge status`. Close records it too; a dry
+// run records nothing.
+func (b *Bridge) RecordBudget(ctx context.Context) error {
+	h, ok := b.CRM.(component.HealthReporter)
+	if !ok || !b.recordBudget {
+		return nil
+	}
+	r, ok := h.Health().(health.BudgetReporter)
+	if !ok {
+		return nil
+	}
+	return health.KeepBudget(ctx, b.Store, r.Budget())
 }
 
 // OpenStore opens the checkpoint store in cfg.DataDir.
@@ -154,7 +175,7 @@ func OpenTargets(ctx context.Context, cfg *config.Config, o Options, st *store.S
 		if !ok || !s.Enabled() {
 			continue
 		}
-		sys, err := t.OpenTarget(ctx, component.OpenOptions{Clock: clk, HTTPClient: o.HTTPClient, Logger: o.Logger, Store: st})
+		sys, err := t.OpenTarget(ctx, component.OpenOptions{Clock: clk, HTTPClient: o.HTTPClient, Logger: o.Logger, Store: st, DryRun: o.DryRun})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -214,8 +235,13 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	if _, err := b.Store.RecoverRuns(ctx); err != nil {
 		return nil, fmt.Errorf("recovering interrupted runs: %w", err)
 	}
-	if b.CRM, b.Targets, err = OpenTargets(ctx, cfg, Options{Clock: clk, HTTPClient: o.HTTPClient, Logger: log}, b.Store); err != nil {
+	if b.CRM, b.Targets, err = OpenTargets(ctx, cfg, Options{Clock: clk, HTTPClient: o.HTTPClient, Logger: log, DryRun: o.DryRun}, b.Store); err != nil {
 		return nil, err
+	}
+	if !o.DryRun {
+		// Runs before the store closes (closers run last first).
+		b.closers = append(b.closers, func() error { return b.RecordBudget(context.WithoutCancel(ctx)) })
+		b.recordBudget = true
 	}
 	// The store's CRM ids must be this CRM's: another account (or an
 	// emptied CRM) would make every sync a silent no-op.
@@ -232,6 +258,20 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	env := &component.Env{ERP: b.ERP, CRM: b.CRM, Targets: b.Targets, Store: b.Store, Log: log, Clock: clk, DryRun: o.DryRun,
 		AfterOrderSubmit: o.AfterOrderSubmit, Configs: cfg.Components()}
 	got, err := Provision(ctx, cfg, env)
+	if err != nil {
+		// A name the streams look for (a custom field, a stage, a user)
+		// may be missing from a kept copy of the CRM's catalogue that is
+		// older than the change: read it again, once.
+		if c, ok := b.CRM.(component.CatalogCacher); ok {
+			if stale, ferr := c.Refresh(ctx); ferr == nil && stale {
+				log.Info("the streams name something the kept copy of the CRM's catalogue lacks: reading it again", zap.Error(err))
+				if got.Close != nil {
+					_ = got.Close()
+				}
+				got, err = Provision(ctx, cfg, env)
+			}
+		}
+	}
 	if got.Close != nil {
 		b.closers = append(b.closers, got.Close)
 	}
