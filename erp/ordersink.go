@@ -23,6 +23,9 @@ type Order struct {
 	// Message is the order's free-text note (C5_MENNOTA), e.g. the deal name.
 	Message string
 	Items   []OrderItem
+	// Destination is where in the ERP the order is made, as the ERP names
+	// it (Protheus: a company and branch, "01/02"); "" the sink's default.
+	Destination string
 }
 
 // OrderItem is one line of an Order.
@@ -80,7 +83,8 @@ type OrderSink interface {
 	// an error means the ERP could not be asked (wrapping
 	// ErrOrderOutcomeUnknown when it may have been).
 	Submit(ctx context.Context, o Order) (OrderResult, error)
-	// Status reports what the ERP has for a deal; false when it has
-	// nothing (the deal was never submitted, or its request was lost).
-	Status(ctx context.Context, dealID string) (OrderResult, bool, error)
+	// Status reports what the ERP has for a deal at the destination its
+	// order was asked for (Order.Destination); false when it has nothing
+	// (the deal was never submitted, or its request was lost).
+	Status(ctx context.Context, dealID, destination string) (OrderResult, bool, error)
 }

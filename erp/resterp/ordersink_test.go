@@ -290,7 +290,7 @@ func TestOrderSinkStatus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, found, err := s.Status(ctx, tt.deal)
+			res, found, err := s.Status(ctx, tt.deal, "")
 			if err != nil || found != tt.found || res != tt.want {
 				t.Errorf("Status = %+v, %v, %v; want %+v, %v", res, found, err, tt.want, tt.found)
 			}

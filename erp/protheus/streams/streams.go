@@ -14,13 +14,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/component"
 	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/mapping"
 )
 
@@ -36,8 +36,16 @@ const (
 // Base holds what every stream's settings have.
 type Base struct {
 	On     bool   `toml:"enabled"`
-	Filial string `toml:"filial"` // branch code; blank (spaces) for shared tables
-	Mode   string `toml:"mode"`   // upsert | create_only | update_only
+	Filial string `toml:"filial"` // one branch code; blank (spaces) for shared tables
+	// Filials are the branches the stream reads where its table is
+	// exclusive (instead of Filial): codes, "02/01" for one company's, or
+	// "*" for every branch (see Parts).
+	Filials Filials `toml:"filials"`
+	// Shared says whether the stream's table is shared by the branches
+	// when the data dictionary (SX2) cannot be read; unset, a stream
+	// naming no branch reads a shared table.
+	Shared *bool  `toml:"shared"`
+	Mode   string `toml:"mode"` // upsert | create_only | update_only
 	// Deletes is what a record deleted in the ERP does: ignore | mark.
 	Deletes string `toml:"deletes"`
 	// Schedule overrides schedule.incremental for this stream.
@@ -47,13 +55,9 @@ type Base struct {
 // Enabled implements component.Config.
 func (b *Base) Enabled() bool { return b.On }
 
-var filialPattern = regexp.MustCompile(`^[0-9A-Za-z ]{0,12}$`)
-
 // ValidateBase checks the settings every stream has.
 func (b *Base) ValidateBase(v *component.Validation) {
-	if !filialPattern.MatchString(b.Filial) {
-		v.Bad("filial", "%q is not a Protheus branch code (letters, digits and blanks, at most 12)", b.Filial)
-	}
+	b.validateBranches(v)
 	switch b.Mode {
 	case ModeUpsert, ModeCreateOnly, ModeUpdateOnly:
 	default:
@@ -70,7 +74,7 @@ func (b *Base) ValidateBase(v *component.Validation) {
 }
 
 // ValidFilial reports whether s is a Protheus branch code.
-func ValidFilial(s string) bool { return filialPattern.MatchString(s) }
+func ValidFilial(s string) bool { return protheus.ValidFilial(s) }
 
 // ScheduleSpec is the stream's own schedule ("" follows schedule.incremental).
 func (b *Base) ScheduleSpec() string { return b.Schedule }

@@ -20,6 +20,7 @@ import (
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
@@ -220,14 +221,28 @@ func defaultRules(exp fixture.Expect, cnpjField bool) rules {
 		warned:       map[string]string{contactKey("000003"): "U5_EMAIL"},
 	}
 	if cnpjField {
-		r.warned[exp.BadCNPJKey] = "A1_CGC"
+		r.warned[fixture.StoreKey(exp.BadCNPJKey)] = "A1_CGC"
 	}
 	return r
 }
 
-func contactKey(cod string) string { return erp.JoinKey(fixture.ContactFilial, cod) }
+// tableParts splits a key the bridge keeps into its table key's parts
+// (filial first): the company dropped.
+func tableParts(key string) []string {
+	_, tk, ok := protheus.SplitEstateKey(key)
+	if !ok {
+		panic("not a key of the estate: " + key)
+	}
+	return erp.SplitKey(tk)
+}
 
-func customerKey(cod, loja string) string { return erp.JoinKey(fixture.SharedFilial, cod, loja) }
+// contactKey, customerKey and productKey are the keys the bridge keeps
+// the fixture's records under (its company's, fixture.StoreKey).
+func contactKey(cod string) string { return fixture.StoreKey(erp.JoinKey(fixture.ContactFilial, cod)) }
+
+func customerKey(cod, loja string) string {
+	return fixture.StoreKey(erp.JoinKey(fixture.SharedFilial, cod, loja))
+}
 
 // wantCRM is what the CRM must hold for the ERP as it is now.
 type wantCRM struct {
