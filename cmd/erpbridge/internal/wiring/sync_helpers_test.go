@@ -89,6 +89,9 @@ type harnessOptions struct {
 	seed *rdsim.SeedData
 	// prepare changes the ERP (or the simulator) before the bridge opens.
 	prepare func(h *harness)
+	// dataDir, when set, is the bridge's data folder (a store already in
+	// it is the one the bridge opens); default a new temporary folder.
+	dataDir string
 }
 
 // baseConfig is the configuration every harness starts from: the fixture's
@@ -138,7 +141,11 @@ func newHarness(t *testing.T, be erpBackend, o harnessOptions) *harness {
 	if o.configFor != nil {
 		extra += o.configFor(h)
 	}
-	text := baseConfig(t.TempDir(), driver, dsn, srv.URL+"/api/v1", extra)
+	dataDir := o.dataDir
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	text := baseConfig(dataDir, driver, dsn, srv.URL+"/api/v1", extra)
 	cfg, err := config.Parse([]byte(text), func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatalf("parsing config: %v\n%s", err, text)
