@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/erp"
 )
 
@@ -35,7 +36,7 @@ func (p *Poller) mapDeal(ctx context.Context, deal Deal) (erp.Order, []string, e
 	}
 	var problems []string
 	missing := func(err error, format string, args ...any) error {
-		if errors.Is(err, ErrNoCounterpart) {
+		if errors.Is(err, bridge.ErrNoCounterpart) {
 			problems = append(problems, fmt.Sprintf(format, args...)+": "+err.Error())
 			return nil
 		}
@@ -52,7 +53,7 @@ func (p *Poller) mapDeal(ctx context.Context, deal Deal) (erp.Order, []string, e
 	}
 	if deal.OwnerID != "" {
 		seller, err := p.dir.Seller(ctx, deal.OwnerID, o.Destination)
-		if err != nil && !errors.Is(err, ErrNoCounterpart) {
+		if err != nil && !errors.Is(err, bridge.ErrNoCounterpart) {
 			return o, nil, err
 		}
 		if seller != "" {

@@ -1,10 +1,3 @@
-// Package streams is what the Protheus stream components share: the
-// settings every stream has (filial, mode, deletes, schedule), declarative
-// mappings with their defaults and delete marks, the mapping of a record,
-// and the plumbing that reads related rows a page at a time (PageRows) or
-// follows their changes to the rows that read them (Related). One package
-// per stream lives beside it (customers, contacts, products, orders, won
-// deals, credit), each registering itself with bridge/component.
 package streams
 
 import (
@@ -340,4 +333,24 @@ func CheckMappingLabels(ctx context.Context, env *component.Env, stream string, 
 		return []component.Finding{{Problem: true, Section: component.SectionCRM, Text: fmt.Sprintf("%s mapping: %v", spec.Entity, err)}}
 	}
 	return nil
+}
+
+// Started is a declaratively mapped stream's start: its entity's schema
+// and its mapping compiled against it. Each part of the stream's estate
+// then opens its table with the mapping's columns.
+type Started struct {
+	Schema  mapping.Schema
+	Mapping *mapping.Mapping
+}
+
+// Start reads the target's schema of entity and compiles a stream's
+// mapping against it.
+func Start(ctx context.Context, env *component.Env, stream, entity string, spec mapping.Spec) (Started, error) {
+	var o Started
+	var err error
+	if o.Schema, err = env.CRM.Schema(ctx, entity); err != nil {
+		return o, err
+	}
+	o.Mapping, err = Compile(stream, spec, o.Schema)
+	return o, err
 }

@@ -154,14 +154,11 @@ func (c *Config) Provision(ctx context.Context, env *component.Env) (component.P
 	cust, _ := env.Config(customers.Name)
 	custCfg, _ := cust.(*customers.Config)
 	resolve := custCfg != nil && custCfg.On
-	schema, err := env.CRM.Schema(ctx, mapping.EntityContact)
+	o, err := streams.Start(ctx, env, Name, mapping.EntityContact, c.Mapping)
 	if err != nil {
 		return component.Provisioned{}, err
 	}
-	m, err := streams.Compile(Name, c.Mapping, schema)
-	if err != nil {
-		return component.Provisioned{}, err
-	}
+	schema, m := o.Schema, o.Mapping
 	codWidth := 6
 	if f, ok := protheus.Lookup("SA1", "A1_COD"); ok {
 		codWidth = f.Size

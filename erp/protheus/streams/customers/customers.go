@@ -133,14 +133,11 @@ func (c *Config) KeyField(schema mapping.Schema) (string, error) {
 
 // Provision implements component.Provisioner.
 func (c *Config) Provision(ctx context.Context, env *component.Env) (component.Provisioned, error) {
-	schema, err := env.CRM.Schema(ctx, mapping.EntityOrganization)
+	o, err := streams.Start(ctx, env, Name, mapping.EntityOrganization, c.Mapping)
 	if err != nil {
 		return component.Provisioned{}, err
 	}
-	m, err := streams.Compile(Name, c.Mapping, schema)
-	if err != nil {
-		return component.Provisioned{}, err
-	}
+	schema, m := o.Schema, o.Mapping
 	mp := &mapper{m: m, blocked: c.Blocked}
 	if mp.deleteMk, err = streams.MarkFor(c.Deletes, c.DeleteMark, schema, m); err != nil {
 		return component.Provisioned{}, fmt.Errorf("streams.customers.delete_mark: %w", err)

@@ -118,14 +118,11 @@ func (c *Config) Tables(company string, _ func(string) (component.Config, bool))
 
 // Provision implements component.Provisioner.
 func (c *Config) Provision(ctx context.Context, env *component.Env) (component.Provisioned, error) {
-	schema, err := env.CRM.Schema(ctx, mapping.EntityProduct)
+	o, err := streams.Start(ctx, env, Name, mapping.EntityProduct, c.Mapping)
 	if err != nil {
 		return component.Provisioned{}, err
 	}
-	m, err := streams.Compile(Name, c.Mapping, schema)
-	if err != nil {
-		return component.Provisioned{}, err
-	}
+	schema, m := o.Schema, o.Mapping
 	deleteMk, err := streams.MarkFor(c.Deletes, c.DeleteMark, schema, m)
 	if err != nil {
 		return component.Provisioned{}, fmt.Errorf("streams.products.delete_mark: %w", err)

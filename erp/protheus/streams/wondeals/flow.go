@@ -47,7 +47,7 @@ func (c *Config) Provision(ctx context.Context, env *component.Env) (component.P
 	sink := c.routedSink(env, r)
 	// A missing staging table, or one that is not the staging layout, fails
 	// now: not at the first won deal, and nothing is written into it.
-	if err := CheckOrderSink(ctx, c, sink); err != nil {
+	if err := checkSink(ctx, c, sink); err != nil {
 		return component.Provisioned{}, err
 	}
 	if ord.On {
@@ -146,7 +146,13 @@ func (c *Config) router(ctx context.Context, env *component.Env, ord *orders.Con
 // routedSink is the sink of every destination, each opened on first use.
 func (c *Config) routedSink(env *component.Env, r *router) *routedSink {
 	db, d := env.ERP.SQL()
-	return &routedSink{r: r, open: func(b protheus.Branch) (erp.OrderSink, error) { return OrderSink(c, b, db, d) }}
+	return &routedSink{r: r, open: func(b protheus.Branch) (erp.OrderSink, error) {
+		s, err := openSink(c, b, db, d)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}}
 }
 
 // Check implements component.Checker: the CRM side (the orders settings
@@ -204,7 +210,7 @@ func (c *Config) Check(ctx context.Context, env *component.Env) []component.Find
 		companies := env.ERP.Companies()
 		r = &router{def: protheus.Branch{Company: companies[0], Filial: c.Filial}}
 	}
-	if err := CheckOrderSink(ctx, c, c.routedSink(env, r)); err != nil {
+	if err := checkSink(ctx, c, c.routedSink(env, r)); err != nil {
 		return append(out, component.Finding{Problem: true, Text: err.Error()})
 	}
 	var names []string
