@@ -1,9 +1,15 @@
 package wiring
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
+	"github.com/erpbridge/erpbridge/erp/protheus/streams"
+	"github.com/erpbridge/erpbridge/erp/sqlerp"
 
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus"
@@ -206,5 +212,63 @@ func checkEstate(t *testing.T, h *harness) {
 	h.mustSync("second sync")
 	if c := h.sim.Counts(); c.Writes != 0 {
 		t.Errorf("second sync: %d writes (%v), want 0", c.Writes, c.ByRoute)
+	}
+}
+
+// TestEstatePartsFollowTheDictionaryElseTheSettings: the parts a stream
+// reads its main table in come from each company's SX2 when it is there
+// (SA1 shared in 01 and exclusive in 02), else from the stream's settings
+// (shared, filial, filials), the same for every company.
+func TestEstatePartsFollowTheDictionaryElseTheSettings(t *testing.T) {
+	yes, no := true, false
+	for _, tc := range []struct {
+		name       string
+		dictionary bool
+		alias      string
+		base       streams.Base
+		want       string // the parts, "company/filial" joined by ", "
+		notes      int
+	}{
+		{"SX2: SA1 shared in 01, exclusive in 02", true, "SA1", streams.Base{Filials: streams.Filials{"*"}}, "01/, 02/1", 0},
+		{"SX2 wins over shared", true, "SA1", streams.Base{Filials: streams.Filials{"*"}, Shared: &yes}, "01/, 02/1", 0},
+		{"SX2: SC5 exclusive, every branch", true, "SC5", streams.Base{Filials: streams.Filials{"*"}}, "01/01, 01/02, 02/1", 0},
+		{"SX2: SC5 named branches", true, "SC5", streams.Base{Filials: streams.Filials{"02", "02/1"}}, "01/02, 02/02, 02/1", 0},
+		{"SX2: SB1 shared in both", true, "SB1", streams.Base{Filial: "01"}, "01/, 02/", 0},
+		{"no SX2: shared = true", false, "SA1", streams.Base{Filials: streams.Filials{"*"}, Shared: &yes}, "01/, 02/", 0},
+		{"no SX2: blank filial means shared", false, "SB1", streams.Base{}, "01/, 02/", 0},
+		{"no SX2: filials make it exclusive", false, "SA1", streams.Base{Filials: streams.Filials{"*"}}, "01/, 02/1", 1},
+		{"no SX2: shared = false, one branch", false, "SC5", streams.Base{Filial: "01", Shared: &no}, "01/01, 02/01", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "erp.db")
+			fx, _, err := fixture.CreateSQLite(ctx, path, fixture.Options{Customers: 40})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { fx.DB.Close() })
+			if err := fx.AddEstate(ctx, tc.dictionary); err != nil {
+				t.Fatal(err)
+			}
+			text := baseConfig(t.TempDir(), "sqlite", path, "http://127.0.0.1:1/api/v1", "companies = [\"01\", \"02\"]\n")
+			cfg, err := config.Parse([]byte(text), func(string) (string, bool) { return "", false })
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := OpenERP(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { e.Close() })
+			parts, notes, err := tc.base.Parts(ctx, e, "test", tc.alias, func(company string) (sqlerp.TableSpec, error) {
+				return protheus.Table(tc.alias, company, "")
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(streams.PartNames(parts), ", "); got != tc.want || len(notes) != tc.notes {
+				t.Errorf("parts %q (notes %q), want %q with %d notes", got, notes, tc.want, tc.notes)
+			}
+		})
 	}
 }
