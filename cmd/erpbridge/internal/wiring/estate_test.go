@@ -7,9 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/erpbridge/erpbridge/bridge/component"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/components"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/erp/protheus/streams"
+	"github.com/erpbridge/erpbridge/erp/protheus/streams/wondeals"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
+	"go.uber.org/zap"
 
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus"
@@ -270,5 +274,41 @@ func TestEstatePartsFollowTheDictionaryElseTheSettings(t *testing.T) {
 				t.Errorf("parts %q (notes %q), want %q with %d notes", got, notes, tc.want, tc.notes)
 			}
 		})
+	}
+}
+
+// TestEstateCheckSaysWhereWonDealsGo: `check` says which company and
+// branch each pipeline's won deals become orders of, and refuses a deal
+// field whose options name a company the bridge does not serve.
+func TestEstateCheckSaysWhereWonDealsGo(t *testing.T) {
+	h := newEstateHarness(t, sqliteBackend)
+	check := func() (texts, problems []string) {
+		target, err := OpenTarget(h.ctx, h.cfg, Options{Clock: h.clk}) // as check does: the CRM as it is now
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := &component.Env{Configs: h.cfg.Components(), Log: zap.NewNop(), Clock: h.clk, CRM: target, ERP: h.bridge.ERP}
+		s, _ := h.cfg.Component(wondeals.Name)
+		for _, f := range s.(component.Checker).Check(h.ctx, env) {
+			texts = append(texts, f.Text)
+			if f.Problem {
+				problems = append(problems, f.Text)
+			}
+		}
+		return texts, problems
+	}
+	texts, problems := check()
+	want := `deals won in "` + estatePipeline + `" become orders of company 02, branch "1"`
+	if len(problems) != 0 || !strings.Contains(strings.Join(texts, "\n"), want) {
+		t.Errorf("check: problems %q; findings:\n%s\nwant no problem and %q", problems, strings.Join(texts, "\n"), want)
+	}
+
+	if _, err := h.crm.CreateCustomField(h.ctx, crm.CustomFieldInput{Label: "Destino", Type: "option", For: "deal", Options: []string{"01/01", "03/01"}}); err != nil {
+		t.Fatal(err)
+	}
+	components.WonDeals(h.cfg).FilialField = "Destino"
+	_, problems = check()
+	if want := `won_deals.filial_field "Destino": options that name no branch the bridge serves: "03/01" (company 03 is not one the bridge serves`; len(problems) != 1 || !strings.Contains(problems[0], want) {
+		t.Errorf("check with a field naming company 03: problems %q, want one containing %q", problems, want)
 	}
 }
