@@ -48,6 +48,7 @@ sink = "staging"
 filial = "01"
 payment_terms = "001"
 pipelines = ["` + rdsim.DefaultPipelineName + `", "` + estatePipeline + `"]
+filial_field = "Filial"
 [won_deals.routes]
 "` + estatePipeline + `" = "02/1"
 `
@@ -209,6 +210,23 @@ func checkEstate(t *testing.T, h *harness) {
 	}
 	if n := queryRows(h.ctx, t, h.erp.DB, "SELECT COUNT(*) FROM ZB1010 WHERE ZB1_DEALID = '"+deal+"'")[0][0]; n != "0" {
 		t.Errorf("the deal is staged in company 01 too (%s rows)", n)
+	}
+
+	// A deal of the default pipeline whose Filial field names company 01's
+	// branch 02 is staged there (ZB1010, branch 02), not in branch 01.
+	byField := newDeal(h, "", "Venda da filial 02", protheus.EstateKey("01", erp.JoinKey("", "000003", "01")),
+		map[string][2]string{protheus.EstateKey("01", erp.JoinKey("", "PA0004")): {"1", "40.30"}})
+	if _, err := h.crm.UpdateDeal(h.ctx, byField, crm.DealUpdate{CustomFields: []crm.CustomFieldValue{{CustomFieldID: fieldID["Filial"], Value: "01/02"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.crm.WinDeal(h.ctx, byField); err != nil {
+		t.Fatal(err)
+	}
+	if rep := runWon(h, "poll of the deal with a Filial"); rep.Sent != 1 {
+		t.Fatalf("poll: %+v, want the deal staged", rep)
+	}
+	if got := queryRows(h.ctx, t, h.erp.DB, "SELECT ZB1_FILIAL, ZB1_CLIENT FROM ZB1010 WHERE ZB1_DEALID = '"+byField+"' AND D_E_L_E_T_ = ' '"); len(got) != 1 || got[0][0] != fixture.OtherFilial || got[0][1] != "000003" {
+		t.Errorf("ZB1010 rows of the deal whose field names 01/02: %q, want one of branch %s for customer 000003", got, fixture.OtherFilial)
 	}
 
 	// Nothing changed: the next sync writes nothing.
