@@ -110,7 +110,7 @@ func Compile(spec Spec, schema Schema) (*Mapping, error) {
 			fail("field %q: not a field of a CRM %s (known: %s)", name, spec.Entity, quoteList(sortedKeys(known)))
 			continue
 		}
-		prog, cols, err := compileExpr(src, false)
+		prog, cols, err := compileExpr(src, false, spec.Choices)
 		if err != nil {
 			fail("field %q: %w", name, err)
 			continue
@@ -136,7 +136,7 @@ func Compile(spec Spec, schema Schema) (*Mapping, error) {
 			errs = append(errs, err)
 			continue
 		}
-		prog, cols, err := compileExpr(src, false)
+		prog, cols, err := compileExpr(src, false, spec.Choices)
 		if err != nil {
 			fail("custom field %q: %w", label, err)
 			continue
@@ -181,7 +181,7 @@ func Compile(spec Spec, schema Schema) (*Mapping, error) {
 			fail("unique_name.suffix: %q is too long to fit in a name", u.Suffix)
 		}
 		if strings.TrimSpace(u.When) != "" {
-			prog, wcols, err := compileExpr(u.When, true)
+			prog, wcols, err := compileExpr(u.When, true, spec.Choices)
 			if err != nil {
 				fail("unique_name.when: %w", err)
 			}
@@ -224,7 +224,7 @@ func limitFor(limits map[string]int, name string) int {
 }
 
 // compileExpr compiles one expression and lists the record columns it reads.
-func compileExpr(src string, asBool bool) (prog *vm.Program, columns []string, err error) {
+func compileExpr(src string, asBool bool, choices map[string]map[string]string) (prog *vm.Program, columns []string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			prog, columns, err = nil, nil, fmt.Errorf("expression %q: %v", src, r)
@@ -234,11 +234,15 @@ func compileExpr(src string, asBool bool) (prog *vm.Program, columns []string, e
 		return nil, nil, errors.New("expression is empty")
 	}
 	c := &identCollector{idents: map[string]bool{}, skip: map[string]bool{"$env": true}, callees: map[string]bool{}}
-	opts := append(exprOptions(), expr.Patch(c))
+	cb := &cboxPatch{choices: choices}
+	opts := append(exprOptions(), expr.Patch(cb), expr.Patch(c))
 	if asBool {
 		opts = append(opts, expr.AsBool())
 	}
 	prog, err = expr.Compile(src, opts...)
+	if err == nil {
+		err = cb.err
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("expression %q: %w", src, err)
 	}

@@ -77,6 +77,11 @@ func functions() []exprFunction {
 			return FormatDate(args[0], toText(args[1]))
 		}, new(func(any, any) string)},
 		{"money", func(args ...any) (any, error) { return Money(args[0]) }, new(func(any) string)},
+		// cbox(COLUMN), rewritten by cboxPatch with the column's options.
+		{"__cbox", func(args ...any) (any, error) {
+			table, _ := args[2].(map[string]any)
+			return cbox(args[0], toText(args[1]), table)
+		}, new(func(any, any, any) any)},
 		// Operators on ERP numbers (see decimalOps); not meant to be called by name.
 		{"__arith", func(args ...any) (any, error) { return arith(toText(args[0]), args[1], args[2]) }, new(func(any, any, any) any)},
 	}

@@ -65,6 +65,12 @@ type Spec struct {
 	// does to its record: "omit_field" (the default) or "skip_record". The name is always
 	// skip_record.
 	OnInvalid map[string]string `toml:"on_invalid"`
+	// Choices are the coded options of the record's columns as the ERP
+	// describes them (column → code → description), for cbox(COLUMN). The
+	// ERP side fills them when the mapping starts; nil (as in `validate`,
+	// which reads nothing) leaves cbox unchecked and its values as stored,
+	// while a non-nil table makes cbox of a column it lacks an error.
+	Choices map[string]map[string]string `toml:"-" json:"-"`
 }
 
 // UniqueName appends a suffix made from the record's own columns to the CRM name, so that two

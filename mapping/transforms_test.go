@@ -241,7 +241,7 @@ func TestExpressionFunctions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {
-			prog, _, err := compileExpr(tt.src, false)
+			prog, _, err := compileExpr(tt.src, false, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -264,7 +264,7 @@ func TestExpressionFunctions(t *testing.T) {
 
 func TestNowIsNotAvailable(t *testing.T) {
 	// A payload that depends on the clock would change its fingerprint on every poll.
-	if _, _, err := compileExpr("now()", false); err == nil {
+	if _, _, err := compileExpr("now()", false, nil); err == nil {
 		t.Fatal("now() compiled; want it disabled")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
+	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 )
 
 // TestCheckNamesOrderSettingsTheCRMLacks runs `erpbridge check` against
@@ -105,5 +106,49 @@ func TestCheckSaysWhatOrdersBecome(t *testing.T) {
 	}
 	if created != "27" || !strings.Contains(r.stdout, "orders: deals are made of orders issued since") {
 		t.Errorf("dry run: orders created %q, want 27, and the window named:\n%s", created, r.stdout)
+	}
+}
+
+// TestCheckComparesTheMappingWithTheDictionary: on a Protheus whose data
+// dictionary is in the database, `erpbridge check` names a mapped virtual
+// field (a problem), a column narrower than SX3 says and the values of a
+// cbox() column its combo lacks (warnings), and a branch that contradicts
+// the table's sharing (a problem); without those, the same check passes.
+func TestCheckComparesTheMappingWithTheDictionary(t *testing.T) {
+	bin := erpbridgeBinary(t)
+	sim := startSim(t, bin)
+	sim.seed(t, rdsim.SeedData{CustomFields: []rdsim.CustomField{
+		{ID: "5f0000000000000000000a01", Label: "Segmento", Type: "option", For: "organization", Opts: []string{"Revenda", "Consumidor final", "Distribuidor"}},
+		{ID: "5f0000000000000000000a02", Label: "Canal", Type: "text", For: "organization"},
+		{ID: "5f0000000000000000000a03", Label: "Obs", Type: "text", For: "organization"},
+	}})
+	dir := t.TempDir()
+	fx, _, dsn := createFixture(t, fixture.SQLite, dir)
+	if err := fx.AddDictionary(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	bad := "[streams.customers]\nfilial = \"01\"\n[streams.customers.mapping.custom_fields]\nSegmento = \"cbox(A1_XSEGMEN)\"\nCanal = \"A1_XCANAL\"\nObs = \"A1_XVMOBS\"\n"
+	r := runBinary(t, bin, "check", "-c", writeConfig(t, dir, "sqlite", dsn, sim, bad))
+	out := r.stdout + r.stderr
+	if r.code != 1 {
+		t.Errorf("check exited %d, want 1 (problems)\n%s", r.code, out)
+	}
+	for _, want := range []string{
+		"customers: A1_XVMOBS is virtual (SX3 X3_CONTEXT = V)",
+		"customers: A1_XCANAL holds 20 characters in the database, SX3 says 30",
+		`customers: A1_XSEGMEN holds values its combo (1=Revenda;2=Consumidor final;3=Distribuidor) does not list: "9" (1 rows)`,
+		`customers: SA1 is shared (SX2 X2_MODO = C): its rows have a blank A1_FILIAL, but it is read for branch "01"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+	good := "[streams.customers.mapping.custom_fields]\nSegmento = \"cbox(A1_XSEGMEN)\"\n"
+	if _, err := fx.DB.Exec("UPDATE SA1010 SET A1_XSEGMEN = '3' WHERE A1_XSEGMEN = '" + fixture.OutOfOptionsSegment + "'"); err != nil {
+		t.Fatal(err)
+	}
+	r = runBinary(t, bin, "check", "-c", writeConfig(t, dir, "sqlite", dsn, sim, good))
+	if out := r.stdout + r.stderr; r.code != 0 || strings.Contains(out, "A1_XSEGMEN holds") {
+		t.Errorf("check of a consistent config exited %d\n%s", r.code, out)
 	}
 }

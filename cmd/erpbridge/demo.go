@@ -84,7 +84,12 @@ func runDemo(ctx context.Context, out io.Writer, dir string, verbose bool) error
 		return fmt.Errorf("building the demo ERP: %w", err)
 	}
 	defer erpDB.DB.Close()
-	fmt.Fprintf(out, "\nERP  %s\n     SA1010 %d customers (%d deleted, %d blocked, %d without S_T_A_M_P_), SU5010 %d contacts, SB1010 %d products, price table %s\n",
+	// The data dictionary (SX2/SX3/SIX) with the customer's own fields, for
+	// `erpbridge init --dsn DIR/erp.db` to read.
+	if err := erpDB.AddDictionary(ctx); err != nil {
+		return fmt.Errorf("building the demo ERP: %w", err)
+	}
+	fmt.Fprintf(out, "\nERP  %s\n     SA1010 %d customers (%d deleted, %d blocked, %d without S_T_A_M_P_), SU5010 %d contacts, SB1010 %d products, price table %s,\n     and the data dictionary SX2/SX3/SIX with user fields (A1_XSEGMEN, A1_XCANAL, B1_XLINHA) for erpbridge init\n",
 		erpPath, exp.CustomerRows, exp.DeletedCustomers, exp.BlockedCustomers, exp.NullStampCustomers, exp.ContactRows, exp.ProductRows, fixture.PriceTable)
 
 	clk := clock.NewFake(time.Now())

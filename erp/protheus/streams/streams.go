@@ -344,12 +344,20 @@ type Started struct {
 }
 
 // Start reads the target's schema of entity and compiles a stream's
-// mapping against it.
-func Start(ctx context.Context, env *component.Env, stream, entity string, spec mapping.Spec) (Started, error) {
+// mapping against it, with the combos of its cbox() columns from the
+// first company's dictionary (one compiled mapping serves every part).
+func Start(ctx context.Context, env *component.Env, stream, entity string, spec mapping.Spec, tr component.TableReader) (Started, error) {
 	var o Started
 	var err error
 	if o.Schema, err = env.CRM.Schema(ctx, entity); err != nil {
 		return o, err
+	}
+	tables, err := tr.Tables(env.ERP.Companies()[0], env.Config)
+	if err != nil {
+		return o, err
+	}
+	if spec, err = WithChoices(ctx, env, tables[0], spec); err != nil {
+		return o, fmt.Errorf("streams.%s.mapping: %w", stream, err)
 	}
 	o.Mapping, err = Compile(stream, spec, o.Schema)
 	return o, err

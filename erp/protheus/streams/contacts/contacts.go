@@ -154,7 +154,7 @@ func (c *Config) Provision(ctx context.Context, env *component.Env) (component.P
 	cust, _ := env.Config(customers.Name)
 	custCfg, _ := cust.(*customers.Config)
 	resolve := custCfg != nil && custCfg.On
-	o, err := streams.Start(ctx, env, Name, mapping.EntityContact, c.Mapping)
+	o, err := streams.Start(ctx, env, Name, mapping.EntityContact, c.Mapping, c)
 	if err != nil {
 		return component.Provisioned{}, err
 	}
@@ -430,9 +430,9 @@ func (c *customerMapper) MapDeleted(context.Context, erp.Record, bridge.Resolver
 
 var _ component.Checker = (*Config)(nil)
 
-// Check implements component.Checker: the mapping's custom field labels.
+// Check implements component.Checker: the mapping's custom field labels, and the mapping and branch against the ERP's data dictionary.
 func (c *Config) Check(ctx context.Context, env *component.Env) []component.Finding {
-	return streams.CheckMappingLabels(ctx, env, Name, c.Mapping)
+	return append(streams.CheckMappingLabels(ctx, env, Name, c.Mapping), streams.CheckDictionary(ctx, env, Name, c.Mapping, c)...)
 }
 
 // routes are the REST routes the stream may read, with their default paths.

@@ -133,7 +133,7 @@ func (c *Config) KeyField(schema mapping.Schema) (string, error) {
 
 // Provision implements component.Provisioner.
 func (c *Config) Provision(ctx context.Context, env *component.Env) (component.Provisioned, error) {
-	o, err := streams.Start(ctx, env, Name, mapping.EntityOrganization, c.Mapping)
+	o, err := streams.Start(ctx, env, Name, mapping.EntityOrganization, c.Mapping, c)
 	if err != nil {
 		return component.Provisioned{}, err
 	}
@@ -210,9 +210,10 @@ func (c *mapper) MapDeleted(_ context.Context, rec erp.Record, _ bridge.Resolver
 var _ component.Checker = (*Config)(nil)
 
 // Check implements component.Checker: the mapping's custom field labels
-// and cnpj_field, resolved as the run resolves them.
+// and cnpj_field, resolved as the run resolves them, and the mapping and
+// branch against the ERP's data dictionary.
 func (c *Config) Check(ctx context.Context, env *component.Env) []component.Finding {
-	out := streams.CheckMappingLabels(ctx, env, Name, c.Mapping)
+	out := append(streams.CheckMappingLabels(ctx, env, Name, c.Mapping), streams.CheckDictionary(ctx, env, Name, c.Mapping, c)...)
 	if c.CNPJField == "" || env.CRM == nil {
 		return out
 	}

@@ -118,7 +118,7 @@ func (c *Config) Tables(company string, _ func(string) (component.Config, bool))
 
 // Provision implements component.Provisioner.
 func (c *Config) Provision(ctx context.Context, env *component.Env) (component.Provisioned, error) {
-	o, err := streams.Start(ctx, env, Name, mapping.EntityProduct, c.Mapping)
+	o, err := streams.Start(ctx, env, Name, mapping.EntityProduct, c.Mapping, c)
 	if err != nil {
 		return component.Provisioned{}, err
 	}
@@ -230,9 +230,9 @@ func (p *mapper) MapDeleted(ctx context.Context, rec erp.Record, r bridge.Resolv
 
 var _ component.Checker = (*Config)(nil)
 
-// Check implements component.Checker: the mapping's custom field labels.
+// Check implements component.Checker: the mapping's custom field labels, and the mapping and branch against the ERP's data dictionary.
 func (c *Config) Check(ctx context.Context, env *component.Env) []component.Finding {
-	return streams.CheckMappingLabels(ctx, env, Name, c.Mapping)
+	return append(streams.CheckMappingLabels(ctx, env, Name, c.Mapping), streams.CheckDictionary(ctx, env, Name, c.Mapping, c)...)
 }
 
 // routes are the REST routes the stream may read, with their default paths.
