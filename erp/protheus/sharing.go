@@ -2,7 +2,6 @@ package protheus
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 
@@ -40,56 +39,9 @@ func (s Sharing) Shared() (bool, error) {
 }
 
 // DictionaryAlias is the data dictionary's table of tables: SX2 + company
-// + 0 (SX2010), which P12 keeps in the database.
+// + 0 (SX2010), which P12 keeps in the database (read by
+// erp/protheus/dictionary).
 const DictionaryAlias = "SX2"
-
-// Dictionary is the SX2 table of a company as the bridge reads it.
-func Dictionary(company string) sqlerp.TableSpec {
-	return sqlerp.TableSpec{
-		Physical:   TableName(DictionaryAlias, company),
-		KeyColumns: []string{"X2_CHAVE"},
-		Columns: []sqlerp.ColumnSpec{
-			{Name: "X2_CHAVE", Kind: sqlerp.KindChar}, {Name: "X2_MODO", Kind: sqlerp.KindChar},
-			{Name: "X2_MODOUN", Kind: sqlerp.KindChar}, {Name: "X2_MODOEMP", Kind: sqlerp.KindChar},
-		},
-		RecnoColumn: RecnoColumn, DeletedColumn: DeletedColumn,
-	}
-}
-
-// ReadSharing reads how a company's SX2 shares each table (by alias). ok
-// is false when the database has no such table, or the bridge's user
-// cannot read it (not found: the SX2 grant is missing, or the dictionary
-// is kept in files): the streams' settings say then.
-func ReadSharing(ctx context.Context, db *sql.DB, d sqlerp.Dialect, company string) (map[string]Sharing, bool, error) {
-	spec := Dictionary(company)
-	rep, err := sqlerp.Check(ctx, db, d, spec)
-	if err != nil {
-		return nil, false, fmt.Errorf("reading %s: %w", spec.Physical, err)
-	}
-	if !rep.Exists || len(rep.Missing) > 0 {
-		return nil, false, nil
-	}
-	src, err := sqlerp.NewSource(ctx, db, d, spec, sqlerp.Options{})
-	if err != nil {
-		return nil, false, fmt.Errorf("reading %s: %w", spec.Physical, err)
-	}
-	defer src.Close()
-	out := map[string]Sharing{}
-	for page, err := range src.FullPass(ctx, "", 1000) {
-		if err != nil {
-			return nil, false, fmt.Errorf("reading %s: %w", spec.Physical, err)
-		}
-		for _, r := range page.Records {
-			if r.Deleted {
-				continue
-			}
-			str := func(col string) string { s, _ := r.Fields[col].(string); return s }
-			out[strings.ToUpper(strings.TrimSpace(str("X2_CHAVE")))] = Sharing{
-				Empresa: str("X2_MODOEMP"), Unidade: str("X2_MODOUN"), Filial: str("X2_MODO")}
-		}
-	}
-	return out, true, nil
-}
 
 // Sharer says how a company's tables are shared, from the data dictionary
 // (the ERP component implements it over SQL).

@@ -13,6 +13,7 @@ import (
 	"github.com/erpbridge/erpbridge/bridge/component"
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus"
+	"github.com/erpbridge/erpbridge/erp/protheus/dictionary"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
 	"github.com/erpbridge/erpbridge/erp/sqlerp/dsn"
 	"github.com/erpbridge/erpbridge/mapping"
@@ -175,14 +176,16 @@ type Access struct {
 	dialect sqlerp.Dialect
 	rest    *restERP
 
-	// sharing caches each company's data dictionary (SX2), read once.
+	// sharing caches what each company's data dictionary (SX2) says of
+	// each table, by company and alias, read once.
 	sharingMu sync.Mutex
-	sharing   map[string]companySharing
+	sharing   map[[2]string]tableSharing
 }
 
-// companySharing is what a company's SX2 says (known: it could be read).
-type companySharing struct {
-	modes map[string]protheus.Sharing
+// tableSharing is what a company's SX2 says of a table (known: it could be
+// read and lists the table).
+type tableSharing struct {
+	mode  protheus.Sharing
 	known bool
 }
 
@@ -191,28 +194,36 @@ var (
 	_ protheus.Sharer = (*Access)(nil)
 )
 
-// Sharing implements protheus.Sharer: from the company's SX2 table, read
-// once; not known over REST routes, without the table or its grant.
+// Sharing implements protheus.Sharer: from the company's SX2 table
+// (dictionary.Read), read once per table; not known over REST routes,
+// without the dictionary or its grant, or when SX2 does not list it.
 func (a *Access) Sharing(ctx context.Context, company, alias string) (protheus.Sharing, bool, error) {
 	if a.db == nil {
 		return protheus.Sharing{}, false, nil
 	}
+	alias = strings.ToUpper(alias)
 	a.sharingMu.Lock()
 	defer a.sharingMu.Unlock()
-	cs, ok := a.sharing[company]
+	k := [2]string{company, alias}
+	ts, ok := a.sharing[k]
 	if !ok {
-		modes, known, err := protheus.ReadSharing(ctx, a.db, a.dialect, company)
-		if err != nil {
+		dict, err := dictionary.Read(ctx, a.db, a.dialect, company, alias)
+		switch {
+		case errors.Is(err, dictionary.ErrNoDictionary):
+		case err != nil:
 			return protheus.Sharing{}, false, err
+		default:
+			if t, listed := dict.Tables[alias]; listed {
+				ts = tableSharing{known: true, mode: protheus.Sharing{
+					Empresa: string(rune(t.Company)), Unidade: string(rune(t.Unit)), Filial: string(rune(t.Branch))}}
+			}
 		}
-		cs = companySharing{modes: modes, known: known}
 		if a.sharing == nil {
-			a.sharing = map[string]companySharing{}
+			a.sharing = map[[2]string]tableSharing{}
 		}
-		a.sharing[company] = cs
+		a.sharing[k] = ts
 	}
-	m, ok := cs.modes[strings.ToUpper(alias)]
-	return m, cs.known && ok, nil
+	return ts.mode, ts.known, nil
 }
 
 // Filials implements protheus.Sharer: the distinct values of the table's
