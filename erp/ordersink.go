@@ -23,6 +23,9 @@ type Order struct {
 	// Message is the order's free-text note (C5_MENNOTA), e.g. the deal name.
 	Message string
 	Items   []OrderItem
+	// Destination is where in the ERP the order is made, as the ERP names
+	// it (Protheus: a company and branch, "01/02"); "" the sink's default.
+	Destination string
 }
 
 // OrderItem is one line of an Order.
@@ -65,7 +68,6 @@ type OrderResult struct {
 // deal id.
 var ErrOrderOutcomeUnknown = errors.New("the ERP's answer was lost; the order may exist")
 
-// OrderSink writes sales orders into the ERP, at most one per deal.
 // OrderSinkChecker is an OrderSink that can check, reading only the ERP's
 // catalog, that it can take orders (the staging tables exist with their
 // layout): erpbridge check, and the start of a run.
@@ -73,6 +75,7 @@ type OrderSinkChecker interface {
 	Check(ctx context.Context) error
 }
 
+// OrderSink writes sales orders into the ERP, at most one per deal.
 type OrderSink interface {
 	// Submit asks the ERP for the deal's order. When the ERP already has a
 	// request or an order for o.DealID it creates nothing and answers with
@@ -80,7 +83,8 @@ type OrderSink interface {
 	// an error means the ERP could not be asked (wrapping
 	// ErrOrderOutcomeUnknown when it may have been).
 	Submit(ctx context.Context, o Order) (OrderResult, error)
-	// Status reports what the ERP has for a deal; false when it has
-	// nothing (the deal was never submitted, or its request was lost).
-	Status(ctx context.Context, dealID string) (OrderResult, bool, error)
+	// Status reports what the ERP has for a deal at the destination its
+	// order was asked for (Order.Destination); false when it has nothing
+	// (the deal was never submitted, or its request was lost).
+	Status(ctx context.Context, dealID, destination string) (OrderResult, bool, error)
 }

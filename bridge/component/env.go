@@ -65,8 +65,10 @@ func (e *Env) StreamEnabled(name string) bool {
 // ERP is the ERP as streams see it: tables read as sources, whether over
 // SQL or the ERP's REST routes.
 type ERP interface {
-	// Company is the ERP company (Protheus: the table suffix, SA1 + 01 + 0).
-	Company() string
+	// Companies are the ERP companies the bridge serves, in order (Protheus:
+	// the table suffix, SA1 + 01 + 0); the first is the one a store of a
+	// one-company version was filled from.
+	Companies() []string
 	// Open opens one table for reading. With a mapping, the columns it
 	// reads are added to the table's (but for those the stream provides
 	// itself). A nil source with no error: an optional table the ERP does

@@ -7,6 +7,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/inbound"
+	"github.com/erpbridge/erpbridge/bridge/store"
 )
 
 // Validator checks settings without any I/O: it never connects to the ERP
@@ -241,4 +242,14 @@ type Scripter interface {
 	// its first line a comment naming the tables. configs gives the other
 	// components' settings.
 	DDL(database string, configs func(name string) (Config, bool)) (string, error)
+}
+
+// StoreMigrator is implemented by the ERP component's settings when the
+// keys it gives records changed between versions: it rewrites a
+// checkpoint store of an earlier version once (recording that it did),
+// before any stream is opened on it, so nothing is sent again. Like the
+// store's schema it is the store's format, not a sync: a dry run migrates
+// too.
+type StoreMigrator interface {
+	MigrateStore(ctx context.Context, st *store.Store) error
 }

@@ -24,6 +24,16 @@ func (p *Poller) mapDeal(ctx context.Context, deal Deal) (erp.Order, []string, e
 	o.DealID = deal.ID
 	o.Message = cut(deal.Name, messageWidth)
 	o.Items = nil
+	if p.o.Destination != nil {
+		dest, err := p.o.Destination(ctx, deal)
+		if errors.Is(err, ErrNoDestination) {
+			return o, []string{err.Error()}, nil
+		}
+		if err != nil {
+			return o, nil, err
+		}
+		o.Destination = dest
+	}
 	var problems []string
 	missing := func(err error, format string, args ...any) error {
 		if errors.Is(err, bridge.ErrNoCounterpart) {
@@ -35,14 +45,14 @@ func (p *Poller) mapDeal(ctx context.Context, deal Deal) (erp.Order, []string, e
 	if deal.OrganizationID == "" {
 		problems = append(problems, "the deal has no organization (the ERP customer)")
 	} else {
-		code, store, err := p.dir.Customer(ctx, deal.OrganizationID)
+		code, store, err := p.dir.Customer(ctx, deal.OrganizationID, o.Destination)
 		if err := missing(err, "organization %q (%s)", deal.OrganizationName, deal.OrganizationID); err != nil {
 			return o, nil, err
 		}
 		o.Customer, o.Store = code, store
 	}
 	if deal.OwnerID != "" {
-		seller, err := p.dir.Seller(ctx, deal.OwnerID)
+		seller, err := p.dir.Seller(ctx, deal.OwnerID, o.Destination)
 		if err != nil && !errors.Is(err, bridge.ErrNoCounterpart) {
 			return o, nil, err
 		}
@@ -58,7 +68,7 @@ func (p *Poller) mapDeal(ctx context.Context, deal Deal) (erp.Order, []string, e
 		problems = append(problems, "the deal has no products (the order's items)")
 	}
 	for i, l := range lines {
-		code, err := p.dir.Product(ctx, l.ProductID)
+		code, err := p.dir.Product(ctx, l.ProductID, o.Destination)
 		if err := missing(err, "product %q (%s)", l.Name, l.ProductID); err != nil {
 			return o, nil, err
 		}

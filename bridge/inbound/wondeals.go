@@ -40,6 +40,8 @@ type Deal struct {
 	PipelineID, PipelineName, StageID string
 	// OrderNumber is the value of the deal's order-number field ("" none).
 	OrderNumber string
+	// Fields are the deal's custom field values as text, by field id.
+	Fields map[string]string
 }
 
 // Line is one product line of a deal.
@@ -70,15 +72,22 @@ type CRM interface {
 	Note(ctx context.Context, dealID, text string) error
 }
 
-// Directory finds the ERP counterparts of CRM records. A record without
-// one is an error wrapping bridge.ErrNoCounterpart.
+// ErrNoDestination is wrapped by Options.Destination when a deal names no
+// place in the ERP its order can be made in: it cannot become an order
+// until it does.
+var ErrNoDestination = errors.New("no ERP destination")
+
+// Directory finds the ERP counterparts of CRM records in the part of the
+// ERP an order is made in (its destination: an ERP company and branch,
+// "" the default). A record without one is an error wrapping
+// bridge.ErrNoCounterpart.
 type Directory interface {
 	// Customer returns the ERP customer code and store of an organization.
-	Customer(ctx context.Context, organizationID string) (code, store string, err error)
+	Customer(ctx context.Context, organizationID, destination string) (code, store string, err error)
 	// Product returns the ERP product code of a CRM product.
-	Product(ctx context.Context, productID string) (string, error)
+	Product(ctx context.Context, productID, destination string) (string, error)
 	// Seller returns the ERP seller code of a CRM user ("" when none).
-	Seller(ctx context.Context, userID string) (string, error)
+	Seller(ctx context.Context, userID, destination string) (string, error)
 	// FromERP reports whether the bridge made the deal from an ERP order.
 	FromERP(ctx context.Context, dealID string) (bool, error)
 }
@@ -124,6 +133,12 @@ type Options struct {
 	// pipeline is unknown is not sent.
 	Pipelines map[string]string
 	Stages    map[string]string
+
+	// Destination says where in the ERP a deal's order is made (an
+	// ERP-specific name, e.g. a company and branch; "" the sink's
+	// default), by its pipeline or its fields; an error wrapping
+	// ErrNoDestination is the deal's problem. Nil: every order goes to "".
+	Destination func(ctx context.Context, d Deal) (string, error)
 }
 
 // Poller moves won deals into the ERP.
@@ -391,7 +406,7 @@ func (p *Poller) settleOne(ctx context.Context, w store.Writeback, rep *Report) 
 	case store.WritebackDone:
 		return p.writeBack(ctx, w, rep)
 	case store.WritebackWaiting:
-		res, ok, err := p.sink.Status(ctx, w.DealID)
+		res, ok, err := p.sink.Status(ctx, w.DealID, w.Destination)
 		if err != nil {
 			return p.lost(ctx, w, err, rep)
 		}
@@ -410,7 +425,7 @@ func (p *Poller) settleOne(ctx context.Context, w store.Writeback, rep *Report) 
 		// Has the ERP team retried it on their side (a staging row set back
 		// to waiting)? A rejection the ERP still holds stays one: a staging
 		// row is processed again only when the ERP team resets it.
-		res, ok, err := p.sink.Status(ctx, w.DealID)
+		res, ok, err := p.sink.Status(ctx, w.DealID, w.Destination)
 		if err != nil {
 			return p.lost(ctx, w, err, rep)
 		}
@@ -439,7 +454,7 @@ func (p *Poller) settleOne(ctx context.Context, w store.Writeback, rep *Report) 
 func (p *Poller) resend(ctx context.Context, w store.Writeback, rep *Report) error {
 	if w.State == store.WritebackSubmitting {
 		// Did the ERP get it before the answer was lost?
-		res, ok, err := p.sink.Status(ctx, w.DealID)
+		res, ok, err := p.sink.Status(ctx, w.DealID, w.Destination)
 		if err != nil {
 			return p.lost(ctx, w, err, rep)
 		}
@@ -495,6 +510,7 @@ func (p *Poller) send(ctx context.Context, deal Deal, w store.Writeback, rep *Re
 	// before its answer is recorded sends again, and the sink finds it.
 	// Due at once: after a crash the next run asks the ERP straight away.
 	w.State, w.Attempts, w.NextAttemptAt = store.WritebackSubmitting, w.Attempts+1, time.Time{}
+	w.Destination = order.Destination
 	if err := p.put(ctx, w); err != nil {
 		return err
 	}

@@ -116,15 +116,15 @@ func (f *fakeCRM) Note(_ context.Context, id, text string) error {
 // fakeDir maps every organization but badOrg.
 type fakeDir struct{ bad map[string]error }
 
-func (d fakeDir) Customer(_ context.Context, org string) (string, string, error) {
+func (d fakeDir) Customer(_ context.Context, org, _ string) (string, string, error) {
 	if err := d.bad[org]; err != nil {
 		return "", "", err
 	}
 	return "000001", "01", nil
 }
-func (fakeDir) Product(context.Context, string) (string, error) { return "PA0001", nil }
-func (fakeDir) Seller(context.Context, string) (string, error)  { return "", nil }
-func (fakeDir) FromERP(context.Context, string) (bool, error)   { return false, nil }
+func (fakeDir) Product(context.Context, string, string) (string, error) { return "PA0001", nil }
+func (fakeDir) Seller(context.Context, string, string) (string, error)  { return "", nil }
+func (fakeDir) FromERP(context.Context, string) (bool, error)           { return false, nil }
 
 // fakeSink is a staging table: submit → waiting; process → done or rejected.
 // Its errors are in the engine's classes, as the component's sink gives them.
@@ -162,7 +162,7 @@ func (s *fakeSink) Submit(_ context.Context, o erp.Order) (erp.OrderResult, erro
 	return s.rows[o.DealID], nil
 }
 
-func (s *fakeSink) Status(_ context.Context, id string) (erp.OrderResult, bool, error) {
+func (s *fakeSink) Status(_ context.Context, id, _ string) (erp.OrderResult, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.statuses++

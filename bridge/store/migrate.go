@@ -129,6 +129,11 @@ CREATE TABLE warnings (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX warnings_stream ON warnings (stream, updated_at);
 `,
+	// 4: where in the ERP a won deal's order is made (an ERP company and
+	// branch), so the ERP is asked about it there.
+	`
+ALTER TABLE writebacks ADD COLUMN destination TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the schema version (PRAGMA user_version) this binary

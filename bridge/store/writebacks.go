@@ -43,14 +43,17 @@ type Writeback struct {
 	NextAttemptAt time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// Destination is where in the ERP the order was asked for (an ERP
+	// company and branch; "" the sink's default), set when it is sent.
+	Destination string
 }
 
-const writebackCols = `deal_id, deal_name, state, order_number, error, noted, attempts, next_attempt_at, created_at, updated_at`
+const writebackCols = `deal_id, deal_name, state, order_number, error, noted, attempts, next_attempt_at, created_at, updated_at, destination`
 
 func scanWriteback(r scanner) (Writeback, error) {
 	var w Writeback
 	var next, created, updated int64
-	err := r.Scan(&w.DealID, &w.DealName, &w.State, &w.OrderNumber, &w.Error, &w.Noted, &w.Attempts, &next, &created, &updated)
+	err := r.Scan(&w.DealID, &w.DealName, &w.State, &w.OrderNumber, &w.Error, &w.Noted, &w.Attempts, &next, &created, &updated, &w.Destination)
 	w.NextAttemptAt, w.CreatedAt, w.UpdatedAt = fromNanos(next), fromNanos(created), fromNanos(updated)
 	return w, err
 }
@@ -124,11 +127,12 @@ func (s *Store) queryWritebacks(ctx context.Context, what, query string, args ..
 // from an existing row; UpdatedAt is now.
 func (t *Tx) PutWriteback(w Writeback) error {
 	now := t.nowNanos()
-	_, err := t.exec(`INSERT INTO writebacks (`+writebackCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := t.exec(`INSERT INTO writebacks (`+writebackCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (deal_id) DO UPDATE SET deal_name = excluded.deal_name, state = excluded.state,
 	order_number = excluded.order_number, error = excluded.error, noted = excluded.noted,
-	attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at`,
-		w.DealID, w.DealName, string(w.State), w.OrderNumber, w.Error, w.Noted, w.Attempts, toNanos(w.NextAttemptAt), now, now)
+	attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at,
+	destination = excluded.destination`,
+		w.DealID, w.DealName, string(w.State), w.OrderNumber, w.Error, w.Noted, w.Attempts, toNanos(w.NextAttemptAt), now, now, w.Destination)
 	if err != nil {
 		return fmt.Errorf("recording writeback of deal %s: %w", w.DealID, err)
 	}

@@ -305,13 +305,13 @@ func demoOrders(ctx context.Context, out io.Writer, b *wiring.Bridge, c *crm.Cli
 	fmt.Fprintf(out, "   %q: stage %q, %s\n", d.Name, stageName(d), outcome(d))
 
 	fmt.Fprintf(out, "\n5. Won deals → ERP orders: a salesperson wins a deal in the CRM\n")
-	org, ok, err := b.Store.Identity(ctx, "organization", erp.JoinKey(fixture.SharedFilial, "000001", "01"))
+	org, ok, err := b.Store.Identity(ctx, "organization", fixture.StoreKey(erp.JoinKey(fixture.SharedFilial, "000001", "01")))
 	if err != nil || !ok {
 		return fmt.Errorf("finding the demo customer's organization: %v", err)
 	}
 	var products []crm.DealProductInput
 	for _, cod := range []string{"PA0001", "PA0002"} {
-		id, ok, err := b.Store.Identity(ctx, "product", erp.JoinKey(fixture.SharedFilial, cod))
+		id, ok, err := b.Store.Identity(ctx, "product", fixture.StoreKey(erp.JoinKey(fixture.SharedFilial, cod)))
 		if err != nil || !ok {
 			return fmt.Errorf("finding demo product %s: %v", cod, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 )
@@ -759,6 +760,9 @@ func assertListed(t *testing.T, errs []errorRow, w crmWant) {
 	byKey := map[string][]errorRow{}
 	for _, e := range errs {
 		k := e.ERPKey
+		if _, tk, ok := protheus.SplitEstateKey(k); ok { // the fixture's one company: its table key
+			k = tk
+		}
 		if m := recnoKey.FindString(k); m != "" { // a keyless row: its key names #R_E_C_N_O_
 			k = m
 		}

@@ -114,7 +114,7 @@ func runStagingScenarios(t *testing.T, open func(*testing.T) fixture.ERP) {
 		ctx := context.Background()
 		e := newStagingEnv(t, open(t))
 		const deal = "65c1000000000000000000a1"
-		if _, ok, err := e.sink.Status(ctx, deal); ok || err != nil {
+		if _, ok, err := e.sink.Status(ctx, deal, ""); ok || err != nil {
 			t.Fatalf("Status before Submit = %v, %v; want nothing", ok, err)
 		}
 		o := wonDeal(deal, item("PA0001", "2", "10.30"), item("PA0002", "1", "5"))
@@ -130,7 +130,7 @@ func runStagingScenarios(t *testing.T, open func(*testing.T) fixture.ERP) {
 		if n := e.count(t, "SELECT COUNT(*) FROM ZB2010 WHERE ZB2_OPER = '  ' AND ZB2_TES = '   ' AND ZB2_ITEM IN ('01', '02')"); n != 2 {
 			t.Errorf("%d item rows with blank-padded TES and operation, want 2", n)
 		}
-		if res, ok, err := e.sink.Status(ctx, deal); !ok || err != nil || res.State != erp.OrderWaiting {
+		if res, ok, err := e.sink.Status(ctx, deal, ""); !ok || err != nil || res.State != erp.OrderWaiting {
 			t.Errorf("Status = %+v, %v, %v; want waiting", res, ok, err)
 		}
 		out := e.runJob(t)
@@ -138,7 +138,7 @@ func runStagingScenarios(t *testing.T, open func(*testing.T) fixture.ERP) {
 			t.Fatalf("job outcomes %+v; want one order", out)
 		}
 		want := erp.OrderResult{State: erp.OrderDone, Number: out[0].Num}
-		if res, ok, err := e.sink.Status(ctx, deal); !ok || err != nil || res != want {
+		if res, ok, err := e.sink.Status(ctx, deal, ""); !ok || err != nil || res != want {
 			t.Errorf("Status = %+v, %v, %v; want %+v", res, ok, err, want)
 		}
 		if res, err := e.sink.Submit(ctx, o); err != nil || res != want {
@@ -167,7 +167,7 @@ func runStagingScenarios(t *testing.T, open func(*testing.T) fixture.ERP) {
 			if submit {
 				res, err = e.sink.Submit(ctx, o)
 			} else {
-				res, _, err = e.sink.Status(ctx, deal)
+				res, _, err = e.sink.Status(ctx, deal, "")
 			}
 			if err != nil || res.State != erp.OrderRejected || res.Error != out[0].Error ||
 				!strings.Contains(res.Error, "produto PA0005 bloqueado") {
@@ -463,7 +463,7 @@ func checkStagingAliases(t *testing.T, open func(*testing.T) fixture.ERP) {
 	if err != nil || len(out) != 1 || out[0].Status != fixture.StagingDone {
 		t.Fatalf("job over SZ7/SZ8: %+v, %v; want one order", out, err)
 	}
-	if res, ok, err := sink.Status(ctx, deal); err != nil || !ok || res != (erp.OrderResult{State: erp.OrderDone, Number: out[0].Num}) {
+	if res, ok, err := sink.Status(ctx, deal, ""); err != nil || !ok || res != (erp.OrderResult{State: erp.OrderDone, Number: out[0].Num}) {
 		t.Errorf("Status = %+v, %v, %v; want done with order %s", res, ok, err, out[0].Num)
 	}
 }

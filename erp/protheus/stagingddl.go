@@ -78,9 +78,20 @@ func StampIndexDDL(db, table string) (string, error) {
 // with GO batches, SQL*Plus with / after PL/SQL, psql), starting on
 // PostgreSQL with StampFunctionDDL.
 func StagingScript(db, company string, a StagingAliases) (string, error) {
-	stmts, err := StagingDDL(db, company, a)
-	if err != nil {
-		return "", err
+	return StagingScripts(db, []string{company}, a)
+}
+
+// StagingScripts is StagingScript for the staging tables of several
+// companies, the database's shared objects (PostgreSQL's stamp function)
+// created once.
+func StagingScripts(db string, companies []string, a StagingAliases) (string, error) {
+	var stmts []string
+	for _, company := range companies {
+		s, err := StagingDDL(db, company, a)
+		if err != nil {
+			return "", err
+		}
+		stmts = append(stmts, s...)
 	}
 	if db == "postgres" {
 		stmts = append([]string{StampFunctionDDL()}, stmts...)

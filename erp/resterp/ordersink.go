@@ -45,6 +45,10 @@ type OrderRouteSpec struct {
 	// {"orderNumber":"…"} or 404 when it has none, e.g. /orders/deal/{dealId}.
 	// Empty: Status always reports false.
 	StatusPath string
+	// Fields are added to every order's body as they are (e.g. the ERP
+	// company and branch the order is made in, for a route serving
+	// several); they never replace the order's own.
+	Fields map[string]string
 }
 
 // OrderSink is an erp.OrderSink posting won deals to an ERP order route
@@ -143,7 +147,7 @@ func (s *OrderSink) Submit(ctx context.Context, o erp.Order) (erp.OrderResult, e
 	if req.DealID == "" {
 		return erp.OrderResult{}, errors.New("submitting order: no deal id")
 	}
-	body, err := json.Marshal(req)
+	body, err := s.encode(req)
 	if err != nil {
 		return erp.OrderResult{}, fmt.Errorf("submitting order of deal %s: encoding: %w", req.DealID, err)
 	}
@@ -155,6 +159,24 @@ func (s *OrderSink) Submit(ctx context.Context, o erp.Order) (erp.OrderResult, e
 		return erp.OrderResult{}, fmt.Errorf("submitting order of deal %s: %w", req.DealID, err)
 	}
 	return res, nil
+}
+
+// encode is the order's body, with the spec's Fields.
+func (s *OrderSink) encode(req orderRequest) ([]byte, error) {
+	body, err := json.Marshal(req)
+	if err != nil || len(s.spec.Fields) == 0 {
+		return body, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, err
+	}
+	for k, v := range s.spec.Fields {
+		if _, own := m[k]; !own {
+			m[k] = v
+		}
+	}
+	return json.Marshal(m)
 }
 
 // attemptError is a failed POST: retry says whether sending it again may
@@ -241,7 +263,7 @@ func (s *OrderSink) post(ctx context.Context, dealID string, body []byte) (erp.O
 // Status implements erp.OrderSink with the StatusPath route: 200 with an
 // orderNumber is OrderDone, 404 is nothing. A rejection is not kept by the
 // ERP, so Status never reports OrderRejected.
-func (s *OrderSink) Status(ctx context.Context, dealID string) (erp.OrderResult, bool, error) {
+func (s *OrderSink) Status(ctx context.Context, dealID, _ string) (erp.OrderResult, bool, error) {
 	dealID = strings.TrimRight(dealID, " ")
 	if s.spec.StatusPath == "" || dealID == "" {
 		return erp.OrderResult{}, false, nil

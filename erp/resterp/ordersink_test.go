@@ -290,7 +290,7 @@ func TestOrderSinkStatus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, found, err := s.Status(ctx, tt.deal)
+			res, found, err := s.Status(ctx, tt.deal, "")
 			if err != nil || found != tt.found || res != tt.want {
 				t.Errorf("Status = %+v, %v, %v; want %+v, %v", res, found, err, tt.want, tt.found)
 			}
@@ -316,5 +316,29 @@ func TestNewOrderSinkValidates(t *testing.T) {
 				t.Errorf("NewOrderSink error %v; want one containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestOrderSinkSendsItsDestination: the spec's Fields (the company and
+// branch a won deal's order is made in) go in every order's body; the
+// route refuses a company or branch other than its own.
+func TestOrderSinkSendsItsDestination(t *testing.T) {
+	ctx := context.Background()
+	e := newSimEnv(t)
+	for i, tc := range []struct {
+		fields map[string]string
+		want   erp.OrderState
+		reason string
+	}{
+		{map[string]string{"company": "01", "filial": "01"}, erp.OrderDone, ""},
+		{map[string]string{"company": "02", "filial": "01"}, erp.OrderRejected, "not 02"},
+		{map[string]string{"company": "01", "filial": "02"}, erp.OrderRejected, `not "02"`},
+	} {
+		s := e.sink(t, func(spec *resterp.OrderRouteSpec) { spec.Fields = tc.fields })
+		id := "65d10000000000000000b0" + string(rune('0'+i)) + "0"
+		res, err := s.Submit(ctx, deal(id, goodItem))
+		if err != nil || res.State != tc.want || !strings.Contains(res.Error, tc.reason) {
+			t.Errorf("fields %v: Submit = %+v, %v; want %s (%q)", tc.fields, res, err, tc.want, tc.reason)
+		}
 	}
 }

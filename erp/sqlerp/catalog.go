@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -109,4 +110,43 @@ func Check(ctx context.Context, db *sql.DB, d Dialect, spec TableSpec) (CheckRep
 		_, rep.HasStamp = byName[stamp]
 	}
 	return rep, nil
+}
+
+// Distinct reads the distinct values of one character column of a table,
+// right-trimmed and in order (e.g. the branches a table has rows of).
+func Distinct(ctx context.Context, db *sql.DB, d Dialect, table, column string) ([]string, error) {
+	qt, err := d.QuoteIdent(table)
+	if err != nil {
+		return nil, fmt.Errorf("reading the %s values of %s: %w", column, table, err)
+	}
+	qc, err := d.QuoteIdent(column)
+	if err != nil {
+		return nil, fmt.Errorf("reading the %s values of %s: %w", column, table, err)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT DISTINCT "+qc+" FROM "+qt)
+	if err != nil {
+		return nil, fmt.Errorf("reading the %s values of %s: %w", column, table, err)
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	var out []string
+	for rows.Next() {
+		var raw any
+		if err := rows.Scan(&raw); err != nil {
+			return nil, fmt.Errorf("reading the %s values of %s: %w", column, table, err)
+		}
+		v, err := text(orEmpty(raw))
+		if err != nil {
+			return nil, fmt.Errorf("reading the %s values of %s: %w", column, table, err)
+		}
+		if v = trimBlanks(v); !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the %s values of %s: %w", column, table, err)
+	}
+	slices.Sort(out)
+	return out, nil
 }

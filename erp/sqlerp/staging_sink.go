@@ -114,8 +114,10 @@ func (s *StagingSink) Submit(ctx context.Context, o erp.Order) (erp.OrderResult,
 	return res, nil
 }
 
-// Status implements erp.OrderSink: the state of the deal's live header row.
-func (s *StagingSink) Status(ctx context.Context, dealID string) (erp.OrderResult, bool, error) {
+// Status implements erp.OrderSink: the state of the deal's live header row
+// (a sink writes one company's tables for one branch: the destination is
+// the one it was made for).
+func (s *StagingSink) Status(ctx context.Context, dealID, _ string) (erp.OrderResult, bool, error) {
 	dealID = trimBlanks(dealID)
 	if dealID == "" {
 		return erp.OrderResult{}, false, nil

@@ -3,14 +3,17 @@ package access
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge/component"
 	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/protheus"
+	"github.com/erpbridge/erpbridge/erp/protheus/dictionary"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
 	"github.com/erpbridge/erpbridge/erp/sqlerp/dsn"
 	"github.com/erpbridge/erpbridge/mapping"
@@ -43,10 +46,14 @@ func (erpComponent) NewConfig() component.Config { return Default() }
 type Config struct {
 	// Source is how streams read the ERP: "sql" (its database: driver and
 	// dsn) or "rest" (its custom REST routes: [erp.rest]).
-	Source       string             `toml:"source"`
-	Driver       string             `toml:"driver"`  // postgres | sqlserver | oracle | sqlite
-	DSN          string             `toml:"dsn"`     // connection string; use ${ENV} for the password
-	Company      string             `toml:"company"` // Protheus company code: SA1 + 01 + 0 = SA1010
+	Source  string `toml:"source"`
+	Driver  string `toml:"driver"`  // postgres | sqlserver | oracle | sqlite
+	DSN     string `toml:"dsn"`     // connection string; use ${ENV} for the password
+	Company string `toml:"company"` // Protheus company code: SA1 + 01 + 0 = SA1010
+	// Companies are the companies the bridge serves, instead of Company:
+	// every stream reads its tables in each ("01", "02": SA1010, SA1020).
+	// The first is the one an older, one-company store was filled from.
+	Companies    []string           `toml:"companies"`
 	PageSize     int                `toml:"page_size"`
 	Overlap      component.Duration `toml:"overlap"`       // re-read window behind the stamp cursor
 	QueryTimeout component.Duration `toml:"query_timeout"` // per page
@@ -58,7 +65,25 @@ var (
 	_ component.Config    = (*Config)(nil)
 	_ component.Validator = (*Config)(nil)
 	_ component.PageSizer = (*Config)(nil)
+	_ component.Defaulter = (*Config)(nil)
 )
+
+// ApplyDefaults implements component.Defaulter: company and companies are
+// two forms of one setting.
+func (c *Config) ApplyDefaults(set func(key ...string) bool) error {
+	if set("company") && set("companies") {
+		return fmt.Errorf("erp: set company (one) or companies (several), not both")
+	}
+	return nil
+}
+
+// CompanyList is the companies the bridge serves, in order.
+func (c *Config) CompanyList() []string {
+	if len(c.Companies) > 0 {
+		return c.Companies
+	}
+	return []string{c.Company}
+}
 
 // Default is [erp] with every default set.
 func Default() *Config {
@@ -80,8 +105,6 @@ func (c *Config) Enabled() bool { return true }
 // PageRows is how many rows a page of the ERP has.
 func (c *Config) PageRows() int { return c.PageSize }
 
-var companyPattern = regexp.MustCompile(`^[0-9A-Z]{2}$`)
-
 // Validate implements component.Validator.
 func (c *Config) Validate(v *component.Validation) {
 	if c.Source != SourceREST { // REST routes need no database
@@ -99,8 +122,22 @@ func (c *Config) Validate(v *component.Validation) {
 		}
 	}
 	c.validateSource(v)
-	if !companyPattern.MatchString(c.Company) {
+	if c.Companies == nil && !protheus.ValidCompany(c.Company) {
 		v.Bad("company", "%q is not a two-character Protheus company code such as \"01\"", c.Company)
+	}
+	if c.Companies != nil && len(c.Companies) == 0 {
+		v.Bad("companies", "is empty: list the companies the bridge serves, e.g. [\"01\", \"02\"]")
+	}
+	for i, co := range c.Companies {
+		switch {
+		case !protheus.ValidCompany(co):
+			v.Bad("companies", "%q is not a two-character Protheus company code such as \"01\"", co)
+		case slices.Contains(c.Companies[:i], co):
+			v.Bad("companies", "%q is listed twice", co)
+		}
+	}
+	if c.Source == SourceREST && len(c.Companies) > 1 {
+		v.Bad("companies", "the REST routes serve the company they run in (PrepareIn): one company with source = \"rest\"")
 	}
 	if c.PageSize < 1 || c.PageSize > 10000 {
 		v.Bad("page_size", "%d is outside 1..10000", c.PageSize)
@@ -138,9 +175,65 @@ type Access struct {
 	db      *sql.DB
 	dialect sqlerp.Dialect
 	rest    *restERP
+
+	// sharing caches what each company's data dictionary (SX2) says of
+	// each table, by company and alias, read once.
+	sharingMu sync.Mutex
+	sharing   map[[2]string]tableSharing
 }
 
-var _ component.ERP = (*Access)(nil)
+// tableSharing is what a company's SX2 says of a table (known: it could be
+// read and lists the table).
+type tableSharing struct {
+	mode  protheus.Sharing
+	known bool
+}
+
+var (
+	_ component.ERP   = (*Access)(nil)
+	_ protheus.Sharer = (*Access)(nil)
+)
+
+// Sharing implements protheus.Sharer: from the company's SX2 table
+// (dictionary.Read), read once per table; not known over REST routes,
+// without the dictionary or its grant, or when SX2 does not list it.
+func (a *Access) Sharing(ctx context.Context, company, alias string) (protheus.Sharing, bool, error) {
+	if a.db == nil {
+		return protheus.Sharing{}, false, nil
+	}
+	alias = strings.ToUpper(alias)
+	a.sharingMu.Lock()
+	defer a.sharingMu.Unlock()
+	k := [2]string{company, alias}
+	ts, ok := a.sharing[k]
+	if !ok {
+		dict, err := dictionary.Read(ctx, a.db, a.dialect, company, alias)
+		switch {
+		case errors.Is(err, dictionary.ErrNoDictionary):
+		case err != nil:
+			return protheus.Sharing{}, false, err
+		default:
+			if t, listed := dict.Tables[alias]; listed {
+				ts = tableSharing{known: true, mode: protheus.Sharing{
+					Empresa: string(rune(t.Company)), Unidade: string(rune(t.Unit)), Filial: string(rune(t.Branch))}}
+			}
+		}
+		if a.sharing == nil {
+			a.sharing = map[[2]string]tableSharing{}
+		}
+		a.sharing[k] = ts
+	}
+	return ts.mode, ts.known, nil
+}
+
+// Filials implements protheus.Sharer: the distinct values of the table's
+// filial column.
+func (a *Access) Filials(ctx context.Context, spec sqlerp.TableSpec) ([]string, error) {
+	if a.db == nil {
+		return nil, errors.New("the branches of a table are read from the ERP's database, which REST routes do not open")
+	}
+	return sqlerp.Distinct(ctx, a.db, a.dialect, spec.Physical, spec.FilialColumn)
+}
 
 // Open connects to the ERP database (erp.source = "sql"), or prepares its
 // REST routes (nothing is sent until a table is opened).
@@ -163,8 +256,8 @@ func (a *Access) Close() error {
 	return nil
 }
 
-// Company implements component.ERP.
-func (a *Access) Company() string { return a.cfg.Company }
+// Companies implements component.ERP.
+func (a *Access) Companies() []string { return a.cfg.CompanyList() }
 
 // SQL implements component.ERP.
 func (a *Access) SQL() (*sql.DB, sqlerp.Dialect) { return a.db, a.dialect }

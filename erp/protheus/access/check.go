@@ -23,10 +23,14 @@ const checkPageSize = 20
 // Describe implements component.Describer: the heading of the ERP's part
 // of `erpbridge check`.
 func (c *Config) Describe() string {
-	if c.Source == SourceREST {
-		return fmt.Sprintf("ERP REST routes %s (company %s)", c.REST.BaseURL, c.Company)
+	companies := "company " + c.Company
+	if len(c.Companies) > 0 {
+		companies = "companies " + strings.Join(c.Companies, ", ")
 	}
-	return fmt.Sprintf("ERP %s (company %s)", c.Driver, c.Company)
+	if c.Source == SourceREST {
+		return fmt.Sprintf("ERP REST routes %s (%s)", c.REST.BaseURL, companies)
+	}
+	return fmt.Sprintf("ERP %s (%s)", c.Driver, companies)
 }
 
 // tables lists the tables of the enabled streams (env's settings).
@@ -61,10 +65,14 @@ func (c *Config) Check(ctx context.Context, env *component.Env) []component.Find
 		fail("the ERP is not opened")
 		return out
 	}
-	ts, err := tables(env, c.Company)
-	if err != nil {
-		fail("%v", err)
-		return out
+	var ts []component.Table
+	for _, company := range c.CompanyList() {
+		cts, err := tables(env, company)
+		if err != nil {
+			fail("%v", err)
+			return out
+		}
+		ts = append(ts, cts...)
 	}
 	if a.rest != nil {
 		return a.checkRoutes(ctx, ts)
@@ -73,7 +81,13 @@ func (c *Config) Check(ctx context.Context, env *component.Env) []component.Find
 		fail("connecting to the ERP database: %v", err)
 		return out
 	}
+	out = append(out, a.checkSharing(ctx, ts)...)
+	checked := map[string]bool{}
 	for _, t := range ts {
+		if checked[t.Role+" "+t.Spec.Physical] { // a table every company's part reads once
+			continue
+		}
+		checked[t.Role+" "+t.Spec.Physical] = true
 		rep, err := sqlerp.Check(ctx, a.db, a.dialect, t.Spec)
 		optional := optionalColumns(t)
 		var lacks []string // missing columns the stream goes without
@@ -194,4 +208,66 @@ func (a *Access) checkRoutes(ctx context.Context, ts []component.Table) []compon
 		}
 	}
 	return out
+}
+
+// checkSharing says, for each company, whether its data dictionary (SX2)
+// can be read and how it shares the tables the streams read: the streams
+// read a shared table once per company, an exclusive one per branch.
+func (a *Access) checkSharing(ctx context.Context, ts []component.Table) []component.Finding {
+	var out []component.Finding
+	for _, company := range a.cfg.CompanyList() {
+		dict := protheus.TableName(protheus.DictionaryAlias, company)
+		var shared, exclusive, unlisted []string
+		known := false
+		for _, alias := range aliasesOf(ts, company) {
+			mode, ok, err := a.Sharing(ctx, company, alias)
+			if err != nil {
+				out = append(out, component.Finding{Problem: true, Text: fmt.Sprintf("reading %s: %v", dict, err)})
+				return out
+			}
+			if !ok {
+				unlisted = append(unlisted, alias)
+				continue
+			}
+			known = true
+			sh, err := mode.Shared()
+			switch {
+			case err != nil:
+				out = append(out, component.Finding{Problem: true, Text: fmt.Sprintf("%s of company %s (%s): %v", alias, company, dict, err)})
+			case sh:
+				shared = append(shared, alias)
+			default:
+				exclusive = append(exclusive, alias)
+			}
+		}
+		if !known {
+			out = append(out, component.Finding{Warn: true, Text: fmt.Sprintf("%s cannot be read (no such table, or no SELECT grant): "+
+				"company %s's tables are shared or exclusive as the streams' settings say (filial, filials, shared; docs/protheus.md)", dict, company)})
+			continue
+		}
+		text := fmt.Sprintf("%-14s %-8s company %s: shared %s; exclusive %s", "sharing", dict, company, orNone(shared), orNone(exclusive))
+		out = append(out, component.Finding{Text: text})
+		if len(unlisted) > 0 {
+			out = append(out, component.Finding{Detail: true, Text: fmt.Sprintf("%s not in %s: as the streams' settings say", strings.Join(unlisted, ", "), dict)})
+		}
+	}
+	return out
+}
+
+// aliasesOf lists the aliases of a company's tables, in order, once each.
+func aliasesOf(ts []component.Table, company string) []string {
+	var out []string
+	for _, t := range ts {
+		if alias := aliasOf(t.Spec); protheus.TableName(alias, company) == t.Spec.Physical && !slices.Contains(out, alias) {
+			out = append(out, alias)
+		}
+	}
+	return out
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
 }

@@ -121,7 +121,7 @@ func (c *Config) validateSource(v *component.Validation) {
 		if !ok || !cfg.Enabled() {
 			return
 		}
-		tables, err := tr.Tables(c.Company, v.Config)
+		tables, err := tr.Tables(c.CompanyList()[0], v.Config)
 		if err != nil {
 			return // the stream's own validation names it
 		}

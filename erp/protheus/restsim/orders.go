@@ -35,6 +35,11 @@ type OrderRequest struct {
 	Message string `json:"message,omitempty"`
 	// Items become SC6 rows, numbered 01, 02 … (Soma1) in this order.
 	Items []OrderRequestItem `json:"items"`
+	// Company and Filial are where the order is made (the bridge sends
+	// them); blank: where the route runs. This route runs in one company
+	// and branch (PrepareIn) and refuses another.
+	Company string `json:"company,omitempty"`
+	Filial  string `json:"filial,omitempty"`
 }
 
 // OrderRequestItem is one item of an OrderRequest.
@@ -199,6 +204,12 @@ func (s *Sim) validate(ctx context.Context, req OrderRequest) (Order, error) {
 		PaymentTerms: strings.TrimSpace(req.PaymentTerms), Seller: strings.TrimSpace(req.Seller),
 		PriceTable: strings.TrimSpace(req.PriceTable), Type: strings.TrimSpace(req.OrderType),
 		Message: strings.TrimSpace(req.Message),
+	}
+	if c := strings.TrimSpace(req.Company); c != "" && c != s.opts.Company {
+		return Order{}, badf("this route runs in company %s (PrepareIn), not %s", s.opts.Company, c)
+	}
+	if f, own := strings.TrimRight(req.Filial, " "), strings.TrimRight(s.filial("SC5"), " "); f != "" && f != own {
+		return Order{}, badf("this route makes orders in branch %q (PrepareIn), not %q", own, f)
 	}
 	if o.Customer == "" || o.Store == "" {
 		return Order{}, badf("C5_CLIENTE and C5_LOJACLI are required (customer, store)")

@@ -47,6 +47,14 @@ type Options struct {
 // from sources older than erpbridge.ch does.
 const NoRouteVersion = "-"
 
+// filial is the filial the simulator reads (and writes) alias with.
+func (s *Sim) filial(alias string) string {
+	if f, ok := s.opts.Filials[alias]; ok {
+		return f
+	}
+	return defaultFilials[alias]
+}
+
 // defaultFilials are the fixture's filials per alias.
 var defaultFilials = map[string]string{"SA1": "  ", "SB1": "  ", "DA1": "  ", "SU5": "01", "AC8": "01", "SC5": "01", "SC6": "01", "SA3": "  "}
 

@@ -28,7 +28,9 @@ func WithChoices(ctx context.Context, env *component.Env, t component.Table, spe
 	if len(alias) > 3 {
 		alias = alias[:3]
 	}
-	dict, err := dictionary.Read(ctx, db, d, env.ERP.Company(), alias)
+	// The first company's SX3: the stream's one compiled mapping serves
+	// every company it reads.
+	dict, err := dictionary.Read(ctx, db, d, env.ERP.Companies()[0], alias)
 	if err != nil {
 		return spec, fmt.Errorf("reading %s's combo options for cbox(): %w", alias, err)
 	}

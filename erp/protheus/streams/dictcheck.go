@@ -28,13 +28,42 @@ const maxListed = 8
 // not in SX3's width, and the values of a cbox() column that its combo
 // does not list. Without a dictionary in the database it says so once.
 func CheckDictionary(ctx context.Context, env *component.Env, stream string, spec mapping.Spec, tr component.TableReader) []component.Finding {
-	db, d := env.ERP.SQL()
+	db, _ := env.ERP.SQL()
 	if db == nil {
 		return nil
 	}
-	tables, err := tr.Tables(env.ERP.Company(), env.Config)
+	var out []component.Finding
+	for _, company := range env.ERP.Companies() {
+		fs, none := checkDictionary(ctx, env, company, stream, spec, tr)
+		if none {
+			return fs // said once: the companies' dictionaries are kept alike
+		}
+		out = append(out, fs...)
+	}
+	return out
+}
+
+// BranchNamer is a stream's settings naming the branches it reads: Base
+// implements it.
+type BranchNamer interface {
+	// Branches reports whether the settings name a branch (filial, or
+	// filials other than "*") or every branch (filials = "*").
+	Branches() (named, every bool)
+}
+
+// Branches implements BranchNamer.
+func (b *Base) Branches() (named, every bool) {
+	every = b.Filials.All()
+	return strings.TrimSpace(b.Filial) != "" || (len(b.Filials) > 0 && !every), every
+}
+
+// checkDictionary is CheckDictionary for one company; none reports that
+// it has no dictionary to compare with.
+func checkDictionary(ctx context.Context, env *component.Env, company, stream string, spec mapping.Spec, tr component.TableReader) (out []component.Finding, none bool) {
+	db, d := env.ERP.SQL()
+	tables, err := tr.Tables(company, env.Config)
 	if err != nil || len(tables) == 0 {
-		return nil
+		return nil, false
 	}
 	var aliases []string
 	byAlias := map[string]component.Table{}
@@ -43,36 +72,42 @@ func CheckDictionary(ctx context.Context, env *component.Env, stream string, spe
 		aliases = append(aliases, a)
 		byAlias[a] = t
 	}
-	dict, err := dictionary.Read(ctx, db, d, env.ERP.Company(), aliases...)
+	dict, err := dictionary.Read(ctx, db, d, company, aliases...)
 	if errors.Is(err, dictionary.ErrNoDictionary) {
-		return []component.Finding{{Text: fmt.Sprintf("%s: no data dictionary (SX2/SX3) readable in the database: sharing, sizes and combos not checked", stream)}}
+		return []component.Finding{{Text: fmt.Sprintf("%s: no data dictionary (SX2/SX3) readable in the database: sharing, sizes and combos not checked", stream)}}, true
 	}
 	if err != nil {
-		return []component.Finding{{Warn: true, Text: fmt.Sprintf("%s: reading the data dictionary: %v", stream, err)}}
+		return []component.Finding{{Warn: true, Text: fmt.Sprintf("%s: reading the data dictionary of company %s: %v", stream, company, err)}}, false
 	}
-	var out []component.Finding
+	prefix := stream + ": "
+	if len(env.ERP.Companies()) > 1 {
+		prefix = fmt.Sprintf("%s (company %s): ", stream, company)
+	}
 	problem := func(format string, args ...any) {
-		out = append(out, component.Finding{Problem: true, Text: stream + ": " + fmt.Sprintf(format, args...)})
+		out = append(out, component.Finding{Problem: true, Text: prefix + fmt.Sprintf(format, args...)})
 	}
 	warn := func(format string, args ...any) {
-		out = append(out, component.Finding{Warn: true, Text: stream + ": " + fmt.Sprintf(format, args...)})
+		out = append(out, component.Finding{Warn: true, Text: prefix + fmt.Sprintf(format, args...)})
 	}
-	for _, a := range aliases {
+	// The main table's sharing decides the parts the stream reads (Parts);
+	// related tables follow xFilial. What contradicts it: an exclusive
+	// table the stream names no branch of, a shared one it names one of.
+	if a := aliases[0]; byAlias[a].Spec.FilialColumn != "" && dict.Tables[a].Alias != "" {
 		t, sx2 := byAlias[a], dict.Tables[a]
-		if t.Spec.FilialColumn == "" || sx2.Alias == "" {
-			continue
+		named, every := strings.TrimSpace(t.Spec.Filial) != "", false
+		if bn, ok := tr.(BranchNamer); ok {
+			named, every = bn.Branches()
 		}
-		blank := strings.TrimSpace(t.Spec.Filial) == ""
 		switch {
-		case sx2.Branch == dictionary.Exclusive && blank:
-			problem("%s is exclusive to a branch (SX2 X2_MODO = E) but is read with a blank %s: set the stream's filial (no row has a blank branch)", a, t.Spec.FilialColumn)
-		case sx2.Branch == dictionary.Shared && sx2.Unit != dictionary.Exclusive && sx2.Company != dictionary.Exclusive && !blank:
+		case sx2.Branch == dictionary.Exclusive && !named && !every:
+			problem("%s is exclusive to a branch (SX2 X2_MODO = E) but is read with a blank %s: set the stream's filial or filials (no row has a blank branch)", a, t.Spec.FilialColumn)
+		case sx2.Branch == dictionary.Shared && sx2.Unit != dictionary.Exclusive && sx2.Company != dictionary.Exclusive && named:
 			problem("%s is shared (SX2 X2_MODO = C): its rows have a blank %s, but it is read for branch %q: set the stream's filial to \"\"", a, t.Spec.FilialColumn, t.Spec.Filial)
 		}
 	}
 	m, err := mapping.Compile(spec, schemaAcceptingLabels(spec))
 	if err != nil {
-		return out
+		return out, false
 	}
 	for _, col := range m.Columns() {
 		f, a, ok := findField(dict, aliases, col)
@@ -102,7 +137,7 @@ func CheckDictionary(ctx context.Context, env *component.Env, stream string, spe
 			warn("%s holds values its combo (%s) does not list: %s; those records are sent without the field", col, f.Combo, bad)
 		}
 	}
-	return out
+	return out, false
 }
 
 func alias(physical string) string {

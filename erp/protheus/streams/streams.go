@@ -7,13 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/component"
 	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/mapping"
 )
 
@@ -29,8 +29,16 @@ const (
 // Base holds what every stream's settings have.
 type Base struct {
 	On     bool   `toml:"enabled"`
-	Filial string `toml:"filial"` // branch code; blank (spaces) for shared tables
-	Mode   string `toml:"mode"`   // upsert | create_only | update_only
+	Filial string `toml:"filial"` // one branch code; blank (spaces) for shared tables
+	// Filials are the branches the stream reads where its table is
+	// exclusive (instead of Filial): codes, "02/01" for one company's, or
+	// "*" for every branch (see Parts).
+	Filials Filials `toml:"filials"`
+	// Shared says whether the stream's table is shared by the branches
+	// when the data dictionary (SX2) cannot be read; unset, a stream
+	// naming no branch reads a shared table.
+	Shared *bool  `toml:"shared"`
+	Mode   string `toml:"mode"` // upsert | create_only | update_only
 	// Deletes is what a record deleted in the ERP does: ignore | mark.
 	Deletes string `toml:"deletes"`
 	// Schedule overrides schedule.incremental for this stream.
@@ -40,13 +48,9 @@ type Base struct {
 // Enabled implements component.Config.
 func (b *Base) Enabled() bool { return b.On }
 
-var filialPattern = regexp.MustCompile(`^[0-9A-Za-z ]{0,12}$`)
-
 // ValidateBase checks the settings every stream has.
 func (b *Base) ValidateBase(v *component.Validation) {
-	if !filialPattern.MatchString(b.Filial) {
-		v.Bad("filial", "%q is not a Protheus branch code (letters, digits and blanks, at most 12)", b.Filial)
-	}
+	b.validateBranches(v)
 	switch b.Mode {
 	case ModeUpsert, ModeCreateOnly, ModeUpdateOnly:
 	default:
@@ -63,7 +67,7 @@ func (b *Base) ValidateBase(v *component.Validation) {
 }
 
 // ValidFilial reports whether s is a Protheus branch code.
-func ValidFilial(s string) bool { return filialPattern.MatchString(s) }
+func ValidFilial(s string) bool { return protheus.ValidFilial(s) }
 
 // ScheduleSpec is the stream's own schedule ("" follows schedule.incremental).
 func (b *Base) ScheduleSpec() string { return b.Schedule }
@@ -337,33 +341,30 @@ func CheckMappingLabels(ctx context.Context, env *component.Env, stream string, 
 	return nil
 }
 
-// Opened is a declaratively mapped stream's start: its entity's schema,
-// its mapping compiled against it, its tables, and the first one opened
-// as the stream's source with the mapping's columns.
-type Opened struct {
+// Started is a declaratively mapped stream's start: its entity's schema
+// and its mapping compiled against it. Each part of the stream's estate
+// then opens its table with the mapping's columns.
+type Started struct {
 	Schema  mapping.Schema
 	Mapping *mapping.Mapping
-	Tables  []component.Table
-	Source  erp.Source
 }
 
-// Open compiles a stream's mapping against the target's schema of entity
-// and opens the first of its tables (tr's) with it.
-func Open(ctx context.Context, env *component.Env, stream, entity string, spec mapping.Spec, tr component.TableReader) (Opened, error) {
-	var o Opened
+// Start reads the target's schema of entity and compiles a stream's
+// mapping against it, with the combos of its cbox() columns from the
+// first company's dictionary (one compiled mapping serves every part).
+func Start(ctx context.Context, env *component.Env, stream, entity string, spec mapping.Spec, tr component.TableReader) (Started, error) {
+	var o Started
 	var err error
 	if o.Schema, err = env.CRM.Schema(ctx, entity); err != nil {
 		return o, err
 	}
-	if o.Tables, err = tr.Tables(env.ERP.Company(), env.Config); err != nil {
+	tables, err := tr.Tables(env.ERP.Companies()[0], env.Config)
+	if err != nil {
 		return o, err
 	}
-	if spec, err = WithChoices(ctx, env, o.Tables[0], spec); err != nil {
+	if spec, err = WithChoices(ctx, env, tables[0], spec); err != nil {
 		return o, fmt.Errorf("streams.%s.mapping: %w", stream, err)
 	}
-	if o.Mapping, err = Compile(stream, spec, o.Schema); err != nil {
-		return o, err
-	}
-	o.Source, err = env.ERP.Open(ctx, o.Tables[0], o.Mapping)
+	o.Mapping, err = Compile(stream, spec, o.Schema)
 	return o, err
 }

@@ -80,6 +80,12 @@ func (w WonDeals) deal(d crm.Deal) inbound.Deal {
 			out.OrderNumber = strings.TrimSpace(v.Text())
 		}
 	}
+	for _, v := range d.CustomFields {
+		if out.Fields == nil {
+			out.Fields = map[string]string{}
+		}
+		out.Fields[v.CustomFieldID] = v.Text()
+	}
 	return out
 }
 

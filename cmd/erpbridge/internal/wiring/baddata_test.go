@@ -41,8 +41,8 @@ func TestBadDataWaitsForItsRowToChange(t *testing.T) {
 			}
 		}
 	}
-	bad := h.exp.BadCNPJKey // A1_CGC with a wrong check digit: refused
-	parts := erp.SplitKey(bad)
+	bad := fixture.StoreKey(h.exp.BadCNPJKey) // A1_CGC with a wrong check digit: refused
+	parts := erp.SplitKey(h.exp.BadCNPJKey)
 	var dependent store.OutboxItem
 	custErr := ""
 	for _, it := range h.openItems() {

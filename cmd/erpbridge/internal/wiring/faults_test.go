@@ -164,18 +164,23 @@ func TestBadFieldsAreLeftOutAndListedPerRecord(t *testing.T) {
 	}{
 		{"defaults: every bad field left out", "", func(fixture.Expect) map[string]string { return nil }},
 		{"Latin-1 rejected: the name stops its record", `invalid_utf8 = "reject"`,
-			func(e fixture.Expect) map[string]string { return map[string]string{e.Latin1Key: "A1_NOME"} }},
+			func(e fixture.Expect) map[string]string {
+				return map[string]string{fixture.StoreKey(e.Latin1Key): "A1_NOME"}
+			}},
 		{"a bad CNPJ keeps its customer out", "[streams.customers.mapping.on_invalid]\nCNPJ = \"skip_record\"",
-			func(e fixture.Expect) map[string]string { return map[string]string{e.BadCNPJKey: "A1_CGC"} }},
+			func(e fixture.Expect) map[string]string {
+				return map[string]string{fixture.StoreKey(e.BadCNPJKey): "A1_CGC"}
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, sqliteBackend, harnessOptions{extraConfig: fmt.Sprintf(badRowsMapping, tc.settings), fields: fields})
 			exp := h.exp
 			skipped := tc.skip(exp)
+			badEmail, badCNPJ := fixture.StoreKey(exp.BadEmailKey), fixture.StoreKey(exp.BadCNPJKey)
 			r := rules{badCustomers: map[string]bool{}, badContacts: map[string]bool{}, warned: map[string]string{
-				exp.BadEmailKey:      "A1_EMAIL",
-				exp.BadCNPJKey:       "A1_CGC",
+				badEmail:             "A1_EMAIL",
+				badCNPJ:              "A1_CGC",
 				typeKey:              "A1_TIPO",
 				contactKey("000003"): "U5_EMAIL",
 			}}
@@ -220,7 +225,7 @@ func TestBadFieldsAreLeftOutAndListedPerRecord(t *testing.T) {
 			for _, f := range st.CustomFields {
 				ids[f.Label] = f.ID
 			}
-			for key, label := range map[string]string{exp.BadEmailKey: "E-mail NF-e", typeKey: "Tipo", exp.BadCNPJKey: "CNPJ"} {
+			for key, label := range map[string]string{badEmail: "E-mail NF-e", typeKey: "Tipo", badCNPJ: "CNPJ"} {
 				if _, out := skipped[key]; out {
 					continue
 				}
@@ -251,7 +256,7 @@ func TestBadFieldsAreLeftOutAndListedPerRecord(t *testing.T) {
 				t.Fatal(err)
 			}
 			h.mustSync("sync after the fix")
-			delete(want.warned, exp.BadEmailKey)
+			delete(want.warned, badEmail)
 			h.checkWarnings(want)
 		})
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/store"
-	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/mapping"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
@@ -46,7 +45,7 @@ func TestLostCreateThenChangeMakesOneRecord(t *testing.T) {
 	t.Run("organization renamed", func(t *testing.T) {
 		h := newHarness(t, sqliteBackend, harnessOptions{})
 		key := lostCreate(h, "customers", "/organizations")
-		parts := erp.SplitKey(key)
+		parts := tableParts(key)
 		if err := h.erp.RenameCustomer(h.ctx, parts[1], parts[2], "RENOMEADA APOS CRIACAO PERDIDA LTDA"); err != nil {
 			t.Fatal(err)
 		}
@@ -57,7 +56,7 @@ func TestLostCreateThenChangeMakesOneRecord(t *testing.T) {
 	t.Run("product renamed", func(t *testing.T) {
 		h := newHarness(t, sqliteBackend, harnessOptions{})
 		key := lostCreate(h, "products", "/products")
-		if err := h.erp.Change(h.ctx, "SB1", map[string]string{"B1_COD": erp.SplitKey(key)[1]},
+		if err := h.erp.Change(h.ctx, "SB1", map[string]string{"B1_COD": tableParts(key)[1]},
 			map[string]any{"B1_DESC": "PRODUTO RENOMEADO APOS CRIACAO PERDIDA"}); err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +70,7 @@ func TestLostCreateThenChangeMakesOneRecord(t *testing.T) {
 			t.Fatal(err)
 		}
 		key := lostCreate(h, "contacts", "/contacts")
-		parts := erp.SplitKey(key)
+		parts := tableParts(key)
 		if err := h.erp.Change(h.ctx, "SU5", map[string]string{"U5_FILIAL": parts[0], "U5_CODCONT": parts[1]},
 			map[string]any{"U5_EMAIL": "novo.email.apos.perda@exemplo.com.br"}); err != nil {
 			t.Fatal(err)
@@ -88,7 +87,7 @@ func TestLostCreateThenChangeMakesOneRecord(t *testing.T) {
 			}
 		}
 		key := lostCreate(h, "orders", "/deals")
-		num := erp.SplitKey(key)[1]
+		num := tableParts(key)[1]
 		var cod, loja string
 		for _, r := range queryRows(h.ctx, t, h.erp.DB, "SELECT C5_CLIENTE, C5_LOJACLI FROM SC5010 WHERE C5_FILIAL = '01' AND C5_NUM = '"+num+"'") {
 			cod, loja = r[0], r[1]

@@ -198,7 +198,7 @@ func TestOneBadItemDoesNotHoldTheOrderBack(t *testing.T) {
 		t.Fatalf("notes %+v, want one naming item %s (MSYDEL) as left out", notes, m.DeletedProductItem)
 	}
 	for _, it := range h.openItems() {
-		if it.ERPKey == m.DeletedProductOrder {
+		if it.ERPKey == fixture.StoreKey(m.DeletedProductOrder) {
 			t.Errorf("the order is in the outbox as %s: %s", it.State, it.LastError)
 		}
 	}
@@ -241,7 +241,7 @@ func TestDeletedCustomersOrderIsReported(t *testing.T) {
 			t.Errorf("the deleted customer's order became deal %q (organization %q)", d.Name, d.OrganizationID)
 		}
 	}
-	items, err := h.bridge.Store.Errors(h.ctx, store.OutboxFilter{ERPKey: m.DeletedCustomerOrder, Limit: 10})
+	items, err := h.bridge.Store.Errors(h.ctx, store.OutboxFilter{ERPKey: fixture.StoreKey(m.DeletedCustomerOrder), Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestDeletedCustomersOrderIsReported(t *testing.T) {
 		t.Fatalf("outbox for the deleted customer's order: %+v, want one item at level skip naming customer MSY002 as deleted", items)
 	}
 	h.mustSync("second sync")
-	if items, _ := h.bridge.Store.Errors(h.ctx, store.OutboxFilter{ERPKey: m.DeletedCustomerOrder, Limit: 10}); len(items) != 1 {
+	if items, _ := h.bridge.Store.Errors(h.ctx, store.OutboxFilter{ERPKey: fixture.StoreKey(m.DeletedCustomerOrder), Limit: 10}); len(items) != 1 {
 		t.Errorf("%d outbox items after a second sync, want it listed once", len(items))
 	}
 
@@ -266,7 +266,7 @@ func TestDeletedCustomersOrderIsReported(t *testing.T) {
 	if !found {
 		t.Error("the restored customer's order did not become a deal on the next poll")
 	}
-	if items, _ := h.bridge.Store.Errors(h.ctx, store.OutboxFilter{ERPKey: m.DeletedCustomerOrder, Limit: 10}); len(items) != 0 {
+	if items, _ := h.bridge.Store.Errors(h.ctx, store.OutboxFilter{ERPKey: fixture.StoreKey(m.DeletedCustomerOrder), Limit: 10}); len(items) != 0 {
 		t.Errorf("the order is still listed after its customer was restored: %+v", items)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/store"
+	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
 	"github.com/erpbridge/erpbridge/mapping"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
@@ -46,7 +47,8 @@ func messyHarness(t *testing.T, be erpBackend, contactSettings string) (*harness
 }
 
 // listed is what errors list would show: the outbox's errors and the
-// warnings, by ERP key.
+// warnings, by the table key of their record of the fixture's company
+// (as fixture.Messy names them; errors list shows the company first).
 func (h *harness) listed() (errs map[string]store.OutboxItem, warns map[string][]store.Warning) {
 	h.t.Helper()
 	items, err := h.bridge.Store.Errors(h.ctx, store.OutboxFilter{})
@@ -58,11 +60,18 @@ func (h *harness) listed() (errs map[string]store.OutboxItem, warns map[string][
 		h.t.Fatal(err)
 	}
 	errs, warns = map[string]store.OutboxItem{}, map[string][]store.Warning{}
+	table := func(key string) string {
+		company, tk, ok := protheus.SplitEstateKey(key)
+		if !ok || company != fixture.Company {
+			h.t.Fatalf("%s is not a key of company %s", key, fixture.Company)
+		}
+		return tk
+	}
 	for _, it := range items {
-		errs[it.ERPKey] = it
+		errs[table(it.ERPKey)] = it
 	}
 	for _, w := range ws {
-		warns[w.ERPKey] = append(warns[w.ERPKey], w)
+		warns[table(w.ERPKey)] = append(warns[table(w.ERPKey)], w)
 	}
 	return errs, warns
 }

@@ -16,6 +16,17 @@ import (
 
 // streamsOf opens the harness's streams afresh, on a connection of their
 // own, beside the harness's bridge.
+// relatedOf is the related-rows source of a stream of one company and
+// branch (its estate's one part).
+func relatedOf(t *testing.T, st *bridge.Stream) *streams.Related {
+	t.Helper()
+	parts := st.Source.(*streams.Estate).Parts()
+	if len(parts) != 1 {
+		t.Fatalf("stream %s reads %d parts, want 1", st.Name, len(parts))
+	}
+	return parts[0].Source.(*streams.Related)
+}
+
 func streamsOf(t *testing.T, h *harness) map[string]*bridge.Stream {
 	acc, err := OpenERP(h.ctx, h.cfg)
 	if err != nil {
@@ -125,7 +136,7 @@ func TestOwnerOfChangedItemIsTheLiveOrder(t *testing.T) {
 	}
 	execERP(t, h, "UPDATE t SET R_E_C_N_O_ = 200000, R_E_C_D_E_L_ = 0, D_E_L_E_T_ = ' '")
 	execERP(t, h, "INSERT INTO SC5010 SELECT * FROM t")
-	rs := streamsOf(t, h)["orders"].Source.(*streams.Related)
+	rs := relatedOf(t, streamsOf(t, h)["orders"])
 	sc6 := rs.Relations()[0]
 	if sc6.Name() != "SC6" {
 		t.Fatalf("the orders' first relation is %s, want SC6", sc6.Name())

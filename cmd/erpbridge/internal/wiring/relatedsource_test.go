@@ -155,7 +155,7 @@ func TestCustomersOrdersArePaged(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rs := streamsOf(t, h)["orders"].Source.(*streams.Related)
+	rs := relatedOf(t, streamsOf(t, h)["orders"])
 	var sa1 *streams.Relation
 	for _, r := range rs.Relations() {
 		if r.Name() == "SA1" {
@@ -165,7 +165,7 @@ func TestCustomersOrdersArePaged(t *testing.T) {
 	if sa1 == nil {
 		t.Fatal("orders do not follow SA1")
 	}
-	cust, ok, err := sa1.Source().Lookup(h.ctx, customerKey("000003", "01"))
+	cust, ok, err := sa1.Source().Lookup(h.ctx, erp.JoinKey(fixture.SharedFilial, "000003", "01")) // SA1 itself: its table key
 	if err != nil || !ok {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestCustomersOrdersArePaged(t *testing.T) {
 func TestFollowedRowsCountOnceCommitted(t *testing.T) {
 	h := newOrdersHarness(t, sqliteBackend)
 	ageStamps(t, h, "SA1010", "SC5010", "SC6010")
-	rs := streamsOf(t, h)["orders"].Source.(*streams.Related)
+	rs := relatedOf(t, streamsOf(t, h)["orders"])
 	since, err := rs.Checkpoint(h.ctx)
 	if err != nil {
 		t.Fatal(err)

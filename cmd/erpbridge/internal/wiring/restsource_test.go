@@ -342,7 +342,7 @@ func restRoutes(t *testing.T, cfg *config.Config) []access.RESTRoute {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tables, err := Tables(cfg, a.Company())
+	tables, err := Tables(cfg, a.Companies()[0])
 	if err != nil {
 		t.Fatal(err)
 	}

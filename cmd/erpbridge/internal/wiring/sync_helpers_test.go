@@ -20,6 +20,7 @@ import (
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
@@ -88,6 +89,9 @@ type harnessOptions struct {
 	seed *rdsim.SeedData
 	// prepare changes the ERP (or the simulator) before the bridge opens.
 	prepare func(h *harness)
+	// dataDir, when set, is the bridge's data folder (a store already in
+	// it is the one the bridge opens); default a new temporary folder.
+	dataDir string
 }
 
 // baseConfig is the configuration every harness starts from: the fixture's
@@ -137,7 +141,11 @@ func newHarness(t *testing.T, be erpBackend, o harnessOptions) *harness {
 	if o.configFor != nil {
 		extra += o.configFor(h)
 	}
-	text := baseConfig(t.TempDir(), driver, dsn, srv.URL+"/api/v1", extra)
+	dataDir := o.dataDir
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	text := baseConfig(dataDir, driver, dsn, srv.URL+"/api/v1", extra)
 	cfg, err := config.Parse([]byte(text), func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatalf("parsing config: %v\n%s", err, text)
@@ -220,14 +228,28 @@ func defaultRules(exp fixture.Expect, cnpjField bool) rules {
 		warned:       map[string]string{contactKey("000003"): "U5_EMAIL"},
 	}
 	if cnpjField {
-		r.warned[exp.BadCNPJKey] = "A1_CGC"
+		r.warned[fixture.StoreKey(exp.BadCNPJKey)] = "A1_CGC"
 	}
 	return r
 }
 
-func contactKey(cod string) string { return erp.JoinKey(fixture.ContactFilial, cod) }
+// tableParts splits a key the bridge keeps into its table key's parts
+// (filial first): the company dropped.
+func tableParts(key string) []string {
+	_, tk, ok := protheus.SplitEstateKey(key)
+	if !ok {
+		panic("not a key of the estate: " + key)
+	}
+	return erp.SplitKey(tk)
+}
 
-func customerKey(cod, loja string) string { return erp.JoinKey(fixture.SharedFilial, cod, loja) }
+// contactKey, customerKey and productKey are the keys the bridge keeps
+// the fixture's records under (its company's, fixture.StoreKey).
+func contactKey(cod string) string { return fixture.StoreKey(erp.JoinKey(fixture.ContactFilial, cod)) }
+
+func customerKey(cod, loja string) string {
+	return fixture.StoreKey(erp.JoinKey(fixture.SharedFilial, cod, loja))
+}
 
 // wantCRM is what the CRM must hold for the ERP as it is now.
 type wantCRM struct {

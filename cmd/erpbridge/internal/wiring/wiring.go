@@ -149,6 +149,23 @@ func OpenERP(ctx context.Context, cfg *config.Config) (component.OpenedERP, erro
 	return nil, errors.New("no ERP component is registered")
 }
 
+// MigrateStore brings the keys of a store of an earlier version to the
+// ERP component's rule (component.StoreMigrator), before any stream opens.
+func MigrateStore(ctx context.Context, cfg *config.Config, st *store.Store) error {
+	for _, c := range component.All() {
+		if component.KindOf(c) != component.KindERP {
+			continue
+		}
+		s, _ := cfg.Component(c.Name())
+		if m, ok := s.(component.StoreMigrator); ok {
+			if err := m.MigrateStore(ctx, st); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // OpenTarget opens the main target system (the first registered target
 // component's: the CRM).
 func OpenTarget(ctx context.Context, cfg *config.Config, o Options) (component.TargetSystem, error) {
@@ -254,6 +271,9 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 		return nil, err
 	}
 	b.closers = append(b.closers, b.ERP.Close)
+	if err := MigrateStore(ctx, cfg, b.Store); err != nil {
+		return nil, err
+	}
 
 	env := &component.Env{ERP: b.ERP, CRM: b.CRM, Targets: b.Targets, Store: b.Store, Log: log, Clock: clk, DryRun: o.DryRun,
 		AfterOrderSubmit: o.AfterOrderSubmit, Configs: cfg.Components()}

@@ -70,7 +70,7 @@ func newDeal(h *harness, stage, name, customerKey string, lines map[string][2]st
 	return d.ID
 }
 
-func productKey(cod string) string { return erp.JoinKey(fixture.SharedFilial, cod) }
+func productKey(cod string) string { return fixture.StoreKey(erp.JoinKey(fixture.SharedFilial, cod)) }
 
 // stagedOrders reads ZB1 rows by deal id: status, order number, error.
 func stagedOrders(h *harness) map[string][3]string {

@@ -16,6 +16,7 @@ import (
 	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/protheus/streams"
 	"github.com/erpbridge/erpbridge/erp/protheus/streams/customers"
+	"github.com/erpbridge/erpbridge/erp/sqlerp"
 	"github.com/erpbridge/erpbridge/mapping"
 )
 
@@ -153,83 +154,134 @@ func (c *Config) Provision(ctx context.Context, env *component.Env) (component.P
 	cust, _ := env.Config(customers.Name)
 	custCfg, _ := cust.(*customers.Config)
 	resolve := custCfg != nil && custCfg.On
-	o, err := streams.Open(ctx, env, Name, mapping.EntityContact, c.Mapping, c)
+	o, err := streams.Start(ctx, env, Name, mapping.EntityContact, c.Mapping, c)
 	if err != nil {
 		return component.Provisioned{}, err
 	}
-	schema, m, src, tables := o.Schema, o.Mapping, o.Source, o.Tables
-	links, err := env.ERP.Open(ctx, tables[1], nil)
-	if err != nil {
-		return component.Provisioned{}, err
-	}
+	schema, m := o.Schema, o.Mapping
 	codWidth := 6
 	if f, ok := protheus.Lookup("SA1", "A1_COD"); ok {
 		codWidth = f.Size
 	}
-	mp := &mapper{m: m, links: links, codWidth: codWidth, resolve: resolve, syncUnlinked: c.Unlinked == UnlinkedSync}
-	if mp.deleteMk, err = streams.MarkFor(c.Deletes, c.DeleteMark, schema, m); err != nil {
+	deleteMk, err := streams.MarkFor(c.Deletes, c.DeleteMark, schema, m)
+	if err != nil {
 		return component.Provisioned{}, fmt.Errorf("streams.contacts.delete_mark: %w", err)
 	}
-	if resolve {
-		// A new or removed AC8 link changes the contact's organization,
-		// and so may a change of the customer it links to. (A table
-		// without S_T_A_M_P_ shows its changes at the nightly full pass.)
-		var rels []streams.Relation
-		toContact := streams.ByColumn(src, "AC8_CODCON", "U5_CODCONT")
-		if links.Incremental() {
-			rels = append(rels, streams.NewRelation("AC8", links, nil, toContact))
-		}
-		ct, err := customers.Table(env.ERP.Company(), custCfg.Filial, "contact customers")
-		if err != nil {
-			return component.Provisioned{}, err
-		}
-		custSrc, err := env.ERP.Open(ctx, ct, nil)
-		if err != nil {
-			return component.Provisioned{}, err
-		}
-		if custSrc.Incremental() {
-			rels = append(rels, streams.NewRelation("SA1", custSrc, protheus.CustomerStatistics(),
-				streams.ByMatch(links, func(r erp.Record) []erp.Match {
-					return protheus.LinksOfCustomer(streams.Str(r, "A1_FILIAL"), streams.Str(r, "A1_COD"), streams.Str(r, "A1_LOJA"))
-				}), toContact))
-		}
-		if len(rels) > 0 {
-			src = streams.NewRelated(src, rels...)
-		}
-	}
-	// Both contact streams share one target, so one adoption index.
-	target, err := env.CRM.Target(mapping.EntityContact, component.TargetOptions{OmitSharedKey: c.SharedEmail == SharedEmailOmit})
+	parts, notes, err := c.Parts(ctx, env.ERP, Name, "SU5", func(company string) (sqlerp.TableSpec, error) {
+		return protheus.Contacts(company, "")
+	})
 	if err != nil {
 		return component.Provisioned{}, err
 	}
+	var opened []erp.Source
+	closeAll := func() error { return streams.CloseAll(opened) }
+	open := func(t component.Table, m *mapping.Mapping) (erp.Source, error) {
+		src, err := env.ERP.Open(ctx, t, m)
+		if err == nil {
+			opened = append(opened, src)
+		}
+		return src, err
+	}
+	var eps []streams.EstatePart
+	for _, p := range parts {
+		tables, err := c.Tables(p.Company, env.Config)
+		if err != nil {
+			return component.Provisioned{Close: closeAll}, err
+		}
+		tables[0].Spec.Filial = p.Filial
+		// AC8 links of the contact's branch where exclusive (as SU5).
+		if tables[1].Spec.Filial, err = streams.XFilial(ctx, env.ERP, p.Company, "AC8", p.Filial, p.Filial); err != nil {
+			return component.Provisioned{Close: closeAll}, err
+		}
+		src, err := open(tables[0], m)
+		if err != nil {
+			return component.Provisioned{Close: closeAll}, err
+		}
+		links, err := open(tables[1], nil)
+		if err != nil {
+			return component.Provisioned{Close: closeAll}, err
+		}
+		mp := &mapper{m: m, company: p.Company, links: links, codWidth: codWidth, resolve: resolve,
+			syncUnlinked: c.Unlinked == UnlinkedSync, deleteMk: deleteMk}
+		if resolve {
+			// A new or removed AC8 link changes the contact's organization,
+			// and so may a change of the customer it links to. (A table
+			// without S_T_A_M_P_ shows its changes at the nightly full pass.)
+			var rels []streams.Relation
+			toContact := streams.ByColumn(src, "AC8_CODCON", "U5_CODCONT")
+			if links.Incremental() {
+				rels = append(rels, streams.NewRelation("AC8", links, nil, toContact))
+			}
+			filial, err := custCfg.FilialFor(ctx, env.ERP, p.Company, p.Filial)
+			if err != nil {
+				return component.Provisioned{Close: closeAll}, err
+			}
+			ct, err := customers.Table(p.Company, filial, "contact customers")
+			if err != nil {
+				return component.Provisioned{Close: closeAll}, err
+			}
+			custSrc, err := open(ct, nil)
+			if err != nil {
+				return component.Provisioned{Close: closeAll}, err
+			}
+			if custSrc.Incremental() {
+				rels = append(rels, streams.NewRelation("SA1", custSrc, protheus.CustomerStatistics(),
+					streams.ByMatch(links, func(r erp.Record) []erp.Match {
+						return protheus.LinksOfCustomer(streams.Str(r, "A1_FILIAL"), streams.Str(r, "A1_COD"), streams.Str(r, "A1_LOJA"))
+					}), toContact))
+			}
+			if len(rels) > 0 {
+				src = streams.NewRelated(src, rels...)
+			}
+		}
+		eps = append(eps, streams.EstatePart{Branch: p, Source: src, Mapper: mp})
+	}
+	est := streams.NewEstate(eps...)
+	// Both contact streams share one target, so one adoption index.
+	target, err := env.CRM.Target(mapping.EntityContact, component.TargetOptions{OmitSharedKey: c.SharedEmail == SharedEmailOmit})
+	if err != nil {
+		return component.Provisioned{Close: closeAll}, err
+	}
 	st := &bridge.Stream{
-		Name: Name, Source: src, Mapper: mp, Target: target,
-		Mode: bridge.Mode(c.Mode), Deletes: bridge.Deletes(c.Deletes), MappingHash: streams.SettingsHash(c),
+		Name: Name, Source: est, Mapper: est.Mapper(), Target: target,
+		Mode: bridge.Mode(c.Mode), Deletes: bridge.Deletes(c.Deletes), MappingHash: streams.SettingsHash(c, streams.PartNames(parts)),
 	}
 	if resolve {
 		st.DependsOn = []string{customers.Name}
 	}
-	out := component.Provisioned{Streams: []*bridge.Stream{st}}
+	out := component.Provisioned{Streams: []*bridge.Stream{st}, Close: closeAll, Warnings: streams.Notes(Name, notes)}
 	if !c.customerContacts(custCfg) {
 		return out, nil
 	}
 	cm, err := streams.Compile(Name+".customer_email", customerContactSpec(), schema)
 	if err != nil {
-		return component.Provisioned{}, err
+		return out, err
 	}
-	ct, err := customers.Table(env.ERP.Company(), custCfg.Filial, CustomerContacts)
+	// A customer's own contact is read with the customers' parts, so its
+	// key is its customer's.
+	cparts, _, err := custCfg.EstateParts(ctx, env.ERP)
 	if err != nil {
-		return component.Provisioned{}, err
+		return out, err
 	}
-	ct.Extra = []string{"A1_MSBLQL", "A1_EMAIL", "A1_TEL"}
-	csrc, err := env.ERP.Open(ctx, ct, cm)
-	if err != nil {
-		return component.Provisioned{}, err
+	var ceps []streams.EstatePart
+	cmp := &customerMapper{m: cm, blocked: custCfg.Blocked}
+	for _, p := range cparts {
+		ct, err := customers.Table(p.Company, p.Filial, CustomerContacts)
+		if err != nil {
+			return out, err
+		}
+		ct.Extra = []string{"A1_MSBLQL", "A1_EMAIL", "A1_TEL"}
+		csrc, err := open(ct, cm)
+		if err != nil {
+			return out, err
+		}
+		ceps = append(ceps, streams.EstatePart{Branch: p, Source: csrc, Mapper: cmp})
 	}
+	cest := streams.NewEstate(ceps...)
 	out.Streams = append(out.Streams, &bridge.Stream{
-		Name: CustomerContacts, Source: csrc, Mapper: &customerMapper{m: cm, blocked: custCfg.Blocked},
+		Name: CustomerContacts, Source: cest, Mapper: cest.Mapper(),
 		Target: target, Mode: bridge.Mode(c.Mode), Deletes: bridge.DeletesIgnore,
-		DependsOn: []string{customers.Name}, MappingHash: streams.SettingsHash(c, custCfg),
+		DependsOn: []string{customers.Name}, MappingHash: streams.SettingsHash(c, custCfg, streams.PartNames(cparts)),
 	})
 	return out, nil
 }
@@ -238,6 +290,7 @@ func (c *Config) Provision(ctx context.Context, env *component.Env) (component.P
 // the customer's organization.
 type mapper struct {
 	m        *mapping.Mapping
+	company  string     // the contacts' company: their customers' keys carry it
 	links    erp.Source // AC8
 	codWidth int        // width of A1_COD inside AC8_CODENT
 	resolve  bool       // the customers stream is enabled
@@ -288,7 +341,7 @@ func (c *mapper) organization(ctx context.Context, rec erp.Record, r bridge.Reso
 		if len(ent) < c.codWidth {
 			continue
 		}
-		key := erp.JoinKey(streams.Str(l, "AC8_FILENT"), ent[:c.codWidth], ent[c.codWidth:])
+		key := protheus.EstateKey(c.company, erp.JoinKey(streams.Str(l, "AC8_FILENT"), ent[:c.codWidth], ent[c.codWidth:]))
 		id, err := r.Resolve(ctx, customers.Name, key)
 		if errors.Is(err, bridge.ErrNoDependency) {
 			passed = append(passed, key) // e.g. a blocked customer: try the next link

@@ -18,6 +18,7 @@ import (
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/component"
 	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/protheus/streams"
 	"github.com/erpbridge/erpbridge/erp/protheus/streams/customers"
 	"github.com/erpbridge/erpbridge/mapping"
@@ -227,32 +228,67 @@ func (c *Config) Provision(ctx context.Context, env *component.Env) (component.P
 	if err != nil {
 		return component.Provisioned{}, err
 	}
-	tables, err := c.Tables(env.ERP.Company(), env.Config)
+	var opened []erp.Source
+	closeAll := func() error { return streams.CloseAll(opened) }
+	cust, _ := env.Config(customers.Name)
+	custCfg, _ := cust.(*customers.Config)
+	if custCfg == nil {
+		custCfg = customers.Default()
+	}
+	// The customers' parts: a customer's credit is its organization's,
+	// under its key.
+	parts, _, err := custCfg.EstateParts(ctx, env.ERP)
 	if err != nil {
 		return component.Provisioned{}, err
 	}
-	var opened []erp.Source
-	closeAll := func() error {
-		for _, s := range opened {
-			s.Close()
+	var warnings []component.Note
+	var eps []streams.EstatePart
+	for _, p := range parts {
+		src, mp, warned, err := c.openPart(ctx, env, p, m, &opened)
+		warnings = append(warnings, warned...)
+		if err != nil {
+			return component.Provisioned{Close: closeAll}, err
 		}
-		return nil
+		eps = append(eps, streams.EstatePart{Branch: p, Source: src, Mapper: mp})
 	}
-	sa1 := tables[0]
-	has, err := env.ERP.Columns(ctx, sa1)
+	est := streams.NewEstate(eps...)
+	target, err := env.CRM.Target(mapping.EntityOrganization, component.TargetOptions{UpdateOnly: true})
 	if err != nil {
-		return component.Provisioned{}, fmt.Errorf("credit customers: %w", err)
+		return component.Provisioned{Close: closeAll}, err
+	}
+	settings := *c
+	settings.CustomFields = maps.Clone(c.CustomFields)
+	return component.Provisioned{Streams: []*bridge.Stream{{
+		Name: Name, Source: est, Mapper: est.Mapper(), Target: bridge.NewFacet(target, Entity),
+		Mode: bridge.ModeUpdateOnly, Deletes: bridge.DeletesIgnore, DependsOn: []string{customers.Name},
+		MappingHash: streams.SettingsHash(settings, streams.PartNames(parts)),
+	}}, Warnings: warnings, Close: closeAll}, nil
+}
+
+// openPart opens the customers of one part of the customers stream (SA1
+// of a company, shared or of one branch) with the company's SE1 of each
+// filial, and the part's mapper.
+func (c *Config) openPart(ctx context.Context, env *component.Env, p protheus.Branch, m *mapping.Mapping, opened *[]erp.Source) (erp.Source, *mapper, []component.Note, error) {
+	tables, err := c.Tables(p.Company, env.Config)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	var warnings []component.Note
+	sa1 := tables[0]
+	sa1.Spec.Filial = p.Filial
+	has, err := env.ERP.Columns(ctx, sa1)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("credit customers: %w", err)
+	}
 	if !has(riskField.Name) {
 		sa1.Spec.Columns = slices.DeleteFunc(sa1.Spec.Columns, func(col sqlColumn) bool { return col.Name == riskField.Name })
 		warnings = append(warnings, component.Note{Stream: Name, Text: sa1.Spec.Physical + " has no A1_RISCO: read as blank"})
 	}
 	main, err := env.ERP.Open(ctx, sa1, nil)
 	if err != nil {
-		return component.Provisioned{}, err
+		return nil, nil, warnings, err
 	}
-	opened = append(opened, main)
+	*opened = append(*opened, main)
 	mp := &mapper{m: m, now: env.Clock.Now, exclude: map[string]bool{}, currencies: map[int64]bool{}}
 	for _, t := range c.ExcludeTypes {
 		mp.exclude[strings.ToUpper(strings.TrimSpace(t))] = true
@@ -264,7 +300,7 @@ func (c *Config) Provision(ctx context.Context, env *component.Env) (component.P
 	for _, t := range tables[1:] {
 		has, err := env.ERP.Columns(ctx, t)
 		if err != nil {
-			return component.Provisioned{Close: closeAll}, fmt.Errorf("receivables: %w", err)
+			return nil, nil, warnings, fmt.Errorf("receivables: %w", err)
 		}
 		if !has(currencyField.Name) {
 			t.Spec.Columns = slices.DeleteFunc(t.Spec.Columns, func(col sqlColumn) bool { return col.Name == currencyField.Name })
@@ -272,9 +308,9 @@ func (c *Config) Provision(ctx context.Context, env *component.Env) (component.P
 		}
 		se1, err := env.ERP.Open(ctx, t, nil)
 		if err != nil {
-			return component.Provisioned{Close: closeAll}, err
+			return nil, nil, warnings, err
 		}
-		opened = append(opened, se1)
+		*opened = append(*opened, se1)
 		mp.titles = append(mp.titles, se1)
 		if se1.Incremental() {
 			// A title's change (paid, re-dated, written off) changes its
@@ -289,17 +325,7 @@ func (c *Config) Provision(ctx context.Context, env *component.Env) (component.P
 	if len(rels) > 0 {
 		src = streams.NewRelated(main, rels...)
 	}
-	target, err := env.CRM.Target(mapping.EntityOrganization, component.TargetOptions{UpdateOnly: true})
-	if err != nil {
-		return component.Provisioned{Close: closeAll}, err
-	}
-	settings := *c
-	settings.CustomFields = maps.Clone(c.CustomFields)
-	return component.Provisioned{Streams: []*bridge.Stream{{
-		Name: Name, Source: src, Mapper: mp, Target: bridge.NewFacet(target, Entity),
-		Mode: bridge.ModeUpdateOnly, Deletes: bridge.DeletesIgnore, DependsOn: []string{customers.Name},
-		MappingHash: streams.SettingsHash(settings),
-	}}, Warnings: warnings}, nil
+	return src, mp, warnings, nil
 }
 
 // relationName is the cursor key of one SE1 filial's changes.

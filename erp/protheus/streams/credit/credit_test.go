@@ -287,7 +287,7 @@ func (b *bridgeEnv) sync(t *testing.T) map[string]store.RunStats {
 // org returns the organization of a customer, its custom fields by label.
 func (b *bridgeEnv) org(t *testing.T, cod, loja string) (rdsim.Organization, map[string]string) {
 	t.Helper()
-	id, ok, err := b.st.Identity(b.ctx, "organization", erp.JoinKey(fixture.SharedFilial, cod, loja))
+	id, ok, err := b.st.Identity(b.ctx, "organization", protheus.EstateKey(fixture.Company, erp.JoinKey(fixture.SharedFilial, cod, loja)))
 	if err != nil || !ok {
 		t.Fatalf("customer %s/%s has no organization (%v)", cod, loja, err)
 	}

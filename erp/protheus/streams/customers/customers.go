@@ -11,6 +11,7 @@ import (
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/protheus/streams"
+	"github.com/erpbridge/erpbridge/erp/sqlerp"
 	"github.com/erpbridge/erpbridge/mapping"
 )
 
@@ -132,11 +133,11 @@ func (c *Config) KeyField(schema mapping.Schema) (string, error) {
 
 // Provision implements component.Provisioner.
 func (c *Config) Provision(ctx context.Context, env *component.Env) (component.Provisioned, error) {
-	o, err := streams.Open(ctx, env, Name, mapping.EntityOrganization, c.Mapping, c)
+	o, err := streams.Start(ctx, env, Name, mapping.EntityOrganization, c.Mapping, c)
 	if err != nil {
 		return component.Provisioned{}, err
 	}
-	schema, m, src := o.Schema, o.Mapping, o.Source
+	schema, m := o.Schema, o.Mapping
 	mp := &mapper{m: m, blocked: c.Blocked}
 	if mp.deleteMk, err = streams.MarkFor(c.Deletes, c.DeleteMark, schema, m); err != nil {
 		return component.Provisioned{}, fmt.Errorf("streams.customers.delete_mark: %w", err)
@@ -154,10 +155,28 @@ func (c *Config) Provision(ctx context.Context, env *component.Env) (component.P
 	if err != nil {
 		return component.Provisioned{}, err
 	}
+	parts, notes, err := c.EstateParts(ctx, env.ERP)
+	if err != nil {
+		return component.Provisioned{}, err
+	}
+	var eps []streams.EstatePart
+	closeAll := func() error { return streams.NewEstate(eps...).Close() }
+	for _, p := range parts {
+		t, err := Table(p.Company, p.Filial, Name)
+		if err != nil {
+			return component.Provisioned{Close: closeAll}, err
+		}
+		src, err := env.ERP.Open(ctx, t, m)
+		if err != nil {
+			return component.Provisioned{Close: closeAll}, err
+		}
+		eps = append(eps, streams.EstatePart{Branch: p, Source: src, Mapper: mp})
+	}
+	est := streams.NewEstate(eps...)
 	return component.Provisioned{Streams: []*bridge.Stream{{
-		Name: Name, Source: src, Mapper: mp, Target: target,
-		Mode: bridge.Mode(c.Mode), Deletes: bridge.Deletes(c.Deletes), MappingHash: streams.SettingsHash(c),
-	}}}, nil
+		Name: Name, Source: est, Mapper: est.Mapper(), Target: target,
+		Mode: bridge.Mode(c.Mode), Deletes: bridge.Deletes(c.Deletes), MappingHash: streams.SettingsHash(c, streams.PartNames(parts)),
+	}}, Warnings: streams.Notes(Name, notes)}, nil
 }
 
 // mapper maps SA1 customers to organizations.
@@ -213,3 +232,27 @@ var routes = map[string]string{"customers": "/customers"}
 
 // Routes implements component.RouteDeclarer.
 func (c *Config) Routes() map[string]string { return routes }
+
+// FilialFor is the SA1 filial a record of branch in company reads its
+// customers with (xFilial("SA1")): blank where SA1 is shared, the branch
+// where it is exclusive, per the data dictionary, else per these
+// settings (the one filial they name, or the branch when they name
+// several). Orders, contacts, credit and won deals find customers by it.
+func (c *Config) FilialFor(ctx context.Context, e component.ERP, company, branch string) (string, error) {
+	fallback := branch
+	switch {
+	case c.SharedByConfig():
+		fallback = ""
+	case len(c.Filials) == 0:
+		fallback = c.Filial
+	}
+	return streams.XFilial(ctx, e, company, "SA1", branch, fallback)
+}
+
+// EstateParts lists the parts the customers stream reads SA1 in (every stream
+// reading customers on their own, with their keys, reads these).
+func (c *Config) EstateParts(ctx context.Context, e component.ERP) ([]protheus.Branch, []string, error) {
+	return c.Parts(ctx, e, Name, "SA1", func(company string) (sqlerp.TableSpec, error) {
+		return protheus.Customers(company, "")
+	})
+}

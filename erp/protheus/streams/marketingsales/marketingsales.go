@@ -191,11 +191,13 @@ func (c *Config) Provision(ctx context.Context, env *component.Env) (component.P
 	if mc == nil || !mc.On {
 		return component.Provisioned{}, fmt.Errorf("streams.%s needs streams.%s", Name, marketingcontacts.Name)
 	}
-	tables, err := c.Tables(env.ERP.Company(), env.Config)
+	// Marketing is fed from the first company of erp.companies (its keys
+	// carry no company); an estate of several is not split yet.
+	tables, err := c.Tables(env.ERP.Companies()[0], env.Config)
 	if err != nil {
 		return component.Provisioned{}, err
 	}
-	ctables, err := mc.Tables(env.ERP.Company(), env.Config)
+	ctables, err := mc.Tables(env.ERP.Companies()[0], env.Config)
 	if err != nil {
 		return component.Provisioned{}, err
 	}

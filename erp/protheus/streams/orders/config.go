@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge/component"
+	"github.com/erpbridge/erpbridge/erp/protheus/access"
 	"github.com/erpbridge/erpbridge/erp/protheus/streams"
 	"github.com/erpbridge/erpbridge/mapping"
 )
@@ -33,9 +34,15 @@ type Config struct {
 	// mapping table: their deal is built from the options below.
 	streams.Base
 	// Name is the deal name template; {num} (C5_NUM), {customer} (A1_NOME),
-	// {customer_code} (A1_COD), {store} (A1_LOJA) and {filial} are
-	// replaced. It must contain {num}: deals are adopted by name.
+	// {customer_code} (A1_COD), {store} (A1_LOJA), {filial} (C5_FILIAL)
+	// and {company} are replaced. It must contain {num}: deals are adopted
+	// by name (with several companies or branches, name them too: order
+	// numbers repeat across branches).
 	Name string `toml:"name"`
+	// FilialField is the label of a deal custom field that receives the
+	// order's company and branch, "01/02" (protheus.Branch). Optional; won
+	// deals can be routed by it (won_deals.filial_field).
+	FilialField string `toml:"filial_field"`
 	// OrderNumberField is the label of the deal custom field that receives
 	// the ERP order number (C5_NUM). Optional; also where won deals get the
 	// number of the order made from them.
@@ -140,6 +147,19 @@ func (o *Config) Validate(v *component.Validation) {
 		if !strings.Contains(o.Name, "{num}") {
 			bad("name", "%q must contain {num}: deals are found again by name", o.Name)
 		}
+		// Order numbers repeat across companies and branches.
+		if companies := companiesOf(v); len(companies) > 1 && !strings.Contains(o.Name, "{company}") {
+			bad("name", "%q must contain {company}: the bridge serves companies %s, whose order numbers repeat, and deals are found again by name",
+				o.Name, strings.Join(companies, ", "))
+		}
+		several := o.Filials.All()
+		for _, c := range companiesOf(v) {
+			branches, _ := o.Named(c)
+			several = several || len(branches) > 1
+		}
+		if several && !strings.Contains(o.Name, "{filial}") {
+			bad("name", "%q must contain {filial}: the stream reads several branches of a company, whose order numbers repeat, and deals are found again by name", o.Name)
+		}
 		for status := range o.Stages {
 			if !slices.Contains(orderStatuses, status) {
 				bad("stages."+status, "is not an order status (%s)", strings.Join(orderStatuses, ", "))
@@ -196,3 +216,13 @@ func (o *Config) Validate(v *component.Validation) {
 }
 
 var _ = time.Time{}
+
+// companiesOf is the companies erp.companies (or erp.company) names.
+func companiesOf(v *component.Validation) []string {
+	if e, ok := v.Config(access.Name); ok {
+		if ec, ok := e.(*access.Config); ok {
+			return ec.CompanyList()
+		}
+	}
+	return nil
+}

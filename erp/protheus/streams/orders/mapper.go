@@ -26,15 +26,11 @@ import (
 // changes shape: every order is then written once more.
 const orderMapperVersion = "orders/2"
 
-// orderMapper maps an SC5 sales order with its SC6 items to a deal.
-type orderMapper struct {
-	items     erp.Source // SC6 of the order's filial
-	customers erp.Source // SA1, for the customer's name
-	sellers   erp.Source // SA3, for the seller's e-mail (nil: no owner lookup)
-	crm       component.DealCRM
-
-	customerFilial, productFilial, sellerFilial string
-	resolveCustomers                            bool // the customers stream is enabled
+// orderShared is what the mappers of every part of the stream share: its
+// settings, resolved against the CRM once.
+type orderShared struct {
+	crm              component.DealCRM
+	resolveCustomers bool // the customers stream is enabled
 
 	name          string                     // template
 	stages        map[protheus.Status]string // stage id by status
@@ -42,8 +38,8 @@ type orderMapper struct {
 	lostReason    string // lost reason id
 	cancelReason  string // lost reason id for deleted orders
 	numberFieldID string // deal custom field for C5_NUM
+	filialFieldID string // deal custom field for the order's company/branch
 	defaultOwner  string // user id
-	crmIDColumn   string // C5_XCRMID when SC5 has it
 	rules         orderRules
 	// hasDeal reports whether an order already has its deal (the identity
 	// map): such an order keeps syncing whatever the history window says.
@@ -51,21 +47,32 @@ type orderMapper struct {
 	hasDeal func(ctx context.Context, key string) (bool, error)
 
 	// receivableOnly leaves out orders none of whose items' TES creates a
-	// receivable, read from tes (SF4 of tesFilial; nil: no SF4, every TES
-	// counts as creating one).
+	// receivable (SF4; no SF4: every TES counts as creating one).
 	receivableOnly bool
-	tes            erp.Source
-	tesFilial      string
-	tesDuplic      cache.TTL[string, string] // F4_CODIGO → F4_DUPLIC
-	// total is TotalOrder or TotalInvoice; invoices is SF2 (nil
-	// when the ERP has none: the items' total, then); invoiceProduct the
-	// CRM product of the taxes-and-freight line.
+	// total is TotalOrder or TotalInvoice; invoiceProduct the CRM product
+	// of the taxes-and-freight line.
 	total          string
-	invoices       erp.Source
 	invoiceProduct string
 	// warnings say what the stream goes without (optional columns and
 	// tables the ERP lacks), for the log.
 	warnings []string
+}
+
+// orderMapper maps an SC5 sales order of one company and branch (a part of
+// the stream) with its SC6 items to a deal.
+type orderMapper struct {
+	*orderShared
+	company   string     // the orders' company: keys of their customers and products carry it
+	items     erp.Source // SC6 of the order's filial
+	customers erp.Source // SA1, for the customer's name
+	sellers   erp.Source // SA3, for the seller's e-mail (nil: no owner lookup)
+	tes       erp.Source // SF4 (nil: none)
+	invoices  erp.Source // SF2 (nil: the items' total)
+
+	customerFilial, productFilial, sellerFilial, tesFilial string
+	crmIDColumn                                            string // C5_XCRMID when SC5 has it
+
+	tesDuplic cache.TTL[string, string] // F4_CODIGO → F4_DUPLIC
 
 	// page is what PreparePage read for the page being mapped;
 	// sellerEmails caches A3_EMAIL by seller code (few sellers, many orders).
@@ -73,6 +80,13 @@ type orderMapper struct {
 	page         orderPage
 	pageItems    streams.PageRows
 	sellerEmails cache.TTL[string, string] // A3_COD → A3_EMAIL
+}
+
+// newPartMapper returns the mapper of one part, sharing sh.
+func newPartMapper(sh *orderShared, company string) *orderMapper {
+	return &orderMapper{orderShared: sh, company: company,
+		sellerEmails: cache.TTL[string, string]{TTL: 10 * time.Minute},
+		tesDuplic:    cache.TTL[string, string]{TTL: 10 * time.Minute}}
 }
 
 // orderPage holds the customers of one page of orders, read at once.
@@ -160,21 +174,27 @@ func (o *orderMapper) mapOrder(ctx context.Context, rec erp.Record, r bridge.Res
 	}
 	skip := func(why string) bridge.Mapped { return bridge.Mapped{Skip: true, SkipReason: why} }
 	custCode, store := strings.TrimSpace(streams.Str(rec, "C5_CLIENTE")), strings.TrimSpace(streams.Str(rec, "C5_LOJACLI"))
-	custKey := erp.JoinKey(o.customerFilial, custCode, store)
-	cust, found, err := o.customer(ctx, custKey)
+	custTableKey := erp.JoinKey(o.customerFilial, custCode, store)
+	custKey := protheus.EstateKey(o.company, custTableKey)
+	cust, found, err := o.customer(ctx, custTableKey)
 	if err != nil {
 		return bridge.Mapped{Retry: fmt.Errorf("order %s: reading its customer %s: %w", rec.Key, custKey, err)}
 	}
 	if !found {
 		return fail("C5_CLIENTE", "customer %s store %s is not in SA1", custCode, store)
 	}
+	branch := protheus.Branch{Company: o.company, Filial: strings.TrimRight(streams.Str(rec, "C5_FILIAL"), " ")}
 	name := strings.NewReplacer(
 		"{num}", num, "{customer}", strings.TrimSpace(streams.Str(cust, "A1_NOME")), "{customer_code}", custCode,
-		"{store}", store, "{filial}", strings.TrimSpace(streams.Str(rec, "C5_FILIAL")),
+		"{store}", store, "{filial}", branch.Filial, "{company}", branch.Company,
 	).Replace(o.name)
 	p := bridge.Payload{"name": name}
+	var fields []map[string]any
 	if o.numberFieldID != "" {
-		p["deal_custom_fields"] = []map[string]any{{"custom_field_id": o.numberFieldID, "value": num}}
+		fields = append(fields, map[string]any{"custom_field_id": o.numberFieldID, "value": num})
+	}
+	if len(fields) > 0 {
+		p["deal_custom_fields"] = fields
 	}
 
 	// An order made from a won CRM deal (C5_XCRMID) belongs to that deal:
@@ -228,6 +248,11 @@ func (o *orderMapper) mapOrder(ctx context.Context, rec erp.Record, r bridge.Res
 		if !ok {
 			return skip("no item's TES creates a receivable (SF4 F4_DUPLIC = 'N': a bonus or a shipment; streams.orders.receivable_only)")
 		}
+	}
+	if o.filialFieldID != "" {
+		// The deal is labelled with its order's company and branch (not a
+		// link_only deal: that one is the CRM's, labelled there).
+		p["deal_custom_fields"] = append(fields, map[string]any{"custom_field_id": o.filialFieldID, "value": branch.String()})
 	}
 	if o.resolveCustomers {
 		orgID, err := r.Resolve(ctx, "customers", custKey)
@@ -342,7 +367,7 @@ func (o *orderMapper) line(ctx context.Context, orderKey string, it erp.Record, 
 	if !ok {
 		value = qty.Mul(price).Round(2)
 	}
-	pid, err := r.Resolve(ctx, "products", erp.JoinKey(o.productFilial, code))
+	pid, err := r.Resolve(ctx, "products", protheus.EstateKey(o.company, erp.JoinKey(o.productFilial, code)))
 	switch {
 	case errors.Is(err, bridge.ErrNoDependency):
 		return nil, fmt.Sprintf("%s: left out: product %s is not in the CRM: %s", label, code, strings.TrimPrefix(err.Error(), bridge.ErrNoDependency.Error()+": ")), nil
@@ -496,12 +521,12 @@ func fingerprinted(p bridge.Payload) bridge.Mapped {
 // stages, lost reasons, the order number field, the default owner), for
 // `erpbridge check`: the error names the key and what the CRM has.
 func CheckOrders(ctx context.Context, cfg *Config, c component.TargetSystem) error {
-	return orderSettings(ctx, cfg, c, &orderMapper{})
+	return orderSettings(ctx, cfg, c, &orderShared{})
 }
 
 // orderSettings resolves the names of streams.orders (pipeline, stages,
 // lost reasons, custom field, default owner) to CRM ids.
-func orderSettings(ctx context.Context, cfg *Config, target component.TargetSystem, o *orderMapper) error {
+func orderSettings(ctx context.Context, cfg *Config, target component.TargetSystem, o *orderShared) error {
 	c, ok := target.(component.DealCRM)
 	if !ok {
 		return errors.New("streams.orders: the CRM has no sales pipelines")
@@ -592,6 +617,17 @@ func orderSettings(ctx context.Context, cfg *Config, target component.TargetSyst
 			o.numberFieldID = f.ID
 		} else {
 			errs = append(errs, fmt.Errorf("streams.orders.order_number_field: %w (create it as a text field for deals)", err))
+		}
+	}
+	if cfg.FilialField != "" {
+		schema, err := target.Schema(ctx, mapping.EntityDeal)
+		if err != nil {
+			return err
+		}
+		if f, err := schema.Custom.Lookup(cfg.FilialField); err == nil {
+			o.filialFieldID = f.ID
+		} else {
+			errs = append(errs, fmt.Errorf("streams.orders.filial_field: %w (create it as a text field for deals, or one whose options are the branches, \"01/02\")", err))
 		}
 	}
 	if cfg.DefaultOwner != "" {

@@ -26,7 +26,7 @@ func TestUnmappedStatusGoesToThePipelinesFirstStage(t *testing.T) {
 	}
 	cfg := Default()
 	cfg.Pipeline, cfg.Stages = "Funil de Pós-venda", map[string]string{"invoiced": "Renovação"}
-	o := &orderMapper{}
+	o := &orderShared{}
 	if err := orderSettings(ctx, cfg, target.NewSystem(c), o); err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/erpbridge/erpbridge/bridge"
-	"github.com/erpbridge/erpbridge/bridge/cache"
 	"github.com/erpbridge/erpbridge/bridge/component"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp"
@@ -120,30 +119,98 @@ func (o *Config) Provision(ctx context.Context, env *component.Env) (component.P
 	if !prod.On {
 		return component.Provisioned{}, errors.New("streams.orders: needs streams.products (deal products are CRM products)")
 	}
-	mp := &orderMapper{
-		sellerEmails:     cache.TTL[string, string]{TTL: 10 * time.Minute},
-		tesDuplic:        cache.TTL[string, string]{TTL: 10 * time.Minute},
-		name:             o.Name,
-		customerFilial:   strings.TrimSpace(cust.Filial),
-		productFilial:    strings.TrimSpace(prod.Filial),
-		sellerFilial:     strings.TrimSpace(o.SellerFilial),
-		tesFilial:        strings.TrimSpace(o.TESFilial),
-		resolveCustomers: cust.On,
-		receivableOnly:   o.ReceivableOnly,
-		total:            o.Total,
+	sh := &orderShared{name: o.Name, resolveCustomers: cust.On, receivableOnly: o.ReceivableOnly, total: o.Total}
+	if err := orderSettings(ctx, o, env.CRM, sh); err != nil {
+		return component.Provisioned{}, err
 	}
-	tables, err := o.Tables(env.ERP.Company(), env.Config)
+	if err := o.openHistory(ctx, env, sh); err != nil {
+		return component.Provisioned{}, err
+	}
+	parts, notes, err := o.Parts(ctx, env.ERP, Name, "SC5", func(company string) (sqlerp.TableSpec, error) {
+		return protheus.Orders(company, "")
+	})
 	if err != nil {
 		return component.Provisioned{}, err
+	}
+	var opened []erp.Source
+	closeAll := func() error { return streams.CloseAll(opened) }
+	open := func(t component.Table) (erp.Source, error) {
+		src, err := env.ERP.Open(ctx, t, nil)
+		if err == nil {
+			opened = append(opened, src)
+		}
+		return src, err
+	}
+	var eps []streams.EstatePart
+	var filials []string // each part's SA1 and SB1 filials: the deals' keys of customers and products
+	for _, p := range parts {
+		mp, src, err := o.openPart(ctx, env, p, cust, prod, sh, open)
+		if err != nil {
+			return component.Provisioned{Close: closeAll}, err
+		}
+		eps = append(eps, streams.EstatePart{Branch: p, Source: src, Mapper: mp})
+		filials = append(filials, p.String()+":"+mp.customerFilial+","+mp.productFilial)
+	}
+	est := streams.NewEstate(eps...)
+	target, err := env.CRM.Target(mapping.EntityDeal, component.TargetOptions{Log: env.Log.With(zap.String("stream", Name))})
+	if err != nil {
+		return component.Provisioned{Close: closeAll}, err
+	}
+	st := &bridge.Stream{
+		Name: Name, Source: est, Mapper: est.Mapper(), Target: target,
+		Mode: bridge.Mode(o.Mode), Deletes: bridge.Deletes(o.Deletes), DependsOn: []string{products.Name},
+		MappingHash: streams.SettingsHash(o, orderMapperVersion, cust.Filial, prod.Filial, filials),
+	}
+	if cust.On {
+		st.DependsOn = append([]string{customers.Name}, st.DependsOn...)
+	}
+	var dryNotes []component.Note
+	if w := sh.window(); w != "" {
+		dryNotes = append(dryNotes, component.Note{Stream: Name, Text: fmt.Sprintf("deals are made of orders issued since %s; "+
+			"the orders \"created\" above are the deals this run makes", w)})
+	}
+	warnings := streams.Notes(Name, notes)
+	for _, w := range sh.warnings {
+		warnings = append(warnings, component.Note{Stream: Name, Text: w})
+	}
+	return component.Provisioned{Streams: []*bridge.Stream{st}, DryRunNotes: dryNotes, Warnings: warnings, Close: closeAll}, nil
+}
+
+// openPart opens what the orders of one company and branch read: SC5 of
+// the branch with its SC6 items, the customers (SA1) and sellers (SA3)
+// they name, SF4 and SF2 when the settings ask, each of the filial the
+// branch reads it with (xFilial); and the part's mapper.
+func (o *Config) openPart(ctx context.Context, env *component.Env, p protheus.Branch, cust *customers.Config, prod *products.Config,
+	sh *orderShared, open func(component.Table) (erp.Source, error)) (*orderMapper, erp.Source, error) {
+	mp := newPartMapper(sh, p.Company)
+	var err error
+	if mp.customerFilial, err = cust.FilialFor(ctx, env.ERP, p.Company, p.Filial); err != nil {
+		return nil, nil, err
+	}
+	if mp.productFilial, err = prod.FilialFor(ctx, env.ERP, p.Company, p.Filial); err != nil {
+		return nil, nil, err
+	}
+	if mp.sellerFilial, err = streams.XFilial(ctx, env.ERP, p.Company, "SA3", p.Filial, o.SellerFilial); err != nil {
+		return nil, nil, err
+	}
+	if mp.tesFilial, err = streams.XFilial(ctx, env.ERP, p.Company, "SF4", p.Filial, o.TESFilial); err != nil {
+		return nil, nil, err
+	}
+	mp.customerFilial, mp.productFilial = strings.TrimSpace(mp.customerFilial), strings.TrimSpace(mp.productFilial)
+	mp.sellerFilial, mp.tesFilial = strings.TrimSpace(mp.sellerFilial), strings.TrimSpace(mp.tesFilial)
+	tables, err := o.Tables(p.Company, nil)
+	if err != nil {
+		return nil, nil, err
 	}
 	byRole := map[string]component.Table{}
 	for _, t := range tables {
 		byRole[t.Role] = t
 	}
 	orders := byRole["orders"]
+	orders.Spec.Filial = p.Filial
 	has, err := env.ERP.Columns(ctx, orders)
 	if err != nil {
-		return component.Provisioned{}, fmt.Errorf("orders: %w", err)
+		return nil, nil, fmt.Errorf("orders: %w", err)
 	}
 	// The deal-id field (C5_XCRMID) is custom: read it where it exists.
 	if crmID := protheus.CRMIDField(); has(crmID.Name) {
@@ -151,43 +218,48 @@ func (o *Config) Provision(ctx context.Context, env *component.Env) (component.P
 		mp.crmIDColumn = crmID.Name
 	}
 	orders.Spec = mp.withoutAbsent(orders.Spec, has)
-	src, err := env.ERP.Open(ctx, orders, nil)
+	src, err := open(orders)
 	if err != nil {
-		return component.Provisioned{}, err
+		return nil, nil, err
 	}
 	items := byRole["order items"]
+	if items.Spec.Filial, err = streams.XFilial(ctx, env.ERP, p.Company, "SC6", p.Filial, p.Filial); err != nil {
+		return nil, nil, err
+	}
 	if has, err = env.ERP.Columns(ctx, items); err != nil {
-		return component.Provisioned{}, fmt.Errorf("order items: %w", err)
+		return nil, nil, fmt.Errorf("order items: %w", err)
 	}
 	items.Spec = mp.withoutAbsent(items.Spec, has)
-	if mp.items, err = env.ERP.Open(ctx, items, nil); err != nil {
-		return component.Provisioned{}, err
+	if mp.items, err = open(items); err != nil {
+		return nil, nil, err
 	}
-	ct, err := customers.Table(env.ERP.Company(), cust.Filial, "order customers")
+	ct, err := customers.Table(p.Company, mp.customerFilial, "order customers")
 	if err != nil {
-		return component.Provisioned{}, err
+		return nil, nil, err
 	}
-	if mp.customers, err = env.ERP.Open(ctx, ct, nil); err != nil {
-		return component.Provisioned{}, err
+	if mp.customers, err = open(ct); err != nil {
+		return nil, nil, err
 	}
-	if mp.sellers, err = env.ERP.Open(ctx, byRole["sellers"], nil); err != nil {
-		return component.Provisioned{}, err
+	sellers := byRole["sellers"]
+	sellers.Spec.Filial = mp.sellerFilial
+	if mp.sellers, err = open(sellers); err != nil {
+		return nil, nil, err
 	}
 	if o.ReceivableOnly {
-		if mp.tes, err = mp.optionalTable(ctx, env.ERP, byRole["TES"], "TES (receivable_only)"); err != nil {
-			return component.Provisioned{}, err
+		t := byRole["TES"]
+		t.Spec.Filial = mp.tesFilial
+		if mp.tes, err = mp.optionalTable(ctx, env.ERP, t, "TES (receivable_only)"); err != nil {
+			return nil, nil, err
 		}
 	}
 	if o.Total == TotalInvoice {
-		if mp.invoices, err = mp.optionalTable(ctx, env.ERP, byRole["invoices"], "invoices (total = \"invoice\")"); err != nil {
-			return component.Provisioned{}, err
+		t := byRole["invoices"]
+		if t.Spec.Filial, err = streams.XFilial(ctx, env.ERP, p.Company, "SF2", p.Filial, p.Filial); err != nil {
+			return nil, nil, err
 		}
-	}
-	if err := orderSettings(ctx, o, env.CRM, mp); err != nil {
-		return component.Provisioned{}, err
-	}
-	if err := o.openHistory(ctx, env, mp); err != nil {
-		return component.Provisioned{}, err
+		if mp.invoices, err = mp.optionalTable(ctx, env.ERP, t, "invoices (total = \"invoice\")"); err != nil {
+			return nil, nil, err
+		}
 	}
 	// An item change is a change of its order (the header is not always
 	// rewritten, e.g. by a partial delivery), and a customer's change a
@@ -206,32 +278,11 @@ func (o *Config) Provision(ctx context.Context, env *component.Env) (component.P
 	if len(rels) > 0 {
 		src = streams.NewRelated(src, rels...)
 	}
-	target, err := env.CRM.Target(mapping.EntityDeal, component.TargetOptions{Log: env.Log.With(zap.String("stream", Name))})
-	if err != nil {
-		return component.Provisioned{}, err
-	}
-	st := &bridge.Stream{
-		Name: Name, Source: src, Mapper: mp, Target: target,
-		Mode: bridge.Mode(o.Mode), Deletes: bridge.Deletes(o.Deletes), DependsOn: []string{products.Name},
-		MappingHash: streams.SettingsHash(o, orderMapperVersion, cust.Filial, prod.Filial),
-	}
-	if cust.On {
-		st.DependsOn = append([]string{customers.Name}, st.DependsOn...)
-	}
-	var notes []component.Note
-	if w := mp.window(); w != "" {
-		notes = append(notes, component.Note{Stream: Name, Text: fmt.Sprintf("deals are made of orders issued since %s; "+
-			"the orders \"created\" above are the deals this run makes", w)})
-	}
-	var warnings []component.Note
-	for _, w := range mp.warnings {
-		warnings = append(warnings, component.Note{Stream: Name, Text: w})
-	}
-	return component.Provisioned{Streams: []*bridge.Stream{st}, DryRunNotes: notes, Warnings: warnings}, nil
+	return mp, src, nil
 }
 
 // window is the history window's start and what set it ("" none).
-func (o *orderMapper) window() string {
+func (o *orderShared) window() string {
 	if o.rules.since.IsZero() {
 		return ""
 	}
@@ -246,7 +297,7 @@ func (o *orderMapper) window() string {
 // orders before this was recorded starts its window today: the orders it
 // made deals of keep syncing (they are in the identity map), older orders
 // without a deal do not become deals.
-func (o *Config) openHistory(ctx context.Context, env *component.Env, om *orderMapper) error {
+func (o *Config) openHistory(ctx context.Context, env *component.Env, om *orderShared) error {
 	st := env.Store
 	om.hasDeal = func(ctx context.Context, key string) (bool, error) {
 		id, ok, err := st.Identity(ctx, mapping.EntityDeal, key)
@@ -408,28 +459,51 @@ func CountOrders(ctx context.Context, o *Config, e component.ERP, now time.Time)
 		h.Window = fmt.Sprintf("%s (streams.orders.history_days = %d before today; a store that ran already counts from its first run)",
 			rules.since.Format(time.DateOnly), o.HistoryDays)
 	}
-	tables, err := o.Tables(e.Company(), nil)
+	parts, _, err := o.Parts(ctx, e, Name, "SC5", func(company string) (sqlerp.TableSpec, error) {
+		return protheus.Orders(company, "")
+	})
 	if err != nil {
 		return h, err
 	}
+	for _, p := range parts {
+		if err := countPart(ctx, o, e, p, rules, &h); err != nil {
+			return h, err
+		}
+	}
+	var unknown []string
+	if o.ReceivableOnly {
+		unknown = append(unknown, "receivable_only (it reads the items' TES)")
+	}
+	unknown = append(unknown, "orders of deleted or unknown customers (reported at level skip)")
+	h.Checked = "not counted here: " + strings.Join(unknown, ", ")
+	return h, nil
+}
+
+// countPart counts the orders of one company and branch into h.
+func countPart(ctx context.Context, o *Config, e component.ERP, p protheus.Branch, rules orderRules, h *History) error {
+	tables, err := o.Tables(p.Company, nil)
+	if err != nil {
+		return err
+	}
 	t := tables[0]
+	t.Spec.Filial = p.Filial
 	has, err := e.Columns(ctx, t)
 	if err != nil {
-		return h, err
+		return err
 	}
 	crmID := ""
 	if f := protheus.CRMIDField(); has(f.Name) {
 		t.Spec.Columns, crmID = append(t.Spec.Columns, f.Column()), f.Name
 	}
-	t.Spec = (&orderMapper{}).withoutAbsent(t.Spec, has)
+	t.Spec = newPartMapper(&orderShared{}, p.Company).withoutAbsent(t.Spec, has)
 	src, err := e.Open(ctx, t, nil)
 	if err != nil {
-		return h, fmt.Errorf("orders (%s): %w", t.Spec.Physical, err)
+		return fmt.Errorf("orders (%s): %w", t.Spec.Physical, err)
 	}
 	defer src.Close()
 	for page, err := range src.FullPass(ctx, "", 500) {
 		if err != nil {
-			return h, err
+			return err
 		}
 		for _, rec := range page.Records {
 			if rec.Deleted {
@@ -449,11 +523,5 @@ func CountOrders(ctx context.Context, o *Config, e component.ERP, now time.Time)
 			}
 		}
 	}
-	var unknown []string
-	if o.ReceivableOnly {
-		unknown = append(unknown, "receivable_only (it reads the items' TES)")
-	}
-	unknown = append(unknown, "orders of deleted or unknown customers (reported at level skip)")
-	h.Checked = "not counted here: " + strings.Join(unknown, ", ")
-	return h, nil
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/protheus/streams"
+	"github.com/erpbridge/erpbridge/erp/sqlerp"
 	"github.com/erpbridge/erpbridge/mapping"
 )
 
@@ -117,28 +118,58 @@ func (c *Config) Tables(company string, _ func(string) (component.Config, bool))
 
 // Provision implements component.Provisioner.
 func (c *Config) Provision(ctx context.Context, env *component.Env) (component.Provisioned, error) {
-	o, err := streams.Open(ctx, env, Name, mapping.EntityProduct, c.Mapping, c)
+	o, err := streams.Start(ctx, env, Name, mapping.EntityProduct, c.Mapping, c)
 	if err != nil {
 		return component.Provisioned{}, err
 	}
-	schema, m, src, tables := o.Schema, o.Mapping, o.Source, o.Tables
-	mp := &mapper{m: m, priceTable: c.PriceTable}
-	if c.PriceTable != "" {
-		if mp.prices, err = env.ERP.Open(ctx, tables[1], nil); err != nil {
-			return component.Provisioned{}, err
-		}
-	}
-	if mp.deleteMk, err = streams.MarkFor(c.Deletes, c.DeleteMark, schema, m); err != nil {
+	schema, m := o.Schema, o.Mapping
+	deleteMk, err := streams.MarkFor(c.Deletes, c.DeleteMark, schema, m)
+	if err != nil {
 		return component.Provisioned{}, fmt.Errorf("streams.products.delete_mark: %w", err)
 	}
 	target, err := env.CRM.Target(mapping.EntityProduct, component.TargetOptions{})
 	if err != nil {
 		return component.Provisioned{}, err
 	}
+	parts, notes, err := c.Parts(ctx, env.ERP, Name, "SB1", func(company string) (sqlerp.TableSpec, error) {
+		return protheus.Products(company, "")
+	})
+	if err != nil {
+		return component.Provisioned{}, err
+	}
+	var eps []streams.EstatePart
+	var opened []erp.Source
+	closeAll := func() error { return streams.CloseAll(opened) }
+	for _, p := range parts {
+		tables, err := c.Tables(p.Company, env.Config)
+		if err != nil {
+			return component.Provisioned{Close: closeAll}, err
+		}
+		tables[0].Spec.Filial = p.Filial
+		src, err := env.ERP.Open(ctx, tables[0], m)
+		if err != nil {
+			return component.Provisioned{Close: closeAll}, err
+		}
+		opened = append(opened, src)
+		mp := &mapper{m: m, priceTable: c.PriceTable, deleteMk: deleteMk}
+		if c.PriceTable != "" {
+			// DA1 of the product's branch where it is exclusive and the
+			// products are not shared; else price_filial.
+			if tables[1].Spec.Filial, err = streams.XFilial(ctx, env.ERP, p.Company, "DA1", p.Filial, c.PriceFilial); err != nil {
+				return component.Provisioned{Close: closeAll}, err
+			}
+			if mp.prices, err = env.ERP.Open(ctx, tables[1], nil); err != nil {
+				return component.Provisioned{Close: closeAll}, err
+			}
+			opened = append(opened, mp.prices)
+		}
+		eps = append(eps, streams.EstatePart{Branch: p, Source: src, Mapper: mp})
+	}
+	est := streams.NewEstate(eps...)
 	return component.Provisioned{Streams: []*bridge.Stream{{
-		Name: Name, Source: src, Mapper: mp, Target: target,
-		Mode: bridge.Mode(c.Mode), Deletes: bridge.Deletes(c.Deletes), MappingHash: streams.SettingsHash(c),
-	}}}, nil
+		Name: Name, Source: est, Mapper: est.Mapper(), Target: target,
+		Mode: bridge.Mode(c.Mode), Deletes: bridge.Deletes(c.Deletes), MappingHash: streams.SettingsHash(c, streams.PartNames(parts)),
+	}}, Close: func() error { return streams.CloseAll(opened) }, Warnings: streams.Notes(Name, notes)}, nil
 }
 
 // mapper maps SB1 products to products, with the price from a DA1 price
@@ -209,3 +240,16 @@ var routes = map[string]string{"products": "/products", "prices": "/prices"}
 
 // Routes implements component.RouteDeclarer.
 func (c *Config) Routes() map[string]string { return routes }
+
+// FilialFor is the SB1 filial a record of branch in company finds its
+// products with (xFilial("SB1")), as customers.Config.FilialFor.
+func (c *Config) FilialFor(ctx context.Context, e component.ERP, company, branch string) (string, error) {
+	fallback := branch
+	switch {
+	case c.SharedByConfig():
+		fallback = ""
+	case len(c.Filials) == 0:
+		fallback = c.Filial
+	}
+	return streams.XFilial(ctx, e, company, "SB1", branch, fallback)
+}

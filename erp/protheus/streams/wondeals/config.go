@@ -2,6 +2,7 @@ package wondeals
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -47,8 +48,18 @@ type Config struct {
 	Overlap component.Duration `toml:"overlap"`
 	// Lookback is how far back the first poll looks.
 	Lookback component.Duration `toml:"lookback"`
-	// Filial is the branch the orders are created in (SC5's).
+	// Filial is the branch the orders are created in (SC5's), of the first
+	// of erp.companies: where a deal goes that no route names.
 	Filial string `toml:"filial"`
+	// Routes send the won deals of a pipeline (by name) to a company and
+	// branch, "02/01"; with no pipelines listed, their pipelines are the
+	// ones whose won deals become orders.
+	Routes map[string]string `toml:"routes"`
+	// FilialField is the label of a deal custom field naming the company
+	// and branch of the deal's order ("02/01", as streams.orders
+	// .filial_field writes it); a deal that has it goes there, whatever
+	// its pipeline.
+	FilialField string `toml:"filial_field"`
 	// OrderType, PaymentTerms, PriceTable, TES, Operation and Seller are
 	// the defaults every order gets (C5_TIPO, C5_CONDPAG, C5_TABELA, C6_TES,
 	// C6_OPER, C5_VEND1). Blank leaves them to the ERP.
@@ -209,6 +220,30 @@ func (c *Config) Validate(v *component.Validation) {
 	if !streams.ValidFilial(w.Filial) {
 		bad("filial", "%q is not a Protheus branch code", w.Filial)
 	}
+	companies := access.Default().CompanyList()
+	if e, ok := v.Config(access.Name); ok {
+		if ec, ok := e.(*access.Config); ok {
+			companies = ec.CompanyList()
+		}
+	}
+	for _, pipe := range slices.Sorted(maps.Keys(w.Routes)) {
+		b, err := protheus.ParseBranch(w.Routes[pipe])
+		switch {
+		case strings.TrimSpace(pipe) == "":
+			bad("routes", "a pipeline name is blank")
+		case err != nil:
+			bad("routes."+pipe, "%v", err)
+		case !slices.Contains(companies, b.Company):
+			bad("routes."+pipe, "company %s is not one the bridge serves (erp.companies: %s)", b.Company, strings.Join(companies, ", "))
+		case len(w.Pipelines) > 0 && !seen[strings.ToLower(strings.TrimSpace(pipe))]:
+			bad("routes."+pipe, "pipeline %q is not in won_deals.pipelines: its won deals become no orders", pipe)
+		}
+		if ord, _, _ := settingsOf(v.Config); err == nil && ord.On {
+			if branches, named := ord.Named(b.Company); named && !slices.ContainsFunc(branches, func(f string) bool { return (protheus.Branch{Filial: f}).Same(protheus.Branch{Filial: b.Filial}) }) {
+				bad("routes."+pipe, "branch %s is not one streams.orders reads (%s): its orders would not come back as deals", b, strings.Join(branches, ", "))
+			}
+		}
+	}
 	for key, v := range map[string]struct {
 		val string
 		max int
@@ -253,11 +288,20 @@ func (c *Config) DDL(database string, configs func(string) (component.Config, bo
 		return "", fmt.Errorf("--database: want one of %s (erp.driver is %q)", strings.Join(protheus.StagingDatabases, ", "), ec.Driver)
 	}
 	a := c.Staging.Aliases()
-	script, err := protheus.StagingScript(database, ec.Company, a)
+	companies := ec.CompanyList()
+	script, err := protheus.StagingScripts(database, companies, a)
 	if err != nil {
 		return "", fmt.Errorf("won_deals.staging: %w", err)
 	}
-	header, items := a.Tables(ec.Company)
-	return fmt.Sprintf("-- erpbridge staging tables %s (header, alias %s) and %s (items, alias %s), %s\n%s",
-		header, a.Header, items, a.Items, database, script), nil
+	var names []string
+	for _, company := range companies {
+		header, items := a.Tables(company)
+		names = append(names, header, items)
+	}
+	if len(companies) == 1 {
+		return fmt.Sprintf("-- erpbridge staging tables %s (header, alias %s) and %s (items, alias %s), %s\n%s",
+			names[0], a.Header, names[1], a.Items, database, script), nil
+	}
+	return fmt.Sprintf("-- erpbridge staging tables %s (headers, alias %s, and items, alias %s, of companies %s), %s\n%s",
+		strings.Join(names, ", "), a.Header, a.Items, strings.Join(companies, ", "), database, script), nil
 }

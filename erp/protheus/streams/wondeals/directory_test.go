@@ -9,9 +9,12 @@ import (
 
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/store"
+	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/protheus/access"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
 	"github.com/erpbridge/erpbridge/erp/protheus/streams/customers"
+	"github.com/erpbridge/erpbridge/erp/protheus/streams/orders"
+	"github.com/erpbridge/erpbridge/erp/protheus/streams/products"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 	"github.com/erpbridge/erpbridge/rdstation/crm/target"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
@@ -44,14 +47,6 @@ func TestWonDealCustomerFoundByItsCNPJ(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { acc.Close() })
-	ct, err := customers.Table(acc.Company(), "", "won deal customers")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sa1, err := acc.Open(ctx, ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	sim := rdsim.New(rdsim.Options{Tokens: []string{"t"}, RequestsPerMinute: -1})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
@@ -69,7 +64,9 @@ func TestWonDealCustomerFoundByItsCNPJ(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	d := &directory{st: st, crm: target.NewSystem(c), customers: sa1, cnpjField: field.ID}
+	d := &directory{st: st, crm: target.NewSystem(c), erp: acc, r: &router{def: protheus.Branch{Company: acc.Companies()[0]}},
+		cust: customers.Default(), prod: products.Default(), ord: orders.Default(), cnpjField: field.ID}
+	t.Cleanup(func() { d.Close() })
 	for _, tt := range []struct {
 		name, cnpj, cod string // cod "": no counterpart
 	}{
@@ -84,7 +81,7 @@ func TestWonDealCustomerFoundByItsCNPJ(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cod, loja, err := d.Customer(ctx, org.ID)
+			cod, loja, err := d.Customer(ctx, org.ID, "")
 			if tt.cod == "" {
 				if !errors.Is(err, bridge.ErrNoCounterpart) {
 					t.Fatalf("CNPJ %q -> %s/%s, %v; want no counterpart", tt.cnpj, cod, loja, err)

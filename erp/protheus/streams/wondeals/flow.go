@@ -19,7 +19,6 @@ import (
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/protheus/advpl"
-	"github.com/erpbridge/erpbridge/erp/protheus/streams/customers"
 	"github.com/erpbridge/erpbridge/erp/protheus/streams/orders"
 	"github.com/erpbridge/erpbridge/mapping"
 )
@@ -32,55 +31,48 @@ func (c *Config) Tables(string, func(string) (component.Config, bool)) ([]compon
 }
 
 // Provision implements component.Provisioner: the won-deal poller, with
-// its ERP sink and its directory of ERP counterparts.
+// its ERP sink and its directory of ERP counterparts, routing each deal to
+// its company and branch.
 func (c *Config) Provision(ctx context.Context, env *component.Env) (component.Provisioned, error) {
-	ord, cust, _ := settingsOf(env.Config)
+	ord, cust, prod := settingsOf(env.Config)
 	dc, ok := env.CRM.(component.DealCRM)
 	if !ok {
 		return component.Provisioned{}, errors.New("won_deals: the CRM has no sales pipelines")
 	}
-	db, d := env.ERP.SQL()
-	sink, err := openSink(c, env.ERP.Company(), db, d)
+	pipes, err := ResolveWonDealPipelines(ctx, c, ord, dc)
 	if err != nil {
 		return component.Provisioned{}, err
 	}
+	r, err := c.router(ctx, env, ord, pipes)
+	if err != nil {
+		return component.Provisioned{}, err
+	}
+	sink := c.routedSink(env, r)
 	// A missing staging table, or one that is not the staging layout, fails
 	// now: not at the first won deal, and nothing is written into it.
 	if err := checkSink(ctx, c, sink); err != nil {
 		return component.Provisioned{}, err
 	}
-	dir := &directory{st: env.Store, crm: dc, sellerOf: cache.TTL[string, string]{TTL: 10 * time.Minute}}
-	ct, err := customers.Table(env.ERP.Company(), cust.Filial, "won deal customers")
-	if err != nil {
-		return component.Provisioned{}, err
-	}
-	if dir.customers, err = env.ERP.Open(ctx, ct, nil); err != nil {
-		return component.Provisioned{}, err
-	}
-	tables, err := ord.Tables(env.ERP.Company(), env.Config)
-	if err != nil {
-		return component.Provisioned{}, err
-	}
-	for _, t := range tables {
-		if t.Role == "orders" && ord.On {
-			// The orders stream knows an order made from a won deal by
-			// C5_XCRMID: without it the order would come back as a deal.
-			has, err := env.ERP.Columns(ctx, t)
+	if ord.On {
+		// The orders stream knows an order made from a won deal by
+		// C5_XCRMID: without it the order would come back as a deal.
+		for _, company := range env.ERP.Companies() {
+			tables, err := ord.Tables(company, env.Config)
+			if err != nil {
+				return component.Provisioned{}, err
+			}
+			has, err := env.ERP.Columns(ctx, tables[0])
 			if err != nil {
 				return component.Provisioned{}, fmt.Errorf("orders: %w", err)
 			}
 			if !has(protheus.CRMIDField().Name) {
-				return component.Provisioned{}, errors.New("won_deals: SC5 has no C5_XCRMID field, so an order made from a won deal would come back " +
-					"through streams.orders as a second deal; create the field (docs/protheus.md) or disable one of the two")
-			}
-		}
-		if t.Role == "sellers" {
-			t.Role = "won deal sellers"
-			if dir.sellers, err = env.ERP.Open(ctx, t, nil); err != nil {
-				return component.Provisioned{}, err
+				return component.Provisioned{}, fmt.Errorf("won_deals: %s has no C5_XCRMID field, so an order made from a won deal would come back "+
+					"through streams.orders as a second deal; create the field (docs/protheus.md) or disable one of the two", tables[0].Spec.Physical)
 			}
 		}
 	}
+	dir := &directory{st: env.Store, crm: dc, erp: env.ERP, r: r, cust: cust, prod: prod, ord: ord,
+		sellerOf: cache.TTL[string, string]{TTL: 10 * time.Minute}}
 	if cust.CNPJField != "" {
 		schema, err := env.CRM.Schema(ctx, mapping.EntityOrganization)
 		if err != nil {
@@ -98,10 +90,6 @@ func (c *Config) Provision(ctx context.Context, env *component.Env) (component.P
 	if err != nil {
 		return component.Provisioned{}, fmt.Errorf("streams.orders.order_number_field: %w", err)
 	}
-	pipes, err := ResolveWonDealPipelines(ctx, c, ord, dc)
-	if err != nil {
-		return component.Provisioned{}, err
-	}
 	byPipeline, stages := map[string]string{}, map[string]string{}
 	for _, p := range pipes.Orders {
 		byPipeline[p.ID] = p.Name
@@ -117,36 +105,95 @@ func (c *Config) Provision(ctx context.Context, env *component.Env) (component.P
 		Defaults: erp.Order{OrderType: c.OrderType, PaymentTerms: c.PaymentTerms, PriceTable: c.PriceTable, Seller: c.Seller},
 		TES:      c.TES, Operation: c.Operation, UseDealPrices: c.UseDealPrices, Notes: c.Notes,
 		Numbers: nf.ID != "", ZoneMargin: dc.ZoneMargin(), Now: env.Clock.Now, Logger: env.Log, AfterSubmit: env.AfterOrderSubmit,
-		Pipelines: byPipeline, Stages: stages,
+		Pipelines: byPipeline, Stages: stages, Destination: r.destination,
 	})
-	return component.Provisioned{Inbound: p}, nil
+	return component.Provisioned{Inbound: p, Close: dir.Close}, nil
+}
+
+// router resolves the routes' pipelines and the deal field against the
+// CRM: where each won deal's order is made.
+func (c *Config) router(ctx context.Context, env *component.Env, ord *orders.Config, pipes WonDealPipelines) (*router, error) {
+	companies := env.ERP.Companies()
+	r := &router{def: protheus.Branch{Company: companies[0], Filial: strings.TrimRight(c.Filial, " ")}, companies: companies,
+		byPipeline: map[string]protheus.Branch{}}
+	var named func(string) ([]string, bool)
+	if ord.On {
+		named = ord.Named
+	}
+	r.serves = servesBranch(companies, named)
+	for name, dest := range c.Routes {
+		b, err := protheus.ParseBranch(dest)
+		if err != nil {
+			return nil, fmt.Errorf("won_deals.routes.%s: %w", name, err)
+		}
+		for _, p := range pipes.Orders {
+			if strings.EqualFold(strings.TrimSpace(p.Name), strings.TrimSpace(name)) {
+				r.byPipeline[p.ID] = b
+			}
+		}
+	}
+	if c.FilialField != "" {
+		schema, err := env.CRM.Schema(ctx, mapping.EntityDeal)
+		if err != nil {
+			return nil, err
+		}
+		f, err := schema.Custom.Lookup(c.FilialField)
+		if err != nil {
+			return nil, fmt.Errorf("won_deals.filial_field: %w", err)
+		}
+		r.fieldID, r.label = f.ID, c.FilialField
+	}
+	return r, nil
+}
+
+// routedSink is the sink of every destination, each opened on first use.
+func (c *Config) routedSink(env *component.Env, r *router) *routedSink {
+	db, d := env.ERP.SQL()
+	return &routedSink{r: r, open: func(b protheus.Branch) (erp.OrderSink, error) {
+		s, err := openSink(c, b, db, d)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}}
 }
 
 // Check implements component.Checker: the CRM side (the orders settings
-// the flow leans on, the pipelines whose won deals become orders) and the
-// ERP side (the staging tables, or the order route).
+// the flow leans on, the pipelines whose won deals become orders, the
+// routes and the deal field naming branches) and the ERP side (each
+// destination company's staging tables, or the order route).
 func (c *Config) Check(ctx context.Context, env *component.Env) []component.Finding {
 	var out []component.Finding
 	ord, _, _ := settingsOf(env.Config)
+	crmFinding := func(problem bool, format string, args ...any) {
+		out = append(out, component.Finding{Problem: problem, Section: component.SectionCRM, Text: fmt.Sprintf(format, args...)})
+	}
+	var r *router
 	if env.CRM != nil {
 		if !ord.On { // the orders stream checks its settings itself
 			if err := orders.CheckOrders(ctx, ord, env.CRM); err != nil {
-				out = append(out, component.Finding{Problem: true, Section: component.SectionCRM, Text: err.Error()})
+				crmFinding(true, "%s", err.Error())
 			} else {
-				out = append(out, component.Finding{Section: component.SectionCRM,
-					Text: "orders: pipeline, stages, lost reasons, order number field and default owner found in the CRM"})
+				crmFinding(false, "orders: pipeline, stages, lost reasons, order number field and default owner found in the CRM")
 			}
 		}
 		if dc, ok := env.CRM.(component.DealCRM); ok {
 			pipes, err := ResolveWonDealPipelines(ctx, c, ord, dc)
 			if err != nil {
-				out = append(out, component.Finding{Problem: true, Section: component.SectionCRM, Text: err.Error()})
+				crmFinding(true, "%s", err.Error())
 			} else {
 				for i, line := range pipes.Describe() {
 					if i == 0 {
-						out = append(out, component.Finding{Section: component.SectionCRM, Text: "won deals: " + line})
+						crmFinding(false, "won deals: %s", line)
 					} else {
 						out = append(out, component.Finding{Section: component.SectionCRM, Detail: true, Text: line})
+					}
+				}
+				if env.ERP != nil {
+					if r, err = c.router(ctx, env, ord, pipes); err != nil {
+						crmFinding(true, "%v", err)
+					} else {
+						out = append(out, c.checkRoutes(ctx, env, r, pipes)...)
 					}
 				}
 			}
@@ -162,19 +209,81 @@ func (c *Config) Check(ctx context.Context, env *component.Env) []component.Find
 		}
 		return append(out, route, checkOrderRouteVersion(ctx, c))
 	}
-	db, d := env.ERP.SQL()
+	db, _ := env.ERP.SQL()
 	if db == nil {
 		return out
 	}
-	sink, err := openSink(c, env.ERP.Company(), db, d)
-	if err == nil {
-		err = checkSink(ctx, c, sink)
+	if r == nil {
+		companies := env.ERP.Companies()
+		r = &router{def: protheus.Branch{Company: companies[0], Filial: c.Filial}}
 	}
-	if err != nil {
+	if err := checkSink(ctx, c, c.routedSink(env, r)); err != nil {
 		return append(out, component.Finding{Problem: true, Text: err.Error()})
 	}
-	header, items := c.Staging.Aliases().Tables(env.ERP.Company())
-	return append(out, component.Finding{Text: fmt.Sprintf("won deals      staging tables %s, %s (won_deals.staging), as docs/protheus.md lays them out", header, items)})
+	var names []string
+	for _, company := range destinationCompanies(r) {
+		header, items := c.Staging.Aliases().Tables(company)
+		names = append(names, header, items)
+	}
+	return append(out, component.Finding{Text: fmt.Sprintf("won deals      staging tables %s (won_deals.staging), as docs/protheus.md lays them out", strings.Join(names, ", "))})
+}
+
+// destinationCompanies lists the companies of the default destination and
+// the routes, in order, once each.
+func destinationCompanies(r *router) []string {
+	out := []string{r.def.Company}
+	for _, b := range r.byPipeline {
+		if !slices.Contains(out, b.Company) {
+			out = append(out, b.Company)
+		}
+	}
+	slices.Sort(out[1:])
+	return out
+}
+
+// checkRoutes says where the won deals of each pipeline go, and checks
+// the deal field's options name branches the bridge serves.
+func (c *Config) checkRoutes(ctx context.Context, env *component.Env, r *router, pipes WonDealPipelines) []component.Finding {
+	var out []component.Finding
+	add := func(f component.Finding) { f.Section = component.SectionCRM; out = append(out, f) }
+	if len(c.Routes) > 0 || c.FilialField != "" {
+		for _, p := range pipes.Orders {
+			b, ok := r.byPipeline[p.ID]
+			if !ok {
+				b = r.def
+			}
+			if err := r.serves(b); err != nil {
+				add(component.Finding{Problem: true, Text: fmt.Sprintf("won_deals.routes: pipeline %q → %s: %v", p.Name, b, err)})
+				continue
+			}
+			add(component.Finding{Detail: true, Text: fmt.Sprintf("deals won in %q become orders of company %s, branch %q", p.Name, b.Company, b.Filial)})
+		}
+	}
+	if r.fieldID == "" {
+		return out
+	}
+	schema, err := env.CRM.Schema(ctx, mapping.EntityDeal)
+	if err != nil {
+		add(component.Finding{Problem: true, Text: fmt.Sprintf("won_deals.filial_field: %v", err)})
+		return out
+	}
+	f, _ := schema.Custom.Lookup(c.FilialField)
+	var bad []string
+	for _, opt := range f.Options {
+		b, err := protheus.ParseBranch(opt)
+		if err == nil {
+			err = r.serves(b)
+		}
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("%q (%v)", opt, err))
+		}
+	}
+	if len(bad) > 0 {
+		add(component.Finding{Problem: true, Text: fmt.Sprintf("won_deals.filial_field %q: options that name no branch the bridge serves: %s", c.FilialField, strings.Join(bad, "; "))})
+		return out
+	}
+	add(component.Finding{Text: fmt.Sprintf("won deals: a deal's field %q (\"01/02\") names the company and branch of its order", c.FilialField)})
+	return out
 }
 
 // checkOrderRoute asks the rest sink's order route for itself with a GET

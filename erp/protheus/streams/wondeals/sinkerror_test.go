@@ -13,6 +13,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/resterp"
 )
 
@@ -72,7 +73,7 @@ func TestOrderRouteRefusingCredentialsStopsTheFlow(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c := Default()
 	c.Sink, c.REST.URL, c.REST.User, c.REST.Password = SinkREST, srv.URL+"/rest/orders", "bridge", "wrong"
-	sink, err := openSink(c, "01", nil, nil)
+	sink, err := openSink(c, protheus.Branch{Company: "01"}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
