@@ -523,3 +523,15 @@ func (b *Base) Named(company string) ([]string, bool) {
 	}
 	return nil, false
 }
+
+// OneBranchOnly refuses filials and shared on a stream that reads one
+// branch of one company (why says which and why), so neither is silently
+// ignored.
+func OneBranchOnly(v *component.Validation, b *Base, why string) {
+	if len(b.Filials) > 0 {
+		v.Bad("filials", "not supported here: %s; set filial", why)
+	}
+	if b.Shared != nil {
+		v.Bad("shared", "not supported here: %s; set filial (blank for a shared table)", why)
+	}
+}

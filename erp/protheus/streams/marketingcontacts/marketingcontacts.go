@@ -145,6 +145,7 @@ func (c *Config) Validate(v *component.Validation) {
 		return
 	}
 	c.ValidateBase(v)
+	streams.OneBranchOnly(v, &c.Base, "Marketing streams read one branch (filial) of the first company")
 	if c.Deletes != streams.DeletesIgnore {
 		v.Bad("deletes", "%q: Marketing contacts are never marked; a deletion request is `erpbridge marketing forget EMAIL`", c.Deletes)
 	}

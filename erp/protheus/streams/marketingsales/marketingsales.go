@@ -92,6 +92,7 @@ func (c *Config) Validate(v *component.Validation) {
 		return
 	}
 	c.ValidateBase(v)
+	streams.OneBranchOnly(v, &c.Base, "Marketing streams read one branch (filial) of the first company")
 	if c.Deletes != streams.DeletesIgnore {
 		v.Bad("deletes", "%q: an event is never taken back", c.Deletes)
 	}
