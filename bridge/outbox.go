@@ -461,13 +461,16 @@ func (r *run) remap(ctx context.Context, item store.OutboxItem) (store.OutboxIte
 	if err != nil {
 		return item, nil, true, fmt.Errorf("looking up identity of %s: %w", item.ERPKey, err)
 	}
-	mark := item.Op == store.OpMark && found && rec.Deleted
+	// A create the CRM never confirmed may have made the record: a deleted
+	// record's is marked (resolved by the keys it was sent with, see apply).
+	unconfirmed := len(item.SentKeys) > 0
+	mark := found && rec.Deleted && (item.Op == store.OpMark || r.s.Deletes == DeletesMark && unconfirmed)
 	switch {
 	case !found:
 		return settle(func(tx *store.Tx) error { return tx.Park(item.ID, "no longer in the ERP", store.LevelSkip) })
 	case rec.Deleted && !mark:
 		return settle(func(tx *store.Tx) error { return tx.Park(item.ID, "not sent: deleted in the ERP", store.LevelSkip) })
-	case mark && (!has || id.CRMID == "" || id.Deleted):
+	case mark && (!has || id.CRMID == "" || id.Deleted) && !unconfirmed:
 		return settle(func(tx *store.Tx) error { return tx.Park(item.ID, "nothing to mark: not in the CRM", store.LevelSkip) })
 	}
 	var m Mapped
@@ -508,7 +511,10 @@ func (r *run) remap(ctx context.Context, item store.OutboxItem) (store.OutboxIte
 	item.Fingerprint = m.Fingerprint
 	switch {
 	case mark:
-		item.CRMID = id.CRMID
+		item.Op, item.CRMID = store.OpMark, ""
+		if has && !id.Deleted {
+			item.CRMID = id.CRMID
+		}
 	case has && id.CRMID != "" && !unrepeatable(r.s.Target):
 		item.Op, item.CRMID = store.OpUpdate, id.CRMID
 	default:
@@ -534,6 +540,9 @@ const maxDrops = 10
 // outcome was unknown (timeout, crash) without doubling it.
 func (r *run) apply(ctx context.Context, item store.OutboxItem, p Payload) (out applied, err error) {
 	t := r.s.Target
+	if item.Op == store.OpMark && item.CRMID == "" {
+		return r.markUnconfirmed(ctx, item, p)
+	}
 	switch item.Op {
 	case store.OpUpdate, store.OpMark:
 		if item.Op == store.OpUpdate {
@@ -614,6 +623,28 @@ func (r *run) apply(ctx context.Context, item store.OutboxItem, p Payload) (out 
 		return out, err
 	}
 	return applied{}, fmt.Errorf("unknown outbox operation %q", item.Op)
+}
+
+// markUnconfirmed marks a record deleted in the ERP whose create the CRM
+// never confirmed (its answer lost, a kill): the record that create may have
+// made is found by the keys it was sent with and marked, unless another ERP
+// record owns it. With none found, nothing was made: nothing to mark.
+func (r *run) markUnconfirmed(ctx context.Context, item store.OutboxItem, p Payload) (applied, error) {
+	id, found, err := r.find(ctx, item, p, true)
+	if err != nil {
+		return applied{}, fmt.Errorf("looking up existing record: %w", err)
+	}
+	if !found {
+		return applied{skipped: true}, nil
+	}
+	adopted, _, err := r.adopt(ctx, item, id, p)
+	if err != nil {
+		return applied{}, err
+	}
+	if !adopted {
+		return applied{skipped: true}, nil
+	}
+	return applied{crmID: id}, nil
 }
 
 // keyTaken is the error of a record whose natural key owner has: the

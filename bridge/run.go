@@ -450,6 +450,14 @@ func (r *run) forgetWarnings(ctx context.Context, key string) error {
 // deleted handles a soft-deleted ERP record.
 func (r *run) deleted(ctx context.Context, rec erp.Record, id store.Identity, has bool, open *store.OutboxItem) error {
 	inCRM := has && id.CRMID != "" && !id.Deleted
+	// A create of the record that the CRM never confirmed (its answer lost,
+	// a kill) may have made the CRM record all the same: marking resolves it
+	// by the keys it was sent with (see apply), never leaves it unmarked.
+	unconfirmed := open != nil && len(open.SentKeys) > 0
+	crmID := id.CRMID
+	if !inCRM {
+		crmID = ""
+	}
 	if open == nil && (r.s.Deletes == DeletesIgnore || !inCRM) && len(r.warned[rec.Key]) == 0 {
 		r.stats.Skipped++
 		return nil
@@ -465,7 +473,7 @@ func (r *run) deleted(ctx context.Context, rec erp.Record, id store.Identity, ha
 	if err := r.forgetWarnings(ctx, rec.Key); err != nil {
 		return err
 	}
-	if r.s.Deletes == DeletesIgnore || !inCRM {
+	if r.s.Deletes == DeletesIgnore || !inCRM && !unconfirmed {
 		// A write still waiting for a record deleted since: never send it.
 		r.stats.Skipped++
 		return r.settleOpen(ctx, open, "not sent: deleted in the ERP")
@@ -476,18 +484,18 @@ func (r *run) deleted(ctx context.Context, rec erp.Record, id store.Identity, ha
 		r.stats.Skipped++
 		return r.settleOpen(ctx, open, "not sent: deleted in the ERP ("+m.SkipReason+")")
 	case len(m.Errors) > 0:
-		return r.rejectData(ctx, rec.Key, id.CRMID, m.Errors, open)
+		return r.rejectData(ctx, rec.Key, crmID, m.Errors, open)
 	case m.Retry != nil:
-		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry, store.OpMark, open)
+		return r.deferRecord(ctx, rec.Key, crmID, m.Retry, store.OpMark, open)
 	}
 	if r.dry {
 		r.countDry("mark")
-		r.sample("mark", rec.Key, id.CRMID, m.Payload, "deleted in the ERP")
+		r.sample("mark", rec.Key, crmID, m.Payload, "deleted in the ERP")
 		return nil
 	}
 	return r.write(ctx, store.OutboxItem{
 		Stream: r.s.Name, Entity: r.s.Target.Entity(), ERPKey: rec.Key, Op: store.OpMark,
-		Fingerprint: m.Fingerprint, CRMID: id.CRMID, RunID: r.id,
+		Fingerprint: m.Fingerprint, CRMID: crmID, RunID: r.id,
 	}, m.Payload, open)
 }
 
@@ -573,7 +581,15 @@ func (r *run) settleOpen(ctx context.Context, open *store.OutboxItem, reason str
 		return err
 	}
 	return r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-		return tx.Park(open.ID, reason, store.LevelSkip)
+		// Parked without its payload: a retry (errors retry) reads the
+		// record again and maps it as it is then, never sends what it no
+		// longer is (a create of a customer deleted since).
+		id, err := tx.Enqueue(store.OutboxItem{Stream: open.Stream, Entity: open.Entity, ERPKey: open.ERPKey,
+			Op: open.Op, CRMID: open.CRMID, RunID: r.id})
+		if err != nil {
+			return err
+		}
+		return tx.Park(id, reason, store.LevelSkip)
 	})
 }
 
