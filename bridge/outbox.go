@@ -324,7 +324,7 @@ func (r *run) deliver(ctx context.Context, item store.OutboxItem, fixIdentity bo
 			return tx.Fail(item.ID, err.Error(), store.LevelError, now.Add(r.e.opts.RateLimitDelay), false)
 		})
 	case errors.Is(err, ErrFatal):
-		log.Error("the CRM refuses the integration; stopping the run", zap.Error(err))
+		log.Error("the target system refuses the integration; stopping the run", zap.Error(err))
 		if ferr := st.Update(persist, func(tx *store.Tx) error {
 			return tx.Fail(item.ID, err.Error(), store.LevelError, now, false)
 		}); ferr != nil {

@@ -1,16 +1,14 @@
 package bridge
 
-import (
-	"context"
-	"errors"
-)
+import "context"
 
 // Payload is a mapped record as the Target receives it: JSON-able values
 // keyed by CRM field.
 type Payload = map[string]any
 
 // Target is the CRM side of one stream: one entity (organization, contact,
-// product …). Implementations classify their errors with the sentinels below.
+// product …). Implementations wrap their errors in the engine's classes
+// (errors.go).
 type Target interface {
 	// Entity names the CRM entity; identities are kept per entity.
 	Entity() string
@@ -30,41 +28,6 @@ type Target interface {
 	// found after the ERP record changed (renamed, new e-mail).
 	KeysOf(p Payload) Payload
 }
-
-// Error classes a Target wraps its errors in (errors.Is).
-var (
-	// ErrRejected: the CRM refused this payload (validation, duplicate
-	// name). Retrying the same payload cannot help: the item is parked with
-	// level "skip" until the ERP record changes.
-	ErrRejected = errors.New("rejected by the CRM")
-	// ErrRateLimited: the account's request budget is spent. The item is
-	// retried later without using up an attempt.
-	ErrRateLimited = errors.New("rate limited")
-	// ErrOutcomeUnknown: a create was sent but its response never came.
-	// The next attempt resolves it by natural-key lookup before sending.
-	ErrOutcomeUnknown = errors.New("outcome unknown")
-	// ErrGone: the CRM record no longer exists (deleted in the CRM). The
-	// identity is dropped and the record created again.
-	ErrGone = errors.New("CRM record not found")
-	// ErrFatal: every write would fail the same way (credentials refused).
-	// The run stops; the item is retried on a later run without losing an
-	// attempt.
-	ErrFatal = errors.New("CRM refuses the integration")
-)
-
-// ExistsError is what Target.Create returns when the CRM refuses the create
-// because a record with the same unique natural key exists (RD Station:
-// organization and product names). The engine adopts that record unless
-// another ERP record owns it.
-type ExistsError struct {
-	CRMID string // the existing record
-	Err   error  // the CRM's answer
-}
-
-func (e *ExistsError) Error() string {
-	return "already in the CRM as " + e.CRMID + ": " + e.Err.Error()
-}
-func (e *ExistsError) Unwrap() error { return e.Err }
 
 // NaturalKeyNamer is implemented by targets that name, for messages, the
 // natural key they find records by ("e-mail (or name in its
@@ -94,14 +57,3 @@ type SharedKeys interface {
 	// (ErrKeyTaken).
 	DropKey(p Payload) (q Payload, key string, ok bool)
 }
-
-// ErrKeyTaken: the record's natural key is another ERP record's (an
-// ExclusiveKey target) and it cannot go without it. It is an ErrRejected
-// that is a policy outcome rather than a failure: the item is parked with
-// level "skip" and counted as skipped.
-var ErrKeyTaken = errors.New("its natural key belongs to another ERP record")
-
-// ErrListingCapped: the CRM cut a listing short (RD Station v1 lists at
-// most 10,000 records); what follows the last record listed must be read
-// another way (a later window, a search).
-var ErrListingCapped = errors.New("listing capped by the CRM")

@@ -1,6 +1,3 @@
-// Package erp defines what the sync engine needs from an ERP: records read
-// from a table, an opaque cursor position, and the Source that streams them.
-// It knows nothing of drivers, SQL dialects or any particular ERP.
 package erp
 
 import (

@@ -1,6 +1,7 @@
-// Package clock lets the CRM client, its rate budget and the simulator share
-// a notion of time that tests can drive, so a one-minute rate window does not
-// take a minute to test.
+// Package clock is the engine's notion of time, shared by the components,
+// the CRM client and its rate budget, the simulator and the retry policy
+// (bridge/retry), that tests can drive, so a one-minute rate window does
+// not take a minute to test.
 package clock
 
 import (

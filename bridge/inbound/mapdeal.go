@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/erp"
 )
 
@@ -25,7 +26,7 @@ func (p *Poller) mapDeal(ctx context.Context, deal Deal) (erp.Order, []string, e
 	o.Items = nil
 	var problems []string
 	missing := func(err error, format string, args ...any) error {
-		if errors.Is(err, ErrNoCounterpart) {
+		if errors.Is(err, bridge.ErrNoCounterpart) {
 			problems = append(problems, fmt.Sprintf(format, args...)+": "+err.Error())
 			return nil
 		}
@@ -42,7 +43,7 @@ func (p *Poller) mapDeal(ctx context.Context, deal Deal) (erp.Order, []string, e
 	}
 	if deal.OwnerID != "" {
 		seller, err := p.dir.Seller(ctx, deal.OwnerID)
-		if err != nil && !errors.Is(err, ErrNoCounterpart) {
+		if err != nil && !errors.Is(err, bridge.ErrNoCounterpart) {
 			return o, nil, err
 		}
 		if seller != "" {

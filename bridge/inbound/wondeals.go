@@ -1,18 +1,3 @@
-// Package inbound turns deals won in a CRM into ERP sales orders, exactly
-// once per deal, and writes the ERP's answer back onto the deal. It knows
-// the CRM through CRM and the ERP through erp.OrderSink and Directory: no
-// vendor.
-//
-// A run first settles the deals already on their way (re-sending those
-// whose answer was lost, asking the ERP about waiting ones, writing order
-// numbers back), then lists the deals won since the last run (with an
-// overlap) and sends each new one. The deal id is the idempotency key end
-// to end: the checkpoint store records a deal as "submitting" before its
-// order is sent, and every sink looks the deal id up in the ERP before it
-// creates anything, so a crash, a timeout or a deal seen by two polls never
-// makes a second order. Deals that came from ERP orders (the bridge made
-// them, or they carry an order number already) are skipped, and so are
-// deals won in pipelines whose won deals are no orders (Options.Pipelines).
 package inbound
 
 import (
@@ -28,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/retry"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp"
 )
@@ -83,11 +69,8 @@ type CRM interface {
 	Note(ctx context.Context, dealID, text string) error
 }
 
-// ErrNoCounterpart is wrapped by a Directory when a CRM record has no ERP
-// record: the deal cannot become an order until it has.
-var ErrNoCounterpart = errors.New("no ERP counterpart")
-
-// Directory finds the ERP counterparts of CRM records.
+// Directory finds the ERP counterparts of CRM records. A record without
+// one is an error wrapping bridge.ErrNoCounterpart.
 type Directory interface {
 	// Customer returns the ERP customer code and store of an organization.
 	Customer(ctx context.Context, organizationID string) (code, store string, err error)
@@ -152,7 +135,10 @@ type Poller struct {
 	o    Options
 }
 
-// New returns a Poller.
+// New returns a Poller. The sink's errors wrap the engine's classes, as
+// the CRM's do: bridge.ErrOutcomeUnknown for an order that may exist (the
+// answer was lost), bridge.ErrFatal for one no retry helps (credentials
+// refused); the component that builds the sink translates its own errors.
 func New(c CRM, st *store.Store, sink erp.OrderSink, dir Directory, o Options) *Poller {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -368,11 +354,7 @@ func (p *Poller) check(ctx context.Context, err error, w store.Writeback) error 
 
 // backoff is the wait before attempt n+1: RetryLost doubling, at most RetryAfter.
 func (p *Poller) backoff(n int) time.Duration {
-	d := p.o.RetryLost
-	for i := 1; i < n && d < p.o.RetryAfter; i++ {
-		d *= 2
-	}
-	return min(d, p.o.RetryAfter)
+	return retry.Policy{First: p.o.RetryLost, Max: p.o.RetryAfter}.Delay(n)
 }
 
 // settle moves on every writeback that is due, each at most once per run.
@@ -526,7 +508,7 @@ func (p *Poller) lost(ctx context.Context, w store.Writeback, cause error, rep *
 	if isFatal(cause) {
 		return fmt.Errorf("sending deal %s to the ERP: %w", w.DealID, cause)
 	}
-	if errors.Is(cause, erp.ErrOrderOutcomeUnknown) {
+	if errors.Is(cause, bridge.ErrOutcomeUnknown) {
 		rep.Lost++
 	} else {
 		rep.Unsent++
@@ -622,10 +604,4 @@ func (p *Poller) put(ctx context.Context, w store.Writeback) error {
 }
 
 // isFatal reports errors no retry fixes: refused credentials.
-func isFatal(err error) bool {
-	var f interface{ Fatal() bool }
-	if errors.As(err, &f) && f.Fatal() {
-		return true
-	}
-	return errors.Is(err, bridge.ErrFatal)
-}
+func isFatal(err error) bool { return errors.Is(err, bridge.ErrFatal) }

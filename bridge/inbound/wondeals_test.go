@@ -120,6 +120,7 @@ func (fakeDir) Seller(context.Context, string) (string, error)  { return "", nil
 func (fakeDir) FromERP(context.Context, string) (bool, error)   { return false, nil }
 
 // fakeSink is a staging table: submit → waiting; process → done or rejected.
+// Its errors are in the engine's classes, as the component's sink gives them.
 type fakeSink struct {
 	mu       sync.Mutex
 	rows     map[string]erp.OrderResult
@@ -149,7 +150,7 @@ func (s *fakeSink) Submit(_ context.Context, o erp.Order) (erp.OrderResult, erro
 	s.rows[o.DealID] = erp.OrderResult{State: erp.OrderWaiting}
 	if s.lose > 0 {
 		s.lose--
-		return erp.OrderResult{}, fmt.Errorf("reading the answer: %w", erp.ErrOrderOutcomeUnknown)
+		return erp.OrderResult{}, fmt.Errorf("reading the answer: %w", bridge.ErrOutcomeUnknown)
 	}
 	return s.rows[o.DealID], nil
 }
@@ -307,7 +308,7 @@ func TestStagingRejectionRetry(t *testing.T) {
 // A deal reopened after it was won, then won again, is sent when it is
 // listed again; until then it costs nothing.
 func TestReopenedThenWonAgain(t *testing.T) {
-	e := newEnv(t, fakeDir{bad: map[string]error{"org-d1": fmt.Errorf("%w: no SA1 customer", ErrNoCounterpart)}})
+	e := newEnv(t, fakeDir{bad: map[string]error{"org-d1": fmt.Errorf("%w: no SA1 customer", bridge.ErrNoCounterpart)}})
 	e.crm.win("d1", e.now.Add(-time.Hour))
 	if rep := e.run(t); rep.Invalid != 1 {
 		t.Fatalf("first run: %+v", rep)
@@ -485,7 +486,7 @@ func TestDealsWonInOtherPipelinesAreNoOrders(t *testing.T) {
 // in an allowed pipeline and was then moved to another is not sent when
 // its retry comes: it is recorded invalid, saying why and how to send it.
 func TestADealMovedOutOfThePipelinesIsNotSentAgain(t *testing.T) {
-	e := newEnv(t, fakeDir{bad: map[string]error{"org-moved": fmt.Errorf("%w: not in SA1", ErrNoCounterpart)}})
+	e := newEnv(t, fakeDir{bad: map[string]error{"org-moved": fmt.Errorf("%w: not in SA1", bridge.ErrNoCounterpart)}})
 	e.p.o.Pipelines = map[string]string{"pl-sales": "Vendas"}
 	e.crm.win("moved", e.now.Add(-time.Hour))
 	d := e.crm.deals["moved"]

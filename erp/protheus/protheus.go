@@ -1,6 +1,3 @@
-// Package protheus holds TOTVS Protheus knowledge: physical table names,
-// field prefixes, control columns, the standard fields of the tables the
-// bridge reads, and builders of sqlerp.TableSpec for them.
 package protheus
 
 import (

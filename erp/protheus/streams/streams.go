@@ -1,10 +1,3 @@
-// Package streams is what the Protheus stream components share: the
-// settings every stream has (filial, mode, deletes, schedule), declarative
-// mappings with their defaults and delete marks, the mapping of a record,
-// and the plumbing that reads related rows a page at a time (PageRows) or
-// follows their changes to the rows that read them (Related). One package
-// per stream lives beside it (customers, contacts, products, orders, won
-// deals, credit), each registering itself with bridge/component.
 package streams
 
 import (
@@ -336,4 +329,32 @@ func CheckMappingLabels(ctx context.Context, env *component.Env, stream string, 
 		return []component.Finding{{Problem: true, Section: component.SectionCRM, Text: fmt.Sprintf("%s mapping: %v", spec.Entity, err)}}
 	}
 	return nil
+}
+
+// Opened is a declaratively mapped stream's start: its entity's schema,
+// its mapping compiled against it, its tables, and the first one opened
+// as the stream's source with the mapping's columns.
+type Opened struct {
+	Schema  mapping.Schema
+	Mapping *mapping.Mapping
+	Tables  []component.Table
+	Source  erp.Source
+}
+
+// Open compiles a stream's mapping against the target's schema of entity
+// and opens the first of its tables (tr's) with it.
+func Open(ctx context.Context, env *component.Env, stream, entity string, spec mapping.Spec, tr component.TableReader) (Opened, error) {
+	var o Opened
+	var err error
+	if o.Schema, err = env.CRM.Schema(ctx, entity); err != nil {
+		return o, err
+	}
+	if o.Mapping, err = Compile(stream, spec, o.Schema); err != nil {
+		return o, err
+	}
+	if o.Tables, err = tr.Tables(env.ERP.Company(), env.Config); err != nil {
+		return o, err
+	}
+	o.Source, err = env.ERP.Open(ctx, o.Tables[0], o.Mapping)
+	return o, err
 }

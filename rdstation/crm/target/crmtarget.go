@@ -1,8 +1,3 @@
-// Package crmtarget adapts the RD Station CRM client to the engine's Target
-// interface: one target per CRM entity, each knowing its natural key for
-// adoption (organization: CNPJ custom field or exact name; contact: e-mail,
-// else name within the organization; product: exact name) and translating
-// client errors into the engine's error classes.
 package target
 
 import (
@@ -15,7 +10,11 @@ import (
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 )
 
-// classify wraps a client error in the engine's error class.
+// classify translates the RD Station CRM client's errors into the engine's
+// classes (bridge/errors.go): the one place that does, for every error
+// this package hands to the engine. A read that failed on the server
+// after its retries (crm.ErrServer) or a cancelled request has no class:
+// the engine retries it as a failure.
 func classify(err error) error {
 	switch {
 	case err == nil:

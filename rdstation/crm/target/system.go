@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -322,11 +321,6 @@ func (s *System) Health() health.CRM { return Health{C: s.C} }
 
 // APICalls is the client's cumulative request count.
 func (s *System) APICalls() int64 { return s.C.Stats().Requests }
-
-// IsUnauthorized reports a refused token.
-func IsUnauthorized(err error) bool {
-	return errors.Is(err, crm.ErrUnauthorized) || errors.Is(err, crm.ErrForbidden)
-}
 
 // sortStages orders a pipeline's stages by their order, stably.
 func sortStages(stages []crm.Stage) {

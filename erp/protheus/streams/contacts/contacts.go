@@ -153,22 +153,11 @@ func (c *Config) Provision(ctx context.Context, env *component.Env) (component.P
 	cust, _ := env.Config(customers.Name)
 	custCfg, _ := cust.(*customers.Config)
 	resolve := custCfg != nil && custCfg.On
-	schema, err := env.CRM.Schema(ctx, mapping.EntityContact)
+	o, err := streams.Open(ctx, env, Name, mapping.EntityContact, c.Mapping, c)
 	if err != nil {
 		return component.Provisioned{}, err
 	}
-	m, err := streams.Compile(Name, c.Mapping, schema)
-	if err != nil {
-		return component.Provisioned{}, err
-	}
-	tables, err := c.Tables(env.ERP.Company(), env.Config)
-	if err != nil {
-		return component.Provisioned{}, err
-	}
-	src, err := env.ERP.Open(ctx, tables[0], m)
-	if err != nil {
-		return component.Provisioned{}, err
-	}
+	schema, m, src, tables := o.Schema, o.Mapping, o.Source, o.Tables
 	links, err := env.ERP.Open(ctx, tables[1], nil)
 	if err != nil {
 		return component.Provisioned{}, err

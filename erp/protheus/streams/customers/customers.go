@@ -132,22 +132,11 @@ func (c *Config) KeyField(schema mapping.Schema) (string, error) {
 
 // Provision implements component.Provisioner.
 func (c *Config) Provision(ctx context.Context, env *component.Env) (component.Provisioned, error) {
-	schema, err := env.CRM.Schema(ctx, mapping.EntityOrganization)
+	o, err := streams.Open(ctx, env, Name, mapping.EntityOrganization, c.Mapping, c)
 	if err != nil {
 		return component.Provisioned{}, err
 	}
-	m, err := streams.Compile(Name, c.Mapping, schema)
-	if err != nil {
-		return component.Provisioned{}, err
-	}
-	tables, err := c.Tables(env.ERP.Company(), env.Config)
-	if err != nil {
-		return component.Provisioned{}, err
-	}
-	src, err := env.ERP.Open(ctx, tables[0], m)
-	if err != nil {
-		return component.Provisioned{}, err
-	}
+	schema, m, src := o.Schema, o.Mapping, o.Source
 	mp := &mapper{m: m, blocked: c.Blocked}
 	if mp.deleteMk, err = streams.MarkFor(c.Deletes, c.DeleteMark, schema, m); err != nil {
 		return component.Provisioned{}, fmt.Errorf("streams.customers.delete_mark: %w", err)

@@ -117,22 +117,11 @@ func (c *Config) Tables(company string, _ func(string) (component.Config, bool))
 
 // Provision implements component.Provisioner.
 func (c *Config) Provision(ctx context.Context, env *component.Env) (component.Provisioned, error) {
-	schema, err := env.CRM.Schema(ctx, mapping.EntityProduct)
+	o, err := streams.Open(ctx, env, Name, mapping.EntityProduct, c.Mapping, c)
 	if err != nil {
 		return component.Provisioned{}, err
 	}
-	m, err := streams.Compile(Name, c.Mapping, schema)
-	if err != nil {
-		return component.Provisioned{}, err
-	}
-	tables, err := c.Tables(env.ERP.Company(), env.Config)
-	if err != nil {
-		return component.Provisioned{}, err
-	}
-	src, err := env.ERP.Open(ctx, tables[0], m)
-	if err != nil {
-		return component.Provisioned{}, err
-	}
+	schema, m, src, tables := o.Schema, o.Mapping, o.Source, o.Tables
 	mp := &mapper{m: m, priceTable: c.PriceTable}
 	if c.PriceTable != "" {
 		if mp.prices, err = env.ERP.Open(ctx, tables[1], nil); err != nil {

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/erpbridge/erpbridge/bridge/inbound"
+	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp/protheus/access"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
@@ -86,7 +86,7 @@ func TestWonDealCustomerFoundByItsCNPJ(t *testing.T) {
 			}
 			cod, loja, err := d.Customer(ctx, org.ID)
 			if tt.cod == "" {
-				if !errors.Is(err, inbound.ErrNoCounterpart) {
+				if !errors.Is(err, bridge.ErrNoCounterpart) {
 					t.Fatalf("CNPJ %q -> %s/%s, %v; want no counterpart", tt.cnpj, cod, loja, err)
 				}
 				return

@@ -36,13 +36,13 @@ func (c *Config) Provision(ctx context.Context, env *component.Env) (component.P
 		return component.Provisioned{}, errors.New("won_deals: the CRM has no sales pipelines")
 	}
 	db, d := env.ERP.SQL()
-	sink, err := OrderSink(c, env.ERP.Company(), db, d)
+	sink, err := openSink(c, env.ERP.Company(), db, d)
 	if err != nil {
 		return component.Provisioned{}, err
 	}
 	// A missing staging table, or one that is not the staging layout, fails
 	// now: not at the first won deal, and nothing is written into it.
-	if err := CheckOrderSink(ctx, c, sink); err != nil {
+	if err := checkSink(ctx, c, sink); err != nil {
 		return component.Provisioned{}, err
 	}
 	dir := &directory{st: env.Store, crm: dc, sellerOf: cache.TTL[string, string]{TTL: 10 * time.Minute}}
@@ -158,9 +158,9 @@ func (c *Config) Check(ctx context.Context, env *component.Env) []component.Find
 	if db == nil {
 		return out
 	}
-	sink, err := OrderSink(c, env.ERP.Company(), db, d)
+	sink, err := openSink(c, env.ERP.Company(), db, d)
 	if err == nil {
-		err = CheckOrderSink(ctx, c, sink)
+		err = checkSink(ctx, c, sink)
 	}
 	if err != nil {
 		return append(out, component.Finding{Problem: true, Text: err.Error()})

@@ -49,7 +49,7 @@ func (d *directory) Customer(ctx context.Context, orgID string) (string, string,
 		}
 	}
 	if d.cnpjField == "" {
-		return "", "", fmt.Errorf("%w: it was not made from an SA1 customer (and no cnpj_field is configured to match one)", inbound.ErrNoCounterpart)
+		return "", "", fmt.Errorf("%w: it was not made from an SA1 customer (and no cnpj_field is configured to match one)", bridge.ErrNoCounterpart)
 	}
 	v, err := d.crm.OrganizationField(ctx, orgID, d.cnpjField)
 	if err != nil {
@@ -57,7 +57,7 @@ func (d *directory) Customer(ctx context.Context, orgID string) (string, string,
 	}
 	cnpj := mapping.DocumentKey(v)
 	if cnpj == "" {
-		return "", "", fmt.Errorf("%w: it was not made from an SA1 customer and has no CNPJ", inbound.ErrNoCounterpart)
+		return "", "", fmt.Errorf("%w: it was not made from an SA1 customer and has no CNPJ", bridge.ErrNoCounterpart)
 	}
 	recs, err := d.customers.Find(ctx, []erp.Match{{Column: "A1_CGC", Value: cnpj}}, 10)
 	if err != nil {
@@ -68,7 +68,7 @@ func (d *directory) Customer(ctx context.Context, orgID string) (string, string,
 			return strings.TrimSpace(streams.Str(r, "A1_COD")), strings.TrimSpace(streams.Str(r, "A1_LOJA")), nil
 		}
 	}
-	return "", "", fmt.Errorf("%w: no live SA1 customer has CNPJ %s", inbound.ErrNoCounterpart, cnpj)
+	return "", "", fmt.Errorf("%w: no live SA1 customer has CNPJ %s", bridge.ErrNoCounterpart, cnpj)
 }
 
 func (d *directory) Product(ctx context.Context, productID string) (string, error) {
@@ -81,7 +81,7 @@ func (d *directory) Product(ctx context.Context, productID string) (string, erro
 			return parts[1], nil
 		}
 	}
-	return "", fmt.Errorf("%w: it was not made from an SB1 product", inbound.ErrNoCounterpart)
+	return "", fmt.Errorf("%w: it was not made from an SB1 product", bridge.ErrNoCounterpart)
 }
 
 func (d *directory) Seller(ctx context.Context, userID string) (string, error) {
@@ -115,38 +115,58 @@ func (d *directory) FromERP(ctx context.Context, dealID string) (bool, error) {
 	return ok, err
 }
 
-// fatalSink marks a sink's refused credentials as fatal for the poller.
-type fatalSink struct{ erp.OrderSink }
-
-func (f fatalSink) Submit(ctx context.Context, o erp.Order) (erp.OrderResult, error) {
-	r, err := f.OrderSink.Submit(ctx, o)
-	return r, fatal(err)
+// orderSink is an ERP order sink as the won-deal flow gets it: its errors
+// in the engine's classes (sinkError), and the check of its staging tables
+// when it writes to them.
+type orderSink struct {
+	erp.OrderSink
+	check func(context.Context) error // nil: nothing to check (the order route)
 }
 
-func (f fatalSink) Status(ctx context.Context, dealID string) (erp.OrderResult, bool, error) {
-	r, ok, err := f.OrderSink.Status(ctx, dealID)
-	return r, ok, fatal(err)
+func (s orderSink) Submit(ctx context.Context, o erp.Order) (erp.OrderResult, error) {
+	r, err := s.OrderSink.Submit(ctx, o)
+	return r, sinkError(err)
 }
 
-func fatal(err error) error {
+func (s orderSink) Status(ctx context.Context, dealID string) (erp.OrderResult, bool, error) {
+	r, ok, err := s.OrderSink.Status(ctx, dealID)
+	return r, ok, sinkError(err)
+}
+
+// sinkError translates the errors of the ERP order sinks (erp/resterp,
+// erp/sqlerp) into the engine's classes: the one place that does.
+func sinkError(err error) error {
 	// Refused credentials or a route that is not there (a wrong URL): no
 	// retry helps, and every deal would fail the same way.
 	switch {
+	case err == nil:
+		return nil
 	case errors.Is(err, resterp.ErrNotFound):
 		return fmt.Errorf("%w: won_deals.rest.url: no order route there (404; check the path and the AppServer's REST configuration): %w", bridge.ErrFatal, err)
 	case errors.Is(err, resterp.ErrUnauthorized):
 		return fmt.Errorf("%w: won_deals.rest: the ERP refused the user/password or token: %w", bridge.ErrFatal, err)
+	case errors.Is(err, erp.ErrOrderOutcomeUnknown):
+		// The sink's own words say it ("the ERP's answer was lost; the
+		// order may exist").
+		return classed{err: err, class: bridge.ErrOutcomeUnknown}
 	}
 	return err
 }
 
-// OrderSink builds the sink won_deals.sink names.
-func OrderSink(w *Config, company string, db *sql.DB, d sqlerp.Dialect) (erp.OrderSink, error) {
+// classed is err in an engine class: errors.Is sees both, and the message
+// is err's own.
+type classed struct{ err, class error }
+
+func (c classed) Error() string   { return c.err.Error() }
+func (c classed) Unwrap() []error { return []error{c.err, c.class} }
+
+// openSink builds the sink won_deals.sink names.
+func openSink(w *Config, company string, db *sql.DB, d sqlerp.Dialect) (orderSink, error) {
 	switch w.Sink {
 	case SinkREST:
 		u, err := url.Parse(w.REST.URL)
 		if err != nil {
-			return nil, errors.New("won_deals.rest.url: not a valid URL")
+			return orderSink{}, errors.New("won_deals.rest.url: not a valid URL")
 		}
 		s, err := resterp.NewOrderSink(resterp.OrderRouteSpec{
 			BaseURL: u.Scheme + "://" + u.Host, Path: u.EscapedPath(),
@@ -154,30 +174,29 @@ func OrderSink(w *Config, company string, db *sql.DB, d sqlerp.Dialect) (erp.Ord
 			Timeout: w.REST.Timeout.D(),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("won_deals.rest: %w", err)
+			return orderSink{}, fmt.Errorf("won_deals.rest: %w", err)
 		}
-		return fatalSink{s}, nil
+		return orderSink{OrderSink: s}, nil
 	default:
 		if db == nil {
-			return nil, errors.New("won_deals.sink = \"staging\" needs an ERP database; with REST routes use the rest sink")
+			return orderSink{}, errors.New("won_deals.sink = \"staging\" needs an ERP database; with REST routes use the rest sink")
 		}
 		s, err := sqlerp.NewStagingSink(db, d, protheus.Staging(company, w.Filial, w.Staging.Aliases()))
 		if err != nil {
-			return nil, fmt.Errorf("won_deals (staging sink): %w", err)
+			return orderSink{}, fmt.Errorf("won_deals (staging sink): %w", err)
 		}
-		return s, nil
+		return orderSink{OrderSink: s, check: s.Check}, nil
 	}
 }
 
-// CheckOrderSink checks the ERP side of the sink when it can: the staging
+// checkSink checks the ERP side of the sink when it can: the staging
 // tables exist with the staging layout (sqlerp.StagingSink.Check). Only
 // the catalog is read.
-func CheckOrderSink(ctx context.Context, w *Config, sink erp.OrderSink) error {
-	c, ok := sink.(erp.OrderSinkChecker)
-	if !ok {
+func checkSink(ctx context.Context, w *Config, sink orderSink) error {
+	if sink.check == nil {
 		return nil
 	}
-	if err := c.Check(ctx); err != nil {
+	if err := sink.check(ctx); err != nil {
 		a := w.Staging
 		return fmt.Errorf("won_deals.staging (header %q, items %q; when these names are another table's, set two free aliases): %w",
 			a.Header, a.Items, err)
