@@ -98,6 +98,12 @@ type Switches struct {
 	//   "reject":   422 MUST_BE_INTEGER on the amount
 	// Totals are price × amount − discount of what was kept, either way.
 	DealProductAmounts string `json:"deal_product_amounts,omitempty"`
+	// V2UUIDIDs makes CRM v2 (/crm/v2) show every record's id as a UUID
+	// ("00000000-" + the 24-hex id, dashed) and accept only that form,
+	// instead of the same id v1 shows. [U] issue 15: what ids v2 returns
+	// for records v1 created; a bridge moving from v1 to v2 must work on
+	// both settings.
+	V2UUIDIDs bool `json:"v2_uuid_ids,omitempty"`
 }
 
 // Deal product amount behaviours (Switches.DealProductAmounts).
