@@ -36,6 +36,7 @@ Start with "erpbridge demo"; see README.md.`,
 		newStagingDDLCmd(),
 		newServiceCmd(),
 		newSecretCmd(),
+		newCRMCmd(),
 	)
 	return root
 }

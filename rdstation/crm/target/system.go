@@ -56,6 +56,8 @@ type Config struct {
 	Burst             int                `toml:"burst"`
 	Timeout           component.Duration `toml:"timeout"`
 	MaxRetries        int                `toml:"max_retries"`
+	// V2 holds the keys of CRM API v2 (api, client_id…; v2config.go).
+	V2
 }
 
 var (
@@ -66,7 +68,7 @@ var (
 // Default is [crm] with every default set.
 func Default() *Config {
 	return &Config{BaseURL: "https://crm.rdstation.com/api/v1", RequestsPerMinute: 100, Burst: 10,
-		Timeout: component.Dur(30 * time.Second), MaxRetries: 5}
+		Timeout: component.Dur(30 * time.Second), MaxRetries: 5, V2: defaultV2()}
 }
 
 // Enabled implements component.Config: the CRM is every CRM stream's target.
@@ -79,7 +81,8 @@ func (c *Config) Validate(v *component.Validation) {
 	} else if u.RawQuery != "" {
 		v.Bad("base_url", "must not carry a query string; put the token in crm.token")
 	}
-	if strings.TrimSpace(c.Token) == "" {
+	c.V2.validate(v)
+	if strings.TrimSpace(c.Token) == "" && c.API != APIv2 {
 		v.Bad("token", "is required (write token = \"${RDSTATION_CRM_TOKEN}\" and set the variable)")
 	}
 	if c.RequestsPerMinute != Unlimited && (c.RequestsPerMinute < 1 || c.RequestsPerMinute > AccountLimit) {
@@ -336,6 +339,9 @@ var (
 
 // OpenTarget implements component.TargetOpener.
 func (c *Config) OpenTarget(_ context.Context, o component.OpenOptions) (component.TargetSystem, error) {
+	if c.API == APIv2 {
+		return nil, errV2NotSyncing
+	}
 	cl, err := c.NewClient(Options{Clock: o.Clock, HTTPClient: o.HTTPClient, Logger: o.Logger})
 	if err != nil {
 		return nil, err
