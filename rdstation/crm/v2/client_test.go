@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/erpbridge/erpbridge/bridge/oauth"
 	"github.com/erpbridge/erpbridge/bridge/store"
@@ -82,7 +83,8 @@ func (e *env) authorize(t *testing.T) oauth.Token {
 
 func (e *env) client(t *testing.T, o oauth.Options) *crmv2.Client {
 	t.Helper()
-	c, err := crmv2.New(crmv2.Config{BaseURL: e.srv.URL + "/crm/v2", Bearer: crmv2.NewSource(e.st, e.app, o), MaxRetries: -1})
+	c, err := crmv2.New(crmv2.Config{BaseURL: e.srv.URL + "/crm/v2", Bearer: crmv2.NewSource(e.st, e.app, o), MaxRetries: -1,
+		Budget: crm.NewBudget(crm.BudgetConfig{RequestsPerMinute: -1})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,5 +299,54 @@ func TestRotationSurvivesSIGKILL(t *testing.T) {
 	}
 	if _, err := e.app.Refresh(ctx, first.RefreshToken); !errors.Is(err, oauth.ErrRefused) {
 		t.Fatalf("the pre-kill refresh token: %v, want refused", err)
+	}
+}
+
+// Issue 15 "Done when": a deal won beyond the first 10,000 is read. 12,000
+// won deals (some sharing a second, across the cap's edge): the plain
+// listing stops at 10,000; WonDealsSince yields each exactly once.
+func TestWonDealsPastTheCap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 12,000 deals")
+	}
+	ctx := context.Background()
+	e := newEnv(t, rdsim.Options{})
+	e.authorize(t)
+	c := e.client(t, oauth.Options{})
+	t0 := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	won := true
+	var sd rdsim.SeedData
+	for i := range 12000 {
+		at := t0.Add(time.Duration(i/3) * time.Second) // three deals a second
+		sd.Deals = append(sd.Deals, rdsim.Deal{Name: fmt.Sprintf("Deal %05d", i), Win: &won, ClosedAt: &at})
+	}
+	sd.Deals = append(sd.Deals, rdsim.Deal{Name: "Open"})
+	if err := e.sim.Seed(sd); err != nil {
+		t.Fatal(err)
+	}
+	plain := collect(t, c.Deals(ctx, crmv2.Query{Filter: crmv2.Eq(crmv2.FieldStatus, crmv2.StatusWon)}))
+	if len(plain) != crmv2.ListingCap {
+		t.Fatalf("the plain listing read %d deals, want the cap %d", len(plain), crmv2.ListingCap)
+	}
+	seen := map[string]int{}
+	names := map[string]bool{}
+	for d, err := range c.WonDealsSince(ctx, t0.Add(-time.Hour)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[d.ID]++
+		names[d.Name] = true
+	}
+	if len(seen) != 12000 || !names["Deal 11999"] || !names["Deal 10001"] {
+		t.Fatalf("%d distinct won deals, want 12000", len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("deal %s yielded %d times", id, n)
+		}
+	}
+	late := collect(t, c.WonDealsSince(ctx, t0.Add(3990*time.Second)))
+	if len(late) != 30 || late[0].Name != "Deal 11970" {
+		t.Fatalf("won since the 3990th second: %d, first %v", len(late), late[0].Name)
 	}
 }
