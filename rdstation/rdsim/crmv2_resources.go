@@ -34,6 +34,8 @@ func (s *Sim) routesV2() {
 		{"POST " + v2 + "/products", s.v2Write("product", "/products", v2ProductBody)},
 		{"PUT " + v2 + "/products/{id}", s.v2Write("product", "/products/{id}", v2ProductBody)},
 
+		{"GET " + v2 + "/custom_fields", s.v2read(s.v2ListCustomFields)},
+
 		{"GET " + v2 + "/deals", s.v2read(s.v2ListDeals)},
 		{"GET " + v2 + "/deals/{id}", s.v2read(s.v2GetDeal)},
 		{"POST " + v2 + "/deals", s.v2Write("deal", "/deals", v2DealBody)},
@@ -789,4 +791,37 @@ func v2DealBody(c *call, in map[string]any, update bool) (map[string]any, int, o
 		d["deal_custom_fields"] = cfs
 	}
 	return top, 0, nil
+}
+
+// --- custom fields ---
+
+// v2Field renders a custom field definition: v2 names it by slug and
+// entity (v1's label and "for").
+func (c *call) v2Field(fd *CustomField) obj {
+	opts := []any{}
+	for _, o := range fd.Opts {
+		opts = append(opts, o)
+	}
+	return obj{"id": c.v2ID(fd.ID), "slug": FieldSlug(fd.Label), "label": fd.Label, "type": fd.Type, "entity": fd.For,
+		"options": opts, "required": fd.Required, "unique": fd.Unique, "visible": fd.Visible,
+		"created_at": v2Time(fd.CreatedAt), "updated_at": v2Time(fd.UpdatedAt)}
+}
+
+func (c *call) fieldField(fd *CustomField, f string) ([]string, rdqlKind, bool) {
+	switch f {
+	case "id":
+		return []string{fmt.Sprint(c.v2ID(fd.ID))}, rdqlID, true
+	case "entity":
+		return []string{fd.For}, rdqlID, true
+	case "slug":
+		return []string{FieldSlug(fd.Label)}, rdqlID, true
+	case "label":
+		return []string{fd.Label}, rdqlText, true
+	}
+	return nil, 0, false
+}
+
+// GET /custom_fields (filter entity:organization…).
+func (s *Sim) v2ListCustomFields(c *call) {
+	v2Listing(c, c.d.fields.all(), false, c.fieldField, c.v2Field)
 }

@@ -231,3 +231,12 @@ func (c *Client) CreateDeal(ctx context.Context, d Deal) (Deal, error) {
 func (c *Client) UpdateDeal(ctx context.Context, id string, d Deal) (Deal, error) {
 	return write(ctx, c, http.MethodPut, idPath("deals", id), d)
 }
+
+// CustomFields lists the custom fields of entity ("" for all).
+func (c *Client) CustomFields(ctx context.Context, entity string) iter.Seq2[FieldDef, error] {
+	q := Query{}
+	if entity != "" {
+		q.Filter = Eq(Field("entity"), entity)
+	}
+	return list[FieldDef](ctx, c, "/custom_fields", q)
+}

@@ -106,3 +106,16 @@ type Deal struct {
 	CreatedAt         *time.Time     `json:"created_at,omitempty"`
 	UpdatedAt         *time.Time     `json:"updated_at,omitempty"`
 }
+
+// FieldDef is a custom field definition; v2 names it by Slug, and its
+// Entity is organization, contact, deal or product.
+type FieldDef struct {
+	ID       string   `json:"id"`
+	Slug     string   `json:"slug"`
+	Label    string   `json:"label"`
+	Type     string   `json:"type"`
+	Entity   string   `json:"entity"`
+	Options  []string `json:"options,omitempty"`
+	Required bool     `json:"required"`
+	Unique   bool     `json:"unique"`
+}
