@@ -43,6 +43,7 @@ func (s *Sim) routesV2() {
 	} {
 		s.v2mux.HandleFunc(r.pattern, r.h)
 	}
+	s.routesV2More()
 }
 
 // --- ids [U] ---

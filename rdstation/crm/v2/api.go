@@ -240,3 +240,49 @@ func (c *Client) CustomFields(ctx context.Context, entity string) iter.Seq2[Fiel
 	}
 	return list[FieldDef](ctx, c, "/custom_fields", q)
 }
+
+// Pipelines lists the sales pipelines.
+func (c *Client) Pipelines(ctx context.Context) iter.Seq2[Pipeline, error] {
+	return list[Pipeline](ctx, c, "/pipelines", Query{})
+}
+
+// Stages lists a pipeline's stages as the API lists them (each has its
+// Order).
+func (c *Client) Stages(ctx context.Context, pipelineID string) iter.Seq2[Stage, error] {
+	return list[Stage](ctx, c, idPath("pipelines", pipelineID)+"/stages", Query{})
+}
+
+// LostReasons lists the deal lost reasons.
+func (c *Client) LostReasons(ctx context.Context) iter.Seq2[Named, error] {
+	return list[Named](ctx, c, "/lost_reasons", Query{})
+}
+
+// Users lists the account's users (q filters, e.g. Eq(FieldEmail, …)).
+func (c *Client) Users(ctx context.Context, q Query) iter.Seq2[User, error] {
+	return list[User](ctx, c, "/users", q)
+}
+
+// DealProducts reads a deal's products.
+func (c *Client) DealProducts(ctx context.Context, dealID string) ([]DealProduct, error) {
+	return get[[]DealProduct](ctx, c, idPath("deals", dealID)+"/products")
+}
+
+// CreateDealProduct adds a product line to a deal. A lost answer is
+// crm.ErrOutcomeUnknown: read the deal's products before sending again.
+func (c *Client) CreateDealProduct(ctx context.Context, dealID string, p DealProduct) (DealProduct, error) {
+	return write(ctx, c, http.MethodPost, idPath("deals", dealID)+"/products", p)
+}
+
+// UpdateDealProduct changes the fields set in p.
+func (c *Client) UpdateDealProduct(ctx context.Context, dealID, id string, p DealProduct) (DealProduct, error) {
+	return write(ctx, c, http.MethodPut, idPath("deals", dealID)+"/products/"+url.PathEscape(id), p)
+}
+
+// DeleteDealProduct removes a product line.
+func (c *Client) DeleteDealProduct(ctx context.Context, dealID, id string) error {
+	path := idPath("deals", dealID) + "/products/" + url.PathEscape(id)
+	if err := c.api.Call(ctx, http.MethodDelete, path, nil, nil, nil); err != nil {
+		return fmt.Errorf("deleting %s: %w", path, err)
+	}
+	return nil
+}

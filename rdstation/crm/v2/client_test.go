@@ -19,6 +19,7 @@ import (
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 	crmv2 "github.com/erpbridge/erpbridge/rdstation/crm/v2"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
+	"github.com/shopspring/decimal"
 )
 
 const redirect = "http://127.0.0.1:9/cb"
@@ -348,5 +349,64 @@ func TestWonDealsPastTheCap(t *testing.T) {
 	late := collect(t, c.WonDealsSince(ctx, t0.Add(3990*time.Second)))
 	if len(late) != 30 || late[0].Name != "Deal 11970" {
 		t.Fatalf("won since the 3990th second: %d, first %v", len(late), late[0].Name)
+	}
+}
+
+// Pipelines, stages, lost reasons, users and deal products through v2,
+// over the account v1 sees.
+func TestReferenceDataAndDealProducts(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, rdsim.Options{})
+	e.authorize(t)
+	c := e.client(t, oauth.Options{})
+	pipes := collect(t, c.Pipelines(ctx))
+	if len(pipes) != 2 || pipes[0].Name != rdsim.DefaultPipelineName {
+		t.Fatalf("pipelines: %+v", pipes)
+	}
+	stages := collect(t, c.Stages(ctx, pipes[0].ID))
+	if len(stages) != 5 || stages[0].Name != "Sem contato" || stages[0].PipelineID != pipes[0].ID {
+		t.Fatalf("stages: %+v", stages)
+	}
+	if _, err := collectErr(c.Stages(ctx, "0123456789abcdef01234567")); !errors.Is(err, crm.ErrNotFound) {
+		t.Fatalf("stages of no pipeline: %v", err)
+	}
+	if lr := collect(t, c.LostReasons(ctx)); len(lr) != 4 || lr[0].Name != "Preço" {
+		t.Fatalf("lost reasons: %+v", lr)
+	}
+	users := collect(t, c.Users(ctx, crmv2.Query{Filter: crmv2.Eq(crmv2.FieldEmail, rdsim.DefaultAdminEmail)}))
+	if len(users) != 1 || !users[0].Active {
+		t.Fatalf("users by e-mail: %+v", users)
+	}
+	prod, err := c.CreateProduct(ctx, crmv2.Product{Name: "Parafuso", Price: crm.DecimalPtr(decimal.RequireFromString("1.25"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deal, err := c.CreateDeal(ctx, crmv2.Deal{Name: "Pedido 1", StageID: stages[1].ID})
+	if err != nil || deal.StageID != stages[1].ID || deal.PipelineID != pipes[0].ID || deal.Status != crmv2.StatusOngoing {
+		t.Fatalf("deal: %+v %v", deal, err)
+	}
+	dp, err := c.CreateDealProduct(ctx, deal.ID, crmv2.DealProduct{ProductID: prod.ID, Price: crm.DecimalPtr(decimal.RequireFromString("1.25")),
+		Quantity: crm.DecimalPtr(decimal.NewFromInt(4)), Discount: crm.DecimalPtr(decimal.NewFromInt(10)),
+		DiscountType: crmv2.DiscountPercentage, BillingFrequency: crmv2.BillingMonthly})
+	if err != nil || dp.TotalPrice == nil || dp.TotalPrice.String() != "4.5" || dp.BillingFrequency != crmv2.BillingMonthly {
+		t.Fatalf("deal product: %+v %v", dp, err)
+	}
+	if _, err := c.UpdateDealProduct(ctx, deal.ID, dp.ID, crmv2.DealProduct{Quantity: crm.DecimalPtr(decimal.NewFromInt(8))}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.Deal(ctx, deal.ID)
+	if err != nil || again.RecurrencePrice == nil || again.RecurrencePrice.String() != "9" {
+		t.Fatalf("deal after the update: %+v %v", again, err)
+	}
+	_, err = c.CreateDealProduct(ctx, deal.ID, crmv2.DealProduct{ProductID: prod.ID, DiscountType: "bogus"})
+	var ce *crm.Error
+	if !errors.As(err, &ce) || len(ce.Fields["discount_type"]) == 0 {
+		t.Fatalf("bad discount type: %v", err)
+	}
+	if err := c.DeleteDealProduct(ctx, deal.ID, dp.ID); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := c.DealProducts(ctx, deal.ID); err != nil || len(l) != 0 {
+		t.Fatalf("after the delete: %+v %v", l, err)
 	}
 }

@@ -119,3 +119,53 @@ type FieldDef struct {
 	Required bool     `json:"required"`
 	Unique   bool     `json:"unique"`
 }
+
+// Pipeline is a sales pipeline; Stage one of its stages.
+type Pipeline struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Order int    `json:"order"`
+}
+
+// Stage is a stage of a pipeline, in Order.
+type Stage struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	PipelineID string `json:"pipeline_id"`
+	Order      int    `json:"order"`
+}
+
+// Named is a lost reason (and any other id-and-name record).
+type Named struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// User is a CRM user.
+type User struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Email  string `json:"email"`
+	Active bool   `json:"active"`
+}
+
+// Discount types and billing frequencies of a deal product.
+const (
+	DiscountAmount     = "amount"
+	DiscountPercentage = "percentage"
+	BillingOneTime     = "one-time"
+	BillingMonthly     = "monthly"
+	BillingAnnually    = "annually"
+)
+
+// DealProduct is one product line of a deal.
+type DealProduct struct {
+	ID               string       `json:"id,omitempty"`
+	ProductID        string       `json:"product_id,omitempty"`
+	Price            *crm.Decimal `json:"price,omitempty"`
+	Quantity         *crm.Decimal `json:"quantity,omitempty"`
+	DiscountType     string       `json:"discount_type,omitempty"`
+	Discount         *crm.Decimal `json:"discount,omitempty"`
+	TotalPrice       *crm.Decimal `json:"total_price,omitempty"`
+	BillingFrequency string       `json:"billing_frequency,omitempty"`
+}
