@@ -183,6 +183,9 @@ type OpenOptions struct {
 	Clock      clock.Clock
 	HTTPClient *http.Client
 	Logger     *zap.Logger
+	// Store is the checkpoint store, where a target system keeps an OAuth
+	// grant (RD Station CRM API v2); nil where a command opens none.
+	Store *store.Store
 }
 
 // TargetOpener is implemented by a target system's settings.

@@ -178,3 +178,5 @@ func mustRead(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+func osWriteFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }

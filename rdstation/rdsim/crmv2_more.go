@@ -1,7 +1,6 @@
 package rdsim
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -26,7 +25,7 @@ func (s *Sim) routesV2More() {
 func (c *call) namedField(id, name string, f string) ([]string, rdqlKind, bool) {
 	switch f {
 	case "id":
-		return []string{fmt.Sprint(c.v2ID(id))}, rdqlID, true
+		return []string{c.v2IDStr(id)}, rdqlID, true
 	case "name":
 		return []string{name}, rdqlText, true
 	}

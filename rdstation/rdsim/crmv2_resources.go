@@ -188,11 +188,11 @@ func (c *call) v2Org(o *Organization) obj {
 func (c *call) orgField(o *Organization, f string) ([]string, rdqlKind, bool) {
 	switch f {
 	case "id":
-		return []string{fmt.Sprint(c.v2ID(o.ID))}, rdqlID, true
+		return []string{c.v2IDStr(o.ID)}, rdqlID, true
 	case "name":
 		return []string{o.Name}, rdqlText, true
 	case "owner_id":
-		return []string{fmt.Sprint(c.v2ID(o.UserID))}, rdqlID, true
+		return []string{c.v2IDStr(o.UserID)}, rdqlID, true
 	case "segment_ids":
 		return anyStrings(c.v2IDs(o.SegmentIDs)), rdqlID, true
 	case "created_at":
@@ -236,7 +236,7 @@ func (c *call) v2Contact(ct *Contact) obj {
 func (c *call) contactField(ct *Contact, f string) ([]string, rdqlKind, bool) {
 	switch f {
 	case "id":
-		return []string{fmt.Sprint(c.v2ID(ct.ID))}, rdqlID, true
+		return []string{c.v2IDStr(ct.ID)}, rdqlID, true
 	case "name":
 		return []string{ct.Name}, rdqlText, true
 	case "job_title":
@@ -254,7 +254,7 @@ func (c *call) contactField(ct *Contact, f string) ([]string, rdqlKind, bool) {
 		}
 		return out, rdqlText, true
 	case "organization_id":
-		return []string{fmt.Sprint(c.v2ID(ct.OrganizationID))}, rdqlID, true
+		return []string{c.v2IDStr(ct.OrganizationID)}, rdqlID, true
 	case "created_at":
 		return filterTime(ct.CreatedAt), rdqlTime, true
 	case "updated_at":
@@ -275,7 +275,7 @@ func (c *call) v2Product(p *Product) obj {
 func (c *call) productField(p *Product, f string) ([]string, rdqlKind, bool) {
 	switch f {
 	case "id":
-		return []string{fmt.Sprint(c.v2ID(p.ID))}, rdqlID, true
+		return []string{c.v2IDStr(p.ID)}, rdqlID, true
 	case "name":
 		return []string{p.Name}, rdqlText, true
 	case "price":
@@ -329,7 +329,7 @@ func (c *call) v2Deal(d *Deal) obj {
 }
 
 func (c *call) dealField(d *Deal, f string) ([]string, rdqlKind, bool) {
-	id := func(s string) []string { return []string{fmt.Sprint(c.v2ID(s))} }
+	id := func(s string) []string { return []string{c.v2IDStr(s)} }
 	switch f {
 	case "id":
 		return id(d.ID), rdqlID, true
@@ -365,7 +365,7 @@ func (c *call) dealField(d *Deal, f string) ([]string, rdqlKind, bool) {
 	case "product_ids":
 		var out []string
 		for _, p := range d.Products {
-			out = append(out, fmt.Sprint(c.v2ID(p.ProductID)))
+			out = append(out, c.v2IDStr(p.ProductID))
 		}
 		return out, rdqlID, true
 	case "has":
@@ -811,7 +811,7 @@ func (c *call) v2Field(fd *CustomField) obj {
 func (c *call) fieldField(fd *CustomField, f string) ([]string, rdqlKind, bool) {
 	switch f {
 	case "id":
-		return []string{fmt.Sprint(c.v2ID(fd.ID))}, rdqlID, true
+		return []string{c.v2IDStr(fd.ID)}, rdqlID, true
 	case "entity":
 		return []string{fd.For}, rdqlID, true
 	case "slug":
@@ -825,4 +825,12 @@ func (c *call) fieldField(fd *CustomField, f string) ([]string, rdqlKind, bool) 
 // GET /custom_fields (filter entity:organization…).
 func (s *Sim) v2ListCustomFields(c *call) {
 	v2Listing(c, c.d.fields.all(), false, c.fieldField, c.v2Field)
+}
+
+// v2IDStr is v2ID as filter text: "" for no id.
+func (c *call) v2IDStr(id string) string {
+	if id == "" {
+		return ""
+	}
+	return fmt.Sprint(c.v2ID(id))
 }

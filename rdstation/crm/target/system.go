@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -160,10 +159,7 @@ type System struct {
 	C     *crm.Client
 	users *userDirectory
 
-	mu      sync.Mutex
-	targets map[string]bridge.Target
-	opts    map[string]component.TargetOptions // entity → its target's options
-	schemas map[string]mapping.Schema
+	set entities
 }
 
 var (
@@ -173,31 +169,14 @@ var (
 
 // NewSystem returns the target system over c.
 func NewSystem(c *crm.Client) *System {
-	return &System{C: c, users: &userDirectory{c: c, ttl: 10 * time.Minute},
-		targets: map[string]bridge.Target{}, opts: map[string]component.TargetOptions{}, schemas: map[string]mapping.Schema{}}
+	return &System{C: c, users: &userDirectory{c: c, ttl: 10 * time.Minute}, set: newEntities()}
 }
 
 // Target implements component.TargetSystem: one target per entity, shared
 // by every stream writing it (the contacts of SU5 and of customers' own
 // e-mails share one adoption index).
 func (s *System) Target(entity string, o component.TargetOptions) (bridge.Target, error) {
-	if o.UpdateOnly {
-		return s.newTarget(entity, component.TargetOptions{Log: o.Log})
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t, ok := s.targets[entity]; ok {
-		if was := s.opts[entity]; was.KeyField != o.KeyField || was.OmitSharedKey != o.OmitSharedKey {
-			return nil, fmt.Errorf("two streams want the CRM %s target differently (%+v, %+v)", entity, s.opts[entity], o)
-		}
-		return t, nil
-	}
-	t, err := s.newTarget(entity, o)
-	if err != nil {
-		return nil, err
-	}
-	s.targets[entity], s.opts[entity] = t, o
-	return t, nil
+	return s.set.target(entity, o, s.newTarget)
 }
 
 // newTarget makes the writer of one entity.
@@ -222,20 +201,7 @@ func (s *System) newTarget(entity string, o component.TargetOptions) (bridge.Tar
 
 // Schema implements component.TargetSystem: read once per process.
 func (s *System) Schema(ctx context.Context, entity string) (mapping.Schema, error) {
-	s.mu.Lock()
-	sc, ok := s.schemas[entity]
-	s.mu.Unlock()
-	if ok {
-		return sc, nil
-	}
-	sc, err := Schema(ctx, s.C, entity)
-	if err != nil {
-		return sc, err
-	}
-	s.mu.Lock()
-	s.schemas[entity] = sc
-	s.mu.Unlock()
-	return sc, nil
+	return s.set.schema(ctx, entity, func(ctx context.Context, entity string) (mapping.Schema, error) { return Schema(ctx, s.C, entity) })
 }
 
 // Pipelines implements component.DealCRM.
@@ -340,7 +306,7 @@ var (
 // OpenTarget implements component.TargetOpener.
 func (c *Config) OpenTarget(_ context.Context, o component.OpenOptions) (component.TargetSystem, error) {
 	if c.API == APIv2 {
-		return nil, errV2NotSyncing
+		return c.openV2(o)
 	}
 	cl, err := c.NewClient(Options{Clock: o.Clock, HTTPClient: o.HTTPClient, Logger: o.Logger})
 	if err != nil {

@@ -103,7 +103,14 @@ func (c *Config) NewV2Client(st *store.Store, o Options) (*crmv2.Client, error) 
 	return cl, nil
 }
 
-// errV2NotSyncing is what opening the CRM for the streams says with
-// api = "v2": the v2 target (adoption by @cnpj, the won-deal poll by
-// status/closed_at, the v1→v2 identity move) is not built yet.
-var errV2NotSyncing = fmt.Errorf("crm.api = %q: the streams do not run on RD Station CRM API v2 yet (issue 15); `erpbridge crm authorize` works, the sync needs api = %q", APIv2, APIv1)
+// openV2 opens the v2 target system over the grant in the checkpoint store.
+func (c *Config) openV2(o component.OpenOptions) (component.TargetSystem, error) {
+	if o.Store == nil {
+		return nil, fmt.Errorf("crm.api = %q keeps its OAuth grant in the checkpoint store, which this command does not open", APIv2)
+	}
+	cl, err := c.NewV2Client(o.Store, Options{Clock: o.Clock, HTTPClient: o.HTTPClient, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	return NewSystemV2(cl), nil
+}

@@ -39,6 +39,9 @@ type Options struct {
 	// AfterOrderSubmit, when set, runs right after the ERP answered a won
 	// deal's order and before the answer is recorded (crash tests).
 	AfterOrderSubmit func()
+	// Store is the checkpoint store for OpenTarget (a target system may
+	// keep an OAuth grant there); Open passes its own.
+	Store *store.Store
 }
 
 // Bridge is everything a sync needs, opened.
@@ -138,7 +141,7 @@ func OpenTarget(ctx context.Context, cfg *config.Config, o Options) (component.T
 		}
 		s, _ := cfg.Component(c.Name())
 		if t, ok := s.(component.TargetOpener); ok {
-			return t.OpenTarget(ctx, component.OpenOptions{Clock: clk, HTTPClient: o.HTTPClient, Logger: o.Logger})
+			return t.OpenTarget(ctx, component.OpenOptions{Clock: clk, HTTPClient: o.HTTPClient, Logger: o.Logger, Store: o.Store})
 		}
 	}
 	return nil, errors.New("no target system is registered")
@@ -189,7 +192,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	if _, err := b.Store.RecoverRuns(ctx); err != nil {
 		return nil, fmt.Errorf("recovering interrupted runs: %w", err)
 	}
-	if b.CRM, err = OpenTarget(ctx, cfg, Options{Clock: clk, HTTPClient: o.HTTPClient, Logger: log}); err != nil {
+	if b.CRM, err = OpenTarget(ctx, cfg, Options{Clock: clk, HTTPClient: o.HTTPClient, Logger: log, Store: b.Store}); err != nil {
 		return nil, err
 	}
 	// The store's CRM ids must be this CRM's: another account (or an

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
+	"github.com/erpbridge/erpbridge/rdstation/rdsim"
+)
+
+func TestBinarySyncV2SQLite(t *testing.T) { testBinarySyncV2(t, fixture.SQLite) }
+
+func TestBinarySyncV2PostgresIntegration(t *testing.T) { testBinarySyncV2(t, fixture.Postgres) }
+
+// testBinarySyncV2 (issue 15 "Done when"): the fixture synced with
+// crm.api = "v2" — after `erpbridge crm authorize` — leaves the simulator
+// in the CRM state the v1 sync leaves (testBinarySync checks v1 against
+// the same expectation), and a second run writes nothing.
+func testBinarySyncV2(t *testing.T, kind fixture.Kind) {
+	bin := erpbridgeBinary(t)
+	dir := t.TempDir()
+	fx, _, dsn := createFixture(t, kind, dir)
+	sim := startSim(t, bin)
+	root := strings.TrimSuffix(sim.baseURL, "/api/v1")
+	const redirect = "https://bridge.example.com/callback"
+	cfg := writeConfig(t, dir, string(kind), dsn, sim, "")
+	text := strings.Replace(mustRead(t, cfg), "[crm]\n", "[crm]\napi = \"v2\"\nv2_base_url = \""+root+"/crm/v2\"\nclient_id = \""+
+		rdsim.DefaultCRMv2ClientID+"\"\nclient_secret = \""+rdsim.DefaultCRMv2ClientSecret+"\"\ntoken_url = \""+root+
+		"/oauth2/token\"\nauthorize_url = \""+root+"/oauth/authorize\"\nredirect_uri = \""+redirect+"\"\n", 1)
+	writeFile(t, cfg, text)
+
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noFollow.Get(root + "/oauth/authorize?response_type=code&client_id=" + rdsim.DefaultCRMv2ClientID + "&redirect_uri=" + url.QueryEscape(redirect))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || loc.Query().Get("code") == "" {
+		t.Fatalf("authorize: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if r := runBinary(t, bin, "crm", "authorize", "--code", loc.Query().Get("code"), "-c", cfg); r.code != ExitOK {
+		t.Fatalf("crm authorize: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	r := runBinary(t, bin, "sync", "--once", "-c", cfg)
+	t.Logf("first sync: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	if r.code != ExitOK {
+		t.Fatalf("first sync through v2: exit %d", r.code)
+	}
+	assertCRMMatches(t, sim.state(t), expectedCRM(t, fx.DB, wantOptions{}))
+	c := sim.counts(t)
+	if c.ByRoute["POST /crm/v2/organizations"] == 0 || c.ByRoute["POST /api/v1/organizations"] != 0 {
+		t.Fatalf("the sync did not go through v2: %v", c.ByRoute)
+	}
+	writes := c.Writes
+	if r := runBinary(t, bin, "sync", "--once", "-c", cfg); r.code != ExitOK {
+		t.Fatalf("second sync: exit %d: %s", r.code, r.stderr)
+	}
+	if got := sim.counts(t).Writes - writes; got != 0 {
+		t.Errorf("second sync: %d writes, want 0", got)
+	}
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := osWriteFile(path, []byte(text)); err != nil {
+		t.Fatal(err)
+	}
+}
