@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,27 +24,8 @@ func testBinarySyncV2(t *testing.T, kind fixture.Kind) {
 	dir := t.TempDir()
 	fx, _, dsn := createFixture(t, kind, dir)
 	sim := startSim(t, bin)
-	root := strings.TrimSuffix(sim.baseURL, "/api/v1")
-	const redirect = "https://bridge.example.com/callback"
 	cfg := writeConfig(t, dir, string(kind), dsn, sim, "")
-	text := strings.Replace(mustRead(t, cfg), "[crm]\n", "[crm]\napi = \"v2\"\nv2_base_url = \""+root+"/crm/v2\"\nclient_id = \""+
-		rdsim.DefaultCRMv2ClientID+"\"\nclient_secret = \""+rdsim.DefaultCRMv2ClientSecret+"\"\ntoken_url = \""+root+
-		"/oauth2/token\"\nauthorize_url = \""+root+"/oauth/authorize\"\nredirect_uri = \""+redirect+"\"\n", 1)
-	writeFile(t, cfg, text)
-
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := noFollow.Get(root + "/oauth/authorize?response_type=code&client_id=" + rdsim.DefaultCRMv2ClientID + "&redirect_uri=" + url.QueryEscape(redirect))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	loc, err := url.Parse(res.Header.Get("Location"))
-	if err != nil || loc.Query().Get("code") == "" {
-		t.Fatalf("authorize: %d %q", res.StatusCode, res.Header.Get("Location"))
-	}
-	if r := runBinary(t, bin, "crm", "authorize", "--code", loc.Query().Get("code"), "-c", cfg); r.code != ExitOK {
-		t.Fatalf("crm authorize: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	switchToV2(t, bin, cfg, sim)
 
 	r := runBinary(t, bin, "sync", "--once", "-c", cfg)
 	t.Logf("first sync: exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -68,5 +50,77 @@ func writeFile(t *testing.T, path, text string) {
 	t.Helper()
 	if err := osWriteFile(path, []byte(text)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// switchToV2 sets crm.api = "v2" in cfg, pointed at sim, and runs
+// `erpbridge crm authorize --code` with a code the simulator's
+// authorization page gives.
+func switchToV2(t *testing.T, bin, cfg string, sim standaloneSim) {
+	t.Helper()
+	root := strings.TrimSuffix(sim.baseURL, "/api/v1")
+	const redirect = "https://bridge.example.com/callback"
+	text := strings.Replace(mustRead(t, cfg), "[crm]\n", "[crm]\napi = \"v2\"\nv2_base_url = \""+root+"/crm/v2\"\nclient_id = \""+
+		rdsim.DefaultCRMv2ClientID+"\"\nclient_secret = \""+rdsim.DefaultCRMv2ClientSecret+"\"\ntoken_url = \""+root+
+		"/oauth2/token\"\nauthorize_url = \""+root+"/oauth/authorize\"\nredirect_uri = \""+redirect+"\"\n", 1)
+	writeFile(t, cfg, text)
+
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noFollow.Get(root + "/oauth/authorize?response_type=code&client_id=" + rdsim.DefaultCRMv2ClientID + "&redirect_uri=" + url.QueryEscape(redirect))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || loc.Query().Get("code") == "" {
+		t.Fatalf("authorize: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if r := runBinary(t, bin, "crm", "authorize", "--code", loc.Query().Get("code"), "-c", cfg); r.code != ExitOK {
+		t.Fatalf("crm authorize: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+}
+
+// Moving an install from v1 to v2 (issue 15): the identities v1 recorded
+// are kept — with the simulator's default, v2 shows the ids v1 did — so a
+// customer renamed after the move updates its organization through v2
+// instead of creating another.
+func TestBinaryMovesV1ToV2SQLite(t *testing.T) {
+	bin := erpbridgeBinary(t)
+	dir := t.TempDir()
+	fx, _, dsn := createFixture(t, fixture.SQLite, dir)
+	sim := startSim(t, bin)
+	cfg := writeConfig(t, dir, "sqlite", dsn, sim, "")
+	if r := runBinary(t, bin, "sync", "--once", "-c", cfg); r.code != ExitOK {
+		t.Fatalf("v1 sync: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	before := sim.state(t).Organizations
+	ids := map[string]string{}
+	for _, o := range before {
+		ids[o.ID] = o.Name
+	}
+	if err := fx.RenameCustomer(context.Background(), "000062", "01", "EMPRESA MOVIDA PARA V2 LTDA"); err != nil {
+		t.Fatal(err)
+	}
+	switchToV2(t, bin, cfg, sim)
+	if r := runBinary(t, bin, "sync", "--once", "-c", cfg); r.code != ExitOK {
+		t.Fatalf("v2 sync: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	after := sim.state(t).Organizations
+	if len(after) != len(before) {
+		t.Fatalf("%d organizations after the move, %d before", len(after), len(before))
+	}
+	var moved []string
+	for _, o := range after {
+		if strings.HasPrefix(o.Name, "EMPRESA MOVIDA PARA V2 LTDA") {
+			moved = append(moved, o.ID)
+		}
+	}
+	if len(moved) != 1 || !strings.Contains(ids[moved[0]], "(000062/01)") {
+		t.Fatalf("the renamed customer's organizations: %v, want the one v1 made for 000062/01", moved)
+	}
+	c := sim.counts(t)
+	if c.ByRoute["PUT /crm/v2/organizations/{id}"] == 0 || c.ByRoute["POST /crm/v2/organizations"] != 0 {
+		t.Fatalf("the rename did not update through v2: %v", c.ByRoute)
 	}
 }
