@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 
 	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/bridge/component"
+	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
 )
@@ -97,7 +100,16 @@ func runCheck(ctx context.Context, out io.Writer, cfg *config.Config) []string {
 	}
 
 	fmt.Fprintln(out, heading(target, "CRM"))
-	crm, err := wiring.OpenTarget(ctx, cfg, wiring.Options{})
+	// The checkpoint store, when there is one, holds the OAuth grant of a
+	// target that has one (CRM API v2); check never creates it.
+	var st *store.Store
+	if _, serr := os.Stat(filepath.Join(cfg.DataDir, wiring.StoreFile)); serr == nil {
+		if s, err := wiring.OpenStore(ctx, cfg); err == nil {
+			defer s.Close()
+			st = s
+		}
+	}
+	crm, err := wiring.OpenTarget(ctx, cfg, wiring.Options{Store: st})
 	if err != nil {
 		show(component.Finding{Problem: true, Text: err.Error()})
 	} else {

@@ -44,6 +44,18 @@ func testBinarySyncV2(t *testing.T, kind fixture.Kind) {
 	if got := sim.counts(t).Writes - writes; got != 0 {
 		t.Errorf("second sync: %d writes, want 0", got)
 	}
+	// check says which API is in use and what the grant sees.
+	r = runBinary(t, bin, "check", "-c", cfg)
+	out := r.stdout + r.stderr
+	for _, want := range []string{"/crm/v2 (API v2)", "CRM API v2 (OAuth grant in the checkpoint store): 1 users visible",
+		`pipeline "Funil de Vendas"`, "Sem contato → Contato feito", `lost reasons: "Preço"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+	if r.code != ExitOK {
+		t.Errorf("check: exit %d\n%s", r.code, out)
+	}
 }
 
 func writeFile(t *testing.T, path, text string) {
