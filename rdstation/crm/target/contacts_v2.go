@@ -3,6 +3,8 @@ package target
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/erpbridge/erpbridge/bridge"
 	crmv2 "github.com/erpbridge/erpbridge/rdstation/crm/v2"
@@ -15,6 +17,9 @@ import (
 type ContactsV2 struct {
 	c          *crmv2.Client
 	omitShared bool
+
+	mu      sync.Mutex
+	pretend map[string]string // a dry run's creates: look-up key → placeholder id
 }
 
 var (
@@ -22,6 +27,7 @@ var (
 	_ bridge.ExclusiveKey    = (*ContactsV2)(nil)
 	_ bridge.SharedKeys      = (*ContactsV2)(nil)
 	_ bridge.NaturalKeyNamer = (*ContactsV2)(nil)
+	_ bridge.DryRunIndex     = (*ContactsV2)(nil)
 )
 
 // NewContactsV2 returns the v2 contact target (omitShared: see NewContacts).
@@ -99,13 +105,21 @@ func (t *ContactsV2) Find(ctx context.Context, p bridge.Payload, _ bool) (string
 		return "", false, err
 	}
 	var f crmv2.Filter
+	key := ""
 	switch {
 	case len(in.Emails) > 0 && in.Emails[0].Email != "":
-		f = crmv2.Eq(crmv2.FieldEmail, in.Emails[0].Email)
+		f, key = crmv2.Eq(crmv2.FieldEmail, in.Emails[0].Email), "email\x00"+strings.ToLower(in.Emails[0].Email)
 	case in.Name != "":
 		f = crmv2.And(crmv2.Eq(crmv2.FieldName, in.Name), crmv2.Eq(crmv2.FieldOrganizationID, in.OrganizationID))
+		key = "org+name\x00" + orgName(in.OrganizationID, in.Name)
 	default:
 		return "", false, nil
+	}
+	t.mu.Lock()
+	id, ok := t.pretend[key]
+	t.mu.Unlock()
+	if ok {
+		return id, true, nil
 	}
 	for ct, err := range t.c.Contacts(ctx, crmv2.Query{Filter: f, PageSize: 1}) {
 		if err != nil {
@@ -139,4 +153,30 @@ func (t *ContactsV2) Update(ctx context.Context, id string, p bridge.Payload) er
 		return classify(err)
 	}
 	return nil
+}
+
+// Pretend implements bridge.DryRunIndex: a later stream of the same dry
+// run finds the contact by its e-mails or its name in its organization.
+func (t *ContactsV2) Pretend(_ context.Context, p bridge.Payload, id string) error {
+	in, err := contactV2(p)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.pretend == nil {
+		t.pretend = map[string]string{}
+	}
+	t.pretend["org+name\x00"+orgName(in.OrganizationID, in.Name)] = id
+	for _, e := range in.Emails {
+		t.pretend["email\x00"+strings.ToLower(e.Email)] = id
+	}
+	return nil
+}
+
+// ForgetPretended implements bridge.DryRunIndex.
+func (t *ContactsV2) ForgetPretended() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pretend = nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/erpbridge/erpbridge/bridge"
@@ -143,5 +144,50 @@ func TestV2OrganizationsWrite(t *testing.T) {
 	}
 	if _, err := tg.Create(ctx, bridge.Payload{"name": "Seg", "organization_segments": []any{"Varejo"}}); !errors.Is(err, bridge.ErrRejected) {
 		t.Fatalf("segments through v2: %v", err)
+	}
+}
+
+// Contacts through v2: adopted by e-mail (any case) or by name within the
+// organization; a dry run's creates are found by later streams of the run,
+// and forgotten after it.
+func TestV2ContactsFindAndPretend(t *testing.T) {
+	ctx := context.Background()
+	sim := rdsim.New(rdsim.Options{RequestsPerMinute: -1})
+	_, v2 := twoClients(t, sim)
+	tg := NewContactsV2(v2, false)
+	withMail := bridge.Payload{"name": "Ana Souza", "emails": []any{map[string]any{"email": "ana@acme.example"}},
+		"phones": []any{map[string]any{"phone": "11 99999-0000", "type": "cellphone"}}}
+	id, err := tg.Create(ctx, withMail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ph := sim.State().Contacts[0].Phones; len(ph) != 1 || ph[0].Type != "mobile" {
+		t.Fatalf("phones: %+v", ph)
+	}
+	for _, p := range []bridge.Payload{
+		{"name": "Outra Ana", "emails": []any{map[string]any{"email": "ANA@acme.example"}}},
+		{"name": "Ana Souza"},
+	} {
+		got, found, err := tg.Find(ctx, p, false)
+		if err != nil || !found || got != id {
+			t.Fatalf("find %v: %q %v %v", p, got, found, err)
+		}
+	}
+	if _, found, err := tg.Find(ctx, bridge.Payload{"name": "Ana Souza", "organization_id": "0123456789abcdef01234567"}, false); found || err != nil {
+		t.Fatalf("the same name in another organization: %v %v", found, err)
+	}
+	if _, err := tg.Create(ctx, bridge.Payload{"name": "Bia", "skype": "bia.s"}); !errors.Is(err, bridge.ErrRejected) || !strings.Contains(err.Error(), "skype") {
+		t.Fatalf("a field v2 has no place for: %v", err)
+	}
+	dry := bridge.Payload{"name": "Caio", "emails": []any{map[string]any{"email": "caio@x.example"}}}
+	if err := tg.Pretend(ctx, dry, "<new contacts 1>"); err != nil {
+		t.Fatal(err)
+	}
+	if got, found, _ := tg.Find(ctx, dry, false); !found || got != "<new contacts 1>" {
+		t.Fatalf("pretended contact: %q %v", got, found)
+	}
+	tg.ForgetPretended()
+	if _, found, err := tg.Find(ctx, dry, false); found || err != nil {
+		t.Fatalf("after ForgetPretended: %v %v", found, err)
 	}
 }
