@@ -27,7 +27,11 @@ func testBinarySyncV2(t *testing.T, kind fixture.Kind) {
 	cfg := writeConfig(t, dir, string(kind), dsn, sim, "")
 	switchToV2(t, bin, cfg, sim)
 
-	r := runBinary(t, bin, "sync", "--once", "-c", cfg)
+	r := runBinary(t, bin, "sync", "--once", "--dry-run", "-c", cfg)
+	if r.code != ExitOK || sim.counts(t).Writes != 0 {
+		t.Fatalf("dry run through v2: exit %d, %d writes\n%s%s", r.code, sim.counts(t).Writes, r.stdout, r.stderr)
+	}
+	r = runBinary(t, bin, "sync", "--once", "-c", cfg)
 	t.Logf("first sync: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	if r.code != ExitOK {
 		t.Fatalf("first sync through v2: exit %d", r.code)
