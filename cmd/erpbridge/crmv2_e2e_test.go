@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
+	"github.com/erpbridge/erpbridge/rdstation/crm"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
+	"github.com/shopspring/decimal"
 )
 
 func TestBinarySyncV2SQLite(t *testing.T) { testBinarySyncV2(t, fixture.SQLite) }
@@ -138,5 +140,69 @@ func TestBinaryMovesV1ToV2SQLite(t *testing.T) {
 	c := sim.counts(t)
 	if c.ByRoute["PUT /crm/v2/organizations/{id}"] == 0 || c.ByRoute["POST /crm/v2/organizations"] != 0 {
 		t.Fatalf("the rename did not update through v2: %v", c.ByRoute)
+	}
+}
+
+// The won-deal stream on crm.api = "v2": a deal won in the CRM is read by
+// `status:won closed_at:…` through v2 and staged as an ERP order.
+func TestBinaryWonDealsV2SQLite(t *testing.T) {
+	bin := erpbridgeBinary(t)
+	dir := t.TempDir()
+	fx, _, dsn := createFixture(t, fixture.SQLite, dir)
+	sim := startSim(t, bin)
+	cfg := writeConfig(t, dir, "sqlite", dsn, sim, "[streams.orders]\norder_number_field = \"Pedido ERP\"\n[won_deals]\nenabled = true\nsink = \"staging\"\nfilial = \"01\"\n")
+	ctx := context.Background()
+	c, err := crm.New(crm.Config{BaseURL: sim.baseURL, Token: e2eToken, Budget: crm.NewBudget(crm.BudgetConfig{RequestsPerMinute: -1})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateCustomField(ctx, crm.CustomFieldInput{Label: "Pedido ERP", Type: "text", For: "deal"}); err != nil {
+		t.Fatal(err)
+	}
+	switchToV2(t, bin, cfg, sim)
+	if r := runBinary(t, bin, "sync", "--once", "-c", cfg); r.code != ExitOK && r.code != ExitPartial {
+		t.Fatalf("first sync: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var org, product string
+	for o, err := range c.Organizations(ctx, crm.OrganizationQuery{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(o.Name, "(000003/01)") {
+			org = o.ID
+		}
+	}
+	for p, err := range c.Products(ctx, crm.ProductQuery{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(p.Name, "PA0002") {
+			product = p.ID
+		}
+	}
+	if org == "" || product == "" {
+		t.Fatalf("the sync through v2 made no organization for 000003/01 (%q) or product PA0002 (%q)", org, product)
+	}
+	d, err := c.CreateDeal(ctx, crm.DealCreate{Deal: crm.DealInput{Name: "Venda pela API v2"}, OrganizationID: org,
+		Products: []crm.DealProductInput{{ProductID: product, Amount: crm.DecimalPtr(decimal.NewFromInt(2)), Price: crm.DecimalPtr(decimal.RequireFromString("20.30"))}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WinDeal(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	before := sim.counts(t).ByRoute
+	r := runBinary(t, bin, "sync", "--stream", "won_deals", "-c", cfg)
+	if r.code != ExitOK {
+		t.Fatalf("won deals through v2: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	t.Logf("won deals run:\n%s%s", r.stdout, r.stderr)
+	staged := rows(t, fx.DB, "SELECT ZB1_DEALID FROM ZB1010 WHERE D_E_L_E_T_ = ' '")
+	if len(staged) != 1 || strings.TrimSpace(staged[0][0]) != d.ID {
+		t.Fatalf("staged: %v, want the deal %s", staged, d.ID)
+	}
+	after := sim.counts(t).ByRoute
+	if after["GET /crm/v2/deals"] == before["GET /crm/v2/deals"] || after["GET /api/v1/deals"] != before["GET /api/v1/deals"] {
+		t.Fatalf("the won deals were not read through v2: %v", after)
 	}
 }

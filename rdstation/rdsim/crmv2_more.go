@@ -20,6 +20,27 @@ func (s *Sim) routesV2More() {
 	s.v2mux.HandleFunc("POST "+v2+"/deals/{id}/products", s.v2WriteDealProduct)
 	s.v2mux.HandleFunc("PUT "+v2+"/deals/{id}/products/{dp_id}", s.v2WriteDealProduct)
 	s.v2mux.HandleFunc("DELETE "+v2+"/deals/{id}/products/{dp_id}", s.v2WriteDealProduct)
+	s.v2mux.HandleFunc("POST "+v2+"/deals/{id}/notes", s.v2CreateNote)
+}
+
+// v2CreateNote writes a deal note ({"data":{"text"}}) through v1's
+// POST /activities.
+func (s *Sim) v2CreateNote(w http.ResponseWriter, r *http.Request) {
+	user, _ := r.Context().Value(callKey{}).(string)
+	c := &call{s: s, w: w, r: r, q: r.URL.Query(), user: user, now: s.clock.Now(), sw: s.Switches()}
+	raw, err := decodeBody(r)
+	in, ok := raw["data"].(map[string]any)
+	if err != nil || !ok {
+		c.json(http.StatusBadRequest, v2Errors(obj{"error_type": "BAD_REQUEST", "error_message": "data is required", "path": "data"}))
+		return
+	}
+	st, out := s.v1Call(r, http.MethodPost, "/activities", obj{"activity": obj{"deal_id": c.fromV2ID(r.PathValue("id")), "text": in["text"]}})
+	if st < 200 || st > 299 {
+		c.json(st, v1ErrorsToV2(st, out))
+		return
+	}
+	id, _ := out["id"].(string)
+	c.json(http.StatusCreated, obj{"data": obj{"id": c.v2ID(id), "deal_id": r.PathValue("id"), "text": in["text"]}})
 }
 
 func (c *call) namedField(id, name string, f string) ([]string, rdqlKind, bool) {

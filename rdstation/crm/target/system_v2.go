@@ -13,8 +13,9 @@ import (
 // SystemV2 is RD Station CRM through API v2 (crm.api = "v2"): the
 // organization, contact and product targets, adopting by live RDQL
 // look-ups, and schemas whose custom fields are identified by slug (the
-// mappings keep naming them by label). It is not a component.DealCRM yet:
-// the orders and won-deals streams need v1.
+// mappings keep naming them by label). It serves the won-deal stream
+// (component.DealCRM, wondeals_v2.go); deals written from ERP orders (the
+// orders stream) are not on v2 yet.
 type SystemV2 struct {
 	C   *crmv2.Client
 	set entities

@@ -68,9 +68,6 @@ func TestV2OpensOverTheStore(t *testing.T) {
 	if _, ok := sys.(*SystemV2); !ok {
 		t.Fatalf("api v2 opened %T", sys)
 	}
-	if _, ok := sys.(component.DealCRM); ok {
-		t.Fatal("the v2 system claims to serve the deal streams")
-	}
 	if _, err := sys.Target("deal", component.TargetOptions{}); err == nil || !strings.Contains(err.Error(), `api = "v1"`) {
 		t.Fatalf("deals through v2: %v", err)
 	}

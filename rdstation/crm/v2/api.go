@@ -286,3 +286,12 @@ func (c *Client) DeleteDealProduct(ctx context.Context, dealID, id string) error
 	}
 	return nil
 }
+
+// CreateNote writes a note onto a deal.
+func (c *Client) CreateNote(ctx context.Context, dealID, text string) error {
+	path := idPath("deals", dealID) + "/notes"
+	if err := c.api.Call(ctx, http.MethodPost, path, nil, map[string]any{"data": map[string]any{"text": text}}, nil); err != nil {
+		return fmt.Errorf("creating %s: %w", path, err)
+	}
+	return nil
+}

@@ -410,3 +410,24 @@ func TestReferenceDataAndDealProducts(t *testing.T) {
 		t.Fatalf("after the delete: %+v %v", l, err)
 	}
 }
+
+// A window's end inside a second still includes a deal won earlier in
+// that second (the filter compares whole seconds).
+func TestWonDealsBetweenRoundsTheEndUp(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, rdsim.Options{})
+	e.authorize(t)
+	c := e.client(t, oauth.Options{})
+	closed := time.Date(2026, 1, 5, 10, 0, 7, 400_000_000, time.UTC)
+	won := true
+	if err := e.sim.Seed(rdsim.SeedData{Deals: []rdsim.Deal{{Name: "No meio do segundo", Win: &won, ClosedAt: &closed}}}); err != nil {
+		t.Fatal(err)
+	}
+	got := collect(t, c.WonDealsBetween(ctx, closed.Add(-time.Minute), closed.Add(300*time.Millisecond)))
+	if len(got) != 1 {
+		t.Fatalf("a deal won 0.3 s before the window's end: %d listed", len(got))
+	}
+	if got := collect(t, c.WonDealsBetween(ctx, closed.Add(-time.Minute), closed.Add(-2*time.Second))); len(got) != 0 {
+		t.Fatalf("a deal won 2 s after the window's end: %d listed", len(got))
+	}
+}

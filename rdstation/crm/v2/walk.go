@@ -71,6 +71,20 @@ func (c *Client) WonDealsSince(ctx context.Context, since time.Time) iter.Seq2[D
 		func(d Deal) *time.Time { return d.ClosedAt }, func(d Deal) string { return d.ID })
 }
 
+// WonDealsBetween yields the deals won from from to to, oldest close
+// first, past the cap. The filter's precision is the second: from is
+// rounded down and to up, so nothing inside the window is missed (a deal
+// up to a second outside may be yielded; the caller deduplicates).
+func (c *Client) WonDealsBetween(ctx context.Context, from, to time.Time) iter.Seq2[Deal, error] {
+	upper := to.UTC().Truncate(time.Second)
+	if upper.Before(to) {
+		upper = upper.Add(time.Second)
+	}
+	base := And(Eq(FieldStatus, StatusWon), Lte(FieldClosedAt, upper.Format(TimeLayout)))
+	return walk(ctx, c, "/deals", base, FieldClosedAt, from,
+		func(d Deal) *time.Time { return d.ClosedAt }, func(d Deal) string { return d.ID })
+}
+
 // DealsUpdatedSince yields every deal changed at or after since, oldest
 // change first, past the cap (a deal lost or reopened in the CRM).
 func (c *Client) DealsUpdatedSince(ctx context.Context, since time.Time) iter.Seq2[Deal, error] {
