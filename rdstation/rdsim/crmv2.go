@@ -116,6 +116,14 @@ func (s *Sim) ExpireCRMv2AccessTokens() {
 	}
 }
 
+// RevokeCRMv2RefreshTokens retires every refresh token (an admin revoked
+// the app, or they died unused): the next refresh is refused.
+func (s *Sim) RevokeCRMv2RefreshTokens() {
+	s.v2auth.mu.Lock()
+	defer s.v2auth.mu.Unlock()
+	clear(s.v2auth.refresh)
+}
+
 // oauthError is the token endpoint's error body (RFC 6749 §5.2 shape).
 // [U] docs/rdstation-api.md gives no error body for /oauth2/token.
 func oauthError(code, desc string) obj { return obj{"error": code, "error_description": desc} }
