@@ -196,7 +196,7 @@ type OpenOptions struct {
 	HTTPClient *http.Client
 	Logger     *zap.Logger
 	// Store is the checkpoint store: a target system that authorizes with
-	// OAuth2 keeps its grant there (bridge/oauth), and one may keep what it
+	// OAuth2 (RD Station CRM API v2, Marketing) keeps its grant there (bridge/oauth), and one may keep what it
 	// read of the CRM (its catalogue) and what it sent. Nil when none is
 	// open (`erpbridge check` before the first sync).
 	Store *store.Store

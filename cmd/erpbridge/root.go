@@ -40,6 +40,7 @@ Start with "erpbridge demo"; see README.md.`,
 		newSecretCmd(),
 		newInitCmd(),
 		newMarketingCmd(),
+		newCRMCmd(),
 	)
 	return root
 }

@@ -60,6 +60,10 @@ type Config struct {
 	Clock clock.Clock
 	// UserAgent is sent with every request (default "erpbridge-crm/1").
 	UserAgent string
+	// Bearer, when set, authenticates with an OAuth2 access token in the
+	// Authorization header instead of Token (CRM API v2): a 401 asks it
+	// for a fresh token once and retries (bearer.go).
+	Bearer BearerSource
 	// AuthHint is every 401's Error.Hint: which setting holds the token and
 	// how to check it, in the caller's terms (default DefaultAuthHint).
 	// It must not hold the token.
@@ -95,6 +99,7 @@ type secret struct{ v string }
 type Client struct {
 	base             *url.URL
 	token            *secret
+	bearer           BearerSource
 	budget           *Budget
 	http             *http.Client
 	timeout          time.Duration
@@ -124,7 +129,7 @@ func New(cfg Config) (*Client, error) {
 	if base.RawQuery != "" {
 		return nil, errors.New("creating CRM client: BaseURL must not carry a query string; set Token instead")
 	}
-	if cfg.Token == "" {
+	if cfg.Token == "" && cfg.Bearer == nil {
 		return nil, errors.New("creating CRM client: Token is empty")
 	}
 	if cfg.Clock == nil {
@@ -157,6 +162,7 @@ func New(cfg Config) (*Client, error) {
 	return &Client{
 		base:             base,
 		token:            &secret{cfg.Token},
+		bearer:           cfg.Bearer,
 		budget:           cfg.Budget,
 		http:             cfg.HTTPClient,
 		timeout:          cfg.Timeout,
@@ -235,7 +241,8 @@ type request struct {
 	method string
 	path   string // relative to the base URL, starting with "/"
 	query  url.Values
-	body   any // marshalled to JSON when non-nil
+	body   any    // marshalled to JSON when non-nil
+	bearer string // the access token sent (Config.Bearer)
 }
 
 // response is what an attempt produced.
@@ -259,7 +266,15 @@ func (c *Client) do(ctx context.Context, r request, out any, wrapKey string) err
 	unsafe := r.method == http.MethodPost || r.method == http.MethodPatch
 	retries := 0
 	var firstLimited time.Time
+	renewed := false
 	for {
+		if c.bearer != nil {
+			tok, err := c.bearer.Token(ctx)
+			if err != nil {
+				return fmt.Errorf("getting the access token for %s %s: %w", r.method, r.path, err)
+			}
+			r.bearer = tok
+		}
 		if err := c.budget.Wait(ctx); err != nil {
 			return fmt.Errorf("waiting for the rate budget for %s %s: %w", r.method, r.path, err)
 		}
@@ -288,6 +303,14 @@ func (c *Client) do(ctx context.Context, r request, out any, wrapKey string) err
 		switch {
 		case resp.status >= 200 && resp.status < 300:
 			return c.decode(r, resp.body, out, wrapKey)
+		case resp.status == http.StatusUnauthorized && c.bearer != nil && !renewed:
+			// The access token expired early or was revoked: renew it once
+			// (a 401 is an answer, so nothing was applied) and resend.
+			renewed = true
+			if _, err := c.bearer.Expired(ctx, r.bearer); err != nil {
+				return fmt.Errorf("renewing the access token after a 401 on %s %s: %w", r.method, r.path, err)
+			}
+			continue
 		case resp.status == http.StatusTooManyRequests:
 			c.stats.rateLimited.Add(1)
 			now := c.clock.Now()
@@ -383,7 +406,9 @@ func (c *Client) attempt(ctx context.Context, r request, payload []byte) (resp r
 	for k, v := range r.query {
 		q[k] = v
 	}
-	q.Set("token", c.token.v)
+	if c.bearer == nil {
+		q.Set("token", c.token.v)
+	}
 	u.RawQuery = q.Encode()
 
 	var body io.Reader
@@ -398,6 +423,9 @@ func (c *Client) attempt(ctx context.Context, r request, payload []byte) (resp r
 	req.Header.Set("User-Agent", c.userAgent)
 	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+r.bearer)
 	}
 	c.stats.requests.Add(1)
 	c.stats.method(r.method).Add(1)
@@ -423,13 +451,16 @@ func (c *Client) scrub(err error) error {
 	if err == nil {
 		return nil
 	}
-	if strings.Contains(err.Error(), c.token.v) || strings.Contains(err.Error(), url.QueryEscape(c.token.v)) {
+	if c.token.v != "" && strings.Contains(err.Error(), c.token.v) || strings.Contains(err.Error(), url.QueryEscape(c.token.v)) {
 		return &redacted{msg: c.redact(err.Error()), err: err}
 	}
 	return err
 }
 
 func (c *Client) redact(s string) string {
+	if c.token.v == "" {
+		return s
+	}
 	s = strings.ReplaceAll(s, c.token.v, "[redacted]")
 	return strings.ReplaceAll(s, url.QueryEscape(c.token.v), "[redacted]")
 }

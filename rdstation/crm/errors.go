@@ -220,6 +220,10 @@ func decodeErrorBody(e *Error, body []byte) {
 				return
 			}
 		case []any:
+			if f := pathMessages(x); len(f) > 0 {
+				e.Fields = f
+				return
+			}
 			msgs := messages(x)
 			if len(msgs) > 0 {
 				e.Message = strings.Join(msgs, "; ")
@@ -271,6 +275,22 @@ func messages(items []any) []string {
 		default:
 			out = append(out, fmt.Sprint(y))
 		}
+	}
+	return out
+}
+
+// pathMessages reads the v2 array form whose items each name a field:
+// [{"error_type":…,"error_message":…,"path":"name"}]; nil when an item
+// names none.
+func pathMessages(items []any) map[string][]string {
+	out := map[string][]string{}
+	for _, it := range items {
+		m, ok := it.(map[string]any)
+		path, _ := m["path"].(string)
+		if !ok || path == "" {
+			return nil
+		}
+		out[path] = append(out[path], messages([]any{m})...)
 	}
 	return out
 }

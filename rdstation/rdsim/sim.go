@@ -32,6 +32,8 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Marketing configures the RD Station Marketing part (/auth, /platform).
 	Marketing MarketingOptions
+	// CRMv2 configures the CRM v2 OAuth app (/oauth2/token; crmv2.go).
+	CRMv2 CRMv2Options
 }
 
 // Sim is the simulated RD Station CRM v1 account. It is safe for concurrent use.
@@ -53,6 +55,10 @@ type Sim struct {
 	counts *counter
 
 	mkt *marketing // RD Station Marketing (marketing*.go)
+
+	v2mux  *http.ServeMux // CRM v2 (crmv2*.go)
+	v2auth *crmV2Auth
+	v2opts CRMv2Options
 }
 
 var _ http.Handler = (*Sim)(nil)
@@ -82,6 +88,8 @@ func New(opts Options) *Sim {
 		counts:   newCounter(),
 	}
 	s.routes()
+	s.v2mux, s.v2auth, s.v2opts = http.NewServeMux(), newCRMV2Auth(opts.Seed), opts.CRMv2.withDefaults()
+	s.routesV2()
 	s.resetData()
 	s.mkt = newMarketing(opts.Marketing, opts.Clock, opts.Seed)
 	s.mkt.sim = s
@@ -151,6 +159,10 @@ func (s *Sim) Reset() {
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if marketingPath(r.URL.Path) {
 		s.mkt.serve(w, r)
+		return
+	}
+	if crmV2Path(r.URL.Path) {
+		s.serveV2(w, r)
 		return
 	}
 	if r.URL.Path == "/_sim" || strings.HasPrefix(r.URL.Path, "/_sim/") {

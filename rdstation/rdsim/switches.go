@@ -104,6 +104,12 @@ type Switches struct {
 	// body has no outcome; by default it is ignored, as Rails ignores a
 	// parameter it does not permit.
 	CreateAppliesOutcome bool `json:"create_applies_outcome,omitempty"`
+	// V2UUIDIDs makes CRM v2 (/crm/v2) show every record's id as a UUID
+	// ("00000000-" + the 24-hex id, dashed) and accept only that form,
+	// instead of the same id v1 shows. [U] issue 15: what ids v2 returns
+	// for records v1 created; a bridge moving from v1 to v2 must work on
+	// both settings.
+	V2UUIDIDs bool `json:"v2_uuid_ids,omitempty"`
 }
 
 // Deal product amount behaviours (Switches.DealProductAmounts).

@@ -172,9 +172,9 @@ type keptUser struct {
 // then be a stale copy).
 func (s *System) Refresh(ctx context.Context) (bool, error) {
 	served := s.cat.servedKept()
-	s.mu.Lock()
-	s.schemas = map[string]mapping.Schema{}
-	s.mu.Unlock()
+	s.set.mu.Lock()
+	s.set.schemas = map[string]mapping.Schema{}
+	s.set.mu.Unlock()
 	s.users.reset()
 	return served, s.cat.forget(ctx)
 }
@@ -185,15 +185,15 @@ func (s *System) Refresh(ctx context.Context) (bool, error) {
 func (s *System) refused(e *crm.Error) {
 	field := e.Status == 400 && strings.Contains(strings.ToLower(e.Message), "custom field")
 	if !field && len(e.Fields) > 0 {
-		s.mu.Lock()
-		for _, sc := range s.schemas {
+		s.set.mu.Lock()
+		for _, sc := range s.set.schemas {
 			for label := range sc.Custom {
 				if _, ok := e.Fields[label]; ok {
 					field = true
 				}
 			}
 		}
-		s.mu.Unlock()
+		s.set.mu.Unlock()
 	}
 	if !field {
 		return

@@ -17,7 +17,12 @@ var (
 )
 
 // Describe implements component.Describer.
-func (c *Config) Describe() string { return "CRM " + c.BaseURL }
+func (c *Config) Describe() string {
+	if c.API == APIv2 {
+		return "CRM " + c.V2BaseURL + " (API v2)"
+	}
+	return "CRM " + c.BaseURL
+}
 
 // Check implements component.Checker: the token, and what the account has
 // that the streams name — pipelines and their stages, lost reasons, users,
@@ -29,6 +34,9 @@ func (c *Config) Check(ctx context.Context, env *component.Env) []component.Find
 	}
 	detail := func(format string, args ...any) {
 		out = append(out, component.Finding{Detail: true, Section: component.SectionCRM, Text: fmt.Sprintf(format, args...)})
+	}
+	if s2, ok := env.CRM.(*SystemV2); ok {
+		return c.checkV2(ctx, s2)
 	}
 	s, ok := env.CRM.(*System)
 	if !ok {

@@ -43,7 +43,13 @@ var _ bridge.SharedKeys = (*Contacts)(nil)
 // DropKey implements bridge.SharedKeys: p without its first e-mail, the one
 // Find adopts by, unless shared e-mails are not to be omitted or p has none.
 func (t *Contacts) DropKey(p bridge.Payload) (bridge.Payload, string, bool) {
-	if !t.omitShared {
+	return dropFirstEmail(p, t.omitShared)
+}
+
+// dropFirstEmail is p without its first e-mail (what contacts are adopted
+// by), unless omitShared is off or p has none.
+func dropFirstEmail(p bridge.Payload, omitShared bool) (bridge.Payload, string, bool) {
+	if !omitShared {
 		return p, "", false
 	}
 	var list []any

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/oauth"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 )
 
@@ -19,6 +20,11 @@ func classify(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, oauth.ErrRefused), errors.Is(err, oauth.ErrNotAuthorized):
+		// An OAuth grant (CRM API v2) refused or never given fails every
+		// write alike, whatever status the token endpoint answered: stop,
+		// saying to authorize again.
+		return fmt.Errorf("%w: %w", bridge.ErrFatal, err)
 	case errors.Is(err, crm.ErrRateLimited):
 		return fmt.Errorf("%w: %w", bridge.ErrRateLimited, err)
 	case errors.Is(err, crm.ErrOutcomeUnknown):

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -66,6 +65,8 @@ type Config struct {
 	CatalogTTL component.Duration `toml:"catalog_ttl"`
 	// Budget holds the time windows with another requests_per_minute.
 	Budget Budget `toml:"budget"`
+	// V2 holds the keys of CRM API v2 (api, client_id…; v2config.go).
+	V2
 }
 
 var (
@@ -76,7 +77,7 @@ var (
 // Default is [crm] with every default set.
 func Default() *Config {
 	return &Config{BaseURL: "https://crm.rdstation.com/api/v1", RequestsPerMinute: 100, Burst: 10,
-		Timeout: component.Dur(30 * time.Second), MaxRetries: 5, CatalogTTL: component.Dur(DefaultCatalogTTL)}
+		Timeout: component.Dur(30 * time.Second), MaxRetries: 5, CatalogTTL: component.Dur(DefaultCatalogTTL), V2: defaultV2()}
 }
 
 // Enabled implements component.Config: the CRM is every CRM stream's target.
@@ -89,7 +90,8 @@ func (c *Config) Validate(v *component.Validation) {
 	} else if u.RawQuery != "" {
 		v.Bad("base_url", "must not carry a query string; put the token in crm.token")
 	}
-	if strings.TrimSpace(c.Token) == "" {
+	c.V2.validate(v)
+	if strings.TrimSpace(c.Token) == "" && c.API != APIv2 {
 		v.Bad("token", "is required (write token = \"${RDSTATION_CRM_TOKEN}\" and set the variable)")
 	}
 	if c.RequestsPerMinute != Unlimited && (c.RequestsPerMinute < 1 || c.RequestsPerMinute > AccountLimit) {
@@ -181,10 +183,7 @@ type System struct {
 	users *userDirectory
 	cat   *catalog
 
-	mu      sync.Mutex
-	targets map[string]bridge.Target
-	opts    map[string]component.TargetOptions // entity → its target's options
-	schemas map[string]mapping.Schema
+	set entities
 }
 
 var (
@@ -197,8 +196,7 @@ var (
 // in the checkpoint store.
 func NewSystem(c *crm.Client) *System {
 	cat := &catalog{clk: clock.Real{}}
-	s := &System{C: c, users: &userDirectory{c: c, ttl: 10 * time.Minute, cat: cat}, cat: cat,
-		targets: map[string]bridge.Target{}, opts: map[string]component.TargetOptions{}, schemas: map[string]mapping.Schema{}}
+	s := &System{C: c, users: &userDirectory{c: c, ttl: 10 * time.Minute, cat: cat}, cat: cat, set: newEntities()}
 	c.OnRefused(s.refused)
 	return s
 }
@@ -217,23 +215,7 @@ func (s *System) Keep(st *store.Store, ttl time.Duration, cred string, clk clock
 // by every stream writing it (the contacts of SU5 and of customers' own
 // e-mails share one adoption index).
 func (s *System) Target(entity string, o component.TargetOptions) (bridge.Target, error) {
-	if o.UpdateOnly {
-		return s.newTarget(entity, component.TargetOptions{Log: o.Log})
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t, ok := s.targets[entity]; ok {
-		if was := s.opts[entity]; was.KeyField != o.KeyField || was.OmitSharedKey != o.OmitSharedKey {
-			return nil, fmt.Errorf("two streams want the CRM %s target differently (%+v, %+v)", entity, s.opts[entity], o)
-		}
-		return t, nil
-	}
-	t, err := s.newTarget(entity, o)
-	if err != nil {
-		return nil, err
-	}
-	s.targets[entity], s.opts[entity] = t, o
-	return t, nil
+	return s.set.target(entity, o, s.newTarget)
 }
 
 // newTarget makes the writer of one entity.
@@ -261,23 +243,15 @@ func (s *System) newTarget(entity string, o component.TargetOptions) (bridge.Tar
 
 // Schema implements component.TargetSystem: read once per process.
 func (s *System) Schema(ctx context.Context, entity string) (mapping.Schema, error) {
-	s.mu.Lock()
-	sc, ok := s.schemas[entity]
-	s.mu.Unlock()
-	if ok {
-		return sc, nil
-	}
-	fields, err := cached(ctx, s.cat, catalogFields(entity), func(ctx context.Context) ([]keptField, error) {
-		return readFields(ctx, s.C, entity)
+	return s.set.schema(ctx, entity, func(ctx context.Context, entity string) (mapping.Schema, error) {
+		fields, err := cached(ctx, s.cat, catalogFields(entity), func(ctx context.Context) ([]keptField, error) {
+			return readFields(ctx, s.C, entity)
+		})
+		if err != nil {
+			return mapping.Schema{}, err
+		}
+		return schemaOf(entity, fields), nil
 	})
-	if err != nil {
-		return mapping.Schema{}, err
-	}
-	sc = schemaOf(entity, fields)
-	s.mu.Lock()
-	s.schemas[entity] = sc
-	s.mu.Unlock()
-	return sc, nil
 }
 
 // Pipelines implements component.DealCRM.
@@ -392,6 +366,9 @@ var (
 
 // OpenTarget implements component.TargetOpener.
 func (c *Config) OpenTarget(_ context.Context, o component.OpenOptions) (component.TargetSystem, error) {
+	if c.API == APIv2 {
+		return c.openV2(o)
+	}
 	cl, err := c.NewClient(Options{Clock: o.Clock, HTTPClient: o.HTTPClient, Logger: o.Logger})
 	if err != nil {
 		return nil, err

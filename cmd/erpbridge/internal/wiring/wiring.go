@@ -39,8 +39,8 @@ type Options struct {
 	// AfterOrderSubmit, when set, runs right after the ERP answered a won
 	// deal's order and before the answer is recorded (crash tests).
 	AfterOrderSubmit func()
-	// Store is the checkpoint store OpenTarget lets the target system keep
-	// its catalogue in (Open passes its own, except in a dry run).
+	// Store is the checkpoint store for OpenTarget: a target system keeps
+	// an OAuth grant there, and its catalogue (Open passes its own).
 	Store *store.Store
 }
 
