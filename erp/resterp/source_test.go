@@ -209,6 +209,42 @@ func TestChangesCapsFutureStamp(t *testing.T) {
 	}
 }
 
+// A row stamped in the future (a skewed clock, a manual UPDATE) must not
+// carry the cursor past the rows written after the poll that read it, even
+// when the next poll comes later than the overlap (every 5 minutes, with 2
+// minutes of overlap).
+func TestAFutureStampDoesNotCarryTheCursorPastLaterRows(t *testing.T) {
+	f := newFake(3)
+	f.items[2]["stamp"] = "2099-01-01T00:00:00Z"
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	spec := fakeSpec(srv.URL)
+	spec.Overlap = 2 * time.Minute
+	src, _ := NewSource(spec)
+	now := time.Date(2024, 1, 2, 0, 10, 0, 0, time.UTC)
+	src.now = func() time.Time { return now }
+	ctx := context.Background()
+	recs, pos, err := drain(t, src.Changes(ctx, "", 10))
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("first poll: %d records, err %v", len(recs), err)
+	}
+	// Written after the first poll; the next poll comes 5 minutes later.
+	f.items = append(f.items, map[string]any{"code": "000004", "name": "LATER", "price": json.Number("1"),
+		"stamp": "2024-01-02T00:11:00Z", "deleted": " "})
+	now = now.Add(5 * time.Minute)
+	recs, _, err = drain(t, src.Changes(ctx, pos[len(pos)-1], 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, r := range recs {
+		keys = append(keys, r.Key)
+	}
+	if fmt.Sprint(keys) != "[|000003 |000004]" {
+		t.Errorf("the next poll read %v (cursor %s); want the future row again and the later row", keys, pos[len(pos)-1])
+	}
+}
+
 func TestNotIncremental(t *testing.T) {
 	spec := fakeSpec("http://127.0.0.1:1")
 	spec.SinceParam = ""

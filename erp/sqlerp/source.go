@@ -177,6 +177,7 @@ func (s *Source) Checkpoint(ctx context.Context) (erp.Position, error) {
 	}
 	ctx, cancel := s.queryCtx(ctx)
 	defer cancel()
+	now := s.now()
 	st := maxStampStatement(s.d, s.spec)
 	var raw any
 	if err := s.db.QueryRowContext(ctx, st.SQL, st.Args...).Scan(&raw); err != nil {
@@ -189,7 +190,8 @@ func (s *Source) Checkpoint(ctx context.Context) (erp.Position, error) {
 	if stamp == nil {
 		return "", nil
 	}
-	return position{Stamp: stamp}.encode(), nil
+	seen := erp.SeenUpTo(*stamp, now)
+	return position{Stamp: &seen}.encode(), nil
 }
 
 // Changes implements erp.Source.
@@ -209,7 +211,8 @@ func (s *Source) Changes(ctx context.Context, since erp.Position, pageSize int) 
 			fail(err)
 			return
 		}
-		from := erp.PollFrom(pos.Stamp, s.opts.Overlap, s.now())
+		now := s.now()
+		from := erp.PollFrom(pos.Stamp, s.opts.Overlap, now)
 		var after *stampCursor
 		for {
 			recs, err := s.readPage(ctx, changesStatement(s.d, s.spec, from, after, pageSize), pageSize)
@@ -225,7 +228,8 @@ func (s *Source) Changes(ctx context.Context, since erp.Position, pageSize int) 
 				fail(errors.New("row without stamp in a stamp-ordered read"))
 				return
 			}
-			if !yield(erp.Page{Records: recs, Next: position{Stamp: last.Stamp, Recno: last.Recno}.encode()}, nil) {
+			seen := erp.SeenUpTo(*last.Stamp, now)
+			if !yield(erp.Page{Records: recs, Next: position{Stamp: &seen, Recno: last.Recno}.encode()}, nil) {
 				return
 			}
 			if len(recs) < pageSize {
