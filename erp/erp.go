@@ -110,7 +110,9 @@ var StampFloor = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
 // behind the cursor — stamps are taken before commit and are coarse — and
 // never starts later than now (a cursor recorded in the future before
 // SeenUpTo capped it). Erring low only re-reads rows, which cost nothing
-// when unchanged.
+// when unchanged. A zero overlap re-reads nothing (a negative one counts as
+// zero): a row committed after a poll with a stamp older than the cursor's
+// is then missed; rows sharing the cursor's stamp are read again.
 func PollFrom(last *time.Time, overlap time.Duration, now time.Time) time.Time {
 	if last == nil {
 		return StampFloor
@@ -119,7 +121,7 @@ func PollFrom(last *time.Time, overlap time.Duration, now time.Time) time.Time {
 	if now = now.UTC(); stamp.After(now) {
 		stamp = now
 	}
-	return stamp.Add(-overlap)
+	return stamp.Add(-max(overlap, 0))
 }
 
 // SeenUpTo is the stamp a poll (or a checkpoint) that began at now records

@@ -171,29 +171,42 @@ func TestFullPassPaging(t *testing.T) {
 }
 
 func TestChangesOverlapAndPosition(t *testing.T) {
-	f := newFake(30)
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	spec := fakeSpec(srv.URL)
-	spec.Overlap = 5 * time.Minute
-	src, _ := NewSource(spec)
-	ctx := context.Background()
+	for _, tc := range []struct {
+		overlap time.Duration
+		reread  int    // rows the next poll reads again
+		first   string // the first of them
+		since   string // the since parameter it sends
+	}{
+		// The next poll re-reads the 5-minute overlap: stamps 00:25 … 00:30.
+		{5 * time.Minute, 6, "|000025", "since=2024-01-02T00%3A25%3A00.000Z"},
+		// No overlap (erp.overlap = "0s"): from the last stamp, which ">=" reads again.
+		{0, 1, "|000030", "since=2024-01-02T00%3A30%3A00.000Z"},
+	} {
+		t.Run(fmt.Sprint("overlap ", tc.overlap), func(t *testing.T) {
+			f := newFake(30)
+			srv := httptest.NewServer(f)
+			defer srv.Close()
+			spec := fakeSpec(srv.URL)
+			spec.Overlap = tc.overlap
+			src, _ := NewSource(spec)
+			ctx := context.Background()
 
-	all, pos, err := drain(t, src.Changes(ctx, "", 8))
-	if err != nil || len(all) != 30 {
-		t.Fatalf("first poll: %d records, err %v", len(all), err)
-	}
-	last, _ := decodePosition(pos[len(pos)-1])
-	if last.Key != "|000030" || !last.Stamp.Equal(time.Date(2024, 1, 2, 0, 30, 0, 0, time.UTC)) {
-		t.Fatalf("last position = %+v", last)
-	}
-	// The next poll re-reads the 5-minute overlap: stamps 00:25 … 00:30.
-	again, _, err := drain(t, src.Changes(ctx, pos[len(pos)-1], 8))
-	if err != nil || len(again) != 6 || again[0].Key != "|000025" {
-		t.Fatalf("second poll: %d records (%v), err %v", len(again), again, err)
-	}
-	if got := f.lastURL.Load().(string); !strings.Contains(got, "since=2024-01-02T00%3A25%3A00.000Z") {
-		t.Errorf("since sent as %s", got)
+			all, pos, err := drain(t, src.Changes(ctx, "", 8))
+			if err != nil || len(all) != 30 {
+				t.Fatalf("first poll: %d records, err %v", len(all), err)
+			}
+			last, _ := decodePosition(pos[len(pos)-1])
+			if last.Key != "|000030" || !last.Stamp.Equal(time.Date(2024, 1, 2, 0, 30, 0, 0, time.UTC)) {
+				t.Fatalf("last position = %+v", last)
+			}
+			again, _, err := drain(t, src.Changes(ctx, pos[len(pos)-1], 8))
+			if err != nil || len(again) != tc.reread || again[0].Key != tc.first {
+				t.Fatalf("second poll: %d records (%v), err %v; want %d from %s", len(again), again, err, tc.reread, tc.first)
+			}
+			if got := f.lastURL.Load().(string); !strings.Contains(got, tc.since) {
+				t.Errorf("since sent as %s; want %s", got, tc.since)
+			}
+		})
 	}
 }
 
@@ -201,7 +214,9 @@ func TestChangesCapsFutureStamp(t *testing.T) {
 	f := newFake(3)
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	src, _ := NewSource(fakeSpec(srv.URL))
+	spec := fakeSpec(srv.URL)
+	spec.Overlap = 2 * time.Minute // erp.overlap's default
+	src, _ := NewSource(spec)
 	src.now = func() time.Time { return time.Date(2024, 1, 2, 0, 3, 0, 0, time.UTC) }
 	recs, _, err := drain(t, src.Changes(context.Background(), StampPosition(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)), 10))
 	if err != nil || len(recs) != 3 {

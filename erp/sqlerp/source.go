@@ -31,12 +31,11 @@ import (
 //     match ">="; they are read by FullPass, which pages on the record
 //     number alone and also serves tables without a stamp.
 
-// DefaultOverlap is the overlap window when Options.Overlap is zero.
-const DefaultOverlap = 2 * time.Minute
-
 // Options tune a Source.
 type Options struct {
-	// Overlap is re-read before the last stamp on every poll (DefaultOverlap if 0).
+	// Overlap is re-read before the last stamp on every poll; zero re-reads
+	// nothing (see erp.PollFrom). erpbridge's configuration sets it
+	// (erp.overlap, 2 minutes unless changed).
 	Overlap time.Duration
 	// QueryTimeout bounds each page query; 0 leaves it to ctx.
 	QueryTimeout time.Duration
@@ -79,9 +78,6 @@ func NewSource(ctx context.Context, db *sql.DB, d Dialect, spec TableSpec, opts 
 	}
 	if len(rep.Missing) > 0 {
 		return nil, fmt.Errorf("opening %s: missing columns %s", rep.Table, strings.Join(rep.Missing, ", "))
-	}
-	if opts.Overlap <= 0 {
-		opts.Overlap = DefaultOverlap
 	}
 	// Widths come from the catalog (sizes grow between releases); key and
 	// filial columns not listed get one too, for padded binds.
