@@ -29,6 +29,10 @@ type fakeCRM struct {
 	updates  map[string]string // deal → order number written
 	notes    map[string][]string
 	calls    int
+	// lastQuery is the listing's last query; updateErr fails the next
+	// UpdateDeal calls with a server error.
+	lastQuery crm.DealQuery
+	updateErr int
 }
 
 var _ CRM = (*fakeCRM)(nil)
@@ -50,6 +54,7 @@ func (f *fakeCRM) Deals(_ context.Context, q crm.DealQuery) iter.Seq2[crm.Deal, 
 	return func(yield func(crm.Deal, error) bool) {
 		f.mu.Lock()
 		f.calls++
+		f.lastQuery = q
 		var out []crm.Deal
 		for _, id := range f.order {
 			d := f.deals[id]
@@ -98,6 +103,10 @@ func (f *fakeCRM) UpdateDeal(_ context.Context, id string, u crm.DealUpdate) (cr
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
+	if f.updateErr > 0 {
+		f.updateErr--
+		return crm.Deal{}, errors.New("HTTP 500 updating the deal")
+	}
 	for _, v := range u.CustomFields {
 		f.updates[id] = fmt.Sprint(v.Value)
 	}
@@ -112,8 +121,12 @@ func (f *fakeCRM) CreateDealNote(_ context.Context, id, text string) (crm.Note, 
 	return crm.Note{}, nil
 }
 
-// fakeDir maps every organization but badOrg.
-type fakeDir struct{ bad map[string]error }
+// fakeDir maps every organization but those in bad, and the users in
+// sellers to ERP sellers.
+type fakeDir struct {
+	bad     map[string]error
+	sellers map[string]string
+}
 
 func (d fakeDir) Customer(_ context.Context, org string) (string, string, error) {
 	if err := d.bad[org]; err != nil {
@@ -122,14 +135,17 @@ func (d fakeDir) Customer(_ context.Context, org string) (string, string, error)
 	return "000001", "01", nil
 }
 func (fakeDir) Product(context.Context, string) (string, error) { return "PA0001", nil }
-func (fakeDir) Seller(context.Context, string) (string, error)  { return "", nil }
-func (fakeDir) FromERP(context.Context, string) (bool, error)   { return false, nil }
+func (d fakeDir) Seller(_ context.Context, user string) (string, error) {
+	return d.sellers[user], nil
+}
+func (fakeDir) FromERP(context.Context, string) (bool, error) { return false, nil }
 
 // fakeSink is a staging table: submit → waiting; process → done or rejected.
 type fakeSink struct {
 	mu       sync.Mutex
 	rows     map[string]erp.OrderResult
 	submits  map[string]int
+	orders   map[string]erp.Order // the last order submitted per deal
 	statuses int
 	next     int
 	// refuse fails the next sends before they reach the ERP; lose makes
@@ -138,13 +154,14 @@ type fakeSink struct {
 }
 
 func newFakeSink() *fakeSink {
-	return &fakeSink{rows: map[string]erp.OrderResult{}, submits: map[string]int{}}
+	return &fakeSink{rows: map[string]erp.OrderResult{}, submits: map[string]int{}, orders: map[string]erp.Order{}}
 }
 
 func (s *fakeSink) Submit(_ context.Context, o erp.Order) (erp.OrderResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.submits[o.DealID]++
+	s.orders[o.DealID] = o
 	if s.refuse > 0 {
 		s.refuse--
 		return erp.OrderResult{}, errors.New("dial tcp 127.0.0.1:1433: connection refused")
