@@ -145,17 +145,30 @@ func (t *blindCRM) Create(ctx context.Context, p Payload) (string, error) {
 }
 
 func TestSameKeyTwiceInAPageAfterALostCreateIsNotDoubled(t *testing.T) {
+	ctx := context.Background()
 	v := newEnv(t, DeletesIgnore)
 	src := &dupSrc{fakeSrc{rows: map[string]*row{}}}
 	src.set("K", "acme2", false)
 	crm := &blindCRM{fakeCRM: fakeCRM{recs: map[string]string{}}}
 	v.e.streams["customers"].Source = src
 	v.e.streams["customers"].Target = crm
-	rep, err := v.e.Sync(context.Background(), "customers", SyncOptions{Full: true})
-	t.Logf("err=%v stats=%+v", err, rep.Stats)
-	t.Logf("CRM records: %v", crm.recs)
-	if len(crm.recs) > 1 {
-		t.Errorf("DUPLICATE: %d CRM records for one ERP key", len(crm.recs))
+	rep, err := v.e.Sync(ctx, "customers", SyncOptions{Full: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The lost create made crm1; the second row of the page finds it live
+	// and adopts it with the newer payload.
+	if fmt.Sprint(crm.recs) != "map[crm1:acme2]" {
+		t.Errorf("CRM records %v; want crm1 alone, holding the newer row (acme2)", crm.recs)
+	}
+	if id, ok, err := v.st.Identity(ctx, "organization", "K"); err != nil || !ok || id.CRMID != "crm1" {
+		t.Errorf("identity of K = %+v, %v, %v; want crm1", id, ok, err)
+	}
+	if rep.Stats.Read != 2 || rep.Stats.Updated != 1 || rep.Stats.Failed != 1 {
+		t.Errorf("stats %+v; want 2 rows read, the lost create failed once, then the adoption as an update", rep.Stats)
+	}
+	if items, err := v.st.OpenItems(ctx, store.OutboxFilter{}); err != nil || len(items) != 0 {
+		t.Errorf("open outbox items %+v (%v); want none", items, err)
 	}
 }
 
@@ -186,16 +199,29 @@ func (t *blindOnly) Find(ctx context.Context, p Payload, live bool) (string, boo
 }
 
 func TestResolvingARecordPlannedInTheSamePageIsNotDoubled(t *testing.T) {
+	ctx := context.Background()
 	v := newEnv(t, DeletesIgnore)
 	crm := &blindOnly{fakeCRM{recs: map[string]string{}}}
 	v.e.streams["customers"].Target = crm
 	v.e.streams["customers"].Mapper = &selfMapper{}
 	v.src.set("K", "k", false)
 	v.src.set("L", "l", false)
-	rep, err := v.e.Sync(context.Background(), "customers", SyncOptions{})
-	t.Logf("err=%v stats=%+v CRM=%v", err, rep.Stats, crm.recs)
-	if len(crm.recs) != 2 {
-		t.Errorf("DUPLICATE: %d CRM records for 2 ERP records", len(crm.recs))
+	rep, err := v.e.Sync(ctx, "customers", SyncOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(crm.recs) != "map[crm1:k crm2:l]" {
+		t.Errorf("CRM records %v; want K and L once each", crm.recs)
+	}
+	if rep.Stats.Created != 2 || rep.Stats.Failed != 0 {
+		t.Errorf("stats %+v; want 2 created", rep.Stats)
+	}
+	l, ok, err := v.st.Identity(ctx, "organization", "L")
+	if err != nil || !ok || l.CRMID != "crm2" || l.Fingerprint != "fp:lcrm1" {
+		t.Errorf("identity of L = %+v, %v, %v; want crm2 sent with K's id crm1 as its parent", l, ok, err)
+	}
+	if items, err := v.st.OpenItems(ctx, store.OutboxFilter{}); err != nil || len(items) != 0 {
+		t.Errorf("open outbox items %+v (%v); want none", items, err)
 	}
 }
 
