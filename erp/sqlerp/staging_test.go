@@ -256,3 +256,21 @@ func TestStagingLayoutDiffs(t *testing.T) {
 		})
 	}
 }
+
+// A staging sink needs a database and a dialect, and takes a valid spec.
+func TestNewStagingSinkNeedsADatabaseAndADialect(t *testing.T) {
+	db, _, err := Open("sqlite", "file:"+filepath.Join(t.TempDir(), "erp.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := NewStagingSink(db, SQLite{}, testStagingSpec()); err != nil {
+		t.Errorf("a database, a dialect and a valid spec: %v", err)
+	}
+	if _, err := NewStagingSink(db, nil, testStagingSpec()); err == nil {
+		t.Error("a sink without a dialect was made")
+	}
+	if _, err := NewStagingSink(nil, SQLite{}, testStagingSpec()); err == nil {
+		t.Error("a sink without a database was made")
+	}
+}
