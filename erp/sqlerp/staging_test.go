@@ -236,6 +236,8 @@ func TestStagingLayoutDiffs(t *testing.T) {
 	}{
 		{"sqlserver", []CatalogColumn{{"ZB1_DEALID", "VARCHAR", 24}, {"ZB1_DTPROC", "VARCHAR", 8}, {"ZB1_ERRO", "VARBINARY", 0},
 			{"ZB1_TENTAT", "FLOAT", 0}, {"R_E_C_N_O_", "INT", 0}, {"S_T_A_M_P_", "DATETIME", 0}}, nil},
+		{"a character column of unknown width (varchar(max))", []CatalogColumn{{"ZB1_DEALID", "VARCHAR", 0}, {"ZB1_DTPROC", "VARCHAR", 8},
+			{"ZB1_ERRO", "VARBINARY", 0}, {"ZB1_TENTAT", "FLOAT", 0}, {"R_E_C_N_O_", "INT", 0}}, nil},
 		{"sqlserver varchar(max) memo", []CatalogColumn{{"ZB1_DEALID", "VARCHAR", 24}, {"ZB1_DTPROC", "VARCHAR", 8}, {"ZB1_ERRO", "VARCHAR", 0},
 			{"ZB1_TENTAT", "FLOAT", 0}, {"R_E_C_N_O_", "INT", 0}}, nil},
 		{"oracle", []CatalogColumn{{"ZB1_DEALID", "VARCHAR2", 24}, {"ZB1_DTPROC", "VARCHAR2", 8}, {"ZB1_ERRO", "BLOB", 0},
@@ -272,5 +274,27 @@ func TestNewStagingSinkNeedsADatabaseAndADialect(t *testing.T) {
 	}
 	if _, err := NewStagingSink(nil, SQLite{}, testStagingSpec()); err == nil {
 		t.Error("a sink without a database was made")
+	}
+}
+
+// A numeric column takes what its width holds, and nothing more: N 3,0
+// holds 999, N 4,2 (the point counts) 9.99; a column of unknown width (0) takes any
+// value a float64 carries exactly.
+func TestFloatArgsFitTheirColumn(t *testing.T) {
+	for _, tc := range []struct {
+		width, decimals int
+		v               string
+		fits            bool
+	}{
+		{3, 0, "999", true},
+		{3, 0, "1000", false},
+		{4, 2, "9.99", true},
+		{4, 2, "10", false},
+		{0, 2, "123456789.12", true},
+	} {
+		_, err := floatArg(StagingColumn{Name: "ZB2_X", Width: tc.width, Decimals: tc.decimals}, dec(tc.v))
+		if fits := err == nil; fits != tc.fits {
+			t.Errorf("%s in N %d,%d: %v; want it to fit %v", tc.v, tc.width, tc.decimals, err, tc.fits)
+		}
 	}
 }
