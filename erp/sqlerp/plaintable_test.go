@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus"
@@ -100,5 +101,48 @@ func TestReadsRefuseANonPositiveSize(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "page size must be positive") {
 			t.Errorf("Changes with page size 0: %v", err)
 		}
+	}
+}
+
+// A table with a stamp and no filial column (a company-wide custom table)
+// is polled: its checkpoint is its newest stamp, and changes are read
+// from there.
+func TestAStampedTableWithoutFilial(t *testing.T) {
+	ctx := context.Background()
+	db, d, err := sqlerp.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "plain.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, st := range []string{
+		"CREATE TABLE ZZ2010 (ZZ2_COD VARCHAR(6) NOT NULL, S_T_A_M_P_ TIMESTAMP NULL, R_E_C_N_O_ INTEGER NOT NULL PRIMARY KEY)",
+		"INSERT INTO ZZ2010 VALUES ('A     ', '2024-01-02 10:00:00.000', 1), ('B     ', '2024-01-02 11:00:00.000', 2)",
+	} {
+		if _, err := db.ExecContext(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := sqlerp.NewSource(ctx, db, d, sqlerp.TableSpec{Physical: "ZZ2010", KeyColumns: []string{"ZZ2_COD"},
+		Columns: []sqlerp.ColumnSpec{{Name: "ZZ2_COD", Kind: sqlerp.KindChar}}, StampColumn: "S_T_A_M_P_", RecnoColumn: "R_E_C_N_O_"},
+		sqlerp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	cp, err := src.Checkpoint(ctx)
+	if want := sqlerp.StampPosition(time.Date(2024, 1, 2, 11, 0, 0, 0, time.UTC), 0); err != nil || cp != want {
+		t.Fatalf("checkpoint %s, %v; want %s", cp, err, want)
+	}
+	var keys []string
+	for page, err := range src.Changes(ctx, cp, 10) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page.Records {
+			keys = append(keys, r.Key)
+		}
+	}
+	if strings.Join(keys, " ") != "B" {
+		t.Errorf("changes from the checkpoint read %v; want B", keys)
 	}
 }
