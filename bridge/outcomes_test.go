@@ -163,8 +163,8 @@ func TestARecordOwnedByAnotherERPRecordIsNeverAdopted(t *testing.T) {
 			}
 			it := onlyItem(t, v.st)
 			if len(v.crm.recs) != 1 || it.ERPKey != "K2" || it.State != store.StateParked || it.Level != store.LevelSkip ||
-				!strings.Contains(it.LastError, "already belongs to ERP record K1") {
-				t.Errorf("CRM %v, outbox %+v; want K2 refused, naming K1", v.crm.recs, it)
+				!strings.Contains(it.LastError, "already belongs to ERP record K1") || rep.Stats.Failed != 1 {
+				t.Errorf("CRM %v, outbox %+v, stats %+v; want K2 refused, naming K1, and counted as failed", v.crm.recs, it, rep.Stats)
 			}
 		})
 	}
