@@ -14,11 +14,12 @@ import (
 // — one CRM record, updated (upsert) or left alone (create_only).
 func TestTwoRowsOfOneKeyInAPageMakeOneRecord(t *testing.T) {
 	for _, tc := range []struct {
-		mode Mode
-		want string
+		mode  Mode
+		want  string
+		stats store.RunStats
 	}{
-		{ModeUpsert, "map[crm1:acme2]"},
-		{ModeCreateOnly, "map[crm1:acme]"},
+		{ModeUpsert, "map[crm1:acme2]", store.RunStats{Read: 2, Created: 1, Updated: 1}},
+		{ModeCreateOnly, "map[crm1:acme]", store.RunStats{Read: 2, Created: 1, Unchanged: 1}},
 	} {
 		t.Run(string(tc.mode), func(t *testing.T) {
 			ctx := context.Background()
@@ -27,8 +28,12 @@ func TestTwoRowsOfOneKeyInAPageMakeOneRecord(t *testing.T) {
 			src.set("K", "acme2", false)
 			v.e.streams["customers"].Source = src
 			v.e.streams["customers"].Mode = tc.mode
-			if _, err := v.e.Sync(ctx, "customers", SyncOptions{Full: true}); err != nil {
+			rep, err := v.e.Sync(ctx, "customers", SyncOptions{Full: true})
+			if err != nil {
 				t.Fatal(err)
+			}
+			if rep.Stats != tc.stats {
+				t.Errorf("stats %+v; want %+v", rep.Stats, tc.stats)
 			}
 			if got := fmt.Sprint(v.crm.recs); got != tc.want {
 				t.Errorf("CRM records %s; want %s", got, tc.want)
