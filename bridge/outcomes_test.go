@@ -246,25 +246,31 @@ func TestEveryLostCreatesKeysAreLookedFor(t *testing.T) {
 	}
 }
 
-// A dry run keeps Options.Samples sample payloads per action.
+// A dry run keeps Options.Samples sample payloads per action, and counts a
+// create that would adopt a CRM record found by its natural key as the
+// update it would be.
 func TestADryRunKeepsSamplesPerAction(t *testing.T) {
 	v := newEnv(t, DeletesIgnore)
-	for i := range 5 {
+	for i := range 6 {
 		v.src.set(fmt.Sprint("K", i), fmt.Sprint("n", i), false)
 	}
+	v.crm.recs["crm9"] = "n5" // already in the CRM, not yet linked
 	rep, err := v.e.Sync(context.Background(), "customers", SyncOptions{DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Stats.Created != 5 || len(rep.Samples) != 3 {
-		t.Errorf("dry run: %+v with %d samples; want 5 creates, 3 samples", rep.Stats, len(rep.Samples))
+	if rep.Stats.Created != 5 || rep.Stats.Updated != 1 || len(rep.Samples) != 4 {
+		t.Errorf("dry run: %+v with %d samples; want 5 creates, 1 update, 3 + 1 samples", rep.Stats, len(rep.Samples))
 	}
 	for _, s := range rep.Samples {
-		if s.Action != "create" || s.Payload["name"] == nil {
-			t.Errorf("sample %+v; want a create with its payload", s)
+		switch {
+		case s.Payload["name"] == nil:
+			t.Errorf("sample %+v without its payload", s)
+		case s.Action == "update" && (s.ERPKey != "K5" || s.CRMID != "crm9" || !strings.Contains(s.Reason, "adopts")):
+			t.Errorf("sample %+v; want K5 adopting crm9", s)
 		}
 	}
-	if len(v.crm.recs) != 0 {
+	if len(v.crm.recs) != 1 {
 		t.Errorf("a dry run wrote %v", v.crm.recs)
 	}
 }
