@@ -379,3 +379,25 @@ func TestADependencyUpdateOnlyFoundNothingForIsNone(t *testing.T) {
 		t.Errorf("orders: %+v, sent %v, customers in the CRM %v; want O1 sent without a link", rep.Stats, deals.sent, v.crm.recs)
 	}
 }
+
+// The same when the dependency is first synced on demand, by the record
+// that links to it: update_only finds nothing to update, so the record
+// goes out without the link in that run — it does not wait a retry.
+func TestADependencyUpdateOnlyFindsNothingForOnDemandIsNone(t *testing.T) {
+	ctx := context.Background()
+	v := newEnv(t, DeletesIgnore)
+	v.src.set("C1", "acme", false)
+	orders, deals := v.withOrders(&optionalDepMapper{}, v.crm)
+	v.e.streams["customers"].Mode = ModeUpdateOnly
+	orders.set("O1", "o1", false)
+	rep, err := v.e.Sync(ctx, "orders", SyncOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Stats.Created != 1 || rep.Stats.Failed != 0 || deals.sent["o1"] != "" || len(v.crm.recs) != 0 {
+		t.Errorf("orders: %+v, sent %v, customers in the CRM %v; want O1 sent without a link", rep.Stats, deals.sent, v.crm.recs)
+	}
+	if items, err := v.st.OpenItems(ctx, store.OutboxFilter{}); err != nil || len(items) != 0 {
+		t.Errorf("open items %+v (%v); want none", items, err)
+	}
+}

@@ -662,8 +662,7 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 		return id.CRMID, nil
 	}
 	if has && id.Fingerprint != "" {
-		// Synced without a CRM record: update_only found none to update.
-		return "", fmt.Errorf("%w: %s %s is not in the CRM (update_only)", ErrNoDependency, stream, key)
+		return "", notInCRM(stream, key)
 	}
 	if r.depth >= 3 {
 		return "", fmt.Errorf("resolving %s %s: dependencies nested too deep", stream, key)
@@ -715,6 +714,9 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("resolving %s %s: %w", stream, key, err)
 	}
+	if has && id.CRMID == "" && id.Fingerprint != "" {
+		return "", notInCRM(stream, key)
+	}
 	if !has || id.CRMID == "" {
 		items, err := r.e.store.OpenItems(ctx, store.OutboxFilter{Entity: s.Target.Entity(), ERPKey: key, Limit: 1})
 		if err == nil && len(items) > 0 && items[0].Level == store.LevelSkip {
@@ -725,4 +727,10 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 	}
 	memo(id.CRMID)
 	return id.CRMID, nil
+}
+
+// notInCRM is Resolve's answer for a record synced without a CRM record:
+// its stream is update_only and found none to update.
+func notInCRM(stream, key string) error {
+	return fmt.Errorf("%w: %s %s is not in the CRM (update_only)", ErrNoDependency, stream, key)
 }
