@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/erpbridge/erpbridge/bridge/store"
@@ -17,12 +16,6 @@ type AccountProbe interface {
 	// Exists reports whether the record crmID of entity exists there.
 	Exists(ctx context.Context, entity, crmID string) (bool, error)
 }
-
-// ErrAccountChanged reports a checkpoint store filled from another CRM
-// account (or from a CRM emptied since) than the one the credentials reach
-// now: every CRM id it holds is foreign there, so syncing would change
-// nothing, or the wrong records.
-var ErrAccountChanged = errors.New("the CRM is not the one this checkpoint store was filled from")
 
 // accountProbes is how many of the most recently synced records are looked
 // up: all of them missing means another (or an emptied) CRM; one deleted

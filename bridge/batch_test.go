@@ -175,7 +175,6 @@ func TestSameKeyTwiceInAPageAfterALostCreateIsNotDoubled(t *testing.T) {
 // C: self-resolving stream, drain: K's completion pending when L's remap resolves K.
 type selfMapper struct {
 	fakeMapper
-	fail map[string]bool
 }
 
 func (m *selfMapper) Map(ctx context.Context, rec erp.Record, r Resolver) Mapped {

@@ -4,8 +4,11 @@
 // the outbox state and the cursor in the order that makes a crash at any
 // point replay at most one page, idempotently.
 //
-// The engine knows the ERP only through erp.Source and the CRM only through
-// Target, which the command wires to rdstation/crm. It names no vendor.
+// The engine knows the ERP only through erp.Source and the target system
+// only through Target, which a registered target-system component provides
+// (bridge/component; RD Station CRM: rdstation/crm/target). It names no
+// vendor. Its error classes are in errors.go; the won-deal direction is
+// bridge/inbound.
 //
 // # Commit order
 //

@@ -167,6 +167,9 @@ type SyncOptions struct {
 	// DryRun computes what would be created, updated, skipped or fail,
 	// with sample payloads, and writes nothing anywhere.
 	DryRun bool
+
+	// dry is what the streams of one dry run would have created so far.
+	dry *dryState
 }
 
 // Sample is one example record of a dry run.
@@ -192,11 +195,20 @@ type Report struct {
 	// short. It is not a failure: Err is nil, and the next run goes on
 	// from where this one stopped.
 	Interrupted bool
+	// Warned counts the records written (or, in a dry run, to be written)
+	// without some of what they map to: fields with invalid ERP values, or
+	// a natural key another ERP record owns. They are listed by errors
+	// list as warnings; they are not failures.
+	Warned int64
 }
 
 // SyncAll syncs every stream in dependency order. A stream that fails does
 // not stop the others; the joined error names each failed stream.
 func (e *Engine) SyncAll(ctx context.Context, so SyncOptions) ([]Report, error) {
+	if so.DryRun && so.dry == nil {
+		so.dry = &dryState{}
+		defer so.dry.forget(e)
+	}
 	var reps []Report
 	var errs []error
 	for _, name := range e.order {
@@ -221,9 +233,14 @@ func (e *Engine) Sync(ctx context.Context, name string, so SyncOptions) (Report,
 	if !ok {
 		return Report{Stream: name}, fmt.Errorf("unknown stream %q", name)
 	}
+	if so.DryRun && so.dry == nil {
+		so.dry = &dryState{}
+		defer so.dry.forget(e)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r := newRun(e, s, so.DryRun)
+	r.drySt = so.dry
 	rep := r.execute(ctx, so.Full)
 	if rep.Err != nil {
 		return rep, fmt.Errorf("syncing %s: %w", name, rep.Err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge/store"
@@ -269,14 +270,25 @@ func (r *run) deliver(ctx context.Context, item store.OutboxItem, fixIdentity bo
 	defer cancel()
 
 	log := r.log.With(zap.String("erp_key", item.ERPKey))
-	crmID, created, skipped, err := r.apply(callCtx, item, p)
+	out, err := r.apply(callCtx, item, p)
+	crmID, created, skipped := out.crmID, out.created, out.skipped
 	if crmID != "" {
 		log = log.With(zap.String("crm_id", crmID))
 	}
 	now := r.e.opts.Now()
 	switch {
 	case err == nil:
-		if err := r.complete(ctx, completion{item: item, crmID: crmID, fixIdentity: fixIdentity, at: now}); err != nil {
+		c := completion{item: item, crmID: crmID, fixIdentity: fixIdentity, at: now}
+		if _, shares := r.s.Target.(SharedKeys); shares && item.Op != store.OpMark {
+			// What this write left out replaces what the last one did.
+			c.setKeyNote = true
+			if len(out.dropped) > 0 {
+				c.keyNote = "synced without " + strings.Join(out.dropped, ", ")
+				r.warnedN++
+				log.Warn("record sent without a natural key another ERP record has", zap.String("reason", c.keyNote))
+			}
+		}
+		if err := r.complete(ctx, c); err != nil {
 			return err
 		}
 		switch {
@@ -297,13 +309,19 @@ func (r *run) deliver(ctx context.Context, item store.OutboxItem, fixIdentity bo
 			return tx.Fail(item.ID, err.Error(), store.LevelError, now.Add(r.e.opts.RateLimitDelay), false)
 		})
 	case errors.Is(err, ErrFatal):
-		log.Error("the CRM refuses the integration; stopping the run", zap.Error(err))
+		log.Error("the target system refuses the integration; stopping the run", zap.Error(err))
 		if ferr := st.Update(persist, func(tx *store.Tx) error {
 			return tx.Fail(item.ID, err.Error(), store.LevelError, now, false)
 		}); ferr != nil {
 			return ferr
 		}
 		return err
+	case errors.Is(err, ErrKeyTaken):
+		// A policy outcome, not a failure: listed once (parked) until the
+		// record changes or errors retry.
+		r.stats.Skipped++
+		log.Warn("record not sent: its natural key belongs to another ERP record", zap.Error(err))
+		return st.Update(persist, func(tx *store.Tx) error { return tx.Park(item.ID, err.Error(), store.LevelSkip) })
 	case errors.Is(err, ErrRejected):
 		r.stats.Failed++
 		log.Warn("record rejected by the CRM", zap.Error(err))
@@ -329,6 +347,10 @@ type completion struct {
 	crmID       string
 	fixIdentity bool
 	at          time.Time
+	// keyNote says which natural keys the write left out (see SharedKeys),
+	// recorded as the record's key warning when setKeyNote ("" clears it).
+	keyNote    string
+	setKeyNote bool
 }
 
 // complete records a confirmed write. Completions are committed in batches
@@ -359,6 +381,12 @@ func (r *run) flush(ctx context.Context) error {
 			it := c.item
 			if err := tx.Complete(it.ID, c.crmID, it.Fingerprint); err != nil {
 				return fmt.Errorf("recording %s as synced: %w", it.ERPKey, err)
+			}
+			if c.setKeyNote {
+				if err := tx.SetWarning(store.Warning{Stream: it.Stream, Entity: it.Entity, ERPKey: it.ERPKey,
+					Kind: store.WarningKey, Text: c.keyNote}); err != nil {
+					return err
+				}
 			}
 			if !c.fixIdentity {
 				continue
@@ -412,6 +440,11 @@ func (r *run) remap(ctx context.Context, item store.OutboxItem) (store.OutboxIte
 		m = r.s.Mapper.MapDeleted(ctx, rec, r)
 	} else {
 		m = r.s.Mapper.Map(ctx, rec, r)
+		if m.Retry == nil {
+			if err := r.noteWarnings(ctx, item.ERPKey, m); err != nil {
+				return item, nil, true, err
+			}
+		}
 	}
 	switch {
 	case len(m.Errors) > 0:
@@ -449,67 +482,153 @@ func (r *run) remap(ctx context.Context, item store.OutboxItem) (store.OutboxIte
 	return item, m.Payload, false, nil
 }
 
+// applied is what the Target did with an item.
+type applied struct {
+	crmID            string
+	created, skipped bool
+	// dropped names the natural keys left out of the payload because
+	// other ERP records own them (SharedKeys targets).
+	dropped []string
+}
+
+// maxDrops bounds the natural keys one write may leave out.
+const maxDrops = 10
+
 // apply calls the Target for one item. Before any create it looks for an
 // existing record by natural key, which also resolves a create whose
 // outcome was unknown (timeout, crash) without doubling it.
-func (r *run) apply(ctx context.Context, item store.OutboxItem, p Payload) (crmID string, created, skipped bool, err error) {
+func (r *run) apply(ctx context.Context, item store.OutboxItem, p Payload) (out applied, err error) {
 	t := r.s.Target
 	switch item.Op {
 	case store.OpUpdate, store.OpMark:
+		if item.Op == store.OpUpdate {
+			if p, out.dropped, err = r.dropTaken(ctx, item, p); err != nil {
+				return applied{}, err
+			}
+		}
 		err = t.Update(ctx, item.CRMID, p)
 		if !errors.Is(err, ErrGone) {
-			return item.CRMID, false, false, err
+			out.crmID = item.CRMID
+			return out, err
 		}
 		if item.Op == store.OpMark {
-			return "", false, true, nil // nothing left to mark
+			return applied{skipped: true}, nil // nothing left to mark
 		}
 		r.log.Warn("CRM record is gone; creating it again", zap.String("erp_key", item.ERPKey), zap.String("crm_id", item.CRMID))
 		fallthrough
 	case store.OpCreate:
 		// An earlier attempt may have created the record: ask the CRM itself.
 		live := attempted(item) || item.Op != store.OpCreate
-		id, found, ferr := r.find(ctx, item, p, live)
-		if ferr != nil {
-			return "", false, false, fmt.Errorf("looking up existing record: %w", ferr)
-		}
-		if found {
+		for {
+			id, found, ferr := r.find(ctx, item, p, live)
+			if ferr != nil {
+				return applied{}, fmt.Errorf("looking up existing record: %w", ferr)
+			}
+			if !found {
+				break
+			}
 			adopted, owner, err := r.adopt(ctx, item, id, p)
 			switch {
 			case err == nil && adopted:
-				return id, false, false, nil
+				out.crmID = id
+				return out, nil
 			case err != nil:
-				return "", false, false, err
+				return applied{}, err
 			case owner != "" && exclusive(t):
-				return "", false, false, fmt.Errorf("%w: the CRM record with this %s already belongs to ERP record %s",
-					ErrRejected, naturalKeyName(t), owner)
+				var ok bool
+				if p, ok = r.dropKey(p, owner, &out); ok {
+					continue // look again without it
+				}
+				return applied{}, keyTaken(t, owner)
 			}
-			// Another ERP record owns it, or it is gone: create our own.
+			break // another ERP record owns it, or it is gone: create our own
 		}
 		if r.s.Mode == ModeUpdateOnly {
-			return "", false, true, nil
+			return applied{skipped: true}, nil
 		}
 		if err := r.recordSent(ctx, &item, p); err != nil {
-			return "", false, false, err
+			return applied{}, err
 		}
-		id, err = t.Create(ctx, p)
+		id, err := t.Create(ctx, p) // (shadows the named result: every path returns explicitly)
 		var ex *ExistsError
 		if errors.As(err, &ex) {
 			// The CRM refused the create because the natural key is taken.
 			adopted, owner, aerr := r.adopt(ctx, item, ex.CRMID, p)
 			switch {
 			case aerr != nil:
-				return "", false, false, aerr
+				return applied{}, aerr
 			case adopted:
-				return ex.CRMID, false, false, nil
+				out.crmID = ex.CRMID
+				return out, nil
 			case owner != "":
-				return "", false, false, fmt.Errorf("%w: the CRM already has this %s, owned by ERP record %s: make the two differ (e.g. mapping unique_name)",
+				return applied{}, fmt.Errorf("%w: the CRM already has this %s, owned by ERP record %s: make the two differ (e.g. mapping unique_name)",
 					ErrRejected, naturalKeyName(t), owner)
 			}
-			return "", false, false, fmt.Errorf("%w: %w", ErrRejected, err)
+			return applied{}, fmt.Errorf("%w: %w", ErrRejected, err)
 		}
-		return id, err == nil, false, err
+		out.crmID, out.created = id, err == nil
+		return out, err
 	}
-	return "", false, false, fmt.Errorf("unknown outbox operation %q", item.Op)
+	return applied{}, fmt.Errorf("unknown outbox operation %q", item.Op)
+}
+
+// keyTaken is the error of a record whose natural key owner has: the
+// bridge's refusal (an ErrRejected that never reached the CRM).
+func keyTaken(t Target, owner string) error {
+	return keyTakenError{fmt.Sprintf("not sent: %v: the CRM record with this %s already belongs to ERP record %s",
+		ErrKeyTaken, naturalKeyName(t), owner)}
+}
+
+type keyTakenError struct{ msg string }
+
+func (e keyTakenError) Error() string        { return e.msg }
+func (e keyTakenError) Is(target error) bool { return target == ErrKeyTaken || target == ErrRejected }
+
+// dropKey leaves out of p the natural key owner has, when the target can
+// send the record without it (SharedKeys), noting it in out.
+func (r *run) dropKey(p Payload, owner string, out *applied) (Payload, bool) {
+	sk, ok := r.s.Target.(SharedKeys)
+	if !ok || len(out.dropped) >= maxDrops {
+		return p, false
+	}
+	q, key, ok := sk.DropKey(p)
+	if !ok {
+		return p, false
+	}
+	out.dropped = append(out.dropped, fmt.Sprintf("%s (ERP record %s has it)", key, owner))
+	return q, true
+}
+
+// dropTaken leaves out of an update's payload the natural keys that CRM
+// records of other ERP records have (SharedKeys targets), so a record sent
+// without a shared e-mail does not get it back with its next change. It
+// asks the target's index (live false), as a create does.
+func (r *run) dropTaken(ctx context.Context, item store.OutboxItem, p Payload) (Payload, []string, error) {
+	t := r.s.Target
+	if _, ok := t.(SharedKeys); !ok || !exclusive(t) {
+		return p, nil, nil
+	}
+	var out applied
+	for {
+		id, found, err := t.Find(ctx, p, false)
+		if err != nil {
+			return nil, nil, fmt.Errorf("looking up existing record: %w", err)
+		}
+		if !found || id == item.CRMID {
+			return p, out.dropped, nil
+		}
+		owner, err := r.owner(ctx, item, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if owner == "" {
+			return p, out.dropped, nil
+		}
+		var ok bool
+		if p, ok = r.dropKey(p, owner, &out); !ok {
+			return nil, nil, keyTaken(t, owner)
+		}
+	}
 }
 
 // find looks for the record item writes: by p's natural keys, and, when an
@@ -546,25 +665,34 @@ func (r *run) find(ctx context.Context, item store.OutboxItem, p Payload, live b
 // merge into one CRM record. adopted is false with no error when the record
 // is taken, or gone from the CRM since it was indexed.
 func (r *run) adopt(ctx context.Context, item store.OutboxItem, crmID string, p Payload) (adopted bool, owner string, err error) {
-	t := r.s.Target
-	// Writes confirmed this page but not recorded yet own their records too.
-	for _, c := range r.pending {
-		if c.crmID == crmID && c.item.Entity == t.Entity() && c.item.ERPKey != item.ERPKey {
-			return false, c.item.ERPKey, nil
-		}
+	if owner, err = r.owner(ctx, item, crmID); owner != "" || err != nil {
+		return false, owner, err
 	}
-	other, taken, err := r.e.store.IdentityByCRMID(ctx, t.Entity(), crmID)
-	if err != nil {
-		return false, "", fmt.Errorf("checking who owns %s: %w", crmID, err)
-	}
-	if taken && other.ERPKey != item.ERPKey {
-		return false, other.ERPKey, nil
-	}
-	err = t.Update(ctx, crmID, p)
+	err = r.s.Target.Update(ctx, crmID, p)
 	if errors.Is(err, ErrGone) {
 		return false, "", nil
 	}
 	return err == nil, "", err
+}
+
+// owner is the key of the ERP record other than item's that owns the CRM
+// record crmID, "" when none does.
+func (r *run) owner(ctx context.Context, item store.OutboxItem, crmID string) (string, error) {
+	entity := r.s.Target.Entity()
+	// Writes confirmed this page but not recorded yet own their records too.
+	for _, c := range r.pending {
+		if c.crmID == crmID && c.item.Entity == entity && c.item.ERPKey != item.ERPKey {
+			return c.item.ERPKey, nil
+		}
+	}
+	other, taken, err := r.e.store.IdentityByCRMID(ctx, entity, crmID)
+	if err != nil {
+		return "", fmt.Errorf("checking who owns %s: %w", crmID, err)
+	}
+	if taken && other.ERPKey != item.ERPKey {
+		return other.ERPKey, nil
+	}
+	return "", nil
 }
 
 // exclusive reports whether a natural key another ERP record owns is a
@@ -576,7 +704,7 @@ func exclusive(t Target) bool {
 }
 
 func naturalKeyName(t Target) string {
-	if n, ok := t.(interface{ NaturalKey() string }); ok {
+	if n, ok := t.(NaturalKeyNamer); ok {
 		return n.NaturalKey()
 	}
 	return "natural key"

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp"
@@ -37,6 +39,19 @@ type run struct {
 	// resolved holds, while a page is handled, the CRM ids Resolve found
 	// for records of other entities, keyed by entity and ERP key.
 	resolved map[string]string
+	// warned holds, while a page is handled, the warnings its records
+	// have in the store (see noteWarnings).
+	warned map[string]map[store.WarningKind]string
+	// warnedN counts the records written without some of what they map
+	// to (Report.Warned).
+	warnedN int64
+	// dryWritten holds, in a dry run, the fingerprint of every record the
+	// run counted as a create or an update: read again in the same run (in
+	// the poll's overlap and as a changed customer's order, say) it is
+	// unchanged, as the real run finds it once written.
+	dryWritten map[string]string
+	// drySt, in a dry run, is what the run's streams would have created.
+	drySt *dryState
 }
 
 func newRun(e *Engine, s *Stream, dry bool) *run {
@@ -109,7 +124,7 @@ func (r *run) execute(ctx context.Context, full bool) Report {
 		err = fmt.Errorf("recording synced records: %w", ferr)
 	}
 	r.stats.APICalls = r.e.opts.APICalls() - calls0
-	rep.Stats, rep.Samples = r.stats, r.samples
+	rep.Stats, rep.Samples, rep.Warned = r.stats, r.samples, r.warnedN
 	rep.Duration = r.e.opts.Now().Sub(start)
 	// A stop request is not a failure: what was done is recorded, and the
 	// next run goes on from the cursor.
@@ -237,7 +252,7 @@ func (r *run) page(ctx context.Context, recs []erp.Record) (err error) {
 	r.inPage = true
 	r.resolved = map[string]string{}
 	defer func() {
-		r.inPage, r.resolved = false, nil
+		r.inPage, r.resolved, r.warned = false, nil, nil
 		if err == nil {
 			err = r.sendPlanned(ctx)
 		}
@@ -258,6 +273,9 @@ func (r *run) page(ctx context.Context, recs []erp.Record) (err error) {
 	opens, err := r.e.store.OpenItemsByKey(ctx, r.s.Target.Entity(), keys)
 	if err != nil {
 		return fmt.Errorf("looking up waiting writes: %w", err)
+	}
+	if r.warned, err = r.e.store.WarningTexts(ctx, r.s.Target.Entity(), keys); err != nil {
+		return fmt.Errorf("looking up warnings: %w", err)
 	}
 	if pp, ok := r.s.Mapper.(PagePreparer); ok {
 		pp.PreparePage(ctx, recs)
@@ -323,8 +341,17 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 	if rec.Deleted {
 		return r.deleted(ctx, rec, id, has, open)
 	}
+	if err := rec.KeyError(); err != nil {
+		// Never an identity: the key identifies nothing.
+		return r.rejectData(ctx, rec.Key, "", []error{err}, open)
+	}
 	m := r.s.Mapper.Map(ctx, rec, r)
 	r.outcome = outcomeWrite
+	if m.Retry == nil {
+		if err := r.noteWarnings(ctx, rec.Key, m); err != nil {
+			return err
+		}
+	}
 	switch {
 	case m.Skip:
 		r.stats.Skipped++
@@ -335,7 +362,8 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 		return r.rejectData(ctx, rec.Key, id.CRMID, m.Errors, open)
 	case m.Retry != nil:
 		return r.deferRecord(ctx, rec.Key, id.CRMID, m.Retry, store.OpUpdate, open)
-	case open == nil && has && id.Fingerprint != "" && id.Fingerprint == m.Fingerprint && !id.Deleted:
+	case open == nil && has && id.Fingerprint != "" && id.Fingerprint == m.Fingerprint && !id.Deleted,
+		r.dry && m.Fingerprint != "" && r.dryWritten[rec.Key] == m.Fingerprint:
 		r.stats.Unchanged++
 		r.outcome = outcomeUnchanged
 		return nil
@@ -363,8 +391,15 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 		}
 		op = store.OpUpdate
 	}
+	if len(m.Warnings) > 0 {
+		r.warnedN++
+	}
 	if r.dry {
-		return r.dryWrite(ctx, op, rec.Key, id.CRMID, m.Payload)
+		if r.dryWritten == nil {
+			r.dryWritten = map[string]string{}
+		}
+		r.dryWritten[rec.Key] = m.Fingerprint
+		return r.dryWrite(ctx, op, rec.Key, id.CRMID, m.Payload, errorsText(m.Warnings))
 	}
 	return r.write(ctx, store.OutboxItem{
 		Stream: r.s.Name, Entity: r.s.Target.Entity(), ERPKey: rec.Key, Op: op,
@@ -372,10 +407,69 @@ func (r *run) record(ctx context.Context, rec erp.Record, id store.Identity, has
 	}, m.Payload, open)
 }
 
+// noteWarnings records the warnings of a record's mapping, replacing the
+// last ones: what it left out of its payload (Mapped.Warnings), or, for a
+// record it skips, why it is not sent. They are listed, level skip, until
+// the record maps without them. Only a change is written.
+func (r *run) noteWarnings(ctx context.Context, key string, m Mapped) error {
+	if r.dry {
+		return nil
+	}
+	text := errorsText(m.Warnings)
+	switch {
+	case text == "":
+	case m.Skip:
+		text = "not synced: " + text
+	default:
+		text = "synced without the invalid field(s): " + text
+	}
+	entity := r.s.Target.Entity()
+	had := r.warned[key]
+	if r.warned == nil { // a record outside a page (a dependency, a retry)
+		texts, err := r.e.store.WarningTexts(ctx, entity, []string{key})
+		if err != nil {
+			return fmt.Errorf("looking up warnings of %s: %w", key, err)
+		}
+		had = texts[key]
+	}
+	if had[store.WarningFields] == text {
+		return nil
+	}
+	if r.warned != nil {
+		if r.warned[key] == nil {
+			r.warned[key] = map[store.WarningKind]string{}
+		}
+		r.warned[key][store.WarningFields] = text
+	}
+	if text != "" {
+		r.log.Warn("record listed with a warning", zap.String("erp_key", key), zap.String("reason", text))
+	}
+	return r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		return tx.SetWarning(store.Warning{Stream: r.s.Name, Entity: entity, ERPKey: key, Kind: store.WarningFields, Text: text})
+	})
+}
+
+// forgetWarnings clears every warning of a record deleted in the ERP (it
+// is not sent any more), when the page says it has any.
+func (r *run) forgetWarnings(ctx context.Context, key string) error {
+	if r.dry || len(r.warned[key]) == 0 {
+		return nil
+	}
+	delete(r.warned, key)
+	return r.e.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		for _, kind := range []store.WarningKind{store.WarningFields, store.WarningKey} {
+			if err := tx.SetWarning(store.Warning{Entity: r.s.Target.Entity(), ERPKey: key, Kind: kind}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // deleted handles a soft-deleted ERP record.
 func (r *run) deleted(ctx context.Context, rec erp.Record, id store.Identity, has bool, open *store.OutboxItem) error {
 	inCRM := has && id.CRMID != "" && !id.Deleted
-	if open == nil && (r.s.Deletes == DeletesIgnore || !inCRM) {
+	if open == nil && (r.s.Deletes == DeletesIgnore || !inCRM) && len(r.warned[rec.Key]) == 0 {
 		r.stats.Skipped++
 		return nil
 	}
@@ -386,6 +480,9 @@ func (r *run) deleted(ctx context.Context, rec erp.Record, id store.Identity, ha
 	} else if ok && !live.Deleted {
 		r.stats.Skipped++
 		return nil
+	}
+	if err := r.forgetWarnings(ctx, rec.Key); err != nil {
+		return err
 	}
 	if r.s.Deletes == DeletesIgnore || !inCRM {
 		// A write still waiting for a record deleted since: never send it.
@@ -562,26 +659,69 @@ const (
 // A create the real run would turn into the adoption of an existing CRM
 // record (found by natural key: a read, never a write) counts as the update
 // it would be; under update_only, a create finding nothing is skipped.
-func (r *run) dryWrite(ctx context.Context, op store.Op, key, crmID string, p Payload) error {
-	reason := ""
-	if op == store.OpCreate {
+//
+// The records earlier streams of the same dry run would create are found
+// as the real run finds them (a contact's name in its organization), and a
+// natural key another ERP record owns is decided as the real run decides:
+// sent without it, or refused.
+func (r *run) dryWrite(ctx context.Context, op store.Op, key, crmID string, p Payload, note string) error {
+	reason := note
+	add := func(s string) { reason = strings.TrimPrefix(reason+"; "+s, "; ") }
+	for drops := 0; op == store.OpCreate; drops++ {
 		id, found, err := r.s.Target.Find(ctx, p, false)
 		switch {
 		case errors.Is(err, ErrFatal):
 			return err
 		case err != nil:
-			reason = "the lookup before the create failed: " + err.Error()
+			add("the lookup before the create failed: " + err.Error())
 		case found:
-			op, crmID, reason = store.OpUpdate, id, "adopts the CRM record found by its "+naturalKeyName(r.s.Target)
+			owner, err := r.dryOwner(ctx, key, id)
+			if err != nil {
+				return err
+			}
+			if owner == "" {
+				op, crmID = store.OpUpdate, id
+				add("adopts the CRM record found by its " + naturalKeyName(r.s.Target))
+				break
+			}
+			if !exclusive(r.s.Target) {
+				break // another ERP record owns it: the real run creates its own
+			}
+			if sk, ok := r.s.Target.(SharedKeys); ok && drops < maxDrops {
+				if q, k, ok := sk.DropKey(p); ok {
+					p = q
+					add("synced without " + k)
+					continue
+				}
+			}
+			r.stats.Skipped++
+			r.sample("skip", key, "", p, keyTaken(r.s.Target, owner).Error())
+			return nil
 		case r.s.Mode == ModeUpdateOnly:
 			r.stats.Skipped++
 			r.sample("skip", key, "", p, "not in the CRM (update_only)")
 			return nil
 		}
+		break
+	}
+	if op == store.OpCreate && r.drySt != nil {
+		crmID = r.drySt.pretend(ctx, r, key, p)
 	}
 	r.countDry(string(op))
 	r.sample(string(op), key, crmID, p, reason)
 	return nil
+}
+
+// dryOwner is the ERP record other than key's that owns the CRM record
+// crmID: one in the CRM, or one this dry run would have created.
+func (r *run) dryOwner(ctx context.Context, key, crmID string) (string, error) {
+	if owner, ok := r.drySt.owner(r.s.Target.Entity(), crmID); ok {
+		if owner == key {
+			return "", nil
+		}
+		return owner, nil
+	}
+	return r.owner(ctx, store.OutboxItem{Entity: r.s.Target.Entity(), ERPKey: key}, crmID)
 }
 
 func (r *run) countDry(act string) {
@@ -615,7 +755,7 @@ func (r *run) dryResolve(ctx context.Context, s *Stream, rec erp.Record, id stor
 		open = &it
 	}
 	sub := newRun(r.e, s, true)
-	sub.depth = r.depth + 1
+	sub.depth, sub.drySt = r.depth+1, r.drySt
 	if err := sub.record(ctx, rec, id, has, open); err != nil {
 		return "", err
 	}
@@ -733,4 +873,69 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 // its stream is update_only and found none to update.
 func notInCRM(stream, key string) error {
 	return fmt.Errorf("%w: %s %s is not in the CRM (update_only)", ErrNoDependency, stream, key)
+}
+
+// DryRunIndex is implemented by targets that find records by an index of
+// the CRM's natural keys: a dry run adds the records it would create, so a
+// later stream of the same dry run finds them as the real run would, and
+// forgets them when it is done.
+type DryRunIndex interface {
+	// Pretend adds p to the index as the record crmID.
+	Pretend(ctx context.Context, p Payload, crmID string) error
+	// ForgetPretended removes every record Pretend added.
+	ForgetPretended()
+}
+
+// dryState is what the streams of one dry run would have created.
+type dryState struct {
+	mu      sync.Mutex
+	owners  map[string]map[string]string // entity → placeholder CRM id → ERP key
+	targets []DryRunIndex
+}
+
+// pretend records a create the dry run counts and returns the placeholder
+// CRM id it goes by.
+func (d *dryState) pretend(ctx context.Context, r *run, key string, p Payload) string {
+	id := "<new " + r.s.Name + " " + key + ">"
+	d.mu.Lock()
+	if d.owners == nil {
+		d.owners = map[string]map[string]string{}
+	}
+	entity := r.s.Target.Entity()
+	if d.owners[entity] == nil {
+		d.owners[entity] = map[string]string{}
+	}
+	d.owners[entity][id] = key
+	ix, ok := r.s.Target.(DryRunIndex)
+	if ok && !slices.Contains(d.targets, ix) {
+		d.targets = append(d.targets, ix)
+	}
+	d.mu.Unlock()
+	if ok {
+		if err := ix.Pretend(ctx, p, id); err != nil {
+			r.log.Debug("dry run: a record it would create is not indexed", zap.String("erp_key", key), zap.Error(err))
+		}
+	}
+	return id
+}
+
+// owner returns the ERP record a placeholder CRM id stands for.
+func (d *dryState) owner(entity, crmID string) (string, bool) {
+	if d == nil {
+		return "", false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	key, ok := d.owners[entity][crmID]
+	return key, ok
+}
+
+// forget removes from the targets' indexes what the dry run added.
+func (d *dryState) forget(*Engine) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, ix := range d.targets {
+		ix.ForgetPretended()
+	}
+	d.targets = nil
 }

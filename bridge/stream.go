@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/erpbridge/erpbridge/erp"
@@ -37,6 +36,12 @@ type Mapped struct {
 	// Errors are per-field problems with the ERP data (each names the ERP key
 	// and the field). The record is parked with level "skip"; the batch goes on.
 	Errors []error
+	// Warnings are problems of fields left out of Payload (each names the ERP
+	// key and the field): the record is sent without them, and they are
+	// listed (level skip, not a failure) until the record maps without them.
+	// With Skip, they say why the record is left out, and the skip is listed
+	// the same way (a record that must not vanish unnoticed).
+	Warnings []error
 	// Skip leaves the record out on purpose (e.g. a blocked customer under
 	// blocked = "skip"), with the reason.
 	Skip       bool
@@ -46,31 +51,6 @@ type Mapped struct {
 	// payload and mapped again from the ERP when it is retried.
 	Retry error
 }
-
-// ErrNoDependency is returned (wrapped) by Resolve when the record asked
-// for will not be in the CRM: it is not in the ERP, it is deleted, or its
-// stream skips it on purpose (e.g. a blocked customer). A Mapper usually
-// goes on without the link.
-var ErrNoDependency = errors.New("dependency not synced")
-
-// ErrDependencyRejected is returned (wrapped) by Resolve when the record
-// asked for was refused for bad ERP data. A record waiting on it waits at
-// level "skip" (it is not an outage) and follows once the data is fixed.
-var ErrDependencyRejected = errors.New("dependency has bad ERP data")
-
-// DependencyError is what Resolve returns when the record asked for is not
-// in the CRM and will not be by syncing it now: it names the record, and
-// Err says why (errors.Is ErrNoDependency or ErrDependencyRejected). A
-// record that waits on a dependency with bad ERP data waits until that
-// record changes, pointing at its entry in the error list rather than
-// copying its error.
-type DependencyError struct {
-	Stream, Entity, Key string
-	Err                 error
-}
-
-func (e *DependencyError) Error() string { return e.Err.Error() }
-func (e *DependencyError) Unwrap() error { return e.Err }
 
 // Resolver gives a Mapper the CRM id of a record of another stream, syncing
 // it on demand when the CRM does not have it yet (a contact's organization).

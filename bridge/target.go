@@ -1,16 +1,14 @@
 package bridge
 
-import (
-	"context"
-	"errors"
-)
+import "context"
 
 // Payload is a mapped record as the Target receives it: JSON-able values
 // keyed by CRM field.
 type Payload = map[string]any
 
 // Target is the CRM side of one stream: one entity (organization, contact,
-// product …). Implementations classify their errors with the sentinels below.
+// product …). Implementations wrap their errors in the engine's classes
+// (errors.go).
 type Target interface {
 	// Entity names the CRM entity; identities are kept per entity.
 	Entity() string
@@ -31,45 +29,31 @@ type Target interface {
 	KeysOf(p Payload) Payload
 }
 
-// Error classes a Target wraps its errors in (errors.Is).
-var (
-	// ErrRejected: the CRM refused this payload (validation, duplicate
-	// name). Retrying the same payload cannot help: the item is parked with
-	// level "skip" until the ERP record changes.
-	ErrRejected = errors.New("rejected by the CRM")
-	// ErrRateLimited: the account's request budget is spent. The item is
-	// retried later without using up an attempt.
-	ErrRateLimited = errors.New("rate limited")
-	// ErrOutcomeUnknown: a create was sent but its response never came.
-	// The next attempt resolves it by natural-key lookup before sending.
-	ErrOutcomeUnknown = errors.New("outcome unknown")
-	// ErrGone: the CRM record no longer exists (deleted in the CRM). The
-	// identity is dropped and the record created again.
-	ErrGone = errors.New("CRM record not found")
-	// ErrFatal: every write would fail the same way (credentials refused).
-	// The run stops; the item is retried on a later run without losing an
-	// attempt.
-	ErrFatal = errors.New("CRM refuses the integration")
-)
-
-// ExistsError is what Target.Create returns when the CRM refuses the create
-// because a record with the same unique natural key exists (RD Station:
-// organization and product names). The engine adopts that record unless
-// another ERP record owns it.
-type ExistsError struct {
-	CRMID string // the existing record
-	Err   error  // the CRM's answer
+// NaturalKeyNamer is implemented by targets that name, for messages, the
+// natural key they find records by ("e-mail (or name in its
+// organization)").
+type NaturalKeyNamer interface {
+	NaturalKey() string
 }
-
-func (e *ExistsError) Error() string {
-	return "already in the CRM as " + e.CRMID + ": " + e.Err.Error()
-}
-func (e *ExistsError) Unwrap() error { return e.Err }
 
 // ExclusiveKey is implemented by targets whose natural key identifies one
 // real thing (a contact's e-mail is one person): when another ERP record
 // already owns the CRM record with that key, the write is refused instead
-// of creating a second record with the same key.
+// of creating a second record with the same key — unless the target is a
+// SharedKeys one that sends the record without that key.
 type ExclusiveKey interface {
 	ExclusiveKey() bool
+}
+
+// SharedKeys is implemented by ExclusiveKey targets whose records can go
+// without the natural key another ERP record owns (a contact without the
+// e-mail of a shared mailbox): the record is sent without it, and what was
+// left out is listed as a warning of the record.
+type SharedKeys interface {
+	// DropKey returns p without the natural key Find matched it by, and
+	// that key as messages name it (`e-mail "compras@acme.com"`). ok is
+	// false when p has no such key left, or the record must not go
+	// without it (the target's policy): the write is then refused
+	// (ErrKeyTaken).
+	DropKey(p Payload) (q Payload, key string, ok bool)
 }

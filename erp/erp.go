@@ -1,19 +1,19 @@
-// Package erp defines what the sync engine needs from an ERP: records read
-// from a table, an opaque cursor position, and the Source that streams them.
-// It knows nothing of drivers, SQL dialects or any particular ERP.
 package erp
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // Value is one field value of a Record. It is always one of: nil, string
 // (right-trimmed), decimal.Decimal (rounded to the field's decimals), int64,
-// time.Time (a date at UTC midnight) or bool.
+// time.Time (a date at UTC midnight) or bool. A value the source could not
+// convert is nil, and listed in Record.BadValues.
 type Value = any
 
 // Record is one row of an ERP table, converted to plain Go values.
@@ -29,6 +29,117 @@ type Record struct {
 	Stamp *time.Time
 	// Fields maps each configured upper-case column name to its value.
 	Fields map[string]Value
+	// BadValues lists the columns whose stored value could not be read (a
+	// NaN or text in a numeric column, a date that is not one, a NULL or
+	// blank key column): their Fields entry is nil. The record is still
+	// read, so one bad row never stops a page; what to make of it is the
+	// reader's call (a mapper reports it naming the key and the column).
+	BadValues []BadValue
+}
+
+// BadValue is one column of a record whose stored value could not be read.
+type BadValue struct {
+	Column string // upper-case column name
+	Value  string // the stored value as text, for messages; "" for NULL
+	Null   bool   // the value is NULL
+	Reason string // what is wrong with it, e.g. "is not a number"
+	// Key reports a key column: the record cannot be identified, so it can
+	// be neither synced nor looked up again (see Record.KeyError).
+	Key bool
+}
+
+// Error reads like: column A1_COD: NULL in a key column.
+func (b BadValue) Error() string {
+	if b.Null {
+		return "column " + b.Column + ": " + b.Reason
+	}
+	return fmt.Sprintf("column %s: %q %s", b.Column, b.Value, b.Reason)
+}
+
+// Bad returns the BadValue of column, if the record has one.
+func (r Record) Bad(column string) (BadValue, bool) {
+	for _, b := range r.BadValues {
+		if b.Column == column {
+			return b, true
+		}
+	}
+	return BadValue{}, false
+}
+
+// KeyError reports a record whose key columns are NULL or blank (nil when
+// its key is usable). Such a record must never become an identity: its
+// Key only tells it apart from others in messages (see SetKey).
+func (r Record) KeyError() error {
+	var bad []string
+	for _, b := range r.BadValues {
+		if b.Key {
+			bad = append(bad, b.Error())
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("record number %d has no usable key: %s", r.Recno, strings.Join(bad, "; "))
+}
+
+// SetKey builds r.Key from the values of the key columns (strings, or nil
+// for NULL), in order, once r.Recno is set. filial names the key column
+// that is blank (or NULL) in shared tables ("" for none). A record whose
+// key cannot identify it — a key column other than the filial that is
+// NULL, or every key column but the filial blank — gets a BadValue per such column, and its unusable parts
+// read "#" and the record number, so two such rows never share a key and
+// no real record has it.
+func (r *Record) SetKey(columns []string, values []Value, filial string) {
+	parts := make([]string, len(columns))
+	blank := true
+	for i, col := range columns {
+		switch v := values[i].(type) {
+		case nil:
+		case string:
+			parts[i] = v
+		default:
+			parts[i] = keyText(v)
+		}
+		if !strings.EqualFold(col, filial) && strings.TrimSpace(parts[i]) != "" {
+			blank = false
+		}
+	}
+	for i, col := range columns {
+		switch {
+		case r.markKey(col):
+			// Unreadable: its BadValue now says it is a key column.
+		case strings.EqualFold(col, filial):
+			continue // blank (or NULL, as some routes send it) means shared
+		case values[i] == nil:
+			r.BadValues = append(r.BadValues, BadValue{Column: col, Null: true, Reason: "NULL in a key column", Key: true})
+		case blank:
+			r.BadValues = append(r.BadValues, BadValue{Column: col, Value: parts[i], Reason: "is a blank key", Key: true})
+		default:
+			continue
+		}
+		parts[i] = "#" + strconv.FormatInt(r.Recno, 10)
+	}
+	r.Key = JoinKey(parts...)
+}
+
+// markKey marks the BadValue of column, if any, as a key column's.
+func (r *Record) markKey(column string) bool {
+	for i := range r.BadValues {
+		if r.BadValues[i].Column == column {
+			r.BadValues[i].Key = true
+			return true
+		}
+	}
+	return false
+}
+
+// keyText renders a key value that is not text: dates as YYYYMMDD,
+// numbers and booleans as they print.
+func keyText(v Value) string {
+	if t, ok := v.(time.Time); ok {
+		return t.Format("20060102")
+	}
+	return fmt.Sprint(v)
 }
 
 // Position is an opaque cursor the engine persists and hands back later.
@@ -83,6 +194,13 @@ type Source interface {
 	Find(ctx context.Context, match []Match, limit int) ([]Record, error)
 	// Close releases what the Source holds (not a shared database handle).
 	Close() error
+}
+
+// MatchPager is a Source that reads every row matching conditions page by
+// page, in record order, however many there are (a customer's orders):
+// Find reads at most a limit. Match.Values lists are not paged.
+type MatchPager interface {
+	FindPages(ctx context.Context, match []Match, pageSize int) iter.Seq2[[]Record, error]
 }
 
 // KeySeparator joins the parts of a Record.Key.

@@ -66,6 +66,13 @@ type OrderResult struct {
 var ErrOrderOutcomeUnknown = errors.New("the ERP's answer was lost; the order may exist")
 
 // OrderSink writes sales orders into the ERP, at most one per deal.
+// OrderSinkChecker is an OrderSink that can check, reading only the ERP's
+// catalog, that it can take orders (the staging tables exist with their
+// layout): erpbridge check, and the start of a run.
+type OrderSinkChecker interface {
+	Check(ctx context.Context) error
+}
+
 type OrderSink interface {
 	// Submit asks the ERP for the deal's order. When the ERP already has a
 	// request or an order for o.DealID it creates nothing and answers with

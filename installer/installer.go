@@ -1,11 +1,3 @@
-// Package installer registers erpbridge with the platform's service manager
-// (the Windows Service Control Manager, systemd, or System V init) through
-// github.com/kardianos/service, and runs it under that manager.
-//
-// What it builds is plain data checked by tests on any host: the service
-// configuration for a target GOOS (ServiceConfig), the systemd unit
-// (SystemdUnit) and the command line the manager starts (Arguments). Only
-// the cmd/erpbridge "service" command touches a real service manager.
 package installer
 
 import (
@@ -17,15 +9,7 @@ import (
 	"github.com/kardianos/service"
 )
 
-// Windows recovery and start settings. kardianos/service documents
-// OnFailure=restart as its default but applies recovery actions only when
-// the option is set (kardianos/service#401), so every one is set explicitly.
 const (
-	WindowsOnFailure       = "restart" // restart the service when it fails
-	WindowsOnFailureDelay  = "1m"      // wait a minute before restarting
-	WindowsOnFailureReset  = 86400     // failure count resets after a day (seconds)
-	WindowsDelayedStart    = true      // start after the boot rush (no 1053 at boot)
-	WindowsStartType       = "automatic"
 	LinuxServiceUser       = layout.Name // the dedicated system user on Linux
 	defaultDisplayName     = "erpbridge"
 	defaultDescriptionText = "Keeps the ERP in step with RD Station CRM (erpbridge)."
@@ -88,11 +72,19 @@ func Arguments(configFile string) []string {
 	return []string{"service", "run", "--config", configFile}
 }
 
-// ServiceConfig builds the kardianos/service configuration for s.
+// ServiceConfig builds the kardianos/service configuration for s, a
+// systemd or System V service (Windows: WindowsServiceConfig).
 func ServiceConfig(s Spec) (*service.Config, error) {
 	s = s.withDefaults()
+	if s.GOOS == "windows" {
+		return nil, errors.New("checking the service settings: a Windows service is built by WindowsServiceConfig")
+	}
 	if err := s.check(); err != nil {
 		return nil, fmt.Errorf("checking the service settings: %w", err)
+	}
+	unit, err := SystemdUnit(s)
+	if err != nil {
+		return nil, err
 	}
 	c := &service.Config{
 		Name:        s.Name,
@@ -100,37 +92,20 @@ func ServiceConfig(s Spec) (*service.Config, error) {
 		Description: s.Description,
 		Executable:  s.Executable,
 		Arguments:   Arguments(s.ConfigFile),
-		Option:      service.KeyValue{},
+		UserName:    s.User,
+		// kardianos renders SystemdScript with its own template engine; the
+		// unit is already complete text with no template actions in it.
+		Option: service.KeyValue{"SystemdScript": unit, "Restart": "on-failure"},
 	}
-	if s.GOOS == "windows" {
-		c.UserName = WindowsAccount(s.User)
-		c.Option["OnFailure"] = WindowsOnFailure
-		c.Option["OnFailureDelayDuration"] = WindowsOnFailureDelay
-		c.Option["OnFailureResetPeriod"] = WindowsOnFailureReset
-		c.Option["DelayedAutoStart"] = WindowsDelayedStart
-		c.Option["StartType"] = WindowsStartType
-		if s.Password != "" {
-			c.Option["Password"] = s.Password
-		}
-		return c, nil
-	}
-	unit, err := SystemdUnit(s)
-	if err != nil {
-		return nil, err
-	}
-	c.UserName = s.User
-	// kardianos renders SystemdScript with its own template engine; the unit
-	// is already complete text with no template actions in it.
-	c.Option["SystemdScript"] = unit
-	c.Option["Restart"] = "on-failure"
 	return c, nil
 }
 
 // WindowsAccount turns --user into the account name the Service Control
 // Manager expects: "" and LocalSystem run as LocalSystem; LocalService and
-// NetworkService get their NT AUTHORITY prefix; a bare local account gets
-// ".\" (the SCM refuses "user" without it, kardianos/service#318); DOMAIN\user
-// and user@domain stay as they are.
+// NetworkService get their NT AUTHORITY prefix; "virtual" is the service's
+// virtual account NT SERVICE\erpbridge; a bare local account gets ".\" (the
+// SCM refuses "user" without it, kardianos/service#318); DOMAIN\user,
+// NT SERVICE\name and user@domain stay as they are.
 func WindowsAccount(user string) string {
 	switch strings.ToLower(user) {
 	case "", "localsystem", `nt authority\system`:
@@ -139,6 +114,8 @@ func WindowsAccount(user string) string {
 		return `NT AUTHORITY\LocalService`
 	case "networkservice", `nt authority\networkservice`:
 		return `NT AUTHORITY\NetworkService`
+	case "virtual":
+		return WindowsVirtualUser
 	}
 	if strings.ContainsAny(user, `\@`) {
 		return user

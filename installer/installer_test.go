@@ -3,7 +3,9 @@ package installer
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/erpbridge/erpbridge/installer/layout"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -48,28 +50,39 @@ func TestResolveConfigPathPerPlatform(t *testing.T) {
 	}
 }
 
-func TestWindowsServiceConfigSetsRecoveryDelayedStartAndAbsoluteArguments(t *testing.T) {
+func TestWindowsServiceConfigRegistersLikeTheMSI(t *testing.T) {
+	programData := layout.For("windows", func(string) string { return `C:\ProgramData` })
 	s := windowsSpec()
 	s.User, s.Password = "svc-erpbridge", "s3cret"
-	c, err := ServiceConfig(s)
+	got, err := WindowsServiceConfig(s, programData)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"service", "run", "--config", `C:\ProgramData\erpbridge\erpbridge.toml`}; !cmp.Equal(c.Arguments, want) {
-		t.Errorf("arguments = %q, want %q", c.Arguments, want)
+	want := WindowsService{
+		Name: "erpbridge", DisplayName: "erpbridge", Description: defaultDescriptionText,
+		Executable: s.Executable,
+		Arguments:  []string{"service", "run", "--config", `C:\ProgramData\erpbridge\erpbridge.toml`},
+		Account:    `.\svc-erpbridge`, Password: "s3cret",
+		StartType: 2, ErrorControl: 1, DelayedAutoStart: true, SidType: 1,
+		RestartDelay: time.Minute, ResetPeriod: 24 * time.Hour, RecoverNonCrash: true,
+		Writable:      []string{`C:\ProgramData\erpbridge\data`, `C:\ProgramData\erpbridge\logs`},
+		Readable:      []string{`C:\ProgramData\erpbridge\erpbridge.toml`, `C:\ProgramData\erpbridge\secrets`},
+		LockConfigDir: `C:\ProgramData\erpbridge`,
 	}
-	if c.Executable != s.Executable || c.Name != "erpbridge" {
-		t.Errorf("executable %q name %q", c.Executable, c.Name)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("registration (-want +got):\n%s", diff)
 	}
-	if c.UserName != `.\svc-erpbridge` {
-		t.Errorf("user = %q, want .\\svc-erpbridge", c.UserName)
+
+	// A config elsewhere: its own files are locked, never its folder (a
+	// desktop or a shared folder would lose its grants).
+	s.ConfigFile, s.DataDir, s.LogDir = `D:\erp\erpbridge.toml`, `D:\erp\data`, ""
+	got, err = WindowsServiceConfig(s, programData)
+	if err != nil {
+		t.Fatal(err)
 	}
-	want := map[string]any{
-		"OnFailure": "restart", "OnFailureDelayDuration": "1m", "OnFailureResetPeriod": 86400,
-		"DelayedAutoStart": true, "StartType": "automatic", "Password": "s3cret",
-	}
-	if diff := cmp.Diff(want, map[string]any(c.Option)); diff != "" {
-		t.Errorf("options (-want +got):\n%s", diff)
+	if got.LockConfigDir != "" || !cmp.Equal(got.Writable, []string{`D:\erp\data`}) ||
+		!cmp.Equal(got.Readable, []string{`D:\erp\erpbridge.toml`, `D:\erp\secrets`}) {
+		t.Errorf("config in D:\\erp: locks folder %q, writable %q, readable %q", got.LockConfigDir, got.Writable, got.Readable)
 	}
 }
 
@@ -94,8 +107,8 @@ func TestLinuxServiceConfigUsesTheHardenedUnitAndTheDedicatedUser(t *testing.T) 
 	if unit != want {
 		t.Errorf("SystemdScript is not the rendered unit:\n%s", unit)
 	}
-	if _, ok := c.Option["OnFailure"]; ok {
-		t.Error("Windows options on a Linux service")
+	if _, err := ServiceConfig(windowsSpec()); err == nil {
+		t.Error("ServiceConfig built a Windows service: WindowsServiceConfig does")
 	}
 }
 
@@ -115,7 +128,12 @@ func TestServiceConfigRefusesPathsThatDependOnTheWorkingFolder(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := linuxSpec()
 			tt.modify(&s)
-			_, err := ServiceConfig(s)
+			var err error
+			if s.GOOS == "windows" {
+				_, err = WindowsServiceConfig(s, layout.For("windows", func(string) string { return "" }))
+			} else {
+				_, err = ServiceConfig(s)
+			}
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want one mentioning %q", err, tt.want)
 			}
@@ -133,6 +151,8 @@ func TestWindowsAccount(t *testing.T) {
 		"erpbridge":                   `.\erpbridge`,
 		`.\erpbridge`:                 `.\erpbridge`,
 		`CORP\svc-erp`:                `CORP\svc-erp`,
+		"virtual":                     `NT SERVICE\erpbridge`,
+		`NT SERVICE\erpbridge`:        `NT SERVICE\erpbridge`,
 		"svc-erp@corp.example":        "svc-erp@corp.example",
 	}
 	for in, want := range tests {

@@ -8,16 +8,16 @@ import (
 )
 
 // OpenStartupLog returns the logger for service lifecycle and startup
-// errors: the Windows Event Log or the system log (syslog) of svc, and
+// errors: the system log sys opens (the Windows Event Log, syslog), and
 // console as well when interactive is true. It never fails: when the
 // system log cannot be opened (no syslog socket, event source not
 // registered) it writes to console alone and says why once.
-func OpenStartupLog(svc service.Service, interactive bool, console io.Writer) service.Logger {
+func OpenStartupLog(sys func() (service.Logger, error), interactive bool, console io.Writer) service.Logger {
 	var out multiLog
 	if interactive && console != nil {
 		out = append(out, writerLog{console})
 	}
-	sys, err := svc.SystemLogger(nil)
+	sysLog, err := sys()
 	if err != nil {
 		if !interactive && console != nil {
 			out = append(out, writerLog{console})
@@ -25,7 +25,7 @@ func OpenStartupLog(svc service.Service, interactive bool, console io.Writer) se
 		_ = out.Warningf("cannot write to the system log (%v): logging to the console only", err)
 		return out
 	}
-	return append(out, sys)
+	return append(out, sysLog)
 }
 
 // multiLog writes every entry to each of its loggers.

@@ -9,28 +9,6 @@ import (
 	"github.com/kardianos/service"
 )
 
-// fakeService is a service.Service whose system logger is given.
-type fakeService struct {
-	sys    service.Logger
-	sysErr error
-}
-
-var _ service.Service = fakeService{}
-
-func (fakeService) Run() error                                    { return nil }
-func (fakeService) Start() error                                  { return nil }
-func (fakeService) Stop() error                                   { return nil }
-func (fakeService) Restart() error                                { return nil }
-func (fakeService) Install() error                                { return nil }
-func (fakeService) Uninstall() error                              { return nil }
-func (fakeService) String() string                                { return "erpbridge" }
-func (fakeService) Platform() string                              { return "fake" }
-func (fakeService) Status() (service.Status, error)               { return service.StatusUnknown, nil }
-func (f fakeService) Logger(chan<- error) (service.Logger, error) { return f.sys, f.sysErr }
-func (f fakeService) SystemLogger(chan<- error) (service.Logger, error) {
-	return f.sys, f.sysErr
-}
-
 func TestStartupLog(t *testing.T) {
 	tests := []struct {
 		name                 string
@@ -52,7 +30,7 @@ func TestStartupLog(t *testing.T) {
 			if tt.sysErr != nil {
 				svcLog = nil
 			}
-			l := OpenStartupLog(fakeService{sys: svcLog, sysErr: tt.sysErr}, tt.interactive, &console)
+			l := OpenStartupLog(func() (service.Logger, error) { return svcLog, tt.sysErr }, tt.interactive, &console)
 			_ = l.Errorf("reading config: %s", "bad")
 			for _, w := range tt.wantConsole {
 				if !strings.Contains(console.String(), w) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +21,10 @@ type FieldError struct {
 	Column string // ERP columns the field reads, comma-separated; may be empty
 	Value  string // the offending value; may be empty
 	Msg    string
+
+	// mapping marks a problem of the mapping rather than of the value (a column the source does
+	// not select, an expression that fails): it fails the record whatever on_invalid says.
+	mapping bool
 }
 
 // Error reads like: customer 000123|01: field A1_EMAIL → emails: "joao@@x" is not a valid e-mail.
@@ -33,33 +38,56 @@ func (e FieldError) Error() string {
 var _ error = FieldError{}
 
 // Result is one mapped record. A record with Errors must not be sent: the engine reports it
-// (level "skip") and goes on with the batch.
+// (level "skip") and goes on with the batch. A record with Warnings only is sent without the
+// fields they name, and the engine lists them.
 type Result struct {
 	// Payload maps CRM field → value (string, bool, json.Number, []string, lists of objects);
 	// custom fields are under the mapping's CustomFieldsKey as [{custom_field_id, value}].
+	// A field whose value is invalid is not in it.
 	Payload map[string]any
-	// Errors lists every bad value of the record, in field order.
+	// Errors lists the problems that keep the record from being sent, in field order: an
+	// invalid value of a field whose on_invalid is skip_record (the name), or a problem of the
+	// mapping itself. When there are any, every invalid field of the record is listed here.
 	Errors []FieldError
+	// Warnings lists the invalid values of fields whose on_invalid is omit_field: the record
+	// goes out without those fields (the CRM keeps what it had for them).
+	Warnings []FieldError
 	// Fingerprint identifies Payload and the mapping version; see Fingerprint.
 	Fingerprint string
 }
 
 // Apply maps one record (upper-case column → nil, string, decimal.Decimal, int64, time.Time or
-// bool). Bad values are reported in Result.Errors, never as a panic; the error return is kept for
-// failures of the mapping itself (a payload that cannot be encoded) and is nil for bad data.
-func (m *Mapping) Apply(key string, rec map[string]any) (res Result, err error) {
+// bool). Bad values are reported in Result.Errors or Result.Warnings, never as a panic; the
+// error return is kept for failures of the mapping itself (a payload that cannot be encoded) and
+// is nil for bad data.
+func (m *Mapping) Apply(key string, rec map[string]any) (Result, error) {
+	return m.ApplyInvalid(key, rec, nil)
+}
+
+// ApplyInvalid is Apply for a record some of whose columns the source could not read: invalid
+// maps such a column to what is wrong with it, read after the column's name (`holds "abc",
+// which is not a number`). A field that reads one is invalid, like a field whose transform
+// refuses its value, and its on_invalid decides what happens to the record.
+func (m *Mapping) ApplyInvalid(key string, rec map[string]any, invalid map[string]string) (res Result, err error) {
+	var problems []FieldError
+	skip := false
+	problem := func(f *field, fe *FieldError) {
+		problems = append(problems, *fe)
+		skip = skip || fe.mapping || f.skip
+	}
 	defer func() {
 		if r := recover(); r != nil {
-			res.Errors = append(res.Errors, m.fail(key, &field{name: "*"}, "", fmt.Sprintf("internal error while mapping: %v", r)))
+			res.Errors = append(problems, m.failMapping(key, &field{name: "*"}, fmt.Sprintf("internal error while mapping: %v", r)))
+			res.Warnings = nil
 		}
 	}()
-	rec, bad := m.normalize(rec)
+	rec, bad := m.normalize(rec, invalid)
 	payload := make(map[string]any, len(m.fields)+1)
 	for i := range m.fields {
 		f := &m.fields[i]
 		v, ferr := m.eval(key, f, rec, bad)
 		if ferr != nil {
-			res.Errors = append(res.Errors, *ferr)
+			problem(f, ferr)
 			continue
 		}
 		if f.name == "name" {
@@ -68,7 +96,7 @@ func (m *Mapping) Apply(key string, rec map[string]any) (res Result, err error) 
 			v, ferr = m.shape(key, f, v)
 		}
 		if ferr != nil {
-			res.Errors = append(res.Errors, *ferr)
+			problem(f, ferr)
 			continue
 		}
 		if v != nil {
@@ -84,12 +112,17 @@ func (m *Mapping) Apply(key string, rec map[string]any) (res Result, err error) 
 				v, ferr = m.shapeCustom(key, f, v)
 			}
 			if ferr != nil {
-				res.Errors = append(res.Errors, *ferr)
+				problem(f, ferr) // left out: the CRM keeps its value (null would clear it)
 				continue
 			}
 			values = append(values, map[string]any{"custom_field_id": f.custom.ID, "value": v})
 		}
 		payload[m.customKey] = values
+	}
+	if skip {
+		res.Errors = problems
+	} else {
+		res.Warnings = problems
 	}
 	res.Payload = payload
 	res.Fingerprint, err = Fingerprint(m.version, payload)
@@ -99,12 +132,13 @@ func (m *Mapping) Apply(key string, rec map[string]any) (res Result, err error) 
 	return res, nil
 }
 
-// normalize returns rec with every string made valid UTF-8 (transcoding from Windows-1252), or,
-// when the spec rejects invalid UTF-8, rec as is plus the set of columns holding such strings.
-// rec itself is never modified.
-func (m *Mapping) normalize(rec map[string]any) (map[string]any, map[string]bool) {
+// normalize returns rec with every string made valid UTF-8 (transcoding from Windows-1252) and
+// rid of the characters CleanText removes, plus the columns whose value is unusable, each with
+// what is wrong with it: those invalid says, and, when the spec rejects invalid UTF-8, those
+// holding such strings. rec itself is never modified.
+func (m *Mapping) normalize(rec map[string]any, invalid map[string]string) (map[string]any, map[string]string) {
 	var out map[string]any
-	var bad map[string]bool
+	bad := invalid
 	for col, v := range rec {
 		var s string
 		switch x := v.(type) {
@@ -116,21 +150,22 @@ func (m *Mapping) normalize(rec map[string]any) (map[string]any, map[string]bool
 			continue
 		}
 		fixed, changed := EnsureUTF8(s)
-		if _, isBytes := v.([]byte); !changed && !isBytes {
+		if changed && m.reject {
+			if _, known := bad[col]; !known {
+				bad = maps.Clone(bad)
+				if bad == nil {
+					bad = map[string]string{}
+				}
+				bad[col] = fmt.Sprintf("holds %q, which is not UTF-8 (Latin-1 bytes from the ERP?)", s)
+			}
 			continue
 		}
-		if changed && m.reject {
-			if bad == nil {
-				bad = map[string]bool{}
-			}
-			bad[col] = true
+		fixed, cleaned := CleanText(fixed)
+		if _, isBytes := v.([]byte); !changed && !cleaned && !isBytes {
 			continue
 		}
 		if out == nil {
-			out = make(map[string]any, len(rec))
-			for k, v := range rec {
-				out[k] = v
-			}
+			out = maps.Clone(rec)
 		}
 		out[col] = fixed
 	}
@@ -141,7 +176,7 @@ func (m *Mapping) normalize(rec map[string]any) (map[string]any, map[string]bool
 }
 
 // eval checks the columns f reads and runs its expression.
-func (m *Mapping) eval(key string, f *field, rec map[string]any, bad map[string]bool) (any, *FieldError) {
+func (m *Mapping) eval(key string, f *field, rec map[string]any, bad map[string]string) (any, *FieldError) {
 	if e := m.checkColumns(key, f, "", rec, bad); e != nil {
 		return nil, e
 	}
@@ -153,16 +188,16 @@ func (m *Mapping) eval(key string, f *field, rec map[string]any, bad map[string]
 }
 
 // checkColumns reports the first column of f (of names what reads it, e.g. " of unique_name")
-// that rec lacks, or holds as invalid UTF-8 the spec rejects.
-func (m *Mapping) checkColumns(key string, f *field, of string, rec map[string]any, bad map[string]bool) *FieldError {
+// that rec lacks, or whose value bad says is unusable.
+func (m *Mapping) checkColumns(key string, f *field, of string, rec map[string]any, bad map[string]string) *FieldError {
 	for _, c := range f.columns {
 		v, ok := rec[c]
 		if !ok {
-			e := m.fail(key, f, "", fmt.Sprintf("column %s%s is not in the record (does the stream's source select it?)", c, of))
+			e := m.failMapping(key, f, fmt.Sprintf("column %s%s is not in the record (does the stream's source select it?)", c, of))
 			return &e
 		}
-		if bad[c] {
-			e := m.fail(key, f, toText(v), fmt.Sprintf("%s holds %q, which is not UTF-8 (Latin-1 bytes from the ERP?)", c, toText(v)))
+		if why, isBad := bad[c]; isBad {
+			e := m.fail(key, f, toText(v), c+" "+why)
 			return &e
 		}
 	}
@@ -186,7 +221,7 @@ func (m *Mapping) exprError(key string, f *field, err error) *FieldError {
 		return &e
 	}
 	msg, _, _ := strings.Cut(err.Error(), "\n")
-	e := m.fail(key, f, "", fmt.Sprintf("evaluating %q: %s", f.source, msg))
+	e := m.failMapping(key, f, fmt.Sprintf("evaluating %q: %s", f.source, msg))
 	return &e
 }
 
@@ -198,10 +233,18 @@ func (m *Mapping) fail(key string, f *field, value, msg string) FieldError {
 	return FieldError{Record: m.record, Key: key, Field: name, Column: strings.Join(f.columns, ", "), Value: value, Msg: msg}
 }
 
+// failMapping is fail for a problem of the mapping rather than of a value.
+func (m *Mapping) failMapping(key string, f *field, msg string) FieldError {
+	e := m.fail(key, f, "", msg)
+	e.mapping = true
+	return e
+}
+
 // uniqueName shapes the name, which is required, and appends the unique suffix; the base name is
-// truncated so that the suffix always survives the CRM's limit.
-func (m *Mapping) uniqueName(key string, f *field, v any, rec map[string]any, bad map[string]bool) (any, *FieldError) {
-	name, err := shapeText(v, 1<<30)
+// truncated so that the suffix always survives the CRM's limit. The CRM's 2-character minimum
+// applies to the name it gets: "X" with its suffix is "X (000123/01)", a name it takes.
+func (m *Mapping) uniqueName(key string, f *field, v any, rec map[string]any, bad map[string]string) (any, *FieldError) {
+	name, err := plainText(v, false)
 	if err != nil {
 		return nil, m.valueError(key, f, v, err)
 	}
@@ -209,25 +252,37 @@ func (m *Mapping) uniqueName(key string, f *field, v any, rec map[string]any, ba
 		e := m.fail(key, f, "", "the name is empty (the CRM requires one)")
 		return nil, &e
 	}
+	suffix, ferr := m.nameSuffix(key, f, rec, bad)
+	if ferr != nil {
+		return nil, ferr
+	}
+	if full := name + suffix; runeLen(full) < 2 {
+		return nil, m.valueError(key, f, v, tooShort(full))
+	}
+	return Truncate(name, max(f.limit-runeLen(suffix), 2)) + suffix, nil
+}
+
+// nameSuffix is the unique suffix of a record's name, "" when there is none or when says no.
+func (m *Mapping) nameSuffix(key string, f *field, rec map[string]any, bad map[string]string) (string, *FieldError) {
 	if m.suffix == nil {
-		return Truncate(name, f.limit), nil
+		return "", nil
 	}
 	uf := &field{name: f.name, columns: m.uniqCol}
 	if e := m.checkColumns(key, uf, " of unique_name", rec, bad); e != nil {
-		return nil, e
+		return "", e
 	}
 	if m.when != nil {
 		out, err := run(m.when, rec)
 		if err != nil {
 			msg, _, _ := strings.Cut(err.Error(), "\n")
-			e := m.fail(key, uf, "", "evaluating unique_name.when: "+msg)
-			return nil, &e
+			e := m.failMapping(key, uf, "evaluating unique_name.when: "+msg)
+			return "", &e
 		}
 		if b, ok := out.(bool); !ok {
-			e := m.fail(key, uf, toText(out), fmt.Sprintf("unique_name.when gave %s, want true or false", describe(out)))
-			return nil, &e
+			e := m.failMapping(key, uf, fmt.Sprintf("unique_name.when gave %s, want true or false", describe(out)))
+			return "", &e
 		} else if !b {
-			return Truncate(name, f.limit), nil
+			return "", nil
 		}
 	}
 	var sb strings.Builder
@@ -238,8 +293,7 @@ func (m *Mapping) uniqueName(key string, f *field, v any, rec map[string]any, ba
 			sb.WriteString(strings.TrimSpace(toText(rec[p.column])))
 		}
 	}
-	suffix := sb.String()
-	return Truncate(name, max(f.limit-runeLen(suffix), 2)) + suffix, nil
+	return sb.String(), nil
 }
 
 func (m *Mapping) valueError(key string, f *field, v any, err error) *FieldError {
@@ -254,14 +308,15 @@ func (m *Mapping) valueError(key string, f *field, v any, err error) *FieldError
 
 // shape turns an expression's value into what the CRM field takes; nil means "leave it out".
 func (m *Mapping) shape(key string, f *field, v any) (any, *FieldError) {
-	out, err := shapeValue(f.kind, f.limit, v)
+	out, err := shapeValue(f.kind, f.limit, f.lines, v)
 	if err != nil {
 		return nil, m.valueError(key, f, v, err)
 	}
 	return out, nil
 }
 
-func shapeValue(k kind, limit int, v any) (any, error) {
+// shapeValue shapes v as a field of kind k; lines keeps line breaks in text (long texts).
+func shapeValue(k kind, limit int, lines bool, v any) (any, error) {
 	if k == kindAuto {
 		k = autoKind(v)
 	}
@@ -302,7 +357,7 @@ func shapeValue(k kind, limit int, v any) (any, error) {
 		}
 		return t.Format("2006-01-02"), nil
 	}
-	s, err := shapeText(v, limit)
+	s, err := shapeText(v, limit, lines)
 	if s == "" || err != nil {
 		return nil, err
 	}
@@ -326,20 +381,34 @@ func autoKind(v any) kind {
 	return kindText
 }
 
-// shapeText trims text and enforces the CRM's 2-character minimum and the field's limit.
-func shapeText(v any, limit int) (string, error) {
+// shapeText trims text and enforces the CRM's 2-character minimum and the field's limit; lines
+// keeps line breaks and tabs (long texts), else each run of them is one blank.
+func shapeText(v any, limit int, lines bool) (string, error) {
+	s, err := plainText(v, lines)
+	if s == "" || err != nil {
+		return "", err
+	}
+	if runeLen(s) < 2 {
+		return "", tooShort(s)
+	}
+	return Truncate(s, limit), nil
+}
+
+// plainText is v as trimmed text (see shapeText), refusing lists and maps.
+func plainText(v any, lines bool) (string, error) {
 	switch v.(type) {
 	case []any, []string, map[string]any:
 		return "", valueErrorf(toText(v), "%s is not text", describe(v))
 	}
-	s := strings.TrimSpace(toText(v))
-	if s == "" {
-		return "", nil
+	s, _ := CleanText(toText(v)) // the record's text is clean already; a literal may not be
+	if !lines {
+		s = OneLine(s)
 	}
-	if runeLen(s) < 2 {
-		return "", valueErrorf(s, "%q is too short (the CRM needs at least 2 characters)", s)
-	}
-	return Truncate(s, limit), nil
+	return strings.TrimSpace(s), nil
+}
+
+func tooShort(s string) error {
+	return valueErrorf(s, "%q is too short (the CRM needs at least 2 characters)", s)
 }
 
 func listOf(v any) []any {
@@ -361,7 +430,7 @@ func listOf(v any) []any {
 func shapeTextList(v any, limit int) ([]string, error) {
 	var out []string
 	for _, e := range listOf(v) {
-		s, err := shapeText(e, limit)
+		s, err := shapeText(e, limit, false)
 		if err != nil {
 			return nil, err
 		}
@@ -411,7 +480,7 @@ func shapePhones(v any, limit int) (any, error) {
 				typ = t
 			}
 		}
-		p, err := shapeText(number, limit)
+		p, err := shapeText(number, limit, false)
 		if err != nil {
 			return nil, err
 		}
@@ -419,7 +488,7 @@ func shapePhones(v any, limit int) (any, error) {
 			continue
 		}
 		seen[p] = true
-		t, err := shapeText(typ, limit)
+		t, err := shapeText(typ, limit, false)
 		if err != nil {
 			return nil, err
 		}
@@ -481,7 +550,7 @@ func (m *Mapping) shapeCustom(key string, f *field, v any) (any, *FieldError) {
 		}
 		return t.Format("02/01/2006"), nil
 	}
-	s, err := shapeText(v, f.limit)
+	s, err := shapeText(v, f.limit, false)
 	if err != nil {
 		return bad(err)
 	}
@@ -497,7 +566,8 @@ func shapeOption(v any, label string, options []string) (string, error) {
 	case []any, []string, map[string]any:
 		return "", valueErrorf(toText(v), "%s is not an option", describe(v))
 	}
-	s := strings.TrimSpace(toText(v))
+	s, _ := CleanText(toText(v))
+	s = strings.TrimSpace(OneLine(s))
 	if s == "" || slices.Contains(options, s) {
 		return s, nil
 	}

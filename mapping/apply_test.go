@@ -12,7 +12,7 @@ import (
 
 func mustCompile(t *testing.T, spec Spec) *Mapping {
 	t.Helper()
-	m, err := Compile(spec, testCatalog)
+	m, err := compile(spec, testCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,32 +48,42 @@ func TestApplyReportsBadValues(t *testing.T) {
 	})
 	good := map[string]any{"A1_NOME": "ACME", "A1_EMAIL": "a@x.com", "A1_CGC": "11222333000181", "A1_SEG": "Varejo",
 		"A1_CANAIS": []any{"Loja", "Online"}, "A1_DTCAD": time.Date(2024, 1, 15, 0, 0, 0, 0, time.UTC)}
+	// Every field but the name is omit_field by default: its bad value is a warning and the
+	// record goes without it. The name's stops the record, and then every problem is an error.
 	tests := []struct {
-		name   string
-		change map[string]any
-		want   []string
+		name     string
+		change   map[string]any
+		errors   []string
+		warnings []string
+		omitted  string // payload field, or custom field label, left out of the payload
 	}{
-		{"good record", nil, nil},
-		{"invalid e-mail", map[string]any{"A1_EMAIL": "joao@@x"},
-			[]string{`customer 000123|01: field A1_EMAIL → resume: "joao@@x" is not a valid e-mail`}},
-		{"wrong CNPJ check digit", map[string]any{"A1_CGC": "11222333000182"},
-			[]string{`customer 000123|01: field A1_CGC → custom field "CNPJ": "11222333000182" is not a valid CNPJ (wrong check digits)`}},
+		{"good record", nil, nil, nil, ""},
+		{"invalid e-mail", map[string]any{"A1_EMAIL": "joao@@x"}, nil,
+			[]string{`customer 000123|01: field A1_EMAIL → resume: "joao@@x" is not a valid e-mail`}, "resume"},
+		{"wrong CNPJ check digit", map[string]any{"A1_CGC": "11222333000182"}, nil,
+			[]string{`customer 000123|01: field A1_CGC → custom field "CNPJ": "11222333000182" is not a valid CNPJ (wrong check digits)`}, "CNPJ"},
 		{"1-character name", map[string]any{"A1_NOME": "X"},
-			[]string{`customer 000123|01: field A1_NOME → name: "X" is too short (the CRM needs at least 2 characters)`}},
+			[]string{`customer 000123|01: field A1_NOME → name: "X" is too short (the CRM needs at least 2 characters)`}, nil, ""},
 		{"empty name", map[string]any{"A1_NOME": ""},
-			[]string{`customer 000123|01: field A1_NOME → name: the name is empty (the CRM requires one)`}},
-		{"unknown option names the value and the options", map[string]any{"A1_SEG": "Atacado"},
-			[]string{`field A1_SEG → custom field "Segmento": "Atacado" is not an option of custom field "Segmento" (allowed: "Indústria", "Varejo", "Serviços")`}},
-		{"options are exact case", map[string]any{"A1_SEG": "VAREJO"},
-			[]string{`"VAREJO" is not an option of custom field "Segmento" (allowed: "Indústria", "Varejo", "Serviços"); options are case-sensitive: did you mean "Varejo"?`}},
-		{"multiple choice value outside the options", map[string]any{"A1_CANAIS": []any{"Loja", "Feira"}},
-			[]string{`"Feira" is not an option of custom field "Canais" (allowed: "Loja", "Online")`}},
-		{"bad date", map[string]any{"A1_DTCAD": "2024-13-45"},
-			[]string{`custom field "Cliente desde": "2024-13-45" is not a date`}},
-		{"several errors in one record", map[string]any{"A1_NOME": "X", "A1_CGC": "123"},
-			[]string{`→ name: "X" is too short`, `→ custom field "CNPJ": "123" is neither a CPF`}},
+			[]string{`customer 000123|01: field A1_NOME → name: the name is empty (the CRM requires one)`}, nil, ""},
+		{"unknown option names the value and the options", map[string]any{"A1_SEG": "Atacado"}, nil,
+			[]string{`field A1_SEG → custom field "Segmento": "Atacado" is not an option of custom field "Segmento" (allowed: "Indústria", "Varejo", "Serviços")`}, "Segmento"},
+		{"options are exact case", map[string]any{"A1_SEG": "VAREJO"}, nil,
+			[]string{`"VAREJO" is not an option of custom field "Segmento" (allowed: "Indústria", "Varejo", "Serviços"); options are case-sensitive: did you mean "Varejo"?`}, "Segmento"},
+		{"multiple choice value outside the options", map[string]any{"A1_CANAIS": []any{"Loja", "Feira"}}, nil,
+			[]string{`"Feira" is not an option of custom field "Canais" (allowed: "Loja", "Online")`}, "Canais"},
+		{"bad date", map[string]any{"A1_DTCAD": "2024-13-45"}, nil,
+			[]string{`custom field "Cliente desde": "2024-13-45" is not a date`}, "Cliente desde"},
+		{"several problems in one record", map[string]any{"A1_NOME": "X", "A1_CGC": "123"},
+			[]string{`→ name: "X" is too short`, `→ custom field "CNPJ": "123" is neither a CPF`}, nil, ""},
+		{"several warnings in one record", map[string]any{"A1_EMAIL": "joao@@x", "A1_CGC": "123"}, nil,
+			[]string{`→ resume: "joao@@x" is not a valid e-mail`, `→ custom field "CNPJ": "123" is neither a CPF`}, "resume"},
 		{"no e-mail at all", map[string]any{"A1_EMAIL": nil},
-			nil}, // NULL is no e-mail, not an error
+			nil, nil, ""}, // NULL is no e-mail, not an error
+	}
+	ids := map[string]string{}
+	for label, f := range testCatalog {
+		ids[label] = f.ID
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,17 +95,46 @@ func TestApplyReportsBadValues(t *testing.T) {
 				rec[k] = v
 			}
 			res := apply(t, m, "000123|01", rec)
-			got := errorStrings(res)
-			if len(got) != len(tt.want) {
-				t.Fatalf("errors = %q, want %d like %q", got, len(tt.want), tt.want)
-			}
-			for i, w := range tt.want {
-				if !strings.Contains(got[i], w) {
-					t.Errorf("error %d = %q\nwant it to contain %q", i, got[i], w)
+			for _, c := range []struct {
+				what      string
+				got, want []string
+			}{{"errors", errorStrings(res), tt.errors}, {"warnings", warningStrings(res), tt.warnings}} {
+				if len(c.got) != len(c.want) {
+					t.Fatalf("%s = %q, want %d like %q", c.what, c.got, len(c.want), c.want)
 				}
+				for i, w := range c.want {
+					if !strings.Contains(c.got[i], w) {
+						t.Errorf("%s %d = %q\nwant it to contain %q", c.what, i, c.got[i], w)
+					}
+				}
+			}
+			if tt.omitted == "" {
+				return
+			}
+			if len(res.Payload["organization_custom_fields"].([]map[string]any)) == 0 {
+				t.Fatalf("no custom fields in %v", res.Payload)
+			}
+			if _, ok := res.Payload[tt.omitted]; ok {
+				t.Errorf("payload has %s: %v, want it left out", tt.omitted, res.Payload)
+			}
+			for _, cf := range res.Payload["organization_custom_fields"].([]map[string]any) {
+				if cf["custom_field_id"] == ids[tt.omitted] {
+					t.Errorf("payload has custom field %s = %v, want it left out (the CRM keeps its value)", tt.omitted, cf["value"])
+				}
+			}
+			if res.Payload["name"] != "ACME" {
+				t.Errorf("name = %v: the record goes without the bad field only", res.Payload["name"])
 			}
 		})
 	}
+}
+
+func warningStrings(res Result) []string {
+	var out []string
+	for _, e := range res.Warnings {
+		out = append(out, e.Error())
+	}
+	return out
 }
 
 func TestApplyMissingColumnIsAnError(t *testing.T) {
@@ -155,7 +194,7 @@ func TestApplyShapesFields(t *testing.T) {
 		t.Fatalf("payload (-want +got):\n%s", diff)
 	}
 
-	product := mustCompile(t, ProductSpec())
+	product := mustCompile(t, productSpec())
 	res = apply(t, product, "PA0001", map[string]any{"B1_COD": "PA0001", "B1_DESC": "PARAFUSO 3/8", "B1_PRV1": decimal.RequireFromString("15.4"), "B1_MSBLQL": "1"})
 	want = map[string]any{"name": "PARAFUSO 3/8 (PA0001)", "description": "PARAFUSO 3/8", "base_price": json.Number("15.40"), "visible": false}
 	if diff := cmp.Diff(want, res.Payload); diff != "" {
@@ -217,7 +256,7 @@ func TestApplyTruncatesToCRMLimits(t *testing.T) {
 }
 
 func TestUniqueNames(t *testing.T) {
-	always := mustCompile(t, CustomerSpec(""))
+	always := mustCompile(t, customerSpec(""))
 	rec := func(cod, loja, name string) map[string]any {
 		return map[string]any{"A1_COD": cod, "A1_LOJA": loja, "A1_NOME": name, "A1_END": "", "A1_COMPLEM": "",
 			"A1_BAIRRO": "", "A1_MUN": "", "A1_EST": "", "A1_CEP": ""}
@@ -240,7 +279,7 @@ func TestUniqueNames(t *testing.T) {
 		t.Errorf("names = %v", names)
 	}
 
-	spec := CustomerSpec("")
+	spec := customerSpec("")
 	spec.UniqueName.When = "A1_LOJA != '01'"
 	primary := mustCompile(t, spec)
 	if got := apply(t, primary, "", rec("000001", "01", "ACME LTDA")).Payload["name"]; got != "ACME LTDA" {
@@ -308,7 +347,7 @@ func TestLatin1Bytes(t *testing.T) {
 }
 
 func TestApplyIsSafeForConcurrentUse(t *testing.T) {
-	m := mustCompile(t, CustomerSpec("CNPJ"))
+	m := mustCompile(t, customerSpec("CNPJ"))
 	rec := map[string]any{"A1_COD": "000001", "A1_LOJA": "01", "A1_NOME": "ACME", "A1_END": "RUA X", "A1_COMPLEM": "",
 		"A1_BAIRRO": "", "A1_MUN": "S\xc3O PAULO", "A1_EST": "SP", "A1_CEP": "01310100", "A1_CGC": "11222333000181"}
 	want := apply(t, m, "k", rec).Fingerprint

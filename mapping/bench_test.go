@@ -8,7 +8,7 @@ import (
 )
 
 func BenchmarkApplyCustomer(b *testing.B) {
-	m, err := Compile(CustomerSpec("CNPJ"), testCatalog)
+	m, err := compile(customerSpec("CNPJ"), testCatalog)
 	if err != nil {
 		b.Fatal(err)
 	}

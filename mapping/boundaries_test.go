@@ -167,7 +167,7 @@ func TestShapingAtItsLimits(t *testing.T) {
 		{"auto: text that reads as a number stays text", kindAuto, 255, "0012", "0012", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := shapeValue(tc.k, tc.limit, tc.v)
+			got, err := shapeValue(tc.k, tc.limit, false, tc.v)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("= %v, %v; want an error containing %q", got, err, tc.wantErr)
@@ -201,7 +201,7 @@ func TestUniqueNameSuffixes(t *testing.T) {
 		{half, "ACME" + strings.Repeat("x", defaultLimit/2-len("{A1_LOJA}")) + "02", ""},
 		{"x" + half, "", "too long to fit in a name"},
 	} {
-		m, err := Compile(Spec{Version: "1", Record: "customer", Entity: EntityOrganization,
+		m, err := compile(Spec{Version: "1", Record: "customer", Entity: EntityOrganization,
 			Fields: map[string]string{"name": "A1_NOME"}, UniqueName: UniqueName{Suffix: tc.suffix}}, testCatalog)
 		if tc.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {

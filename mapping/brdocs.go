@@ -30,6 +30,11 @@ func Digits(s string) string {
 	return b.String()
 }
 
+// DocumentKey is the one comparable form of a CNPJ or CPF, whatever the mask: the ASCII letters
+// and digits of s, upper-cased (a CNPJ may be alphanumeric since July 2026). Adoption by CNPJ,
+// the won-deal customer lookup and the mapping all compare documents by it.
+func DocumentKey(s string) string { return docChars(s) }
+
 // docChars keeps the ASCII letters and digits of s, upper-cased: the characters a CNPJ (which
 // may be alphanumeric since July 2026) or a CPF is made of; masks and blanks are dropped.
 func docChars(s string) string {

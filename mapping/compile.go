@@ -36,6 +36,8 @@ type field struct {
 	columns []string // record columns the expression reads
 	kind    kind
 	limit   int
+	lines   bool // text keeps its line breaks (long texts)
+	skip    bool // an invalid value fails the record (on_invalid = "skip_record")
 	custom  *CustomField
 }
 
@@ -53,38 +55,17 @@ const (
 	kindISODate              // YYYY-MM-DD
 )
 
-// knownFields are the CRM fields of each entity the mapping may write (RD Station CRM v1).
-var knownFields = map[string]map[string]kind{
-	EntityOrganization: {"name": kindText, "address": kindText, "url": kindText, "resume": kindText,
-		"user_id": kindText, "organization_segments": kindTextList},
-	EntityContact: {"name": kindText, "title": kindText, "birthday": kindISODate, "emails": kindEmails,
-		"phones": kindPhones, "organization_id": kindText, "facebook": kindText, "linkedin": kindText,
-		"skype": kindText, "notes": kindText},
-	EntityProduct: {"name": kindText, "description": kindText, "base_price": kindNumber, "visible": kindBool},
-}
-
-// fieldKinds gives the kind of a field for entities whose fields are not checked (deal, or none).
-var fieldKinds = map[string]kind{
-	"name": kindText, "emails": kindEmails, "phones": kindPhones, "base_price": kindNumber,
-	"visible": kindBool, "birthday": kindISODate, "prediction_date": kindISODate, "rating": kindNumber,
-	"organization_segments": kindTextList,
-}
-
 const (
 	defaultLimit  = 255
 	longTextLimit = 10000
 )
 
-// defaultLimits are the CRM's text limits where they differ from defaultLimit. Only the name's
-// 255 is documented; the long-text ones are assumptions, overridable with Spec.Limits.
-var defaultLimits = map[string]int{"description": longTextLimit, "resume": longTextLimit, "notes": longTextLimit}
-
 var columnName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// Compile checks spec and compiles every expression once, resolving custom field labels through
-// catalog (the CRM's custom fields for spec.Entity). Every problem is reported, each naming the
+// Compile checks spec against the target's schema and compiles every expression once, resolving
+// custom field labels through the schema's catalog. Every problem is reported, each naming the
 // field or label and, for a bad expression, the position in it.
-func Compile(spec Spec, catalog CustomFieldCatalog) (*Mapping, error) {
+func Compile(spec Spec, schema Schema) (*Mapping, error) {
 	m := &Mapping{
 		version: spec.Version,
 		record:  spec.Record,
@@ -92,21 +73,20 @@ func Compile(spec Spec, catalog CustomFieldCatalog) (*Mapping, error) {
 	if m.record == "" {
 		m.record = "record"
 	}
-	m.customKey = "custom_fields"
-	if spec.Entity != "" {
-		m.customKey = spec.Entity + "_custom_fields"
+	m.customKey = schema.CustomKey
+	if m.customKey == "" {
+		m.customKey = "custom_fields"
 	}
+	catalog := schema.Custom
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
 	if strings.TrimSpace(spec.Version) == "" {
 		fail("version is empty (it is part of every fingerprint: set it, e.g. version = \"1\")")
 	}
-	known, checked := knownFields[spec.Entity]
-	switch spec.Entity {
-	case EntityOrganization, EntityContact, EntityProduct, EntityDeal, "":
-	default:
-		fail("entity %q is not one of organization, contact, product, deal", spec.Entity)
+	known, checked := schema.Fields, schema.Fields != nil
+	if spec.Entity != "" && schema.Entity != "" && spec.Entity != schema.Entity {
+		fail("entity %q: the target's schema describes %q", spec.Entity, schema.Entity)
 	}
 	switch spec.InvalidUTF8 {
 	case "", UTF8Transcode:
@@ -121,7 +101,7 @@ func Compile(spec Spec, catalog CustomFieldCatalog) (*Mapping, error) {
 
 	for _, name := range sortedKeys(spec.Fields) {
 		src := spec.Fields[name]
-		k, ok := known[name]
+		f, ok := known[name]
 		switch {
 		case strings.HasSuffix(name, "custom_fields"):
 			fail("field %q: put custom fields under [custom_fields], by label", name)
@@ -129,15 +109,21 @@ func Compile(spec Spec, catalog CustomFieldCatalog) (*Mapping, error) {
 		case checked && !ok:
 			fail("field %q: not a field of a CRM %s (known: %s)", name, spec.Entity, quoteList(sortedKeys(known)))
 			continue
-		case !checked:
-			k = fieldKinds[name]
 		}
 		prog, cols, err := compileExpr(src, false)
 		if err != nil {
 			fail("field %q: %w", name, err)
 			continue
 		}
-		m.fields = append(m.fields, field{name: name, source: src, prog: prog, columns: cols, kind: k, limit: limitFor(spec.Limits, name)})
+		limit := f.Limit
+		if n, ok := spec.Limits[name]; ok && n >= 2 {
+			limit = n
+		}
+		if limit == 0 {
+			limit = defaultLimit
+		}
+		m.fields = append(m.fields, field{name: name, source: src, prog: prog, columns: cols, kind: kind(f.Kind),
+			limit: limit, lines: f.Long, skip: name == "name" || spec.OnInvalid[name] == SkipRecord})
 	}
 
 	for _, label := range sortedKeys(spec.CustomFields) {
@@ -156,7 +142,8 @@ func Compile(spec Spec, catalog CustomFieldCatalog) (*Mapping, error) {
 			continue
 		}
 		cf.Options = slices.Clone(cf.Options)
-		m.customs = append(m.customs, field{name: label, source: src, prog: prog, columns: cols, custom: &cf, limit: limitFor(spec.Limits, label)})
+		m.customs = append(m.customs, field{name: label, source: src, prog: prog, columns: cols, custom: &cf,
+			limit: limitFor(spec.Limits, label), skip: spec.OnInvalid[label] == SkipRecord})
 	}
 	slices.SortFunc(m.customs, func(a, b field) int { return strings.Compare(a.custom.ID, b.custom.ID) })
 
@@ -168,6 +155,19 @@ func Compile(spec Spec, catalog CustomFieldCatalog) (*Mapping, error) {
 			fail("limits: %q is neither a mapped field nor a mapped custom field label", key)
 		case n < 2:
 			fail("limits: %q = %d, want at least 2 (the CRM refuses shorter text)", key, n)
+		}
+	}
+
+	for _, key := range sortedKeys(spec.OnInvalid) {
+		_, isField := spec.Fields[key]
+		_, isCustom := spec.CustomFields[key]
+		switch v := spec.OnInvalid[key]; {
+		case !isField && !isCustom:
+			fail("on_invalid: %q is neither a mapped field nor a mapped custom field label", key)
+		case v != OmitField && v != SkipRecord:
+			fail("on_invalid: %q = %q, want %q or %q", key, v, OmitField, SkipRecord)
+		case key == "name" && isField && v != SkipRecord:
+			fail("on_invalid: \"name\" is always %q: the CRM refuses a record without a name", SkipRecord)
 		}
 	}
 
@@ -218,9 +218,6 @@ func (m *Mapping) CustomFieldsKey() string { return m.customKey }
 
 func limitFor(limits map[string]int, name string) int {
 	if n, ok := limits[name]; ok && n >= 2 {
-		return n
-	}
-	if n, ok := defaultLimits[name]; ok {
 		return n
 	}
 	return defaultLimit

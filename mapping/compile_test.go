@@ -60,9 +60,6 @@ func TestCompileErrors(t *testing.T) {
 		{"version is required",
 			Spec{Entity: EntityProduct, Fields: map[string]string{"name": "B1_DESC"}},
 			[]string{"version is empty"}},
-		{"unknown entity",
-			Spec{Version: "1", Entity: "company", Fields: map[string]string{"name": "X"}},
-			[]string{`entity "company"`}},
 		{"unknown utf-8 policy",
 			Spec{Version: "1", Entity: EntityProduct, Fields: map[string]string{"name": "B1_DESC"}, InvalidUTF8: "ignore"},
 			[]string{`invalid_utf8 "ignore"`}},
@@ -81,13 +78,22 @@ func TestCompileErrors(t *testing.T) {
 		{"when without suffix",
 			Spec{Version: "1", Entity: EntityProduct, Fields: map[string]string{"name": "B1_DESC"}, UniqueName: UniqueName{When: "true"}},
 			[]string{"unique_name.when is set but unique_name.suffix is empty"}},
+		{"on_invalid of an unmapped field",
+			Spec{Version: "1", Entity: EntityProduct, Fields: map[string]string{"name": "B1_DESC"}, OnInvalid: map[string]string{"base_price": SkipRecord}},
+			[]string{`on_invalid: "base_price" is neither a mapped field nor a mapped custom field label`}},
+		{"unknown on_invalid policy",
+			Spec{Version: "1", Entity: EntityProduct, Fields: map[string]string{"name": "B1_DESC", "base_price": "B1_PRV1"}, OnInvalid: map[string]string{"base_price": "ignore"}},
+			[]string{`on_invalid: "base_price" = "ignore", want "omit_field" or "skip_record"`}},
+		{"the name cannot be omitted",
+			Spec{Version: "1", Entity: EntityProduct, Fields: map[string]string{"name": "B1_DESC"}, OnInvalid: map[string]string{"name": OmitField}},
+			[]string{`on_invalid: "name" is always "skip_record"`}},
 		{"when must be boolean",
 			Spec{Version: "1", Entity: EntityProduct, Fields: map[string]string{"name": "B1_DESC"}, UniqueName: UniqueName{Suffix: "x{B1_COD}", When: "'yes'"}},
 			[]string{"unique_name.when"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := Compile(tt.spec, testCatalog)
+			m, err := compile(tt.spec, testCatalog)
 			if err == nil {
 				t.Fatalf("Compile succeeded (%v); want an error", m)
 			}
@@ -101,7 +107,7 @@ func TestCompileErrors(t *testing.T) {
 }
 
 func TestCompileReportsEveryProblemAtOnce(t *testing.T) {
-	_, err := Compile(Spec{Entity: EntityOrganization, Fields: map[string]string{"name": "A1_NOME(", "address": "x +"},
+	_, err := compile(Spec{Entity: EntityOrganization, Fields: map[string]string{"name": "A1_NOME(", "address": "x +"},
 		CustomFields: map[string]string{"Nope": "1"}}, testCatalog)
 	if err == nil {
 		t.Fatal("want an error")
@@ -118,7 +124,7 @@ func TestCompileBadCatalogEntries(t *testing.T) {
 		"Tipo":  {ID: "a", Type: "checkbox"},
 		"Opção": {ID: "b", Type: TypeOption},
 	}
-	_, err := Compile(Spec{Version: "1", Entity: EntityContact, Fields: map[string]string{"name": "U5_CONTAT"},
+	_, err := compile(Spec{Version: "1", Entity: EntityContact, Fields: map[string]string{"name": "U5_CONTAT"},
 		CustomFields: map[string]string{"Tipo": "'x'", "Opção": "'y'"}}, cat)
 	for _, w := range []string{`custom field "Tipo": unknown type "checkbox"`, `custom field "Opção": option field without options`} {
 		if err == nil || !strings.Contains(err.Error(), w) {
@@ -128,7 +134,7 @@ func TestCompileBadCatalogEntries(t *testing.T) {
 }
 
 func TestCompileLabelMatchIgnoringCase(t *testing.T) {
-	m, err := Compile(Spec{Version: "1", Entity: EntityOrganization, Fields: map[string]string{"name": "A1_NOME"},
+	m, err := compile(Spec{Version: "1", Entity: EntityOrganization, Fields: map[string]string{"name": "A1_NOME"},
 		CustomFields: map[string]string{"cnpj": "doc(A1_CGC)"}}, testCatalog)
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +147,7 @@ func TestCompileLabelMatchIgnoringCase(t *testing.T) {
 }
 
 func TestColumns(t *testing.T) {
-	m, err := Compile(Spec{Version: "1", Entity: EntityOrganization,
+	m, err := compile(Spec{Version: "1", Entity: EntityOrganization,
 		Fields: map[string]string{
 			"name":    "let n = trim(A1_NOME); n",
 			"address": "join(' - ', A1_END, A1_MUN)",
@@ -156,5 +162,15 @@ func TestColumns(t *testing.T) {
 	want := "A1_CGC A1_COD A1_END A1_LOJA A1_MUN A1_NOME A1_PESSOA A1_TEL"
 	if got := strings.Join(m.Columns(), " "); got != want {
 		t.Fatalf("Columns() = %s\nwant        %s", got, want)
+	}
+}
+
+// TestCompileAgainstAnotherEntitysSchema: a spec for one entity compiled
+// against the schema of another is refused, naming both.
+func TestCompileAgainstAnotherEntitysSchema(t *testing.T) {
+	_, err := Compile(Spec{Version: "1", Entity: "company", Fields: map[string]string{"name": "X"}},
+		Schema{Entity: EntityOrganization, Fields: testFields[EntityOrganization]})
+	if err == nil || !strings.Contains(err.Error(), `entity "company"`) || !strings.Contains(err.Error(), `"organization"`) {
+		t.Fatalf("Compile = %v, want an error naming both entities", err)
 	}
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func TestFingerprint(t *testing.T) {
-	spec := ProductSpec()
+	spec := productSpec()
 	m := mustCompile(t, spec)
 	rec := func(price string) map[string]any {
 		return map[string]any{"B1_COD": "PA0001", "B1_DESC": "PARAFUSO", "B1_PRV1": decimal.RequireFromString(price), "B1_MSBLQL": "2"}

@@ -18,6 +18,34 @@ func fuzzRecord() map[string]any {
 		"A1_EMAIL": "a@x.com;b@@y", "A1_LATIN": "S\xc3O", "A1_NIL": nil, "A1_EMPTY": "",
 		"A1_LC": decimal.RequireFromString("1500.10"), "A1_INT": int64(-3), "A1_BOOL": true,
 		"A1_DATE": time.Date(2024, 1, 15, 0, 0, 0, 0, time.UTC), "A1_FLOAT": 0.1,
+		"A1_CTRL": "A\x00\x01\u202eB\u0085\r\nC",
+	}
+}
+
+// checkClean fails when a text of payload (at any depth) holds a character CleanText removes.
+func checkClean(t *testing.T, what string, v any) {
+	t.Helper()
+	switch x := v.(type) {
+	case string:
+		if _, dirty := CleanText(x); dirty {
+			t.Fatalf("%s: %q holds a control or bidi character", what, x)
+		}
+	case []string:
+		for _, e := range x {
+			checkClean(t, what, e)
+		}
+	case []any:
+		for _, e := range x {
+			checkClean(t, what, e)
+		}
+	case []map[string]any:
+		for _, e := range x {
+			checkClean(t, what, e)
+		}
+	case map[string]any:
+		for _, e := range x {
+			checkClean(t, what, e)
+		}
 	}
 }
 
@@ -31,7 +59,8 @@ func FuzzCompileExpression(f *testing.F) {
 		"truncate(A1_NOME, A1_INT)", "let x = A1_NOME; x + x", "A1_BOOL ? A1_DATE : A1_LC", "1..5",
 		"repeat('ab', 1000)", "map(1..3, # * 2)", "$env", "$env.A1_NOME", "nil", "A1_FLOAT", "toJSON($env)",
 		"emails(", "(((", "\"\\u00\"", "'\xff'", "A1_LATIN", "upper(A1_LATIN)", "sum(1..10)", "A1_MISSING",
-		"now()", "date('x', 1)", "coalesce()", "ifempty(A1_NIL, [A1_NOME])",
+		"now()", "date('x', 1)", "coalesce()", "ifempty(A1_NIL, [A1_NOME])", "A1_CTRL", "'\x01\u202e' + A1_CTRL",
+		"[A1_CTRL, {phone: A1_CTRL, type: A1_CTRL}]",
 	} {
 		f.Add(seed)
 	}
@@ -48,7 +77,7 @@ func FuzzCompileExpression(f *testing.F) {
 				CustomFields: map[string]string{"T": src, "O": src, "M": src, "D": src}},
 		}
 		for _, spec := range specs {
-			m, err := Compile(spec, catalog)
+			m, err := compile(spec, catalog)
 			if err != nil {
 				continue
 			}
@@ -56,11 +85,12 @@ func FuzzCompileExpression(f *testing.F) {
 			if err != nil {
 				t.Fatalf("Apply(%q) failed: %v", src, err)
 			}
-			for _, e := range res.Errors {
+			for _, e := range append(res.Errors, res.Warnings...) {
 				if e.Msg == "" || e.Key != "k" || e.Field == "" {
 					t.Fatalf("Apply(%q): incomplete field error %#v", src, e)
 				}
 			}
+			checkClean(t, "Apply("+src+")", res.Payload)
 			if res.Fingerprint == "" {
 				t.Fatalf("Apply(%q): no fingerprint", src)
 			}
@@ -109,6 +139,11 @@ func FuzzTransforms(f *testing.F) {
 		if tr := Truncate(s, 5); utf8.ValidString(s) && utf8.RuneCountInString(tr) > 5 {
 			t.Fatalf("Truncate(%q, 5) = %q", s, tr)
 		}
+		if c, _ := CleanText(s); strings.IndexFunc(c, invisible) >= 0 {
+			t.Fatalf("CleanText(%q) = %q still holds a control character", s, c)
+		} else if again, dirty := CleanText(c); dirty || again != c {
+			t.Fatalf("CleanText(%q) = %q, then %q", s, c, again)
+		}
 		_ = Title(s)
 		_ = CEP(s)
 		_, _ = Money(s)
@@ -132,7 +167,7 @@ func FuzzSpecTOML(f *testing.F) {
 		if err := dec.Decode(&spec); err != nil {
 			return
 		}
-		m, err := Compile(spec, testCatalog)
+		m, err := compile(spec, testCatalog)
 		if err != nil {
 			return
 		}

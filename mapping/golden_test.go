@@ -28,15 +28,20 @@ var update = flag.Bool("update", false, "rewrite the expected.json files of test
 //	{"latin1": "SÃO PAULO"}     the text encoded as ISO-8859-1 bytes, as a Latin-1 database returns it
 //
 // A bare JSON number is refused: say which Go type it is.
+//
+// "invalid" lists the columns the source could not read, each with what is wrong with it (see
+// ApplyInvalid); their value in "record" is null.
 type goldenRecord struct {
-	Key    string                     `json:"key"`
-	Record map[string]json.RawMessage `json:"record"`
+	Key     string                     `json:"key"`
+	Record  map[string]json.RawMessage `json:"record"`
+	Invalid map[string]string          `json:"invalid,omitempty"`
 }
 
 type goldenResult struct {
 	Key         string         `json:"key"`
 	Payload     map[string]any `json:"payload"`
 	Errors      []string       `json:"errors"`
+	Warnings    []string       `json:"warnings,omitempty"`
 	Fingerprint string         `json:"fingerprint"`
 }
 
@@ -116,7 +121,7 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("catalog.json: %v", err)
 				}
 			}
-			m, err := Compile(spec, catalog)
+			m, err := compile(spec, catalog)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,7 +141,7 @@ func TestGolden(t *testing.T) {
 						t.Fatalf("record.json %s %s: %v", r.Key, col, err)
 					}
 				}
-				res, err := m.Apply(r.Key, rec)
+				res, err := m.ApplyInvalid(r.Key, rec, r.Invalid)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -144,7 +149,11 @@ func TestGolden(t *testing.T) {
 				if errs == nil {
 					errs = []string{}
 				}
-				results = append(results, goldenResult{Key: r.Key, Payload: res.Payload, Errors: errs, Fingerprint: res.Fingerprint})
+				var warnings []string
+				for _, w := range res.Warnings {
+					warnings = append(warnings, w.Error())
+				}
+				results = append(results, goldenResult{Key: r.Key, Payload: res.Payload, Errors: errs, Warnings: warnings, Fingerprint: res.Fingerprint})
 			}
 			var got bytes.Buffer
 			enc := json.NewEncoder(&got)

@@ -17,6 +17,19 @@ const (
 	UTF8Reject = "reject"
 )
 
+// OnInvalid policies (Spec.OnInvalid): what a field whose value is invalid (a CNPJ with a wrong
+// check digit, an e-mail without '@', a 1-character text, a column the ERP could not give) does
+// to its record.
+const (
+	// OmitField sends the record without the field — the CRM keeps what it had for it — and
+	// lists the field's problem (level skip) until the value is fixed. The default of every field
+	// but the name: an invalid field is not an invalid record.
+	OmitField = "omit_field"
+	// SkipRecord does not send the record: the field's problem is the record's error (level
+	// skip). The name's, fixed: the CRM refuses a record without one.
+	SkipRecord = "skip_record"
+)
+
 // Spec declares the mapping of one stream, as written in the config's TOML:
 //
 //	version = "1"
@@ -48,6 +61,10 @@ type Spec struct {
 	Limits map[string]int `toml:"limits"`
 	// InvalidUTF8 is "transcode" (default) or "reject".
 	InvalidUTF8 string `toml:"invalid_utf8"`
+	// OnInvalid says, per CRM field or custom field label, what an invalid value of that field
+	// does to its record: "omit_field" (the default) or "skip_record". The name is always
+	// skip_record.
+	OnInvalid map[string]string `toml:"on_invalid"`
 }
 
 // UniqueName appends a suffix made from the record's own columns to the CRM name, so that two
@@ -59,69 +76,4 @@ type UniqueName struct {
 	// When is an optional boolean expression; the suffix is added only where it is true.
 	// Empty means always, the one rule that needs no knowledge of other records.
 	When string `toml:"when"`
-}
-
-// CustomerSpec maps Protheus customers (SA1) to CRM organizations: the name as the ERP has it
-// plus " (code/loja)", an address line, and — when cnpjLabel is not empty — the CNPJ or CPF,
-// validated and formatted, in the custom field with that label.
-func CustomerSpec(cnpjLabel string) Spec {
-	s := Spec{
-		Version: "1",
-		Record:  "customer",
-		Entity:  EntityOrganization,
-		Fields: map[string]string{
-			"name":    "A1_NOME",
-			"address": "join(' - ', A1_END, A1_COMPLEM, A1_BAIRRO, join('/', A1_MUN, A1_EST), cep(A1_CEP))",
-		},
-		UniqueName: UniqueName{Suffix: " ({A1_COD}/{A1_LOJA})"},
-	}
-	if cnpjLabel != "" {
-		s.CustomFields = map[string]string{cnpjLabel: "doc(A1_CGC)"}
-	}
-	return s
-}
-
-// ContactSpec maps Protheus contacts (SU5) to CRM contacts: name, e-mails and phones (the
-// landline as "work", the mobile as "cellphone"). U5_FUNCAO is a code into SUM, not a job title,
-// so the title is left out; map it where a readable column exists.
-func ContactSpec() Spec {
-	return Spec{
-		Version: "1",
-		Record:  "contact",
-		Entity:  EntityContact,
-		Fields: map[string]string{
-			"name":   "title(U5_CONTAT)",
-			"emails": "emails(U5_EMAIL)",
-			"phones": "[phone(U5_DDD, U5_FONE), {phone: phone(U5_DDD, U5_CELULAR), type: 'cellphone'}]",
-		},
-	}
-}
-
-// ProductSpec maps Protheus products (SB1) to CRM products: the description plus " (code)" as
-// the unique name, the description, the list price B1_PRV1 (swap in a price-table column such as
-// DA1_PRCVEN when the source joins it) and visible unless blocked (B1_MSBLQL = '1').
-func ProductSpec() Spec {
-	return Spec{
-		Version: "1",
-		Record:  "product",
-		Entity:  EntityProduct,
-		Fields: map[string]string{
-			"name":        "B1_DESC",
-			"description": "B1_DESC",
-			"base_price":  "money(B1_PRV1)",
-			"visible":     "B1_MSBLQL != '1'",
-		},
-		UniqueName: UniqueName{Suffix: " ({B1_COD})"},
-	}
-}
-
-// DefaultSpecs returns the default spec of each standard stream, keyed by stream name
-// (customers, contacts, products), for a config to start from. The customers spec has no CNPJ
-// custom field: use CustomerSpec with the CRM's label to add one.
-func DefaultSpecs() map[string]Spec {
-	return map[string]Spec{
-		"customers": CustomerSpec(""),
-		"contacts":  ContactSpec(),
-		"products":  ProductSpec(),
-	}
 }

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -30,4 +31,60 @@ func latin1(s string) string {
 		r[i] = rune(s[i])
 	}
 	return string(r)
+}
+
+// CleanText removes from s the characters no CRM field should get and a reader cannot see: NUL
+// and the other C0 controls but tab, line feed and carriage return; DEL; the C1 controls
+// (U+0080–U+009F); and the bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+// U+2066–U+2069), with which "ACME \u202eLTDA" displays reversed. It reports whether it removed
+// anything. Every text value of a record goes through it before any expression sees it.
+func CleanText(s string) (string, bool) {
+	i := strings.IndexFunc(s, invisible)
+	if i < 0 {
+		return s, false
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for _, r := range s[i:] {
+		if !invisible(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String(), true
+}
+
+func invisible(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r':
+		return false
+	case r < 0x20, r >= 0x7F && r <= 0x9F:
+		return true
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
+}
+
+// OneLine makes each run of line breaks and tabs in s one blank: what a one-line CRM field (a
+// name, a phone, a custom field) gets. Long texts (description, resume, notes) keep them.
+func OneLine(s string) string {
+	if !strings.ContainsAny(s, "\t\n\r") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	blank := false
+	for _, r := range s {
+		if r == '\t' || r == '\n' || r == '\r' {
+			if !blank {
+				b.WriteByte(' ')
+			}
+			blank = true
+			continue
+		}
+		blank = false
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -244,7 +244,7 @@ func toDecimal(v any) (decimal.Decimal, bool, error) {
 			return decimal.Decimal{}, false, nil
 		}
 		d, err := decimal.NewFromString(strings.ReplaceAll(s, ",", "."))
-		if err != nil || len(s) > 64 {
+		if err != nil || len(s) > 64 || d.Exponent() > 1000 || d.Exponent() < -1000 { // "1e999999999" would take minutes to round
 			return decimal.Decimal{}, false, valueErrorf(x, "%q is not a number", x)
 		}
 		return d, true, nil

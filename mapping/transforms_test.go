@@ -235,6 +235,8 @@ func TestExpressionFunctions(t *testing.T) {
 		{"money(I)", "7.00", ""},
 		{"money(NIL)", "", ""},
 		{"money(B)", nil, "not a number"},
+		{"money('1e999999999')", nil, "not a number"}, // would take minutes to round
+		{"money('NaN')", nil, "not a number"},
 		{"B ? 'yes' : 'no'", "yes", ""},
 	}
 	for _, tt := range tests {
@@ -264,5 +266,41 @@ func TestNowIsNotAvailable(t *testing.T) {
 	// A payload that depends on the clock would change its fingerprint on every poll.
 	if _, _, err := compileExpr("now()", false); err == nil {
 		t.Fatal("now() compiled; want it disabled")
+	}
+}
+
+func TestCleanText(t *testing.T) {
+	tests := []struct {
+		in, want string
+		cleaned  bool
+	}{
+		{"ACME LTDA", "ACME LTDA", false},
+		{"AÇOUGUE SÃO JOÃO", "AÇOUGUE SÃO JOÃO", false},
+		{"linha 1\r\nlinha 2\tfim", "linha 1\r\nlinha 2\tfim", false}, // line breaks are the field's call (OneLine)
+		{"ACME\x00 LTDA\x00\x00", "ACME LTDA", true},
+		{"\x01\x02\x1bACME\x7f", "ACME", true},
+		{"ACME\u0085\u009f LTDA", "ACME LTDA", true},                          // C1 controls
+		{"LOJA \u202eAMEC\u202c LTDA", "LOJA AMEC LTDA", true},                // a right-to-left override
+		{"\u202a\u202b\u202d\u2066\u2067\u2068\u2069X", "X", true},            // every embedding and isolate
+		{"Ação \u200dé ok \u00a0ainda", "Ação \u200dé ok \u00a0ainda", false}, // not controls: kept
+	}
+	for _, tt := range tests {
+		got, cleaned := CleanText(tt.in)
+		if got != tt.want || cleaned != tt.cleaned {
+			t.Errorf("CleanText(%q) = %q, %v; want %q, %v", tt.in, got, cleaned, tt.want, tt.cleaned)
+		}
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"ACME":               "ACME",
+		"RUA A\r\nSALA 2":    "RUA A SALA 2",
+		"SAO\tPAULO\n\n\tSP": "SAO PAULO SP",
+		"\nfim\n":            " fim ",
+	} {
+		if got := OneLine(in); got != want {
+			t.Errorf("OneLine(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -101,7 +101,7 @@ CREATE INDEX writebacks_open ON writebacks (state, next_attempt_at) WHERE state 
 	// mapping each stream was last synced with); per outbox item, the
 	// natural keys of every payload sent whose outcome is not known yet, so
 	// a lost create is resolved by what was sent, not only by the record's
-	// current values; and the record an item waits on.
+	// current values; the record an item waits on; and warnings.
 	`
 CREATE TABLE meta (
 	key        TEXT    NOT NULL PRIMARY KEY,
@@ -114,6 +114,20 @@ ALTER TABLE outbox ADD COLUMN sent_keys TEXT NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN waits_on_entity TEXT NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN waits_on_key TEXT NOT NULL DEFAULT '';
 CREATE INDEX outbox_waits_on ON outbox (waits_on_entity, waits_on_key) WHERE waits_on_key <> '';
+-- warnings: problems of records that were sent anyway (a field left out
+-- for its invalid ERP value, a natural key another record owns)
+CREATE TABLE warnings (
+	entity     TEXT    NOT NULL,
+	erp_key    TEXT    NOT NULL,
+	kind       TEXT    NOT NULL,
+	stream     TEXT    NOT NULL,
+	text       TEXT    NOT NULL,
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (entity, erp_key, kind),
+	CHECK (kind IN ('fields', 'key'))
+) STRICT, WITHOUT ROWID;
+CREATE INDEX warnings_stream ON warnings (stream, updated_at);
 `,
 }
 

@@ -11,17 +11,27 @@ import (
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/logging"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // newLogger builds the logger for cfg: readable text on console (stderr by
-// default), JSON in log.file when set.
+// default; with priority prefixes when it is the systemd journal), JSON in
+// log.file when set.
 func newLogger(cfg *config.Config, console io.Writer) (*zap.Logger, func(), error) {
+	return newLoggerWith(cfg, console, nil)
+}
+
+// newLoggerWith is newLogger with a system core (the Windows Event Log)
+// receiving the entries too.
+func newLoggerWith(cfg *config.Config, console io.Writer, system zapcore.Core) (*zap.Logger, func(), error) {
 	if console == nil {
 		console = os.Stderr
 	}
+	f, _ := console.(*os.File)
 	return logging.New(logging.Options{
 		Level: cfg.Log.Level, Console: console, File: cfg.Log.File,
 		MaxSizeMB: cfg.Log.MaxSizeMB, MaxAgeDays: cfg.Log.MaxAgeDays, MaxBackups: cfg.Log.MaxBackups,
+		Journal: logging.JournalStream(f), System: system,
 	})
 }
 

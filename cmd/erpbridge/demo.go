@@ -14,14 +14,15 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus/erpjob"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
-	"github.com/erpbridge/erpbridge/rdstation/clock"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
+	"github.com/erpbridge/erpbridge/rdstation/crm/target"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
@@ -120,6 +121,7 @@ price_table = %q
 [streams.orders]
 enabled = true
 filial = %q
+since = "20240101"   # the demo ERP's orders are from January 2024
 order_number_field = "Pedido ERP"
 lost_reason = "Sem interesse"
 default_owner = %q
@@ -149,7 +151,8 @@ payment_terms = "001"
 	}
 
 	// The CNPJ custom field an admin would create once in the CRM.
-	c, err := wiring.NewCRM(cfg, wiring.Options{Clock: clk})
+	tc, _ := cfg.Component(target.Name)
+	c, err := tc.(*target.Config).NewClient(target.Options{Clock: clk})
 	if err != nil {
 		return err
 	}
@@ -201,7 +204,7 @@ payment_terms = "001"
 		{"customer 000010/01 renamed", func() error { return erpDB.RenameCustomer(ctx, "000010", "01", "COMERCIAL RENOMEADA LTDA") }},
 		{"customer 000011/01 renamed", func() error { return erpDB.RenameCustomer(ctx, "000011", "01", "INDUSTRIA NOVO NOME S/A") }},
 		{"customer 000012/01 touched by invoicing (stamp moves, data does not)", func() error { return erpDB.TouchCustomer(ctx, "000012", "01") }},
-		{"customer 000013/01 soft-deleted (deletes = \"ignore\": the CRM keeps it)", func() error { return erpDB.DeleteCustomer(ctx, "000013", "01") }},
+		{"customer 000017/01 soft-deleted (deletes = \"ignore\": the CRM keeps it)", func() error { return erpDB.DeleteCustomer(ctx, "000017", "01") }},
 		{"customer 000999/01 added", func() error {
 			_, err := erpDB.AddCustomer(ctx, fixture.NewCustomer{Cod: "000999", Loja: "01", Name: "CLIENTE NOVO DA DEMO LTDA", CGC: "11444777000161"})
 			return err

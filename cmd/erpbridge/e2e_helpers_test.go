@@ -139,6 +139,53 @@ func getJSON(t *testing.T, url string, v any) {
 	}
 }
 
+// sendJSON sends v as JSON to the simulator's admin surface and decodes
+// its answer into out (nil: read and dropped).
+func sendJSON(t *testing.T, method, url string, v, out any) {
+	t.Helper()
+	body, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: %s: %s", method, url, resp.Status, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: decoding: %v", method, url, err)
+		}
+	}
+}
+
+// seed adds records to the simulator without API validation.
+func (s standaloneSim) seed(t *testing.T, sd rdsim.SeedData) {
+	t.Helper()
+	sendJSON(t, http.MethodPost, s.admin+"/seed", sd, nil)
+}
+
+// setFaults replaces the simulator's faults (rdsim.Faults{} turns them off).
+func (s standaloneSim) setFaults(t *testing.T, f rdsim.Faults) {
+	t.Helper()
+	sendJSON(t, http.MethodPut, s.admin+"/faults", f, nil)
+}
+
+// faults reads the simulator's faults: a script shrinks as it is consumed.
+func (s standaloneSim) faults(t *testing.T) rdsim.Faults {
+	t.Helper()
+	var f rdsim.Faults
+	getJSON(t, s.admin+"/faults", &f)
+	return f
+}
+
 func (s standaloneSim) state(t *testing.T) rdsim.State {
 	t.Helper()
 	var st rdsim.State
@@ -163,9 +210,16 @@ type runResult struct {
 // exit code and output.
 func runBinary(t *testing.T, bin string, args ...string) runResult {
 	t.Helper()
+	return runBinaryIn(t, bin, nil, args...)
+}
+
+// runBinaryIn is runBinary with stdin (nil: none).
+func runBinaryIn(t *testing.T, bin string, stdin io.Reader, args ...string) runResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -186,8 +240,8 @@ func runBinary(t *testing.T, bin string, args ...string) runResult {
 
 // writeConfig writes an erpbridge.toml for the ERP and the simulator into
 // dir and returns its path; extra is appended (its [streams.customers]
-// table, if any).
-func writeConfig(t *testing.T, dir, driver, dsn string, sim standaloneSim, extra string) string {
+// table, if any) and contacts are keys of [streams.contacts].
+func writeConfig(t *testing.T, dir, driver, dsn string, sim standaloneSim, extra string, contacts ...string) string {
 	t.Helper()
 	text := fmt.Sprintf(`data_dir = "erpbridge-data"
 [http]
@@ -204,9 +258,10 @@ driver = %q
 dsn = %q
 [streams.contacts]
 filial = %q
+%s
 [streams.products]
 price_table = %q
-%s`, sim.baseURL, e2eToken, driver, dsn, fixture.ContactFilial, fixture.PriceTable, extra)
+%s`, sim.baseURL, e2eToken, driver, dsn, fixture.ContactFilial, strings.Join(contacts, "\n"), fixture.PriceTable, extra)
 	path := filepath.Join(dir, "erpbridge.toml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
@@ -234,15 +289,6 @@ func createFixture(t *testing.T, kind fixture.Kind, dir string) (fixture.ERP, fi
 		t.Fatalf("loading PostgreSQL fixture: %v", err)
 	}
 	return fx, exp, dsn
-}
-
-// crmWant is the CRM the ERP calls for, derived from the ERP tables alone.
-type crmWant struct {
-	orgs        map[string]string // customer key → organization name
-	deletedOrgs map[string]string // deleted customer key → marked name (0 or 1 allowed)
-	emails      map[string]string // contact e-mail → contact key
-	products    map[string]bool   // product name
-	deferred    map[string]bool   // contact keys waiting for a rejected organization
 }
 
 func customerKey(cod, loja string) string { return erp.JoinKey(fixture.SharedFilial, cod, loja) }
@@ -293,120 +339,6 @@ func latin1(s string) string {
 		r[i] = rune(s[i])
 	}
 	return string(r)
-}
-
-// expectedCRM derives what the CRM must hold under the default mappings
-// (without a CNPJ field): bad customers are the 1-character name, the bad
-// contact the one without '@'. deletePrefix is the delete mark's name
-// prefix, "" when deletes are ignored.
-func expectedCRM(t *testing.T, db *sql.DB, exp fixture.Expect, deletePrefix string) crmWant {
-	t.Helper()
-	w := crmWant{orgs: map[string]string{}, deletedOrgs: map[string]string{}, emails: map[string]string{},
-		products: map[string]bool{}, deferred: map[string]bool{}}
-	badCustomer := map[string]bool{exp.ShortNameKey: true}
-	live := map[string]bool{}
-	for _, r := range rows(t, db, "SELECT A1_COD, A1_LOJA, A1_NOME, A1_MSBLQL, D_E_L_E_T_ FROM SA1010 ORDER BY R_E_C_N_O_") {
-		key := customerKey(r[0], r[1])
-		name := latin1(strings.TrimSpace(r[2])) + " (" + r[0] + "/" + r[1] + ")"
-		switch {
-		case r[4] == "*":
-			if deletePrefix != "" && !live[key] {
-				w.deletedOrgs[key] = deletePrefix + name
-			}
-		case badCustomer[key] || strings.TrimSpace(r[3]) == "1":
-			live[key] = true
-			delete(w.deletedOrgs, key)
-		default:
-			live[key] = true
-			delete(w.deletedOrgs, key)
-			w.orgs[key] = name
-		}
-	}
-	for _, r := range rows(t, db, "SELECT U5_CODCONT, U5_EMAIL FROM SU5010 WHERE U5_FILIAL = '"+fixture.ContactFilial+"' AND D_E_L_E_T_ = ' '") {
-		key := contactKey(r[0])
-		switch {
-		case !strings.Contains(r[1], "@"): // the fixture's invalid contact e-mail
-		case badCustomer[customerKey(r[0], "01")]:
-			w.deferred[key] = true
-		default:
-			w.emails[strings.ToLower(strings.TrimSpace(r[1]))] = key
-		}
-	}
-	for _, r := range rows(t, db, "SELECT B1_COD, B1_DESC FROM SB1010 WHERE D_E_L_E_T_ = ' '") {
-		w.products[r[1]+" ("+r[0]+")"] = true
-	}
-	return w
-}
-
-// assertCRMMatches asserts exactly one organization per expected customer key with
-// its current name, at most one (marked) per deleted customer, one contact
-// per expected e-mail, one product per expected name, and nothing else.
-func assertCRMMatches(t *testing.T, st rdsim.State, w crmWant) {
-	t.Helper()
-	problems := 0
-	fail := func(format string, args ...any) {
-		t.Helper()
-		if problems++; problems <= 20 {
-			t.Errorf(format, args...)
-		}
-	}
-	orgs := map[string]int{}
-	for _, o := range st.Organizations {
-		orgs[o.Name]++
-	}
-	known := map[string]bool{}
-	for key, name := range w.orgs {
-		known[name] = true
-		if orgs[name] != 1 {
-			fail("customer %s: %d organizations named %q, want exactly 1", key, orgs[name], name)
-		}
-	}
-	for key, name := range w.deletedOrgs {
-		known[name] = true
-		if orgs[name] > 1 {
-			fail("deleted customer %s: %d organizations named %q, want at most 1", key, orgs[name], name)
-		}
-	}
-	for name, n := range orgs {
-		if !known[name] {
-			fail("%d unexpected organization(s) named %q (a duplicate, a stale name or an unmarked delete)", n, name)
-		}
-	}
-	emails := map[string]int{}
-	for _, c := range st.Contacts {
-		e := ""
-		if len(c.Emails) > 0 {
-			e = strings.ToLower(c.Emails[0].Email)
-		}
-		emails[e]++
-	}
-	for e, key := range w.emails {
-		if emails[e] != 1 {
-			fail("contact %s: %d contacts with e-mail %q, want exactly 1", key, emails[e], e)
-		}
-	}
-	for e, n := range emails {
-		if _, ok := w.emails[e]; !ok {
-			fail("%d unexpected contact(s) with e-mail %q", n, e)
-		}
-	}
-	products := map[string]int{}
-	for _, p := range st.Products {
-		products[p.Name]++
-	}
-	for name := range w.products {
-		if products[name] != 1 {
-			fail("product %q: %d in the CRM, want exactly 1", name, products[name])
-		}
-	}
-	for name, n := range products {
-		if !w.products[name] {
-			fail("%d unexpected product(s) named %q", n, name)
-		}
-	}
-	if problems > 20 {
-		t.Errorf("… and %d more problems", problems-20)
-	}
 }
 
 // statusJSON is the part of `erpbridge status --json` these tests read.

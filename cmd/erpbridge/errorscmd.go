@@ -7,9 +7,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wondeals"
 	"github.com/spf13/cobra"
 )
 
@@ -37,7 +37,7 @@ func errorFilter(stream, level string, since time.Duration) (store.OutboxFilter,
 // won deals that did not become ERP orders: stream won_deals, level skip
 // (the ERP refused them or they lack ERP data).
 func withWonDeals(stream, level string) bool {
-	return (stream == "" || stream == wondeals.Stream) && level != string(store.LevelError)
+	return (stream == "" || stream == inbound.Stream) && level != string(store.LevelError)
 }
 
 func newErrorsCmd() *cobra.Command {
@@ -51,7 +51,15 @@ level "error" is an API failure or outage, retried automatically with backoff
 and parked after repeated failures. Won deals that did not become ERP orders
 (stream won_deals: the ERP refused the order, or the deal's organization or
 products have no ERP counterpart) are listed with the deal's id and name;
-retry sends them again once the cause is fixed.`,
+retry sends them again once the cause is fixed.
+
+Warnings (state "warning", level "skip") are records that were synced
+without something that is invalid in the ERP (a CNPJ with a wrong check
+digit, an e-mail without '@': see on_invalid in docs/mapping.md) or without
+an e-mail another ERP contact already has (streams.contacts.shared_email),
+and contacts left out on purpose, with why (streams.contacts.unlinked).
+They are not failures and need no retry: a warning goes away when the
+record is corrected in the ERP and synced again.`,
 	}
 	cmd.AddCommand(newErrorsListCmd(), newErrorsRetryCmd())
 	return cmd
@@ -83,6 +91,16 @@ func newErrorsListCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("listing errors: %w", err)
 			}
+			if lim := f.Limit; lim <= 0 || len(items) < lim { // --limit bounds the whole list
+				ws, err := st.Warnings(cmd.Context(), store.OutboxFilter{Stream: f.Stream, Level: f.Level, Since: f.Since,
+					Limit: max(lim-len(items), 0)})
+				if err != nil {
+					return fmt.Errorf("listing errors: %w", err)
+				}
+				for _, w := range ws {
+					items = append(items, warningItem(w))
+				}
+			}
 			if withWonDeals(stream, level) {
 				// --limit bounds the whole list (the outbox's errors first).
 				lim := limit
@@ -95,7 +113,7 @@ func newErrorsListCmd() *cobra.Command {
 				}
 				for _, w := range wbs {
 					if f.Since.IsZero() || w.UpdatedAt.After(f.Since) {
-						items = append(items, store.OutboxItem{Stream: wondeals.Stream, ERPKey: "deal " + w.DealID, CRMID: w.DealID,
+						items = append(items, store.OutboxItem{Stream: inbound.Stream, ERPKey: "deal " + w.DealID, CRMID: w.DealID,
 							State: store.State(w.State), Level: store.LevelSkip, Attempts: w.Attempts, UpdatedAt: w.UpdatedAt,
 							LastError: fmt.Sprintf("%q: %s", w.DealName, w.Error)})
 					}
@@ -141,6 +159,16 @@ func newErrorsListCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVar(&limit, "limit", 1000, "at most this many")
 	return cmd
+}
+
+// warningState is the state errors list shows warnings in.
+const warningState = "warning"
+
+// warningItem is how errors list shows a warning: a record synced without
+// what its text says, or not synced for the reason it gives.
+func warningItem(w store.Warning) store.OutboxItem {
+	return store.OutboxItem{Stream: w.Stream, Entity: w.Entity, ERPKey: w.ERPKey, State: warningState,
+		Level: store.LevelSkip, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, LastError: w.Text}
 }
 
 func newErrorsRetryCmd() *cobra.Command {
@@ -228,9 +256,9 @@ is kept. Stop the service first.`,
 				return nil
 			}
 			name := args[0]
-			entity := wiring.Entity(name)
-			if entity == "" {
-				return usageError(fmt.Errorf("unknown stream %q: use customers, contacts, customer_contacts, products or orders", name))
+			entity := cfg.Entity(name)
+			if entity == "" || name == inbound.Stream {
+				return usageError(fmt.Errorf("unknown stream %q: the enabled streams are %s", name, strings.Join(wiring.StreamNames(cfg), ", ")))
 			}
 			st, err := wiring.OpenStore(cmd.Context(), cfg)
 			if err != nil {

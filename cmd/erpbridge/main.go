@@ -1,8 +1,3 @@
-// Command erpbridge keeps an on-prem ERP (TOTVS Protheus first) in step with
-// RD Station CRM: ERP customers, contacts, products and orders become CRM
-// organizations, contacts, products and deals; won deals become ERP orders.
-//
-// Exit codes are documented in README.md ("Exit codes") and defined in exit.go.
 package main
 
 import (
@@ -12,6 +7,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	_ "github.com/erpbridge/erpbridge/cmd/erpbridge/internal/components"
 )
 
 func main() {

@@ -35,6 +35,7 @@ Start with "erpbridge demo"; see README.md.`,
 		newCheckCmd(),
 		newStagingDDLCmd(),
 		newServiceCmd(),
+		newSecretCmd(),
 	)
 	return root
 }

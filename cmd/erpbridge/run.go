@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/health"
+	"github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/health"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wondeals"
 	"github.com/robfig/cron/v3"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -84,7 +84,7 @@ func runBridge(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 			continue
 		}
 		prev = nil
-		mon.Attach(health.FromBridge(b))
+		mon.Attach(b.Health())
 		log.Info("erpbridge starting", zap.String("version", version), zap.String("config", b.Config.Path()),
 			zap.String("store", b.Store.Path()), zap.Strings("streams", b.Engine.Streams()))
 		next, err := runUntilReload(ctx, b, mon, log, reloads, &srv)
@@ -196,7 +196,7 @@ func stopHealth(srv *health.Server, log *zap.Logger) {
 
 // schedule runs the engine on cron until ctx is done, then stops gracefully.
 // observe, when not nil, receives the report of every stream's run.
-func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *wondeals.Poller, prune func(context.Context),
+func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *inbound.Poller, prune func(context.Context),
 	log *zap.Logger, observe func(bridge.Report)) error {
 	if observe == nil {
 		observe = func(bridge.Report) {}
@@ -261,9 +261,9 @@ func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *wo
 				return
 			}
 			if rep, err := won.Sweep(ctx); err != nil {
-				log.Error("won deals: sweep failed", zap.String("stream", wondeals.Stream), zap.Error(err))
+				log.Error("won deals: sweep failed", zap.String("stream", inbound.Stream), zap.Error(err))
 			} else {
-				log.Info("won deals: sweep finished", zap.String("stream", wondeals.Stream), zap.Int("listed", rep.Listed), zap.Int("sent", rep.Sent))
+				log.Info("won deals: sweep finished", zap.String("stream", inbound.Stream), zap.Int("listed", rep.Listed), zap.Int("sent", rep.Sent))
 			}
 		}
 	}
@@ -272,14 +272,14 @@ func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *wo
 	}
 	log.Info("scheduled full pass", zap.String("cron", cfg.Schedule.FullPass))
 	if won != nil {
-		spec := cfg.OwnSchedule(wondeals.Stream)
+		spec := cfg.OwnSchedule(inbound.Stream)
 		if spec == "" {
 			spec = cfg.Schedule.Incremental
 		}
 		if _, err := c.AddFunc(spec, func() { runWonDeals(ctx, won, log, observe) }); err != nil {
 			return fmt.Errorf("scheduling won_deals.schedule: %w", err)
 		}
-		log.Info("scheduled", zap.String("stream", wondeals.Stream), zap.String("cron", spec))
+		log.Info("scheduled", zap.String("stream", inbound.Stream), zap.String("cron", spec))
 	}
 
 	first := make(chan struct{})
@@ -308,18 +308,18 @@ func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *wo
 }
 
 // runWonDeals runs the won-deal poll once and logs its outcome.
-func runWonDeals(ctx context.Context, won *wondeals.Poller, log *zap.Logger, observe func(bridge.Report)) {
+func runWonDeals(ctx context.Context, won *inbound.Poller, log *zap.Logger, observe func(bridge.Report)) {
 	if ctx.Err() != nil {
 		return
 	}
 	start := time.Now()
 	rep, err := won.Run(ctx)
-	fields := []zap.Field{zap.String("stream", wondeals.Stream), zap.Duration("took", time.Since(start)),
+	fields := []zap.Field{zap.String("stream", inbound.Stream), zap.Duration("took", time.Since(start)),
 		zap.Int("listed", rep.Listed), zap.Int("sent", rep.Sent), zap.Int("ordered", rep.Ordered),
 		zap.Int("waiting", rep.Waiting), zap.Int("rejected", rep.Rejected), zap.Int("invalid", rep.Invalid), zap.Int("lost", rep.Lost),
 		zap.Int("other_pipeline", rep.OtherPipeline)}
 	// The health monitor and metrics see the poll like a stream's run.
-	observe(bridge.Report{Stream: wondeals.Stream, Kind: store.RunIncremental, Duration: time.Since(start), Err: err, Stats: rep.Stats()})
+	observe(bridge.Report{Stream: inbound.Stream, Kind: store.RunIncremental, Duration: time.Since(start), Err: err, Stats: rep.Stats()})
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		log.Info("won deals: run interrupted by a stop request", fields...)
 		return

@@ -14,14 +14,20 @@ import (
 
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/installer"
+	"github.com/erpbridge/erpbridge/installer/events"
 	"github.com/erpbridge/erpbridge/installer/layout"
 	"github.com/kardianos/service"
 	"github.com/spf13/cobra"
+	"go.uber.org/zap/zapcore"
 )
 
 // serviceStopTimeout bounds Stop under the service manager: the graceful
 // stop of "erpbridge run" plus a little for closing the store and logs.
 const serviceStopTimeout = stopTimeout + 5*time.Second
+
+// serviceControlTimeout bounds how long service start, stop, restart and
+// uninstall wait for the service to run or to stop (Windows).
+const serviceControlTimeout = serviceStopTimeout + 15*time.Second
 
 func newServiceCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -85,49 +91,28 @@ func executablePath() (string, error) {
 	return exe, nil
 }
 
-// newService binds prg to the platform's service manager under cfg.
-func newService(prg service.Interface, cfg *service.Config) (service.Service, error) {
-	s, err := service.New(prg, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the service manager: %w", err)
-	}
-	return s, nil
-}
-
-// controlOnly is the service configuration the control commands need: the
-// service manager finds the installed service by name.
-func controlOnly() *service.Config { return &service.Config{Name: layout.Name} }
-
-// lenientEnv looks ${NAME} up in the environment; an unset one keeps its
-// reference and is recorded in missing (the service may have it when this
-// shell does not).
-func lenientEnv(missing map[string]bool) func(string) (string, bool) {
-	return func(name string) (string, bool) {
-		if v, ok := os.LookupEnv(name); ok {
-			return v, true
-		}
-		missing[name] = true
-		return "${" + name + "}", true
-	}
-}
-
 // loadServiceConfig loads and validates path for the install and status
-// commands, tolerating ${NAME} variables this shell does not have.
+// commands, tolerating ${NAME} variables this shell does not have and
+// ${secret:NAME} secrets not stored yet (or given to the service only, as
+// systemd credentials): they are returned in missing.
 func loadServiceConfig(path string) (*config.Config, []string, error) {
-	missing := map[string]bool{}
-	cfg, err := config.LoadWithEnv(path, lenientEnv(missing))
+	seen := map[string]bool{}
+	var missing []string
+	cfg, err := config.LoadWith(path, os.LookupEnv, func(ref string) (string, bool) {
+		if !seen[ref] {
+			seen[ref] = true
+			missing = append(missing, "${"+ref+"}")
+		}
+		return "${" + ref + "}", true
+	})
 	if err != nil {
 		return nil, nil, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("%s is not valid:\n%w", cfg.Path(), err)
 	}
-	names := make([]string, 0, len(missing))
-	for n := range missing {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return cfg, names, nil
+	sort.Strings(missing)
+	return cfg, missing, nil
 }
 
 // logDir is the folder of the config's log file ("" when it logs to the
@@ -176,24 +161,14 @@ Run it as root / as Administrator.`,
 				Executable: exe, ConfigFile: cfg.Path(), DataDir: cfg.DataDir, LogDir: logDir(cfg),
 				User: user, Password: password,
 			}
-			svcCfg, err := installer.ServiceConfig(spec)
-			if err != nil {
-				return usageError(err)
-			}
-			if err := prepareHost(cmd.Context(), spec); err != nil {
-				return err
-			}
-			s, err := newService(&installer.Program{}, svcCfg)
-			if err != nil {
-				return err
-			}
-			if err := s.Install(); err != nil {
+			warn := func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) }
+			if err := installer.Install(cmd.Context(), spec, layout.Host(), warn); err != nil {
 				return fmt.Errorf("installing the service (run as root / Administrator; to change an installed one, uninstall it first): %w", err)
 			}
-			fmt.Fprintf(out, "installed service %s (%s)\n", svcCfg.Name, s.Platform())
-			printServicePaths(out, cfg.Path(), cfg)
+			fmt.Fprintf(out, "installed service %s (%s)\n", layout.Name, installer.Platform())
+			printServicePaths(out, cfg.Path(), "", cfg)
 			if len(missing) > 0 {
-				fmt.Fprintf(out, "note: the configuration uses %s, not set here: set it in the service's environment (docs/install.md)\n",
+				fmt.Fprintf(out, "note: the configuration uses %s, not set here: set it for the service (docs/install.md, Secrets)\n",
 					strings.Join(missing, ", "))
 			}
 			fmt.Fprintln(out, "start it with: erpbridge service start")
@@ -208,30 +183,13 @@ Run it as root / as Administrator.`,
 	return cmd
 }
 
-// prepareHost creates what the service account needs before the service
-// is registered: on Linux the system user and its folders, on Windows the
-// data and log folders.
-func prepareHost(ctx context.Context, spec installer.Spec) error {
-	if spec.GOOS != "windows" {
-		if err := installer.PrepareLinux(ctx, installer.SystemHost{}, spec); err != nil {
-			return fmt.Errorf("preparing the service account (run as root): %w", err)
-		}
-		return nil
+// printServicePaths prints where the service's files are. note says where
+// cfgPath comes from when it is not the installed service's command line.
+func printServicePaths(w io.Writer, cfgPath, note string, cfg *config.Config) {
+	if note != "" {
+		note = " (" + note + ")"
 	}
-	for _, dir := range []string{spec.DataDir, spec.LogDir} {
-		if dir == "" {
-			continue
-		}
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return fmt.Errorf("creating %s: %w", dir, err)
-		}
-	}
-	return nil
-}
-
-// printServicePaths prints where the service's files are.
-func printServicePaths(w io.Writer, cfgPath string, cfg *config.Config) {
-	fmt.Fprintf(w, "  config: %s\n", cfgPath)
+	fmt.Fprintf(w, "  config: %s%s\n", cfgPath, note)
 	if cfg == nil {
 		return
 	}
@@ -241,7 +199,11 @@ func printServicePaths(w io.Writer, cfgPath string, cfg *config.Config) {
 	} else {
 		fmt.Fprintf(w, "  logs:   no log.file: %s only\n", systemLogName())
 	}
-	fmt.Fprintf(w, "  starts, stops and startup errors: %s\n", systemLogName())
+	if runtime.GOOS == "windows" {
+		fmt.Fprintf(w, "  starts, stops, warnings and errors: %s\n", systemLogName())
+	} else {
+		fmt.Fprintf(w, "  starts, stops and startup errors: %s\n", systemLogName())
+	}
 }
 
 // systemLogName names where the service's lifecycle events go.
@@ -258,24 +220,12 @@ func newServiceControlCmd(action, short string) *cobra.Command {
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := newService(&installer.Program{}, controlOnly())
-			if err != nil {
-				return err
-			}
-			switch action {
-			case "start":
-				err = s.Start()
-			case "stop":
-				err = s.Stop()
-			case "restart":
-				err = s.Restart()
-			case "uninstall":
-				if st, serr := s.Status(); serr == nil && st == service.StatusRunning {
-					if err := s.Stop(); err != nil {
-						return fmt.Errorf("stopping the service before uninstalling: %w", err)
-					}
-				}
-				err = s.Uninstall()
+			var err error
+			if action == "uninstall" {
+				warn := func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) }
+				err = installer.Uninstall(layout.Name, serviceControlTimeout, warn)
+			} else {
+				err = installer.Control(layout.Name, action, serviceControlTimeout)
 			}
 			if err != nil {
 				return fmt.Errorf("running service %s (as root / Administrator?): %w", action, err)
@@ -302,30 +252,22 @@ stopped or not installed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
-			s, err := newService(&installer.Program{}, controlOnly())
-			if err != nil {
-				return err
-			}
-			st, stErr := s.Status()
+			st, stErr := installer.Status(layout.Name)
 			line, lineErr := installer.InstalledCommandLine(layout.Name)
+			installed := !errors.Is(stErr, service.ErrNotInstalled) && (lineErr == nil || runtime.GOOS == "windows")
 			state := "stopped"
 			switch {
-			case errors.Is(stErr, service.ErrNotInstalled), lineErr != nil && runtime.GOOS != "windows":
+			case !installed:
 				state = "not installed"
 			case stErr != nil:
 				state = "unknown: " + stErr.Error()
 			case st == service.StatusRunning:
 				state = "running"
 			}
-			fmt.Fprintf(out, "service %s (%s): %s\n", layout.Name, s.Platform(), state)
-			cfgPath := resolveServiceConfig(path)
-			if lineErr == nil {
-				if p, ok := installer.ConfigFromCommandLine(runtime.GOOS, line); ok {
-					cfgPath = p
-				}
-			}
+			fmt.Fprintf(out, "service %s (%s): %s\n", layout.Name, installer.Platform(), state)
+			cfgPath, note := installedConfig(installed, line, lineErr, resolveServiceConfig(path))
 			cfg, _, err := loadServiceConfig(cfgPath)
-			printServicePaths(out, cfgPath, cfg)
+			printServicePaths(out, cfgPath, note, cfg)
 			if err != nil {
 				fmt.Fprintf(out, "  the configuration cannot be used: %v\n", err)
 			}
@@ -339,9 +281,25 @@ stopped or not installed.`,
 	return cmd
 }
 
+// installedConfig is the config the status reports: the one in the
+// installed service's command line, else flagPath with a note saying why.
+func installedConfig(installed bool, line string, lineErr error, flagPath string) (path, note string) {
+	switch {
+	case !installed:
+		return flagPath, "--config: no service is installed"
+	case lineErr != nil:
+		return flagPath, fmt.Sprintf("--config: the installed service's command line could not be read: %v", lineErr)
+	}
+	if p, ok := installer.ConfigFromCommandLine(runtime.GOOS, line); ok {
+		return p, ""
+	}
+	return flagPath, fmt.Sprintf("--config: the installed command line has no --config: %s", line)
+}
+
 // newServiceRunCmd is the entry point the service manager starts. It runs
-// what "erpbridge run" runs, under kardianos/service: Start returns at once
-// and the bridge connects in the background.
+// what "erpbridge run" runs: Start returns at once and the bridge connects
+// in the background. Under the Windows service manager, warnings and errors
+// also go to the Event Log (installer/events).
 func newServiceRunCmd() *cobra.Command {
 	var path string
 	cmd := &cobra.Command{
@@ -351,13 +309,12 @@ func newServiceRunCmd() *cobra.Command {
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			prg := &installer.Program{StopTimeout: serviceStopTimeout, Exit: os.Exit, ExitCode: exitCode}
-			s, err := newService(prg, controlOnly())
-			if err != nil {
-				return err
+			var interactive bool
+			setup := func(i bool) {
+				interactive = i
+				prg.Log = installer.OpenStartupLog(func() (service.Logger, error) { return installer.SystemLogger(layout.Name) },
+					interactive, cmd.ErrOrStderr())
 			}
-			interactive := service.Interactive()
-			sysLog := installer.OpenStartupLog(s, interactive, cmd.ErrOrStderr())
-			prg.Log = sysLog
 			prg.Prepare = func(context.Context) (installer.RunFunc, error) {
 				cfg, err := loadConfig(resolveServiceConfig(path))
 				if err != nil {
@@ -367,20 +324,29 @@ func newServiceRunCmd() *cobra.Command {
 				if !interactive && runtime.GOOS == "windows" {
 					console = io.Discard // a Windows service has no console
 				}
-				log, closeLog, err := newLogger(cfg, console)
+				var system zapcore.Core
+				if !interactive {
+					sink, err := installer.EventLogSink(layout.Name)
+					if err != nil {
+						_ = prg.Log.Warningf("cannot write to the system log (%v): warnings and errors go to the log file only", err)
+					} else if sink != nil {
+						system = events.NewCore(sink)
+					}
+				}
+				log, closeLog, err := newLoggerWith(cfg, console, system)
 				if err != nil {
 					return nil, usageError(fmt.Errorf("opening the log: %w", err))
 				}
-				_ = sysLog.Infof("erpbridge %s: config %s, data %s, log file %q", version, cfg.Path(), cfg.DataDir, cfg.Log.File)
+				_ = prg.Log.Infof("erpbridge service configuration: version %s, config %s, data %s, log file %q", version, cfg.Path(), cfg.DataDir, cfg.Log.File)
 				if cfg.Log.File == "" && !interactive {
-					_ = sysLog.Warning("log.file is not set: only starts, stops and errors are logged, here")
+					_ = prg.Log.Warning("log.file is not set: only starts, stops and errors are logged, here")
 				}
 				return func(ctx context.Context) error {
 					defer closeLog()
 					return runBridge(ctx, cfg, log)
 				}, nil
 			}
-			return s.Run()
+			return installer.RunService(layout.Name, prg, setup)
 		},
 	}
 	serviceConfigFlag(cmd, &path)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,9 +84,12 @@ func TestServiceEntryPointRunsTheBridgeAndStopsGracefully(t *testing.T) {
 	cfg := writeConfig(t, dir, "sqlite", dsn, sim, "")
 	text, _ := os.ReadFile(cfg)
 	text = bytes.Replace(text, []byte("[log]\nlevel = \"error\""), []byte("[log]\nlevel = \"info\"\nfile = \"logs/erpbridge.log\""), 1)
+	// The CRM token is a secret, in no process's environment.
+	text = bytes.Replace(text, []byte(fmt.Sprintf("token = %q", e2eToken)), []byte(`token = "${secret:CRM_TOKEN}"`), 1)
 	if err := os.WriteFile(cfg, text, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	setSecret(t, bin, cfg, "CRM_TOKEN", e2eToken)
 	logFile := filepath.Join(dir, "logs", "erpbridge.log")
 
 	// The service never depends on its working folder.
@@ -93,6 +98,9 @@ func TestServiceEntryPointRunsTheBridgeAndStopsGracefully(t *testing.T) {
 		n := finishedRuns(logLines(t, logFile))
 		return n["customers"] > 0 && n["contacts"] > 0 && n["products"] > 0
 	})
+	if environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", cmd.Process.Pid)); err == nil && bytes.Contains(environ, []byte(e2eToken)) {
+		t.Error("the CRM token is in the service's environment")
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -128,10 +136,39 @@ func TestInstallToleratesSecretsOnlyTheServiceHas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(missing, ",") != "ERPBRIDGE_TEST_UNSET_TOKEN" {
+	if strings.Join(missing, ",") != "${ERPBRIDGE_TEST_UNSET_TOKEN}" {
 		t.Errorf("missing = %q", missing)
 	}
 	if cfg.DataDir != filepath.Join(dir, "erpbridge-data") {
 		t.Errorf("data_dir = %q, want it absolute next to the config", cfg.DataDir)
+	}
+}
+
+// TestServiceStatusNamesOnlyAConfigItRead: the config status shows comes
+// from the installed command line, or says where it comes from instead.
+func TestServiceStatusNamesOnlyAConfigItRead(t *testing.T) {
+	const flag = "/etc/erpbridge/erpbridge.toml"
+	tests := []struct {
+		name      string
+		installed bool
+		line      string
+		lineErr   error
+		want      string
+		wantNote  string
+	}{
+		{"installed, read", true, "/usr/bin/erpbridge service run --config /srv/erp.toml", nil, "/srv/erp.toml", ""},
+		{"not installed", false, "", errors.New("no unit"), flag, "--config: no service is installed"},
+		{"installed, unreadable", true, "", errors.New("Invalid level."), flag,
+			"--config: the installed service's command line could not be read: Invalid level."},
+		{"installed by hand without --config", true, "/usr/bin/erpbridge run", nil, flag,
+			"--config: the installed command line has no --config: /usr/bin/erpbridge run"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, note := installedConfig(tt.installed, tt.line, tt.lineErr, flag)
+			if got != tt.want || note != tt.wantNote {
+				t.Errorf("got %q (%q), want %q (%q)", got, note, tt.want, tt.wantNote)
+			}
+		})
 	}
 }

@@ -1,13 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
+	"github.com/erpbridge/erpbridge/bridge/component"
 	"github.com/spf13/cobra"
-
-	"github.com/erpbridge/erpbridge/erp/protheus"
 )
 
 func newStagingDDLCmd() *cobra.Command {
@@ -28,22 +26,18 @@ tables with the layout.`,
 			if err != nil {
 				return err
 			}
-			db := database
-			if db == "" {
-				db = cfg.ERP.Driver
+			for _, c := range component.All() {
+				s, _ := cfg.Component(c.Name())
+				if sc, ok := s.(component.Scripter); ok {
+					script, err := sc.DDL(database, cfg.Component)
+					if err != nil {
+						return usageError(err)
+					}
+					fmt.Fprint(cmd.OutOrStdout(), script)
+					return nil
+				}
 			}
-			if !slices.Contains(protheus.StagingDatabases, db) {
-				return usageError(fmt.Errorf("--database: want one of %s (erp.driver is %q)", strings.Join(protheus.StagingDatabases, ", "), cfg.ERP.Driver))
-			}
-			a := cfg.WonDeals.Staging.Aliases()
-			script, err := protheus.StagingScript(db, cfg.ERP.Company, a)
-			if err != nil {
-				return usageError(fmt.Errorf("won_deals.staging: %w", err))
-			}
-			header, items := a.Tables(cfg.ERP.Company)
-			fmt.Fprintf(cmd.OutOrStdout(), "-- erpbridge staging tables %s (header, alias %s) and %s (items, alias %s), %s\n%s",
-				header, a.Header, items, a.Items, db, script)
-			return nil
+			return errors.New("no component needs staging tables")
 		},
 	}
 	configFlag(cmd, &path)

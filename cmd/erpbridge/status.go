@@ -7,10 +7,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wondeals"
 	"github.com/spf13/cobra"
 )
 
@@ -60,7 +60,7 @@ func collectStatus(ctx context.Context, cfg *config.Config, st *store.Store) ([]
 	}
 	var out []streamStatus
 	for _, name := range wiring.StreamNames(cfg) {
-		s := streamStatus{Stream: name, Entity: wiring.Entity(name), Outbox: map[string]int{}}
+		s := streamStatus{Stream: name, Entity: cfg.Entity(name), Outbox: map[string]int{}}
 		if c, ok, err := st.Cursor(ctx, name); err != nil {
 			return nil, err
 		} else if ok {
@@ -81,9 +81,9 @@ func collectStatus(ctx context.Context, cfg *config.Config, st *store.Store) ([]
 		}
 		out = append(out, s)
 	}
-	if cfg.WonDeals.Enabled {
-		s := streamStatus{Stream: wondeals.Stream, Entity: "deal → ERP order", Outbox: map[string]int{}}
-		if c, ok, err := st.Cursor(ctx, wondeals.Stream); err != nil {
+	if cfg.Inbound() {
+		s := streamStatus{Stream: inbound.Stream, Entity: "deal → ERP order", Outbox: map[string]int{}}
+		if c, ok, err := st.Cursor(ctx, inbound.Stream); err != nil {
 			return nil, err
 		} else if ok {
 			s.Cursor, s.CursorAt = c.Position, c.UpdatedAt
@@ -100,7 +100,7 @@ func collectStatus(ctx context.Context, cfg *config.Config, st *store.Store) ([]
 			}
 			s.Outbox[string(state)] = int(n)
 		}
-		if r, ok, err := st.LastRun(ctx, wondeals.Stream); err != nil {
+		if r, ok, err := st.LastRun(ctx, inbound.Stream); err != nil {
 			return nil, err
 		} else if ok {
 			s.LastRun = newRunStatus(r)
@@ -154,7 +154,7 @@ the CRM has, and the outbox (pending, failed, parked writes).`,
 					full = s.FullPassAt.Local().Format("2006-01-02 15:04:05")
 				}
 				outbox := "empty"
-				if s.Stream == wondeals.Stream {
+				if s.Stream == inbound.Stream {
 					outbox = fmt.Sprintf("%d sending, %d waiting for the ERP, %d rejected, %d missing ERP data",
 						s.Outbox["submitting"]+s.Outbox["done"], s.Outbox["waiting"], s.Outbox["rejected"], s.Outbox["invalid"])
 				} else if len(s.Outbox) > 0 {

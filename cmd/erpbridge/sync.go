@@ -10,8 +10,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wondeals"
 	"github.com/spf13/cobra"
 )
 
@@ -35,7 +35,9 @@ skipped or failed, with the API calls used.
 checkpoint store) and prints sample payloads. --full reads every row instead
 of the changes (it also covers rows with NULL stamps).
 
-Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`,
+Exit code 3 means the sync ran but some records failed: see "erpbridge errors".
+A record synced without an invalid field (a warning, also listed there) is
+not a failure.`,
 		Example: `  erpbridge sync --once -c erpbridge.toml
   erpbridge sync --once --stream customers --dry-run`,
 		Args: cobra.NoArgs,
@@ -47,8 +49,8 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 					return err
 				}
 				names := wiring.StreamNames(cfg)
-				if cfg.WonDeals.Enabled {
-					names = append(names, wondeals.Stream)
+				if cfg.Inbound() {
+					names = append(names, inbound.Stream)
 				}
 				if !slices.Contains(names, stream) {
 					return usageError(fmt.Errorf("--stream %q: enabled streams are %s", stream, strings.Join(names, ", ")))
@@ -62,7 +64,7 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 			so := bridge.SyncOptions{Full: full, DryRun: dry}
 			var reps []bridge.Report
 			switch stream {
-			case wondeals.Stream:
+			case inbound.Stream:
 			case "":
 				reps, err = b.Engine.SyncAll(cmd.Context(), so)
 			default:
@@ -70,8 +72,13 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 				reps, err = []bridge.Report{rep}, serr
 			}
 			out := cmd.OutOrStdout()
-			if stream != wondeals.Stream {
+			if stream != inbound.Stream {
 				printReports(out, reps, dry)
+			}
+			for _, n := range b.DryRunNotes {
+				if dry && (stream == "" || stream == n.Stream) {
+					fmt.Fprintf(out, "%s: %s\n", n.Stream, n.Text)
+				}
 			}
 			if err != nil && cmd.Context().Err() != nil && errors.Is(err, cmd.Context().Err()) {
 				// Ctrl-C or SIGTERM: not a failure of the sync, but it did not finish.
@@ -80,7 +87,7 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 			if err != nil {
 				return err
 			}
-			if b.WonDeals != nil && !dry && (stream == "" || stream == wondeals.Stream) {
+			if b.WonDeals != nil && !dry && (stream == "" || stream == inbound.Stream) {
 				run := b.WonDeals.Run
 				if full {
 					run = b.WonDeals.Sweep // --full looks back over the sweep window
@@ -111,7 +118,7 @@ Exit code 3 means the sync ran but some records failed: see "erpbridge errors".`
 }
 
 // printWonDeals writes what the won-deal poll did.
-func printWonDeals(out io.Writer, r wondeals.Report) {
+func printWonDeals(out io.Writer, r inbound.Report) {
 	fmt.Fprintf(out, "won deals: %d listed (%d already handled or from ERP orders)\n", r.Listed, r.Skipped)
 	for _, l := range []struct {
 		n    int
@@ -150,6 +157,13 @@ func printReports(out io.Writer, reps []bridge.Report, dry bool) {
 	}
 	_ = tw.Flush()
 	for _, r := range reps {
+		if r.Warned > 0 {
+			what := "synced"
+			if dry {
+				what = "to be synced"
+			}
+			fmt.Fprintf(out, "%s: %d records %s without an invalid field or a shared e-mail (warnings: erpbridge errors list)\n", r.Stream, r.Warned, what)
+		}
 		if r.Err != nil {
 			fmt.Fprintf(out, "%s: %v\n", r.Stream, r.Err)
 		}

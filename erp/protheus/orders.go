@@ -23,6 +23,88 @@ func OrderItems(company, filial string) (sqlerp.TableSpec, error) {
 // Sellers is SA3 (Vendedores); A3_EMAIL finds the CRM owner.
 func Sellers(company, filial string) (sqlerp.TableSpec, error) { return Table("SA3", company, filial) }
 
+// Invoices is SF2 (Nota fiscal de saída, cabeçalho), exclusive like SC5:
+// an order's items name their invoice in C6_NOTA + C6_SERIE; F2_VALBRUT is
+// its gross value (items, taxes added to the price, freight). See InvoiceOf.
+func Invoices(company, filial string) (sqlerp.TableSpec, error) { return Table("SF2", company, filial) }
+
+// TES is SF4 (Tipos de entrada e saída): F4_DUPLIC = 'N' marks an
+// operation that creates no receivable (a bonus, a shipment for
+// demonstration or consignment). See TESOf.
+func TES(company, filial string) (sqlerp.TableSpec, error) { return Table("SF4", company, filial) }
+
+// InvoiceOf matches the SF2 rows of one invoice (the filial comes from the
+// SF2 Source).
+func InvoiceOf(doc, serie string) []erp.Match {
+	return []erp.Match{{Column: "F2_DOC", Value: doc}, {Column: "F2_SERIE", Value: serie}}
+}
+
+// ItemsOfInvoice matches the SC6 items one invoice delivered (C6_NOTA +
+// C6_SERIE, SC6's index 4): an invoice whose items belong to more than one
+// order cannot tell each order's share of F2_VALBRUT.
+func ItemsOfInvoice(doc, serie string) []erp.Match {
+	return []erp.Match{{Column: "C6_NOTA", Value: doc}, {Column: "C6_SERIE", Value: serie}}
+}
+
+// OrdersOf matches the SC5 orders of one customer store (SC5's index 3,
+// C5_FILIAL + C5_CLIENTE + C5_LOJACLI + C5_NUM).
+func OrdersOf(cod, loja string) []erp.Match {
+	return []erp.Match{{Column: "C5_CLIENTE", Value: cod}, {Column: "C5_LOJACLI", Value: loja}}
+}
+
+// NoReceivable is the F4_DUPLIC of a TES that creates no receivable.
+const NoReceivable = "N"
+
+// Order types (C5_TIPO).
+const (
+	TypeNormal          = "N" // a sale to an SA1 customer
+	TypePriceComplement = "C" // a price or quantity complement of an earlier sale
+	TypeICMSComplement  = "I" // an ICMS complement
+	TypeIPIComplement   = "P" // an IPI complement
+	TypeReturn          = "D" // a return of purchases: C5_CLIENTE names an SA2 supplier
+	TypeBeneficiamento  = "B" // goods sent for processing: C5_CLIENTE names an SA2 supplier
+)
+
+// OrderTypes lists the C5_TIPO values: only TypeNormal is a sale to a
+// customer; complements (C, I, P) only correct an earlier sale's value,
+// and returns (D) and beneficiamento (B) name a supplier (SA2) in
+// C5_CLIENTE, so an SA1 customer that shares the code is not theirs.
+func OrderTypes() []string {
+	return []string{TypeNormal, TypePriceComplement, TypeICMSComplement, TypeIPIComplement, TypeReturn, TypeBeneficiamento}
+}
+
+// Optional is a standard field a stream goes without when the table lacks
+// it (an older release, a trimmed dictionary): it only refines what the
+// stream sends, and reads as Default when absent.
+type Optional struct {
+	Name    string
+	Default erp.Value
+}
+
+// OptionalOrderFields are the SC5 and SC6 fields the orders stream reads
+// when the table has them, with the value it uses otherwise: C5_MOEDA 1
+// (the local currency), C6_TES blank (a TES that is not known creates a
+// receivable), C6_NOTA blank (no invoice to read a gross value from),
+// zero discounts, blank codes. Every other field of OrderFields is needed.
+func OptionalOrderFields(alias string) []Optional {
+	zero := decimal.Zero
+	switch strings.ToUpper(alias) {
+	case "SC5":
+		return []Optional{
+			{"C5_CLIENT", ""}, {"C5_LOJAENT", ""}, {"C5_TIPOCLI", ""}, {"C5_CONDPAG", ""}, {"C5_TABELA", ""},
+			{"C5_MOEDA", decimal.NewFromInt(1)}, {"C5_FRETE", zero}, {"C5_TPFRETE", ""}, {"C5_MENNOTA", ""}, {"C5_SERIE", ""},
+		}
+	case "SC6":
+		return []Optional{
+			{"C6_DESCRI", ""}, {"C6_UM", ""}, {"C6_PRUNIT", zero}, {"C6_DESCONT", zero}, {"C6_VALDESC", zero},
+			{"C6_TES", ""}, {"C6_OPER", ""}, {"C6_CF", ""}, {"C6_LOCAL", ""}, {"C6_CLI", ""}, {"C6_LOJA", ""},
+			{"C6_ENTREG", nil}, {"C6_QTDLIB", zero}, {"C6_NOTA", ""}, {"C6_SERIE", ""}, {"C6_DATFAT", nil},
+			{"C6_BLQ", ""}, {"C6_PEDCLI", ""},
+		}
+	}
+	return nil
+}
+
 // CRMIDField is the custom SC5 field holding the CRM deal id an order was
 // created from (RD Station ids are 24 hex characters). It is the write-back
 // idempotency key: look it up before creating an order.

@@ -1,6 +1,7 @@
 package protheus
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -131,5 +132,57 @@ func TestItemCode(t *testing.T) {
 			t.Fatalf("ItemCode(%d) = %q repeats or has the wrong width", n, code)
 		}
 		seen[code] = true
+	}
+}
+
+// TestOrderItemPrecision: quantities and unit prices keep what the ERP
+// stored (2.375 kg, 10.005, 0.3333333) and lose the float noise; values
+// keep the cent.
+func TestOrderItemPrecision(t *testing.T) {
+	spec, err := OrderItems("01", "01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"C6_QTDVEN": StoredDecimals, "C6_PRCVEN": StoredDecimals, "C6_PRUNIT": StoredDecimals, "C6_QTDENT": StoredDecimals, "C6_VALOR": 2}
+	for _, c := range spec.Columns {
+		if d, ok := want[c.Name]; ok && c.Decimals != d {
+			t.Errorf("%s is read with %d decimals, want %d", c.Name, c.Decimals, d)
+		}
+		delete(want, c.Name)
+	}
+	if len(want) > 0 {
+		t.Errorf("SC6 spec lacks %v", want)
+	}
+	for raw, read := range map[float64]string{2.375: "2.375", 10.005: "10.005", 0.3333333: "0.3333333", 19.990000000000002: "19.99", 0.1 + 0.2: "0.3"} {
+		got, err := sqlerp.Convert(sqlerp.ColumnSpec{Name: "C6_QTDVEN", Kind: sqlerp.KindNumber, Decimals: StoredDecimals}, raw)
+		if err != nil || got.(decimal.Decimal).String() != read {
+			t.Errorf("FLOAT %v reads %v (%v), want %s", raw, got, err, read)
+		}
+	}
+}
+
+// TestOptionalOrderFields: every optional field is a standard one of its
+// table, and none is a field the orders stream needs.
+func TestOptionalOrderFields(t *testing.T) {
+	needed := []string{"C5_FILIAL", "C5_NUM", "C5_TIPO", "C5_CLIENTE", "C5_LOJACLI", "C5_VEND1", "C5_EMISSAO", "C5_LIBEROK",
+		"C5_NOTA", "C5_BLQ", "C6_FILIAL", "C6_NUM", "C6_ITEM", "C6_PRODUTO", "C6_QTDVEN", "C6_PRCVEN", "C6_VALOR", "C6_QTDENT"}
+	for _, alias := range []string{"SC5", "SC6"} {
+		opt := OptionalOrderFields(alias)
+		if len(opt) == 0 {
+			t.Fatalf("%s has no optional fields", alias)
+		}
+		for _, o := range opt {
+			if _, ok := Lookup(alias, o.Name); !ok {
+				t.Errorf("%s: optional %s is not a standard field", alias, o.Name)
+			}
+			if slices.Contains(needed, o.Name) {
+				t.Errorf("%s: %s is needed, not optional", alias, o.Name)
+			}
+		}
+	}
+	for _, name := range []string{"C6_DESCONT", "C6_VALDESC", "C6_OPER", "C6_PEDCLI"} {
+		if !slices.ContainsFunc(OptionalOrderFields("SC6"), func(o Optional) bool { return o.Name == name }) {
+			t.Errorf("%s is not optional", name)
+		}
 	}
 }

@@ -1,6 +1,3 @@
-// Package protheus holds TOTVS Protheus knowledge: physical table names,
-// field prefixes, control columns, the standard fields of the tables the
-// bridge reads, and builders of sqlerp.TableSpec for them.
 package protheus
 
 import (
@@ -101,7 +98,8 @@ func (f Field) Column() sqlerp.ColumnSpec {
 }
 
 // Fields returns the known standard fields of an alias (SA1, SU5, AC8, SB1,
-// DA0, DA1, SC5, SC6, SA3), filial first, or nil for an unknown alias.
+// DA0, DA1, SC5, SC6, SA3, SF2, SF4), filial first, or nil for an unknown
+// alias.
 func Fields(alias string) []Field {
 	return append([]Field(nil), standardFields[strings.ToUpper(alias)]...)
 }
@@ -137,6 +135,8 @@ var uniqueKeys = map[string][]string{
 	"SC5": {"C5_FILIAL", "C5_NUM"},
 	"SC6": {"C6_FILIAL", "C6_NUM", "C6_ITEM", "C6_PRODUTO"},
 	"SA3": {"A3_FILIAL", "A3_COD"},
+	"SF2": {"F2_FILIAL", "F2_DOC", "F2_SERIE", "F2_CLIENTE", "F2_LOJA", "F2_FORMUL", "F2_TIPO"},
+	"SF4": {"F4_FILIAL", "F4_CODIGO"},
 }
 
 // standardFields: sizes from the P12.1.27 dictionary (erp-schemas.md §2).
@@ -189,6 +189,32 @@ var standardFields = map[string][]Field{
 		c("A3_DDDTEL", 3), c("A3_TEL", 15), c("A3_CGC", 14), c("A3_TIPO", 1), c("A3_CODUSR", 6),
 		c("A3_SUPER", 6), c("A3_GEREN", 6), c("A3_MSBLQL", 1),
 	},
+	"SF2": {
+		c("F2_FILIAL", 2), c("F2_DOC", 9), c("F2_SERIE", 3), c("F2_CLIENTE", 6), c("F2_LOJA", 2), c("F2_FORMUL", 1),
+		c("F2_TIPO", 1), d("F2_EMISSAO"), n("F2_VALBRUT", 14, 2), n("F2_VALMERC", 14, 2),
+	},
+	"SF4": {
+		c("F4_FILIAL", 2), c("F4_CODIGO", 3), c("F4_TIPO", 1), c("F4_DUPLIC", 1), c("F4_ESTOQUE", 1), c("F4_TEXTO", 20),
+	},
+}
+
+// CustomerStatistics are the SA1 fields among Fields("SA1") that invoicing
+// and collection rewrite all day (erp-schemas.md §2): a change of them
+// alone says nothing about the customer itself.
+func CustomerStatistics() []string { return []string{"A1_ULTCOM"} }
+
+// StoredDecimals is how many decimals the quantities and unit prices of
+// order items are read with. Their dictionary says 2, but installs widen
+// them (kilograms, metres and litres to 3 or 4, unit prices to 4 or 6 in
+// SX3, which the database does not carry) and the FLOAT column holds what
+// Protheus rounded them to: 8 decimals keep that value and drop the float
+// noise (19.990000000000002 reads 19.99). Values (C6_VALOR) keep the
+// dictionary's 2.
+const StoredDecimals = 8
+
+// storedPrecision are the fields read with StoredDecimals.
+var storedPrecision = map[string]bool{
+	"C6_QTDVEN": true, "C6_PRCVEN": true, "C6_PRUNIT": true, "C6_QTDLIB": true, "C6_QTDENT": true,
 }
 
 // Table builds the sqlerp spec of a standard alias for a company and the
@@ -210,7 +236,11 @@ func Table(alias, company, filial string) (sqlerp.TableSpec, error) {
 		DeletedColumn: DeletedColumn,
 	}
 	for _, f := range fields {
-		spec.Columns = append(spec.Columns, f.Column())
+		col := f.Column()
+		if storedPrecision[f.Name] {
+			col.Decimals = StoredDecimals
+		}
+		spec.Columns = append(spec.Columns, col)
 	}
 	if err := spec.Validate(); err != nil {
 		return sqlerp.TableSpec{}, err

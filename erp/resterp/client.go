@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/erpbridge/erpbridge/bridge/retry"
 )
 
 // maxBody bounds a response body read into memory.
@@ -88,25 +90,27 @@ func (c *client) get(ctx context.Context, path string, query url.Values) (any, t
 	if enc := query.Encode(); enc != "" {
 		target += "?" + enc
 	}
-	wait := c.spec.Backoff
-	for attempt := 0; ; attempt++ {
-		body, date, err := c.once(ctx, target)
-		if err == nil {
-			return body, date, nil
-		}
-		var re *RequestError
-		if !errors.As(err, &re) || !re.retryable() || attempt >= max(c.spec.Retries, 0) || ctx.Err() != nil {
-			return nil, time.Time{}, err
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, time.Time{}, err
-		case <-t.C:
-		}
-		wait *= 2
+	type answer struct {
+		body any
+		date time.Time
 	}
+	a, err := retry.Do(ctx, c.spec.retryPolicy(), func(err error) bool {
+		var re *RequestError
+		return errors.As(err, &re) && re.retryable()
+	}, func() (answer, error) {
+		body, date, err := c.once(ctx, target)
+		return answer{body, date}, err
+	})
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return a.body, a.date, nil
+}
+
+// retryPolicy is when a request is sent again: Retries more times, the
+// first after Backoff, doubling.
+func (s RouteSpec) retryPolicy() retry.Policy {
+	return retry.Policy{First: s.Backoff, Attempts: max(s.Retries, 0) + 1}
 }
 
 func (c *client) once(ctx context.Context, target string) (any, time.Time, error) {

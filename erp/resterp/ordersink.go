@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/erpbridge/erpbridge/bridge/retry"
 	"github.com/erpbridge/erpbridge/erp"
 )
 
@@ -146,25 +147,14 @@ func (s *OrderSink) Submit(ctx context.Context, o erp.Order) (erp.OrderResult, e
 	if err != nil {
 		return erp.OrderResult{}, fmt.Errorf("submitting order of deal %s: encoding: %w", req.DealID, err)
 	}
-	wait := s.spec.Backoff
-	for attempt := 0; ; attempt++ {
-		res, err := s.post(ctx, req.DealID, body)
-		if err == nil {
-			return res, nil
-		}
+	res, err := retry.Do(ctx, s.c.spec.retryPolicy(), func(err error) bool {
 		var ae *attemptError
-		if !errors.As(err, &ae) || !ae.retry || attempt >= max(s.spec.Retries, 0) || ctx.Err() != nil {
-			return erp.OrderResult{}, fmt.Errorf("submitting order of deal %s: %w", req.DealID, err)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return erp.OrderResult{}, fmt.Errorf("submitting order of deal %s: %w", req.DealID, err)
-		case <-t.C:
-		}
-		wait *= 2
+		return errors.As(err, &ae) && ae.retry
+	}, func() (erp.OrderResult, error) { return s.post(ctx, req.DealID, body) })
+	if err != nil {
+		return erp.OrderResult{}, fmt.Errorf("submitting order of deal %s: %w", req.DealID, err)
 	}
+	return res, nil
 }
 
 // attemptError is a failed POST: retry says whether sending it again may

@@ -291,22 +291,22 @@ func (s *Source) record(item any) (erp.Record, error) {
 		rec.Fields = make(map[string]erp.Value, len(s.spec.Fields))
 		for _, f := range s.spec.Fields {
 			raw, _ := jsonPath(obj, f.Path)
-			v, err := convert(f, raw)
-			if err != nil {
-				return erp.Record{}, err
+			v, bad := convert(f, raw)
+			if bad != nil {
+				// One bad value is its record's problem, not the page's.
+				rec.BadValues = append(rec.BadValues, *bad)
 			}
 			rec.Fields[f.Name] = v
 		}
 	}
-	parts := make([]string, len(s.spec.KeyFields))
+	keys := make([]erp.Value, len(s.spec.KeyFields))
 	for i, k := range s.spec.KeyFields {
 		v, ok := rec.Fields[k]
 		if !ok {
 			return erp.Record{}, fmt.Errorf("reading key: no field %s", k)
 		}
-		parts[i] = keyText(v)
+		keys[i] = v
 	}
-	rec.Key = erp.JoinKey(parts...)
 	if s.spec.RecnoField != "" {
 		raw, _ := jsonPath(obj, s.spec.RecnoField)
 		if t := text(raw); t != "" {
@@ -329,24 +329,8 @@ func (s *Source) record(item any) (erp.Record, error) {
 		}
 		rec.Stamp = st
 	}
+	rec.SetKey(s.spec.KeyFields, keys, s.spec.FilialField)
 	return rec, nil
-}
-
-// keyText renders a key field value as the text JoinKey joins.
-func keyText(v erp.Value) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case decimal.Decimal:
-		return x.String()
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case time.Time:
-		return x.Format("20060102")
-	case bool:
-		return strconv.FormatBool(x)
-	}
-	return ""
 }
 
 // Lookup implements erp.Source: by LookupPath, KeyParam or the key fields
@@ -456,6 +440,23 @@ func (s *Source) Find(ctx context.Context, match []erp.Match, limit int) ([]erp.
 		}
 	}
 	return out, nil
+}
+
+// keyText renders a field value as the text a match compares by.
+func keyText(v erp.Value) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case decimal.Decimal:
+		return x.String()
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case time.Time:
+		return x.Format("20060102")
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	return ""
 }
 
 func matches(r erp.Record, match []erp.Match) bool {

@@ -73,7 +73,8 @@ func (f *fakeRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var sel []map[string]any
 	for _, it := range f.items {
-		code := strings.TrimSpace(it["code"].(string))
+		code, _ := it["code"].(string)
+		code = strings.TrimSpace(code)
 		if s := q.Get("since"); s != "" && it["stamp"].(string) < strings.TrimSuffix(s, ".000Z") {
 			continue
 		}
@@ -101,7 +102,7 @@ func (f *fakeRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func fakeSpec(url string) RouteSpec {
 	return RouteSpec{
 		Name: "customers", BaseURL: url + "/rest", Path: "/customers", SinceParam: "since",
-		ItemsPath: "items", HasNextPath: "hasNext", KeyFields: []string{"FILIAL", "CODE"},
+		ItemsPath: "items", HasNextPath: "hasNext", KeyFields: []string{"FILIAL", "CODE"}, FilialField: "FILIAL",
 		StampField: "stamp", DeletedField: "deleted",
 		Fields: []FieldSpec{{Name: "FILIAL", Path: "filial"}, {Name: "CODE", Path: "code"}, {Name: "NAME", Path: "name"},
 			{Name: "PRICE", Path: "price", Kind: sqlerp.KindNumber, Decimals: 2}},
@@ -464,5 +465,49 @@ func TestRepeatedPageIsAnError(t *testing.T) {
 	_, _, err := drain(t, src.FullPass(context.Background(), "", 2))
 	if err == nil || !strings.Contains(err.Error(), "repeats the previous page") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestBadValuesArePerRecord: an item whose price is no number, or whose key
+// is missing, is read with its problem; the items after it are read too.
+func TestBadValuesArePerRecord(t *testing.T) {
+	f := newFake(6)
+	f.items[1]["price"] = "NaN"
+	f.items[2]["price"] = map[string]any{"value": 3}
+	f.items[3]["code"] = nil
+	f.items[4]["code"] = "      "
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	src, _ := NewSource(fakeSpec(srv.URL))
+	recs, _, err := drain(t, src.FullPass(context.Background(), "", 10))
+	if err != nil || len(recs) != 6 {
+		t.Fatalf("read %d items, err %v; want all 6", len(recs), err)
+	}
+	for i, want := range []struct {
+		column, reason string
+		key            bool
+	}{
+		{},
+		{"PRICE", "is not a number", false},
+		{"PRICE", "is a JSON object, not a scalar", false},
+		{"CODE", "NULL in a key column", true},
+		{"CODE", "is a blank key", true},
+		{},
+	} {
+		r := recs[i]
+		if want.column == "" {
+			if len(r.BadValues) != 0 || r.KeyError() != nil {
+				t.Errorf("item %d: bad values %v, want none", i, r.BadValues)
+			}
+			continue
+		}
+		b, ok := r.Bad(want.column)
+		if !ok || b.Reason != want.reason || (!want.key && r.Fields[want.column] != nil) || (r.KeyError() != nil) != want.key {
+			t.Errorf("item %d: %s = %v, bad values %v (key error %v); want a bad value that %s", i, want.column,
+				r.Fields[want.column], r.BadValues, r.KeyError(), want.reason)
+		}
+		if want.key && r.Key != "|#0" {
+			t.Errorf("item %d: key %q, want |#0 (no record number: the route has none)", i, r.Key)
+		}
 	}
 }

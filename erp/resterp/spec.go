@@ -1,7 +1,3 @@
-// Package resterp reads ERP records from configured JSON routes (a custom
-// AppServer REST route, a TLPP endpoint, any paged JSON API) and serves them
-// as an erp.Source, so customers, contacts, products and orders read over
-// HTTP feed the same streams and mappings as the SQL source.
 package resterp
 
 import (
@@ -77,8 +73,12 @@ type RouteSpec struct {
 	ItemsPath, HasNextPath string
 
 	// KeyFields build Record.Key, in order (values right-trimmed and joined
-	// by erp.JoinKey), e.g. A1_FILIAL, A1_COD, A1_LOJA.
-	KeyFields []string
+	// by erp.JoinKey), e.g. A1_FILIAL, A1_COD, A1_LOJA. FilialField names
+	// the one that is blank in shared tables: an item whose other key
+	// fields are all blank, or any of them null, has no usable key (see
+	// erp.Record.SetKey).
+	KeyFields   []string
+	FilialField string
 	// StampField is the item's last-change time; RecnoField its record
 	// number; both optional.
 	StampField, RecnoField string

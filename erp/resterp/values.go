@@ -2,6 +2,7 @@ package resterp
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -41,13 +42,21 @@ func jsonPath(v any, path string) (any, bool) {
 }
 
 // convert turns a decoded JSON value (decoded with UseNumber) into an
-// erp.Value the way the SQL source converts a column of the same kind.
-func convert(f FieldSpec, raw any) (erp.Value, error) {
+// erp.Value the way the SQL source converts a column of the same kind. A
+// value the field cannot hold is returned as the BadValue of its record.
+func convert(f FieldSpec, raw any) (erp.Value, *erp.BadValue) {
+	col := sqlerp.ColumnSpec{Name: f.Name, Kind: f.Kind, Decimals: f.Decimals}
+	bad := func(err error) (erp.Value, *erp.BadValue) {
+		b := sqlerp.BadValue(col, raw, err)
+		return nil, &b
+	}
 	switch v := raw.(type) {
 	case nil:
 		return nil, nil
 	case map[string]any, []any:
-		return nil, fmt.Errorf("converting %s: a JSON %s is not a scalar", f.Name, jsonKind(raw))
+		b := erp.BadValue{Column: strings.ToUpper(f.Name), Value: truncate(string(mustJSON(v)), 60),
+			Reason: "is a JSON " + jsonKind(raw) + ", not a scalar"}
+		return nil, &b
 	case json.Number:
 		raw = v.String() // exact: parsed as a decimal, never through float64
 	case bool:
@@ -56,14 +65,31 @@ func convert(f FieldSpec, raw any) (erp.Value, error) {
 		}
 	case string:
 		if f.Kind == sqlerp.KindDate {
-			return parseDate(v), nil
+			out, err := parseDate(v)
+			if err != nil {
+				return bad(err)
+			}
+			return out, nil
 		}
 	}
-	out, err := sqlerp.Convert(sqlerp.ColumnSpec{Name: f.Name, Kind: f.Kind, Decimals: f.Decimals}, raw)
+	out, err := sqlerp.Convert(col, raw)
 	if err != nil {
-		return nil, fmt.Errorf("converting %s: %w", f.Name, err)
+		return bad(err)
 	}
 	return out, nil
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// truncate cuts s to at most n bytes for a message, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // inferred converts a value of an "all" route by its JSON type: strings
@@ -87,22 +113,19 @@ func inferred(raw any) (v erp.Value, ok bool) {
 	return nil, false
 }
 
-// parseDate reads YYYYMMDD (Protheus) or YYYY-MM-DD[...] (ISO); blank and
-// invalid dates are nil, as in the SQL source.
-func parseDate(s string) erp.Value {
-	s = strings.TrimSpace(s)
-	layout := "20060102"
-	if len(s) >= 10 && s[4] == '-' {
-		s, layout = s[:10], time.DateOnly
+// parseDate reads YYYYMMDD (Protheus) or YYYY-MM-DD[...] (ISO); a blank
+// date is nil and anything else that is not a date an error, as in the SQL
+// source.
+func parseDate(s string) (erp.Value, error) {
+	t := strings.TrimSpace(s)
+	if len(t) >= 10 && t[4] == '-' {
+		d, err := time.ParseInLocation(time.DateOnly, t[:10], time.UTC)
+		if err != nil {
+			return nil, errors.New("is not a date (YYYYMMDD or YYYY-MM-DD)")
+		}
+		return d, nil
 	}
-	if len(s) != len(layout) {
-		return nil
-	}
-	t, err := time.ParseInLocation(layout, s, time.UTC)
-	if err != nil {
-		return nil
-	}
-	return t
+	return sqlerp.ParseDate(t)
 }
 
 // stampLayouts are the forms a change stamp may come in; a stamp without

@@ -48,7 +48,12 @@ func TestConvert(t *testing.T) {
 		{"date YYYYMMDD", FieldSpec{Kind: sqlerp.KindDate}, `"20240102"`, day, false},
 		{"date ISO", FieldSpec{Kind: sqlerp.KindDate}, `"2024-01-02T10:00:00Z"`, day, false},
 		{"blank date nil", FieldSpec{Kind: sqlerp.KindDate}, `"        "`, nil, false},
-		{"invalid date nil", FieldSpec{Kind: sqlerp.KindDate}, `"20230231"`, nil, false},
+		{"invalid date refused", FieldSpec{Kind: sqlerp.KindDate}, `"20230231"`, nil, true},
+		{"invalid ISO date refused", FieldSpec{Kind: sqlerp.KindDate}, `"2023-02-31"`, nil, true},
+		{"garbage date refused", FieldSpec{Kind: sqlerp.KindDate}, `"amanhã"`, nil, true},
+		{"number NaN refused", FieldSpec{Kind: sqlerp.KindNumber}, `"NaN"`, nil, true},
+		{"number Infinity refused", FieldSpec{Kind: sqlerp.KindNumber}, `"Infinity"`, nil, true},
+		{"huge exponent refused", FieldSpec{Kind: sqlerp.KindNumber, Decimals: 2}, `1e999999999`, nil, true},
 		{"date as a number", FieldSpec{Kind: sqlerp.KindDate}, `20240102`, day, false},
 		{"bool S", FieldSpec{Kind: sqlerp.KindBool}, `"S"`, true, false},
 		{"bool JSON false", FieldSpec{Kind: sqlerp.KindBool}, `false`, false, false},
@@ -60,9 +65,12 @@ func TestConvert(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.f.Name = "F"
-			got, err := convert(tt.f, decode(t, tt.json))
-			if (err != nil) != tt.err {
-				t.Fatalf("err = %v, want error %v", err, tt.err)
+			got, bad := convert(tt.f, decode(t, tt.json))
+			if (bad != nil) != tt.err {
+				t.Fatalf("bad value = %v, want one: %v", bad, tt.err)
+			}
+			if bad != nil && (bad.Column != "F" || bad.Reason == "" || !strings.Contains(bad.Error(), "F")) {
+				t.Errorf("bad value %+v does not name the column and what is wrong", *bad)
 			}
 			if diff := cmp.Diff(tt.want, got, cmpDecimal); diff != "" {
 				t.Errorf("value (-want +got):\n%s", diff)

@@ -1,6 +1,7 @@
 package sqlerp
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -107,8 +108,7 @@ func TestConvert(t *testing.T) {
 		{"null char", ColumnSpec{Kind: KindChar}, nil, nil},
 		{"date", ColumnSpec{Kind: KindDate}, "20240115", date},
 		{"blank date", ColumnSpec{Kind: KindDate}, "        ", nil},
-		{"invalid date", ColumnSpec{Kind: KindDate}, "20230231", nil},
-		{"garbage date", ColumnSpec{Kind: KindDate}, "2023-1-1", nil},
+		{"zero date", ColumnSpec{Kind: KindDate}, "00000000", nil},
 		{"native date", ColumnSpec{Kind: KindDate}, date.Add(13 * time.Hour), date},
 		{"memo bytes", ColumnSpec{Kind: KindMemo}, []byte("linha 1\nlinha 2  "), "linha 1\nlinha 2"},
 		{"int", ColumnSpec{Kind: KindInt}, 42.0, int64(42)},
@@ -157,8 +157,35 @@ func TestConvert(t *testing.T) {
 			t.Errorf("number %v (%d decimals): got %v, want %s", tt.raw, tt.dec, got, tt.want)
 		}
 	}
-	if _, err := Convert(ColumnSpec{Kind: KindBool}, "X"); err == nil {
-		t.Error("bool 'X' converted without error")
+	// Values a column cannot hold are refused, each with the reason a
+	// record's BadValue gives (never a page error: see readPage).
+	refused := []struct {
+		col    ColumnSpec
+		raw    any
+		reason string
+	}{
+		{ColumnSpec{Name: "B1_PRV1", Kind: KindNumber, Decimals: 2}, math.NaN(), "is not a finite number"},
+		{ColumnSpec{Name: "B1_PRV1", Kind: KindNumber, Decimals: 2}, math.Inf(1), "is not a finite number"},
+		{ColumnSpec{Name: "B1_PRV1", Kind: KindNumber, Decimals: 2}, float32(math.Inf(-1)), "is not a finite number"},
+		{ColumnSpec{Name: "B1_PRV1", Kind: KindNumber, Decimals: 2}, "abc", "is not a number"},
+		{ColumnSpec{Name: "B1_PRV1", Kind: KindNumber, Decimals: 2}, "NaN", "is not a number"},
+		{ColumnSpec{Name: "B1_PRV1", Kind: KindNumber, Decimals: 2}, []byte("Infinity"), "is not a number"},
+		{ColumnSpec{Name: "B1_PRV1", Kind: KindNumber, Decimals: 2}, "1e999999999", "is not a number"},
+		{ColumnSpec{Name: "A1_LC", Kind: KindInt}, "12,5", "is not a number"},
+		{ColumnSpec{Name: "A1_DTCAD", Kind: KindDate}, "20230231", "is not a date (YYYYMMDD)"},
+		{ColumnSpec{Name: "A1_DTCAD", Kind: KindDate}, "2023-1-1", "is not a date (YYYYMMDD)"},
+		{ColumnSpec{Name: "A1_OK", Kind: KindBool}, "X", "is not a logical value (T/F, S/N, 1/0)"},
+	}
+	for _, tt := range refused {
+		got, err := Convert(tt.col, tt.raw)
+		if err == nil || got != nil {
+			t.Errorf("%s %v: converted to %v (err %v), want it refused", tt.col.Kind, tt.raw, got, err)
+			continue
+		}
+		b := BadValue(tt.col, tt.raw, err)
+		if b.Column != tt.col.Name || b.Reason != tt.reason || b.Value == "" {
+			t.Errorf("%s %v: bad value %+v, want column %s, reason %q and the stored value", tt.col.Kind, tt.raw, b, tt.col.Name, tt.reason)
+		}
 	}
 }
 

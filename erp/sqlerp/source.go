@@ -337,9 +337,11 @@ func (s *Source) readPage(ctx context.Context, st Statement, capacity int) ([]er
 		dest[i] = &raw[i]
 	}
 	keyAt := make([]int, len(s.spec.KeyColumns))
+	keyCols := make([]string, len(s.spec.KeyColumns))
 	for i, k := range s.spec.KeyColumns {
+		keyCols[i] = strings.ToUpper(k)
 		for j, c := range s.cols {
-			if c.Name == strings.ToUpper(k) {
+			if c.Name == keyCols[i] {
 				keyAt[i] = j
 			}
 		}
@@ -352,21 +354,23 @@ func (s *Source) readPage(ctx context.Context, st Statement, capacity int) ([]er
 			return nil, fmt.Errorf("scanning row: %w", err)
 		}
 		rec := erp.Record{Fields: make(map[string]erp.Value, n)}
-		for i, c := range s.cols {
-			v, err := Convert(c, raw[i])
-			if err != nil {
-				return nil, fmt.Errorf("converting %s: %w", c.Name, err)
-			}
-			rec.Fields[c.Name] = v
-		}
-		parts := make([]string, len(keyAt))
-		for i, j := range keyAt {
-			parts[i], _ = rec.Fields[s.cols[j].Name].(string)
-		}
-		rec.Key = erp.JoinKey(parts...)
+		var err error
 		if rec.Recno, err = convertRecno(raw[recnoAt]); err != nil {
 			return nil, err
 		}
+		for i, c := range s.cols {
+			v, err := Convert(c, raw[i])
+			if err != nil {
+				// One bad value is its record's problem, not the page's.
+				rec.BadValues = append(rec.BadValues, BadValue(c, raw[i], err))
+			}
+			rec.Fields[c.Name] = v
+		}
+		keys := make([]erp.Value, len(keyAt))
+		for i, j := range keyAt {
+			keys[i] = rec.Fields[s.cols[j].Name]
+		}
+		rec.SetKey(keyCols, keys, s.spec.FilialColumn)
 		if deletedAt >= 0 {
 			d, err := text(orEmpty(raw[deletedAt]))
 			if err != nil {

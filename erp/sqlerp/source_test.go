@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -314,4 +315,120 @@ func newSource(t *testing.T, fx fixture.ERP, d sqlerp.Dialect, build func(string
 		t.Fatal(err)
 	}
 	return s
+}
+
+func TestSQLiteSourceMessyRecords(t *testing.T) {
+	fx, _ := fixture.NewSQLite(t, fixture.Options{Customers: 40})
+	exerciseMessy(t, fx, sqlerp.SQLite{})
+}
+
+func TestPostgresSourceMessyRecordsIntegration(t *testing.T) {
+	fx, _ := fixture.NewPostgres(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := fx.Load(ctx, fixture.Options{Customers: 40}); err != nil {
+		t.Fatal(err)
+	}
+	exerciseMessy(t, fx, sqlerp.Postgres{})
+}
+
+// exerciseMessy: a value a column cannot hold, or a key that identifies
+// nothing, is a problem of its record, never of the page: every row is
+// read, and each bad one says which column holds what.
+func exerciseMessy(t *testing.T, fx fixture.ERP, d sqlerp.Dialect) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	m, err := fx.AddMessyRecords(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(spec sqlerp.TableSpec, err error) *sqlerp.Source {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := sqlerp.NewSource(ctx, fx.DB, d, spec, sqlerp.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { src.Close() })
+		return src
+	}
+	byRecno := func(recs []erp.Record) map[int64]erp.Record {
+		out := map[int64]erp.Record{}
+		for _, r := range recs {
+			out[r.Recno] = r
+		}
+		return out
+	}
+	byKey := func(recs []erp.Record) map[string]erp.Record {
+		out := map[string]erp.Record{}
+		for _, r := range recs {
+			if !r.Deleted {
+				out[r.Key] = r
+			}
+		}
+		return out
+	}
+
+	customers := open(protheus.Customers(fixture.Company, fixture.SharedFilial))
+	recs, _ := collect(t, customers.FullPass(ctx, "", 10), 10)
+	rows := byRecno(recs)
+	keyless := map[int64]string{m.BlankKeyRecno: "A1_COD"}
+	if m.NullKeyRecno != 0 {
+		keyless[m.NullKeyRecno] = "A1_COD"
+	}
+	for recno, col := range keyless {
+		r, ok := rows[recno]
+		switch {
+		case !ok:
+			t.Errorf("customer at record number %d was not read", recno)
+		case r.KeyError() == nil || !strings.Contains(r.KeyError().Error(), col):
+			t.Errorf("customer at record number %d: key %q, KeyError %v; want an error naming %s", recno, r.Key, r.KeyError(), col)
+		case !strings.Contains(r.Key, "#"+strconv.FormatInt(recno, 10)):
+			t.Errorf("customer at record number %d: key %q does not set it apart from other keyless rows", recno, r.Key)
+		}
+	}
+	live := byKey(recs)
+	for _, key := range []string{m.BadCNPJKey, m.ShortNameKey, m.BidiKey, m.ControlKey, m.SharedEmailCustomers[0]} {
+		if r, ok := live[key]; !ok || r.KeyError() != nil || len(r.BadValues) > 0 {
+			t.Errorf("customer %s: %+v; want it read with no bad value (its data is the mapping's to judge)", key, r)
+		}
+	}
+
+	products := open(protheus.Products(fixture.Company, fixture.SharedFilial))
+	recs, _ = collect(t, products.FullPass(ctx, "", 7), 7)
+	live = byKey(recs)
+	notANumber := "is not a number"
+	if d.Name() == "postgres" {
+		notANumber = "is not a finite number" // NaN in a FLOAT column
+	}
+	for key, reason := range map[string]string{m.BadPriceProduct: notANumber, m.InfPriceProduct: "is not a finite number"} {
+		r, ok := live[key]
+		b, bad := r.Bad("B1_PRV1")
+		switch {
+		case !ok:
+			t.Errorf("product %s was not read", key)
+		case !bad || b.Reason != reason || r.Fields["B1_PRV1"] != nil || r.KeyError() != nil:
+			t.Errorf("product %s: B1_PRV1 = %v, bad values %v; want nil and a bad value that %s", key, r.Fields["B1_PRV1"], r.BadValues, reason)
+		}
+	}
+	if r := live[m.BadDA1Product]; len(r.BadValues) != 0 {
+		t.Errorf("product %s: bad values %v, want none (its bad price is in DA1)", m.BadDA1Product, r.BadValues)
+	}
+	if r, ok := live["|PA0002"]; !ok || len(r.BadValues) != 0 {
+		t.Errorf("product PA0002 after a bad one: %+v, want it read as it is", r)
+	}
+
+	prices := open(protheus.Prices(fixture.Company, fixture.SharedFilial))
+	rows2, err := prices.Find(ctx, protheus.PriceOf(fixture.PriceTable, "MSY0003"), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows2) != 1 {
+		t.Fatalf("DA1 rows of MSY0003: %v, want 1", rows2)
+	}
+	if b, bad := rows2[0].Bad("DA1_PRCVEN"); !bad || b.Reason != notANumber {
+		t.Errorf("DA1 row of MSY0003: bad values %v, want DA1_PRCVEN that %s", rows2[0].BadValues, notANumber)
+	}
 }

@@ -5,13 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/sijms/go-ora/v2/network"
 
+	"github.com/erpbridge/erpbridge/bridge/retry"
 	"github.com/erpbridge/erpbridge/erp"
 )
 
@@ -62,8 +62,9 @@ func WithStagingClock(now func() time.Time) StagingOption {
 
 // WithStagingRetries sets how many times Submit runs its transaction when
 // it loses a race (a unique or primary key violation, a deadlock, a busy
-// SQLite database) and the first wait between runs, doubled each time
-// (defaults DefaultStagingAttempts, DefaultStagingBackoff).
+// SQLite database) and the first wait between runs, doubled each time up
+// to a second, jittered by half (defaults DefaultStagingAttempts,
+// DefaultStagingBackoff).
 func WithStagingRetries(attempts int, backoff time.Duration) StagingOption {
 	return func(s *StagingSink) {
 		if attempts > 0 {
@@ -102,25 +103,15 @@ func (s *StagingSink) Submit(ctx context.Context, o erp.Order) (erp.OrderResult,
 	if err != nil {
 		return erp.OrderResult{}, fmt.Errorf("staging deal %s: %w", dealID, err)
 	}
-	wait := s.backoff
-	for attempt := 1; ; attempt++ {
-		res, err := s.stage(ctx, dealID, header, items)
-		if err == nil {
-			return res, nil
-		}
-		if !isStagingConflict(err) || attempt >= s.attempts || ctx.Err() != nil {
-			return erp.OrderResult{}, fmt.Errorf("staging deal %s: %w", dealID, err)
-		}
-		// Jittered, so racing writers do not collide again in step.
-		t := time.NewTimer(wait/2 + rand.N(wait))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return erp.OrderResult{}, fmt.Errorf("staging deal %s: %w", dealID, err)
-		case <-t.C:
-		}
-		wait = min(2*wait, time.Second)
+	// Jittered, so racing writers do not collide again in step.
+	p := retry.Policy{First: s.backoff, Max: time.Second, Jitter: 0.5, Attempts: s.attempts}
+	res, err := retry.Do(ctx, p, isStagingConflict, func() (erp.OrderResult, error) {
+		return s.stage(ctx, dealID, header, items)
+	})
+	if err != nil {
+		return erp.OrderResult{}, fmt.Errorf("staging deal %s: %w", dealID, err)
 	}
+	return res, nil
 }
 
 // Status implements erp.OrderSink: the state of the deal's live header row.
@@ -394,6 +385,8 @@ func isStagingConflict(err error) bool {
 // OptionalColumns. A table that differs is named with what differs: it may
 // be another table that happens to have the same name, and the bridge
 // writes nothing into it. Only the catalog is read.
+var _ erp.OrderSinkChecker = (*StagingSink)(nil)
+
 func (s *StagingSink) Check(ctx context.Context) error {
 	sp := s.spec
 	control := []ColumnSpec{{Name: sp.DeletedColumn, Kind: KindChar, Width: 1},

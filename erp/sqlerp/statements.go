@@ -137,6 +137,12 @@ func lookupStatement(d Dialect, spec TableSpec, key []string) (Statement, error)
 
 // findStatement reads rows matching every condition, in recno order.
 func findStatement(d Dialect, spec TableSpec, match []erp.Match, limit int) (Statement, error) {
+	return findAfterStatement(d, spec, match, nil, limit)
+}
+
+// findAfterStatement is findStatement continuing behind record after (nil:
+// from the first), for keyset paging.
+func findAfterStatement(d Dialect, spec TableSpec, match []erp.Match, after *int64, limit int) (Statement, error) {
 	if len(match) == 0 {
 		return Statement{}, fmt.Errorf("finding rows in %s: no conditions", spec.Physical)
 	}
@@ -163,6 +169,9 @@ func findStatement(d Dialect, spec TableSpec, match []erp.Match, limit int) (Sta
 			any[i] = b.charEq(m.Column, v)
 		}
 		conds = append(conds, "("+strings.Join(any, " OR ")+")")
+	}
+	if after != nil {
+		conds = append(conds, b.ident(spec.RecnoColumn)+" > "+b.bind(*after))
 	}
 	st := b.page(conds, b.ident(spec.RecnoColumn), limit)
 	for _, m := range match {

@@ -1,6 +1,7 @@
 package sqlerp
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -15,10 +16,12 @@ import (
 )
 
 // Convert turns a raw driver value into an erp.Value for the column:
-// CHARs right-trimmed, YYYYMMDD dates (blank or invalid → nil), numbers
-// rounded to the column's decimals. Text is returned as the database stores
-// it, Latin-1 bytes included: binding it back (lookups by key) then matches,
-// and the mapping decides whether to transcode it or report it.
+// CHARs right-trimmed, YYYYMMDD dates (blank → nil), numbers rounded to the
+// column's decimals. Text is returned as the database stores it, Latin-1
+// bytes included: binding it back (lookups by key) then matches, and the
+// mapping decides whether to transcode it or report it. A value the column
+// cannot hold (NaN, text in a numeric column, a date that is not one) is an
+// error; a Source makes it a BadValue of its record (see badValue).
 func Convert(c ColumnSpec, raw any) (erp.Value, error) {
 	if raw == nil {
 		return nil, nil
@@ -38,7 +41,7 @@ func Convert(c ColumnSpec, raw any) (erp.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		return parseDate(s), nil
+		return ParseDate(s)
 	case KindNumber:
 		d, err := number(raw)
 		if err != nil {
@@ -57,17 +60,38 @@ func Convert(c ColumnSpec, raw any) (erp.Value, error) {
 	return nil, fmt.Errorf("unknown column kind %q", c.Kind)
 }
 
-// parseDate reads a Protheus date; blank and invalid dates are nil.
-func parseDate(s string) erp.Value {
+// ParseDate reads a Protheus date (YYYYMMDD). A blank date, or Protheus'
+// all-zero one, is nil; anything else that is not a date is an error.
+func ParseDate(s string) (erp.Value, error) {
 	s = strings.TrimSpace(s)
-	if len(s) != 8 {
-		return nil
+	if s == "" || s == "00000000" {
+		return nil, nil
 	}
 	t, err := time.ParseInLocation("20060102", s, time.UTC)
-	if err != nil {
-		return nil
+	if err != nil || len(s) != 8 {
+		return nil, errNotDate
 	}
-	return t
+	return t, nil
+}
+
+// Reasons a value is refused, as BadValue.Reason reads them.
+var (
+	errNotDate   = errors.New("is not a date (YYYYMMDD)")
+	errNotNumber = errors.New("is not a number")
+	errNotFinite = errors.New("is not a finite number")
+	errNotBool   = errors.New("is not a logical value (T/F, S/N, 1/0)")
+)
+
+// BadValue describes a raw value Convert refused, for the record's
+// BadValues: the column, the value as text and the reason.
+func BadValue(c ColumnSpec, raw any, err error) erp.BadValue {
+	b := erp.BadValue{Column: strings.ToUpper(c.Name), Reason: err.Error()}
+	if s, terr := text(raw); terr == nil {
+		b.Value = s
+	} else {
+		b.Value = fmt.Sprintf("%v", raw)
+	}
+	return b
 }
 
 func text(raw any) (string, error) {
@@ -93,10 +117,13 @@ func number(raw any) (decimal.Decimal, error) {
 	switch v := raw.(type) {
 	case float64:
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return decimal.Decimal{}, fmt.Errorf("converting number: %v is not finite", v)
+			return decimal.Decimal{}, errNotFinite
 		}
 		return decimal.NewFromFloat(v), nil
 	case float32:
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return decimal.Decimal{}, errNotFinite
+		}
 		return decimal.NewFromFloat32(v), nil
 	case int64:
 		return decimal.NewFromInt(v), nil
@@ -113,8 +140,10 @@ func number(raw any) (decimal.Decimal, error) {
 			return decimal.Zero, nil
 		}
 		d, err := decimal.NewFromString(s)
-		if err != nil {
-			return decimal.Decimal{}, fmt.Errorf("converting number: %w", err)
+		if err != nil || len(s) > 64 || d.Exponent() > 1000 || d.Exponent() < -1000 {
+			// "1e999999999" parses, and rounding it would take minutes:
+			// no ERP number is that long or that large.
+			return decimal.Decimal{}, errNotNumber
 		}
 		return d, nil
 	}
@@ -140,7 +169,7 @@ func boolean(raw any) (erp.Value, error) {
 	case "F", "0", "N", ".F.", "FALSE":
 		return false, nil
 	}
-	return nil, fmt.Errorf("converting %q to bool: not a logical value", s)
+	return nil, errNotBool
 }
 
 // asTime unwraps the time types drivers return or accept.

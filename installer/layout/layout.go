@@ -1,11 +1,6 @@
-// Package layout knows where an installed erpbridge keeps its files on each
-// platform, and resolves paths the way that platform does. Every function
-// takes the target GOOS explicitly, so Windows rules can be checked on Linux
-// and the other way round; Host applies them to the running system.
 package layout
 
 import (
-	"os"
 	"path"
 	"runtime"
 	"strings"
@@ -53,7 +48,7 @@ func For(goos string, getenv func(string) string) Layout {
 }
 
 // Host returns the layout of the running system.
-func Host() Layout { return For(runtime.GOOS, os.Getenv) }
+func Host() Layout { return For(runtime.GOOS, hostGetenv) }
 
 // ConfigFile is the default configuration file.
 func (l Layout) ConfigFile() string { return Join(l.GOOS, l.ConfigDir, ConfigFileName) }

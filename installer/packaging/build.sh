@@ -11,7 +11,8 @@
 #                            set, erpbridge.exe and the MSI are signed with osslsigncode
 #   ERPBRIDGE_SIGN_PASSWORD  its password (passed to osslsigncode through a file)
 #   ERPBRIDGE_SIGN_TIMESTAMP_URL  RFC 3161 timestamp server (default: no timestamp)
-#   PKG_MAINTAINER      Maintainer of the .deb/.rpm (default: erpbridge)
+#   PKG_MAINTAINER      Maintainer of the .deb/.rpm, "Name <address>"
+#                       (default: erpbridge maintainers <maintainers@erpbridge.example>)
 #   NFPM                an nfpm v2.45.x binary (default: built once into a temp folder)
 #
 # Output: dist/ in the repository (emptied first; nfpm.yaml reads dist/ too).
@@ -115,20 +116,31 @@ sign "$dist/erpbridge_windows_amd64/erpbridge.exe"
 # --- MSI ----------------------------------------------------------------------
 msi="$dist/erpbridge-$pkg_version-x64.msi"
 echo "building $msi"
-wixl -a x64 -D Version="$msi_version" \
-	-D ExeSource="$dist/erpbridge_windows_amd64/erpbridge.exe" \
-	-D ConfigSource=config.example.toml \
-	-o "$msi" "$here/erpbridge.wxs"
-# what wixl cannot write (see msi-tables.sql), one statement a line
-while IFS= read -r stmt; do
-	case "$stmt" in '' | --*) continue ;; esac
-	msibuild "$msi" -q "${stmt//@VERSION@/$msi_version}" >"$tmp/msibuild.log" 2>&1 ||
-		{ cat "$tmp/msibuild.log" >&2; die "msibuild failed on: $stmt"; }
-done <"$here/msi-tables.sql"
+"$here/msi.sh" "$msi" "$msi_version" "$dist/erpbridge_windows_amd64/erpbridge.exe" config.example.toml
 sign "$msi"
 
 # --- .deb and .rpm ------------------------------------------------------------
+maintainer="${PKG_MAINTAINER:-erpbridge maintainers <maintainers@erpbridge.example>}"
+pkg_release=1 # the packaging's own revision: -1 in erpbridge_1.2.3-1_amd64.deb
 env -u GOOS -u GOARCH go run ./installer/packaging/unitgen >"$dist/erpbridge.service"
+# the maintainer scripts, with the service account (scripts/account.sh) put in
+for script in deb/postinst deb/prerm deb/postrm rpm/postinstall.sh rpm/preremove.sh rpm/postremove.sh; do
+	mkdir -p "$dist/scripts/${script%/*}"
+	sed -e "/^# @account@\$/{r $here/scripts/account.sh" -e 'd}' "$here/scripts/$script" >"$dist/scripts/$script"
+	chmod 0755 "$dist/scripts/$script"
+done
+# the changelog (chglog format): one entry, this build, with the package's
+# full version (Debian checks it against the package's)
+cat >"$dist/changelog.yml" <<EOF
+- semver: "$pkg_version-$pkg_release"
+  date: "$date"
+  packager: "$maintainer"
+  deb:
+    urgency: medium
+    distributions: [stable]
+  changes:
+    - note: "erpbridge $version (commit ${commit:0:12})"
+EOF
 nfpm="${NFPM:-}"
 if [ -z "$nfpm" ]; then
 	echo "building nfpm ($nfpm_module)"
@@ -137,7 +149,7 @@ if [ -z "$nfpm" ]; then
 fi
 for arch in amd64 arm64; do
 	for packager in deb rpm; do
-		GOARCH="$arch" PKG_VERSION="$pkg_version" PKG_MAINTAINER="${PKG_MAINTAINER:-erpbridge}" \
+		GOARCH="$arch" PKG_VERSION="$pkg_version" PKG_RELEASE="$pkg_release" PKG_MAINTAINER="$maintainer" \
 			"$nfpm" package -f "$here/nfpm.yaml" -p "$packager" -t "$dist/" | sed 's/^/  /'
 	done
 done

@@ -2,10 +2,11 @@
 # Inspects what build.sh left in dist/: the MSI's tables (msiinfo), the .deb
 # (dpkg-deb) and the .rpm (rpm) files, conffiles and scripts, the version
 # stamped in the binaries, and with --signed-by CERT.pem the Authenticode
-# signatures of erpbridge.exe and the MSI. Prints one line per check and exits
-# 1 if any expected entry is missing.
+# signatures of erpbridge.exe and the MSI; then lintian on each .deb (errors
+# fail, warnings are shown). Prints one line per check and exits 1 if any
+# expected entry is missing.
 #
-# Needs: msiinfo (msitools), dpkg-deb, rpm, go; osslsigncode with --signed-by.
+# Needs: msiinfo (msitools), dpkg-deb, rpm, lintian, go; osslsigncode with --signed-by.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -57,7 +58,7 @@ row() {
 	if msiinfo export "$msi" "$2" | tr -d '\r' | awk -F'\t' "NR > 3 && ($3) { found = 1 } END { exit !found }"; then ok "$1"; else missing "$1"; fi
 }
 tables="$(msiinfo tables "$msi" | tr -d '\r')"
-for t in File Component ServiceInstall ServiceControl MsiServiceConfig MsiServiceConfigFailureActions Upgrade Registry; do
+for t in File Component CreateFolder ServiceInstall ServiceControl MsiServiceConfig MsiServiceConfigFailureActions MsiLockPermissionsEx Upgrade Registry; do
 	has "table $t" "$tables" "$t"
 done
 row 'File erpbridge.exe in component Program' File '$1 == "ErpbridgeExe" && $2 == "Program" && $3 == "erpbridge.exe"'
@@ -67,11 +68,16 @@ row 'Directory %ProgramData%\erpbridge' Directory '$1 == "CONFIGDIR" && $2 == "C
 row 'Component Program in Program Files\erpbridge' Component '$1 == "Program" && $3 == "INSTALLDIR"'
 row 'Component Config: Permanent + NeverOverwrite + 64-bit (400)' Component '$1 == "Config" && $3 == "CONFIGDIR" && $4 == 400'
 row 'Component ServiceStart: on upgrade or START_SERVICE=1' Component '$1 == "ServiceStart" && $5 == "WIX_UPGRADE_DETECTED OR START_SERVICE=\"1\""'
-row 'ServiceInstall erpbridge: own process, auto start, LocalSystem, --config in %ProgramData%' ServiceInstall \
-	'$2 == "erpbridge" && $4 == 16 && $5 == 2 && $9 == "LocalSystem" && $11 == "service run --config \"[CommonAppDataFolder]erpbridge\\erpbridge.toml\"" && $12 == "Program"'
+row 'ServiceInstall erpbridge: own process, auto start, error control normal, SERVICE_ACCOUNT, --config in %ProgramData%' ServiceInstall \
+	'$2 == "erpbridge" && $4 == 16 && $5 == 2 && $6 == 1 && $9 == "[SERVICE_ACCOUNT]" && $11 == "service run --config \"[CommonAppDataFolder]erpbridge\\erpbridge.toml\"" && $12 == "Program"'
+row 'Property SERVICE_ACCOUNT: LocalSystem unless given' Property '$1 == "SERVICE_ACCOUNT" && $2 == "LocalSystem"'
+for d in CONFIGDIR DATADIR LOGSDIR SECRETSDIR; do
+	row "CreateFolder $d, locked (MsiLockPermissionsEx, protected DACL)" MsiLockPermissionsEx "\$2 == \"$d\" && \$3 == \"CreateFolder\" && \$4 ~ /^D:PAI\\(/"
+done
 row 'ServiceControl erpbridge: stopped on install and uninstall, removed on uninstall (162)' ServiceControl '$2 == "erpbridge" && $3 == 162 && $6 == "Program"'
 row 'ServiceControl erpbridge: started without waiting (component ServiceStart)' ServiceControl '$2 == "erpbridge" && $3 == 1 && $5 == 0 && $6 == "ServiceStart"'
 row 'MsiServiceConfig erpbridge: delayed auto-start' MsiServiceConfig '$2 == "erpbridge" && $3 == 1 && $4 == 3 && $5 == "1"'
+row 'MsiServiceConfig erpbridge: unrestricted service SID' MsiServiceConfig '$2 == "erpbridge" && $3 == 1 && $4 == 5 && $5 == "1"'
 row 'MsiServiceConfigFailureActions erpbridge: restart after 60 s, reset after a day' MsiServiceConfigFailureActions \
 	'$2 == "erpbridge" && $3 == 1 && $4 == 86400 && $7 == "1" && $8 == "60000"'
 row 'InstallExecuteSequence MsiConfigureServices between InstallServices and StartServices' InstallExecuteSequence '$1 == "MsiConfigureServices" && $3 > 5800 && $3 < 5900'
@@ -80,7 +86,7 @@ row 'Upgrade: same or older versions replaced (513)' Upgrade '$5 == 513 && $7 ==
 row 'Upgrade: newer version refused' LaunchCondition '$1 == "NOT WIX_DOWNGRADE_DETECTED"'
 row 'Registry: Event Log source erpbridge' Registry '$3 == "SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\erpbridge" && $4 == "EventMessageFile"'
 row 'Property UpgradeCode' Property '$1 == "UpgradeCode" && $2 ~ /^\{[0-9A-F-]+\}$/'
-row 'Property SecureCustomProperties has START_SERVICE' Property '$1 == "SecureCustomProperties" && $2 ~ /START_SERVICE/'
+row 'Property SecureCustomProperties has START_SERVICE and SERVICE_ACCOUNT' Property '$1 == "SecureCustomProperties" && $2 ~ /START_SERVICE/ && $2 ~ /SERVICE_ACCOUNT/'
 
 for deb in dist/*.deb; do
 	echo "$deb"
@@ -93,6 +99,13 @@ for deb in dist/*.deb; do
 	control="$(dpkg-deb -I "$deb")"
 	for s in postinst prerm postrm; do
 		check "maintainer script $s" grep -qE "^ +[0-9]+ bytes, +[0-9]+ lines +\* +$s " <<<"$control"
+	done
+	check "postinst through deb-systemd-helper, the service account put in" \
+		sh -c "dpkg-deb --ctrl-tarfile '$deb' | tar -xO ./postinst | grep -q 'deb-systemd-helper update-state' && ! dpkg-deb --ctrl-tarfile '$deb' | tar -xO ./postinst | grep -qx '# @account@'"
+	check "Depends: init-system-helpers" grep -q "init-system-helpers" <<<"$(dpkg-deb -f "$deb" Depends)"
+	check "Maintainer: Name <address>" grep -qE '^.+ <[^ >]+@[^ >]+>$' <<<"$(dpkg-deb -f "$deb" Maintainer)"
+	for f in /usr/share/doc/erpbridge/copyright /usr/share/doc/erpbridge/changelog.Debian.gz /usr/share/lintian/overrides/erpbridge; do
+		has "$f" "$(awk '{ print $NF }' <<<"$files")" ".$f"
 	done
 	unit="$(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./lib/systemd/system/erpbridge.service)"
 	has "unit runs /usr/bin/erpbridge with /etc/erpbridge/erpbridge.toml" "$unit" \
@@ -114,6 +127,8 @@ for rpm in dist/*.rpm; do
 	has "/etc/erpbridge/erpbridge.toml, not world-readable" "$files" "-rw-r----- /etc/erpbridge/erpbridge.toml"
 	has "%config(noreplace) /etc/erpbridge/erpbridge.toml" \
 		"$(rpm -qp --queryformat '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpm" 2>/dev/null)" "cn /etc/erpbridge/erpbridge.toml"
+	check "License set" test -n "$(rpm -qp --queryformat '%{LICENSE}' "$rpm" 2>/dev/null | grep -v '(none)')"
+	has "/usr/share/doc/erpbridge/copyright" "$(awk '{ print $NF }' <<<"$files")" "/usr/share/doc/erpbridge/copyright"
 	scripts="$(rpm -qp --scripts "$rpm" 2>/dev/null)"
 	for s in postinstall preuninstall postuninstall; do
 		check "scriptlet $s" grep -q "^$s scriptlet" <<<"$scripts"
@@ -126,6 +141,17 @@ if [ -n "$ca" ]; then
 		check "$f signed by $(basename "$ca")" osslsigncode verify -CAfile "$ca" -in "$f"
 	done
 fi
+
+echo "lintian"
+for deb in dist/*.deb; do
+	# --fail-on error: warnings (no-manual-page) are shown, errors fail
+	if out="$(lintian --fail-on error "$deb" 2>&1)"; then
+		ok "$deb: no lintian errors"
+	else
+		missing "$deb: lintian errors"
+	fi
+	grep -E '^[EWI]: ' <<<"$out" | sed 's/^/          /' || true
+done
 
 if [ "$bad" -ne 0 ]; then
 	echo "inspect.sh: expected entries are missing (above)" >&2

@@ -3,6 +3,7 @@ package packaging
 import (
 	"encoding/xml"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -151,27 +152,44 @@ func TestNFPMPackagesWhatTheUnitRuns(t *testing.T) {
 	}
 }
 
+// TestPackageScriptsPrepareWhatTheUnitNeeds: each packager's scripts (built
+// by build.sh from scripts/, with scripts/account.sh put in for the
+// "# @account@" line) create the user and the folders the unit runs with,
+// and reach systemd the packager's way: Debian's through deb-systemd-helper
+// and deb-systemd-invoke (lintian: no systemctl but daemon-reload, no init
+// script run directly).
 func TestPackageScriptsPrepareWhatTheUnitNeeds(t *testing.T) {
 	text := readFile(t, "nfpm.yaml")
 	spec := LinuxSpec()
+	account := readFile(t, "scripts/account.sh")
+	for _, m := range []string{"useradd --system", "user=" + spec.User, spec.DataDir, spec.LogDir, spec.ConfigFile,
+		layout.SecretsDir("linux", spec.ConfigFile)} {
+		if !strings.Contains(account, m) {
+			t.Errorf("scripts/account.sh does not mention %q", m)
+		}
+	}
+	unit := "'" + layout.Name + ".service'"
 	for _, s := range []struct {
-		key      string
-		mentions []string
+		packager, key string
+		mentions      []string
 	}{
-		// the unit runs as the user and may write only these folders
-		{"postinstall", []string{"useradd --system", "user=" + spec.User, spec.DataDir, spec.LogDir, spec.ConfigFile, "systemctl daemon-reload", "/run/systemd/system"}},
-		{"preremove", []string{"systemctl stop " + layout.Name + ".service"}},
-		{"postremove", []string{"systemctl daemon-reload", spec.ConfigFile}},
+		{"deb", "postinstall", []string{"# @account@", "deb-systemd-helper update-state " + unit, "deb-systemd-invoke try-restart " + unit, "/run/systemd/system"}},
+		{"deb", "preremove", []string{"deb-systemd-invoke stop " + unit, "invoke-rc.d " + layout.Name + " stop"}},
+		{"deb", "postremove", []string{"deb-systemd-helper purge " + unit, "deb-systemd-helper mask " + unit}},
+		{"rpm", "postinstall", []string{"# @account@", "systemctl try-restart " + layout.Name + ".service", "/run/systemd/system"}},
+		{"rpm", "preremove", []string{"systemctl stop " + layout.Name + ".service"}},
+		{"rpm", "postremove", []string{"systemctl daemon-reload", spec.ConfigFile}},
 	} {
-		path := topLevelIndented(text, s.key)
-		if path == "" {
-			t.Errorf("nfpm.yaml has no %s script", s.key)
+		path := overrideScripts(text, s.packager)[s.key]
+		src, ok := strings.CutPrefix(path, "dist/scripts/")
+		if !ok {
+			t.Errorf("nfpm.yaml: the %s %s script is %q, want one build.sh writes into dist/scripts/", s.packager, s.key, path)
 			continue
 		}
-		rel := strings.TrimPrefix(path, "installer/packaging/")
+		rel := filepath.Join("scripts", src)
 		info, err := os.Stat(rel)
 		if err != nil {
-			t.Errorf("%s script: %v", s.key, err)
+			t.Errorf("%s %s script: %v", s.packager, s.key, err)
 			continue
 		}
 		if info.Mode()&0o111 == 0 {
@@ -183,17 +201,47 @@ func TestPackageScriptsPrepareWhatTheUnitNeeds(t *testing.T) {
 				t.Errorf("%s script %s does not mention %q", s.key, rel, m)
 			}
 		}
+		if strings.Count(script, "# @account@") > 1 {
+			t.Errorf("%s puts the account in twice", rel)
+		}
+		if s.packager != "deb" {
+			continue
+		}
+		for i, line := range strings.Split(script, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "#") {
+				continue
+			}
+			if regexp.MustCompile(`^(?:.+;)?\s*systemctl\b`).MatchString(line) && !strings.Contains(line, "daemon-reload") {
+				t.Errorf("%s:%d calls systemctl (lintian: use deb-systemd-invoke): %s", rel, i+1, line)
+			}
+			if regexp.MustCompile(`^\s*/etc/init\.d/`).MatchString(line) {
+				t.Errorf("%s:%d runs an init script directly (lintian: use invoke-rc.d): %s", rel, i+1, line)
+			}
+		}
 	}
 }
 
-// topLevelIndented returns the value of an indented "  key: value" line.
-func topLevelIndented(text, key string) string {
+// overrideScripts returns the scripts of nfpm.yaml's overrides.<packager>.scripts.
+func overrideScripts(text, packager string) map[string]string {
+	out := map[string]string{}
+	var inOverrides, inPackager, inScripts bool
 	for _, line := range strings.Split(text, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), key+":"); ok && strings.HasPrefix(line, " ") {
-			return strings.TrimSpace(v)
+		trimmed := strings.TrimSpace(line)
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		switch {
+		case trimmed == "" || strings.HasPrefix(trimmed, "#"):
+		case indent == 0:
+			inOverrides, inPackager, inScripts = line == "overrides:", false, false
+		case inOverrides && indent == 2:
+			inPackager, inScripts = trimmed == packager+":", false
+		case inPackager && indent == 4:
+			inScripts = trimmed == "scripts:"
+		case inScripts && indent == 6:
+			k, v, _ := strings.Cut(trimmed, ":")
+			out[k] = strings.TrimSpace(v)
 		}
 	}
-	return ""
+	return out
 }
 
 // The parts of WiX source the tests look at.
@@ -205,6 +253,10 @@ type (
 		UpgradeCode string       `xml:"UpgradeCode,attr"`
 		Directories []wixDir     `xml:"Directory"`
 		Features    []wixFeature `xml:"Feature"`
+		Properties  []struct {
+			ID    string `xml:"Id,attr"`
+			Value string `xml:"Value,attr"`
+		} `xml:"Property"`
 	}
 	wixDir struct {
 		ID          string         `xml:"Id,attr"`
@@ -216,6 +268,8 @@ type (
 		ID       string              `xml:"Id,attr"`
 		GUID     string              `xml:"Guid,attr"`
 		Files    []wixFile           `xml:"File"`
+		Folders  []struct{}          `xml:"CreateFolder"`
+		dirID    string              // the Id of its Directory
 		Services []wixServiceInstall `xml:"ServiceInstall"`
 		Controls []wixServiceControl `xml:"ServiceControl"`
 		dir      string              // the folder path, e.g. ProgramFiles64Folder\erpbridge
@@ -224,7 +278,7 @@ type (
 		Name string `xml:"Name,attr"`
 	}
 	wixServiceInstall struct {
-		Name, Start, Account, Arguments, Description string `xml:",attr"`
+		Name, Start, ErrorControl, Account, Arguments, Description string `xml:",attr"`
 	}
 	wixServiceControl struct {
 		Name, Start, Stop, Remove, Wait string `xml:",attr"`
@@ -255,7 +309,7 @@ func wixComponents(t *testing.T) (wixProduct, map[string]wixComponent) {
 			path = strings.TrimPrefix(path+`\`+name, `\`)
 		}
 		for _, c := range d.Components {
-			c.dir = path
+			c.dir, c.dirID = path, d.ID
 			comps[c.ID] = c
 		}
 		for _, sub := range d.Directories {
@@ -308,11 +362,21 @@ func TestMSIInstallsTheServiceTheWayServiceInstallDoes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	account := ""
+	for _, p := range product.Properties {
+		if "["+p.ID+"]" == svc.Account {
+			account = p.Value
+		}
+	}
+	// the MSI's names for installer.WindowsStartType and WindowsErrorControl
+	start := map[uint32]string{2: "auto", 3: "demand", 4: "disabled"}[installer.WindowsStartType]
+	errorControl := map[uint32]string{0: "ignore", 1: "normal", 3: "critical"}[installer.WindowsErrorControl]
 	for _, c := range []struct{ what, got, want string }{
 		{"service name", svc.Name, layout.Name},
 		{"arguments", svc.Arguments, strings.Join(args, " ")},
-		{"start type", svc.Start, "auto"},
-		{"account", svc.Account, "LocalSystem"},
+		{"start type (installer.WindowsStartType)", svc.Start, start},
+		{"error control (installer.WindowsErrorControl)", svc.ErrorControl, errorControl},
+		{"account (a property, LocalSystem unless given)", account, "LocalSystem"},
 		{"description (as in the systemd unit)", svc.Description, unitValue(unit, "Description")[0]},
 	} {
 		if c.got != c.want {
@@ -325,11 +389,11 @@ func TestMSIInstallsTheServiceTheWayServiceInstallDoes(t *testing.T) {
 	if len(prog.Controls) != 1 || prog.Controls[0].Name != layout.Name || prog.Controls[0].Stop != "both" || prog.Controls[0].Remove != "uninstall" {
 		t.Errorf("Program ServiceControl %+v: want %s stopped on install and uninstall, removed on uninstall", prog.Controls, layout.Name)
 	}
-	start := comps["ServiceStart"]
+	startComp := comps["ServiceStart"]
 	// Wait="no": a start that fails after the major upgrade removed the old
 	// version must not fail (and roll back) the install, leaving nothing.
-	if len(start.Controls) != 1 || start.Controls[0].Name != layout.Name || start.Controls[0].Start != "install" || start.Controls[0].Wait != "no" {
-		t.Errorf("ServiceStart ServiceControl %+v: want %s started on install, without waiting", start.Controls, layout.Name)
+	if len(startComp.Controls) != 1 || startComp.Controls[0].Name != layout.Name || startComp.Controls[0].Start != "install" || startComp.Controls[0].Wait != "no" {
+		t.Errorf("ServiceStart ServiceControl %+v: want %s started on install, without waiting", startComp.Controls, layout.Name)
 	}
 
 	cfg := comps["Config"]
@@ -383,20 +447,13 @@ func TestMSITablesSetTheRecoveryServiceInstallSets(t *testing.T) {
 	product, comps := wixComponents(t)
 	stmts := sqlStatements(t)
 
-	delay, err := time.ParseDuration(installer.WindowsOnFailureDelay)
-	if err != nil {
-		t.Fatal(err)
-	}
 	recovery := insertValues(t, stmts, "MsiServiceConfigFailureActions", "ErpbridgeRecovery")
-	if installer.WindowsOnFailure != "restart" {
-		t.Fatalf("installer.WindowsOnFailure is %q: update msi-tables.sql", installer.WindowsOnFailure)
-	}
 	for _, c := range []struct{ col, want string }{
 		{"Name", layout.Name},
 		{"Event", "1"},
-		{"Actions", "1"}, // restart
-		{"DelayActions", strconv.FormatInt(delay.Milliseconds(), 10)},
-		{"ResetPeriod", strconv.Itoa(installer.WindowsOnFailureReset)},
+		{"Actions", "1"}, // restart, as installer.Install sets it
+		{"DelayActions", strconv.FormatInt(installer.WindowsRestartDelay.Milliseconds(), 10)},
+		{"ResetPeriod", strconv.FormatInt(int64(installer.WindowsResetPeriod/time.Second), 10)},
 		{"Component_", "Program"},
 	} {
 		if recovery[c.col] != c.want {
@@ -409,6 +466,14 @@ func TestMSITablesSetTheRecoveryServiceInstallSets(t *testing.T) {
 	}
 	if delayed["Name"] != layout.Name {
 		t.Errorf("delayed auto-start names service %q, want %q", delayed["Name"], layout.Name)
+	}
+	sidType := insertValues(t, stmts, "MsiServiceConfig", "ErpbridgeSidType")
+	if sidType["ConfigType"] != "5" || sidType["Argument"] != strconv.Itoa(installer.WindowsSidType) {
+		t.Errorf("service SID row %v, want type 5 (SERVICE_CONFIG_SERVICE_SID_INFO) = %d", sidType, installer.WindowsSidType)
+	}
+	nonCrash := insertValues(t, stmts, "MsiServiceConfig", "ErpbridgeFailureActionsFlag")
+	if want := installer.WindowsNonCrash; (nonCrash["ConfigType"] == "4" && nonCrash["Argument"] == "1") != want {
+		t.Errorf("failure actions flag row %v, want recovery on non-crash failures %v", nonCrash, want)
 	}
 
 	upgrade := insertValues(t, stmts, "Upgrade", "")
@@ -435,5 +500,57 @@ func TestMSITablesSetTheRecoveryServiceInstallSets(t *testing.T) {
 	}
 	if !permanent {
 		t.Error("msi-tables.sql does not make the Config component Permanent and NeverOverwrite")
+	}
+}
+
+// TestMSILocksTheFoldersAsServiceInstallDoes: the MSI creates the config,
+// data, logs and secrets folders, keeps them on uninstall, and gives them
+// the DACLs `erpbridge service install` applies (layout.WindowsDACL).
+func TestMSILocksTheFoldersAsServiceInstallDoes(t *testing.T) {
+	_, comps := wixComponents(t)
+	stmts := sqlStatements(t)
+	byDir := map[string]wixComponent{}
+	for _, c := range comps {
+		if len(c.Folders) > 0 {
+			byDir[c.dirID] = c
+		}
+	}
+	for _, tt := range []struct {
+		dirID, path string
+		access      layout.Access
+		attributes  string // Permanent (16) + 64-bit (256), and for the config NeverOverwrite (128)
+	}{
+		{"CONFIGDIR", `CommonAppDataFolder\erpbridge`, layout.ReadOnly, "400"},
+		{"SECRETSDIR", `CommonAppDataFolder\erpbridge\secrets`, layout.ReadOnly, "272"},
+		{"DATADIR", `CommonAppDataFolder\erpbridge\data`, layout.Writable, "272"},
+		{"LOGSDIR", `CommonAppDataFolder\erpbridge\logs`, layout.Writable, "272"},
+	} {
+		t.Run(tt.dirID, func(t *testing.T) {
+			c, ok := byDir[tt.dirID]
+			if !ok || c.dir != tt.path {
+				t.Fatalf("no component creates %s (%s)", tt.dirID, tt.path)
+			}
+			var lock map[string]string
+			for _, s := range stmts {
+				if strings.HasPrefix(s, "INSERT INTO `MsiLockPermissionsEx`") && strings.Contains(s, "'"+tt.dirID+"'") {
+					lock = insertValues(t, []string{s}, "MsiLockPermissionsEx", "")
+				}
+			}
+			if lock == nil {
+				t.Fatalf("msi-tables.sql does not lock %s", tt.dirID)
+			}
+			if want := layout.WindowsDACL(layout.Name, tt.access); lock["SDDLText"] != want || lock["Table"] != "CreateFolder" {
+				t.Errorf("%s locked with %s %q, want CreateFolder %q", tt.dirID, lock["Table"], lock["SDDLText"], want)
+			}
+			attr := ""
+			for _, s := range stmts {
+				if m := regexp.MustCompile("^UPDATE `Component` SET `Attributes` = ([0-9]+) WHERE `Component` = '" + c.ID + "'$").FindStringSubmatch(s); m != nil {
+					attr = m[1]
+				}
+			}
+			if attr != tt.attributes {
+				t.Errorf("component %s Attributes %q, want %s (kept by uninstall)", c.ID, attr, tt.attributes)
+			}
+		})
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/erpbridge/erpbridge/rdstation/clock"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 )
 
 // TestSetRateAppliesToTheSharedBudget: a reloaded configuration changes the

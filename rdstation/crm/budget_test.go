@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/erpbridge/erpbridge/rdstation/clock"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 )
 
 func TestBudgetSpendsTheRightFakeTime(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/erpbridge/erpbridge/rdstation/clock"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 )
 
 // Defaults for Config.

@@ -18,7 +18,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/erpbridge/erpbridge/rdstation/clock"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 )
@@ -55,11 +55,6 @@ type harnessOption func(*harnessConfig)
 // StrictBodies, so a body in the wrong shape fails).
 func withSwitches(sw rdsim.Switches) harnessOption {
 	return func(c *harnessConfig) { c.sim.Switches = sw }
-}
-
-// withSimRate sets the simulator's account-wide requests per minute.
-func withSimRate(n int) harnessOption {
-	return func(c *harnessConfig) { c.sim.RequestsPerMinute = n }
 }
 
 // withTokens sets the simulator's tokens (the first is the client's).

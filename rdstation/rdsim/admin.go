@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/erpbridge/erpbridge/rdstation/clock"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 )
 
 // serveAdmin serves /_sim/*: no token, never rate-limited nor counted.

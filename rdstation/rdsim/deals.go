@@ -697,6 +697,13 @@ func (c *call) readDealProduct(f form, dp *DealProduct, create bool) {
 		dp.Price = v
 	}
 	if v, ok := f.money("amount"); ok {
+		switch {
+		case v.IsInteger():
+		case c.sw.DealProductAmounts == AmountsTruncate:
+			v = v.Truncate(0)
+		case c.sw.DealProductAmounts == AmountsReject:
+			f.errs.typed(f.key("amount"), "MUST_BE_INTEGER", "must be an integer")
+		}
 		if !v.IsPositive() {
 			f.errs.add(f.key("amount"), "must be greater than 0")
 		}

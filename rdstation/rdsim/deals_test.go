@@ -340,3 +340,50 @@ func TestWonDealIsCopiedToThePipelineItsPipelineNames(t *testing.T) {
 		t.Errorf("after a second win: %d open copies, won copies %v; want 1 and 1 won, closed", n, won)
 	}
 }
+
+// TestDealProductAmountSwitch: a decimal amount is kept, cut to its whole
+// part or refused, per Switches.DealProductAmounts; the line and deal
+// totals are price × amount of what was kept, exactly.
+func TestDealProductAmountSwitch(t *testing.T) {
+	tests := []struct {
+		mode       string
+		status     int
+		amount     any    // amount and amount_decimal read back
+		total      string // line total and deal amount_total
+		zeroStatus int    // a 0.5 amount
+	}{
+		{"", 201, 2.375, "23.761875", 201},
+		{AmountsDecimal, 201, 2.375, "23.761875", 201},
+		{AmountsTruncate, 201, float64(2), "20.01", 422},
+		{AmountsReject, 422, nil, "0", 422},
+	}
+	for _, tt := range tests {
+		t.Run("mode "+tt.mode, func(t *testing.T) {
+			a, _ := newAPI(t, Options{Switches: Switches{DealProductAmounts: tt.mode}})
+			p := str(a.must(200, "POST", "/products", map[string]any{"product": map[string]any{"name": "Fio de cobre (kg)"}}), "id")
+			id := str(a.must(200, "POST", "/deals", map[string]any{"deal": map[string]any{"name": "Pedido 7"}}), "id")
+			line := func(amount any) map[string]any {
+				return map[string]any{"product_id": p, "price": 10.005, "amount": amount, "discount": 0, "discount_type": "value"}
+			}
+			r := a.do("POST", "/deals/"+id+"/deal_products/batch", map[string]any{"deal_products": []any{line(2.375)}})
+			if r.status != tt.status {
+				t.Fatalf("batch with amount 2.375: status %d, want %d (%s)", r.status, tt.status, r.body)
+			}
+			deal := a.must(200, "GET", "/deals/"+id, nil)
+			raw, _ := json.Marshal(deal["amount_total"])
+			jsonEq(t, raw, tt.total)
+			if tt.amount != nil {
+				dp := list(a.must(200, "GET", "/deals/"+id+"/deal_products", nil), "deal_products")[0].(map[string]any)
+				if dp["amount"] != tt.amount || dp["amount_decimal"] != tt.amount {
+					t.Errorf("amount %v, amount_decimal %v; want both %v", dp["amount"], dp["amount_decimal"], tt.amount)
+				}
+				raw, _ := json.Marshal(dp["total"])
+				jsonEq(t, raw, tt.total)
+			}
+			if r := a.do("POST", "/deals/"+id+"/deal_products", line(0.5)); r.status != tt.zeroStatus {
+				t.Errorf("amount 0.5: status %d, want %d (%s)", r.status, tt.zeroStatus, r.body)
+			}
+			a.must(201, "POST", "/deals/"+id+"/deal_products", line(3)) // whole amounts pass everywhere
+		})
+	}
+}

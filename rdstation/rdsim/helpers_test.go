@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/erpbridge/erpbridge/rdstation/clock"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 )
 
 var testStart = time.Date(2026, 3, 10, 12, 0, 30, 0, time.UTC)

@@ -86,7 +86,25 @@ type Switches struct {
 	// won deal won too (closed now), instead of open in the target's first
 	// stage. [U] "copy_to_pipeline": what the copy is.
 	WonCopyIsWon bool `json:"won_copy_is_won,omitempty"`
+	// DealProductAmounts is what the CRM does with a deal product amount
+	// that is not a whole number. [U] docs/rdstation-api.md documents
+	// `amount` as an int on input while GET returns `amount_decimal` too;
+	// what a decimal amount becomes is unconfirmed:
+	//   "" or "decimal": kept as sent (amount and amount_decimal read it back)
+	//   "truncate": cut to its whole part without a word (2.375 → 2; 0.5 →
+	//               0, then refused as not greater than 0), as an integer
+	//               column casts it
+	//   "reject":   422 MUST_BE_INTEGER on the amount
+	// Totals are price × amount − discount of what was kept, either way.
+	DealProductAmounts string `json:"deal_product_amounts,omitempty"`
 }
+
+// Deal product amount behaviours (Switches.DealProductAmounts).
+const (
+	AmountsDecimal  = "decimal"
+	AmountsTruncate = "truncate"
+	AmountsReject   = "reject"
+)
 
 // FaultKind is one injected fault.
 type FaultKind int

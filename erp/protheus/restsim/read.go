@@ -241,6 +241,11 @@ func (s *Sim) item(ctx context.Context, rt *route, rec erp.Record) (map[string]a
 	for k, v := range rec.Fields {
 		it[k] = jsonValue(v)
 	}
+	for _, b := range rec.BadValues {
+		if !b.Null { // what the table holds, as the AppServer would send it
+			it[b.Column] = toUTF8(b.Value)
+		}
+	}
 	it[protheus.RecnoColumn] = rec.Recno
 	it[protheus.DeletedColumn] = " "
 	if rec.Deleted {
@@ -320,6 +325,9 @@ func (s *Sim) wireEmbeds() {
 			for _, rec := range recs {
 				if !rec.Deleted {
 					it["DA1_PRCVEN"] = jsonValue(rec.Fields["DA1_PRCVEN"])
+					if b, bad := rec.Bad("DA1_PRCVEN"); bad && !b.Null {
+						it["DA1_PRCVEN"] = toUTF8(b.Value) // as the table holds it
+					}
 					break
 				}
 			}

@@ -419,3 +419,50 @@ func TestServe(t *testing.T) {
 		t.Fatal("Serve did not stop")
 	}
 }
+
+// TestMessyRecordsOverREST: an item whose value cannot be read (a price
+// that is text or infinite) or whose key is blank is read over a route as
+// over SQL: with its problem, the items after it too.
+func TestMessyRecordsOverREST(t *testing.T) {
+	e := newEnv(t, restsim.Options{})
+	m, err := e.fx.AddMessyRecords(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := e.route("products", "SB1")
+	spec.FilialField = "B1_FILIAL"
+	products := readAll(t, e.source(t, spec).FullPass(context.Background(), "", 7))
+	if len(products) != e.ex.ProductRows+3 {
+		t.Fatalf("read %d products, want the fixture's %d and the 3 messy ones", len(products), e.ex.ProductRows)
+	}
+	bad := map[string]erp.BadValue{}
+	for _, r := range products {
+		for _, b := range r.BadValues {
+			bad[r.Key] = b
+		}
+	}
+	for _, key := range []string{m.BadPriceProduct, m.InfPriceProduct} {
+		if b, ok := bad[key]; !ok || b.Column != "B1_PRV1" || b.Value == "" || b.Key {
+			t.Errorf("product %s: bad value %+v, want B1_PRV1 with its stored value", key, b)
+		}
+	}
+	if len(bad) != 2 {
+		t.Errorf("bad values %v, want only the two unreadable prices", bad)
+	}
+
+	cspec := e.route("customers", "SA1")
+	cspec.FilialField = "A1_FILIAL"
+	customers := readAll(t, e.source(t, cspec).FullPass(context.Background(), "", 50))
+	keyless := 0
+	for _, r := range customers {
+		if r.KeyError() != nil {
+			keyless++
+			if r.Recno != m.BlankKeyRecno || !strings.Contains(r.KeyError().Error(), "A1_COD") {
+				t.Errorf("keyless customer %+v, want record number %d naming A1_COD", r, m.BlankKeyRecno)
+			}
+		}
+	}
+	if keyless != 1 {
+		t.Errorf("%d keyless customers over REST, want 1", keyless)
+	}
+}

@@ -6,7 +6,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/components"
+	"github.com/erpbridge/erpbridge/erp/protheus/streams"
+	"github.com/erpbridge/erpbridge/erp/protheus/streams/contacts"
 )
+
+// defaults is Default() as the pointer the settings accessors take.
+func defaults() *Config {
+	c := Default()
+	return &c
+}
 
 func env(vars map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
@@ -59,20 +69,23 @@ func TestParseKeepsDefaultsAndEmbeddedStreamKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.CRM.Token != "secret" {
-		t.Errorf("token = %q, want the expanded env value", cfg.CRM.Token)
+	if components.CRM(cfg).Token != "secret" {
+		t.Errorf("token = %q, want the expanded env value", components.CRM(cfg).Token)
 	}
-	if got := cfg.Streams.Products.Mode; got != ModeCreateOnly {
+	if got := components.Products(cfg).Mode; got != streams.ModeCreateOnly {
 		t.Errorf("products mode = %q, want create_only (embedded stream keys must decode)", got)
 	}
-	if got := cfg.Streams.Products.PriceTable; got != "001" {
+	if got := components.Products(cfg).PriceTable; got != "001" {
 		t.Errorf("price_table = %q", got)
 	}
-	if got := cfg.Streams.Customers.Mode; got != ModeUpsert {
+	if got := components.Customers(cfg).Mode; got != streams.ModeUpsert {
 		t.Errorf("customers mode = %q, want the default upsert", got)
 	}
-	if cfg.CRM.RequestsPerMinute != 100 || cfg.ERP.Overlap.D() != 2*time.Minute {
-		t.Errorf("defaults lost: rpm %d overlap %v", cfg.CRM.RequestsPerMinute, cfg.ERP.Overlap.D())
+	if components.CRM(cfg).RequestsPerMinute != 100 || components.ERP(cfg).Overlap.D() != 2*time.Minute {
+		t.Errorf("defaults lost: rpm %d overlap %v", components.CRM(cfg).RequestsPerMinute, components.ERP(cfg).Overlap.D())
+	}
+	if c := components.Contacts(cfg); c.Unlinked != contacts.UnlinkedSkip || c.SharedEmail != contacts.SharedEmailOmit {
+		t.Errorf("contacts unlinked = %q, shared_email = %q; want skip and omit_email by default", c.Unlinked, c.SharedEmail)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("minimal config does not validate: %v", err)
@@ -106,8 +119,8 @@ func TestEnvExpansion(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.CRM.Token != tt.want {
-				t.Errorf("token = %q, want %q", cfg.CRM.Token, tt.want)
+			if components.CRM(cfg).Token != tt.want {
+				t.Errorf("token = %q, want %q", components.CRM(cfg).Token, tt.want)
 			}
 		})
 	}
@@ -135,36 +148,36 @@ func TestValidateNamesEveryBadKey(t *testing.T) {
 		want string
 	}{
 		{"log level", func(c *Config) { c.Log.Level = "loud" }, "log.level"},
-		{"base url", func(c *Config) { c.CRM.BaseURL = "crm.example" }, "crm.base_url"},
-		{"token in url", func(c *Config) { c.CRM.BaseURL = "https://crm.rdstation.com/api/v1?token=x" }, "crm.base_url"},
-		{"no token", func(c *Config) { c.CRM.Token = " " }, "crm.token"},
-		{"rpm over account limit", func(c *Config) { c.CRM.RequestsPerMinute = 150 }, "crm.requests_per_minute"},
-		{"burst over account limit", func(c *Config) { c.CRM.Burst = 30 }, "crm.burst"},
-		{"driver", func(c *Config) { c.ERP.Driver = "mysql" }, "erp.driver"},
-		{"dsn", func(c *Config) { c.ERP.DSN = "" }, "erp.dsn"},
-		{"company", func(c *Config) { c.ERP.Company = "1" }, "erp.company"},
-		{"page size", func(c *Config) { c.ERP.PageSize = 0 }, "erp.page_size"},
+		{"base url", func(c *Config) { components.CRM(c).BaseURL = "crm.example" }, "crm.base_url"},
+		{"token in url", func(c *Config) { components.CRM(c).BaseURL = "https://crm.rdstation.com/api/v1?token=x" }, "crm.base_url"},
+		{"no token", func(c *Config) { components.CRM(c).Token = " " }, "crm.token"},
+		{"rpm over account limit", func(c *Config) { components.CRM(c).RequestsPerMinute = 150 }, "crm.requests_per_minute"},
+		{"burst over account limit", func(c *Config) { components.CRM(c).Burst = 30 }, "crm.burst"},
+		{"driver", func(c *Config) { components.ERP(c).Driver = "mysql" }, "erp.driver"},
+		{"dsn", func(c *Config) { components.ERP(c).DSN = "" }, "erp.dsn"},
+		{"company", func(c *Config) { components.ERP(c).Company = "1" }, "erp.company"},
+		{"page size", func(c *Config) { components.ERP(c).PageSize = 0 }, "erp.page_size"},
 		{"cron", func(c *Config) { c.Schedule.Incremental = "every five minutes" }, "schedule.incremental"},
-		{"stream cron", func(c *Config) { c.Streams.Contacts.Schedule = "61 * * * *" }, "streams.contacts.schedule"},
-		{"mode", func(c *Config) { c.Streams.Customers.Mode = "merge" }, "streams.customers.mode"},
-		{"deletes", func(c *Config) { c.Streams.Products.Deletes = "purge" }, "streams.products.deletes"},
-		{"mark without how", func(c *Config) { c.Streams.Products.Deletes = DeletesMark }, "streams.products.delete_mark"},
-		{"blocked", func(c *Config) { c.Streams.Customers.Blocked = "hide" }, "streams.customers.blocked"},
-		{"filial", func(c *Config) { c.Streams.Customers.Filial = "01;DROP" }, "streams.customers.filial"},
-		{"price table", func(c *Config) { c.Streams.Products.PriceTable = "0001" }, "streams.products.price_table"},
-		{"mapping field", func(c *Config) { c.Streams.Customers.Mapping.Fields = map[string]string{"Name!": "A1_NOME"} }, "streams.customers.mapping"},
-		{"bad expression", func(c *Config) { c.Streams.Customers.Mapping.Fields = map[string]string{"name": "A1_NOME +"} }, "streams.customers.mapping"},
+		{"stream cron", func(c *Config) { components.Contacts(c).Schedule = "61 * * * *" }, "streams.contacts.schedule"},
+		{"mode", func(c *Config) { components.Customers(c).Mode = "merge" }, "streams.customers.mode"},
+		{"deletes", func(c *Config) { components.Products(c).Deletes = "purge" }, "streams.products.deletes"},
+		{"mark without how", func(c *Config) { components.Products(c).Deletes = streams.DeletesMark }, "streams.products.delete_mark"},
+		{"blocked", func(c *Config) { components.Customers(c).Blocked = "hide" }, "streams.customers.blocked"},
+		{"filial", func(c *Config) { components.Customers(c).Filial = "01;DROP" }, "streams.customers.filial"},
+		{"price table", func(c *Config) { components.Products(c).PriceTable = "0001" }, "streams.products.price_table"},
+		{"unlinked contacts", func(c *Config) { components.Contacts(c).Unlinked = "include" }, "streams.contacts.unlinked"},
+		{"shared e-mail", func(c *Config) { components.Contacts(c).SharedEmail = "first_owner" }, "streams.contacts.shared_email"},
+		{"on_invalid", func(c *Config) { components.Customers(c).Mapping.OnInvalid = map[string]string{"address": "drop"} }, "streams.customers.mapping"},
+		{"mapping field", func(c *Config) { components.Customers(c).Mapping.Fields = map[string]string{"Name!": "A1_NOME"} }, "streams.customers.mapping"},
+		{"bad expression", func(c *Config) { components.Customers(c).Mapping.Fields = map[string]string{"name": "A1_NOME +"} }, "streams.customers.mapping"},
 		{"all disabled", func(c *Config) {
-			c.Streams.Customers.Enabled, c.Streams.Contacts.Enabled, c.Streams.Products.Enabled = false, false, false
+			components.Customers(c).On, components.Contacts(c).On, components.Products(c).On = false, false, false
 		}, "streams"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := Default()
-			c.CRM.Token, c.ERP.DSN = "t", "erp.db"
-			if err := c.applyMappingDefaults(nil); err != nil {
-				t.Fatal(err)
-			}
+			components.CRM(&c).Token, components.ERP(&c).DSN = "t", "erp.db"
 			if err := c.Validate(); err != nil {
 				t.Fatalf("base config invalid: %v", err)
 			}
@@ -190,7 +203,7 @@ func TestLoadResolvesRelativePaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, got := range map[string]string{
-		"data_dir": cfg.DataDir, "log.file": cfg.Log.File, "erp.dsn": cfg.ERP.DSN,
+		"data_dir": cfg.DataDir, "log.file": cfg.Log.File, "erp.dsn": components.ERP(cfg).DSN,
 	} {
 		if !strings.HasPrefix(got, dir) {
 			t.Errorf("%s = %q, want it under the config's folder %q", name, got, dir)
@@ -220,31 +233,37 @@ func TestMappingTableOverridesKeyByKey(t *testing.T) {
 		check func(t *testing.T, c *Config)
 	}{
 		{"no table: the default", "", func(t *testing.T, c *Config) {
-			m := c.Streams.Customers.Mapping
+			m := components.Customers(c).Mapping
 			if m.Fields["name"] != "A1_NOME" || m.CustomFields["CNPJ"] == "" || m.UniqueName.Suffix == "" {
 				t.Fatalf("default mapping not applied: %+v", m)
 			}
 		}},
 		{"invalid_utf8 alone keeps the default fields", "[streams.customers.mapping]\ninvalid_utf8 = \"reject\"\n", func(t *testing.T, c *Config) {
-			m := c.Streams.Customers.Mapping
+			m := components.Customers(c).Mapping
 			if m.InvalidUTF8 != "reject" || m.Fields["name"] != "A1_NOME" {
 				t.Fatalf("got %+v", m)
 			}
 		}},
 		{"unique_name.when alone keeps the default suffix", "[streams.customers.mapping.unique_name]\nwhen = \"A1_LOJA != '01'\"\n", func(t *testing.T, c *Config) {
-			u := c.Streams.Customers.Mapping.UniqueName
+			u := components.Customers(c).Mapping.UniqueName
 			if u.When != "A1_LOJA != '01'" || u.Suffix == "" {
 				t.Fatalf("got %+v", u)
 			}
 		}},
 		{"fields replace the default fields as a whole", "[streams.customers.mapping.fields]\nname = \"A1_NREDUZ\"\n", func(t *testing.T, c *Config) {
-			m := c.Streams.Customers.Mapping
+			m := components.Customers(c).Mapping
 			if len(m.Fields) != 1 || m.Fields["name"] != "A1_NREDUZ" || m.CustomFields["CNPJ"] == "" {
 				t.Fatalf("got %+v", m)
 			}
 		}},
+		{"on_invalid alone keeps the default fields", "[streams.customers.mapping.on_invalid]\nCNPJ = \"skip_record\"\n", func(t *testing.T, c *Config) {
+			m := components.Customers(c).Mapping
+			if m.OnInvalid["CNPJ"] != "skip_record" || m.Fields["name"] != "A1_NOME" || m.CustomFields["CNPJ"] == "" {
+				t.Fatalf("got %+v", m)
+			}
+		}},
 		{"an empty suffix turns the suffix off", "[streams.customers.mapping.unique_name]\nsuffix = \"\"\n", func(t *testing.T, c *Config) {
-			if s := c.Streams.Customers.Mapping.UniqueName.Suffix; s != "" {
+			if s := components.Customers(c).Mapping.UniqueName.Suffix; s != "" {
 				t.Fatalf("suffix %q", s)
 			}
 		}},

@@ -8,20 +8,21 @@ import (
 	"strings"
 )
 
-// Environment references. `${NAME}` in any string value is replaced by the
-// environment variable NAME and `$${` is a literal `${`; nothing else is
-// expanded. A `${` that does not close around a name is an error, and so is
+// References. `${NAME}` in any string value is replaced by the environment
+// variable NAME, `${secret:NAME}` by the stored secret NAME (refs.go), and
+// `$${` is a literal `${`; nothing else is expanded. A `${` that does not close around a name is an error, and so is
 // a shell's `$NAME` or cmd.exe's `%NAME%` in a secret (a token, a password,
 // a DSN), which would otherwise be sent as the secret itself.
 
 // secretKeys are the names of the keys holding secrets.
 var secretKeys = map[string]bool{"token": true, "password": true, "dsn": true}
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envName = regexp.MustCompile(`^(secret:)?[A-Za-z_][A-Za-z0-9_]*$`)
 
-// expandRefs replaces ${NAME} in s with lookup(NAME) and $${ with ${. It
-// returns the names that are not set. Its errors never repeat s.
-func expandRefs(s string, lookup func(string) (string, bool)) (out string, missing []string, err error) {
+// expandRefs replaces ${NAME} and ${secret:NAME} in s with what resolve
+// answers, and $${ with ${. Its errors (resolve's among them) never repeat
+// s.
+func expandRefs(s string, resolve resolver) (out string, err error) {
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		switch {
@@ -31,15 +32,15 @@ func expandRefs(s string, lookup func(string) (string, bool)) (out string, missi
 		case strings.HasPrefix(s[i:], "${"):
 			end := strings.IndexByte(s[i+2:], '}')
 			if end < 0 {
-				return "", nil, errors.New(`has a "${" without its closing "}": write ${NAME}, or $${ for a literal "${"`)
+				return "", errors.New(`has a "${" without its closing "}": write ${NAME}, or $${ for a literal "${"`)
 			}
 			name := s[i+2 : i+2+end]
 			if !envName.MatchString(name) {
-				return "", nil, errors.New(`has a "${…}" around something that is not an environment variable name (letters, digits and _): write ${NAME}, or $${ for a literal "${"`)
+				return "", errors.New(`has a "${…}" around something that is not an environment variable name nor secret:NAME (letters, digits and _): write ${NAME} or ${secret:NAME}, or $${ for a literal "${"`)
 			}
-			val, ok := lookup(name)
-			if !ok {
-				missing = append(missing, name)
+			val, err := resolve(name)
+			if err != nil {
+				return "", err
 			}
 			b.WriteString(val)
 			i += 2 + end + 1
@@ -48,7 +49,7 @@ func expandRefs(s string, lookup func(string) (string, bool)) (out string, missi
 			i++
 		}
 	}
-	return b.String(), missing, nil
+	return b.String(), nil
 }
 
 // foreignRef describes a reference in s that erpbridge does not expand — a
@@ -83,10 +84,10 @@ func foreignRef(s string) string {
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
-// expander expands ${NAME} in every string of a Config.
+// expander expands ${NAME} and ${secret:NAME} in every string of a Config.
 type expander struct {
-	lookup func(string) (string, bool)
-	lines  map[string]int // keyLines of the file
+	resolve resolver
+	lines   map[string]int // keyLines of the file
 }
 
 // expand replaces ${NAME} in every string reachable from v. A reference to
@@ -100,20 +101,17 @@ func (x expander) expand(v reflect.Value, path []string, secret bool) error {
 		if secret {
 			switch foreignRef(s) {
 			case "$NAME":
-				return fmt.Errorf("%skey %q: has $NAME, which is not expanded: write ${NAME} to read the environment variable NAME (a secret that really holds \"$\" goes into an environment variable, referenced as ${NAME})", at(x.lines, key), key)
+				return fmt.Errorf("%skey %q: has $NAME, which is not expanded: write ${NAME} to read the environment variable NAME, or ${secret:NAME} for a stored secret (a secret that really holds \"$\" is stored with erpbridge secret set, referenced as ${secret:NAME})", at(x.lines, key), key)
 			case "%NAME%":
-				return fmt.Errorf("%skey %q: has %%NAME%%, which is not expanded (it is cmd.exe's syntax): write ${NAME} to read the environment variable NAME", at(x.lines, key), key)
+				return fmt.Errorf("%skey %q: has %%NAME%%, which is not expanded (it is cmd.exe's syntax): write ${NAME} to read the environment variable NAME, or ${secret:NAME} for a stored secret", at(x.lines, key), key)
 			}
 		}
 		if !strings.Contains(s, "${") {
 			return nil
 		}
-		out, missing, err := expandRefs(s, x.lookup)
+		out, err := expandRefs(s, x.resolve)
 		if err != nil {
 			return fmt.Errorf("%skey %q: %w", at(x.lines, key), key, err)
-		}
-		if len(missing) > 0 {
-			return fmt.Errorf("%skey %q: environment variable %s is not set", at(x.lines, key), key, strings.Join(missing, ", "))
 		}
 		v.SetString(out)
 	case reflect.Struct:
@@ -145,21 +143,4 @@ func (x expander) expand(v reflect.Value, path []string, secret bool) error {
 		}
 	}
 	return nil
-}
-
-// TokenRefused says, without the token, why RD Station CRM may have refused
-// crm.token and how to check it: what a 401 from the CRM tells the user.
-func (c CRM) TokenRefused() string {
-	why := "it is wrong, was regenerated, or its user was deactivated"
-	switch t := c.Token; {
-	case t == "":
-		why = "it is empty"
-	case strings.Contains(t, "${") || foreignRef(t) != "":
-		why = "it looks like an environment reference that was not expanded (it holds \"${\", $NAME or %NAME%): the variable must hold the token itself"
-	case t != strings.TrimSpace(t) || strings.ContainsAny(t[:1]+t[len(t)-1:], `"'`):
-		why = "it starts or ends with a blank, a line break or a quote (an environment file saved with Windows line ends, or quoted twice?)"
-	}
-	return "crm.token was refused by RD Station CRM: " + why + ". Copy the token again from RD Station CRM " +
-		"(your name, top right → Perfil: the instance token; the bridge acts as that user), set it where erpbridge " +
-		"reads it (${RDSTATION_CRM_TOKEN} in the service's environment for an installed service) and run `erpbridge check`"
 }

@@ -6,6 +6,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/erpbridge/erpbridge/bridge/component"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/components"
+	"github.com/erpbridge/erpbridge/erp/protheus/access"
+	"github.com/erpbridge/erpbridge/erp/protheus/streams/wondeals"
 )
 
 // restMinimal reads the ERP through REST routes: no driver, no dsn.
@@ -26,21 +31,29 @@ func TestRESTSourceDefaults(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("source = \"rest\" without driver and dsn does not validate: %v", err)
 	}
-	r := cfg.ERP.REST
-	want := ERPREST{
+	r := components.ERP(cfg).REST
+	want := access.REST{
 		BaseURL: "http://erp-appserver:8080/rest", Timeout: Dur(30 * time.Second),
 		PageParam: "page", PageSizeParam: "pageSize", SinceParam: "since", KeyParam: "key",
-		ItemsPath: "items", HasNextPath: "hasNext",
-		Routes: ERPRoutes{
-			Customers: "/customers", Contacts: "/contacts", ContactLinks: "/contactLinks", Products: "/products",
-			Prices: "/prices", Orders: "/orders", OrderItems: "/orderItems", Sellers: "/sellers",
-		},
+		ItemsPath: "items", HasNextPath: "hasNext", Routes: r.Routes,
 	}
-	if r != want {
+	if !reflect.DeepEqual(r, want) {
 		t.Errorf("[erp.rest] defaults:\n got %+v\nwant %+v", r, want)
 	}
-	if d := Default(); d.ERP.Source != SourceSQL {
-		t.Errorf("default erp.source = %q, want sql", d.ERP.Source)
+	// Every stream's routes, by default at their documented paths.
+	for route, path := range map[string]string{
+		"customers": "/customers", "contacts": "/contacts", "contact_links": "/contactLinks", "products": "/products",
+		"prices": "/prices", "orders": "/orders", "order_items": "/orderItems", "sellers": "/sellers",
+	} {
+		if r.Routes[route] != path {
+			t.Errorf("erp.rest.routes.%s = %q by default, want %q", route, r.Routes[route], path)
+		}
+	}
+	if !reflect.DeepEqual(r.Routes, component.DeclaredRoutes()) {
+		t.Errorf("default routes %v, want every declared route %v", r.Routes, component.DeclaredRoutes())
+	}
+	if d := defaults(); components.ERP(d).Source != access.SourceSQL {
+		t.Errorf("default erp.source = %q, want sql", components.ERP(d).Source)
 	}
 }
 
@@ -62,21 +75,33 @@ sellers = ""
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	r := cfg.ERP.REST
+	r := components.ERP(cfg).REST
 	if r.Password != "s3cret" || r.Timeout.D() != 5*time.Second || r.PageParam != "pagina" || r.SinceParam != "" || r.ItemsPath != "data.rows" {
 		t.Errorf("keys not decoded: %+v", r)
 	}
-	if r.Routes.Customers != "/erpbridge/v1/clientes" || r.Routes.Sellers != "" || r.Routes.Products != "/products" {
+	if r.Routes["customers"] != "/erpbridge/v1/clientes" || r.Routes["sellers"] != "" || r.Routes["products"] != "/products" {
 		t.Errorf("routes: %+v, want customers and sellers set, the rest defaulted", r.Routes)
 	}
 }
 
 func TestRESTSourceParseErrorsNameKeyAndLine(t *testing.T) {
 	checkParseErrors(t, []parseErrorCase{
-		{"unknown route", restMinimal + "[erp.rest.routes]\ncustomers = \"/c\"\nvendors = \"/v\"\n", []string{"line 10", `unknown key "erp.rest.routes.vendors"`}},
 		{"unknown rest key", restMinimal + "page = 1\n", []string{"line 8", `"erp.rest.page"`}},
 		{"duration without unit", restMinimal + "timeout = 30\n", []string{"line 8", `"erp.rest.timeout"`, "with its unit"}},
 	})
+}
+
+func TestUnknownRouteNamesKeyAndLine(t *testing.T) {
+	for _, doc := range []string{restMinimal, minimal + "[erp.rest]\n"} {
+		cfg, err := Parse([]byte(doc+"[erp.rest.routes]\ncustomers = \"/c\"\nvendors = \"/v\"\n"), env(map[string]string{"TOKEN": "t"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), "line 10: erp.rest.routes.vendors: unknown route") {
+			t.Errorf("Validate() = %v, want the unknown route named with its line", err)
+		}
+	}
 }
 
 func TestRESTSourceValidation(t *testing.T) {
@@ -86,34 +111,34 @@ func TestRESTSourceValidation(t *testing.T) {
 		want string // a key named by the error; "" = valid
 	}{
 		{"valid", func(*Config) {}, ""},
-		{"unknown source", func(c *Config) { c.ERP.Source = "odbc" }, "erp.source"},
-		{"no base url", func(c *Config) { c.ERP.REST.BaseURL = "" }, "erp.rest.base_url"},
-		{"base url without scheme", func(c *Config) { c.ERP.REST.BaseURL = "erp-appserver:8080/rest" }, "erp.rest.base_url"},
-		{"ftp base url", func(c *Config) { c.ERP.REST.BaseURL = "ftp://erp/rest" }, "erp.rest.base_url"},
-		{"credentials in base url", func(c *Config) { c.ERP.REST.BaseURL = "http://admin:pw@erp/rest" }, "erp.rest.base_url"},
-		{"user and token", func(c *Config) { c.ERP.REST.User, c.ERP.REST.Token = "admin", "tok" }, "erp.rest"},
-		{"password without user", func(c *Config) { c.ERP.REST.Password = "pw" }, "erp.rest.password"},
-		{"zero timeout", func(c *Config) { c.ERP.REST.Timeout = Dur(0) }, "erp.rest.timeout"},
-		{"no page param", func(c *Config) { c.ERP.REST.PageParam = "" }, "erp.rest.page_param"},
-		{"bad since param", func(c *Config) { c.ERP.REST.SinceParam = "since=x" }, "erp.rest.since_param"},
-		{"route without slash", func(c *Config) { c.ERP.REST.Routes.Products = "products" }, "erp.rest.routes.products"},
-		{"route with query", func(c *Config) { c.ERP.REST.Routes.Contacts = "/contacts?all=1" }, "erp.rest.routes.contacts"},
-		{"route an enabled stream needs", func(c *Config) { c.ERP.REST.Routes.ContactLinks = "" }, "erp.rest.routes.contact_links"},
+		{"unknown source", func(c *Config) { components.ERP(c).Source = "odbc" }, "erp.source"},
+		{"no base url", func(c *Config) { components.ERP(c).REST.BaseURL = "" }, "erp.rest.base_url"},
+		{"base url without scheme", func(c *Config) { components.ERP(c).REST.BaseURL = "erp-appserver:8080/rest" }, "erp.rest.base_url"},
+		{"ftp base url", func(c *Config) { components.ERP(c).REST.BaseURL = "ftp://erp/rest" }, "erp.rest.base_url"},
+		{"credentials in base url", func(c *Config) { components.ERP(c).REST.BaseURL = "http://admin:pw@erp/rest" }, "erp.rest.base_url"},
+		{"user and token", func(c *Config) { components.ERP(c).REST.User, components.ERP(c).REST.Token = "admin", "tok" }, "erp.rest"},
+		{"password without user", func(c *Config) { components.ERP(c).REST.Password = "pw" }, "erp.rest.password"},
+		{"zero timeout", func(c *Config) { components.ERP(c).REST.Timeout = Dur(0) }, "erp.rest.timeout"},
+		{"no page param", func(c *Config) { components.ERP(c).REST.PageParam = "" }, "erp.rest.page_param"},
+		{"bad since param", func(c *Config) { components.ERP(c).REST.SinceParam = "since=x" }, "erp.rest.since_param"},
+		{"route without slash", func(c *Config) { components.ERP(c).REST.Routes["products"] = "products" }, "erp.rest.routes.products"},
+		{"route with query", func(c *Config) { components.ERP(c).REST.Routes["contacts"] = "/contacts?all=1" }, "erp.rest.routes.contacts"},
+		{"route an enabled stream needs", func(c *Config) { components.ERP(c).REST.Routes["contact_links"] = "" }, "erp.rest.routes.contact_links"},
 		{"prices needed by a price table", func(c *Config) {
-			c.Streams.Products.PriceTable, c.ERP.REST.Routes.Prices = "001", ""
+			components.Products(c).PriceTable, components.ERP(c).REST.Routes["prices"] = "001", ""
 		}, "erp.rest.routes.prices"},
-		{"prices unused without a price table", func(c *Config) { c.ERP.REST.Routes.Prices = "" }, ""},
-		{"orders unused when off", func(c *Config) { c.ERP.REST.Routes.Orders = "" }, ""},
-		{"sellers may be left out", func(c *Config) { c.ERP.REST.Routes.Sellers = "" }, ""},
+		{"prices unused without a price table", func(c *Config) { components.ERP(c).REST.Routes["prices"] = "" }, ""},
+		{"orders unused when off", func(c *Config) { components.ERP(c).REST.Routes["orders"] = "" }, ""},
+		{"sellers may be left out", func(c *Config) { components.ERP(c).REST.Routes["sellers"] = "" }, ""},
 		{"staging sink needs a database", func(c *Config) {
-			c.WonDeals.Enabled, c.WonDeals.Sink = true, SinkStaging
-			c.Streams.Orders.OrderNumberField = "Pedido ERP"
+			components.WonDeals(c).On, components.WonDeals(c).Sink = true, wondeals.SinkStaging
+			components.Orders(c).OrderNumberField = "Pedido ERP"
 		}, "won_deals.sink"},
 		{"rest sink is fine", func(c *Config) {
-			c.WonDeals.Enabled, c.WonDeals.Sink, c.WonDeals.REST.URL = true, SinkREST, "http://erp/rest/orders"
-			c.Streams.Orders.OrderNumberField = "Pedido ERP"
+			components.WonDeals(c).On, components.WonDeals(c).Sink, components.WonDeals(c).REST.URL = true, wondeals.SinkREST, "http://erp/rest/orders"
+			components.Orders(c).OrderNumberField = "Pedido ERP"
 		}, ""},
-		{"driver and dsn are not checked", func(c *Config) { c.ERP.Driver, c.ERP.DSN = "", "" }, ""},
+		{"driver and dsn are not checked", func(c *Config) { components.ERP(c).Driver, components.ERP(c).DSN = "", "" }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,7 +170,7 @@ func TestRESTSettingsIgnoredWithSQLSource(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("an empty [erp.rest] with source = \"sql\": %v", err)
 	}
-	cfg.ERP.Source, cfg.ERP.DSN = SourceSQL, ""
+	components.ERP(cfg).Source, components.ERP(cfg).DSN = access.SourceSQL, ""
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "erp.dsn:") {
 		t.Fatalf("source = \"sql\" without dsn: err = %v, want erp.dsn", err)
 	}
@@ -156,7 +181,7 @@ func TestRESTSecretsNotInErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.ERP.REST.BaseURL = "http://admin:s3cr3t-rest-token@erp/rest"
+	components.ERP(cfg).REST.BaseURL = "http://admin:s3cr3t-rest-token@erp/rest"
 	err = cfg.Validate()
 	if err == nil {
 		t.Fatal("validated")
@@ -172,34 +197,39 @@ func TestExampleRESTSectionShowsTheDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.ERP.Source != SourceSQL {
-		t.Errorf("the example reads the ERP with source = %q, want sql (the demo's database)", cfg.ERP.Source)
+	if components.ERP(cfg).Source != access.SourceSQL {
+		t.Errorf("the example reads the ERP with source = %q, want sql (the demo's database)", components.ERP(cfg).Source)
 	}
-	if got, want := cfg.ERP.REST, Default().ERP.REST; got != want {
+	if got, want := components.ERP(cfg).REST, components.ERP(defaults()).REST; !reflect.DeepEqual(got, want) {
 		t.Errorf("the example's [erp.rest] is not the defaults:\n got %+v\nwant %+v", got, want)
 	}
 }
 
-func TestERPRoutesForAliasCoversEveryRoute(t *testing.T) {
-	routes := Default().ERP.REST.Routes
-	typ := reflect.TypeFor[ERPRoutes]()
-	for i := range typ.NumField() {
-		key := tomlName(typ.Field(i))
-		var found bool
-		for _, alias := range []string{"SA1", "su5", "AC8", "SB1", "DA1", "SC5", "SC6", "SA3"} {
-			path, k, ok := routes.ForAlias(alias)
-			if ok && k == key {
-				found = true
-				if want := reflect.ValueOf(routes).Field(i).String(); path != want {
-					t.Errorf("ForAlias(%s) = %q, want the configured %q", alias, path, want)
-				}
+func TestEveryDeclaredRouteIsReadByAStream(t *testing.T) {
+	// Every key of [erp.rest.routes] is a table some stream reads with
+	// its options on, and every table a stream reads through a route is
+	// declared: the file's key and the stream's table cannot drift.
+	c := defaults()
+	components.Products(c).PriceTable = "001"
+	components.Orders(c).On = true
+	read := map[string]string{}
+	for _, comp := range component.Streams() {
+		s, _ := c.Component(comp.Name())
+		tr, ok := s.(component.TableReader)
+		if !ok {
+			continue
+		}
+		tables, err := tr.Tables("01", c.Component)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tb := range tables {
+			if tb.Route != "" {
+				read[tb.Route] = tb.RouteDefault
 			}
 		}
-		if !found {
-			t.Errorf("erp.rest.routes.%s: no table alias gives this route", key)
-		}
 	}
-	if _, _, ok := routes.ForAlias("SE1"); ok {
-		t.Error("ForAlias(SE1) found a route; no route serves SE1")
+	if declared := component.DeclaredRoutes(); !reflect.DeepEqual(read, declared) {
+		t.Errorf("routes read by the streams %v, declared %v", read, declared)
 	}
 }

@@ -7,11 +7,15 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf16"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/erpbridge/erpbridge/bridge/component"
+	_ "github.com/erpbridge/erpbridge/cmd/erpbridge/internal/components"
 )
 
 // FuzzParse feeds Parse and Validate arbitrary text and checks what can be
@@ -115,12 +119,46 @@ func checkConfigText(t *testing.T, data []byte) string {
 	return roundTrips
 }
 
-// marshalConfig writes cfg as TOML a user could have written: without the
-// keys Parse fixes itself (a mapping's record and entity), a literal "${"
-// escaped as "$${".
+// marshalConfig writes cfg as TOML a user could have written: the core
+// keys and each component's table at its place, without the keys Parse
+// fixes itself (a mapping's record and entity), a literal "${" escaped as
+// "$${".
 func marshalConfig(t *testing.T, cfg *Config) []byte {
 	t.Helper()
-	b, err := toml.Marshal(cfg)
+	raw := tomlTable(t, cfg)
+	for _, comp := range component.All() {
+		settings, ok := cfg.Component(comp.Name())
+		if !ok {
+			continue
+		}
+		table := tomlTable(t, settings)
+		if m, ok := table["mapping"].(map[string]any); ok {
+			delete(m, "record")
+			delete(m, "entity")
+		}
+		path := strings.Split(comp.Table(), ".")
+		into := raw
+		for _, part := range path[:len(path)-1] {
+			next, ok := into[part].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				into[part] = next
+			}
+			into = next
+		}
+		into[path[len(path)-1]] = table
+	}
+	b, err := toml.Marshal(raw)
+	if err != nil {
+		t.Fatalf("writing a valid configuration as TOML: %v", err)
+	}
+	return bytes.ReplaceAll(b, []byte("${"), []byte("$${"))
+}
+
+// tomlTable is v written as TOML and read back as a table.
+func tomlTable(t *testing.T, v any) map[string]any {
+	t.Helper()
+	b, err := toml.Marshal(v)
 	if err != nil {
 		t.Fatalf("writing a valid configuration as TOML: %v", err)
 	}
@@ -128,22 +166,13 @@ func marshalConfig(t *testing.T, cfg *Config) []byte {
 	if err := toml.Unmarshal(b, &raw); err != nil {
 		t.Fatalf("reading back a valid configuration written as TOML: %v\n%s", err, b)
 	}
-	streams, _ := raw["streams"].(map[string]any)
-	for _, s := range streams {
-		if m, ok := s.(map[string]any)["mapping"].(map[string]any); ok {
-			delete(m, "record")
-			delete(m, "entity")
-		}
-	}
-	if b, err = toml.Marshal(raw); err != nil {
-		t.Fatalf("writing a valid configuration as TOML: %v", err)
-	}
-	return bytes.ReplaceAll(b, []byte("${"), []byte("$${"))
+	return raw
 }
 
-// topKeys are the configuration's top-level keys, which every key an
-// error names starts with.
-var topKeys = func() []string {
+// topKeys are the configuration's top-level keys (the core's and the first
+// part of every component's table), which every key an error names starts
+// with.
+func topKeys() string {
 	var keys []string
 	t := reflect.TypeFor[Config]()
 	for i := range t.NumField() {
@@ -151,16 +180,21 @@ var topKeys = func() []string {
 			keys = append(keys, regexp.QuoteMeta(tomlName(f)))
 		}
 	}
-	return keys
-}()
+	for _, comp := range component.All() {
+		top, _, _ := strings.Cut(comp.Table(), ".")
+		if !slices.Contains(keys, regexp.QuoteMeta(top)) {
+			keys = append(keys, regexp.QuoteMeta(top))
+		}
+	}
+	return strings.Join(keys, "|")
+}
 
 var (
 	// namesLine: "line 12: …".
 	namesLine = regexp.MustCompile(`(^|: )line [1-9][0-9]*: `)
 	// namesKey: `key "crm.token": …` (Parse) or "crm.token: …" (Validate),
 	// after the line when there is one.
-	namesKey = regexp.MustCompile(`(^|: )(key "(` + strings.Join(topKeys, "|") + `)([."][^"]*)?"|(` +
-		strings.Join(topKeys, "|") + `)(\.[^ :]+)?:)`)
+	namesKey = regexp.MustCompile(`(^|: )(key "(` + topKeys() + `)([."][^"]*)?"|(` + topKeys() + `)(\.[^ :]+)?:)`)
 )
 
 // checkNamesKeyOrLine fails unless err names a line or a key (or, from

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
+
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/components"
 )
 
 // utf16LE encodes s as UTF-16 little-endian, as Notepad's "Unicode" and
@@ -60,8 +62,8 @@ func TestConfigFileEncodings(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Load: %v", err)
 				}
-				if cfg.DataDir != filepath.Join(dir, "dados") || cfg.Streams.Customers.Filial != "01" || cfg.CRM.Token != "t" {
-					t.Errorf("loaded data_dir %q, filial %q, token %q: the file was misread", cfg.DataDir, cfg.Streams.Customers.Filial, cfg.CRM.Token)
+				if cfg.DataDir != filepath.Join(dir, "dados") || components.Customers(cfg).Filial != "01" || components.CRM(cfg).Token != "t" {
+					t.Errorf("loaded data_dir %q, filial %q, token %q: the file was misread", cfg.DataDir, components.Customers(cfg).Filial, components.CRM(cfg).Token)
 				}
 				if err := cfg.Validate(); err != nil {
 					t.Errorf("Validate: %v", err)
@@ -121,7 +123,7 @@ func TestEnvironmentReferences(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got := map[string]string{"crm.token": cfg.CRM.Token, "erp.dsn": cfg.ERP.DSN, "streams.orders.name": cfg.Streams.Orders.Name}[tt.key]
+				got := map[string]string{"crm.token": components.CRM(cfg).Token, "erp.dsn": components.ERP(cfg).DSN, "streams.orders.name": components.Orders(cfg).Name}[tt.key]
 				if got != tt.want {
 					t.Errorf("%s = %q, want %q", tt.key, got, tt.want)
 				}
@@ -250,28 +252,6 @@ func TestValidationErrorsNameTheLine(t *testing.T) {
 // TestTokenRefusedSaysWhatToCheck: the hint a 401 carries names crm.token,
 // says when the token looks unexpanded or padded, says how to check it, and
 // never shows it.
-func TestTokenRefusedSaysWhatToCheck(t *testing.T) {
-	for _, tc := range []struct{ token, why string }{
-		{"f3e9c1d0a7b6-WRONG", "wrong, was regenerated"},
-		{"${CRM_TOKEN_X7}", "not expanded"},
-		{"$CRM_TOKEN_X7", "not expanded"},
-		{"%CRM_TOKEN_X7%", "not expanded"},
-		{"f3e9c1d0a7b6\r", "line break"},
-		{"\"f3e9c1d0a7b6\"", "quote"},
-		{"", "empty"},
-	} {
-		msg := CRM{Token: tc.token}.TokenRefused()
-		for _, want := range []string{"crm.token was refused", tc.why, "erpbridge check", "Perfil"} {
-			if !strings.Contains(msg, want) {
-				t.Errorf("token %q: %q does not mention %q", tc.token, msg, want)
-			}
-		}
-		if tc.token != "" && strings.Contains(msg, strings.Trim(tc.token, "\r\"${}%$")) {
-			t.Errorf("token %q: %q shows the token", tc.token, msg)
-		}
-	}
-}
-
 // TestValidateNeverShowsAPassword: a DSN its driver would misread is an
 // error naming erp.dsn and its line, and no validation error shows a
 // password, of the DSN or of a URL.

@@ -4,7 +4,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/components"
+
 	"github.com/erpbridge/erpbridge/erp/protheus"
+	"github.com/erpbridge/erpbridge/erp/protheus/streams/orders"
+	"github.com/erpbridge/erpbridge/erp/protheus/streams/wondeals"
 )
 
 // Orders have no mapping table and no delete mark: those keys are unknown,
@@ -38,18 +42,18 @@ enabled = true
 		check func(t *testing.T, c *Config)
 	}{
 		{"defaults", "", "", func(t *testing.T, c *Config) {
-			if len(c.WonDeals.Pipelines) != 0 || c.WonDeals.Staging != (OrderStaging{Header: "ZB1", Items: "ZB2"}) {
-				t.Errorf("pipelines %q, staging %+v; want none (the orders pipeline) and ZB1/ZB2", c.WonDeals.Pipelines, c.WonDeals.Staging)
+			if len(components.WonDeals(c).Pipelines) != 0 || components.WonDeals(c).Staging != (wondeals.OrderStaging{Header: "ZB1", Items: "ZB2"}) {
+				t.Errorf("pipelines %q, staging %+v; want none (the orders pipeline) and ZB1/ZB2", components.WonDeals(c).Pipelines, components.WonDeals(c).Staging)
 			}
 		}},
 		{"set", "pipelines = [\"Vendas\", \"Vendas B2B\"]\n[won_deals.staging]\nheader = \"SZ7\"\nitems = \"SZ8\"\n", "", func(t *testing.T, c *Config) {
-			if len(c.WonDeals.Pipelines) != 2 || c.WonDeals.Staging.Aliases() != (protheus.StagingAliases{Header: "SZ7", Items: "SZ8"}) {
-				t.Errorf("pipelines %q, staging %+v", c.WonDeals.Pipelines, c.WonDeals.Staging)
+			if len(components.WonDeals(c).Pipelines) != 2 || components.WonDeals(c).Staging.Aliases() != (protheus.StagingAliases{Header: "SZ7", Items: "SZ8"}) {
+				t.Errorf("pipelines %q, staging %+v", components.WonDeals(c).Pipelines, components.WonDeals(c).Staging)
 			}
 		}},
 		{"items alone keeps the default header", "[won_deals.staging]\nitems = \"SZ8\"\n", "", func(t *testing.T, c *Config) {
-			if c.WonDeals.Staging != (OrderStaging{Header: "ZB1", Items: "SZ8"}) {
-				t.Errorf("staging %+v, want ZB1/SZ8", c.WonDeals.Staging)
+			if components.WonDeals(c).Staging != (wondeals.OrderStaging{Header: "ZB1", Items: "SZ8"}) {
+				t.Errorf("staging %+v, want ZB1/SZ8", components.WonDeals(c).Staging)
 			}
 		}},
 		{"blank pipeline", "pipelines = [\"Vendas\", \" \"]\n", "won_deals.pipelines: a pipeline name is blank", nil},
@@ -79,5 +83,42 @@ enabled = true
 	_, err := Parse([]byte(base+"[won_deals.staging]\nheader = \"ZB1\"\nprefix = \"ZB1_\"\n"), env(map[string]string{"TOKEN": "t"}))
 	if err == nil || !strings.Contains(err.Error(), `"won_deals.staging.prefix"`) || !strings.Contains(err.Error(), "line 14") {
 		t.Errorf("unknown staging key: %v, want it named with its line", err)
+	}
+}
+
+// TestOrdersDefaultsAndValidation: the orders stream starts from a bounded
+// history, normal orders only and the items' total; each bad option is
+// refused with its key.
+func TestOrdersDefaultsAndValidation(t *testing.T) {
+	d := components.Orders(defaults())
+	if d.HistoryDays != 90 || strings.Join(d.Types, ",") != "N" || d.Total != orders.TotalOrder || len(d.Currencies) != 0 || d.ReceivableOnly {
+		t.Errorf("orders defaults: history_days %d, types %v, total %q, currencies %v, receivable_only %v",
+			d.HistoryDays, d.Types, d.Total, d.Currencies, d.ReceivableOnly)
+	}
+	base := minimal + "[streams.orders]\nenabled = true\n"
+	tests := []struct{ extra, key string }{
+		{"history_days = -1\n", "streams.orders.history_days"},
+		{"types = []\n", "streams.orders.types"},
+		{"types = [\"N\", \"X\"]\n", "streams.orders.types"},
+		{"currencies = [0]\n", "streams.orders.currencies"},
+		{"tes_filial = \"0;1\"\n", "streams.orders.tes_filial"},
+		{"total = \"gross\"\n", "streams.orders.total"},
+		{"total = \"invoice\"\n", "streams.orders.invoice_product"},
+	}
+	for _, tt := range tests {
+		cfg, err := Parse([]byte(base+tt.extra), env(map[string]string{"TOKEN": "t"}))
+		if err != nil {
+			t.Fatalf("%q: %v", tt.extra, err)
+		}
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), tt.key) {
+			t.Errorf("%q: Validate = %v, want an error naming %s", tt.extra, err, tt.key)
+		}
+	}
+	cfg, err := Parse([]byte(base+"history_days = 0\ntypes = [\"N\", \"C\"]\ncurrencies = [1]\nreceivable_only = true\ntotal = \"invoice\"\ninvoice_product = \"Impostos e frete\"\n"), env(map[string]string{"TOKEN": "t"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("a good orders block: %v", err)
 	}
 }

@@ -1,6 +1,3 @@
-// Package logging builds erpbridge's logger: readable text on the console,
-// JSON lines in a rotated file. Secrets never reach it: the CRM client and
-// the config redact tokens and passwords before anything is logged.
 package logging
 
 import (
@@ -10,6 +7,7 @@ import (
 	"path/filepath"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/buffer"
 	"go.uber.org/zap/zapcore"
 	"gopkg.in/natefinch/lumberjack.v2"
 )
@@ -22,6 +20,13 @@ type Options struct {
 	MaxSizeMB  int
 	MaxAgeDays int
 	MaxBackups int
+	// Journal prefixes console lines with their priority (<3> error, <4>
+	// warning, <6> info, <7> debug), which journald reads: set it when the
+	// console is the journal (JournalStream).
+	Journal bool
+	// System also receives every entry (it filters its own levels): the
+	// Windows Event Log core of a Windows service.
+	System zapcore.Core
 }
 
 // New returns the logger and a function that flushes and closes it.
@@ -39,7 +44,11 @@ func New(o Options) (*zap.Logger, func(), error) {
 		enc.EncodeCaller = nil
 		enc.CallerKey = ""
 		enc.StacktraceKey = ""
-		cores = append(cores, zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(o.Console), lvl))
+		var ce zapcore.Encoder = zapcore.NewConsoleEncoder(enc)
+		if o.Journal {
+			ce = journalEncoder{ce}
+		}
+		cores = append(cores, zapcore.NewCore(ce, zapcore.AddSync(o.Console), lvl))
 	}
 	var rot *lumberjack.Logger
 	if o.File != "" {
@@ -51,6 +60,9 @@ func New(o Options) (*zap.Logger, func(), error) {
 		enc.EncodeTime = zapcore.ISO8601TimeEncoder
 		cores = append(cores, zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.AddSync(rot), lvl))
 	}
+	if o.System != nil {
+		cores = append(cores, o.System)
+	}
 	if len(cores) == 0 {
 		return zap.NewNop(), func() {}, nil
 	}
@@ -61,4 +73,38 @@ func New(o Options) (*zap.Logger, func(), error) {
 			_ = rot.Close()
 		}
 	}, nil
+}
+
+var bufPool = buffer.NewPool()
+
+// journalEncoder prefixes each entry with its syslog priority, as
+// sd-daemon(3) describes for a service's stderr: journald stores it as the
+// entry's PRIORITY, so journalctl -p warning shows warnings and errors.
+type journalEncoder struct{ zapcore.Encoder }
+
+func (j journalEncoder) Clone() zapcore.Encoder { return journalEncoder{j.Encoder.Clone()} }
+
+func (j journalEncoder) EncodeEntry(e zapcore.Entry, fields []zapcore.Field) (*buffer.Buffer, error) {
+	buf, err := j.Encoder.EncodeEntry(e, fields)
+	if err != nil {
+		return nil, err
+	}
+	out := bufPool.Get()
+	out.AppendString(journalPriority(e.Level))
+	_, _ = out.Write(buf.Bytes())
+	buf.Free()
+	return out, nil
+}
+
+// journalPriority is the sd-daemon prefix of level.
+func journalPriority(l zapcore.Level) string {
+	switch {
+	case l >= zapcore.ErrorLevel:
+		return "<3>"
+	case l == zapcore.WarnLevel:
+		return "<4>"
+	case l == zapcore.InfoLevel:
+		return "<6>"
+	}
+	return "<7>"
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 func TestConsoleIsTextAndFileIsJSON(t *testing.T) {
@@ -45,5 +47,48 @@ func TestConsoleIsTextAndFileIsJSON(t *testing.T) {
 func TestBadLevelIsAnError(t *testing.T) {
 	if _, _, err := New(Options{Level: "loud"}); err == nil {
 		t.Fatal("level \"loud\" accepted")
+	}
+}
+
+// TestJournalLinesCarryTheirPriority: under systemd each console line starts
+// with its sd-daemon priority, so journalctl -p warning shows warnings and
+// errors; elsewhere the console is plain.
+func TestJournalLinesCarryTheirPriority(t *testing.T) {
+	for _, journal := range []bool{true, false} {
+		var console bytes.Buffer
+		log, closeLog, err := New(Options{Level: "debug", Console: &console, Journal: journal})
+		if err != nil {
+			t.Fatal(err)
+		}
+		log.Debug("d")
+		log.Info("i")
+		log.Warn("record rejected", zap.String("erp_key", "|1|01"))
+		log.Error("run finished")
+		closeLog()
+		lines := strings.Split(strings.TrimSpace(console.String()), "\n")
+		if len(lines) != 4 {
+			t.Fatalf("journal %v: %d lines: %q", journal, len(lines), console.String())
+		}
+		for i, p := range []string{"<7>", "<6>", "<4>", "<3>"} {
+			if got := strings.HasPrefix(lines[i], p); got != journal {
+				t.Errorf("journal %v: line %q starts with %s: %v", journal, lines[i], p, got)
+			}
+		}
+	}
+}
+
+// TestSystemCoreGetsTheEntries: the Windows Event Log core sees what the
+// console and the file see.
+func TestSystemCoreGetsTheEntries(t *testing.T) {
+	core, seen := observer.New(zapcore.WarnLevel)
+	log, closeLog, err := New(Options{Level: "info", File: filepath.Join(t.TempDir(), "x.log"), System: core})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("not for the Event Log")
+	log.Warn("record rejected")
+	closeLog()
+	if got := seen.All(); len(got) != 1 || got[0].Message != "record rejected" {
+		t.Errorf("system core saw %v", got)
 	}
 }

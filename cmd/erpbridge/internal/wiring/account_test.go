@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/components"
+
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 )
@@ -23,9 +25,9 @@ func TestAnotherCRMStopsTheBridge(t *testing.T) {
 	fresh := rdsim.New(rdsim.Options{Tokens: []string{simToken}, Clock: h.clk, RequestsPerMinute: -1, Seed: 7})
 	srv := httptest.NewServer(fresh)
 	t.Cleanup(srv.Close)
-	cfg := *h.cfg
-	cfg.CRM.BaseURL = srv.URL + "/api/v1"
-	_, err := Open(h.ctx, &cfg, Options{Clock: h.clk})
+	cfg := h.cfg.Clone()
+	components.CRM(cfg).BaseURL = srv.URL + "/api/v1"
+	_, err := Open(h.ctx, cfg, Options{Clock: h.clk})
 	if !errors.Is(err, bridge.ErrAccountChanged) || !strings.Contains(err.Error(), "resync --new-account") ||
 		!strings.Contains(err.Error(), "data_dir") {
 		t.Fatalf("opening the bridge on another CRM: %v; want ErrAccountChanged saying what to do", err)
@@ -34,7 +36,7 @@ func TestAnotherCRMStopsTheBridge(t *testing.T) {
 		t.Fatalf("the refused bridge wrote %d times to the other CRM", n)
 	}
 
-	st, err := OpenStore(h.ctx, &cfg)
+	st, err := OpenStore(h.ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +45,7 @@ func TestAnotherCRMStopsTheBridge(t *testing.T) {
 	}
 	st.Close()
 	h.sim = fresh
-	if h.bridge, err = Open(h.ctx, &cfg, Options{Clock: h.clk}); err != nil {
+	if h.bridge, err = Open(h.ctx, cfg, Options{Clock: h.clk}); err != nil {
 		t.Fatalf("opening after forgetting the old CRM: %v", err)
 	}
 	t.Cleanup(func() { h.bridge.Close() })
@@ -61,9 +63,9 @@ func TestAnotherCRMAccountIsNamed(t *testing.T) {
 	other := rdsim.New(rdsim.Options{Tokens: []string{simToken}, Clock: h.clk, RequestsPerMinute: -1, Seed: 8})
 	srv := httptest.NewServer(other)
 	t.Cleanup(srv.Close)
-	cfg := *h.cfg
-	cfg.CRM.BaseURL = srv.URL + "/api/v1"
-	_, err := Open(h.ctx, &cfg, Options{Clock: h.clk})
+	cfg := h.cfg.Clone()
+	components.CRM(cfg).BaseURL = srv.URL + "/api/v1"
+	_, err := Open(h.ctx, cfg, Options{Clock: h.clk})
 	if !errors.Is(err, bridge.ErrAccountChanged) || !strings.Contains(err.Error(), "filled from CRM account") {
 		t.Fatalf("opening the bridge with another account's token: %v; want ErrAccountChanged naming both accounts", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
+	"github.com/erpbridge/erpbridge/rdstation/crm"
 )
 
 // TestBadDataWaitsForItsRowToChange: records refused for bad ERP data are
@@ -17,7 +19,12 @@ import (
 // copying its error, and fixing the customer in the ERP brings it and its
 // contact to the CRM in the next sync.
 func TestBadDataWaitsForItsRowToChange(t *testing.T) {
-	h := newHarness(t, sqliteBackend, harnessOptions{})
+	// A customer without a valid CNPJ is kept out (skip_record): refused
+	// for bad data, with a contact that needs it.
+	h := newHarness(t, sqliteBackend, harnessOptions{
+		extraConfig: "[streams.customers]\ncnpj_field = \"CNPJ\"\n[streams.customers.mapping.on_invalid]\nCNPJ = \"skip_record\"\n",
+		fields:      []crm.CustomFieldInput{{Label: "CNPJ", Type: "text", For: "organization"}},
+	})
 	first := h.mustSync("first sync")
 	if first["customers"].Failed == 0 || first["contacts"].Failed == 0 {
 		t.Fatalf("the fixture's bad rows failed nothing on the first sync: %+v", first)
@@ -34,7 +41,7 @@ func TestBadDataWaitsForItsRowToChange(t *testing.T) {
 			}
 		}
 	}
-	bad := h.exp.ShortNameKey // A1_NOME "X": refused
+	bad := h.exp.BadCNPJKey // A1_CGC with a wrong check digit: refused
 	parts := erp.SplitKey(bad)
 	var dependent store.OutboxItem
 	custErr := ""
@@ -56,7 +63,8 @@ func TestBadDataWaitsForItsRowToChange(t *testing.T) {
 		t.Errorf("the contact's entry reads %q: want it to name customer %s and not copy its error %q",
 			dependent.LastError, bad, custErr)
 	}
-	if err := h.erp.RenameCustomer(h.ctx, parts[1], parts[2], "NOME CORRIGIDO NO ERP LTDA"); err != nil {
+	if err := h.erp.Change(h.ctx, "SA1", map[string]string{"A1_COD": parts[1], "A1_LOJA": parts[2]},
+		map[string]any{"A1_CGC": fixture.CNPJ("987654320001")}); err != nil {
 		t.Fatal(err)
 	}
 	got := h.mustSync("sync after the fix")

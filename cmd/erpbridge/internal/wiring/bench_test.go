@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
-	"github.com/erpbridge/erpbridge/rdstation/clock"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 	"github.com/shopspring/decimal"
 )
@@ -193,7 +193,7 @@ func newOrdersBenchEnv(b testing.TB, kind fixture.Kind, customers, orders int) *
 			}
 		}
 	}
-	e := newBenchEnv(b, kind, customers, fmt.Sprintf("[streams.contacts]\nenabled = false\n[streams.products]\nprice_table = %q\n[streams.orders]\nenabled = true\nfilial = %q\n",
+	e := newBenchEnv(b, kind, customers, fmt.Sprintf("[streams.contacts]\nenabled = false\n[streams.products]\nprice_table = %q\n[streams.orders]\nenabled = true\nfilial = %q\nhistory_days = 0\n",
 		fixture.PriceTable, fixture.OrderFilial), addOrders)
 	if _, err := e.b.Engine.SyncAll(e.ctx, bridge.SyncOptions{Full: true}); err != nil {
 		b.Fatal(err)

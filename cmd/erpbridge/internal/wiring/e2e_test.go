@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
-	"github.com/erpbridge/erpbridge/rdstation/clock"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 )
 
@@ -70,6 +70,9 @@ func TestSyncSQLiteFixtureIntoSimulator(t *testing.T) {
 	_ = exp
 	t.Logf("sim counts after first sync: %+v", sim.Counts())
 	reps, err = b.Engine.SyncAll(ctx, bridge.SyncOptions{})
+	if err != nil {
+		t.Fatalf("second sync: %v", err)
+	}
 	for _, r := range reps {
 		t.Logf("second %s: %+v err=%v", r.Stream, r.Stats, r.Err)
 		if r.Stats.Created+r.Stats.Updated != 0 {

@@ -10,12 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/components"
+
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/bridge/store"
+	instancelock "github.com/erpbridge/erpbridge/bridge/store/dirlock"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/instancelock"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
-	"github.com/erpbridge/erpbridge/rdstation/clock"
+	"github.com/erpbridge/erpbridge/erp/protheus/streams"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 )
 
@@ -152,7 +155,7 @@ func TestContactsSyncTheirOrganizationOnDemand(t *testing.T) {
 
 func TestModes(t *testing.T) {
 	t.Run("create_only never updates", func(t *testing.T) {
-		e := newEngineEnv(t, func(c *config.Config) { c.Streams.Customers.Mode = config.ModeCreateOnly })
+		e := newEngineEnv(t, func(c *config.Config) { components.Customers(c).Mode = streams.ModeCreateOnly })
 		e.sync("customers", bridge.SyncOptions{})
 		if err := e.erp.RenameCustomer(e.ctx, "000010", "01", "NOME TROCADO LTDA"); err != nil {
 			t.Fatal(err)
@@ -163,7 +166,7 @@ func TestModes(t *testing.T) {
 		}
 	})
 	t.Run("update_only never creates", func(t *testing.T) {
-		e := newEngineEnv(t, func(c *config.Config) { c.Streams.Customers.Mode = config.ModeUpdateOnly })
+		e := newEngineEnv(t, func(c *config.Config) { components.Customers(c).Mode = streams.ModeUpdateOnly })
 		rep := e.sync("customers", bridge.SyncOptions{})
 		if n := len(e.sim.State().Organizations); n != 0 || rep.Stats.Created != 0 {
 			t.Fatalf("update_only created %d organizations (%+v)", n, rep.Stats)
@@ -173,8 +176,8 @@ func TestModes(t *testing.T) {
 
 func TestDeletesMarkPrefixesTheName(t *testing.T) {
 	e := newEngineEnv(t, func(c *config.Config) {
-		c.Streams.Customers.Deletes = config.DeletesMark
-		c.Streams.Customers.DeleteMark = config.DeleteMark{NamePrefix: "[EXCLUÍDO] "}
+		components.Customers(c).Deletes = streams.DeletesMark
+		components.Customers(c).DeleteMark = streams.DeleteMark{NamePrefix: "[EXCLUÍDO] "}
 	})
 	e.sync("customers", bridge.SyncOptions{})
 	if err := e.erp.DeleteCustomer(e.ctx, "000010", "01"); err != nil {
@@ -271,7 +274,7 @@ func TestMappingReadsCustomColumns(t *testing.T) {
 
 	t.Run("a column the table has is selected and typed from the catalog", func(t *testing.T) {
 		cfg := testConfig(t, "sqlite", dbPath, srv.URL+"/api/v1")
-		cfg.Streams.Customers.Mapping.Fields["resume"] = "'Segmento: ' + A1_XSEGM"
+		components.Customers(cfg).Mapping.Fields["resume"] = "'Segmento: ' + A1_XSEGM"
 		b, err := Open(ctx, cfg, Options{Clock: clk})
 		if err != nil {
 			t.Fatal(err)
@@ -287,7 +290,7 @@ func TestMappingReadsCustomColumns(t *testing.T) {
 	})
 	t.Run("a column the table lacks is named at start", func(t *testing.T) {
 		cfg := testConfig(t, "sqlite", dbPath, srv.URL+"/api/v1")
-		cfg.Streams.Customers.Mapping.Fields["resume"] = "A1_XNOPE"
+		components.Customers(cfg).Mapping.Fields["resume"] = "A1_XNOPE"
 		_, err := Open(ctx, cfg, Options{Clock: clk})
 		if err == nil || !strings.Contains(err.Error(), "A1_XNOPE") || !strings.Contains(err.Error(), "streams.customers.mapping") {
 			t.Fatalf("Open = %v, want an error naming A1_XNOPE and the mapping", err)
@@ -296,7 +299,7 @@ func TestMappingReadsCustomColumns(t *testing.T) {
 }
 
 func TestCustomerEmailBecomesAContactOfItsOrganization(t *testing.T) {
-	e := newEngineEnv(t, func(c *config.Config) { c.Streams.Contacts.CustomerEmail = true })
+	e := newEngineEnv(t, func(c *config.Config) { components.Contacts(c).CustomerEmail = true })
 	if !slices.Contains(e.b.Engine.Streams(), "customer_contacts") {
 		t.Fatalf("streams = %v, want customer_contacts", e.b.Engine.Streams())
 	}

@@ -2,10 +2,11 @@ package wiring
 
 import (
 	"fmt"
-	"github.com/erpbridge/erpbridge/bridge"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/erpbridge/erpbridge/bridge"
 
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
@@ -126,7 +127,8 @@ func TestFaultStormsConvergeToOneRecordPerKey(t *testing.T) {
 }
 
 // badRowsMapping is a customers mapping that also sends the e-mail and the
-// customer type (A1_TIPO, an option field whose options leave out "F").
+// customer type (A1_TIPO, an option field whose options leave out "F"); %s
+// takes more of its settings.
 const badRowsMapping = `[streams.customers]
 cnpj_field = "CNPJ"
 [streams.customers.mapping]
@@ -141,7 +143,13 @@ Tipo = "A1_TIPO"
 suffix = " ({A1_COD}/{A1_LOJA})"
 `
 
-func TestBadRowsAreReportedPerRecordAndTheBatchGoesOn(t *testing.T) {
+// TestBadFieldsAreLeftOutAndListedPerRecord: an invalid field is not an
+// invalid record. By default each bad value is left out of its record's
+// payload and listed once as a warning naming the key and the column, and
+// the record reaches the CRM; on_invalid = "skip_record" keeps the record
+// out instead (its contacts wait for it), as does a name the CRM would
+// refuse. The batch always goes on.
+func TestBadFieldsAreLeftOutAndListedPerRecord(t *testing.T) {
 	fields := []crm.CustomFieldInput{
 		{Label: "CNPJ", Type: "text", For: "organization"},
 		{Label: "E-mail NF-e", Type: "text", For: "organization"},
@@ -150,29 +158,37 @@ func TestBadRowsAreReportedPerRecordAndTheBatchGoesOn(t *testing.T) {
 	// The fixture's customer 000002 is a person: A1_TIPO = "F", not an option.
 	typeKey := customerKey("000002", "01")
 	cases := []struct {
-		name        string
-		invalidUTF8 string
-		rejectLatin bool
+		name     string
+		settings string
+		skip     func(fixture.Expect) map[string]string // records kept out → the column their error names
 	}{
-		{"Latin-1 transcoded", "", false},
-		{"Latin-1 rejected", `invalid_utf8 = "reject"`, true},
+		{"defaults: every bad field left out", "", func(fixture.Expect) map[string]string { return nil }},
+		{"Latin-1 rejected: the name stops its record", `invalid_utf8 = "reject"`,
+			func(e fixture.Expect) map[string]string { return map[string]string{e.Latin1Key: "A1_NOME"} }},
+		{"a bad CNPJ keeps its customer out", "[streams.customers.mapping.on_invalid]\nCNPJ = \"skip_record\"",
+			func(e fixture.Expect) map[string]string { return map[string]string{e.BadCNPJKey: "A1_CGC"} }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, sqliteBackend, harnessOptions{extraConfig: fmt.Sprintf(badRowsMapping, tc.invalidUTF8), fields: fields})
+			h := newHarness(t, sqliteBackend, harnessOptions{extraConfig: fmt.Sprintf(badRowsMapping, tc.settings), fields: fields})
 			exp := h.exp
-			wantErrs := map[string]string{ // ERP key → column the error must name
+			skipped := tc.skip(exp)
+			r := rules{badCustomers: map[string]bool{}, badContacts: map[string]bool{}, warned: map[string]string{
 				exp.BadEmailKey:      "A1_EMAIL",
 				exp.BadCNPJKey:       "A1_CGC",
-				exp.ShortNameKey:     "A1_NOME",
 				typeKey:              "A1_TIPO",
 				contactKey("000003"): "U5_EMAIL",
+			}}
+			for key := range skipped {
+				r.badCustomers[key] = true
+				delete(r.warned, key)
 			}
-			if tc.rejectLatin {
-				wantErrs[exp.Latin1Key] = "A1_NOME"
+			first := h.mustSync("first sync")
+			if first["customers"].Failed != int64(len(skipped)) {
+				t.Errorf("customers failed: %d, want %d (the records kept out)", first["customers"].Failed, len(skipped))
 			}
-			h.mustSync("first sync")
 
+			// Records kept out are errors (parked, level skip) naming key and column.
 			items, err := h.bridge.Store.Errors(h.ctx, store.OutboxFilter{Level: store.LevelSkip})
 			if err != nil {
 				t.Fatal(err)
@@ -181,47 +197,62 @@ func TestBadRowsAreReportedPerRecordAndTheBatchGoesOn(t *testing.T) {
 			for _, it := range items {
 				got[it.ERPKey] = it
 			}
-			for _, key := range sortedKeys(wantErrs) {
+			for key, col := range skipped {
 				it, ok := got[key]
-				if !ok {
-					t.Errorf("%s: no error reported (want one naming %s)", key, wantErrs[key])
-					continue
+				if !ok || !strings.Contains(it.LastError, key) || !strings.Contains(it.LastError, col) {
+					t.Errorf("%s: error %+v, want one naming the key and %s", key, it, col)
 				}
-				if !strings.Contains(it.LastError, key) || !strings.Contains(it.LastError, wantErrs[key]) {
-					t.Errorf("%s: error %q does not name the key and the column %s", key, it.LastError, wantErrs[key])
-				}
-				t.Logf("%s: %s", key, it.LastError)
 			}
 			for key, it := range got {
-				_, want := wantErrs[key]
 				// A contact of a rejected customer waits for it, at level skip too.
 				waiting := it.Stream == "contacts" && strings.Contains(it.LastError, "waits for its organization")
-				if !want && !waiting {
+				if _, want := skipped[key]; !want && !waiting {
 					t.Errorf("unexpected bad-data error for %s: %s", key, it.LastError)
 				}
 			}
 
-			// The rest of the batch is in the CRM, the Latin-1 name transcoded.
-			r := rules{badCustomers: map[string]bool{}, badContacts: map[string]bool{}}
-			for key := range wantErrs {
-				if strings.HasPrefix(key, fixture.ContactFilial+"|") {
-					r.badContacts[key] = true
-				} else {
-					r.badCustomers[key] = true
-				}
-			}
+			// The rest is in the CRM, without its bad fields, each listed once.
 			want := expectCRM(h.ctx, t, h.erp.DB, r)
 			st := h.sim.State()
 			checkCRM(t, st, want)
-			latin := strings.Split(exp.Latin1Key, "|")
-			latinName := exp.Latin1Name + " (" + latin[1] + "/" + latin[2] + ")"
-			found := false
-			for _, o := range st.Organizations {
-				found = found || o.Name == latinName
+			h.checkWarnings(want)
+			ids := map[string]string{}
+			for _, f := range st.CustomFields {
+				ids[f.Label] = f.ID
 			}
-			if found == tc.rejectLatin {
-				t.Errorf("organization %q in the CRM: %v, want %v", latinName, found, !tc.rejectLatin)
+			for key, label := range map[string]string{exp.BadEmailKey: "E-mail NF-e", typeKey: "Tipo", exp.BadCNPJKey: "CNPJ"} {
+				if _, out := skipped[key]; out {
+					continue
+				}
+				for _, o := range st.Organizations {
+					if o.Name != want.orgs[key] {
+						continue
+					}
+					for _, v := range o.CustomFields {
+						if v.CustomFieldID == ids[label] && v.Value != nil {
+							t.Errorf("%s: custom field %s = %v, want it left out", key, label, v.Value)
+						}
+					}
+				}
 			}
+
+			// Read again: nothing is written, nothing new is listed.
+			writes := h.sim.Counts().Writes
+			if _, err := h.bridge.Engine.SyncAll(h.ctx, bridge.SyncOptions{Full: true}); err != nil {
+				t.Fatal(err)
+			}
+			if n := h.sim.Counts().Writes - writes; n != 0 {
+				t.Errorf("a full pass over the same ERP wrote %d records", n)
+			}
+			h.checkWarnings(want)
+
+			// Fixed in the ERP: the field goes, the warning goes.
+			if _, err := h.erp.DB.ExecContext(h.ctx, "UPDATE SA1010 SET A1_EMAIL = 'nfe@central.com.br' WHERE A1_COD = '"+exp.BadEmailKey[1:7]+"'"); err != nil {
+				t.Fatal(err)
+			}
+			h.mustSync("sync after the fix")
+			delete(want.warned, exp.BadEmailKey)
+			h.checkWarnings(want)
 		})
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"maps"
 	"testing"
 
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/components"
+
 	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/store"
 )
@@ -20,12 +22,12 @@ func TestAMappingChangeReachesEveryOrganizationOnTheNextRun(t *testing.T) {
 		t.Fatalf("second sync wrote %+v, want nothing", got)
 	}
 	// The same configuration with the customers' short name mapped too.
-	cfg := *h.cfg
-	cfg.Streams.Customers.Mapping.Fields = maps.Clone(cfg.Streams.Customers.Mapping.Fields)
-	cfg.Streams.Customers.Mapping.Fields["resume"] = "'Nome fantasia: ' + A1_NREDUZ"
+	cfg := h.cfg.Clone()
+	components.Customers(cfg).Mapping.Fields = maps.Clone(components.Customers(cfg).Mapping.Fields)
+	components.Customers(cfg).Mapping.Fields["resume"] = "'Nome fantasia: ' + A1_NREDUZ"
 	h.bridge.Close()
 	var err error
-	if h.bridge, err = Open(h.ctx, &cfg, Options{Clock: h.clk}); err != nil {
+	if h.bridge, err = Open(h.ctx, cfg, Options{Clock: h.clk}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.bridge.Close() })

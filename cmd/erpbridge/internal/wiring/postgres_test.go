@@ -48,10 +48,11 @@ func testFixtureSync(t *testing.T, be erpBackend) {
 	if n := names[h.exp.Latin1Name+" ("+latin[1]+"/"+latin[2]+")"]; n != 1 {
 		t.Errorf("Latin-1 customer %s: %d organizations named %q (transcoded), want 1", h.exp.Latin1Key, n, h.exp.Latin1Name)
 	}
-	if len(want.orgs) != h.exp.LiveCustomers-h.exp.BlockedCustomers-2 {
-		t.Errorf("expected %d organizations from the ERP, the fixture says %d live − %d blocked − 2 bad",
+	if len(want.orgs) != h.exp.LiveCustomers-h.exp.BlockedCustomers {
+		t.Errorf("expected %d organizations from the ERP, the fixture says %d live − %d blocked (the bad CNPJ and the 1-character name go too)",
 			len(want.orgs), h.exp.LiveCustomers, h.exp.BlockedCustomers)
 	}
+	h.checkWarnings(want)
 	sharedKey := contactKey(h.exp.SharedContact)
 	for email, wc := range want.contacts {
 		if wc.key != sharedKey {
@@ -106,17 +107,12 @@ func testFixtureSync(t *testing.T, be erpBackend) {
 	if got := h.sim.Counts().Writes - writes; got != 3 {
 		t.Errorf("third sync: the CRM received %d writes, want 3", got)
 	}
+	// deletes = "ignore": the deleted customer's organization stays as it
+	// was, and its contact stays linked to it.
+	r.keptOrgs = map[string]string{customerKey("000014", "01"): strings.TrimSpace(deletedName(t, h, "000014")) + " (000014/01)"}
 	want = expectCRM(h.ctx, t, h.erp.DB, r)
-	// deletes = "ignore": the deleted customer's organization stays as it was.
-	kept := strings.TrimSpace(deletedName(t, h, "000014")) + " (000014/01)"
-	want.orgs[customerKey("000014", "01")] = kept
-	for email, wc := range want.contacts {
-		if wc.key == contactKey("000014") {
-			wc.orgName = kept // and its contact stays linked to it
-			want.contacts[email] = wc
-		}
-	}
 	checkCRM(t, h.sim.State(), want)
+	h.checkWarnings(want)
 }
 
 // deletedName reads a soft-deleted customer's A1_NOME.

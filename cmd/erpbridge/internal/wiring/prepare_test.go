@@ -6,23 +6,30 @@ import (
 	"testing"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/component"
 	"github.com/erpbridge/erpbridge/erp"
+	"github.com/erpbridge/erpbridge/erp/protheus/streams"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
+	"go.uber.org/zap"
 )
 
+// streamsOf opens the harness's streams afresh, on a connection of their
+// own, beside the harness's bridge.
 func streamsOf(t *testing.T, h *harness) map[string]*bridge.Stream {
-	acc, err := openERP(h.ctx, h.cfg)
+	acc, err := OpenERP(h.ctx, h.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { acc.db.Close() })
-	streams, err := buildStreams(h.ctx, h.cfg, acc, h.crm)
+	t.Cleanup(func() { acc.Close() })
+	got, err := Provision(h.ctx, h.cfg, &component.Env{ERP: acc, CRM: h.bridge.CRM, Store: h.bridge.Store,
+		Log: zap.NewNop(), Clock: h.clk, Configs: h.cfg.Components()})
+	t.Cleanup(func() { got.Close() })
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]*bridge.Stream{}
-	for _, s := range streams {
+	for _, s := range got.Streams {
 		out[s.Name] = s
 	}
 	return out
@@ -52,11 +59,14 @@ func execERP(t *testing.T, h *harness, q string) {
 func TestPreparedPageIsForgottenAfterThePage(t *testing.T) {
 	h := newOrdersHarness(t, sqliteBackend)
 	st := streamsOf(t, h)["orders"]
-	om := st.Mapper.(*orderMapper)
+	om := st.Mapper.(interface {
+		bridge.Mapper
+		bridge.PagePreparer
+	})
 	var rec erp.Record
 	recs := allRecords(t, h, st.Source)
 	for _, r := range recs {
-		if strings.TrimSpace(str(r, "C5_NUM")) == "000009" {
+		if strings.TrimSpace(streams.Str(r, "C5_NUM")) == "000009" {
 			rec = r
 		}
 	}
@@ -91,7 +101,7 @@ func TestPreparedPriceMatchesPerProductRead(t *testing.T) {
 	var rec erp.Record
 	recs := allRecords(t, h, st.Source)
 	for _, r := range recs {
-		if strings.TrimSpace(str(r, "B1_COD")) == strings.TrimSpace(code) {
+		if strings.TrimSpace(streams.Str(r, "B1_COD")) == strings.TrimSpace(code) {
 			rec = r
 		}
 	}
@@ -115,9 +125,16 @@ func TestOwnerOfChangedItemIsTheLiveOrder(t *testing.T) {
 	}
 	execERP(t, h, "UPDATE t SET R_E_C_N_O_ = 200000, R_E_C_D_E_L_ = 0, D_E_L_E_T_ = ' '")
 	execERP(t, h, "INSERT INTO SC5010 SELECT * FROM t")
-	rs := streamsOf(t, h)["orders"].Source.(*relatedSource)
-	owners, err := rs.ownersOf(h.ctx, []erp.Record{{Fields: map[string]erp.Value{"C6_NUM": "000009"}}})
-	if err != nil {
+	rs := streamsOf(t, h)["orders"].Source.(*streams.Related)
+	sc6 := rs.Relations()[0]
+	if sc6.Name() != "SC6" {
+		t.Fatalf("the orders' first relation is %s, want SC6", sc6.Name())
+	}
+	var owners []erp.Record
+	if err := sc6.Follow(h.ctx, []erp.Record{{Fields: map[string]erp.Value{"C6_NUM": "000009"}}}, 100, func(p []erp.Record) bool {
+		owners = append(owners, p...)
+		return true
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if len(owners) != 1 || owners[0].Deleted {

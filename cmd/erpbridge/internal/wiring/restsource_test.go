@@ -10,11 +10,15 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/erpbridge/erpbridge/bridge/component"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/components"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/erp/protheus"
+	"github.com/erpbridge/erpbridge/erp/protheus/access"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
 	"github.com/erpbridge/erpbridge/erp/protheus/restsim"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
@@ -213,7 +217,7 @@ func checkRESTSyncsLikeSQL(t *testing.T, more string) {
 	sqlH := newOrdersHarness(t, sqliteBackend)
 	log := &requestLog{}
 	restH := newRESTOrdersHarness(t, log, more)
-	if restH.bridge.ERP != nil {
+	if db, _ := restH.bridge.ERP.SQL(); db != nil {
 		t.Errorf("source = \"rest\" opened an ERP database")
 	}
 
@@ -268,6 +272,7 @@ func checkRESTSyncsLikeSQL(t *testing.T, more string) {
 		path, query, _ := strings.Cut(r, "?")
 		if strings.Count(path, "/") > 2 || strings.Contains(query, "key=") || strings.Contains(query, "pageSize=1&") ||
 			strings.Contains(query, "A1_COD=") || strings.Contains(query, "C5_NUM=") || // a page's customers; the orders of changed items
+			strings.Contains(query, "C5_CLIENTE=") || strings.Contains(query, "U5_CODCONT=") || // the orders and contacts of a changed customer
 
 			strings.HasPrefix(path, restsim.BasePath+"/orderItems") || strings.HasPrefix(path, restsim.BasePath+"/contactLinks") ||
 			strings.HasPrefix(path, restsim.BasePath+"/prices") {
@@ -330,6 +335,24 @@ func restTestConfig(t *testing.T, baseURL, password string) *config.Config {
 	return cfg
 }
 
+// restRoutes lists the routes the configuration's streams read.
+func restRoutes(t *testing.T, cfg *config.Config) []access.RESTRoute {
+	t.Helper()
+	a, err := access.Open(t.Context(), components.ERP(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := Tables(cfg, a.Company())
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes, err := a.Routes(tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return routes
+}
+
 // TestRESTRoutesProbe checks what `erpbridge check` reports for REST
 // routes: each route once, its status, its item count and the fields the
 // bridge reads that its items lack.
@@ -339,10 +362,7 @@ func TestRESTRoutesProbe(t *testing.T) {
 	base := serveRestsim(h, nil)
 
 	cfg := restTestConfig(t, base, restPassword)
-	routes, err := RESTRoutes(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	routes := restRoutes(t, cfg)
 	var paths []string
 	for _, r := range routes {
 		paths = append(paths, r.Route.Path)
@@ -352,31 +372,31 @@ func TestRESTRoutesProbe(t *testing.T) {
 		t.Fatalf("RESTRoutes: %v, want %v", paths, wantPaths)
 	}
 	for _, r := range routes {
-		p := ProbeRoute(h.ctx, r.Route, 5)
+		p := access.ProbeRoute(h.ctx, r.Route, 5)
 		if p.Err != nil || p.Status != http.StatusOK || p.Items == 0 || len(p.Missing) > 0 {
-			t.Errorf("%s (%s): %+v, want 200 with items and every field", r.Role, p.Request, p)
+			t.Errorf("%s (%s): %+v, want 200 with items and every field", r.Table.Role, p.Request, p)
 		}
 		if !strings.Contains(p.Request, "page=1") || !strings.Contains(p.Request, "pageSize=5") {
-			t.Errorf("%s: request %s, want page 1 of 5", r.Role, p.Request)
+			t.Errorf("%s: request %s, want page 1 of 5", r.Table.Role, p.Request)
 		}
 	}
 
 	tests := []struct {
 		name   string
-		edit   func(*RESTRoute)
+		edit   func(*access.RESTRoute)
 		status int
 		want   string
 	}{
-		{"wrong password", func(r *RESTRoute) { r.Route.Auth.Password = "nope-nope" }, http.StatusUnauthorized, "status 401"},
-		{"unknown route", func(r *RESTRoute) { r.Route.Path = "/clientes" }, http.StatusNotFound, "status 404"},
-		{"items elsewhere", func(r *RESTRoute) { r.Route.ItemsPath = "data.items" }, http.StatusOK, `no item list at "data.items"`},
-		{"nothing listens", func(r *RESTRoute) { r.Route.BaseURL = "http://127.0.0.1:1/rest" }, 0, "sending GET /customers"},
+		{"wrong password", func(r *access.RESTRoute) { r.Route.Auth.Password = "nope-nope" }, http.StatusUnauthorized, "status 401"},
+		{"unknown route", func(r *access.RESTRoute) { r.Route.Path = "/clientes" }, http.StatusNotFound, "status 404"},
+		{"items elsewhere", func(r *access.RESTRoute) { r.Route.ItemsPath = "data.items" }, http.StatusOK, `no item list at "data.items"`},
+		{"nothing listens", func(r *access.RESTRoute) { r.Route.BaseURL = "http://127.0.0.1:1/rest" }, 0, "sending GET /customers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := routes[0]
 			tt.edit(&r)
-			p := ProbeRoute(h.ctx, r.Route, 5)
+			p := access.ProbeRoute(h.ctx, r.Route, 5)
 			if p.Status != tt.status || p.Err == nil || !strings.Contains(p.Err.Error(), tt.want) {
 				t.Fatalf("probe: status %d err %v, want status %d and an error with %q", p.Status, p.Err, tt.status, tt.want)
 			}
@@ -390,7 +410,7 @@ func TestRESTRoutesProbe(t *testing.T) {
 		r := routes[0]
 		r.Route.Fields = append(slices.Clone(r.Route.Fields), r.Route.Fields[0])
 		r.Route.Fields[len(r.Route.Fields)-1].Name = "A1_XCUSTOM"
-		if p := ProbeRoute(h.ctx, r.Route, 5); !slices.Equal(p.Missing, []string{"A1_XCUSTOM"}) {
+		if p := access.ProbeRoute(h.ctx, r.Route, 5); !slices.Equal(p.Missing, []string{"A1_XCUSTOM"}) {
 			t.Fatalf("missing %v, want [A1_XCUSTOM] (%+v)", p.Missing, p)
 		}
 	})
@@ -402,7 +422,13 @@ func TestRESTHasColumn(t *testing.T) {
 	h := &harness{t: t, ctx: t.Context()}
 	h.erp, h.exp, _, _ = sqliteBackend.create(t, h.ctx, fixture.Options{})
 	cfg := restTestConfig(t, serveRestsim(h, nil), restPassword)
-	r := &restERP{cfg: cfg}
+	r, err := access.Open(h.ctx, components.ERP(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ordersTable := func(spec sqlerp.TableSpec) component.Table {
+		return component.Table{Role: "orders", Route: "orders", RouteDefault: "/orders", Spec: spec}
+	}
 	tests := []struct {
 		name, filial, column string
 		want                 bool
@@ -414,19 +440,19 @@ func TestRESTHasColumn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			spec, err := protheus.Orders(cfg.ERP.Company, tt.filial)
+			spec, err := protheus.Orders(components.ERP(cfg).Company, tt.filial)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := r.hasColumn(h.ctx, spec, tt.column)
-			if err != nil || got != tt.want {
-				t.Fatalf("hasColumn(%s) = %v, %v; want %v", tt.column, got, err, tt.want)
+			has, err := r.Columns(h.ctx, ordersTable(spec))
+			if err != nil || has(tt.column) != tt.want {
+				t.Fatalf("columns(): %s = %v, %v; want %v", tt.column, err == nil && has(tt.column), err, tt.want)
 			}
 		})
 	}
-	cfg.ERP.REST.Password = "wrong-password"
-	spec, _ := protheus.Orders(cfg.ERP.Company, fixture.OrderFilial)
-	if _, err := r.hasColumn(h.ctx, spec, "C5_NUM"); err == nil || strings.Contains(err.Error(), "wrong-password") {
-		t.Fatalf("hasColumn with a wrong password: err = %v, want an error without the password", err)
+	components.ERP(cfg).REST.Password = "wrong-password"
+	spec, _ := protheus.Orders(components.ERP(cfg).Company, fixture.OrderFilial)
+	if _, err := r.Columns(h.ctx, ordersTable(spec)); err == nil || strings.Contains(err.Error(), "wrong-password") {
+		t.Fatalf("columns with a wrong password: err = %v, want an error without the password", err)
 	}
 }

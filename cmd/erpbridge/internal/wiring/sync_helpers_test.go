@@ -12,12 +12,15 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/components"
+	"github.com/erpbridge/erpbridge/rdstation/crm/target"
+
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/clock"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"
-	"github.com/erpbridge/erpbridge/rdstation/clock"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 	"github.com/shopspring/decimal"
@@ -83,6 +86,8 @@ type harnessOptions struct {
 	configFor func(h *harness) string
 	// seed adds records to the simulator before the bridge opens.
 	seed *rdsim.SeedData
+	// prepare changes the ERP (or the simulator) before the bridge opens.
+	prepare func(h *harness)
 }
 
 // baseConfig is the configuration every harness starts from: the fixture's
@@ -125,6 +130,9 @@ func newHarness(t *testing.T, be erpBackend, o harnessOptions) *harness {
 	srv := httptest.NewServer(h.sim)
 	t.Cleanup(srv.Close)
 
+	if o.prepare != nil {
+		o.prepare(h)
+	}
 	extra := o.extraConfig
 	if o.configFor != nil {
 		extra += o.configFor(h)
@@ -138,7 +146,7 @@ func newHarness(t *testing.T, be erpBackend, o harnessOptions) *harness {
 		t.Fatalf("validating config: %v\n%s", err, text)
 	}
 	h.cfg = cfg
-	if h.crm, err = NewCRM(cfg, Options{Clock: h.clk}); err != nil {
+	if h.crm, err = components.CRM(cfg).NewClient(target.Options{Clock: h.clk}); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range o.fields {
@@ -184,27 +192,35 @@ func (h *harness) openItems() []store.OutboxItem {
 	return items
 }
 
-// rules say which ERP rows the CRM must not get.
+// rules say which ERP rows the CRM must not get, or gets without a field.
 type rules struct {
 	// badCustomers are customer keys whose data the mapping rejects.
 	badCustomers map[string]bool
 	// badContacts are contact keys whose data the mapping rejects.
 	badContacts map[string]bool
+	// warned are the records sent without an invalid field: key → the
+	// column the warning names.
+	warned map[string]string
 	// deletePrefix is streams.customers.delete_mark.name_prefix when
 	// deletes = "mark"; empty when deletes are ignored.
 	deletePrefix string
+	// keptOrgs are deleted customers whose organization the CRM keeps
+	// (deletes = "ignore"), by key, with the name it has.
+	keptOrgs map[string]string
 }
 
-// defaultRules are the rejections of the default mappings: a 1-character
-// name and an invalid contact e-mail (and, with cnpjField, the CNPJ with a
-// wrong check digit).
+// defaultRules are the invalid values of the default mappings, all left
+// out with a warning (an invalid field is not an invalid record): the
+// contact e-mail without '@' and, with cnpjField, the CNPJ with a wrong
+// check digit. The 1-character name goes, with its unique suffix.
 func defaultRules(exp fixture.Expect, cnpjField bool) rules {
 	r := rules{
-		badCustomers: map[string]bool{exp.ShortNameKey: true},
-		badContacts:  map[string]bool{contactKey("000003"): true},
+		badCustomers: map[string]bool{},
+		badContacts:  map[string]bool{},
+		warned:       map[string]string{contactKey("000003"): "U5_EMAIL"},
 	}
 	if cnpjField {
-		r.badCustomers[exp.BadCNPJKey] = true
+		r.warned[exp.BadCNPJKey] = "A1_CGC"
 	}
 	return r
 }
@@ -224,9 +240,13 @@ type wantCRM struct {
 	// deferred are contact keys whose organization is rejected: they wait
 	// (failed, level error) for it to be fixed.
 	deferred map[string]bool
+	// warned are the records sent without an invalid field, with the
+	// column their warning names.
+	warned map[string]string
 }
 
-// wantContact is one expected contact, keyed by its e-mail.
+// wantContact is one expected contact, keyed by its e-mail ("" for the
+// one contact whose e-mail is invalid, so sent without it).
 type wantContact struct {
 	key     string
 	name    string // ERP name; compared without regard to case (the mapping title-cases)
@@ -288,7 +308,10 @@ func queryRows(ctx context.Context, t *testing.T, db *sql.DB, query string) [][]
 func expectCRM(ctx context.Context, t *testing.T, db *sql.DB, r rules) wantCRM {
 	t.Helper()
 	w := wantCRM{orgs: map[string]string{}, deletedOrgs: map[string]string{}, contacts: map[string]wantContact{},
-		products: map[string]decimal.Decimal{}, rejected: map[string]bool{}, deferred: map[string]bool{}}
+		products: map[string]decimal.Decimal{}, rejected: map[string]bool{}, deferred: map[string]bool{}, warned: map[string]string{}}
+	for key, col := range r.warned {
+		w.warned[key] = col
+	}
 	live := map[string]bool{}
 	for _, row := range queryRows(ctx, t, db, "SELECT A1_COD, A1_LOJA, A1_NOME, A1_MSBLQL, D_E_L_E_T_ FROM SA1010 ORDER BY R_E_C_N_O_") {
 		cod, loja, name, blq, del := row[0], row[1], latin1(strings.TrimSpace(row[2])), row[3], row[4]
@@ -311,6 +334,9 @@ func expectCRM(ctx context.Context, t *testing.T, db *sql.DB, r rules) wantCRM {
 		}
 		w.orgs[key] = crmName
 	}
+	for key, name := range r.keptOrgs {
+		w.orgs[key] = name
+	}
 	links := map[string]string{} // contact code → first linked customer key
 	for _, row := range queryRows(ctx, t, db, "SELECT AC8_CODCON, AC8_CODENT, AC8_ENTIDA FROM AC8010 WHERE AC8_FILIAL = '"+
 		fixture.ContactFilial+"' AND D_E_L_E_T_ = ' ' ORDER BY R_E_C_N_O_") {
@@ -322,15 +348,22 @@ func expectCRM(ctx context.Context, t *testing.T, db *sql.DB, r rules) wantCRM {
 		fixture.ContactFilial+"' AND D_E_L_E_T_ = ' '") {
 		key := contactKey(row[0])
 		cust := links[row[0]]
-		if r.badContacts[key] {
+		switch {
+		case r.badContacts[key]:
 			w.rejected[key] = true
 			continue
-		}
-		if r.badCustomers[cust] {
+		case r.badCustomers[cust]:
 			w.deferred[key] = true // its organization is bad data
 			continue
+		case w.orgs[cust] == "":
+			w.warned[key] = "AC8" // linked to no customer the CRM has: skipped, listed (streams.contacts.unlinked)
+			continue
 		}
-		w.contacts[strings.ToLower(strings.TrimSpace(row[2]))] = wantContact{key: key, name: strings.TrimSpace(row[1]), orgName: w.orgs[cust]}
+		email := strings.ToLower(strings.TrimSpace(row[2]))
+		if !strings.Contains(email, "@") {
+			email = "" // the fixture's invalid e-mail: sent without it
+		}
+		w.contacts[email] = wantContact{key: key, name: strings.TrimSpace(row[1]), orgName: w.orgs[cust]}
 	}
 	prices := map[string]decimal.Decimal{}
 	for _, row := range queryRows(ctx, t, db, "SELECT DA1_CODPRO, DA1_PRCVEN FROM DA1010 WHERE DA1_CODTAB = '"+
@@ -444,4 +477,33 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// checkWarnings compares the listed warnings with want.warned: one per
+// record sent without an invalid field, naming its key and column, and no
+// other.
+func (h *harness) checkWarnings(want wantCRM) {
+	h.t.Helper()
+	ws, err := h.bridge.Store.Warnings(h.ctx, store.OutboxFilter{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	got := map[string]store.Warning{}
+	for _, w := range ws {
+		if _, dup := got[w.ERPKey]; dup {
+			h.t.Errorf("%s has two warnings: %+v", w.ERPKey, ws)
+		}
+		got[w.ERPKey] = w
+	}
+	for _, key := range sortedKeys(want.warned) {
+		w, ok := got[key]
+		if !ok || !strings.Contains(w.Text, key) || !strings.Contains(w.Text, want.warned[key]) {
+			h.t.Errorf("%s: warning %+v, want one naming the key and %s", key, w, want.warned[key])
+		}
+	}
+	for key, w := range got {
+		if _, ok := want.warned[key]; !ok {
+			h.t.Errorf("unexpected warning of %s %s: %s", w.Stream, key, w.Text)
+		}
+	}
 }

@@ -1,36 +1,28 @@
-// Package wiring builds a running bridge from the configuration: the
-// checkpoint store, the CRM client and its targets, the ERP sources, the
-// compiled mappings and the engine. It is where Protheus meets RD Station.
+// Package wiring assembles a running bridge from the configuration and the
+// registered components (bridge/component): the checkpoint store, the ERP,
+// the target system, every enabled stream, and the engine. It names no
+// vendor and no stream: each component opens its own part.
 package wiring
 
 import (
 	"context"
-	"crypto/sha256"
-	"database/sql"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 
-	"github.com/erpbridge/erpbridge/bridge"
-	"github.com/erpbridge/erpbridge/bridge/store"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/crmtarget"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/instancelock"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wondeals"
-	"github.com/erpbridge/erpbridge/erp"
-	"github.com/erpbridge/erpbridge/erp/protheus"
-	"github.com/erpbridge/erpbridge/erp/sqlerp"
-	"github.com/erpbridge/erpbridge/mapping"
-	"github.com/erpbridge/erpbridge/rdstation/clock"
-	"github.com/erpbridge/erpbridge/rdstation/crm"
 	"go.uber.org/zap"
+
+	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/clock"
+	"github.com/erpbridge/erpbridge/bridge/component"
+	"github.com/erpbridge/erpbridge/bridge/health"
+	"github.com/erpbridge/erpbridge/bridge/inbound"
+	"github.com/erpbridge/erpbridge/bridge/store"
+	"github.com/erpbridge/erpbridge/bridge/store/dirlock"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 )
 
 // StoreFile is the checkpoint store's file name inside data_dir.
@@ -39,8 +31,8 @@ const StoreFile = "erpbridge.db"
 // Options tune Open for tests and tools.
 type Options struct {
 	Logger     *zap.Logger
-	Clock      clock.Clock  // CRM client and engine retry clock (default real)
-	HTTPClient *http.Client // CRM HTTP client (default the client's own)
+	Clock      clock.Clock  // target client and engine retry clock (default real)
+	HTTPClient *http.Client // target HTTP client (default the client's own)
 	// DryRun: when the checkpoint store does not exist yet, use a throwaway
 	// one instead of creating it (a dry run writes nothing anywhere).
 	DryRun bool
@@ -53,11 +45,16 @@ type Options struct {
 type Bridge struct {
 	Config *config.Config
 	Store  *store.Store
-	CRM    *crm.Client
-	ERP    *sql.DB
+	// ERP is the opened ERP; CRM the target system.
+	ERP    component.OpenedERP
+	CRM    component.TargetSystem
 	Engine *bridge.Engine
-	// WonDeals moves won CRM deals into the ERP; nil unless won_deals.enabled.
-	WonDeals *wondeals.Poller
+	// WonDeals moves won CRM deals into the ERP; nil unless won_deals is on.
+	WonDeals *inbound.Poller
+	// DryRunNotes are said after a dry run's figures.
+	DryRunNotes []component.Note
+	// Warnings say what the streams go without (logged when opened).
+	Warnings []component.Note
 
 	closers []func() error
 }
@@ -91,6 +88,18 @@ func (b *Bridge) Prune(ctx context.Context, keepDone, keepRuns time.Duration) (w
 	return writes, runs, err
 }
 
+// Health is what the health monitor checks and measures of the bridge.
+func (b *Bridge) Health() health.Target {
+	t := health.Target{Store: b.Store, Streams: b.Engine.Streams()}
+	if h, ok := b.CRM.(component.HealthReporter); ok {
+		t.CRM = h.Health()
+	}
+	if db, _ := b.ERP.SQL(); db != nil { // nil when the ERP is read through REST routes
+		t.ERP = db
+	}
+	return t
+}
+
 // OpenStore opens the checkpoint store in cfg.DataDir.
 func OpenStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
@@ -103,43 +112,49 @@ func OpenStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
 	return st, nil
 }
 
-// NewCRM returns the CRM client for cfg, sharing one request budget per
-// account in the process. A budget already shared takes cfg's rate and
-// burst (a reloaded configuration), and says so in the log. A 401 names
-// crm.token and how to check it.
-func NewCRM(cfg *config.Config, o Options) (*crm.Client, error) {
+// OpenERP opens the configured ERP (the ERP component's).
+func OpenERP(ctx context.Context, cfg *config.Config) (component.OpenedERP, error) {
+	for _, c := range component.All() {
+		if component.KindOf(c) != component.KindERP {
+			continue
+		}
+		s, _ := cfg.Component(c.Name())
+		if o, ok := s.(component.ERPOpener); ok {
+			return o.OpenERP(ctx)
+		}
+	}
+	return nil, errors.New("no ERP component is registered")
+}
+
+// OpenTarget opens the configured target system (the target component's).
+func OpenTarget(ctx context.Context, cfg *config.Config, o Options) (component.TargetSystem, error) {
 	clk := o.Clock
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	sum := sha256.Sum256([]byte(cfg.CRM.BaseURL + "\x00" + cfg.CRM.Token))
-	budget := crm.SharedBudget(hex.EncodeToString(sum[:8]), crm.BudgetConfig{
-		RequestsPerMinute: cfg.CRM.RequestsPerMinute, Burst: cfg.CRM.Burst, Clock: clk,
-	})
-	if before, burstBefore := budget.Rate(); budget.SetRate(cfg.CRM.RequestsPerMinute, cfg.CRM.Burst) && o.Logger != nil {
-		rpm, burst := budget.Rate()
-		o.Logger.Info("crm: the account's request budget now follows the new configuration",
-			zap.Int("requests_per_minute", rpm), zap.Int("burst", burst),
-			zap.Int("was_requests_per_minute", before), zap.Int("was_burst", burstBefore))
+	for _, c := range component.All() {
+		if component.KindOf(c) != component.KindTarget {
+			continue
+		}
+		s, _ := cfg.Component(c.Name())
+		if t, ok := s.(component.TargetOpener); ok {
+			return t.OpenTarget(ctx, component.OpenOptions{Clock: clk, HTTPClient: o.HTTPClient, Logger: o.Logger})
+		}
 	}
-	c, err := crm.New(crm.Config{
-		BaseURL: cfg.CRM.BaseURL, Token: cfg.CRM.Token, Budget: budget, HTTPClient: o.HTTPClient,
-		Timeout: cfg.CRM.Timeout.D(), MaxRetries: cfg.CRM.MaxRetries, Clock: clk,
-		UserAgent: "erpbridge", AuthHint: cfg.CRM.TokenRefused(),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating CRM client: %w", err)
-	}
-	return c, nil
+	return nil, errors.New("no target system is registered")
 }
 
-// Open builds the bridge. It connects to the ERP (reading the catalog of
-// every configured table) and to the CRM (reading custom fields to resolve
-// mapping labels).
+// Open builds the bridge: the store, the ERP, the target system, then
+// every enabled stream component's streams (which read the ERP's catalog
+// and the target's schemas), and the engine.
 func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err error) {
 	log := o.Logger
 	if log == nil {
 		log = zap.NewNop()
+	}
+	clk := o.Clock
+	if clk == nil {
+		clk = clock.Real{}
 	}
 	b := &Bridge{Config: cfg}
 	defer func() {
@@ -150,7 +165,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	if !o.DryRun {
 		// One syncing process per data directory: two would send the same
 		// outbox items. A dry run writes nothing and needs no lock.
-		lock, err := instancelock.Acquire(cfg.DataDir)
+		lock, err := dirlock.Acquire(cfg.DataDir)
 		if err != nil {
 			return nil, err
 		}
@@ -174,473 +189,124 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	if _, err := b.Store.RecoverRuns(ctx); err != nil {
 		return nil, fmt.Errorf("recovering interrupted runs: %w", err)
 	}
-	if b.CRM, err = NewCRM(cfg, o); err != nil {
+	if b.CRM, err = OpenTarget(ctx, cfg, Options{Clock: clk, HTTPClient: o.HTTPClient, Logger: log}); err != nil {
 		return nil, err
 	}
 	// The store's CRM ids must be this CRM's: another account (or an
 	// emptied CRM) would make every sync a silent no-op.
-	if err := bridge.CheckAccount(ctx, b.Store, crmtarget.Account{C: b.CRM}); err != nil {
-		return nil, err
-	}
-	acc, err := openERP(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if acc.db != nil {
-		b.ERP = acc.db
-		b.closers = append(b.closers, acc.db.Close)
-	}
-
-	streams, err := buildStreams(ctx, cfg, acc, b.CRM)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.WonDeals.Enabled {
-		for _, st := range streams {
-			if om, ok := st.Mapper.(*orderMapper); ok && om.crmIDColumn == "" {
-				return nil, errors.New("won_deals: SC5 has no C5_XCRMID field, so an order made from a won deal would come back " +
-					"through streams.orders as a second deal; create the field (docs/protheus.md) or disable one of the two")
-			}
-		}
-		clk := o.Clock
-		if clk == nil {
-			clk = clock.Real{}
-		}
-		if b.WonDeals, err = wonDeals(ctx, cfg, b, acc, clk, log, o.AfterOrderSubmit); err != nil {
+	if a, ok := b.CRM.(component.AccountReporter); ok {
+		if err := bridge.CheckAccount(ctx, b.Store, a.Account()); err != nil {
 			return nil, err
 		}
 	}
-	stats := b.CRM
-	eo := bridge.Options{
-		PageSize: cfg.ERP.PageSize,
-		Logger:   log,
-		APICalls: func() int64 { return stats.Stats().Requests },
+	if b.ERP, err = OpenERP(ctx, cfg); err != nil {
+		return nil, err
 	}
-	if o.Clock != nil {
-		eo.Now = o.Clock.Now // retry backoff on the same clock as the CRM
+	b.closers = append(b.closers, b.ERP.Close)
+
+	env := &component.Env{ERP: b.ERP, CRM: b.CRM, Store: b.Store, Log: log, Clock: clk, DryRun: o.DryRun,
+		AfterOrderSubmit: o.AfterOrderSubmit, Configs: cfg.Components()}
+	got, err := Provision(ctx, cfg, env)
+	if got.Close != nil {
+		b.closers = append(b.closers, got.Close)
 	}
-	b.Engine, err = bridge.New(b.Store, streams, eo)
 	if err != nil {
+		return nil, err
+	}
+	b.WonDeals, b.DryRunNotes, b.Warnings = got.Inbound, got.DryRunNotes, got.Warnings
+	for _, w := range got.Warnings {
+		log.Warn(w.Stream+": "+w.Text, zap.String("stream", w.Stream))
+	}
+	eo := bridge.Options{PageSize: pageSize(cfg), Logger: log, Now: clk.Now}
+	if n, ok := b.CRM.(component.CallCounter); ok {
+		eo.APICalls = n.APICalls
+	}
+	if b.Engine, err = bridge.New(b.Store, got.Streams, eo); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// catalogs reads the CRM's custom fields of one entity as a mapping catalog.
-func catalog(ctx context.Context, c *crm.Client, entity string) (mapping.CustomFieldCatalog, error) {
-	fields, err := c.ListCustomFields(ctx, entity)
-	if err != nil {
-		return nil, fmt.Errorf("reading CRM custom fields of %s: %w", entity, err)
-	}
-	cat := make(mapping.CustomFieldCatalog, len(fields))
-	for _, f := range fields {
-		cf := mapping.CustomField{ID: f.ID, Type: mapping.FieldType(f.Type)}
-		for _, o := range f.Options {
-			cf.Options = append(cf.Options, o.Label)
+// Provision opens, on env, what every enabled stream component runs, all
+// together; Close releases it (set even with an error, for what was
+// opened before it).
+func Provision(ctx context.Context, cfg *config.Config, env *component.Env) (component.Provisioned, error) {
+	var all component.Provisioned
+	var closers []func() error
+	all.Close = func() error {
+		var errs []error
+		for i := len(closers) - 1; i >= 0; i-- {
+			errs = append(errs, closers[i]())
 		}
-		cat[f.Label] = cf
+		return errors.Join(errs...)
 	}
-	return cat, nil
-}
-
-// newSourceFunc returns the function streams open their ERP tables with:
-// with a mapping, the columns it reads are added to the table's (but for
-// those the stream's mapper provides itself).
-func newSourceFunc(ctx context.Context, cfg *config.Config, db *sql.DB, d sqlerp.Dialect) sourceFunc {
-	opts := sqlerp.Options{Overlap: cfg.ERP.Overlap.D(), QueryTimeout: cfg.ERP.QueryTimeout.D()}
-	return func(what string, spec sqlerp.TableSpec, err error, m *mapping.Mapping, provided ...string) (erp.Source, error) {
+	for _, c := range component.Streams() {
+		s, _ := cfg.Component(c.Name())
+		p, ok := s.(component.Provisioner)
+		if !ok || !s.Enabled() {
+			continue
+		}
+		got, err := p.Provision(ctx, env)
+		if got.Close != nil {
+			closers = append(closers, got.Close)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
+			return all, err
 		}
-		if m != nil {
-			cat, err := sqlerp.ReadCatalog(ctx, db, d, spec.Physical)
-			if err != nil {
-				return nil, fmt.Errorf("%s (%s): %w", what, spec.Physical, err)
+		all.Streams = append(all.Streams, got.Streams...)
+		all.DryRunNotes = append(all.DryRunNotes, got.DryRunNotes...)
+		all.Warnings = append(all.Warnings, got.Warnings...)
+		if got.Inbound != nil {
+			if all.Inbound != nil {
+				return all, fmt.Errorf("%s: a second inbound flow (one runs per bridge)", c.Name())
 			}
-			cols := slices.DeleteFunc(m.Columns(), func(c string) bool { return slices.Contains(provided, c) })
-			spec = onlyColumns(spec, append(slices.Clone(cols), mapperColumns[what]...))
-			if spec, err = withMappedColumns(cat, spec, spec.Physical[:3], cols); err != nil {
-				return nil, fmt.Errorf("streams.%s.mapping: %w", what, err)
-			}
+			all.Inbound = got.Inbound
 		}
-		src, err := sqlerp.NewSource(ctx, db, d, spec, opts)
-		if err != nil {
-			return nil, fmt.Errorf("%s (%s): %w", what, spec.Physical, err)
-		}
-		return src, nil
 	}
+	return all, nil
 }
 
-// erpAccess is how streams reach the ERP: its tables over SQL, or its
-// custom REST routes.
-type erpAccess struct {
-	source sourceFunc
-	// hasColumn reports whether a table has a column (e.g. the custom
-	// C5_XCRMID); false when it cannot tell.
-	hasColumn func(ctx context.Context, spec sqlerp.TableSpec, column string) (bool, error)
-	db        *sql.DB        // nil for REST routes
-	dialect   sqlerp.Dialect // nil for REST routes
+// pageSize is the ERP component's page size (default the engine's).
+func pageSize(cfg *config.Config) int {
+	for _, c := range component.All() {
+		if component.KindOf(c) != component.KindERP {
+			continue
+		}
+		s, _ := cfg.Component(c.Name())
+		if p, ok := s.(component.PageSizer); ok {
+			return p.PageRows()
+		}
+	}
+	return 0
 }
 
-// openERP connects to the ERP database.
-func openERP(ctx context.Context, cfg *config.Config) (erpAccess, error) {
-	if cfg.ERP.Source == config.SourceREST { // its custom REST routes, no database
-		return openREST(ctx, cfg), nil
-	}
-	db, d, err := sqlerp.Open(cfg.ERP.Driver, cfg.ERP.DSN)
-	if err != nil {
-		return erpAccess{}, err
-	}
-	return erpAccess{
-		source: newSourceFunc(ctx, cfg, db, d), db: db, dialect: d,
-		hasColumn: func(ctx context.Context, spec sqlerp.TableSpec, column string) (bool, error) {
-			cat, err := sqlerp.ReadCatalog(ctx, db, d, spec.Physical)
-			if err != nil {
-				return false, fmt.Errorf("reading the columns of %s: %w", spec.Physical, err)
-			}
-			return slices.ContainsFunc(cat, func(c sqlerp.CatalogColumn) bool { return c.Name == column }), nil
-		},
-	}, nil
-}
-
-func buildStreams(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm.Client) ([]*bridge.Stream, error) {
-	company := cfg.ERP.Company
-	source := acc.source
-	compile := func(stream string, spec mapping.Spec, cat mapping.CustomFieldCatalog) (*mapping.Mapping, error) {
-		m, err := mapping.Compile(spec, cat)
-		if err != nil {
-			return nil, fmt.Errorf("streams.%s.mapping: %w", stream, err)
-		}
-		return m, nil
-	}
-	var streams []*bridge.Stream
-	// Both contact streams share one target, so one adoption index.
-	contactTarget := crmtarget.NewContacts(c)
-
-	if sc := cfg.Streams.Customers; sc.Enabled {
-		cat, err := catalog(ctx, c, "organization")
-		if err != nil {
-			return nil, err
-		}
-		m, err := compile("customers", sc.Mapping, cat)
-		if err != nil {
-			return nil, err
-		}
-		spec, serr := protheus.Customers(company, sc.Filial)
-		src, err := source("customers", spec, serr, m)
-		if err != nil {
-			return nil, err
-		}
-		mp := &customerMapper{m: m, blocked: sc.Blocked}
-		if mp.deleteMk, err = markFor(sc.Deletes, sc.DeleteMark, cat, m); err != nil {
-			return nil, fmt.Errorf("streams.customers.delete_mark: %w", err)
-		}
-		if sc.Blocked == config.BlockedMark {
-			if mp.blockMk, err = newMark(sc.BlockedMark, cat, m.CustomFieldsKey()); err != nil {
-				return nil, fmt.Errorf("streams.customers.blocked_mark: %w", err)
-			}
-		}
-		cnpjID := ""
-		if sc.CNPJField != "" {
-			f, ok := lookupLabel(cat, sc.CNPJField)
-			if !ok {
-				return nil, fmt.Errorf("streams.customers.cnpj_field: the CRM has no organization custom field %q", sc.CNPJField)
-			}
-			cnpjID = f.ID
-		}
-		streams = append(streams, &bridge.Stream{
-			Name: "customers", Source: src, Mapper: mp, Target: crmtarget.NewOrganizations(c, cnpjID),
-			Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes), MappingHash: settingsHash(sc),
-		})
-	}
-
-	if sc := cfg.Streams.Contacts; sc.Enabled {
-		cat, err := catalog(ctx, c, "contact")
-		if err != nil {
-			return nil, err
-		}
-		m, err := compile("contacts", sc.Mapping, cat)
-		if err != nil {
-			return nil, err
-		}
-		spec, serr := protheus.Contacts(company, sc.Filial)
-		src, err := source("contacts", spec, serr, m)
-		if err != nil {
-			return nil, err
-		}
-		lspec, lerr := protheus.ContactLinks(company, sc.Filial)
-		links, err := source("contact links", lspec, lerr, nil)
-		if err != nil {
-			return nil, err
-		}
-		codWidth := 6
-		if f, ok := protheus.Lookup("SA1", "A1_COD"); ok {
-			codWidth = f.Size
-		}
-		mp := &contactMapper{m: m, links: links, codWidth: codWidth, resolve: cfg.Streams.Customers.Enabled}
-		if mp.deleteMk, err = markFor(sc.Deletes, sc.DeleteMark, cat, m); err != nil {
-			return nil, fmt.Errorf("streams.contacts.delete_mark: %w", err)
-		}
-		if mp.resolve && links.Incremental() {
-			// A new or removed AC8 link changes the contact's organization.
-			// (Without AC8's S_T_A_M_P_ it shows at the nightly full pass.)
-			src = &relatedSource{Source: src, related: links, relatedColumn: "AC8_CODCON", column: "U5_CODCONT"}
-		}
-		st := &bridge.Stream{
-			Name: "contacts", Source: src, Mapper: mp, Target: contactTarget,
-			Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes), MappingHash: settingsHash(sc),
-		}
-		if cfg.Streams.Customers.Enabled {
-			st.DependsOn = []string{"customers"}
-		}
-		streams = append(streams, st)
-	}
-
-	if cfg.Streams.Contacts.Enabled && cfg.Streams.Contacts.CustomerEmail && cfg.Streams.Customers.Enabled {
-		m, err := compile("contacts.customer_email", customerContactSpec(), nil)
-		if err != nil {
-			return nil, err
-		}
-		spec, serr := protheus.Customers(company, cfg.Streams.Customers.Filial)
-		src, err := source("customer_contacts", spec, serr, m)
-		if err != nil {
-			return nil, err
-		}
-		streams = append(streams, &bridge.Stream{
-			Name: "customer_contacts", Source: src,
-			Mapper: &customerContactMapper{m: m, blocked: cfg.Streams.Customers.Blocked},
-			Target: contactTarget, Mode: bridge.Mode(cfg.Streams.Contacts.Mode), Deletes: bridge.DeletesIgnore,
-			DependsOn: []string{"customers"}, MappingHash: settingsHash(cfg.Streams.Contacts, cfg.Streams.Customers),
-		})
-	}
-
-	if sc := cfg.Streams.Products; sc.Enabled {
-		cat, err := catalog(ctx, c, "product")
-		if err != nil {
-			return nil, err
-		}
-		m, err := compile("products", sc.Mapping, cat)
-		if err != nil {
-			return nil, err
-		}
-		spec, serr := protheus.Products(company, sc.Filial)
-		src, err := source("products", spec, serr, m, "DA1_PRCVEN")
-		if err != nil {
-			return nil, err
-		}
-		mp := &productMapper{m: m, priceTable: sc.PriceTable}
-		if sc.PriceTable != "" {
-			pspec, perr := protheus.Prices(company, sc.PriceFilial)
-			if mp.prices, err = source("prices", pspec, perr, nil); err != nil {
-				return nil, err
-			}
-		}
-		if mp.deleteMk, err = markFor(sc.Deletes, sc.DeleteMark, cat, m); err != nil {
-			return nil, fmt.Errorf("streams.products.delete_mark: %w", err)
-		}
-		streams = append(streams, &bridge.Stream{
-			Name: "products", Source: src, Mapper: mp, Target: crmtarget.NewProducts(c),
-			Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes), MappingHash: settingsHash(sc),
-		})
-	}
-
-	if sc := cfg.Streams.Orders; sc.Enabled {
-		st, err := ordersStream(ctx, cfg, acc, c)
-		if err != nil {
-			return nil, err
-		}
-		streams = append(streams, st)
-	}
-	return streams, nil
-}
-
-// settingsHash identifies a stream's settings (its mapping included) as
-// its payloads depend on them: bridge.Stream.MappingHash.
-func settingsHash(settings ...any) string {
-	b, err := json.Marshal(settings)
-	if err != nil {
-		panic(fmt.Sprintf("hashing stream settings: %v", err)) // config types always encode
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:8])
-}
-
-// sourceFunc opens an ERP table for a stream (see buildStreams).
-type sourceFunc func(what string, spec sqlerp.TableSpec, err error, m *mapping.Mapping, provided ...string) (erp.Source, error)
-
-// ordersStream builds the SC5 + SC6 → deals stream.
-func ordersStream(ctx context.Context, cfg *config.Config, acc erpAccess, c *crm.Client) (*bridge.Stream, error) {
-	source := acc.source
-	sc, company := cfg.Streams.Orders, cfg.ERP.Company
-	spec, serr := protheus.Orders(company, sc.Filial)
-	mp := &orderMapper{
-		users:            &userDirectory{c: c, ttl: 10 * time.Minute},
-		sellerEmails:     ttlCache[string, string]{ttl: 10 * time.Minute},
-		name:             sc.Name,
-		customerFilial:   strings.TrimSpace(cfg.Streams.Customers.Filial),
-		productFilial:    strings.TrimSpace(cfg.Streams.Products.Filial),
-		sellerFilial:     strings.TrimSpace(sc.SellerFilial),
-		resolveCustomers: cfg.Streams.Customers.Enabled,
-	}
-	if serr == nil {
-		// The deal-id field (C5_XCRMID) is custom: read it where it exists.
-		crmID := protheus.CRMIDField()
-		has, err := acc.hasColumn(ctx, spec, crmID.Name)
-		if err != nil {
-			return nil, fmt.Errorf("orders: %w", err)
-		}
-		if has {
-			spec.Columns = append(spec.Columns, crmID.Column())
-			mp.crmIDColumn = crmID.Name
-		}
-	}
-	src, err := source("orders", spec, serr, nil)
-	if err != nil {
-		return nil, err
-	}
-	ispec, ierr := protheus.OrderItems(company, sc.Filial)
-	if mp.items, err = source("order items", ispec, ierr, nil); err != nil {
-		return nil, err
-	}
-	cspec, cerr := protheus.Customers(company, cfg.Streams.Customers.Filial)
-	if mp.customers, err = source("order customers", cspec, cerr, nil); err != nil {
-		return nil, err
-	}
-	aspec, aerr := protheus.Sellers(company, sc.SellerFilial)
-	if mp.sellers, err = source("sellers", aspec, aerr, nil); err != nil {
-		return nil, err
-	}
-	if err := orderSettings(ctx, sc, c, mp.users, mp); err != nil {
-		return nil, err
-	}
-	if !cfg.Streams.Products.Enabled {
-		return nil, errors.New("streams.orders: needs streams.products (deal products are CRM products)")
-	}
-	// An item change is a change of its order (the header is not always
-	// rewritten, e.g. by a partial delivery).
-	if mp.items.Incremental() { // without SC6's S_T_A_M_P_ item changes show at the nightly full pass
-		src = &relatedSource{Source: src, related: mp.items, relatedColumn: "C6_NUM", column: "C5_NUM"}
-	}
-	st := &bridge.Stream{
-		Name: "orders", Source: src, Mapper: mp, Target: crmtarget.NewDeals(c),
-		Mode: bridge.Mode(sc.Mode), Deletes: bridge.Deletes(sc.Deletes), DependsOn: []string{"products"},
-		MappingHash: settingsHash(sc, orderMapperVersion, cfg.Streams.Customers.Filial, cfg.Streams.Products.Filial),
-	}
-	if cfg.Streams.Customers.Enabled {
-		st.DependsOn = append([]string{"customers"}, st.DependsOn...)
-	}
-	return st, nil
-}
-
-func markFor(deletes string, m config.DeleteMark, cat mapping.CustomFieldCatalog, mp *mapping.Mapping) (*mark, error) {
-	if deletes != config.DeletesMark {
-		return nil, nil
-	}
-	return newMark(m, cat, mp.CustomFieldsKey())
-}
-
-// StreamNames lists the enabled streams of cfg in dependency order.
+// StreamNames lists the engine's streams of the enabled components, in
+// registration order (the engine orders them by dependency); inbound ones
+// (won deals) are not among them.
 func StreamNames(cfg *config.Config) []string {
 	var out []string
-	if cfg.Streams.Customers.Enabled {
-		out = append(out, "customers")
-	}
-	if cfg.Streams.Contacts.Enabled {
-		out = append(out, "contacts")
-	}
-	if cfg.Streams.Contacts.Enabled && cfg.Streams.Contacts.CustomerEmail && cfg.Streams.Customers.Enabled {
-		out = append(out, "customer_contacts")
-	}
-	if cfg.Streams.Products.Enabled {
-		out = append(out, "products")
-	}
-	if cfg.Streams.Orders.Enabled {
-		out = append(out, "orders")
+	for _, o := range cfg.Outputs() {
+		if !o.Inbound {
+			out = append(out, o.Stream)
+		}
 	}
 	return out
 }
 
-// Entity returns the CRM entity a stream writes.
-func Entity(stream string) string {
-	switch strings.ToLower(stream) {
-	case "customers":
-		return "organization"
-	case "contacts", "customer_contacts":
-		return "contact"
-	case "products":
-		return "product"
-	case "orders":
-		return "deal"
-	}
-	return ""
-}
-
-// Table is one ERP table a configuration reads.
-type Table struct {
-	Role string // e.g. "customers", "contact links"
-	Spec sqlerp.TableSpec
-}
-
 // Tables lists every ERP table the enabled streams read.
-func Tables(cfg *config.Config) ([]Table, error) {
-	var out []Table
-	add := func(role string, spec sqlerp.TableSpec, err error) error {
+func Tables(cfg *config.Config, company string) ([]component.Table, error) {
+	var out []component.Table
+	for _, c := range component.Streams() {
+		s, _ := cfg.Component(c.Name())
+		tr, ok := s.(component.TableReader)
+		if !ok || !s.Enabled() {
+			continue
+		}
+		ts, err := tr.Tables(company, cfg.Component)
 		if err != nil {
-			return fmt.Errorf("%s: %w", role, err)
-		}
-		out = append(out, Table{Role: role, Spec: spec})
-		return nil
-	}
-	company := cfg.ERP.Company
-	s := cfg.Streams
-	if s.Customers.Enabled {
-		spec, err := protheus.Customers(company, s.Customers.Filial)
-		if err := add("customers", spec, err); err != nil {
 			return nil, err
 		}
-	}
-	if s.Contacts.Enabled {
-		spec, err := protheus.Contacts(company, s.Contacts.Filial)
-		if err := add("contacts", spec, err); err != nil {
-			return nil, err
-		}
-		spec, err = protheus.ContactLinks(company, s.Contacts.Filial)
-		if err := add("contact links", spec, err); err != nil {
-			return nil, err
-		}
-	}
-	if s.Products.Enabled {
-		spec, err := protheus.Products(company, s.Products.Filial)
-		if err := add("products", spec, err); err != nil {
-			return nil, err
-		}
-		if s.Products.PriceTable != "" {
-			spec, err = protheus.Prices(company, s.Products.PriceFilial)
-			if err := add("prices", spec, err); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if s.Orders.Enabled {
-		for _, t := range []struct {
-			role   string
-			build  func(company, filial string) (sqlerp.TableSpec, error)
-			filial string
-		}{
-			{"orders", protheus.Orders, s.Orders.Filial},
-			{"order items", protheus.OrderItems, s.Orders.Filial},
-			{"sellers", protheus.Sellers, s.Orders.SellerFilial},
-		} {
-			spec, err := t.build(company, t.filial)
-			if err := add(t.role, spec, err); err != nil {
-				return nil, err
-			}
-		}
+		out = append(out, ts...)
 	}
 	return out, nil
-}
-
-// Catalog reads the CRM custom fields of an entity as a mapping catalog.
-func Catalog(ctx context.Context, c *crm.Client, entity string) (mapping.CustomFieldCatalog, error) {
-	return catalog(ctx, c, entity)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/components"
+
 	"github.com/erpbridge/erpbridge/erp/protheus/erpjob"
 	"github.com/erpbridge/erpbridge/rdstation/crm"
 	"github.com/erpbridge/erpbridge/rdstation/rdsim"
@@ -141,7 +143,7 @@ func TestWonDealPipelinesRefuseAPipelineAndItsCopies(t *testing.T) {
 			"second ERP order", `list only "Funil de Vendas"`}},
 		{[]string{"Funil de Parceiros"}, []string{`won_deals.pipelines: the CRM has no pipeline "Funil de Parceiros" (it has: "Funil de Vendas", "Funil de Pós-venda")`}},
 	} {
-		h.cfg.WonDeals.Pipelines = tc.pipelines
+		components.WonDeals(h.cfg).Pipelines = tc.pipelines
 		b, err := Open(h.ctx, h.cfg, Options{Clock: h.clk})
 		if err == nil {
 			b.Close()
@@ -154,7 +156,7 @@ func TestWonDealPipelinesRefuseAPipelineAndItsCopies(t *testing.T) {
 			}
 		}
 	}
-	h.cfg.WonDeals.Pipelines = []string{"Funil de Pós-venda"} // the copies only: one order per sale
+	components.WonDeals(h.cfg).Pipelines = []string{"Funil de Pós-venda"} // the copies only: one order per sale
 	b, err := Open(h.ctx, h.cfg, Options{Clock: h.clk})
 	if err != nil {
 		t.Fatalf("pipelines [Funil de Pós-venda]: %v", err)

@@ -8,8 +8,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	wondeals "github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/bridge/store"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wondeals"
 	"github.com/erpbridge/erpbridge/erp"
 	"github.com/erpbridge/erpbridge/erp/protheus/erpjob"
 	"github.com/erpbridge/erpbridge/erp/protheus/fixture"

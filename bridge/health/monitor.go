@@ -1,0 +1,251 @@
+package health
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+)
+
+// Options tune a Monitor. Zero values take the defaults.
+type Options struct {
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// PingTimeout bounds the ERP ping and the store reads of one check or
+	// scrape (default 3s).
+	PingTimeout time.Duration
+	// CRMTimeout bounds the CRM token check (default 5s).
+	CRMTimeout time.Duration
+	// CRMEvery is how long a CRM check result is reused: at most one CRM
+	// call per CRMEvery, however often /readyz is asked (default 30s).
+	CRMEvery time.Duration
+	// Logger receives scrape errors (default nop).
+	Logger *zap.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.PingTimeout <= 0 {
+		o.PingTimeout = 3 * time.Second
+	}
+	if o.CRMTimeout <= 0 {
+		o.CRMTimeout = 5 * time.Second
+	}
+	if o.CRMEvery <= 0 {
+		o.CRMEvery = 30 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	return o
+}
+
+// Monitor checks readiness and keeps the metrics of the bridge attached to
+// it. It is safe for concurrent use.
+type Monitor struct {
+	o       Options
+	metrics *metrics
+
+	mu      sync.Mutex
+	target  *Target
+	crmBase Stats // counters of the CRM clients of earlier bridges
+
+	crmMu  sync.Mutex // one CRM check at a time; guards crmAt, crmErr
+	crmAt  time.Time  // when the cached CRM check ran (zero: none)
+	crmErr error
+}
+
+// NewMonitor returns a monitor with no bridge attached: /readyz answers 503
+// until Attach.
+func NewMonitor(o Options) *Monitor {
+	m := &Monitor{o: o.withDefaults()}
+	m.metrics = newMetrics(m)
+	return m
+}
+
+// Registry returns the monitor's Prometheus registry (erpbridge_* metrics
+// and the Go and process collectors).
+func (m *Monitor) Registry() *prometheus.Registry { return m.metrics.reg }
+
+// Attach makes t the bridge that is checked and measured, in place of any
+// earlier one. The cached CRM check is dropped.
+func (m *Monitor) Attach(t Target) {
+	m.Detach()
+	m.mu.Lock()
+	m.target = &t
+	m.mu.Unlock()
+	m.crmMu.Lock()
+	m.crmAt, m.crmErr = time.Time{}, nil
+	m.crmMu.Unlock()
+	m.metrics.initStreams(t.Streams)
+}
+
+// Detach forgets the attached bridge before it is closed; its CRM counters
+// are kept so the exported counters never go backwards. Until the next
+// Attach, /readyz answers 503.
+func (m *Monitor) Detach() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.target == nil {
+		return
+	}
+	m.crmBase = addStats(m.crmBase, m.target.CRM.Stats())
+	m.target = nil
+}
+
+// current returns the attached bridge and the CRM counters so far.
+func (m *Monitor) current() (*Target, Stats) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := m.crmBase
+	if m.target != nil {
+		st = addStats(st, m.target.CRM.Stats())
+	}
+	return m.target, st
+}
+
+// Observe records the outcome of one stream's run: its records by outcome,
+// its duration, and the time and success of the stream's last run. Dry runs
+// are ignored; a run cut short by a stop or a reload counts its records but
+// is neither a success nor a failure.
+func (m *Monitor) Observe(rep bridge.Report) {
+	if rep.Kind == store.RunDry || rep.Stream == "" {
+		return
+	}
+	m.metrics.observe(rep, m.o.Now())
+}
+
+// Check is the outcome of one readiness check.
+type Check struct {
+	Name  string `json:"name"` // erp | crm | bridge | last_run:STREAM | store
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+}
+
+// Readiness is what /readyz answers.
+type Readiness struct {
+	Ready  bool     `json:"ready"`
+	Failed []string `json:"failed,omitempty"` // names of the failed checks
+	Checks []Check  `json:"checks"`
+}
+
+// Ready runs the readiness checks: the ERP answers a ping, the CRM answers
+// (cached, see Options.CRMEvery), and no stream's last run failed.
+func (m *Monitor) Ready(ctx context.Context) Readiness {
+	t, _ := m.current()
+	if t == nil {
+		return finish([]Check{{Name: "bridge", Error: "not open (starting or reloading the configuration)"}})
+	}
+	var checks [2]Check
+	var wg sync.WaitGroup
+	wg.Go(func() { checks[0] = m.checkERP(ctx, t.ERP) })
+	wg.Go(func() { checks[1] = m.checkCRM(ctx, t.CRM) })
+	wg.Wait()
+	return finish(append(checks[:], m.checkRuns(ctx, t)...))
+}
+
+func finish(checks []Check) Readiness {
+	r := Readiness{Ready: true, Checks: checks}
+	for _, c := range checks {
+		if !c.OK {
+			r.Ready = false
+			r.Failed = append(r.Failed, c.Name)
+		}
+	}
+	return r
+}
+
+func result(name string, err error) Check {
+	if err != nil {
+		return Check{Name: name, Error: err.Error()}
+	}
+	return Check{Name: name, OK: true}
+}
+
+func (m *Monitor) checkERP(ctx context.Context, db ERP) Check {
+	if db == nil {
+		// Read through REST routes: no database to ping; a failing route
+		// shows in the streams' last runs.
+		return result("erp", nil)
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.o.PingTimeout)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		return result("erp", fmt.Errorf("pinging the ERP database: %w", err))
+	}
+	return result("erp", nil)
+}
+
+// checkCRM calls the CRM at most once per CRMEvery; callers in between (and
+// callers waiting while a call is under way) get the cached result.
+func (m *Monitor) checkCRM(ctx context.Context, c CRM) Check {
+	m.crmMu.Lock()
+	defer m.crmMu.Unlock()
+	now := m.o.Now()
+	if m.crmAt.IsZero() || now.Sub(m.crmAt) >= m.o.CRMEvery {
+		// The check outlives a caller that gives up, so its result can
+		// be cached; CRMTimeout bounds it.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.o.CRMTimeout)
+		err := c.Ping(cctx)
+		cancel()
+		if err != nil {
+			err = fmt.Errorf("checking the CRM token: %w", err)
+		}
+		m.crmAt, m.crmErr = now, err
+	}
+	return result("crm", m.crmErr)
+}
+
+// checkRuns fails a stream whose newest run failed. A run cut short by a
+// stop or a reload (its error is a cancellation) has not failed.
+func (m *Monitor) checkRuns(ctx context.Context, t *Target) []Check {
+	ctx, cancel := context.WithTimeout(ctx, m.o.PingTimeout)
+	defer cancel()
+	var out []Check
+	for _, s := range t.Streams {
+		name := "last_run:" + s
+		run, ok, err := t.Store.LastRun(ctx, s)
+		switch {
+		case err != nil:
+			out = append(out, result(name, fmt.Errorf("reading the checkpoint store: %w", err)))
+		case ok && failed(run):
+			out = append(out, result(name, fmt.Errorf("run %d (%s) failed at %s: %s",
+				run.ID, run.Kind, run.FinishedAt.Format(time.RFC3339), run.Stats.Err)))
+		default:
+			out = append(out, result(name, nil))
+		}
+	}
+	return out
+}
+
+func failed(run store.Run) bool {
+	return run.Status == store.RunFailed && !strings.HasSuffix(run.Stats.Err, context.Canceled.Error())
+}
+
+func cancelled(err error) bool { return errors.Is(err, context.Canceled) }
+
+func addStats(a, b Stats) Stats {
+	out := Stats{
+		Requests:       a.Requests + b.Requests,
+		RateLimited:    a.RateLimited + b.RateLimited,
+		Retries:        a.Retries + b.Retries,
+		OutcomeUnknown: a.OutcomeUnknown + b.OutcomeUnknown,
+		ByMethod:       make(map[string]int64, len(a.ByMethod)+len(b.ByMethod)),
+	}
+	for k, v := range a.ByMethod {
+		out.ByMethod[k] += v
+	}
+	for k, v := range b.ByMethod {
+		out.ByMethod[k] += v
+	}
+	return out
+}

@@ -1,0 +1,108 @@
+package target
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/erpbridge/erpbridge/bridge/component"
+	"github.com/erpbridge/erpbridge/mapping"
+	"github.com/erpbridge/erpbridge/rdstation/crm"
+)
+
+var (
+	_ component.Checker   = (*Config)(nil)
+	_ component.Describer = (*Config)(nil)
+)
+
+// Describe implements component.Describer.
+func (c *Config) Describe() string { return "CRM " + c.BaseURL }
+
+// Check implements component.Checker: the token, and what the account has
+// that the streams name — pipelines and their stages, lost reasons, users,
+// and every entity's custom fields with their options.
+func (c *Config) Check(ctx context.Context, env *component.Env) []component.Finding {
+	var out []component.Finding
+	fail := func(format string, args ...any) {
+		out = append(out, component.Finding{Problem: true, Section: component.SectionCRM, Text: fmt.Sprintf(format, args...)})
+	}
+	detail := func(format string, args ...any) {
+		out = append(out, component.Finding{Detail: true, Section: component.SectionCRM, Text: fmt.Sprintf(format, args...)})
+	}
+	s, ok := env.CRM.(*System)
+	if !ok {
+		fail("the CRM is not opened")
+		return out
+	}
+	ctx = crm.WithPriority(ctx, crm.Interactive)
+	tok, err := s.C.CheckToken(ctx)
+	if err != nil {
+		fail("token check: %v", err)
+		return out
+	}
+	out = append(out, component.Finding{Section: component.SectionCRM, Text: fmt.Sprintf("token of %s <%s>", tok.Name, tok.Email)})
+	if ps, err := s.C.ListPipelines(ctx); err != nil {
+		fail("listing pipelines: %v", err)
+	} else {
+		for _, p := range ps {
+			sortStages(p.Stages)
+			names := make([]string, len(p.Stages))
+			for i, st := range p.Stages {
+				names[i] = st.Name
+			}
+			detail("pipeline %q (%s): %s", p.Name, p.ID, strings.Join(names, " → "))
+		}
+	}
+	var reasons []string
+	for lr, err := range s.C.LostReasons(ctx, crm.NameQuery{}) {
+		if err != nil {
+			fail("listing lost reasons: %v", err)
+			break
+		}
+		reasons = append(reasons, fmt.Sprintf("%q", lr.Name))
+	}
+	if len(reasons) > 0 {
+		detail("lost reasons: %s", strings.Join(reasons, ", "))
+	}
+	n := 0
+	for u, err := range s.C.Users(ctx, crm.UserQuery{}) {
+		if err != nil {
+			fail("listing users: %v", err)
+			break
+		}
+		if n < 20 {
+			detail("user %s <%s> (%s)", u.Name, u.Email, u.ID)
+		}
+		n++
+	}
+	if n > 20 {
+		detail("… and %d more users", n-20)
+	}
+	for _, entity := range []string{mapping.EntityOrganization, mapping.EntityContact, mapping.EntityProduct, mapping.EntityDeal} {
+		schema, err := s.Schema(ctx, entity)
+		if err != nil {
+			fail("%v", err)
+			continue
+		}
+		for _, label := range slices.Sorted(keys(schema.Custom)) {
+			f := schema.Custom[label]
+			opts := ""
+			if len(f.Options) > 0 {
+				opts = ": " + strings.Join(f.Options, " | ")
+			}
+			detail("%s custom field %q (%s, %s)%s", entity, label, f.Type, f.ID, opts)
+		}
+	}
+	return out
+}
+
+func keys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
