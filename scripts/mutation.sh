@@ -24,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(bridge bridge/store mapping erp/sqlerp cmd/erpbridge/internal/wondeals)
+PACKAGES=(bridge bridge/store bridge/inbound mapping erp/sqlerp)
 GREMLINS_VERSION=v0.6.0
 
 if [ $# -gt 0 ]; then PACKAGES=("$@"); fi
