@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/store"
 )
 
@@ -226,5 +227,37 @@ func TestARetriedRejectionCountsAnAttempt(t *testing.T) {
 	}
 	if w.State != store.WritebackRejected || w.Attempts != 1 || w.Error != "MATA410: bloqueado" || e.sink.submits["d1"] != 1 {
 		t.Errorf("after errors retry: %+v, %d sends; want rejected with the job's text, 1 attempt, sent once", w, e.sink.submits["d1"])
+	}
+}
+
+// A deal that cannot become an order (its organization has no ERP
+// customer) is not sent, is counted invalid and listed with why, and the
+// deal gets one note saying so (when notes are on), not one per retry.
+func TestAnInvalidDealIsNotedOnce(t *testing.T) {
+	for _, notes := range []bool{true, false} {
+		t.Run(fmt.Sprintf("notes %v", notes), func(t *testing.T) {
+			e := newEnv(t, fakeDir{bad: map[string]error{"org-d1": fmt.Errorf("%w: no SA1 customer", bridge.ErrNoCounterpart)}})
+			e.p.o.Notes = notes
+			e.crm.win("d1", e.now.Add(-time.Hour))
+			if rep := e.run(t); rep.Invalid != 1 || rep.Sent != 0 || e.sink.submits["d1"] != 0 {
+				t.Fatalf("run: %+v, %d sends; want the deal invalid and not sent", rep, e.sink.submits["d1"])
+			}
+			w, _, err := e.st.Writeback(context.Background(), "d1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w.State != store.WritebackInvalid || !strings.Contains(w.Error, "no SA1 customer") {
+				t.Fatalf("writeback %+v; want invalid, naming the missing customer", w)
+			}
+			e.now = w.NextAttemptAt
+			e.run(t) // the retry finds the same problem
+			want := 0
+			if notes {
+				want = 1
+			}
+			if n := e.crm.notes["d1"]; len(n) != want || want == 1 && !strings.Contains(n[0], "did not become an ERP order") {
+				t.Errorf("notes on the deal %q; want %d saying it did not become an order", n, want)
+			}
+		})
 	}
 }
