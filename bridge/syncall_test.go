@@ -3,11 +3,13 @@ package bridge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp"
 )
 
@@ -58,3 +60,33 @@ func TestSyncAllGoesOnAfterAFailedStreamAndNamesIt(t *testing.T) {
 type productTarget struct{ *fakeCRM }
 
 func (productTarget) Entity() string { return "product" }
+
+// refusingCRM refuses the integration (a revoked token) on every write.
+type refusingCRM struct{ *fakeCRM }
+
+func (refusingCRM) Update(context.Context, string, Payload) error {
+	return fmt.Errorf("%w: HTTP 401", ErrFatal)
+}
+
+// A refused token met while the run retries an earlier failed write (the
+// outbox drain, before any ERP page) stops the run with that error: the
+// sync fails, saying so, and the write stays due.
+func TestARefusalDuringTheRetriesFailsTheRun(t *testing.T) {
+	v := newEnv(t, DeletesIgnore)
+	v.src.set("K", "acme", false)
+	v.sync()
+	v.src.set("K", "acme renamed", false)
+	v.crm.failUp = 1
+	if rep := v.sync(); rep.Stats.Failed != 1 {
+		t.Fatalf("the update's first try: %+v; want it failed", rep.Stats)
+	}
+	v.now = v.now.Add(6 * time.Hour) // the failed write is due
+	v.e.streams["customers"].Target = refusingCRM{v.crm}
+	_, err := v.e.Sync(context.Background(), "customers", SyncOptions{})
+	if !errors.Is(err, ErrFatal) {
+		t.Fatalf("Sync = %v; want the refusal met while retrying", err)
+	}
+	if it := onlyItem(t, v.st); it.State == store.StateDone || v.crm.recs["crm1"] != "acme" {
+		t.Errorf("outbox %+v, CRM %v; want the write still open and the CRM unchanged", it, v.crm.recs)
+	}
+}
