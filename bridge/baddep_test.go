@@ -60,3 +60,22 @@ func TestARecordWaitsOnItsDependencysBadData(t *testing.T) {
 		t.Errorf("O2 waits as %+v; want failed at level error, to be retried", o2)
 	}
 }
+
+// A record refused for its own bad ERP data counts as failed in the run
+// that finds it, and as skipped (not failed again) in a run that finds it
+// unchanged; it is listed once, naming the field.
+func TestARefusedRecordCountsFailedOnceThenSkipped(t *testing.T) {
+	v := newEnv(t, DeletesIgnore)
+	v.e.streams["customers"].Mapper = &badDataMapper{bad: map[string]bool{"C1": true}}
+	v.src.set("C1", "acme", false)
+	if rep := v.sync(); rep.Stats.Failed != 1 || rep.Stats.Skipped != 0 || rep.Stats.Created != 0 {
+		t.Fatalf("first run: %+v; want the record counted failed once", rep.Stats)
+	}
+	if it := onlyItem(t, v.st); it.State != store.StateParked || !strings.Contains(it.LastError, "A1_CGC") {
+		t.Fatalf("listed as %+v; want parked, naming A1_CGC", it)
+	}
+	v.src.set("C1", "acme", false) // read again, as it was
+	if rep := v.sync(); rep.Stats.Failed != 0 || rep.Stats.Skipped != 1 {
+		t.Errorf("a run finding it unchanged: %+v; want it skipped, not failed again", rep.Stats)
+	}
+}
