@@ -204,17 +204,28 @@ func TestRevertWhileAWriteWaitsIsNotLost(t *testing.T) {
 	}
 }
 
-// A record deleted in the ERP while its first create is failed: the delete
-// is skipped (no identity) and the create is sent later, unmarked.
+// A record deleted in the ERP while its first create is failed: the
+// waiting create is never sent; the mark looks for what the unconfirmed
+// create may have made, finds nothing, and the item is settled (nothing
+// left open to send later), and nothing is marked (the CRM never had the
+// record).
 func TestDeleteWhileTheCreateWaitsIsNotSentAsLive(t *testing.T) {
 	v := newEnv(t, DeletesMark)
 	v.src.set("K", "acme", false)
 	v.crm.failUp = 1
 	v.sync()
 	v.src.set("K", "acme", true)
-	v.sync()
+	if rep := v.sync(); rep.Stats.Skipped != 1 || rep.Stats.Failed != 0 {
+		t.Errorf("the poll reading the delete: %+v; want the record skipped", rep.Stats)
+	}
+	if open, err := v.st.OpenItems(context.Background(), store.OutboxFilter{}); err != nil || len(open) != 0 {
+		t.Errorf("the waiting create: %+v; want it settled, not left to be sent", open)
+	}
 	v.now = v.now.Add(3 * time.Hour)
 	v.sync()
+	if len(v.crm.recs) != 0 {
+		t.Errorf("CRM %v; want nothing", v.crm.recs)
+	}
 	for id, n := range v.crm.recs {
 		t.Logf("CRM %s = %q (ERP deleted=%v)", id, n, v.src.rows["K"].deleted)
 		if n == "acme" {

@@ -25,29 +25,14 @@ type plannedWrite struct {
 
 // write queues a write for p and sends it: at once for an on-demand
 // dependency, else with the rest of its page (see sendPlanned). prior is
-// the record's open item, if any (looked up with the page).
+// the record's open item, if any (looked up with the page, or after an
+// earlier row of the page with the same key was settled: see page).
 func (r *run) write(ctx context.Context, item store.OutboxItem, p Payload, prior *store.OutboxItem) error {
 	body, err := json.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("encoding payload of %s: %w", item.ERPKey, err)
 	}
 	item.Payload = body
-	if r.pendingKeys[item.ERPKey] || r.plannedKeys[item.ERPKey] {
-		// The record already has a write this page (a deleted and a live row
-		// with one key): send and record that one first, then take its
-		// outcome as this write's prior (the page's snapshot is stale).
-		if err := r.settleKey(ctx, item.ERPKey); err != nil {
-			return err
-		}
-		items, err := r.e.store.OpenItems(ctx, store.OutboxFilter{Entity: item.Entity, ERPKey: item.ERPKey, Limit: 1})
-		if err != nil {
-			return fmt.Errorf("reading the outbox of %s: %w", item.ERPKey, err)
-		}
-		prior = nil
-		if len(items) > 0 {
-			prior = &items[0]
-		}
-	}
 	w := plannedWrite{item: item}
 	if prior != nil {
 		w.item.SentKeys = prior.SentKeys

@@ -305,11 +305,42 @@ func (r *run) page(ctx context.Context, recs []erp.Record) (err error) {
 		if it, ok := opens[rec.Key]; ok {
 			open = &it
 		}
+		if r.plannedKeys[rec.Key] || r.pendingKeys[rec.Key] {
+			// An earlier row of this page has the same key and a write (a
+			// table whose unique key is not enforced, a route listing a
+			// record twice): send and record it, and decide this row from
+			// what it left — the page's snapshot is stale.
+			var err error
+			if id, has, open, err = r.settleRow(ctx, rec.Key); err != nil {
+				return err
+			}
+		}
 		if err := r.record(ctx, rec, id, has, open); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// settleRow sends and records this run's write for key, then reads the
+// record's identity and open outbox item as they are now.
+func (r *run) settleRow(ctx context.Context, key string) (store.Identity, bool, *store.OutboxItem, error) {
+	if err := r.settleKey(ctx, key); err != nil {
+		return store.Identity{}, false, nil, err
+	}
+	entity := r.s.Target.Entity()
+	id, has, err := r.e.store.Identity(ctx, entity, key)
+	if err != nil {
+		return id, has, nil, fmt.Errorf("looking up identity of %s: %w", key, err)
+	}
+	opens, err := r.e.store.OpenItemsByKey(ctx, entity, []string{key})
+	if err != nil {
+		return id, has, nil, fmt.Errorf("looking up the waiting write of %s: %w", key, err)
+	}
+	if it, ok := opens[key]; ok {
+		return id, has, &it, nil
+	}
+	return id, has, nil, nil
 }
 
 // record decides what one ERP record needs and does it. open is the
@@ -806,8 +837,7 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 		return id.CRMID, nil
 	}
 	if has && id.Fingerprint != "" {
-		// Synced without a CRM record: update_only found none to update.
-		return "", fmt.Errorf("%w: %s %s is not in the CRM (update_only)", ErrNoDependency, stream, key)
+		return "", notInCRM(stream, key)
 	}
 	if r.depth >= 3 {
 		return "", fmt.Errorf("resolving %s %s: dependencies nested too deep", stream, key)
@@ -859,6 +889,9 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("resolving %s %s: %w", stream, key, err)
 	}
+	if has && id.CRMID == "" && id.Fingerprint != "" {
+		return "", notInCRM(stream, key)
+	}
 	if !has || id.CRMID == "" {
 		items, err := r.e.store.OpenItems(ctx, store.OutboxFilter{Entity: s.Target.Entity(), ERPKey: key, Limit: 1})
 		if err == nil && len(items) > 0 && items[0].Level == store.LevelSkip {
@@ -869,6 +902,12 @@ func (r *run) Resolve(ctx context.Context, stream, key string) (string, error) {
 	}
 	memo(id.CRMID)
 	return id.CRMID, nil
+}
+
+// notInCRM is Resolve's answer for a record synced without a CRM record:
+// its stream is update_only and found none to update.
+func notInCRM(stream, key string) error {
+	return fmt.Errorf("%w: %s %s is not in the CRM (update_only)", ErrNoDependency, stream, key)
 }
 
 // DryRunIndex is implemented by targets that find records by an index of

@@ -226,9 +226,11 @@ var StampFloor = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
 // PollFrom is the stamp a poll of changes starts from, given the last
 // stamp the cursor holds (nil: from the beginning). It re-reads overlap
 // behind the cursor — stamps are taken before commit and are coarse — and
-// never starts later than now: a row stamped in the future (a skewed clock,
-// a manual UPDATE) must not carry the cursor past the changes written after
-// it. Erring low only re-reads rows, which cost nothing when unchanged.
+// never starts later than now (a cursor recorded in the future before
+// SeenUpTo capped it). Erring low only re-reads rows, which cost nothing
+// when unchanged. A zero overlap re-reads nothing (a negative one counts as
+// zero): a row committed after a poll with a stamp older than the cursor's
+// is then missed; rows sharing the cursor's stamp are read again.
 func PollFrom(last *time.Time, overlap time.Duration, now time.Time) time.Time {
 	if last == nil {
 		return StampFloor
@@ -237,5 +239,19 @@ func PollFrom(last *time.Time, overlap time.Duration, now time.Time) time.Time {
 	if now = now.UTC(); stamp.After(now) {
 		stamp = now
 	}
-	return stamp.Add(-overlap)
+	return stamp.Add(-max(overlap, 0))
+}
+
+// SeenUpTo is the stamp a poll (or a checkpoint) that began at now records
+// for the newest row it read: the row's stamp, but never later than now. A
+// row stamped in the future (a skewed clock, a manual UPDATE) would
+// otherwise carry the cursor past every change written after the poll, and
+// the next poll — which starts at most its overlap before now — would miss
+// the changes written between the two. Rows stamped in the future are then
+// read again by every poll; they cost nothing while unchanged.
+func SeenUpTo(stamp, now time.Time) time.Time {
+	if now = now.UTC(); stamp.After(now) {
+		return now
+	}
+	return stamp
 }

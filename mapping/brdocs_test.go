@@ -16,6 +16,9 @@ func TestDocuments(t *testing.T) {
 	}{
 		{"cnpj digits", CNPJ, "11222333000181", "11.222.333/0001-81", ""},
 		{"cnpj masked", CNPJ, "11.444.777/0001-61", "11.444.777/0001-61", ""},
+		// A remainder of 2 gives check digit 9; below 2, digit 0.
+		{"cnpj check digits 9 (remainder 2)", CNPJ, "11222333006899", "11.222.333/0068-99", ""},
+		{"cnpj check digits 0 and 9", CNPJ, "11222333000009", "11.222.333/0000-09", ""},
 		{"cnpj padded", CNPJ, " 45997418000153   ", "45.997.418/0001-53", ""},
 		{"cnpj alphanumeric (Receita example)", CNPJ, "12ABC34501DE35", "12.ABC.345/01DE-35", ""},
 		{"cnpj alphanumeric lower-case", CNPJ, "12.abc.345/01de-35", "12.ABC.345/01DE-35", ""},

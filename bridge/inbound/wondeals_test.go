@@ -31,6 +31,10 @@ type fakeCRM struct {
 	notes    map[string][]string
 	calls    int
 	levels   []priority.Level // the priority of each listing and write
+	// lastFrom and lastTo are the last listing's window; updateErr fails
+	// the next SetOrderNumber calls with a server error.
+	lastFrom, lastTo time.Time
+	updateErr        int
 }
 
 var _ CRM = (*fakeCRM)(nil)
@@ -52,6 +56,7 @@ func (f *fakeCRM) WonDeals(ctx context.Context, from, to time.Time) iter.Seq2[De
 		f.mu.Lock()
 		f.calls++
 		f.levels = append(f.levels, priority.From(ctx))
+		f.lastFrom, f.lastTo = from, to
 		var out []Deal
 		for _, id := range f.order {
 			d := f.deals[id]
@@ -101,6 +106,10 @@ func (f *fakeCRM) SetOrderNumber(ctx context.Context, id, number string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
+	if f.updateErr > 0 {
+		f.updateErr--
+		return errors.New("HTTP 500 updating the deal")
+	}
 	f.updates[id] = number
 	return nil
 }
@@ -113,8 +122,12 @@ func (f *fakeCRM) Note(_ context.Context, id, text string) error {
 	return nil
 }
 
-// fakeDir maps every organization but badOrg.
-type fakeDir struct{ bad map[string]error }
+// fakeDir maps every organization but those in bad, and the users in
+// sellers to ERP sellers.
+type fakeDir struct {
+	bad     map[string]error
+	sellers map[string]string
+}
 
 func (d fakeDir) Customer(_ context.Context, org, _ string) (string, string, error) {
 	if err := d.bad[org]; err != nil {
@@ -123,8 +136,10 @@ func (d fakeDir) Customer(_ context.Context, org, _ string) (string, string, err
 	return "000001", "01", nil
 }
 func (fakeDir) Product(context.Context, string, string) (string, error) { return "PA0001", nil }
-func (fakeDir) Seller(context.Context, string, string) (string, error)  { return "", nil }
-func (fakeDir) FromERP(context.Context, string) (bool, error)           { return false, nil }
+func (d fakeDir) Seller(_ context.Context, user, _ string) (string, error) {
+	return d.sellers[user], nil
+}
+func (fakeDir) FromERP(context.Context, string) (bool, error) { return false, nil }
 
 // fakeSink is a staging table: submit → waiting; process → done or rejected.
 // Its errors are in the engine's classes, as the component's sink gives them.
@@ -132,6 +147,7 @@ type fakeSink struct {
 	mu       sync.Mutex
 	rows     map[string]erp.OrderResult
 	submits  map[string]int
+	orders   map[string]erp.Order // the last order submitted per deal
 	statuses int
 	next     int
 	// refuse fails the next sends before they reach the ERP; lose makes
@@ -140,13 +156,14 @@ type fakeSink struct {
 }
 
 func newFakeSink() *fakeSink {
-	return &fakeSink{rows: map[string]erp.OrderResult{}, submits: map[string]int{}}
+	return &fakeSink{rows: map[string]erp.OrderResult{}, submits: map[string]int{}, orders: map[string]erp.Order{}}
 }
 
 func (s *fakeSink) Submit(_ context.Context, o erp.Order) (erp.OrderResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.submits[o.DealID]++
+	s.orders[o.DealID] = o
 	if s.refuse > 0 {
 		s.refuse--
 		return erp.OrderResult{}, errors.New("dial tcp 127.0.0.1:1433: connection refused")

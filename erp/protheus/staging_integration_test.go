@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -242,8 +243,8 @@ func runStagingScenarios(t *testing.T, open func(*testing.T) fixture.ERP) {
 		e := newStagingEnv(t, open(t))
 		const deal = "65c1000000000000000000a5"
 		// Another writer has staged the deal (and the job has even done it)
-		// but not committed yet: Submit cannot see the row, collides with it
-		// and must answer with its state once it commits.
+		// but not committed yet when Submit looks the deal up: Submit cannot
+		// see the row, collides with it and must answer with its state.
 		tx, err := e.fx.DB.BeginTx(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -253,19 +254,49 @@ func runStagingScenarios(t *testing.T, open func(*testing.T) fixture.ERP) {
 		if _, err := tx.ExecContext(ctx, insert); err != nil {
 			t.Fatal(err)
 		}
+		// Submit is held at its first insert — its look-up done, seeing
+		// nothing — until the other writer has committed.
+		var begins atomic.Int32
+		reached, committed := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		db := hookedDB(t, e.fx, func() { begins.Add(1) }, func(query string) {
+			if !strings.HasPrefix(strings.TrimSpace(strings.ToUpper(query)), "INSERT") {
+				return
+			}
+			once.Do(func() {
+				close(reached)
+				select {
+				case <-committed:
+				case <-time.After(time.Minute): // bound: the test has failed by then
+				}
+			})
+		})
+		sink, err := sqlerp.NewStagingSink(db, mustDialect(t, e.fx), protheus.Staging(fixture.Company, fixture.OrderFilial, protheus.DefaultStagingAliases))
+		if err != nil {
+			t.Fatal(err)
+		}
 		done := make(chan struct{})
 		var res erp.OrderResult
+		var serr error
 		go func() {
 			defer close(done)
-			res, err = e.sink.Submit(ctx, wonDeal(deal, item("PA0001", "1", "10")))
+			res, serr = sink.Submit(ctx, wonDeal(deal, item("PA0001", "1", "10")))
 		}()
-		time.Sleep(300 * time.Millisecond) // let Submit reach the insert
+		select {
+		case <-reached:
+		case <-done:
+			t.Fatalf("Submit returned %+v, %v without inserting anything", res, serr)
+		}
 		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
 		}
+		close(committed)
 		<-done
-		if want := (erp.OrderResult{State: erp.OrderDone, Number: "000777"}); err != nil || res != want {
-			t.Errorf("Submit = %+v, %v; want the other writer's row %+v", res, err, want)
+		if want := (erp.OrderResult{State: erp.OrderDone, Number: "000777"}); serr != nil || res != want {
+			t.Errorf("Submit = %+v, %v; want the other writer's row %+v", res, serr, want)
+		}
+		if n := begins.Load(); n < 2 {
+			t.Errorf("Submit ran %d transaction(s); want the one that lost the race and one that read the winner's row", n)
 		}
 		if h, i, _ := e.rows(t, deal); h != 1 || i != 0 {
 			t.Errorf("%d headers, %d items; want the other writer's header alone", h, i)

@@ -127,12 +127,16 @@ func (s *Source) Changes(ctx context.Context, since erp.Position, pageSize int) 
 			fail(err)
 			return
 		}
-		from := erp.PollFrom(pos.Stamp, s.spec.Overlap, s.now())
+		now := s.now()
+		from := erp.PollFrom(pos.Stamp, s.spec.Overlap, now)
 		s.pages(ctx, func(q url.Values) { q.Set(s.spec.SinceParam, from.UTC().Format(s.spec.SinceLayout)) }, 0, pageSize,
 			func(recs []erp.Record, _ int) erp.Position {
 				for _, r := range recs {
-					if r.Stamp != nil && (pos.Stamp == nil || !r.Stamp.Before(*pos.Stamp)) {
-						pos = position{Stamp: r.Stamp, Key: r.Key}
+					if r.Stamp == nil {
+						continue
+					}
+					if seen := erp.SeenUpTo(*r.Stamp, now); pos.Stamp == nil || !seen.Before(*pos.Stamp) {
+						pos = position{Stamp: &seen, Key: r.Key}
 					}
 				}
 				return pos.encode()

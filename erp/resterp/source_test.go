@@ -172,29 +172,42 @@ func TestFullPassPaging(t *testing.T) {
 }
 
 func TestChangesOverlapAndPosition(t *testing.T) {
-	f := newFake(30)
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	spec := fakeSpec(srv.URL)
-	spec.Overlap = 5 * time.Minute
-	src, _ := NewSource(spec)
-	ctx := context.Background()
+	for _, tc := range []struct {
+		overlap time.Duration
+		reread  int    // rows the next poll reads again
+		first   string // the first of them
+		since   string // the since parameter it sends
+	}{
+		// The next poll re-reads the 5-minute overlap: stamps 00:25 … 00:30.
+		{5 * time.Minute, 6, "|000025", "since=2024-01-02T00%3A25%3A00.000Z"},
+		// No overlap (erp.overlap = "0s"): from the last stamp, which ">=" reads again.
+		{0, 1, "|000030", "since=2024-01-02T00%3A30%3A00.000Z"},
+	} {
+		t.Run(fmt.Sprint("overlap ", tc.overlap), func(t *testing.T) {
+			f := newFake(30)
+			srv := httptest.NewServer(f)
+			defer srv.Close()
+			spec := fakeSpec(srv.URL)
+			spec.Overlap = tc.overlap
+			src, _ := NewSource(spec)
+			ctx := context.Background()
 
-	all, pos, err := drain(t, src.Changes(ctx, "", 8))
-	if err != nil || len(all) != 30 {
-		t.Fatalf("first poll: %d records, err %v", len(all), err)
-	}
-	last, _ := decodePosition(pos[len(pos)-1])
-	if last.Key != "|000030" || !last.Stamp.Equal(time.Date(2024, 1, 2, 0, 30, 0, 0, time.UTC)) {
-		t.Fatalf("last position = %+v", last)
-	}
-	// The next poll re-reads the 5-minute overlap: stamps 00:25 … 00:30.
-	again, _, err := drain(t, src.Changes(ctx, pos[len(pos)-1], 8))
-	if err != nil || len(again) != 6 || again[0].Key != "|000025" {
-		t.Fatalf("second poll: %d records (%v), err %v", len(again), again, err)
-	}
-	if got := f.lastURL.Load().(string); !strings.Contains(got, "since=2024-01-02T00%3A25%3A00.000Z") {
-		t.Errorf("since sent as %s", got)
+			all, pos, err := drain(t, src.Changes(ctx, "", 8))
+			if err != nil || len(all) != 30 {
+				t.Fatalf("first poll: %d records, err %v", len(all), err)
+			}
+			last, _ := decodePosition(pos[len(pos)-1])
+			if last.Key != "|000030" || !last.Stamp.Equal(time.Date(2024, 1, 2, 0, 30, 0, 0, time.UTC)) {
+				t.Fatalf("last position = %+v", last)
+			}
+			again, _, err := drain(t, src.Changes(ctx, pos[len(pos)-1], 8))
+			if err != nil || len(again) != tc.reread || again[0].Key != tc.first {
+				t.Fatalf("second poll: %d records (%v), err %v; want %d from %s", len(again), again, err, tc.reread, tc.first)
+			}
+			if got := f.lastURL.Load().(string); !strings.Contains(got, tc.since) {
+				t.Errorf("since sent as %s; want %s", got, tc.since)
+			}
+		})
 	}
 }
 
@@ -202,11 +215,49 @@ func TestChangesCapsFutureStamp(t *testing.T) {
 	f := newFake(3)
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	src, _ := NewSource(fakeSpec(srv.URL))
+	spec := fakeSpec(srv.URL)
+	spec.Overlap = 2 * time.Minute // erp.overlap's default
+	src, _ := NewSource(spec)
 	src.now = func() time.Time { return time.Date(2024, 1, 2, 0, 3, 0, 0, time.UTC) }
 	recs, _, err := drain(t, src.Changes(context.Background(), StampPosition(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)), 10))
 	if err != nil || len(recs) != 3 {
 		t.Fatalf("a future position hid %d of 3 rows (err %v)", 3-len(recs), err)
+	}
+}
+
+// A row stamped in the future (a skewed clock, a manual UPDATE) must not
+// carry the cursor past the rows written after the poll that read it, even
+// when the next poll comes later than the overlap (every 5 minutes, with 2
+// minutes of overlap).
+func TestAFutureStampDoesNotCarryTheCursorPastLaterRows(t *testing.T) {
+	f := newFake(3)
+	f.items[2]["stamp"] = "2099-01-01T00:00:00Z"
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	spec := fakeSpec(srv.URL)
+	spec.Overlap = 2 * time.Minute
+	src, _ := NewSource(spec)
+	now := time.Date(2024, 1, 2, 0, 10, 0, 0, time.UTC)
+	src.now = func() time.Time { return now }
+	ctx := context.Background()
+	recs, pos, err := drain(t, src.Changes(ctx, "", 10))
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("first poll: %d records, err %v", len(recs), err)
+	}
+	// Written after the first poll; the next poll comes 5 minutes later.
+	f.items = append(f.items, map[string]any{"code": "000004", "name": "LATER", "price": json.Number("1"),
+		"stamp": "2024-01-02T00:11:00Z", "deleted": " "})
+	now = now.Add(5 * time.Minute)
+	recs, _, err = drain(t, src.Changes(ctx, pos[len(pos)-1], 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, r := range recs {
+		keys = append(keys, r.Key)
+	}
+	if fmt.Sprint(keys) != "[|000003 |000004]" {
+		t.Errorf("the next poll read %v (cursor %s); want the future row again and the later row", keys, pos[len(pos)-1])
 	}
 }
 

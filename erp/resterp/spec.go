@@ -18,7 +18,6 @@ const (
 	DefaultHasNextPath   = "hasNext"
 	DefaultSinceLayout   = "2006-01-02T15:04:05.000Z07:00"
 	DefaultTimeout       = 30 * time.Second
-	DefaultOverlap       = 2 * time.Minute
 	DefaultRetries       = 3
 	DefaultBackoff       = 250 * time.Millisecond
 )
@@ -98,7 +97,9 @@ type RouteSpec struct {
 	// Lookup filters the list route by each key field.
 	KeyParam, LookupPath string
 
-	// Overlap is re-read before the last stamp on every poll (DefaultOverlap if 0).
+	// Overlap is re-read before the last stamp on every poll; zero re-reads
+	// nothing (see erp.PollFrom). erpbridge's configuration sets it
+	// (erp.overlap, 2 minutes unless changed).
 	Overlap time.Duration
 	// Retries is how many times a GET is retried after a 5xx, a 429 or a
 	// timeout (DefaultRetries if 0, none if negative); Backoff the first
@@ -162,9 +163,6 @@ func (s RouteSpec) withDefaults() (RouteSpec, error) {
 	}
 	if s.Timeout <= 0 {
 		s.Timeout = DefaultTimeout
-	}
-	if s.Overlap <= 0 {
-		s.Overlap = DefaultOverlap
 	}
 	if s.Retries == 0 {
 		s.Retries = DefaultRetries

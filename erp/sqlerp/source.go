@@ -31,12 +31,11 @@ import (
 //     match ">="; they are read by FullPass, which pages on the record
 //     number alone and also serves tables without a stamp.
 
-// DefaultOverlap is the overlap window when Options.Overlap is zero.
-const DefaultOverlap = 2 * time.Minute
-
 // Options tune a Source.
 type Options struct {
-	// Overlap is re-read before the last stamp on every poll (DefaultOverlap if 0).
+	// Overlap is re-read before the last stamp on every poll; zero re-reads
+	// nothing (see erp.PollFrom). erpbridge's configuration sets it
+	// (erp.overlap, 2 minutes unless changed).
 	Overlap time.Duration
 	// QueryTimeout bounds each page query; 0 leaves it to ctx.
 	QueryTimeout time.Duration
@@ -79,9 +78,6 @@ func NewSource(ctx context.Context, db *sql.DB, d Dialect, spec TableSpec, opts 
 	}
 	if len(rep.Missing) > 0 {
 		return nil, fmt.Errorf("opening %s: missing columns %s", rep.Table, strings.Join(rep.Missing, ", "))
-	}
-	if opts.Overlap <= 0 {
-		opts.Overlap = DefaultOverlap
 	}
 	// Widths come from the catalog (sizes grow between releases); key and
 	// filial columns not listed get one too, for padded binds.
@@ -177,6 +173,7 @@ func (s *Source) Checkpoint(ctx context.Context) (erp.Position, error) {
 	}
 	ctx, cancel := s.queryCtx(ctx)
 	defer cancel()
+	now := s.now()
 	st := maxStampStatement(s.d, s.spec)
 	var raw any
 	if err := s.db.QueryRowContext(ctx, st.SQL, st.Args...).Scan(&raw); err != nil {
@@ -189,7 +186,8 @@ func (s *Source) Checkpoint(ctx context.Context) (erp.Position, error) {
 	if stamp == nil {
 		return "", nil
 	}
-	return position{Stamp: stamp}.encode(), nil
+	seen := erp.SeenUpTo(*stamp, now)
+	return position{Stamp: &seen}.encode(), nil
 }
 
 // Changes implements erp.Source.
@@ -209,7 +207,8 @@ func (s *Source) Changes(ctx context.Context, since erp.Position, pageSize int) 
 			fail(err)
 			return
 		}
-		from := erp.PollFrom(pos.Stamp, s.opts.Overlap, s.now())
+		now := s.now()
+		from := erp.PollFrom(pos.Stamp, s.opts.Overlap, now)
 		var after *stampCursor
 		for {
 			recs, err := s.readPage(ctx, changesStatement(s.d, s.spec, from, after, pageSize), pageSize)
@@ -225,7 +224,8 @@ func (s *Source) Changes(ctx context.Context, since erp.Position, pageSize int) 
 				fail(errors.New("row without stamp in a stamp-ordered read"))
 				return
 			}
-			if !yield(erp.Page{Records: recs, Next: position{Stamp: last.Stamp, Recno: last.Recno}.encode()}, nil) {
+			seen := erp.SeenUpTo(*last.Stamp, now)
+			if !yield(erp.Page{Records: recs, Next: position{Stamp: &seen, Recno: last.Recno}.encode()}, nil) {
 				return
 			}
 			if len(recs) < pageSize {

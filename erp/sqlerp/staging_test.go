@@ -108,6 +108,12 @@ func TestStagingSpecValidate(t *testing.T) {
 		{"char column without width", func(s *StagingSpec) { s.Items.Product.Width = 0 }, "ZB2_PRODUT: character columns need a width"},
 		{"missing column name", func(s *StagingSpec) { s.Header.Seller.Name = "" }, "header column"},
 		{"numeric size", func(s *StagingSpec) { s.Items.Value = StagingColumn{Name: "ZB2_VALOR", Width: 2, Decimals: 2} }, "ZB2_VALOR: bad size"},
+		{"numeric N 3,2", func(s *StagingSpec) { s.Items.Value = StagingColumn{Name: "ZB2_VALOR", Width: 3, Decimals: 2} }, ""},
+		{"whole numbers", func(s *StagingSpec) { s.Items.Quantity.Decimals = 0 }, ""},
+		{"numeric width unknown", func(s *StagingSpec) { s.Items.Value = StagingColumn{Name: "ZB2_VALOR", Decimals: 2} }, ""},
+		{"negative width", func(s *StagingSpec) { s.Items.Value.Width = -1 }, "ZB2_VALOR: bad size"},
+		{"negative decimals", func(s *StagingSpec) { s.Items.Value.Decimals = -1 }, "ZB2_VALOR: bad size"},
+		{"short time", func(s *StagingSpec) { s.Header.CreatedTime.Width = 5 }, "needs width 8"},
 		{"duplicate status", func(s *StagingSpec) { s.Statuses.Done = "0" }, `status code "0" used twice`},
 		{"blank status", func(s *StagingSpec) { s.Statuses.Error = " " }, "every code must be set"},
 		{"status too wide", func(s *StagingSpec) { s.Statuses.Error = "ER" }, "wider than 1"},
@@ -230,6 +236,8 @@ func TestStagingLayoutDiffs(t *testing.T) {
 	}{
 		{"sqlserver", []CatalogColumn{{"ZB1_DEALID", "VARCHAR", 24}, {"ZB1_DTPROC", "VARCHAR", 8}, {"ZB1_ERRO", "VARBINARY", 0},
 			{"ZB1_TENTAT", "FLOAT", 0}, {"R_E_C_N_O_", "INT", 0}, {"S_T_A_M_P_", "DATETIME", 0}}, nil},
+		{"a character column of unknown width (varchar(max))", []CatalogColumn{{"ZB1_DEALID", "VARCHAR", 0}, {"ZB1_DTPROC", "VARCHAR", 8},
+			{"ZB1_ERRO", "VARBINARY", 0}, {"ZB1_TENTAT", "FLOAT", 0}, {"R_E_C_N_O_", "INT", 0}}, nil},
 		{"sqlserver varchar(max) memo", []CatalogColumn{{"ZB1_DEALID", "VARCHAR", 24}, {"ZB1_DTPROC", "VARCHAR", 8}, {"ZB1_ERRO", "VARCHAR", 0},
 			{"ZB1_TENTAT", "FLOAT", 0}, {"R_E_C_N_O_", "INT", 0}}, nil},
 		{"oracle", []CatalogColumn{{"ZB1_DEALID", "VARCHAR2", 24}, {"ZB1_DTPROC", "VARCHAR2", 8}, {"ZB1_ERRO", "BLOB", 0},
@@ -248,5 +256,45 @@ func TestStagingLayoutDiffs(t *testing.T) {
 				t.Errorf("differences (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A staging sink needs a database and a dialect, and takes a valid spec.
+func TestNewStagingSinkNeedsADatabaseAndADialect(t *testing.T) {
+	db, _, err := Open("sqlite", "file:"+filepath.Join(t.TempDir(), "erp.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := NewStagingSink(db, SQLite{}, testStagingSpec()); err != nil {
+		t.Errorf("a database, a dialect and a valid spec: %v", err)
+	}
+	if _, err := NewStagingSink(db, nil, testStagingSpec()); err == nil {
+		t.Error("a sink without a dialect was made")
+	}
+	if _, err := NewStagingSink(nil, SQLite{}, testStagingSpec()); err == nil {
+		t.Error("a sink without a database was made")
+	}
+}
+
+// A numeric column takes what its width holds, and nothing more: N 3,0
+// holds 999, N 4,2 (the point counts) 9.99; a column of unknown width (0) takes any
+// value a float64 carries exactly.
+func TestFloatArgsFitTheirColumn(t *testing.T) {
+	for _, tc := range []struct {
+		width, decimals int
+		v               string
+		fits            bool
+	}{
+		{3, 0, "999", true},
+		{3, 0, "1000", false},
+		{4, 2, "9.99", true},
+		{4, 2, "10", false},
+		{0, 2, "123456789.12", true},
+	} {
+		_, err := floatArg(StagingColumn{Name: "ZB2_X", Width: tc.width, Decimals: tc.decimals}, dec(tc.v))
+		if fits := err == nil; fits != tc.fits {
+			t.Errorf("%s in N %d,%d: %v; want it to fit %v", tc.v, tc.width, tc.decimals, err, tc.fits)
+		}
 	}
 }

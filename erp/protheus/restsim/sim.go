@@ -117,8 +117,8 @@ func New(ctx context.Context, db *sql.DB, d sqlerp.Dialect, opts Options) (*Sim,
 				spec = withID
 			}
 		}
-		// Since is served exactly: a 1 ns overlap, the client adds its own.
-		src, err := sqlerp.NewSource(ctx, db, d, spec, sqlerp.Options{Overlap: 1})
+		// Since is served exactly: no overlap, the client adds its own.
+		src, err := sqlerp.NewSource(ctx, db, d, spec, sqlerp.Options{})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("opening simulator: %w", err)

@@ -225,20 +225,6 @@ func TestExampleConfigLoadsAndValidates(t *testing.T) {
 	}
 }
 
-func FuzzParse(f *testing.F) {
-	f.Add([]byte(minimal))
-	f.Add([]byte("[streams.customers]\nmode = \"upsert\"\n[streams.customers.mapping.fields]\nname = \"A1_NOME\"\n"))
-	f.Add([]byte("data_dir = '${X}'\n"))
-	f.Add([]byte("[crm\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := Parse(data, env(map[string]string{"TOKEN": "t", "X": "x"}))
-		if err != nil {
-			return
-		}
-		_ = cfg.Validate() // must not panic
-	})
-}
-
 func TestMappingTableOverridesKeyByKey(t *testing.T) {
 	base := minimal + "\n[streams.customers]\ncnpj_field = \"CNPJ\"\n"
 	tests := []struct {

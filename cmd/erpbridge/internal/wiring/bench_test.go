@@ -21,7 +21,8 @@ import (
 // up, the simulator unthrottled (requests_per_minute = -1 on both sides)
 // on a fake clock. They run only with -bench; setup (the fixture, the first
 // sync that creates every organization, the ERP changes) is kept out of the
-// timed part. cmd/erpbridge-bench measures the same against PostgreSQL with
+// timed part. Their check that an unchanged pass writes nothing also runs,
+// on a small fixture, in every test run (TestAnUnchangedFullPassWritesNothing). cmd/erpbridge-bench measures the same against PostgreSQL with
 // the bridge and the simulator in separate processes; docs/benchmarks.md
 // has the figures.
 //
@@ -44,7 +45,7 @@ type benchEnv struct {
 // newBenchEnv creates the ERP (kind sqlite or postgres) with customers
 // codes, lets setup change it, and opens a bridge on it with the given
 // [streams.…] configuration.
-func newBenchEnv(b *testing.B, kind fixture.Kind, customers int, streams string, setup func(fixture.ERP)) *benchEnv {
+func newBenchEnv(b testing.TB, kind fixture.Kind, customers int, streams string, setup func(fixture.ERP)) *benchEnv {
 	b.Helper()
 	ctx := context.Background()
 	be := map[fixture.Kind]erpBackend{fixture.SQLite: sqliteBackend, fixture.Postgres: postgresBackend}[kind]
@@ -84,7 +85,7 @@ dsn = %q
 const customersOnly = "[streams.contacts]\nenabled = false\n[streams.products]\nenabled = false\n"
 
 // sync syncs the customers stream and fails the benchmark on an error.
-func (e *benchEnv) sync(b *testing.B, full bool) bridge.Report {
+func (e *benchEnv) sync(b testing.TB, full bool) bridge.Report {
 	rep, err := e.b.Engine.Sync(e.ctx, "customers", bridge.SyncOptions{Full: full})
 	if err != nil {
 		b.Fatal(err)
@@ -103,10 +104,7 @@ func BenchmarkUnchangedFullPass(b *testing.B) {
 			}
 			var read, calls int64
 			for b.Loop() {
-				rep := e.sync(b, true)
-				if rep.Stats.Created+rep.Stats.Updated != 0 {
-					b.Fatalf("an unchanged pass wrote: %+v", rep.Stats)
-				}
+				rep := e.unchangedFullPass(b, "customers")
 				read += rep.Stats.Read
 				calls += rep.Stats.APICalls
 			}
@@ -157,16 +155,10 @@ const benchOrders = 2000
 func BenchmarkOrdersUnchangedFullPass(b *testing.B) {
 	for _, kind := range []fixture.Kind{fixture.SQLite, fixture.Postgres} {
 		b.Run(string(kind), func(b *testing.B) {
-			e := newOrdersBenchEnv(b, kind)
+			e := newOrdersBenchEnv(b, kind, 0, benchOrders)
 			var read, calls int64
 			for b.Loop() {
-				rep, err := e.b.Engine.Sync(e.ctx, "orders", bridge.SyncOptions{Full: true})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if rep.Stats.Created+rep.Stats.Updated != 0 {
-					b.Fatalf("an unchanged pass wrote: %+v", rep.Stats)
-				}
+				rep := e.unchangedFullPass(b, "orders")
 				read += rep.Stats.Read
 				calls += rep.Stats.APICalls
 			}
@@ -176,12 +168,16 @@ func BenchmarkOrdersUnchangedFullPass(b *testing.B) {
 	}
 }
 
-// newOrdersBenchEnv is the fixture with benchOrders more orders, every
-// stream but contacts synced once.
-func newOrdersBenchEnv(b *testing.B, kind fixture.Kind) *benchEnv {
+// newOrdersBenchEnv is the fixture of customers codes (0: its default)
+// with orders more orders, every stream but contacts synced once.
+func newOrdersBenchEnv(b testing.TB, kind fixture.Kind, customers, orders int) *benchEnv {
 	b.Helper()
+	ordering := 200 // the customers the orders are spread over
+	if customers > 0 {
+		ordering = min(ordering, customers)
+	}
 	addOrders := func(erpDB fixture.ERP) {
-		for i := range benchOrders {
+		for i := range orders {
 			var items []fixture.NewOrderItem
 			for k := range 3 {
 				p := 1 + (i+k*7)%39
@@ -191,16 +187,64 @@ func newOrdersBenchEnv(b *testing.B, kind fixture.Kind) *benchEnv {
 				items = append(items, fixture.NewOrderItem{Product: fmt.Sprintf("PA%04d", p), TES: "501",
 					Qty: decimal.NewFromInt(int64(1 + k)), Price: decimal.RequireFromString("12.34")})
 			}
-			if _, err := erpDB.AddOrder(context.Background(), fixture.NewOrder{Customer: fmt.Sprintf("%06d", 1+i%200), Loja: "01",
+			if _, err := erpDB.AddOrder(context.Background(), fixture.NewOrder{Customer: fmt.Sprintf("%06d", 1+i%ordering), Loja: "01",
 				Seller: fmt.Sprintf("%06d", 1+i%5), Items: items}); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
-	e := newBenchEnv(b, kind, 0, fmt.Sprintf("[streams.contacts]\nenabled = false\n[streams.products]\nprice_table = %q\n[streams.orders]\nenabled = true\nfilial = %q\nhistory_days = 0\n",
+	e := newBenchEnv(b, kind, customers, fmt.Sprintf("[streams.contacts]\nenabled = false\n[streams.products]\nprice_table = %q\n[streams.orders]\nenabled = true\nfilial = %q\nhistory_days = 0\n",
 		fixture.PriceTable, fixture.OrderFilial), addOrders)
 	if _, err := e.b.Engine.SyncAll(e.ctx, bridge.SyncOptions{Full: true}); err != nil {
 		b.Fatal(err)
 	}
 	return e
+}
+
+// unchangedFullPass runs a full pass of stream over an ERP the CRM already
+// mirrors, and fails unless it wrote nothing: no create, no update, not one
+// CRM request.
+func (e *benchEnv) unchangedFullPass(tb testing.TB, stream string) bridge.Report {
+	tb.Helper()
+	writes := e.sim.Counts().Writes
+	rep, err := e.b.Engine.Sync(e.ctx, stream, bridge.SyncOptions{Full: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if rep.Stats.Created+rep.Stats.Updated != 0 || rep.Stats.APICalls != 0 || e.sim.Counts().Writes != writes {
+		tb.Fatalf("an unchanged pass of %s wrote: %+v, %d CRM writes", stream, rep.Stats, e.sim.Counts().Writes-writes)
+	}
+	return rep
+}
+
+// TestAnUnchangedFullPassWritesNothing is the benchmarks' check on a small
+// fixture, in every test run: a full pass over an ERP the CRM already
+// mirrors reads every row and sends nothing — customers, and orders with
+// their items, customers and sellers.
+func TestAnUnchangedFullPassWritesNothing(t *testing.T) {
+	checkUnchangedFullPass(t, fixture.SQLite)
+}
+
+func TestAnUnchangedFullPassWritesNothingPostgresIntegration(t *testing.T) {
+	checkUnchangedFullPass(t, fixture.Postgres)
+}
+
+func checkUnchangedFullPass(t *testing.T, kind fixture.Kind) {
+	t.Run("customers", func(t *testing.T) {
+		e := newBenchEnv(t, kind, 40, customersOnly, nil)
+		first := e.sync(t, true)
+		if first.Stats.Created == 0 {
+			t.Fatalf("the first sync created nothing: %+v", first.Stats)
+		}
+		if rep := e.unchangedFullPass(t, "customers"); rep.Stats.Read != first.Stats.Read || rep.Stats.Unchanged != first.Stats.Created {
+			t.Errorf("the unchanged pass: %+v; want the %d rows read and the %d records created unchanged",
+				rep.Stats, first.Stats.Read, first.Stats.Created)
+		}
+	})
+	t.Run("orders", func(t *testing.T) {
+		e := newOrdersBenchEnv(t, kind, 40, 20)
+		if rep := e.unchangedFullPass(t, "orders"); rep.Stats.Unchanged < 20 {
+			t.Errorf("the unchanged pass: %+v; want the 20 added orders (and the fixture's) unchanged", rep.Stats)
+		}
+	})
 }
