@@ -38,6 +38,9 @@ type Options struct {
 	APICalls func() int64
 	// Logger receives one line per failed record and per run (default nop).
 	Logger *zap.Logger
+	// Observer follows every run as it goes: progress bars, live metrics,
+	// the status page (default none).
+	Observer Observer
 }
 
 func (o Options) withDefaults() Options {
@@ -79,6 +82,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
+	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
 	}
 	return o
 }

@@ -108,6 +108,9 @@ func (r *run) sendPlanned(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("queueing %d writes: %w", len(planned), err)
 	}
+	left := int64(len(planned)) // not sent yet: not done for the progress
+	r.unsent += left
+	defer func() { r.unsent -= left }()
 	for i, w := range planned {
 		if err := ctx.Err(); err != nil {
 			return r.unsend(ctx, planned[i:], err)
@@ -117,6 +120,9 @@ func (r *run) sendPlanned(ctx context.Context) error {
 			// left goes back to pending rather than sitting inflight.
 			return r.unsend(ctx, planned[i+1:], err)
 		}
+		left--
+		r.unsent--
+		r.tick()
 	}
 	return nil
 }
@@ -236,6 +242,7 @@ func (r *run) drainOutbox(ctx context.Context) error {
 			if err := r.send(ctx, it); err != nil {
 				return err
 			}
+			r.tick()
 		}
 		if !progress || len(items) < batch {
 			return nil

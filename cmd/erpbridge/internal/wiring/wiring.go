@@ -39,6 +39,9 @@ type Options struct {
 	// AfterOrderSubmit, when set, runs right after the ERP answered a won
 	// deal's order and before the answer is recorded (crash tests).
 	AfterOrderSubmit func()
+	// Observer follows the engine's runs as they go (progress, live
+	// metrics, the status page).
+	Observer bridge.Observer
 }
 
 // Bridge is everything a sync needs, opened.
@@ -217,7 +220,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	for _, w := range got.Warnings {
 		log.Warn(w.Stream+": "+w.Text, zap.String("stream", w.Stream))
 	}
-	eo := bridge.Options{PageSize: pageSize(cfg), Logger: log, Now: clk.Now}
+	eo := bridge.Options{PageSize: pageSize(cfg), Logger: log, Now: clk.Now, Observer: o.Observer}
 	if n, ok := b.CRM.(component.CallCounter); ok {
 		eo.APICalls = n.APICalls
 	}

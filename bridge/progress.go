@@ -1,0 +1,123 @@
+package bridge
+
+import (
+	"context"
+	"time"
+
+	"github.com/erpbridge/erpbridge/bridge/store"
+	"github.com/erpbridge/erpbridge/erp"
+	"go.uber.org/zap"
+)
+
+// Progress is where one stream's running pass is: what a progress bar, a
+// progress log line, the live metrics and the status page show.
+type Progress struct {
+	Stream string
+	RunID  int64 // 0 for a dry run
+	Kind   store.RunKind
+	// Total is how many ERP records the pass reads, counted cheaply before
+	// it starts (erp.Counter); -1 when the source cannot tell.
+	Total int64
+	// Done is how many records are handled: read, and their writes (if
+	// any) sent. Records read whose writes still wait to be sent in their
+	// page are not done yet: at the CRM's pace that is where time goes.
+	Done int64
+	// Stats are the run's counters so far (cumulative).
+	Stats     store.RunStats
+	StartedAt time.Time
+	At        time.Time // when these figures were taken
+}
+
+// Rate is the records done per second since the pass started (0 before
+// the first second or record).
+func (p Progress) Rate() float64 {
+	secs := p.At.Sub(p.StartedAt).Seconds()
+	if secs < 1 || p.Done <= 0 {
+		return 0
+	}
+	return float64(p.Done) / secs
+}
+
+// ETA is the time left at the pass's rate so far; false when the total or
+// the rate is not known yet.
+func (p Progress) ETA() (time.Duration, bool) {
+	rate := p.Rate()
+	if p.Total < 0 || rate <= 0 {
+		return 0, false
+	}
+	left := max(p.Total-p.Done, 0)
+	return time.Duration(float64(left) / rate * float64(time.Second)).Round(time.Second), true
+}
+
+// Observer follows runs as they go. Calls come from the syncing goroutine,
+// one run at a time per engine; an observer must return quickly.
+type Observer interface {
+	// Progress is called when a run starts (Done 0), after every record
+	// and every write sent, and once more when the run ends.
+	Progress(p Progress)
+	// Finished is called with the report of every run.
+	Finished(rep Report)
+}
+
+// Observers fans the calls out to every non-nil observer, in order.
+func Observers(obs ...Observer) Observer {
+	var out multiObserver
+	for _, o := range obs {
+		if o != nil {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+type multiObserver []Observer
+
+func (m multiObserver) Progress(p Progress) {
+	for _, o := range m {
+		o.Progress(p)
+	}
+}
+
+func (m multiObserver) Finished(rep Report) {
+	for _, o := range m {
+		o.Finished(rep)
+	}
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Progress(Progress) {}
+func (nopObserver) Finished(Report)   {}
+
+// countPass counts what the pass will read, when the source can tell
+// cheaply (-1 otherwise, or when counting fails: progress is no reason to
+// fail a run).
+func (r *run) countPass(ctx context.Context, full bool, pos erp.Position) int64 {
+	c, ok := r.s.Source.(erp.Counter)
+	if !ok {
+		return -1
+	}
+	var n int64
+	var err error
+	if full {
+		n, err = c.CountFullPass(ctx, pos)
+	} else {
+		n, err = c.CountChanges(ctx, pos)
+	}
+	if err != nil {
+		r.log.Debug("counting what the pass reads, for its progress", zap.Error(err))
+		return -1
+	}
+	return n
+}
+
+// tick tells the observer where the run is.
+func (r *run) tick() {
+	if r.depth > 0 || r.prog.StartedAt.IsZero() {
+		return // an on-demand dependency counts in its own stream's runs
+	}
+	p := r.prog
+	p.Stats, p.At = r.stats, r.e.opts.Now()
+	p.Done = max(r.stats.Read-int64(len(r.planned))-r.unsent, 0)
+	r.e.opts.Observer.Progress(p)
+}
