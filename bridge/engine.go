@@ -248,6 +248,7 @@ func (e *Engine) Sync(ctx context.Context, name string, so SyncOptions) (Report,
 	r := newRun(e, s, so.DryRun)
 	r.drySt = so.dry
 	rep := r.execute(ctx, so.Full)
+	e.opts.Observer.Finished(rep)
 	if rep.Err != nil {
 		return rep, fmt.Errorf("syncing %s: %w", name, rep.Err)
 	}

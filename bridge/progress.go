@@ -2,6 +2,8 @@ package bridge
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge/store"
@@ -121,3 +123,53 @@ func (r *run) tick() {
 	p.Done = max(r.stats.Read-int64(len(r.planned))-r.unsent, 0)
 	r.e.opts.Observer.Progress(p)
 }
+
+// ProgressEvery is how often LogProgress writes a running pass's line.
+const ProgressEvery = 30 * time.Second
+
+// LogProgress returns an observer that logs, per stream, one INFO line
+// every `every` of a running pass (by the run's clock): N of M, the rate
+// and the ETA. It is the progress of a service or a CI job, where no bar
+// is drawn; a pass shorter than `every` logs none.
+func LogProgress(log *zap.Logger, every time.Duration) Observer {
+	return &progressLogger{log: log, every: every, last: map[string]time.Time{}}
+}
+
+type progressLogger struct {
+	log   *zap.Logger
+	every time.Duration
+	mu    sync.Mutex
+	last  map[string]time.Time // per stream: when its last line was due
+}
+
+func (l *progressLogger) Progress(p Progress) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	last, ok := l.last[p.Stream]
+	if !ok || last.Before(p.StartedAt) {
+		last = p.StartedAt // a new pass
+	}
+	if p.At.Sub(last) < l.every {
+		l.last[p.Stream] = last
+		return
+	}
+	l.last[p.Stream] = p.At
+	fields := []zap.Field{zap.String("stream", p.Stream), zap.Int64("done", p.Done),
+		zap.String("rate", fmt.Sprintf("%.1f/s", p.Rate())), zap.Int64("created", p.Stats.Created),
+		zap.Int64("updated", p.Stats.Updated), zap.Int64("failed", p.Stats.Failed)}
+	if p.RunID != 0 {
+		fields = append(fields, zap.Int64("run_id", p.RunID))
+	}
+	msg := fmt.Sprintf("%s: %d records done", p.Stream, p.Done)
+	if p.Total >= 0 {
+		fields = append(fields, zap.Int64("total", p.Total))
+		msg = fmt.Sprintf("%s: %d of %d records done", p.Stream, p.Done, p.Total)
+	}
+	if eta, ok := p.ETA(); ok {
+		fields = append(fields, zap.Duration("eta", eta))
+		msg += ", about " + eta.String() + " left"
+	}
+	l.log.Info(msg, fields...)
+}
+
+func (l *progressLogger) Finished(Report) {}

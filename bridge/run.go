@@ -154,7 +154,6 @@ func (r *run) execute(ctx context.Context, full bool) Report {
 		}
 	}
 	r.tick()
-	r.e.opts.Observer.Finished(rep)
 	lvl, msg := zap.InfoLevel, "run finished"
 	switch {
 	case rep.Err != nil:

@@ -20,8 +20,8 @@ var outcomes = []string{"created", "updated", "unchanged", "skipped", "failed", 
 // stream, 0 when the stream has none.
 var openStates = []store.State{store.StatePending, store.StateInflight, store.StateFailed, store.StateParked}
 
-// metrics are the monitor's Prometheus metrics. The counters and histograms
-// are fed from run reports; the CRM counters, the outbox depth and the
+// metrics are the monitor's Prometheus metrics. The record counters move
+// as a run goes (bridge.Observer), the histograms are fed from run reports; the CRM counters, the outbox depth and the
 // cursor lag are read when scraped (stateCollector).
 type metrics struct {
 	reg         *prometheus.Registry
@@ -70,13 +70,22 @@ func (x *metrics) initStreams(streams []string) {
 	}
 }
 
-func (x *metrics) observe(rep bridge.Report, now time.Time) {
-	st := rep.Stats
-	for i, n := range []int64{st.Created, st.Updated, st.Unchanged, st.Skipped, st.Failed, st.Deleted} {
-		if n > 0 {
-			x.records.WithLabelValues(rep.Stream, outcomes[i]).Add(float64(n))
+// addRecords adds the records of st not in counted (what an earlier call
+// for the same run added already).
+func (x *metrics) addRecords(stream string, st, counted store.RunStats) {
+	now := []int64{st.Created, st.Updated, st.Unchanged, st.Skipped, st.Failed, st.Deleted}
+	before := []int64{counted.Created, counted.Updated, counted.Unchanged, counted.Skipped, counted.Failed, counted.Deleted}
+	for i, n := range now {
+		if d := n - before[i]; d > 0 {
+			x.records.WithLabelValues(stream, outcomes[i]).Add(float64(d))
 		}
 	}
+}
+
+// observe adds a finished run: its records not counted yet, its duration
+// and its outcome.
+func (x *metrics) observe(rep bridge.Report, counted store.RunStats, now time.Time) {
+	x.addRecords(rep.Stream, rep.Stats, counted)
 	if cancelled(rep.Err) {
 		return
 	}

@@ -62,12 +62,24 @@ type Monitor struct {
 	crmMu  sync.Mutex // one CRM check at a time; guards crmAt, crmErr
 	crmAt  time.Time  // when the cached CRM check ran (zero: none)
 	crmErr error
+
+	liveMu sync.Mutex
+	live   map[string]*liveRun // the running pass per stream
 }
+
+// liveRun is a running pass as the monitor last heard of it: its progress,
+// and the record counts already added to erpbridge_records_total.
+type liveRun struct {
+	p       bridge.Progress
+	counted store.RunStats
+}
+
+var _ bridge.Observer = (*Monitor)(nil)
 
 // NewMonitor returns a monitor with no bridge attached: /readyz answers 503
 // until Attach.
 func NewMonitor(o Options) *Monitor {
-	m := &Monitor{o: o.withDefaults()}
+	m := &Monitor{o: o.withDefaults(), live: map[string]*liveRun{}}
 	m.metrics = newMetrics(m)
 	return m
 }
@@ -113,15 +125,55 @@ func (m *Monitor) current() (*Target, Stats) {
 	return m.target, st
 }
 
-// Observe records the outcome of one stream's run: its records by outcome,
-// its duration, and the time and success of the stream's last run. Dry runs
-// are ignored; a run cut short by a stop or a reload counts its records but
-// is neither a success nor a failure.
+// Progress implements bridge.Observer: the running pass's records are
+// counted in erpbridge_records_total as they are handled, and its progress
+// is kept for the status page. Dry runs are ignored.
+func (m *Monitor) Progress(p bridge.Progress) {
+	if p.Kind == store.RunDry || p.Stream == "" {
+		return
+	}
+	m.liveMu.Lock()
+	defer m.liveMu.Unlock()
+	l := m.live[p.Stream]
+	if l == nil || l.p.RunID != p.RunID {
+		l = &liveRun{}
+		m.live[p.Stream] = l
+	}
+	m.metrics.addRecords(p.Stream, p.Stats, l.counted)
+	l.p, l.counted = p, p.Stats
+}
+
+// Finished implements bridge.Observer (see Observe).
+func (m *Monitor) Finished(rep bridge.Report) { m.Observe(rep) }
+
+// Observe records the outcome of one stream's run: its records by outcome
+// (those Progress has not counted yet), its duration, and the time and
+// success of the stream's last run. Dry runs are ignored; a run cut short
+// by a stop or a reload counts its records but is neither a success nor a
+// failure.
 func (m *Monitor) Observe(rep bridge.Report) {
 	if rep.Kind == store.RunDry || rep.Stream == "" {
 		return
 	}
-	m.metrics.observe(rep, m.o.Now())
+	var counted store.RunStats
+	m.liveMu.Lock()
+	if l := m.live[rep.Stream]; l != nil && rep.RunID != 0 && l.p.RunID == rep.RunID {
+		counted = l.counted
+		delete(m.live, rep.Stream)
+	}
+	m.liveMu.Unlock()
+	m.metrics.observe(rep, counted, m.o.Now())
+}
+
+// Running returns the passes under way, by stream: where each is.
+func (m *Monitor) Running() map[string]bridge.Progress {
+	m.liveMu.Lock()
+	defer m.liveMu.Unlock()
+	out := make(map[string]bridge.Progress, len(m.live))
+	for s, l := range m.live {
+		out[s] = l.p
+	}
+	return out
 }
 
 // Check is the outcome of one readiness check.

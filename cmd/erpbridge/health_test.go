@@ -37,6 +37,13 @@ type healthEnv struct {
 
 func newHealthEnv(t *testing.T, o health.Options) *healthEnv {
 	t.Helper()
+	return newObservedHealthEnv(t, o, nil)
+}
+
+// newObservedHealthEnv is newHealthEnv with one more observer of the runs,
+// told after the monitor.
+func newObservedHealthEnv(t *testing.T, o health.Options, also bridge.Observer) *healthEnv {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "erp.db")
@@ -67,12 +74,12 @@ price_table = "`+fixture.PriceTable+`"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	b, err := wiring.Open(ctx, cfg, wiring.Options{})
+	m := health.NewMonitor(o)
+	b, err := wiring.Open(ctx, cfg, wiring.Options{Observer: bridge.Observers(m, also)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	m := health.NewMonitor(o)
 	m.Attach(b.Health())
 	srv, err := health.Listen("127.0.0.1:0", "", m, nil)
 	if err != nil {
@@ -82,15 +89,55 @@ price_table = "`+fixture.PriceTable+`"
 	return &healthEnv{t: t, erp: erpDB, b: b, m: m, srv: srv, url: "http://" + srv.Addr()}
 }
 
-// sync runs one stream and feeds its report to the monitor, as `run` does.
+// sync runs one stream; the monitor observes it, as in `run`.
 func (e *healthEnv) sync(stream string) bridge.Report {
 	e.t.Helper()
 	rep, err := e.b.Engine.Sync(context.Background(), stream, bridge.SyncOptions{})
 	if err != nil {
 		e.t.Fatalf("sync %s: %v", stream, err)
 	}
-	e.m.Observe(rep)
 	return rep
+}
+
+// progressFunc is an observer of progress only.
+type progressFunc func(bridge.Progress)
+
+func (f progressFunc) Progress(p bridge.Progress) { f(p) }
+func (progressFunc) Finished(bridge.Report)       {}
+
+// A backfill's creates show in /metrics while it runs, and the monitor
+// knows where the pass is (N of M); at its end the counter holds every
+// create once.
+func TestRecordCountersMoveDuringARun(t *testing.T) {
+	var e *healthEnv
+	var seen bool
+	var live bridge.Progress
+	probe := progressFunc(func(p bridge.Progress) {
+		if p.Stream != "customers" || p.Stats.Created != 5 || seen {
+			return
+		}
+		seen = true
+		_, body := get(t, e.url+"/metrics", "")
+		if got, _ := metric(body, "erpbridge_records_total", map[string]string{"stream": "customers", "outcome": "created"}); got != 5 {
+			t.Errorf("records_total{customers,created} = %v while the run had created 5", got)
+		}
+		live = e.m.Running()["customers"]
+	})
+	e = newObservedHealthEnv(t, health.Options{}, probe)
+	rep := e.sync("customers")
+	if !seen {
+		t.Fatalf("the run never had 5 creates to look at: %+v", rep.Stats)
+	}
+	if live.RunID != rep.RunID || live.Total != rep.Stats.Read || live.Done == 0 || live.Done >= live.Total {
+		t.Errorf("the running pass as the monitor knew it = %+v, want run %d, some of the %d rows done", live, rep.RunID, rep.Stats.Read)
+	}
+	_, body := get(t, e.url+"/metrics", "")
+	if got, _ := metric(body, "erpbridge_records_total", map[string]string{"stream": "customers", "outcome": "created"}); int64(got) != rep.Stats.Created {
+		t.Errorf("after the run records_total{customers,created} = %v, want %d (each create once)", got, rep.Stats.Created)
+	}
+	if _, ok := e.m.Running()["customers"]; ok {
+		t.Error("the finished pass is still shown as running")
+	}
 }
 
 // get fetches url with an optional bearer token and returns the status and body.

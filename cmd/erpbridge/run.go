@@ -73,7 +73,11 @@ func runBridge(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 
 	var prev *config.Config // the config to go back to when the new one fails to open
 	for {
-		b, err := wiring.Open(ctx, cfg, wiring.Options{Logger: log})
+		// The monitor counts records as they go and keeps each running
+		// pass for the status page; the log gets a progress line per
+		// stream every 30 s.
+		b, err := wiring.Open(ctx, cfg, wiring.Options{Logger: log,
+			Observer: bridge.Observers(mon, bridge.LogProgress(log, bridge.ProgressEvery))})
 		if err != nil {
 			if prev == nil || ctx.Err() != nil {
 				return err
@@ -120,7 +124,7 @@ func runUntilReload(ctx context.Context, b *wiring.Bridge, mon *health.Monitor, 
 		}
 		log.Info("pruned the checkpoint store's history", zap.Int64("confirmed_writes", writes), zap.Int64("runs", runs))
 	}
-	go func() { done <- schedule(sctx, b.Config, b.Engine, b.WonDeals, prune, log, mon.Observe) }()
+	go func() { done <- schedule(sctx, b.Config, b.Engine, b.WonDeals, prune, log, mon.Observe) }() // the engine's runs reach mon as its observer
 	for {
 		select {
 		case err := <-done:
@@ -195,7 +199,8 @@ func stopHealth(srv *health.Server, log *zap.Logger) {
 }
 
 // schedule runs the engine on cron until ctx is done, then stops gracefully.
-// observe, when not nil, receives the report of every stream's run.
+// observe, when not nil, receives the report of every won-deal poll (the
+// engine's own runs reach their observer through bridge.Options.Observer).
 func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *inbound.Poller, prune func(context.Context),
 	log *zap.Logger, observe func(bridge.Report)) error {
 	if observe == nil {
@@ -208,14 +213,10 @@ func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *in
 				return
 			}
 			if name == "" {
-				reps, _ := e.SyncAll(ctx, so) // each run logs its own outcome
-				for _, rep := range reps {
-					observe(rep)
-				}
+				_, _ = e.SyncAll(ctx, so) // each run logs its own outcome
 				return
 			}
-			rep, _ := e.Sync(ctx, name, so)
-			observe(rep)
+			_, _ = e.Sync(ctx, name, so)
 		}
 	}
 	var shared []string
