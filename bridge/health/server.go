@@ -138,6 +138,7 @@ func (m *Monitor) Handler(log *zap.Logger) http.Handler {
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(rd)
 	})
+	m.pageHandlers(mux, log)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.metrics.reg, promhttp.HandlerOpts{
 		ErrorLog:      promLogger{log},
 		ErrorHandling: promhttp.ContinueOnError,

@@ -5,12 +5,14 @@
 package wiring
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -93,7 +95,14 @@ func (b *Bridge) Prune(ctx context.Context, keepDone, keepRuns time.Duration) (w
 
 // Health is what the health monitor checks and measures of the bridge.
 func (b *Bridge) Health() health.Target {
-	t := health.Target{Store: b.Store, Streams: b.Engine.Streams()}
+	t := health.Target{Store: b.Store, Streams: b.Engine.Streams(), Entities: map[string]string{}}
+	for _, s := range t.Streams {
+		t.Entities[s] = b.Config.Entity(s)
+	}
+	if b.WonDeals != nil {
+		t.Inbound = inbound.Stream
+	}
+	t.NextRuns = func() map[string]time.Time { return nextRuns(b.Config, append(slices.Clone(t.Streams), t.Inbound)) }
 	if h, ok := b.CRM.(component.HealthReporter); ok {
 		t.CRM = h.Health()
 	}
@@ -101,6 +110,23 @@ func (b *Bridge) Health() health.Target {
 		t.ERP = db
 	}
 	return t
+}
+
+// nextRuns is when `erpbridge run` runs each stream next: the next match
+// of its own schedule, else of schedule.incremental (what its cron does).
+func nextRuns(cfg *config.Config, streams []string) map[string]time.Time {
+	now := time.Now()
+	out := make(map[string]time.Time, len(streams))
+	for _, s := range streams {
+		if s == "" {
+			continue
+		}
+		spec := cmp.Or(cfg.OwnSchedule(s), cfg.Schedule.Incremental)
+		if sched, err := config.CronParser.Parse(spec); err == nil {
+			out[s] = sched.Next(now)
+		}
+	}
+	return out
 }
 
 // OpenStore opens the checkpoint store in cfg.DataDir.
