@@ -32,8 +32,8 @@ stream's own) and the full pass on schedule.full_pass, until interrupted.
 One sync runs at start. On SIGINT/SIGTERM the record in flight is finished
 and persisted, and the process exits within 10 seconds.
 
-/healthz, /readyz and /metrics (Prometheus) are served on http.addr
-(default 127.0.0.1:8095; "" turns them off). On SIGHUP (Linux) the
+The status page (/), /healthz, /readyz and /metrics (Prometheus) are
+served on http.addr (default 127.0.0.1:8095; "" turns them off). On SIGHUP (Linux) the
 configuration is read again: a valid one takes over once the record in
 flight is finished; an invalid one is logged and the running one goes on.`,
 		Args: cobra.NoArgs,
@@ -166,7 +166,7 @@ func startHealth(h config.HTTP, mon *health.Monitor, log *zap.Logger) (*health.S
 		return nil, err
 	}
 	log.Info("health server listening", zap.String("addr", srv.Addr()),
-		zap.String("endpoints", "/healthz /readyz /metrics"), zap.Bool("token", h.Token != ""))
+		zap.String("endpoints", "/ (status page) /healthz /readyz /metrics"), zap.Bool("token", h.Token != ""))
 	return srv, nil
 }
 
