@@ -173,3 +173,17 @@ func (l *progressLogger) Progress(p Progress) {
 }
 
 func (l *progressLogger) Finished(Report) {}
+
+type streamKey struct{}
+
+// WithStream returns ctx naming the stream whose work it carries: the
+// target system's requests made with it are counted under that stream.
+func WithStream(ctx context.Context, stream string) context.Context {
+	return context.WithValue(ctx, streamKey{}, stream)
+}
+
+// StreamOf returns the stream WithStream put in ctx ("" none).
+func StreamOf(ctx context.Context) string {
+	s, _ := ctx.Value(streamKey{}).(string)
+	return s
+}

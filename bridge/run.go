@@ -74,6 +74,7 @@ type fullProgress struct {
 }
 
 func (r *run) execute(ctx context.Context, full bool) Report {
+	ctx = WithStream(ctx, r.s.Name) // the target's request metrics carry it
 	st := r.e.store
 	start := r.e.opts.Now()
 	calls0 := r.e.opts.APICalls()

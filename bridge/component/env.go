@@ -183,6 +183,9 @@ type OpenOptions struct {
 	Clock      clock.Clock
 	HTTPClient *http.Client
 	Logger     *zap.Logger
+	// ObserveRequest, when set, is told of every HTTP attempt to the
+	// target system (the request latency metrics; see bridge.StreamOf).
+	ObserveRequest func(ctx context.Context, method string, status int, took time.Duration)
 }
 
 // TargetOpener is implemented by a target system's settings.

@@ -1,7 +1,9 @@
 package health
 
 import (
+	"cmp"
 	"context"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +31,9 @@ type metrics struct {
 	runDuration *prometheus.HistogramVec
 	lastRunTime *prometheus.GaugeVec
 	lastRunOK   *prometheus.GaugeVec
+	// requestDuration is every HTTP attempt to the target system, by
+	// stream, method and status class (its _count: requests per stream).
+	requestDuration *prometheus.HistogramVec
 }
 
 func newMetrics(m *Monitor) *metrics {
@@ -52,7 +57,17 @@ func newMetrics(m *Monitor) *metrics {
 			Help: "1 if the stream's last run of this process succeeded, 0 if it failed.",
 		}, []string{"stream"}),
 	}
-	x.reg.MustRegister(x.records, x.runDuration, x.lastRunTime, x.lastRunOK,
+	x.requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "erpbridge_crm_request_duration_seconds",
+		Help:    "HTTP attempts to the CRM (retries included), by stream, method and status class (2xx…5xx, error: no answer).",
+		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+	}, []string{"stream", "method", "code"})
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "erpbridge_build_info",
+		Help: "Always 1; the labels say which erpbridge this is.",
+	}, []string{"version", "commit", "goversion"})
+	buildInfo.WithLabelValues(cmp.Or(m.o.Version, "dev"), cmp.Or(m.o.Commit, "unknown"), runtime.Version()).Set(1)
+	x.reg.MustRegister(x.records, x.runDuration, x.lastRunTime, x.lastRunOK, x.requestDuration, buildInfo,
 		&stateCollector{m: m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

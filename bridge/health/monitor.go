@@ -28,6 +28,8 @@ type Options struct {
 	CRMEvery time.Duration
 	// Logger receives scrape errors (default nop).
 	Logger *zap.Logger
+	// Version and Commit label erpbridge_build_info.
+	Version, Commit string
 }
 
 func (o Options) withDefaults() Options {
@@ -163,6 +165,22 @@ func (m *Monitor) Observe(rep bridge.Report) {
 	}
 	m.liveMu.Unlock()
 	m.metrics.observe(rep, counted, m.o.Now())
+}
+
+// ObserveRequest records one HTTP attempt to the target system in
+// erpbridge_crm_request_duration_seconds, under the stream of ctx
+// (bridge.WithStream; "none" for checks outside a run); status 0 means no
+// answer came.
+func (m *Monitor) ObserveRequest(ctx context.Context, method string, status int, took time.Duration) {
+	stream := bridge.StreamOf(ctx)
+	if stream == "" {
+		stream = "none"
+	}
+	code := "error"
+	if status >= 100 && status < 600 {
+		code = fmt.Sprintf("%dxx", status/100)
+	}
+	m.metrics.requestDuration.WithLabelValues(stream, method, code).Observe(took.Seconds())
 }
 
 // Running returns the passes under way, by stream: where each is.

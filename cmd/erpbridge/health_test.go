@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,7 +76,7 @@ price_table = "`+fixture.PriceTable+`"
 		t.Fatal(err)
 	}
 	m := health.NewMonitor(o)
-	b, err := wiring.Open(ctx, cfg, wiring.Options{Observer: bridge.Observers(m, also)})
+	b, err := wiring.Open(ctx, cfg, wiring.Options{Observer: bridge.Observers(m, also), ObserveRequest: m.ObserveRequest})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -487,5 +488,24 @@ func TestReadinessWithoutAnERPDatabase(t *testing.T) {
 		if c.Name == "erp" && !c.OK {
 			t.Errorf("erp check without a database: %+v", c)
 		}
+	}
+}
+
+// What a Grafana user expects: which build this is, and every CRM request's
+// latency by stream, method and status class.
+func TestBuildInfoAndRequestLatencyByStream(t *testing.T) {
+	e := newHealthEnv(t, health.Options{Version: "v9.9.9", Commit: "abc123"})
+	rep := e.sync("customers")
+	_, body := get(t, e.url+"/metrics", "")
+	if got, ok := metric(body, "erpbridge_build_info", map[string]string{"version": "v9.9.9", "commit": "abc123", "goversion": runtime.Version()}); !ok || got != 1 {
+		t.Errorf("erpbridge_build_info = %v (present %v), want 1 with the version and commit", got, ok)
+	}
+	posts, ok := metric(body, "erpbridge_crm_request_duration_seconds_count", map[string]string{"stream": "customers", "method": "POST", "code": "2xx"})
+	if !ok || int64(posts) < rep.Stats.Created {
+		t.Errorf("customers POST 2xx latency count = %v (present %v), want at least the %d creates", posts, ok, rep.Stats.Created)
+	}
+	all, _ := metric(body, "erpbridge_crm_requests_total", map[string]string{"method": "POST"})
+	if posts > all {
+		t.Errorf("%v POSTs timed under customers, but only %v POSTs sent", posts, all)
 	}
 }

@@ -64,7 +64,8 @@ flight is finished; an invalid one is logged and the running one goes on.`,
 func runBridge(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	reloads, stopReloads := reloadSignals()
 	defer stopReloads()
-	mon := health.NewMonitor(health.Options{Logger: log})
+	rev, _ := buildCommit()
+	mon := health.NewMonitor(health.Options{Logger: log, Version: version, Commit: rev})
 	srv, err := startHealth(cfg.HTTP, mon, log)
 	if err != nil {
 		return err
@@ -76,7 +77,7 @@ func runBridge(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		// The monitor counts records as they go and keeps each running
 		// pass for the status page; the log gets a progress line per
 		// stream every 30 s.
-		b, err := wiring.Open(ctx, cfg, wiring.Options{Logger: log,
+		b, err := wiring.Open(ctx, cfg, wiring.Options{Logger: log, ObserveRequest: mon.ObserveRequest,
 			Observer: bridge.Observers(mon, bridge.LogProgress(log, bridge.ProgressEvery))})
 		if err != nil {
 			if prev == nil || ctx.Err() != nil {
@@ -314,7 +315,7 @@ func runWonDeals(ctx context.Context, won *inbound.Poller, log *zap.Logger, obse
 		return
 	}
 	start := time.Now()
-	rep, err := won.Run(ctx)
+	rep, err := won.Run(bridge.WithStream(ctx, inbound.Stream))
 	fields := []zap.Field{zap.String("stream", inbound.Stream), zap.Duration("took", time.Since(start)),
 		zap.Int("listed", rep.Listed), zap.Int("sent", rep.Sent), zap.Int("ordered", rep.Ordered),
 		zap.Int("waiting", rep.Waiting), zap.Int("rejected", rep.Rejected), zap.Int("invalid", rep.Invalid), zap.Int("lost", rep.Lost),

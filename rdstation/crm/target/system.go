@@ -117,9 +117,10 @@ func (c *Config) TokenRefused() string {
 
 // Options tune NewClient for tests and tools.
 type Options struct {
-	Clock      clock.Clock
-	HTTPClient *http.Client
-	Logger     *zap.Logger
+	Clock          clock.Clock
+	HTTPClient     *http.Client
+	Logger         *zap.Logger
+	ObserveRequest func(ctx context.Context, method string, status int, took time.Duration)
 }
 
 // NewClient returns the CRM client of c, sharing one request budget per
@@ -143,7 +144,7 @@ func (c *Config) NewClient(o Options) (*crm.Client, error) {
 	cl, err := crm.New(crm.Config{
 		BaseURL: c.BaseURL, Token: c.Token, Budget: budget, HTTPClient: o.HTTPClient,
 		Timeout: c.Timeout.D(), MaxRetries: c.MaxRetries, Clock: clk,
-		UserAgent: "erpbridge", AuthHint: c.TokenRefused(),
+		UserAgent: "erpbridge", AuthHint: c.TokenRefused(), ObserveRequest: o.ObserveRequest,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating CRM client: %w", err)
@@ -336,7 +337,7 @@ var (
 
 // OpenTarget implements component.TargetOpener.
 func (c *Config) OpenTarget(_ context.Context, o component.OpenOptions) (component.TargetSystem, error) {
-	cl, err := c.NewClient(Options{Clock: o.Clock, HTTPClient: o.HTTPClient, Logger: o.Logger})
+	cl, err := c.NewClient(Options{Clock: o.Clock, HTTPClient: o.HTTPClient, Logger: o.Logger, ObserveRequest: o.ObserveRequest})
 	if err != nil {
 		return nil, err
 	}

@@ -44,6 +44,9 @@ type Options struct {
 	// Observer follows the engine's runs as they go (progress, live
 	// metrics, the status page).
 	Observer bridge.Observer
+	// ObserveRequest is told of every HTTP attempt to the target system
+	// (the request latency metrics).
+	ObserveRequest func(ctx context.Context, method string, status int, took time.Duration)
 }
 
 // Bridge is everything a sync needs, opened.
@@ -167,7 +170,7 @@ func OpenTarget(ctx context.Context, cfg *config.Config, o Options) (component.T
 		}
 		s, _ := cfg.Component(c.Name())
 		if t, ok := s.(component.TargetOpener); ok {
-			return t.OpenTarget(ctx, component.OpenOptions{Clock: clk, HTTPClient: o.HTTPClient, Logger: o.Logger})
+			return t.OpenTarget(ctx, component.OpenOptions{Clock: clk, HTTPClient: o.HTTPClient, Logger: o.Logger, ObserveRequest: o.ObserveRequest})
 		}
 	}
 	return nil, errors.New("no target system is registered")
@@ -218,7 +221,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	if _, err := b.Store.RecoverRuns(ctx); err != nil {
 		return nil, fmt.Errorf("recovering interrupted runs: %w", err)
 	}
-	if b.CRM, err = OpenTarget(ctx, cfg, Options{Clock: clk, HTTPClient: o.HTTPClient, Logger: log}); err != nil {
+	if b.CRM, err = OpenTarget(ctx, cfg, Options{Clock: clk, HTTPClient: o.HTTPClient, Logger: log, ObserveRequest: o.ObserveRequest}); err != nil {
 		return nil, err
 	}
 	// The store's CRM ids must be this CRM's: another account (or an
