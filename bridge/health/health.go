@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"database/sql"
+	"io"
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge/store"
@@ -76,4 +77,7 @@ type Target struct {
 	Inbound string
 	// NextRuns, when set, tells when each stream runs next (the scheduler).
 	NextRuns func() map[string]time.Time
+	// Map, when set, writes the data-flow map as a standalone HTML page
+	// (erpbridge map --format html): the page serves it at /map.
+	Map func(w io.Writer) error
 }

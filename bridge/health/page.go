@@ -401,6 +401,23 @@ func (m *Monitor) pageHandlers(mux *http.ServeMux, log *zap.Logger) {
 		}
 		render(w, "record.html", data)
 	})
+	mux.HandleFunc("GET /map", func(w http.ResponseWriter, _ *http.Request) {
+		t, _ := m.current()
+		if t == nil || t.Map == nil {
+			http.Error(w, "no data-flow map: the bridge is not open", http.StatusServiceUnavailable)
+			return
+		}
+		var b strings.Builder
+		if err := t.Map(&b); err != nil {
+			log.Error("writing the data-flow map", zap.Error(err))
+			http.Error(w, "writing the data-flow map failed; see the log", http.StatusInternalServerError)
+			return
+		}
+		pageHeaders(w)
+		// The map is a standalone page: its styles are inline.
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+		_, _ = w.Write([]byte(b.String()))
+	})
 	mux.HandleFunc("GET /assets/page.css", func(w http.ResponseWriter, _ *http.Request) {
 		css, _ := pageFS.ReadFile("page/page.css")
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")

@@ -174,6 +174,30 @@ func TestStatusPageInBrowserIntegration(t *testing.T) {
 	if !strings.Contains(seen, key) || !strings.Contains(seen, "create") || !strings.Contains(seen, "done") {
 		t.Errorf("the history of %s reads %q, want its key and its confirmed create", key, seen)
 	}
+
+	// The data-flow map, linked from the page.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.Click(chromedp.CSS(`a[href="/map"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`svg`))); err != nil {
+		t.Fatalf("the map did not open from the page: %v", err)
+	}
+	body, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`body`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"SA1010 (customers)", "CRM organization", "customers: organization (ERP → CRM)"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the map page lacks %q", want)
+		}
+	}
+	if dir := os.Getenv("ERPBRIDGE_SCREENSHOTS"); dir != "" {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "data-flow-map.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // countOf picks "N of M" out of a stream row's text.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -89,7 +90,15 @@ func runBridge(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 			continue
 		}
 		prev = nil
-		mon.Attach(b.Health())
+		t := b.Health()
+		t.Map = func(w io.Writer) error {
+			m, err := buildMap(b.Config)
+			if err != nil {
+				return err
+			}
+			return m.writeHTML(w)
+		}
+		mon.Attach(t)
 		log.Info("erpbridge starting", zap.String("version", version), zap.String("config", b.Config.Path()),
 			zap.String("store", b.Store.Path()), zap.Strings("streams", b.Engine.Streams()))
 		next, err := runUntilReload(ctx, b, mon, log, reloads, &srv)

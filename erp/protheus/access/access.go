@@ -166,6 +166,9 @@ func (a *Access) Close() error {
 // Company implements component.ERP.
 func (a *Access) Company() string { return a.cfg.Company }
 
+// CompanyCode implements component.CompanyCoder.
+func (c *Config) CompanyCode() string { return c.Company }
+
 // SQL implements component.ERP.
 func (a *Access) SQL() (*sql.DB, sqlerp.Dialect) { return a.db, a.dialect }
 
