@@ -23,6 +23,9 @@ type Config struct {
 	path string
 	// lines maps the keys the file sets to their lines (keyLines).
 	lines map[string]int
+	// placeholders are the keys left to fill in ("KEY\x00TEXT"), see
+	// PlaceholderPrefix.
+	placeholders []string
 }
 
 // Path returns the file the configuration was loaded from.

@@ -98,6 +98,7 @@ func parse(data []byte, resolve resolver) (*Config, error) {
 	}
 	cfg := base()
 	cfg.lines = lines
+	cfg.placeholders = placeholders(raw, "")
 	x := expander{resolve: resolve, lines: lines}
 	for _, comp := range component.All() {
 		table := strings.Split(comp.Table(), ".")
