@@ -313,6 +313,10 @@ func (r *run) deliver(ctx context.Context, item store.OutboxItem, fixIdentity bo
 		if err := r.complete(ctx, c); err != nil {
 			return err
 		}
+		if changed, ok := r.stamps[item.ERPKey]; ok && !skipped && r.depth == 0 {
+			r.e.opts.Observer.Wrote(Write{Stream: r.s.Name, ERPKey: item.ERPKey, CRMID: crmID,
+				Op: item.Op, Created: created, ERPChangedAt: changed, At: now})
+		}
 		switch {
 		case skipped:
 			r.stats.Skipped++

@@ -59,7 +59,24 @@ type Observer interface {
 	Progress(p Progress)
 	// Finished is called with the report of every run.
 	Finished(rep Report)
+	// Wrote is called for every write the target system confirmed of a
+	// record read with its ERP change time (its stamp).
+	Wrote(w Write)
 }
+
+// Write is one confirmed write of a record: how long after its ERP change
+// the target system had it (the freshness lead time).
+type Write struct {
+	Stream, ERPKey, CRMID string
+	Op                    store.Op
+	Created               bool
+	// ERPChangedAt is the record's stamp (Protheus S_T_A_M_P_, UTC); At
+	// is when the target system confirmed the write (the engine's clock).
+	ERPChangedAt, At time.Time
+}
+
+// Lag is At − ERPChangedAt (0 when the clocks disagree the other way).
+func (w Write) Lag() time.Duration { return max(w.At.Sub(w.ERPChangedAt), 0) }
 
 // Observers fans the calls out to every non-nil observer, in order.
 func Observers(obs ...Observer) Observer {
@@ -86,10 +103,17 @@ func (m multiObserver) Finished(rep Report) {
 	}
 }
 
+func (m multiObserver) Wrote(w Write) {
+	for _, o := range m {
+		o.Wrote(w)
+	}
+}
+
 type nopObserver struct{}
 
 func (nopObserver) Progress(Progress) {}
 func (nopObserver) Finished(Report)   {}
+func (nopObserver) Wrote(Write)       {}
 
 // countPass counts what the pass will read, when the source can tell
 // cheaply (-1 otherwise, or when counting fails: progress is no reason to
@@ -173,6 +197,8 @@ func (l *progressLogger) Progress(p Progress) {
 }
 
 func (l *progressLogger) Finished(Report) {}
+
+func (l *progressLogger) Wrote(Write) {}
 
 type streamKey struct{}
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/erp"
@@ -57,6 +58,9 @@ type run struct {
 	// counts the writes of the page being sent that have not left yet.
 	prog   Progress
 	unsent int64
+	// stamps are the ERP change times of the page's records, by key: a
+	// write confirmed for one tells the observer how fresh it is.
+	stamps map[string]time.Time
 }
 
 func newRun(e *Engine, s *Stream, dry bool) *run {
@@ -281,6 +285,12 @@ func (r *run) fullPass(ctx context.Context) error {
 func (r *run) page(ctx context.Context, recs []erp.Record) (err error) {
 	r.inPage = true
 	r.resolved = map[string]string{}
+	r.stamps = make(map[string]time.Time, len(recs))
+	for _, rec := range recs {
+		if rec.Stamp != nil {
+			r.stamps[rec.Key] = *rec.Stamp
+		}
+	}
 	defer func() {
 		r.inPage, r.resolved, r.warned = false, nil, nil
 		if err == nil {

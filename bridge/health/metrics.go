@@ -34,6 +34,8 @@ type metrics struct {
 	// requestDuration is every HTTP attempt to the target system, by
 	// stream, method and status class (its _count: requests per stream).
 	requestDuration *prometheus.HistogramVec
+	// freshness is the lead time ERP change → CRM write, by stream.
+	freshness *prometheus.HistogramVec
 }
 
 func newMetrics(m *Monitor) *metrics {
@@ -62,12 +64,18 @@ func newMetrics(m *Monitor) *metrics {
 		Help:    "HTTP attempts to the CRM (retries included), by stream, method and status class (2xx…5xx, error: no answer).",
 		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
 	}, []string{"stream", "method", "code"})
+	x.freshness = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "erpbridge_erp_to_crm_seconds",
+		Help: "Lead time from a record's ERP change (its S_T_A_M_P_, UTC) to the CRM confirming its write, by stream.",
+		// 1 s … ~9 h: a poll every 5 minutes, a backlog, a night.
+		Buckets: prometheus.ExponentialBuckets(1, 2, 16),
+	}, []string{"stream"})
 	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "erpbridge_build_info",
 		Help: "Always 1; the labels say which erpbridge this is.",
 	}, []string{"version", "commit", "goversion"})
 	buildInfo.WithLabelValues(cmp.Or(m.o.Version, "dev"), cmp.Or(m.o.Commit, "unknown"), runtime.Version()).Set(1)
-	x.reg.MustRegister(x.records, x.runDuration, x.lastRunTime, x.lastRunOK, x.requestDuration, buildInfo,
+	x.reg.MustRegister(x.records, x.runDuration, x.lastRunTime, x.lastRunOK, x.requestDuration, x.freshness, buildInfo,
 		&stateCollector{m: m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

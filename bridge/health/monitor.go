@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -66,7 +67,8 @@ type Monitor struct {
 	crmErr error
 
 	liveMu sync.Mutex
-	live   map[string]*liveRun // the running pass per stream
+	live   map[string]*liveRun        // the running pass per stream
+	lags   map[string][]time.Duration // recent freshness lead times per stream
 }
 
 // liveRun is a running pass as the monitor last heard of it: its progress,
@@ -81,7 +83,7 @@ var _ bridge.Observer = (*Monitor)(nil)
 // NewMonitor returns a monitor with no bridge attached: /readyz answers 503
 // until Attach.
 func NewMonitor(o Options) *Monitor {
-	m := &Monitor{o: o.withDefaults(), live: map[string]*liveRun{}}
+	m := &Monitor{o: o.withDefaults(), live: map[string]*liveRun{}, lags: map[string][]time.Duration{}}
 	m.metrics = newMetrics(m)
 	return m
 }
@@ -143,6 +145,49 @@ func (m *Monitor) Progress(p bridge.Progress) {
 	}
 	m.metrics.addRecords(p.Stream, p.Stats, l.counted)
 	l.p, l.counted = p, p.Stats
+}
+
+// Wrote implements bridge.Observer: the freshness lead time (ERP change →
+// CRM write) goes to erpbridge_erp_to_crm_seconds and to the status page.
+func (m *Monitor) Wrote(w bridge.Write) {
+	if w.Stream == "" || w.ERPChangedAt.IsZero() {
+		return
+	}
+	lag := w.Lag()
+	m.metrics.freshness.WithLabelValues(w.Stream).Observe(lag.Seconds())
+	m.liveMu.Lock()
+	defer m.liveMu.Unlock()
+	r := m.lags[w.Stream]
+	r = append(r, lag)
+	if len(r) > recentLags {
+		r = r[len(r)-recentLags:]
+	}
+	m.lags[w.Stream] = r
+}
+
+// recentLags is how many lead times per stream the status page summarises.
+const recentLags = 500
+
+// LeadTime summarises the recent freshness lead times of one stream.
+type LeadTime struct {
+	Stream           string
+	N                int
+	Median, P95, Max time.Duration
+}
+
+// LeadTimes returns the recent freshness lead times per stream, by name.
+func (m *Monitor) LeadTimes() []LeadTime {
+	m.liveMu.Lock()
+	defer m.liveMu.Unlock()
+	var out []LeadTime
+	for s, r := range m.lags {
+		sorted := slices.Clone(r)
+		slices.Sort(sorted)
+		n := len(sorted)
+		out = append(out, LeadTime{Stream: s, N: n, Median: sorted[n/2], P95: sorted[min(n*95/100, n-1)], Max: sorted[n-1]})
+	}
+	slices.SortFunc(out, func(a, b LeadTime) int { return strings.Compare(a.Stream, b.Stream) })
+	return out
 }
 
 // Finished implements bridge.Observer (see Observe).

@@ -94,6 +94,7 @@ type Page struct {
 	StreamNames []string
 	Budget      []Figure
 	WonDeals    []Figure
+	LeadTimes   []LeadTime
 	Runs        []RunBar
 	ChartW      int
 	ChartH      int
@@ -129,7 +130,7 @@ func budgetFigures(st Stats) []Figure {
 func (m *Monitor) Snapshot(ctx context.Context, errorsOf string) Page {
 	t, st := m.current()
 	now := m.o.Now()
-	p := Page{Now: now, Refresh: PageRefresh, Budget: budgetFigures(st), Filter: errorsOf, Open: t != nil}
+	p := Page{Now: now, Refresh: PageRefresh, Budget: budgetFigures(st), Filter: errorsOf, Open: t != nil, LeadTimes: m.LeadTimes()}
 	if t == nil {
 		return p
 	}

@@ -105,6 +105,7 @@ type progressFunc func(bridge.Progress)
 
 func (f progressFunc) Progress(p bridge.Progress) { f(p) }
 func (progressFunc) Finished(bridge.Report)       {}
+func (progressFunc) Wrote(bridge.Write)           {}
 
 // A backfill's creates show in /metrics while it runs, and the monitor
 // knows where the pass is (N of M); at its end the counter holds every
@@ -503,6 +504,15 @@ func TestBuildInfoAndRequestLatencyByStream(t *testing.T) {
 	posts, ok := metric(body, "erpbridge_crm_request_duration_seconds_count", map[string]string{"stream": "customers", "method": "POST", "code": "2xx"})
 	if !ok || int64(posts) < rep.Stats.Created {
 		t.Errorf("customers POST 2xx latency count = %v (present %v), want at least the %d creates", posts, ok, rep.Stats.Created)
+	}
+	// One lead time per create of a row with a stamp (a few fixture rows
+	// have none).
+	lead, ok := metric(body, "erpbridge_erp_to_crm_seconds_count", map[string]string{"stream": "customers"})
+	if !ok || lead == 0 || int64(lead) > rep.Stats.Created || int64(lead) < rep.Stats.Created-5 {
+		t.Errorf("ERP change → CRM write lead times counted = %v (present %v), want about one per create (%d)", lead, ok, rep.Stats.Created)
+	}
+	if _, page := get(t, e.url+"/", ""); !strings.Contains(page, `<tr class="leadtime" data-stream="customers"><td>customers</td><td>`+strconv.FormatInt(int64(lead), 10)+`</td>`) {
+		t.Errorf("the page does not show the customers lead times over %v writes", lead)
 	}
 	all, _ := metric(body, "erpbridge_crm_requests_total", map[string]string{"method": "POST"})
 	if posts > all {

@@ -95,6 +95,9 @@ func (b *bars) Finished(rep bridge.Report) {
 	}
 }
 
+// Wrote implements bridge.Observer: the bars show counts, not lead times.
+func (b *bars) Wrote(bridge.Write) {}
+
 // stop completes any bar left (a stop request) and waits for the last
 // drawing.
 func (b *bars) stop() {

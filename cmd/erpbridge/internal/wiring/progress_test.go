@@ -9,9 +9,10 @@ import (
 
 // progressLog records what an observer is told.
 type progressLog struct {
-	mu    sync.Mutex
-	seen  []bridge.Progress
-	final []bridge.Report
+	mu     sync.Mutex
+	seen   []bridge.Progress
+	final  []bridge.Report
+	writes []bridge.Write
 }
 
 func (l *progressLog) Progress(p bridge.Progress) {
@@ -26,10 +27,16 @@ func (l *progressLog) Finished(rep bridge.Report) {
 	l.final = append(l.final, rep)
 }
 
+func (l *progressLog) Wrote(w bridge.Write) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.writes = append(l.writes, w)
+}
+
 func (l *progressLog) reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.seen, l.final = nil, nil
+	l.seen, l.final, l.writes = nil, nil, nil
 }
 
 // A pass says ahead how many ERP rows it reads (N of M), and its counters
@@ -73,6 +80,17 @@ func TestProgressCountsThePassAheadAndMovesPerWrite(t *testing.T) {
 	}
 	if !waiting {
 		t.Error("no progress showed records read whose writes had not left yet as not done")
+	}
+
+	// Every confirmed create of a row with a stamp is told with its ERP
+	// change time (the fixture has rows with a NULL stamp: no lead time).
+	if n := int64(len(obs.writes)); n == 0 || n > rep.Stats.Created || n < rep.Stats.Created-5 {
+		t.Fatalf("%d writes told, want the %d creates but the few rows without a stamp", n, rep.Stats.Created)
+	}
+	for _, w := range obs.writes {
+		if w.Stream != "customers" || w.ERPKey == "" || w.CRMID == "" || !w.Created || w.ERPChangedAt.IsZero() || w.At.IsZero() {
+			t.Fatalf("write told = %+v, want the stream, keys, the create, its ERP change time and when", w)
+		}
 	}
 
 	// An incremental poll counts its changes (the overlap window's) ahead too.
