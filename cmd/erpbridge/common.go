@@ -76,14 +76,9 @@ func failpoint() func() {
 // openBridge loads the config, builds the logger and opens the bridge.
 // The returned function closes everything.
 // With dryRun, a checkpoint store that does not exist yet is not created:
-// the dry run works on a throwaway one.
-func openBridge(ctx context.Context, path string, console io.Writer, dryRun bool) (*wiring.Bridge, *zap.Logger, func(), error) {
-	return openBridgeObserved(ctx, path, console, dryRun, nil)
-}
-
-// openBridgeObserved is openBridge with an observer of the runs; progress,
-// when not nil, makes it from the console and the logger.
-func openBridgeObserved(ctx context.Context, path string, console io.Writer, dryRun bool,
+// the dry run works on a throwaway one. progress, when not nil, makes the
+// observer of the runs from the console and the logger.
+func openBridge(ctx context.Context, path string, console io.Writer, dryRun bool,
 	progress func(io.Writer, *zap.Logger) bridge.Observer) (*wiring.Bridge, *zap.Logger, func(), error) {
 	cfg, err := loadConfig(path)
 	if err != nil {

@@ -277,7 +277,6 @@ th{background:#eef1f5}code{font-size:.95em}svg text{font:12px system-ui,sans-ser
 type svgBox struct {
 	Label        string
 	X, Y, TX, TY int
-	cx, cyL, cyR int
 }
 
 type svgEdge struct {

@@ -58,7 +58,7 @@ not a failure.`,
 				}
 			}
 			stopProgress := func() {}
-			b, _, closeAll, err := openBridgeObserved(cmd.Context(), path, cmd.ErrOrStderr(), dry,
+			b, _, closeAll, err := openBridge(cmd.Context(), path, cmd.ErrOrStderr(), dry,
 				func(console io.Writer, log *zap.Logger) bridge.Observer {
 					obs, done := syncProgress(console, log)
 					stopProgress = done
