@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/alert"
 	"github.com/erpbridge/erpbridge/bridge/health"
 	"github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/bridge/store"
@@ -73,7 +74,8 @@ func runBridge(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	}
 	defer func() { stopHealth(srv, log) }()
 
-	var prev *config.Config // the config to go back to when the new one fails to open
+	alerts := &alert.Tracker{} // across reloads: an alert is not sent again because the config was re-read
+	var prev *config.Config    // the config to go back to when the new one fails to open
 	for {
 		// The monitor counts records as they go and keeps each running
 		// pass for the status page; the log gets a progress line per
@@ -101,7 +103,8 @@ func runBridge(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		mon.Attach(t)
 		log.Info("erpbridge starting", zap.String("version", version), zap.String("config", b.Config.Path()),
 			zap.String("store", b.Store.Path()), zap.Strings("streams", b.Engine.Streams()))
-		next, err := runUntilReload(ctx, b, mon, log, reloads, &srv)
+		alerts.Remind = b.Config.Alerts.Remind.D()
+		next, err := runUntilReload(ctx, b, mon, log, reloads, &srv, alerts)
 		mon.Detach()
 		if cerr := b.Close(); cerr != nil {
 			log.Warn("closing the bridge", zap.Error(cerr))
@@ -122,9 +125,15 @@ func runBridge(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 // scheduler has stopped gracefully). An invalid config is logged and
 // ignored. srv follows a changed [http] section.
 func runUntilReload(ctx context.Context, b *wiring.Bridge, mon *health.Monitor, log *zap.Logger,
-	reloads <-chan os.Signal, srv **health.Server) (*config.Config, error) {
+	reloads <-chan os.Signal, srv **health.Server, alerts *alert.Tracker) (*config.Config, error) {
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		watchAlerts(sctx, b, alerts, log, AlertEvery)
+	}()
+	defer func() { stop(); <-watching }()
 	done := make(chan error, 1)
 	prune := func(ctx context.Context) {
 		writes, runs, err := b.Prune(ctx, wiring.KeepDoneWrites, wiring.KeepRuns)

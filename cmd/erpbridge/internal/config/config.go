@@ -16,6 +16,7 @@ type Config struct {
 	Log      Log      `toml:"log"`
 	Schedule Schedule `toml:"schedule"`
 	HTTP     HTTP     `toml:"http"`
+	Alerts   Alerts   `toml:"alerts"`
 
 	// components are the components' settings, by component name.
 	components map[string]component.Config

@@ -52,6 +52,7 @@ func (c *Config) Validate() error {
 		bad("schedule.full_pass", "%v", err)
 	}
 	validateHTTP(c.HTTP, bad)
+	validateAlerts(c.Alerts, bad)
 
 	anyStream := false
 	for _, comp := range component.All() {
