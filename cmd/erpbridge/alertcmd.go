@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge/alert"
-	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -15,14 +15,9 @@ import (
 // AlertEvery is how often `erpbridge run` evaluates the alert conditions.
 const AlertEvery = time.Minute
 
-func webhookOf(a config.Alerts) alert.Webhook {
-	return alert.Webhook{URL: a.Webhook, Format: a.WebhookFormat}
-}
-
 // watchAlerts evaluates b's alert conditions every `every` until ctx is
-// done and sends what tr says to the configured webhook. Failures to read
-// or to send are logged; the next evaluation tries again (a condition not
-// sent is not marked sent: see sendAlerts).
+// done and sends what tr says to every configured channel (webhook,
+// e-mail). Failures to read or to send are logged.
 func watchAlerts(ctx context.Context, b *wiring.Bridge, tr *alert.Tracker, log *zap.Logger, every time.Duration) {
 	a := b.Config.Alerts
 	if !a.Enabled() {
@@ -33,7 +28,7 @@ func watchAlerts(ctx context.Context, b *wiring.Bridge, tr *alert.Tracker, log *
 	if t.CRM != nil {
 		e.RateLimited = func() int64 { return t.CRM.Stats().RateLimited }
 	}
-	wh := webhookOf(a)
+	senders := a.Senders()
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
@@ -48,11 +43,13 @@ func watchAlerts(ctx context.Context, b *wiring.Bridge, tr *alert.Tracker, log *
 			continue
 		}
 		for _, al := range tr.Update(time.Now(), conds) {
-			if err := wh.Send(ctx, al); err != nil {
-				log.Error("alerts: sending", zap.String("alert", al.Key), zap.String("state", al.State), zap.String("to", wh.Describe()), zap.Error(err))
-				continue
+			for _, s := range senders {
+				if err := s.Send(ctx, al); err != nil {
+					log.Error("alerts: sending", zap.String("alert", al.Key), zap.String("state", al.State), zap.String("to", s.Describe()), zap.Error(err))
+					continue
+				}
+				log.Info("alerts: sent", zap.String("alert", al.Key), zap.String("state", al.State), zap.String("stream", al.Stream), zap.String("to", s.Describe()))
 			}
-			log.Info("alerts: sent", zap.String("alert", al.Key), zap.String("state", al.State), zap.String("stream", al.Stream), zap.String("to", wh.Describe()))
 		}
 	}
 }
@@ -65,10 +62,11 @@ func newAlertCmd() *cobra.Command {
 	var path string
 	test := &cobra.Command{
 		Use:   "test",
-		Short: "Send a sample alert to alerts.webhook",
-		Long: `Send a sample alert (state "firing", kind "test") to alerts.webhook in
-alerts.webhook_format, so you see it arrive in Teams, Slack or your tool
-before a real one does. Exit 1 when it could not be sent.`,
+		Short: "Send a sample alert to every configured channel",
+		Long: `Send a sample alert (state "firing", kind "test") to alerts.webhook (in
+alerts.webhook_format) and by e-mail (alerts.smtp_addr), so you see it arrive
+in Teams, Slack, your mailbox or your tool before a real one does. Exit 1
+when a channel could not be reached.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(path)
@@ -76,17 +74,20 @@ before a real one does. Exit 1 when it could not be sent.`,
 				return err
 			}
 			if !cfg.Alerts.Enabled() {
-				return usageError(fmt.Errorf("alerts.webhook is not set: nowhere to send alerts"))
+				return usageError(fmt.Errorf("alerts.webhook is not set, nor alerts.smtp_addr: nowhere to send alerts"))
 			}
-			wh := webhookOf(cfg.Alerts)
 			now := time.Now()
 			al := alert.Alert{Condition: alert.Condition{Key: "test", Kind: "test", Summary: "test alert from erpbridge alert test",
 				Detail: "If you read this, alerts reach you. Nothing is wrong."}, State: alert.StateFiring, Since: now, At: now}
-			if err := wh.Send(cmd.Context(), al); err != nil {
-				return err
+			var errs []error
+			for _, s := range cfg.Alerts.Senders() {
+				if err := s.Send(cmd.Context(), al); err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", s.Describe(), err))
+					continue
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "sent a test alert to %s\n", s.Describe())
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "sent a test alert to %s\n", wh.Describe())
-			return nil
+			return errors.Join(errs...)
 		},
 	}
 	configFlag(test, &path)
