@@ -37,7 +37,9 @@ func (m Mail) Describe() string {
 // Message is the e-mail of a (headers and body, CRLF line ends).
 func (m Mail) Message(a Alert) []byte {
 	var b strings.Builder
-	hdr := func(k, v string) { b.WriteString(k + ": " + strings.NewReplacer("\r", " ", "\n", " ").Replace(v) + "\r\n") }
+	hdr := func(k, v string) {
+		b.WriteString(k + ": " + strings.NewReplacer("\r", " ", "\n", " ").Replace(v) + "\r\n")
+	}
 	hdr("From", m.From)
 	hdr("To", strings.Join(m.To, ", "))
 	hdr("Subject", a.Title())

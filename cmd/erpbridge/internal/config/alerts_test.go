@@ -10,7 +10,9 @@ import (
 // [alerts] gives the channels it sets, the SMTP password from a reference,
 // and refuses clear-text mail and half-set settings naming each key.
 func TestAlertsChannels(t *testing.T) {
-	env := func(k string) (string, bool) { return map[string]string{"SMTP_PASSWORD": "s3cret"}[k], k == "SMTP_PASSWORD" }
+	env := func(k string) (string, bool) {
+		return map[string]string{"SMTP_PASSWORD": "s3cret"}[k], k == "SMTP_PASSWORD"
+	}
 	cfg, err := Parse([]byte(`[alerts]
 webhook = "https://hooks.example/T1"
 webhook_format = "teams"
