@@ -83,7 +83,13 @@ func runBridge(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		b, err := wiring.Open(ctx, cfg, wiring.Options{Logger: log, ObserveRequest: mon.ObserveRequest,
 			Observer: bridge.Observers(mon, bridge.LogProgress(log, bridge.ProgressEvery))})
 		if err != nil {
-			if prev == nil || ctx.Err() != nil {
+			if ctx.Err() != nil {
+				// A stop request while the bridge opened (at start or on a
+				// reload): a graceful stop, not a failure.
+				log.Info("stopped while opening the bridge")
+				return nil
+			}
+			if prev == nil {
 				return err
 			}
 			log.Error("reload: opening the bridge with the new configuration failed; going back to the previous one", zap.Error(err))
