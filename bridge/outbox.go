@@ -322,10 +322,13 @@ func (r *run) deliver(ctx context.Context, item store.OutboxItem, fixIdentity bo
 			r.stats.Skipped++
 		case created:
 			r.stats.Created++
+			log.Debug("record created")
 		case item.Op == store.OpMark:
 			r.stats.Deleted++
+			log.Debug("record marked deleted")
 		default:
 			r.stats.Updated++
+			log.Debug("record updated")
 		}
 		return nil
 	case errors.Is(err, ErrRateLimited):

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // progressLog records what an observer is told.
@@ -99,5 +101,30 @@ func TestProgressCountsThePassAheadAndMovesPerWrite(t *testing.T) {
 	rep = e.sync("customers", bridge.SyncOptions{})
 	if got := obs.seen[0].Total; got != rep.Stats.Read {
 		t.Fatalf("poll: Total %d ahead, read %d", got, rep.Stats.Read)
+	}
+}
+
+// Successful writes are logged at DEBUG with the fields every record line
+// carries: stream, erp_key, crm_id and run_id.
+func TestSuccessfulWritesLoggedAtDebug(t *testing.T) {
+	e := newEngineEnv(t, nil)
+	core, logs := observer.New(zap.DebugLevel)
+	e.b.Close()
+	b, err := Open(e.ctx, e.cfg, Options{Clock: e.clk, Logger: zap.New(core)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.b = b
+	t.Cleanup(func() { b.Close() })
+	rep := e.sync("customers", bridge.SyncOptions{})
+	created := logs.FilterMessage("record created").All()
+	if int64(len(created)) != rep.Stats.Created {
+		t.Fatalf("%d \"record created\" lines, want one per create (%d)", len(created), rep.Stats.Created)
+	}
+	for _, l := range created {
+		f := l.ContextMap()
+		if l.Level != zap.DebugLevel || f["stream"] != "customers" || f["erp_key"] == "" || f["crm_id"] == "" || f["run_id"] != rep.RunID {
+			t.Fatalf("line %v %v, want DEBUG with stream, erp_key, crm_id and run_id %d", l.Level, f, rep.RunID)
+		}
 	}
 }
