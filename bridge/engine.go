@@ -38,6 +38,9 @@ type Options struct {
 	APICalls func() int64
 	// Logger receives one line per failed record and per run (default nop).
 	Logger *zap.Logger
+	// Observer follows every run as it goes: progress bars, live metrics,
+	// the status page (default none).
+	Observer Observer
 }
 
 func (o Options) withDefaults() Options {
@@ -79,6 +82,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
+	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
 	}
 	return o
 }
@@ -247,6 +253,7 @@ func (e *Engine) Sync(ctx context.Context, name string, so SyncOptions) (Report,
 	r := newRun(e, s, so.DryRun)
 	r.drySt = so.dry
 	rep := r.execute(ctx, so.Full)
+	e.opts.Observer.Finished(rep)
 	if rep.Err != nil {
 		return rep, fmt.Errorf("syncing %s: %w", name, rep.Err)
 	}

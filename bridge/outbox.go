@@ -97,6 +97,9 @@ func (r *run) sendPlanned(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("queueing %d writes: %w", len(planned), err)
 	}
+	left := int64(len(planned)) // not sent yet: not done for the progress
+	r.unsent += left
+	defer func() { r.unsent -= left }()
 	for i, w := range planned {
 		if err := ctx.Err(); err != nil {
 			return r.unsend(ctx, planned[i:], err)
@@ -106,6 +109,9 @@ func (r *run) sendPlanned(ctx context.Context) error {
 			// left goes back to pending rather than sitting inflight.
 			return r.unsend(ctx, planned[i+1:], err)
 		}
+		left--
+		r.unsent--
+		r.tick()
 	}
 	return nil
 }
@@ -225,6 +231,7 @@ func (r *run) drainOutbox(ctx context.Context) error {
 			if err := r.send(ctx, it); err != nil {
 				return err
 			}
+			r.tick()
 		}
 		if !progress || len(items) < batch {
 			return nil
@@ -295,15 +302,22 @@ func (r *run) deliver(ctx context.Context, item store.OutboxItem, fixIdentity bo
 		if err := r.complete(ctx, c); err != nil {
 			return err
 		}
+		if changed, ok := r.stamps[item.ERPKey]; ok && !skipped && r.depth == 0 {
+			r.e.opts.Observer.Wrote(Write{Stream: r.s.Name, ERPKey: item.ERPKey, CRMID: crmID,
+				Op: item.Op, Created: created, ERPChangedAt: changed, At: now})
+		}
 		switch {
 		case skipped:
 			r.stats.Skipped++
 		case created:
 			r.stats.Created++
+			log.Debug("record created")
 		case item.Op == store.OpMark:
 			r.stats.Deleted++
+			log.Debug("record marked deleted")
 		default:
 			r.stats.Updated++
+			log.Debug("record updated")
 		}
 		return nil
 	case errors.Is(err, ErrUnresolvable):

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/erpbridge/erpbridge/bridge/priority"
 	"github.com/erpbridge/erpbridge/bridge/store"
@@ -53,6 +54,14 @@ type run struct {
 	dryWritten map[string]string
 	// drySt, in a dry run, is what the run's streams would have created.
 	drySt *dryState
+	// prog is the run's progress as the observer last saw it (Stream,
+	// RunID, Kind, Total, StartedAt set when the pass starts); unsent
+	// counts the writes of the page being sent that have not left yet.
+	prog   Progress
+	unsent int64
+	// stamps are the ERP change times of the page's records, by key: a
+	// write confirmed for one tells the observer how fresh it is.
+	stamps map[string]time.Time
 }
 
 func newRun(e *Engine, s *Stream, dry bool) *run {
@@ -70,6 +79,7 @@ type fullProgress struct {
 }
 
 func (r *run) execute(ctx context.Context, full bool) Report {
+	ctx = WithStream(ctx, r.s.Name) // the target's request metrics carry it
 	st := r.e.store
 	start := r.e.opts.Now()
 	calls := r.e.opts.APICalls
@@ -118,6 +128,9 @@ func (r *run) execute(ctx context.Context, full bool) Report {
 		r.log = r.log.With(zap.Int64("run_id", r.id))
 	}
 	rep.RunID = r.id
+	r.prog = Progress{Stream: r.s.Name, RunID: r.id, Kind: rep.Kind, StartedAt: start,
+		Total: r.countPass(ctx, full, r.passFrom(ctx, full, erp.Position(cur.Position)))}
+	r.tick()
 
 	if !r.dry {
 		err = r.drainOutbox(ctx)
@@ -157,6 +170,7 @@ func (r *run) execute(ctx context.Context, full bool) Report {
 			rep.Err = fmt.Errorf("finishing run: %w", ferr)
 		}
 	}
+	r.tick()
 	lvl, msg := zap.InfoLevel, "run finished"
 	switch {
 	case rep.Err != nil:
@@ -170,6 +184,26 @@ func (r *run) execute(ctx context.Context, full bool) Report {
 		zap.Int64("failed", rep.Stats.Failed), zap.Int64("api_calls", rep.Stats.APICalls),
 		zap.Duration("duration", rep.Duration), zap.Error(rep.Err))
 	return rep
+}
+
+// passFrom is where the pass reads from: the incremental cursor, or an
+// interrupted full pass's progress (what fullPass resumes from).
+func (r *run) passFrom(ctx context.Context, full bool, pos erp.Position) erp.Position {
+	if !full {
+		return pos
+	}
+	if r.dry {
+		return ""
+	}
+	c, ok, err := r.e.store.Cursor(ctx, fullCursor(r.s.Name))
+	if err != nil || !ok || c.Position == "" {
+		return ""
+	}
+	var prog fullProgress
+	if json.Unmarshal([]byte(c.Position), &prog) != nil {
+		return ""
+	}
+	return prog.After
 }
 
 // incremental reads the changes since pos, committing the cursor per page.
@@ -263,6 +297,12 @@ func (r *run) fullPass(ctx context.Context) error {
 func (r *run) page(ctx context.Context, recs []erp.Record) (err error) {
 	r.inPage = true
 	r.resolved = map[string]string{}
+	r.stamps = make(map[string]time.Time, len(recs))
+	for _, rec := range recs {
+		if rec.Stamp != nil {
+			r.stamps[rec.Key] = *rec.Stamp
+		}
+	}
 	defer func() {
 		r.inPage, r.resolved, r.warned = false, nil, nil
 		if err == nil {
@@ -318,6 +358,7 @@ func (r *run) page(ctx context.Context, recs []erp.Record) (err error) {
 		if err := r.record(ctx, rec, id, has, open); err != nil {
 			return err
 		}
+		r.tick()
 	}
 	return nil
 }

@@ -203,6 +203,16 @@ type MatchPager interface {
 	FindPages(ctx context.Context, match []Match, pageSize int) iter.Seq2[[]Record, error]
 }
 
+// Counter is a Source that counts cheaply (one COUNT query) how many rows
+// a read will yield, so a pass can show "N of M" and an ETA. The count is
+// taken before the read starts: rows changed meanwhile make it approximate.
+type Counter interface {
+	// CountChanges counts the rows Changes(since) yields.
+	CountChanges(ctx context.Context, since Position) (int64, error)
+	// CountFullPass counts the rows FullPass(after) yields.
+	CountFullPass(ctx context.Context, after Position) (int64, error)
+}
+
 // KeySeparator joins the parts of a Record.Key.
 const KeySeparator = "|"
 

@@ -337,3 +337,10 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// ExprColumns returns the record columns an expression reads (what
+// `erpbridge map` shows beside each field).
+func ExprColumns(src string) ([]string, error) {
+	_, cols, err := compileExpr(src, false, nil)
+	return cols, err
+}

@@ -204,6 +204,9 @@ type OpenOptions struct {
 	// what it sent), though it reads an OAuth grant and keeps a refreshed
 	// one (a refresh token it did not keep would lock the bridge out).
 	DryRun bool
+	// ObserveRequest, when set, is told of every HTTP attempt to the
+	// target system (the request latency metrics; see bridge.StreamOf).
+	ObserveRequest func(ctx context.Context, method string, status int, took time.Duration)
 }
 
 // TargetOpener is implemented by a target system's settings.

@@ -253,3 +253,17 @@ type Scripter interface {
 type StoreMigrator interface {
 	MigrateStore(ctx context.Context, st *store.Store) error
 }
+
+// DeletePolicy is implemented by stream settings: what a record deleted in
+// the ERP does in the target system (`erpbridge map`).
+type DeletePolicy interface {
+	// DeletesPolicy is the configured policy ("ignore", "mark").
+	DeletesPolicy() string
+}
+
+// CompanyCoder is implemented by the ERP component's settings: the
+// company code its tables carry (`erpbridge map` lists the physical
+// tables).
+type CompanyCoder interface {
+	CompanyCode() string
+}

@@ -1,8 +1,10 @@
 package health
 
 import (
+	"cmp"
 	"context"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -21,8 +23,8 @@ var outcomes = []string{"created", "updated", "unchanged", "skipped", "failed", 
 // stream, 0 when the stream has none.
 var openStates = []store.State{store.StatePending, store.StateInflight, store.StateFailed, store.StateParked}
 
-// metrics are the monitor's Prometheus metrics. The counters and histograms
-// are fed from run reports; the CRM counters, the outbox depth and the
+// metrics are the monitor's Prometheus metrics. The record counters move
+// as a run goes (bridge.Observer), the histograms are fed from run reports; the CRM counters, the outbox depth and the
 // cursor lag are read when scraped (stateCollector).
 type metrics struct {
 	reg         *prometheus.Registry
@@ -35,6 +37,11 @@ type metrics struct {
 	// polls reading far more than they change read more than they need (a
 	// table without S_T_A_M_P_ read whole, stamps moved without a change).
 	rowsRead, rowsChanged *prometheus.CounterVec
+	// requestDuration is every HTTP attempt to the target system, by
+	// stream, method and status class (its _count: requests per stream).
+	requestDuration *prometheus.HistogramVec
+	// freshness is the lead time ERP change → CRM write, by stream.
+	freshness *prometheus.HistogramVec
 }
 
 func newMetrics(m *Monitor) *metrics {
@@ -66,7 +73,24 @@ func newMetrics(m *Monitor) *metrics {
 			Help: "ERP rows whose run created, updated or deleted a target record, by stream and kind: compare with erpbridge_poll_rows_read_total.",
 		}, []string{"stream", "kind"}),
 	}
+	x.requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "erpbridge_crm_request_duration_seconds",
+		Help:    "HTTP attempts to the CRM (retries included), by stream, method and status class (2xx…5xx, error: no answer).",
+		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+	}, []string{"stream", "method", "code"})
+	x.freshness = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "erpbridge_erp_to_crm_seconds",
+		Help: "Lead time from a record's ERP change (its S_T_A_M_P_, UTC) to the CRM confirming its write, by stream.",
+		// 1 s … ~9 h: a poll every 5 minutes, a backlog, a night.
+		Buckets: prometheus.ExponentialBuckets(1, 2, 16),
+	}, []string{"stream"})
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "erpbridge_build_info",
+		Help: "Always 1; the labels say which erpbridge this is.",
+	}, []string{"version", "commit", "goversion"})
+	buildInfo.WithLabelValues(cmp.Or(m.o.Version, "dev"), cmp.Or(m.o.Commit, "unknown"), runtime.Version()).Set(1)
 	x.reg.MustRegister(x.records, x.runDuration, x.lastRunTime, x.lastRunOK, x.rowsRead, x.rowsChanged,
+		x.requestDuration, x.freshness, buildInfo,
 		&stateCollector{m: m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -88,15 +112,24 @@ func (x *metrics) initStreams(streams []string) {
 	}
 }
 
-func (x *metrics) observe(rep bridge.Report, now time.Time) {
-	st := rep.Stats
-	for i, n := range []int64{st.Created, st.Updated, st.Unchanged, st.Skipped, st.Failed, st.Deleted} {
-		if n > 0 {
-			x.records.WithLabelValues(rep.Stream, outcomes[i]).Add(float64(n))
+// addRecords adds the records of st not in counted (what an earlier call
+// for the same run added already).
+func (x *metrics) addRecords(stream string, st, counted store.RunStats) {
+	now := []int64{st.Created, st.Updated, st.Unchanged, st.Skipped, st.Failed, st.Deleted}
+	before := []int64{counted.Created, counted.Updated, counted.Unchanged, counted.Skipped, counted.Failed, counted.Deleted}
+	for i, n := range now {
+		if d := n - before[i]; d > 0 {
+			x.records.WithLabelValues(stream, outcomes[i]).Add(float64(d))
 		}
 	}
+}
+
+// observe adds a finished run: its records not counted yet, its duration
+// and its outcome.
+func (x *metrics) observe(rep bridge.Report, counted store.RunStats, now time.Time) {
+	x.addRecords(rep.Stream, rep.Stats, counted)
 	if rep.Kind != "" {
-		kind := string(rep.Kind)
+		kind, st := string(rep.Kind), rep.Stats
 		x.rowsRead.WithLabelValues(rep.Stream, kind).Add(float64(st.Read))
 		x.rowsChanged.WithLabelValues(rep.Stream, kind).Add(float64(st.Created + st.Updated + st.Deleted))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +29,8 @@ type Options struct {
 	CRMEvery time.Duration
 	// Logger receives scrape errors (default nop).
 	Logger *zap.Logger
+	// Version and Commit label erpbridge_build_info.
+	Version, Commit string
 }
 
 func (o Options) withDefaults() Options {
@@ -65,12 +68,25 @@ type Monitor struct {
 	crmMu  sync.Mutex // one CRM check at a time; guards crmAt, crmErr
 	crmAt  time.Time  // when the cached CRM check ran (zero: none)
 	crmErr error
+
+	liveMu sync.Mutex
+	live   map[string]*liveRun        // the running pass per stream
+	lags   map[string][]time.Duration // recent freshness lead times per stream
 }
+
+// liveRun is a running pass as the monitor last heard of it: its progress,
+// and the record counts already added to erpbridge_records_total.
+type liveRun struct {
+	p       bridge.Progress
+	counted store.RunStats
+}
+
+var _ bridge.Observer = (*Monitor)(nil)
 
 // NewMonitor returns a monitor with no bridge attached: /readyz answers 503
 // until Attach.
 func NewMonitor(o Options) *Monitor {
-	m := &Monitor{o: o.withDefaults()}
+	m := &Monitor{o: o.withDefaults(), live: map[string]*liveRun{}, lags: map[string][]time.Duration{}}
 	m.metrics = newMetrics(m)
 	return m
 }
@@ -116,15 +132,114 @@ func (m *Monitor) current() (*Target, Stats) {
 	return m.target, st
 }
 
-// Observe records the outcome of one stream's run: its records by outcome,
-// its duration, and the time and success of the stream's last run. Dry runs
-// are ignored; a run cut short by a stop or a reload counts its records but
-// is neither a success nor a failure.
+// Progress implements bridge.Observer: the running pass's records are
+// counted in erpbridge_records_total as they are handled, and its progress
+// is kept for the status page. Dry runs are ignored.
+func (m *Monitor) Progress(p bridge.Progress) {
+	if p.Kind == store.RunDry || p.Stream == "" {
+		return
+	}
+	m.liveMu.Lock()
+	defer m.liveMu.Unlock()
+	l := m.live[p.Stream]
+	if l == nil || l.p.RunID != p.RunID {
+		l = &liveRun{}
+		m.live[p.Stream] = l
+	}
+	m.metrics.addRecords(p.Stream, p.Stats, l.counted)
+	l.p, l.counted = p, p.Stats
+}
+
+// Wrote implements bridge.Observer: the freshness lead time (ERP change →
+// CRM write) goes to erpbridge_erp_to_crm_seconds and to the status page.
+func (m *Monitor) Wrote(w bridge.Write) {
+	if w.Stream == "" || w.ERPChangedAt.IsZero() {
+		return
+	}
+	lag := w.Lag()
+	m.metrics.freshness.WithLabelValues(w.Stream).Observe(lag.Seconds())
+	m.liveMu.Lock()
+	defer m.liveMu.Unlock()
+	r := m.lags[w.Stream]
+	r = append(r, lag)
+	if len(r) > recentLags {
+		r = r[len(r)-recentLags:]
+	}
+	m.lags[w.Stream] = r
+}
+
+// recentLags is how many lead times per stream the status page summarises.
+const recentLags = 500
+
+// LeadTime summarises the recent freshness lead times of one stream.
+type LeadTime struct {
+	Stream           string
+	N                int
+	Median, P95, Max time.Duration
+}
+
+// LeadTimes returns the recent freshness lead times per stream, by name.
+func (m *Monitor) LeadTimes() []LeadTime {
+	m.liveMu.Lock()
+	defer m.liveMu.Unlock()
+	var out []LeadTime
+	for s, r := range m.lags {
+		sorted := slices.Clone(r)
+		slices.Sort(sorted)
+		n := len(sorted)
+		out = append(out, LeadTime{Stream: s, N: n, Median: sorted[n/2], P95: sorted[min(n*95/100, n-1)], Max: sorted[n-1]})
+	}
+	slices.SortFunc(out, func(a, b LeadTime) int { return strings.Compare(a.Stream, b.Stream) })
+	return out
+}
+
+// Finished implements bridge.Observer (see Observe).
+func (m *Monitor) Finished(rep bridge.Report) { m.Observe(rep) }
+
+// Observe records the outcome of one stream's run: its records by outcome
+// (those Progress has not counted yet), its duration, and the time and
+// success of the stream's last run. Dry runs are ignored; a run cut short
+// by a stop or a reload counts its records but is neither a success nor a
+// failure.
 func (m *Monitor) Observe(rep bridge.Report) {
 	if rep.Kind == store.RunDry || rep.Stream == "" {
 		return
 	}
-	m.metrics.observe(rep, m.o.Now())
+	var counted store.RunStats
+	m.liveMu.Lock()
+	if l := m.live[rep.Stream]; l != nil && rep.RunID != 0 && l.p.RunID == rep.RunID {
+		counted = l.counted
+		delete(m.live, rep.Stream)
+	}
+	m.liveMu.Unlock()
+	m.metrics.observe(rep, counted, m.o.Now())
+}
+
+// ObserveRequest records one HTTP attempt to the target system in
+// erpbridge_crm_request_duration_seconds, under the stream of ctx
+// (bridge.WithStream; "none" for checks outside a run); status 0 means no
+// answer came.
+func (m *Monitor) ObserveRequest(ctx context.Context, method string, status int, took time.Duration) {
+	stream := bridge.StreamOf(ctx)
+	if stream == "" {
+		stream = "none"
+	}
+	code := "error"
+	if status >= 100 && status < 600 {
+		code = fmt.Sprintf("%dxx", status/100)
+	}
+	m.metrics.requestDuration.WithLabelValues(stream, method, code).Observe(took.Seconds())
+}
+
+// Running returns the passes under way, by stream: where each is.
+func (m *Monitor) Running() map[string]bridge.Progress {
+	m.liveMu.Lock()
+	defer m.liveMu.Unlock()
+	out := make(map[string]bridge.Progress, len(m.live))
+	for s, l := range m.live {
+		out[s] = l.p
+	}
+	return out
 }
 
 // Check is the outcome of one readiness check.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/erpbridge/erpbridge/bridge"
 	"github.com/erpbridge/erpbridge/bridge/store"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/logging"
@@ -75,8 +76,10 @@ func failpoint() func() {
 // openBridge loads the config, builds the logger and opens the bridge.
 // The returned function closes everything.
 // With dryRun, a checkpoint store that does not exist yet is not created:
-// the dry run works on a throwaway one.
-func openBridge(ctx context.Context, path string, console io.Writer, dryRun bool) (*wiring.Bridge, *zap.Logger, func(), error) {
+// the dry run works on a throwaway one. progress, when not nil, makes the
+// observer of the runs from the console and the logger.
+func openBridge(ctx context.Context, path string, console io.Writer, dryRun bool,
+	progress func(io.Writer, *zap.Logger) bridge.Observer) (*wiring.Bridge, *zap.Logger, func(), error) {
 	cfg, err := loadConfig(path)
 	if err != nil {
 		return nil, nil, nil, err
@@ -85,7 +88,11 @@ func openBridge(ctx context.Context, path string, console io.Writer, dryRun bool
 	if err != nil {
 		return nil, nil, nil, usageError(err)
 	}
-	b, err := wiring.Open(ctx, cfg, wiring.Options{Logger: log, DryRun: dryRun, AfterOrderSubmit: failpoint()})
+	var obs bridge.Observer
+	if progress != nil {
+		obs = progress(console, log)
+	}
+	b, err := wiring.Open(ctx, cfg, wiring.Options{Logger: log, DryRun: dryRun, AfterOrderSubmit: failpoint(), Observer: obs})
 	if err != nil {
 		closeLog()
 		return nil, nil, nil, err

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +37,13 @@ type healthEnv struct {
 }
 
 func newHealthEnv(t *testing.T, o health.Options) *healthEnv {
+	t.Helper()
+	return newObservedHealthEnv(t, o, nil)
+}
+
+// newObservedHealthEnv is newHealthEnv with one more observer of the runs,
+// told after the monitor.
+func newObservedHealthEnv(t *testing.T, o health.Options, also bridge.Observer) *healthEnv {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -67,12 +75,12 @@ price_table = "`+fixture.PriceTable+`"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	b, err := wiring.Open(ctx, cfg, wiring.Options{})
+	m := health.NewMonitor(o)
+	b, err := wiring.Open(ctx, cfg, wiring.Options{Observer: bridge.Observers(m, also), ObserveRequest: m.ObserveRequest})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	m := health.NewMonitor(o)
 	m.Attach(b.Health())
 	srv, err := health.Listen("127.0.0.1:0", "", m, nil)
 	if err != nil {
@@ -82,15 +90,56 @@ price_table = "`+fixture.PriceTable+`"
 	return &healthEnv{t: t, erp: erpDB, b: b, m: m, srv: srv, url: "http://" + srv.Addr()}
 }
 
-// sync runs one stream and feeds its report to the monitor, as `run` does.
+// sync runs one stream; the monitor observes it, as in `run`.
 func (e *healthEnv) sync(stream string) bridge.Report {
 	e.t.Helper()
 	rep, err := e.b.Engine.Sync(context.Background(), stream, bridge.SyncOptions{})
 	if err != nil {
 		e.t.Fatalf("sync %s: %v", stream, err)
 	}
-	e.m.Observe(rep)
 	return rep
+}
+
+// progressFunc is an observer of progress only.
+type progressFunc func(bridge.Progress)
+
+func (f progressFunc) Progress(p bridge.Progress) { f(p) }
+func (progressFunc) Finished(bridge.Report)       {}
+func (progressFunc) Wrote(bridge.Write)           {}
+
+// A backfill's creates show in /metrics while it runs, and the monitor
+// knows where the pass is (N of M); at its end the counter holds every
+// create once.
+func TestRecordCountersMoveDuringARun(t *testing.T) {
+	var e *healthEnv
+	var seen bool
+	var live bridge.Progress
+	probe := progressFunc(func(p bridge.Progress) {
+		if p.Stream != "customers" || p.Stats.Created != 5 || seen {
+			return
+		}
+		seen = true
+		_, body := get(t, e.url+"/metrics", "")
+		if got, _ := metric(body, "erpbridge_records_total", map[string]string{"stream": "customers", "outcome": "created"}); got != 5 {
+			t.Errorf("records_total{customers,created} = %v while the run had created 5", got)
+		}
+		live = e.m.Running()["customers"]
+	})
+	e = newObservedHealthEnv(t, health.Options{}, probe)
+	rep := e.sync("customers")
+	if !seen {
+		t.Fatalf("the run never had 5 creates to look at: %+v", rep.Stats)
+	}
+	if live.RunID != rep.RunID || live.Total != rep.Stats.Read || live.Done == 0 || live.Done >= live.Total {
+		t.Errorf("the running pass as the monitor knew it = %+v, want run %d, some of the %d rows done", live, rep.RunID, rep.Stats.Read)
+	}
+	_, body := get(t, e.url+"/metrics", "")
+	if got, _ := metric(body, "erpbridge_records_total", map[string]string{"stream": "customers", "outcome": "created"}); int64(got) != rep.Stats.Created {
+		t.Errorf("after the run records_total{customers,created} = %v, want %d (each create once)", got, rep.Stats.Created)
+	}
+	if _, ok := e.m.Running()["customers"]; ok {
+		t.Error("the finished pass is still shown as running")
+	}
 }
 
 // get fetches url with an optional bearer token and returns the status and body.
@@ -480,5 +529,33 @@ func TestPollRowsMetrics(t *testing.T) {
 	}
 	if got, ok := metric(body, "erpbridge_poll_rows_read_total", map[string]string{"stream": "products", "kind": "incremental"}); !ok || got != 0 {
 		t.Errorf("products rows read = %v (present %v), want a 0 series before its first run", got, ok)
+	}
+}
+
+// What a Grafana user expects: which build this is, and every CRM request's
+// latency by stream, method and status class.
+func TestBuildInfoAndRequestLatencyByStream(t *testing.T) {
+	e := newHealthEnv(t, health.Options{Version: "v9.9.9", Commit: "abc123"})
+	rep := e.sync("customers")
+	_, body := get(t, e.url+"/metrics", "")
+	if got, ok := metric(body, "erpbridge_build_info", map[string]string{"version": "v9.9.9", "commit": "abc123", "goversion": runtime.Version()}); !ok || got != 1 {
+		t.Errorf("erpbridge_build_info = %v (present %v), want 1 with the version and commit", got, ok)
+	}
+	posts, ok := metric(body, "erpbridge_crm_request_duration_seconds_count", map[string]string{"stream": "customers", "method": "POST", "code": "2xx"})
+	if !ok || int64(posts) < rep.Stats.Created {
+		t.Errorf("customers POST 2xx latency count = %v (present %v), want at least the %d creates", posts, ok, rep.Stats.Created)
+	}
+	// One lead time per create of a row with a stamp (a few fixture rows
+	// have none).
+	lead, ok := metric(body, "erpbridge_erp_to_crm_seconds_count", map[string]string{"stream": "customers"})
+	if !ok || lead == 0 || int64(lead) > rep.Stats.Created || int64(lead) < rep.Stats.Created-5 {
+		t.Errorf("ERP change → CRM write lead times counted = %v (present %v), want about one per create (%d)", lead, ok, rep.Stats.Created)
+	}
+	if _, page := get(t, e.url+"/", ""); !strings.Contains(page, `<tr class="leadtime" data-stream="customers"><td>customers</td><td>`+strconv.FormatInt(int64(lead), 10)+`</td>`) {
+		t.Errorf("the page does not show the customers lead times over %v writes", lead)
+	}
+	all, _ := metric(body, "erpbridge_crm_requests_total", map[string]string{"method": "POST"})
+	if posts > all {
+		t.Errorf("%v POSTs timed under customers, but only %v POSTs sent", posts, all)
 	}
 }

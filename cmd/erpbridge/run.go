@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
 	"github.com/erpbridge/erpbridge/bridge"
+	"github.com/erpbridge/erpbridge/bridge/alert"
 	"github.com/erpbridge/erpbridge/bridge/health"
 	"github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/bridge/store"
@@ -32,8 +34,8 @@ stream's own) and the full pass on schedule.full_pass, until interrupted.
 One sync runs at start. On SIGINT/SIGTERM the record in flight is finished
 and persisted, and the process exits within 10 seconds.
 
-/healthz, /readyz and /metrics (Prometheus) are served on http.addr
-(default 127.0.0.1:8095; "" turns them off). On SIGHUP (Linux) the
+The status page (/), /healthz, /readyz and /metrics (Prometheus) are
+served on http.addr (default 127.0.0.1:8095; "" turns them off). On SIGHUP (Linux) the
 configuration is read again: a valid one takes over once the record in
 flight is finished; an invalid one is logged and the running one goes on.`,
 		Args: cobra.NoArgs,
@@ -64,18 +66,31 @@ flight is finished; an invalid one is logged and the running one goes on.`,
 func runBridge(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	reloads, stopReloads := reloadSignals()
 	defer stopReloads()
-	mon := health.NewMonitor(health.Options{Logger: log})
+	rev, _ := buildCommit()
+	mon := health.NewMonitor(health.Options{Logger: log, Version: version, Commit: rev})
 	srv, err := startHealth(cfg.HTTP, mon, log)
 	if err != nil {
 		return err
 	}
 	defer func() { stopHealth(srv, log) }()
 
-	var prev *config.Config // the config to go back to when the new one fails to open
+	alerts := &alert.Tracker{} // across reloads: an alert is not sent again because the config was re-read
+	var prev *config.Config    // the config to go back to when the new one fails to open
 	for {
-		b, err := wiring.Open(ctx, cfg, wiring.Options{Logger: log})
+		// The monitor counts records as they go and keeps each running
+		// pass for the status page; the log gets a progress line per
+		// stream every 30 s.
+		budget := &budgetRecorder{ctx: ctx, log: log}
+		b, err := wiring.Open(ctx, cfg, wiring.Options{Logger: log, ObserveRequest: mon.ObserveRequest,
+			Observer: bridge.Observers(mon, bridge.LogProgress(log, bridge.ProgressEvery), budget)})
 		if err != nil {
-			if prev == nil || ctx.Err() != nil {
+			if ctx.Err() != nil {
+				// A stop request while the bridge opened (at start or on a
+				// reload): a graceful stop, not a failure.
+				log.Info("stopped while opening the bridge")
+				return nil
+			}
+			if prev == nil {
 				return err
 			}
 			log.Error("reload: opening the bridge with the new configuration failed; going back to the previous one", zap.Error(err))
@@ -84,10 +99,20 @@ func runBridge(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 			continue
 		}
 		prev = nil
-		mon.Attach(b.Health())
+		budget.b = b // before any run: the engine's runs start in runUntilReload
+		t := b.Health()
+		t.Map = func(w io.Writer) error {
+			m, err := buildMap(b.Config)
+			if err != nil {
+				return err
+			}
+			return m.writeHTML(w)
+		}
+		mon.Attach(t)
 		log.Info("erpbridge starting", zap.String("version", version), zap.String("config", b.Config.Path()),
 			zap.String("store", b.Store.Path()), zap.Strings("streams", b.Engine.Streams()))
-		next, err := runUntilReload(ctx, b, mon, log, reloads, &srv)
+		alerts.Remind = b.Config.Alerts.Remind.D()
+		next, err := runUntilReload(ctx, b, mon, log, reloads, &srv, alerts)
 		mon.Detach()
 		if cerr := b.Close(); cerr != nil {
 			log.Warn("closing the bridge", zap.Error(cerr))
@@ -108,9 +133,15 @@ func runBridge(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 // scheduler has stopped gracefully). An invalid config is logged and
 // ignored. srv follows a changed [http] section.
 func runUntilReload(ctx context.Context, b *wiring.Bridge, mon *health.Monitor, log *zap.Logger,
-	reloads <-chan os.Signal, srv **health.Server) (*config.Config, error) {
+	reloads <-chan os.Signal, srv **health.Server, alerts *alert.Tracker) (*config.Config, error) {
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		watchAlerts(sctx, b, alerts, log, AlertEvery)
+	}()
+	defer func() { stop(); <-watching }()
 	done := make(chan error, 1)
 	nightly := func(ctx context.Context) {
 		warnStampIndexes(ctx, b, log)
@@ -121,11 +152,11 @@ func runUntilReload(ctx context.Context, b *wiring.Bridge, mon *health.Monitor, 
 		}
 		log.Info("pruned the checkpoint store's history", zap.Int64("confirmed_writes", writes), zap.Int64("runs", runs))
 	}
+	// The engine's runs reach mon (and the budget recorder) as its
+	// observers; the won-deal polls come through schedule.
 	observe := func(rep bridge.Report) {
 		mon.Observe(rep)
-		if err := b.RecordBudget(sctx); err != nil {
-			log.Warn("recording the CRM budget for erpbridge status", zap.Error(err))
-		}
+		recordBudget(sctx, b, log)
 	}
 	go func() { done <- schedule(sctx, b.Config, b.Engine, b.WonDeals, nightly, log, observe) }()
 	for {
@@ -178,7 +209,7 @@ func startHealth(h config.HTTP, mon *health.Monitor, log *zap.Logger) (*health.S
 		return nil, err
 	}
 	log.Info("health server listening", zap.String("addr", srv.Addr()),
-		zap.String("endpoints", "/healthz /readyz /metrics"), zap.Bool("token", h.Token != ""))
+		zap.String("endpoints", "/ (status page) /healthz /readyz /metrics"), zap.Bool("token", h.Token != ""))
 	return srv, nil
 }
 
@@ -211,7 +242,8 @@ func stopHealth(srv *health.Server, log *zap.Logger) {
 }
 
 // schedule runs the engine on cron until ctx is done, then stops gracefully.
-// observe, when not nil, receives the report of every stream's run;
+// observe, when not nil, receives the report of every won-deal poll (the
+// engine's own runs reach their observer through bridge.Options.Observer);
 // nightly, when not nil, runs after each full pass (the stamp indexes
 // verified, the store pruned).
 func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *inbound.Poller, nightly func(context.Context),
@@ -226,14 +258,10 @@ func schedule(ctx context.Context, cfg *config.Config, e *bridge.Engine, won *in
 				return
 			}
 			if name == "" {
-				reps, _ := e.SyncAll(ctx, so) // each run logs its own outcome
-				for _, rep := range reps {
-					observe(rep)
-				}
+				_, _ = e.SyncAll(ctx, so) // each run logs its own outcome
 				return
 			}
-			rep, _ := e.Sync(ctx, name, so)
-			observe(rep)
+			_, _ = e.Sync(ctx, name, so)
 		}
 	}
 	var shared []string
@@ -332,7 +360,7 @@ func runWonDeals(ctx context.Context, won *inbound.Poller, log *zap.Logger, obse
 		return
 	}
 	start := time.Now()
-	rep, err := won.Run(ctx)
+	rep, err := won.Run(bridge.WithStream(ctx, inbound.Stream))
 	fields := []zap.Field{zap.String("stream", inbound.Stream), zap.Duration("took", time.Since(start)),
 		zap.Int("listed", rep.Listed), zap.Int("sent", rep.Sent), zap.Int("ordered", rep.Ordered),
 		zap.Int("waiting", rep.Waiting), zap.Int("rejected", rep.Rejected), zap.Int("invalid", rep.Invalid), zap.Int("lost", rep.Lost),
@@ -356,4 +384,26 @@ type cronLogger struct{ l *zap.Logger }
 func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, zap.Any("details", kv)) }
 func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error("cron: "+msg, zap.Error(err), zap.Any("details", kv))
+}
+
+// budgetRecorder records the CRM budget in the store after every engine
+// run, for `erpbridge status` (which connects to nothing).
+type budgetRecorder struct {
+	ctx context.Context
+	log *zap.Logger
+	b   *wiring.Bridge
+}
+
+func (r *budgetRecorder) Progress(bridge.Progress) {}
+func (r *budgetRecorder) Wrote(bridge.Write)       {}
+func (r *budgetRecorder) Finished(bridge.Report)   { recordBudget(r.ctx, r.b, r.log) }
+
+// recordBudget keeps the CRM budget's figures in the store for status.
+func recordBudget(ctx context.Context, b *wiring.Bridge, log *zap.Logger) {
+	if b == nil {
+		return
+	}
+	if err := b.RecordBudget(ctx); err != nil {
+		log.Warn("recording the CRM budget for erpbridge status", zap.Error(err))
+	}
 }

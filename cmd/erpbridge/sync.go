@@ -13,6 +13,7 @@ import (
 	"github.com/erpbridge/erpbridge/bridge/inbound"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 )
 
 func newSyncCmd() *cobra.Command {
@@ -56,8 +57,15 @@ not a failure.`,
 					return usageError(fmt.Errorf("--stream %q: enabled streams are %s", stream, strings.Join(names, ", ")))
 				}
 			}
-			b, _, closeAll, err := openBridge(cmd.Context(), path, cmd.ErrOrStderr(), dry)
+			stopProgress := func() {}
+			b, _, closeAll, err := openBridge(cmd.Context(), path, cmd.ErrOrStderr(), dry,
+				func(console io.Writer, log *zap.Logger) bridge.Observer {
+					obs, done := syncProgress(console, log)
+					stopProgress = done
+					return obs
+				})
 			if err != nil {
+				stopProgress()
 				return err
 			}
 			defer closeAll()
@@ -71,6 +79,7 @@ not a failure.`,
 				rep, serr := b.Engine.Sync(cmd.Context(), stream, so)
 				reps, err = []bridge.Report{rep}, serr
 			}
+			stopProgress()
 			out := cmd.OutOrStdout()
 			if stream != inbound.Stream {
 				printReports(out, reps, dry)

@@ -18,6 +18,13 @@ var (
 
 // buildInfo returns the version line printed by `erpbridge version`.
 func buildInfo() string {
+	c, d := buildCommit()
+	return fmt.Sprintf("erpbridge %s (commit %s, built %s, %s %s/%s)", version, c, d, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// buildCommit returns the commit and build date: stamped, else the VCS
+// settings Go recorded, else "unknown".
+func buildCommit() (string, string) {
 	c, d := commit, date
 	if c == "" {
 		if bi, ok := debug.ReadBuildInfo(); ok {
@@ -37,7 +44,7 @@ func buildInfo() string {
 	if d == "" {
 		d = "unknown"
 	}
-	return fmt.Sprintf("erpbridge %s (commit %s, built %s, %s %s/%s)", version, c, d, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return c, d
 }
 
 func newVersionCmd() *cobra.Command {

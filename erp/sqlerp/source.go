@@ -270,6 +270,39 @@ func (s *Source) FullPass(ctx context.Context, after erp.Position, pageSize int)
 	}
 }
 
+var _ erp.Counter = (*Source)(nil)
+
+// CountChanges implements erp.Counter.
+func (s *Source) CountChanges(ctx context.Context, since erp.Position) (int64, error) {
+	if !s.incremental {
+		return 0, fmt.Errorf("counting %s changes: %w", s.spec.Physical, erp.ErrNotIncremental)
+	}
+	pos, err := decodePosition(since)
+	if err != nil {
+		return 0, fmt.Errorf("counting %s changes: %w", s.spec.Physical, err)
+	}
+	return s.count(ctx, "changes", countChangesStatement(s.d, s.spec, erp.PollFrom(pos.Stamp, s.opts.Overlap, s.now())))
+}
+
+// CountFullPass implements erp.Counter.
+func (s *Source) CountFullPass(ctx context.Context, after erp.Position) (int64, error) {
+	pos, err := decodePosition(after)
+	if err != nil {
+		return 0, fmt.Errorf("counting %s rows: %w", s.spec.Physical, err)
+	}
+	return s.count(ctx, "rows", countFullPassStatement(s.d, s.spec, pos.Recno))
+}
+
+func (s *Source) count(ctx context.Context, what string, st Statement) (int64, error) {
+	ctx, cancel := s.queryCtx(ctx)
+	defer cancel()
+	var n int64
+	if err := s.db.QueryRowContext(ctx, st.SQL, st.Args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting %s %s: %w", s.spec.Physical, what, err)
+	}
+	return n, nil
+}
+
 // Lookup implements erp.Source.
 func (s *Source) Lookup(ctx context.Context, key string) (erp.Record, bool, error) {
 	st, err := lookupStatement(s.d, s.spec, erp.SplitKey(key))

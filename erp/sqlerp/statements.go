@@ -100,6 +100,28 @@ func changesStatement(d Dialect, spec TableSpec, from time.Time, after *stampCur
 	return b.page(conds, stamp+", "+recno, limit)
 }
 
+// countStatement counts the rows matching conds (what a paged read with
+// the same conditions yields), for progress.
+func (b *builder) count(conds []string) Statement {
+	q := "SELECT COUNT(*) " + b.from()
+	if len(conds) > 0 {
+		q += " WHERE " + strings.Join(conds, " AND ")
+	}
+	return Statement{SQL: q, Args: b.args}
+}
+
+// countChangesStatement counts what changesStatement(from, nil) pages through.
+func countChangesStatement(d Dialect, spec TableSpec, from time.Time) Statement {
+	b := &builder{d: d, spec: spec}
+	return b.count(append(b.where(), b.ident(spec.StampColumn)+" >= "+b.bind(d.BindTime(from))))
+}
+
+// countFullPassStatement counts what fullPassStatement(after) pages through.
+func countFullPassStatement(d Dialect, spec TableSpec, after int64) Statement {
+	b := &builder{d: d, spec: spec}
+	return b.count(append(b.where(), b.ident(spec.RecnoColumn)+" > "+b.bind(after)))
+}
+
 // fullPassStatement reads rows with recno > after in recno order; it covers
 // NULL stamps and tables without a stamp.
 func fullPassStatement(d Dialect, spec TableSpec, after int64, limit int) Statement {

@@ -91,6 +91,8 @@ func TestGoldenStatements(t *testing.T) {
 			"find_ac8_of_contacts": must(findStatement(d, ac8Spec(), []erp.Match{erp.AnyOf("AC8_CODCON", []string{"000001", "000002", "000003"})}, 300)),
 			"find_da1_price":       must(findStatement(d, da1Spec(), []erp.Match{{Column: "DA1_CODTAB", Value: "001"}, {Column: "DA1_CODPRO", Value: "PA0001"}}, 10)),
 			"max_stamp":            maxStampStatement(d, sa1Spec()),
+			"count_changes":        countChangesStatement(d, sa1Spec(), stamp.Add(-2*time.Minute)),
+			"count_full_pass":      countFullPassStatement(d, sa1Spec(), 1000),
 			"catalog":              catalogStatement(d, "SA1010"),
 		}
 		for name, st := range statements {

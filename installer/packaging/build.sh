@@ -116,7 +116,7 @@ sign "$dist/erpbridge_windows_amd64/erpbridge.exe"
 # --- MSI ----------------------------------------------------------------------
 msi="$dist/erpbridge-$pkg_version-x64.msi"
 echo "building $msi"
-"$here/msi.sh" "$msi" "$msi_version" "$dist/erpbridge_windows_amd64/erpbridge.exe" config.example.toml
+"$here/msi.sh" "$msi" "$msi_version" "$dist/erpbridge_windows_amd64/erpbridge.exe" installer/packaging/erpbridge.toml
 sign "$msi"
 
 # --- .deb and .rpm ------------------------------------------------------------

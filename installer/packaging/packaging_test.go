@@ -128,7 +128,7 @@ func TestNFPMPackagesWhatTheUnitRuns(t *testing.T) {
 		{"the binary ExecStart runs", spec.Executable, "dist/erpbridge_linux_${GOARCH}/erpbridge", "", ""},
 		{"the unit, Debian", "/lib/systemd/system/" + unitName, "dist/" + unitName, "", "deb"},
 		{"the unit, Red Hat", "/usr/lib/systemd/system/" + unitName, "dist/" + unitName, "", "rpm"},
-		{"the config --config names, a conffile", spec.ConfigFile, "config.example.toml", "config|noreplace", ""},
+		{"the config --config names, a conffile: the template", spec.ConfigFile, "installer/packaging/erpbridge.toml", "config|noreplace", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,7 +147,7 @@ func TestNFPMPackagesWhatTheUnitRuns(t *testing.T) {
 			}
 		})
 	}
-	if _, err := os.Stat("../../config.example.toml"); err != nil {
+	if _, err := os.Stat("erpbridge.toml"); err != nil {
 		t.Errorf("the packaged config: %v", err)
 	}
 }

@@ -157,7 +157,7 @@ go build -o "$tmp/erpbridge" ./cmd/erpbridge
 GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -o "$tmp/erpbridge.exe" ./cmd/erpbridge
 x86_64-w64-mingw32-gcc -shared -O2 -o "$tmp/bcryptprimitives.dll" "$here/bcryptprimitives.c" -ladvapi32
 x86_64-w64-mingw32-gcc -O2 -o "$tmp/keeper.exe" "$here/keeper.c"
-installer/packaging/msi.sh "$tmp/erpbridge.msi" 0.0.1.0 "$tmp/erpbridge.exe" config.example.toml
+installer/packaging/msi.sh "$tmp/erpbridge.msi" 0.0.1.0 "$tmp/erpbridge.exe" installer/packaging/erpbridge.toml
 
 say "a fresh wine prefix"
 timeout 120 "$WINE" wineboot --init >/dev/null 2>&1 || fail "wineboot --init"

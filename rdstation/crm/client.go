@@ -47,6 +47,10 @@ type Config struct {
 	// HTTPClient is reused for every request. Nil gives a client with
 	// pooled keep-alive connections that does not follow redirects.
 	HTTPClient *http.Client
+	// ObserveRequest, when set, is told of every HTTP attempt when it ends:
+	// its method, the status (0 when no answer came) and how long it took
+	// (the request latency metrics). ctx is the call's.
+	ObserveRequest func(ctx context.Context, method string, status int, took time.Duration)
 	// Timeout bounds each attempt (default 30s).
 	Timeout time.Duration
 	// MaxRetries is how many times a retryable failure (5xx, timeout,
@@ -108,6 +112,7 @@ type Client struct {
 	clock            clock.Clock
 	userAgent        string
 	authHint         string
+	observe          func(ctx context.Context, method string, status int, took time.Duration)
 	stats            counters
 	onRefused        atomic.Pointer[func(*Error)]
 }
@@ -171,6 +176,7 @@ func New(cfg Config) (*Client, error) {
 		clock:            cfg.Clock,
 		userAgent:        cfg.UserAgent,
 		authHint:         cfg.AuthHint,
+		observe:          cfg.ObserveRequest,
 	}, nil
 }
 
@@ -429,7 +435,15 @@ func (c *Client) attempt(ctx context.Context, r request, payload []byte) (resp r
 	}
 	c.stats.requests.Add(1)
 	c.stats.method(r.method).Add(1)
+	start := time.Now()
 	hr, err := c.http.Do(req)
+	if c.observe != nil {
+		status := 0
+		if err == nil {
+			status = hr.StatusCode
+		}
+		c.observe(ctx, r.method, status, time.Since(start))
+	}
 	if err != nil {
 		return response{}, sent(err), c.scrub(err)
 	}

@@ -259,6 +259,9 @@ func (a *Access) Close() error {
 // Companies implements component.ERP.
 func (a *Access) Companies() []string { return a.cfg.CompanyList() }
 
+// CompanyCode implements component.CompanyCoder.
+func (c *Config) CompanyCode() string { return c.Company }
+
 // SQL implements component.ERP.
 func (a *Access) SQL() (*sql.DB, sqlerp.Dialect) { return a.db, a.dialect }
 

@@ -149,6 +149,26 @@ func (s *Related) decodePosition(_ context.Context, p erp.Position) (relatedPosi
 	return relatedPosition{Main: p, Related: p}, nil
 }
 
+var _ erp.Counter = (*Related)(nil)
+
+// errNotCounted: a poll also reads the rows the related tables' changes
+// lead to, which no single count tells.
+var errNotCounted = errors.New("a poll following related tables is not counted ahead")
+
+// CountChanges implements erp.Counter: not known ahead (errNotCounted).
+func (s *Related) CountChanges(context.Context, erp.Position) (int64, error) {
+	return 0, errNotCounted
+}
+
+// CountFullPass implements erp.Counter: a full pass is the main table's.
+func (s *Related) CountFullPass(ctx context.Context, after erp.Position) (int64, error) {
+	c, ok := s.Source.(erp.Counter)
+	if !ok {
+		return 0, errNotCounted
+	}
+	return c.CountFullPass(ctx, after)
+}
+
 // Incremental implements erp.Source: polls need every table's stamp.
 func (s *Related) Incremental() bool {
 	for _, r := range s.relations {

@@ -69,6 +69,9 @@ func (b *Base) ValidateBase(v *component.Validation) {
 // ValidFilial reports whether s is a Protheus branch code.
 func ValidFilial(s string) bool { return protheus.ValidFilial(s) }
 
+// DeletesPolicy implements component.DeletePolicy.
+func (b *Base) DeletesPolicy() string { return b.Deletes }
+
 // ScheduleSpec is the stream's own schedule ("" follows schedule.incremental).
 func (b *Base) ScheduleSpec() string { return b.Schedule }
 

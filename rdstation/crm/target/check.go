@@ -3,6 +3,8 @@ package target
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -15,6 +17,26 @@ var (
 	_ component.Checker   = (*Config)(nil)
 	_ component.Describer = (*Config)(nil)
 )
+
+// The simulator's defaults (erpbridge sim, erpbridge demo, rdsim.DefaultToken):
+// a config holding them is the demo's, not a live one.
+const (
+	simulatorPort  = "8089"
+	simulatorToken = "sim-token"
+)
+
+// simulator says why c points at the demo simulator ("" when it does not).
+func (c *Config) simulator() string {
+	if u, err := url.Parse(c.BaseURL); err == nil && u.Port() == simulatorPort {
+		if ip := net.ParseIP(u.Hostname()); u.Hostname() == "localhost" || ip != nil && ip.IsLoopback() {
+			return fmt.Sprintf("this is the demo simulator's URL (crm.base_url %s, erpbridge sim / erpbridge demo), not RD Station's: set crm.base_url = \"https://crm.rdstation.com/api/v1\" and the account's token", c.BaseURL)
+		}
+	}
+	if c.Token == simulatorToken {
+		return "this is the demo simulator's token (crm.token \"sim-token\"), not an RD Station account's: set crm.token to the integration user's token"
+	}
+	return ""
+}
 
 // Describe implements component.Describer.
 func (c *Config) Describe() string {
@@ -43,6 +65,10 @@ func (c *Config) Check(ctx context.Context, env *component.Env) []component.Find
 		fail("the CRM is not opened")
 		return out
 	}
+	sim := c.simulator()
+	if sim != "" {
+		out = append(out, component.Finding{Warn: true, Section: component.SectionCRM, Text: sim})
+	}
 	ctx = crm.WithPriority(ctx, crm.Interactive)
 	// A check reads the catalogue from the CRM, and keeps it anew.
 	if _, err := s.Refresh(ctx); err != nil {
@@ -50,6 +76,10 @@ func (c *Config) Check(ctx context.Context, env *component.Env) []component.Find
 	}
 	tok, err := s.C.CheckToken(ctx)
 	if err != nil {
+		if sim != "" {
+			fail("token check: %v (the config points at the demo simulator: see above)", err)
+			return out
+		}
 		fail("token check: %v", err)
 		return out
 	}

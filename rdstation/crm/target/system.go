@@ -133,9 +133,10 @@ func (c *Config) TokenRefused() string {
 
 // Options tune NewClient for tests and tools.
 type Options struct {
-	Clock      clock.Clock
-	HTTPClient *http.Client
-	Logger     *zap.Logger
+	Clock          clock.Clock
+	HTTPClient     *http.Client
+	Logger         *zap.Logger
+	ObserveRequest func(ctx context.Context, method string, status int, took time.Duration)
 }
 
 // NewClient returns the CRM client of c, sharing one request budget per
@@ -168,7 +169,7 @@ func (c *Config) NewClient(o Options) (*crm.Client, error) {
 	cl, err := crm.New(crm.Config{
 		BaseURL: c.BaseURL, Token: c.Token, Budget: budget, HTTPClient: o.HTTPClient,
 		Timeout: c.Timeout.D(), MaxRetries: c.MaxRetries, Clock: clk,
-		UserAgent: "erpbridge", AuthHint: c.TokenRefused(),
+		UserAgent: "erpbridge", AuthHint: c.TokenRefused(), ObserveRequest: o.ObserveRequest,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating CRM client: %w", err)
@@ -369,7 +370,7 @@ func (c *Config) OpenTarget(_ context.Context, o component.OpenOptions) (compone
 	if c.API == APIv2 {
 		return c.openV2(o)
 	}
-	cl, err := c.NewClient(Options{Clock: o.Clock, HTTPClient: o.HTTPClient, Logger: o.Logger})
+	cl, err := c.NewClient(Options{Clock: o.Clock, HTTPClient: o.HTTPClient, Logger: o.Logger, ObserveRequest: o.ObserveRequest})
 	if err != nil {
 		return nil, err
 	}

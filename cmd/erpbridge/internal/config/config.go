@@ -16,6 +16,7 @@ type Config struct {
 	Log      Log      `toml:"log"`
 	Schedule Schedule `toml:"schedule"`
 	HTTP     HTTP     `toml:"http"`
+	Alerts   Alerts   `toml:"alerts"`
 
 	// components are the components' settings, by component name.
 	components map[string]component.Config
@@ -26,6 +27,9 @@ type Config struct {
 	// secrets are the values the file's ${secret:NAME} references read
 	// (SecretValues).
 	secrets []string
+	// placeholders are the keys left to fill in ("KEY\x00TEXT"), see
+	// PlaceholderPrefix.
+	placeholders []string
 }
 
 // Path returns the file the configuration was loaded from.

@@ -31,6 +31,7 @@ func base() Config {
 		Log:        Log{Level: "info", MaxSizeMB: 50, MaxAgeDays: 30, MaxBackups: 10},
 		Schedule:   Schedule{Incremental: "*/5 * * * *", FullPass: "0 2 * * *"},
 		HTTP:       HTTP{Addr: DefaultHTTPAddr},
+		Alerts:     defaultAlerts(),
 		components: map[string]component.Config{},
 	}
 	for _, comp := range component.All() {

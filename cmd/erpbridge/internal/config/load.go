@@ -98,6 +98,7 @@ func parse(data []byte, resolve resolver) (*Config, error) {
 	}
 	cfg := base()
 	cfg.lines = lines
+	cfg.placeholders = placeholders(raw, "")
 	x := expander{resolve: func(ref string) (string, error) {
 		v, err := resolve(ref)
 		if err == nil && strings.HasPrefix(ref, secretPrefix) {

@@ -17,6 +17,16 @@ func (c *Config) Validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s%s: %s", at(c.lines, key), key, fmt.Sprintf(format, args...)))
 	}
+	// A template's placeholders first, and alone: the rest would only
+	// repeat that the values are missing.
+	for _, p := range c.placeholders {
+		key, text, _ := strings.Cut(p, "\x00")
+		what := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(text, PlaceholderPrefix), ":"), ">")
+		bad(key, "fill in %s: %s", key, strings.TrimSpace(what))
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
 
 	if strings.TrimSpace(c.DataDir) == "" {
 		bad("data_dir", "must not be empty")
@@ -42,6 +52,7 @@ func (c *Config) Validate() error {
 		bad("schedule.full_pass", "%v", err)
 	}
 	validateHTTP(c.HTTP, bad)
+	validateAlerts(c.Alerts, bad)
 
 	anyStream := false
 	for _, comp := range component.All() {

@@ -5,12 +5,14 @@
 package wiring
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -42,6 +44,12 @@ type Options struct {
 	// Store is the checkpoint store for OpenTarget: a target system keeps
 	// an OAuth grant there, and its catalogue (Open passes its own).
 	Store *store.Store
+	// Observer follows the engine's runs as they go (progress, live
+	// metrics, the status page).
+	Observer bridge.Observer
+	// ObserveRequest is told of every HTTP attempt to the target system
+	// (the request latency metrics).
+	ObserveRequest func(ctx context.Context, method string, status int, took time.Duration)
 }
 
 // Bridge is everything a sync needs, opened.
@@ -97,7 +105,14 @@ func (b *Bridge) Prune(ctx context.Context, keepDone, keepRuns time.Duration) (w
 
 // Health is what the health monitor checks and measures of the bridge.
 func (b *Bridge) Health() health.Target {
-	t := health.Target{Store: b.Store, Streams: b.Engine.Streams()}
+	t := health.Target{Store: b.Store, Streams: b.Engine.Streams(), Entities: map[string]string{}}
+	for _, s := range t.Streams {
+		t.Entities[s] = b.Config.Entity(s)
+	}
+	if b.WonDeals != nil {
+		t.Inbound = inbound.Stream
+	}
+	t.NextRuns = func() map[string]time.Time { return nextRuns(b.Config, append(slices.Clone(t.Streams), t.Inbound)) }
 	if h, ok := b.CRM.(component.HealthReporter); ok {
 		t.CRM = h.Health()
 	}
@@ -121,6 +136,23 @@ func (b *Bridge) RecordBudget(ctx context.Context) error {
 		return nil
 	}
 	return health.KeepBudget(ctx, b.Store, r.Budget())
+}
+
+// nextRuns is when `erpbridge run` runs each stream next: the next match
+// of its own schedule, else of schedule.incremental (what its cron does).
+func nextRuns(cfg *config.Config, streams []string) map[string]time.Time {
+	now := time.Now()
+	out := make(map[string]time.Time, len(streams))
+	for _, s := range streams {
+		if s == "" {
+			continue
+		}
+		spec := cmp.Or(cfg.OwnSchedule(s), cfg.Schedule.Incremental)
+		if sched, err := config.CronParser.Parse(spec); err == nil {
+			out[s] = sched.Next(now)
+		}
+	}
+	return out
 }
 
 // OpenStore opens the checkpoint store in cfg.DataDir.
@@ -192,7 +224,7 @@ func OpenTargets(ctx context.Context, cfg *config.Config, o Options, st *store.S
 		if !ok || !s.Enabled() {
 			continue
 		}
-		sys, err := t.OpenTarget(ctx, component.OpenOptions{Clock: clk, HTTPClient: o.HTTPClient, Logger: o.Logger, Store: st, DryRun: o.DryRun})
+		sys, err := t.OpenTarget(ctx, component.OpenOptions{Clock: clk, HTTPClient: o.HTTPClient, Logger: o.Logger, Store: st, DryRun: o.DryRun, ObserveRequest: o.ObserveRequest})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -252,7 +284,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	if _, err := b.Store.RecoverRuns(ctx); err != nil {
 		return nil, fmt.Errorf("recovering interrupted runs: %w", err)
 	}
-	if b.CRM, b.Targets, err = OpenTargets(ctx, cfg, Options{Clock: clk, HTTPClient: o.HTTPClient, Logger: log, DryRun: o.DryRun}, b.Store); err != nil {
+	if b.CRM, b.Targets, err = OpenTargets(ctx, cfg, Options{Clock: clk, HTTPClient: o.HTTPClient, Logger: log, DryRun: o.DryRun, ObserveRequest: o.ObserveRequest}, b.Store); err != nil {
 		return nil, err
 	}
 	if !o.DryRun {
@@ -302,7 +334,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (_ *Bridge, err er
 	for _, w := range got.Warnings {
 		log.Warn(w.Stream+": "+w.Text, zap.String("stream", w.Stream))
 	}
-	eo := bridge.Options{PageSize: pageSize(cfg), Logger: log, Now: clk.Now}
+	eo := bridge.Options{PageSize: pageSize(cfg), Logger: log, Now: clk.Now, Observer: o.Observer}
 	if n, ok := b.CRM.(component.CallCounter); ok {
 		eo.APICalls = n.APICalls
 	}
