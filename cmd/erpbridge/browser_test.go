@@ -159,7 +159,7 @@ func TestStatusPageInBrowserIntegration(t *testing.T) {
 	}
 
 	// The record lookup, as a person types it.
-	key := customerKey("000010", "01")
+	key := fixture.StoreKey(customerKey("000010", "01")) // as the page lists it: company first
 	history := chromedp.CSS(`article.history[data-stream="customers"]`)
 	if err := chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS(`#lookup`), key),

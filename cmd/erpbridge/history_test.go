@@ -86,7 +86,7 @@ func TestRunsAndHistory(t *testing.T) {
 		}
 	}
 
-	key := customerKey("000010", "01")
+	key := fixture.StoreKey(customerKey("000010", "01")) // as `errors list` shows it: company first
 	out, err = runCLI(t, "history", "customers", key, "--json", "-c", cfg)
 	if err != nil {
 		t.Fatalf("history: %v\n%s", err, out)

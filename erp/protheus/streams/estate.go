@@ -535,3 +535,63 @@ func OneBranchOnly(v *component.Validation, b *Base, why string) {
 		v.Bad("shared", "not supported here: %s; set filial (blank for a shared table)", why)
 	}
 }
+
+var _ erp.Counter = (*Estate)(nil)
+
+// CountChanges implements erp.Counter: the parts' counts from their
+// positions; -1 when a part cannot count (no total is shown then).
+func (s *Estate) CountChanges(ctx context.Context, since erp.Position) (int64, error) {
+	pos, err := s.decodeChanges(since)
+	if err != nil {
+		return -1, err
+	}
+	var total int64
+	for _, p := range s.parts {
+		c, ok := p.Source.(erp.Counter)
+		if !ok {
+			return -1, nil
+		}
+		n, err := c.CountChanges(ctx, pos.At[p.Branch.String()])
+		if err != nil || n < 0 {
+			return -1, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// CountFullPass implements erp.Counter: the rows left in the part the pass
+// is in and every part after it; -1 when a part cannot count.
+func (s *Estate) CountFullPass(ctx context.Context, after erp.Position) (int64, error) {
+	var at estateFull
+	switch {
+	case after == "":
+	case strings.HasPrefix(string(after), `{"in":`):
+		if err := json.Unmarshal([]byte(after), &at); err != nil {
+			return -1, fmt.Errorf("reading the full pass's position %q: %w", after, err)
+		}
+	case len(s.parts) > 0:
+		at = estateFull{In: s.parts[0].Branch.String(), After: after}
+	}
+	start := slices.IndexFunc(s.parts, func(p EstatePart) bool { return p.Branch.String() == at.In })
+	if start < 0 {
+		start, at.After = 0, ""
+	}
+	var total int64
+	for i, p := range s.parts[start:] {
+		c, ok := p.Source.(erp.Counter)
+		if !ok {
+			return -1, nil
+		}
+		from := erp.Position("")
+		if i == 0 {
+			from = at.After
+		}
+		n, err := c.CountFullPass(ctx, from)
+		if err != nil || n < 0 {
+			return -1, err
+		}
+		total += n
+	}
+	return total, nil
+}
