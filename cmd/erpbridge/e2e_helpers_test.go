@@ -76,11 +76,12 @@ type standaloneSim struct {
 	admin   string // http://127.0.0.1:PORT/_sim
 }
 
-// startSim starts `erpbridge sim` on a free loopback port, unthrottled,
-// waits for its "listening" line and kills it when the test ends.
-func startSim(t *testing.T, bin string) standaloneSim {
+// startSim starts `erpbridge sim` on a free loopback port, the CRM
+// unthrottled, with the extra flags, waits for its "listening" line and
+// kills it when the test ends.
+func startSim(t *testing.T, bin string, extra ...string) standaloneSim {
 	t.Helper()
-	cmd := exec.Command(bin, "sim", "--addr", "127.0.0.1:0", "--token", e2eToken, "--rpm", "-1", "--seed", "1")
+	cmd := exec.Command(bin, append([]string{"sim", "--addr", "127.0.0.1:0", "--token", e2eToken, "--rpm", "-1", "--seed", "1"}, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

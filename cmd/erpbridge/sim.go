@@ -14,6 +14,7 @@ func newSimCmd() *cobra.Command {
 		addr   string
 		tokens []string
 		rpm    int
+		mktRPM int
 		seed   int64
 	)
 	cmd := &cobra.Command{
@@ -38,7 +39,8 @@ lost when the simulator stops.`,
 				return usageError(errors.New("--token: at least one API token is required"))
 			}
 			out := cmd.OutOrStdout()
-			opts := rdsim.Options{Tokens: tokens, RequestsPerMinute: rpm, Seed: seed}
+			opts := rdsim.Options{Tokens: tokens, RequestsPerMinute: rpm, Seed: seed,
+				Marketing: rdsim.MarketingOptions{RequestsPerMinute: mktRPM}}
 			err = rdsim.Serve(cmd.Context(), addr, opts, func(baseURL string) {
 				fmt.Fprintf(out, "RD Station CRM simulator listening\n  base URL: %s\n  token:    %s\n  admin:    %s\nPress Ctrl+C to stop.\n",
 					baseURL, tokens[0], adminURL(baseURL))
@@ -53,6 +55,7 @@ lost when the simulator stops.`,
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8089", "loopback address to listen on")
 	cmd.Flags().StringSliceVar(&tokens, "token", []string{"sim-token"}, "accepted API token (repeat for more users)")
 	cmd.Flags().IntVar(&rpm, "rpm", 120, "requests per minute per account before 429 (negative = unlimited)")
+	cmd.Flags().IntVar(&mktRPM, "marketing-rpm", 120, "RD Station Marketing requests per minute per account before 429, for the contacts API and apart for the events API (negative = unlimited)")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "seed for ids and injected faults")
 	return cmd
 }

@@ -42,11 +42,17 @@ type env struct {
 
 // newEnv opens both Marketing streams over the fixture ERP and
 // a fresh simulator; tune changes the settings before they are validated.
-func newEnv(t *testing.T, erpCfg *access.Config, tune func(*marketingsales.Config, *target.Config)) *env {
+func newEnv(t testing.TB, erpCfg *access.Config, tune func(*marketingsales.Config, *target.Config)) *env {
+	t.Helper()
+	return newEnvSim(t, rdsim.MarketingOptions{}, erpCfg, tune)
+}
+
+// newEnvSim is newEnv with the simulator's Marketing options.
+func newEnvSim(t testing.TB, mo rdsim.MarketingOptions, erpCfg *access.Config, tune func(*marketingsales.Config, *target.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	clk := clock.NewFake(today)
-	sim := rdsim.New(rdsim.Options{Clock: clk})
+	sim := rdsim.New(rdsim.Options{Clock: clk, Marketing: mo})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	e := &env{ctx: ctx, clk: clk, sim: sim, url: srv.URL}
@@ -61,7 +67,7 @@ func newEnv(t *testing.T, erpCfg *access.Config, tune func(*marketingsales.Confi
 
 // open (re)opens the streams over e's store and simulator, as a restart
 // with new settings does.
-func (e *env) open(t *testing.T, erpCfg *access.Config, tune func(*marketingsales.Config, *target.Config)) {
+func (e *env) open(t testing.TB, erpCfg *access.Config, tune func(*marketingsales.Config, *target.Config)) {
 	t.Helper()
 	ctx, clk, sim := e.ctx, e.clk, e.sim
 	acc, err := access.Open(ctx, erpCfg)
@@ -106,7 +112,7 @@ func (e *env) open(t *testing.T, erpCfg *access.Config, tune func(*marketingsale
 	}
 }
 
-func (e *env) sync(t *testing.T) map[string]bridge.Report {
+func (e *env) sync(t testing.TB) map[string]bridge.Report {
 	t.Helper()
 	reps, err := e.engine.SyncAll(e.ctx, bridge.SyncOptions{})
 	if err != nil {
@@ -136,10 +142,17 @@ func sqliteERP(t *testing.T) *access.Config {
 	return cfg
 }
 
-func sqliteFixture(t *testing.T) (*access.Config, fixture.ERP) {
+func sqliteFixture(t testing.TB) (*access.Config, fixture.ERP) {
+	t.Helper()
+	return sqliteFixtureOpts(t, fixture.Options{})
+}
+
+// sqliteFixtureOpts is the SQLite fixture ERP generated with opts, the
+// Marketing contacts added.
+func sqliteFixtureOpts(t testing.TB, opts fixture.Options) (*access.Config, fixture.ERP) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "erp.db")
-	fx, _, err := fixture.CreateSQLite(context.Background(), path, fixture.Options{})
+	fx, _, err := fixture.CreateSQLite(context.Background(), path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
