@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"net/url"
 	"testing"
 
@@ -82,10 +83,11 @@ type hookConn struct {
 
 func (c hookConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	c.begin()
-	if b, ok := c.Conn.(driver.ConnBeginTx); ok {
-		return b.BeginTx(ctx, opts)
+	b, ok := c.Conn.(driver.ConnBeginTx)
+	if !ok { // pgx and modernc's sqlite both begin with options
+		return nil, errors.New("hookConn: the driver's connection cannot BeginTx")
 	}
-	return c.Conn.Begin()
+	return b.BeginTx(ctx, opts)
 }
 
 func (c hookConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
