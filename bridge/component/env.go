@@ -261,3 +261,19 @@ func DeclaredRoutes() map[string]string {
 	}
 	return out
 }
+
+// NewCustomField is a custom field to create in a target system.
+type NewCustomField struct {
+	Label string
+	// Type is the target's field type ("text", "option" …).
+	Type string
+	// Options are a single-choice field's options, in order.
+	Options []string
+}
+
+// FieldCreator is implemented by a target system whose custom fields can
+// be created through its API (`erpbridge init`); the fields it has are its
+// Schema's.
+type FieldCreator interface {
+	CreateCustomField(ctx context.Context, entity string, f NewCustomField) error
+}

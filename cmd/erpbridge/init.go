@@ -16,12 +16,13 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/config"
 	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/secrets"
+	"github.com/erpbridge/erpbridge/cmd/erpbridge/internal/wiring"
 	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/protheus/dictionary"
 	"github.com/erpbridge/erpbridge/erp/protheus/setup"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
-	"github.com/erpbridge/erpbridge/rdstation/crm"
 )
 
 // envRef is an ${ENV} reference in a connection string.
@@ -247,18 +248,23 @@ func exclusive(d *dictionary.Dictionary) string {
 }
 
 // initCRM matches the proposed custom fields (and the CNPJ field) with the
-// CRM's and creates the missing ones once confirmed.
+// CRM's and creates the missing ones once confirmed. The CRM is opened as
+// the run opens it: the registered target system, from [crm] settings.
 func initCRM(ctx context.Context, out io.Writer, p prompter, o initOptions, token string, prop *setup.Proposal) error {
-	client, err := crm.New(crm.Config{BaseURL: o.crmURL, Token: token, Timeout: 30 * time.Second})
+	text := fmt.Sprintf("[crm]\nbase_url = %q\ntoken = \"${%s}\"\n", o.crmURL, tokenSecret)
+	cfg, err := config.Parse([]byte(text), func(name string) (string, bool) { return token, name == tokenSecret })
 	if err != nil {
 		return usageError(fmt.Errorf("crm: %w", err))
 	}
-	cf := crmFields{c: client}
+	target, _, err := wiring.OpenTargets(ctx, cfg, wiring.Options{}, nil)
+	if err != nil {
+		return usageError(fmt.Errorf("crm: %w", err))
+	}
 	fields := slices.Clone(prop.Fields)
 	if o.cnpjField != "" && slices.ContainsFunc(prop.Streams, func(s setup.Stream) bool { return s.Name == "customers" && s.Enabled }) {
 		fields = append([]setup.Field{{Stream: "customers", Entity: "organization", Column: "A1_CGC", Label: o.cnpjField, Type: "text"}}, fields...)
 	}
-	ms, err := setup.Match(ctx, cf, fields)
+	ms, err := setup.Match(ctx, target, fields)
 	if err != nil {
 		return err
 	}
@@ -277,11 +283,15 @@ func initCRM(ctx context.Context, out io.Writer, p prompter, o initOptions, toke
 	if len(missing) == 0 {
 		return nil
 	}
+	byHand := "create them in the CRM (Configurações → Campos personalizados) with these labels before the first sync: " + strings.Join(missing, ", ")
 	if !p.confirm("Create in the CRM: "+strings.Join(missing, ", ")+"?", true) {
-		fmt.Fprintln(out, "not created: create them in the CRM (Configurações → Campos personalizados) with these labels before the first sync")
+		fmt.Fprintln(out, "not created: "+byHand)
 		return nil
 	}
-	if err := setup.CreateMissing(ctx, cf, ms); err != nil {
+	if err := setup.CreateMissing(ctx, target, ms); errors.Is(err, setup.ErrCannotCreate) {
+		fmt.Fprintln(out, "not created ("+err.Error()+"): "+byHand)
+		return nil
+	} else if err != nil {
 		return err
 	}
 	for _, m := range ms {
@@ -290,30 +300,6 @@ func initCRM(ctx context.Context, out io.Writer, p prompter, o initOptions, toke
 		}
 	}
 	return nil
-}
-
-// crmFields adapts the RD Station CRM client to setup.CRMFields.
-type crmFields struct{ c *crm.Client }
-
-func (f crmFields) List(ctx context.Context, entity string) ([]setup.CRMField, error) {
-	list, err := f.c.ListCustomFields(ctx, entity)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]setup.CRMField, 0, len(list))
-	for _, c := range list {
-		sf := setup.CRMField{Label: c.Label, Type: c.Type}
-		for _, o := range c.Options {
-			sf.Options = append(sf.Options, o.Label)
-		}
-		out = append(out, sf)
-	}
-	return out, nil
-}
-
-func (f crmFields) Create(ctx context.Context, entity string, fd setup.Field) error {
-	_, err := f.c.CreateCustomField(ctx, crm.CustomFieldInput{Label: fd.Label, Type: fd.Type, For: entity, Options: fd.Options})
-	return err
 }
 
 // report prints what init chose and why.

@@ -2,25 +2,13 @@ package setup
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/erpbridge/erpbridge/bridge/component"
 )
 
-// CRMField is a custom field the CRM has.
-type CRMField struct {
-	Label   string
-	Type    string
-	Options []string
-}
-
-// CRMFields is the CRM's side of init: list an entity's custom fields and
-// create one. (rdstation/crm's client gives them; cmd/erpbridge adapts.)
-type CRMFields interface {
-	List(ctx context.Context, entity string) ([]CRMField, error)
-	Create(ctx context.Context, entity string, f Field) error
-}
-
-// Matched is what the CRM has of one proposed field.
+// Matched is what the target system has of one proposed field.
 type Matched struct {
 	Field
 	Exists  bool
@@ -31,24 +19,25 @@ type Matched struct {
 	Created        bool
 }
 
-// Match finds each proposed field in the CRM by label, the way mappings
-// resolve labels (exact, else the one case-insensitive match), and lists
-// the combo options an existing field lacks.
-func Match(ctx context.Context, crm CRMFields, fields []Field) ([]Matched, error) {
-	byEntity := map[string][]CRMField{}
+// Match finds each proposed field in the target system's schema by label,
+// the way mappings resolve labels (mapping.CustomFieldCatalog.Lookup), and
+// lists the combo options an existing field lacks.
+func Match(ctx context.Context, target component.TargetSystem, fields []Field) ([]Matched, error) {
 	var out []Matched
 	for _, f := range fields {
-		list, ok := byEntity[f.Entity]
-		if !ok {
-			var err error
-			if list, err = crm.List(ctx, f.Entity); err != nil {
-				return nil, fmt.Errorf("listing the CRM's %s custom fields: %w", f.Entity, err)
-			}
-			byEntity[f.Entity] = list
+		schema, err := target.Schema(ctx, f.Entity)
+		if err != nil {
+			return nil, fmt.Errorf("reading the CRM's %s custom fields: %w", f.Entity, err)
 		}
 		m := Matched{Field: f}
-		if c, ok := lookup(list, f.Label); ok {
-			m.Exists, m.CRMName = true, c.Label
+		if c, err := schema.Custom.Lookup(f.Label); err == nil {
+			m.Exists = true
+			m.CRMName = f.Label
+			for label, cf := range schema.Custom {
+				if cf.ID == c.ID {
+					m.CRMName = label
+				}
+			}
 			if f.Type == "option" {
 				m.MissingOptions = CheckOptions(f, c.Options)
 			}
@@ -58,32 +47,23 @@ func Match(ctx context.Context, crm CRMFields, fields []Field) ([]Matched, error
 	return out, nil
 }
 
-func lookup(list []CRMField, label string) (CRMField, bool) {
-	for _, c := range list {
-		if c.Label == label {
-			return c, true
-		}
-	}
-	var found []CRMField
-	for _, c := range list {
-		if strings.EqualFold(strings.TrimSpace(c.Label), strings.TrimSpace(label)) {
-			found = append(found, c)
-		}
-	}
-	if len(found) == 1 {
-		return found[0], true
-	}
-	return CRMField{}, false
-}
+// ErrCannotCreate says the target system creates no custom field through
+// its API: the admin creates them by hand.
+var ErrCannotCreate = errors.New("this CRM's API creates no custom field")
 
-// CreateMissing creates the fields the CRM lacks, in order, and marks them.
-func CreateMissing(ctx context.Context, crm CRMFields, ms []Matched) error {
+// CreateMissing creates the fields the target system lacks, in order, and
+// marks them; a field already created is not created again.
+func CreateMissing(ctx context.Context, target component.TargetSystem, ms []Matched) error {
+	fc, ok := target.(component.FieldCreator)
+	if !ok {
+		return ErrCannotCreate
+	}
 	for i := range ms {
-		if ms[i].Exists {
+		if ms[i].Exists || ms[i].Created { // never twice: a second create is a second field
 			continue
 		}
-		if err := crm.Create(ctx, ms[i].Entity, ms[i].Field); err != nil {
-			return fmt.Errorf("creating the %s custom field %q: %w", ms[i].Entity, ms[i].Label, err)
+		if err := fc.CreateCustomField(ctx, ms[i].Entity, component.NewCustomField{Label: ms[i].Label, Type: ms[i].Type, Options: ms[i].Options}); err != nil {
+			return err
 		}
 		ms[i].Created = true
 	}

@@ -2,8 +2,9 @@ package setup
 
 import (
 	"context"
-	"errors"
+	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,6 +13,9 @@ import (
 	"github.com/erpbridge/erpbridge/erp/protheus"
 	"github.com/erpbridge/erpbridge/erp/protheus/dictionary"
 	"github.com/erpbridge/erpbridge/erp/sqlerp"
+	"github.com/erpbridge/erpbridge/rdstation/crm"
+	"github.com/erpbridge/erpbridge/rdstation/crm/target"
+	"github.com/erpbridge/erpbridge/rdstation/rdsim"
 )
 
 // tables gives every alias the standard columns (and S_T_A_M_P_), minus drop.
@@ -156,35 +160,32 @@ func TestProposeUserFields(t *testing.T) {
 	}
 }
 
-// memCRM is a CRM's custom fields in memory.
-type memCRM struct {
-	fields  map[string][]CRMField
-	created []string
-	fail    error
-}
-
-func (m *memCRM) List(_ context.Context, entity string) ([]CRMField, error) {
-	return m.fields[entity], nil
-}
-func (m *memCRM) Create(_ context.Context, entity string, f Field) error {
-	if m.fail != nil {
-		return m.fail
-	}
-	m.created = append(m.created, entity+":"+f.Label)
-	return nil
-}
-
+// TestMatchAndCreate runs against the RD Station CRM target over the
+// simulator: an existing field is found by label (case aside) with the
+// combo options it lacks, only the missing field is created, and a refused
+// create names the field.
 func TestMatchAndCreate(t *testing.T) {
-	crm := &memCRM{fields: map[string][]CRMField{"organization": {
-		{Label: "segmento de mercado", Type: "option", Options: []string{"Revenda"}},
-		{Label: "CNPJ", Type: "text"},
-	}}}
+	ctx := context.Background()
+	sim := rdsim.New(rdsim.Options{Tokens: []string{"tok"}, RequestsPerMinute: -1})
+	if err := sim.Seed(rdsim.SeedData{CustomFields: []rdsim.CustomField{
+		{ID: "5f0000000000000000000b01", Label: "segmento de mercado", Type: "option", For: "organization", Opts: []string{"Revenda"}},
+		{ID: "5f0000000000000000000b02", Label: "CNPJ", Type: "text", For: "organization"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	c, err := crm.New(crm.Config{BaseURL: srv.URL + "/api/v1", Token: "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := target.NewSystem(c)
 	fields := []Field{
 		{Entity: "organization", Column: "A1_CGC", Label: "CNPJ", Type: "text"},
 		{Entity: "organization", Column: "A1_XSEGMEN", Label: "Segmento de mercado", Type: "option", Options: []string{"Revenda", "Consumidor final"}},
 		{Entity: "organization", Column: "A1_XCANAL", Label: "Canal", Type: "text"},
 	}
-	ms, err := Match(context.Background(), crm, fields)
+	ms, err := Match(ctx, sys, fields)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,16 +195,27 @@ func TestMatchAndCreate(t *testing.T) {
 	if !reflect.DeepEqual(ms[1].MissingOptions, []string{"Consumidor final"}) {
 		t.Errorf("missing options %v, want the one the CRM field lacks", ms[1].MissingOptions)
 	}
-	if err := CreateMissing(context.Background(), crm, ms); err != nil {
+	if err := CreateMissing(ctx, sys, ms); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(crm.created, []string{"organization:Canal"}) || !ms[2].Created {
-		t.Errorf("created %v, want only the missing field", crm.created)
+	var labels []string
+	for _, f := range sim.State().CustomFields {
+		labels = append(labels, f.Label)
 	}
-	crm.fail = errors.New("422 label taken")
-	ms[2].Created, ms[2].Exists = false, false
-	if err := CreateMissing(context.Background(), crm, ms); err == nil || !strings.Contains(err.Error(), `creating the organization custom field "Canal": 422`) {
-		t.Errorf("a refused create: %v", err)
+	if !ms[2].Created || len(labels) != 3 || !slices.Contains(labels, "Canal") {
+		t.Errorf("CRM fields after creating %v, want only Canal added", labels)
+	}
+	// The created field is seen at once (the kept schema was dropped).
+	again, err := Match(ctx, sys, fields[2:])
+	if err != nil || !again[0].Exists {
+		t.Errorf("Canal after creating it: %+v, %v", again, err)
+	}
+	// A create that fails (the CRM answers 500; a POST is never resent
+	// blindly) stops init with an error naming the field.
+	sim.SetFaults(rdsim.Faults{Script: []rdsim.FaultKind{rdsim.FaultServerError}, Methods: []string{"POST"}, PathPrefix: "/custom_fields"})
+	ms = append(ms, Matched{Field: Field{Entity: "organization", Label: "Regiao", Type: "text"}})
+	if err := CreateMissing(ctx, sys, ms); err == nil || !strings.Contains(err.Error(), `creating the organization custom field "Regiao"`) {
+		t.Errorf("a failed create: %v", err)
 	}
 }
 

@@ -392,3 +392,15 @@ func (c *Config) credentials() string {
 // StaticSchema describes an entity without I/O (streams.StaticSchemas):
 // `erpbridge validate` checks mappings against it.
 func (c *Config) StaticSchema(entity string) mapping.Schema { return StaticSchema(entity) }
+
+var _ component.FieldCreator = (*System)(nil)
+
+// CreateCustomField implements component.FieldCreator: POST /custom_fields;
+// what was read of the catalogue is dropped, so the next Schema sees it.
+func (s *System) CreateCustomField(ctx context.Context, entity string, f component.NewCustomField) error {
+	if _, err := s.C.CreateCustomField(ctx, crm.CustomFieldInput{Label: f.Label, Type: f.Type, For: entity, Options: f.Options}); err != nil {
+		return fmt.Errorf("creating the %s custom field %q: %w", entity, f.Label, err)
+	}
+	_, err := s.Refresh(ctx)
+	return err
+}
