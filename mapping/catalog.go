@@ -87,3 +87,15 @@ func quoteList(items []string) string {
 	}
 	return strings.Join(q, ", ")
 }
+
+// LabelsAsText is a catalog holding every custom field label spec maps, as
+// a text field: a mapping compiled against it has its expressions checked
+// and lists its columns before the target system is read (labels and
+// options are resolved at start and by `erpbridge check`).
+func LabelsAsText(spec Spec) CustomFieldCatalog {
+	cat := make(CustomFieldCatalog, len(spec.CustomFields))
+	for label := range spec.CustomFields {
+		cat[label] = CustomField{ID: label, Type: TypeText}
+	}
+	return cat
+}

@@ -87,11 +87,7 @@ func MappingColumns(cat []sqlerp.CatalogColumn, t component.Table, m mapping.Spe
 // compileForColumns compiles m for the columns it reads, with its custom
 // field labels resolved to stand-ins (the CRM side checks them).
 func compileForColumns(m mapping.Spec) (*mapping.Mapping, error) {
-	stub := mapping.CustomFieldCatalog{}
-	for label := range m.CustomFields {
-		stub[label] = mapping.CustomField{ID: "check", Type: mapping.TypeText}
-	}
-	return mapping.Compile(m, mapping.Schema{Custom: stub})
+	return mapping.Compile(m, mapping.Schema{Custom: mapping.LabelsAsText(m)})
 }
 
 // onlyColumns keeps of spec's columns those in keep: a full pass over a

@@ -128,7 +128,7 @@ func Propose(in Input, pick func(f Field) (Field, bool)) Proposal {
 		}
 		main := in.Tables[s.Alias]
 		s.Stamped = main.Has(protheus.StampColumn)
-		if m, err := mapping.Compile(st.Spec(in.CNPJLabel), mapping.Schema{Entity: st.Entity, Custom: anyLabel(st.Spec(in.CNPJLabel))}); err == nil {
+		if m, err := mapping.Compile(st.Spec(in.CNPJLabel), mapping.Schema{Entity: st.Entity, Custom: mapping.LabelsAsText(st.Spec(in.CNPJLabel))}); err == nil {
 			for _, c := range m.Columns() {
 				if len(main.Columns) > 0 && !main.Has(c) {
 					s.Missing = append(s.Missing, c)
@@ -156,15 +156,6 @@ func Propose(in Input, pick func(f Field) (Field, bool)) Proposal {
 		}
 	}
 	return p
-}
-
-// anyLabel is a catalog accepting a spec's custom field labels as text.
-func anyLabel(spec mapping.Spec) mapping.CustomFieldCatalog {
-	cat := mapping.CustomFieldCatalog{}
-	for label := range spec.CustomFields {
-		cat[label] = mapping.CustomField{ID: label, Type: mapping.TypeText}
-	}
-	return cat
 }
 
 // filialOf is the branch a stream reads: blank when its tables are

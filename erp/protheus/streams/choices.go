@@ -38,13 +38,4 @@ func WithChoices(ctx context.Context, env *component.Env, t component.Table, spe
 	return spec, nil
 }
 
-func usesCbox(spec mapping.Spec) bool {
-	for _, exprs := range []map[string]string{spec.Fields, spec.CustomFields} {
-		for _, src := range exprs {
-			if strings.Contains(src, "cbox(") {
-				return true
-			}
-		}
-	}
-	return strings.Contains(spec.UniqueName.When, "cbox(")
-}
+func usesCbox(spec mapping.Spec) bool { return len(cboxColumns(spec)) > 0 }

@@ -105,9 +105,21 @@ func checkDictionary(ctx context.Context, env *component.Env, company, stream st
 			problem("%s is shared (SX2 X2_MODO = C): its rows have a blank %s, but it is read for branch %q: set the stream's filial to \"\"", a, t.Spec.FilialColumn, t.Spec.Filial)
 		}
 	}
-	m, err := mapping.Compile(spec, schemaAcceptingLabels(spec))
+	m, err := mapping.Compile(spec, mapping.Schema{Entity: spec.Entity, Custom: mapping.LabelsAsText(spec)})
 	if err != nil {
 		return out, false
+	}
+	widths := map[string]map[string]int{} // alias → column → width, one catalog read per table
+	widthOf := func(a, col string) int {
+		if _, read := widths[a]; !read {
+			widths[a] = map[string]int{}
+			if cols, err := sqlerp.ReadCatalog(ctx, db, d, byAlias[a].Spec.Physical); err == nil {
+				for _, c := range cols {
+					widths[a][c.Name] = c.Width
+				}
+			}
+		}
+		return widths[a][col]
 	}
 	for _, col := range m.Columns() {
 		f, a, ok := findField(dict, aliases, col)
@@ -118,14 +130,8 @@ func checkDictionary(ctx context.Context, env *component.Env, company, stream st
 			problem("%s is virtual (SX3 X3_CONTEXT = V): ADVPL computes it, the database has no such column; map the columns it is computed from", col)
 			continue
 		}
-		cols, err := sqlerp.ReadCatalog(ctx, db, d, byAlias[a].Spec.Physical)
-		if err != nil {
-			continue
-		}
-		for _, c := range cols {
-			if c.Name == col && c.Width > 0 && f.Type == protheus.Char && c.Width != f.Size {
-				warn("%s holds %d characters in the database, SX3 says %d: the dictionary changed and the table was not rebuilt (run the update in the Configurador)", col, c.Width, f.Size)
-			}
+		if w := widthOf(a, col); w > 0 && f.Type == protheus.Char && w != f.Size {
+			warn("%s holds %d characters in the database, SX3 says %d: the dictionary changed and the table was not rebuilt (run the update in the Configurador)", col, w, f.Size)
 		}
 	}
 	for _, col := range cboxColumns(spec) {
@@ -157,21 +163,18 @@ func findField(dict *dictionary.Dictionary, aliases []string, col string) (dicti
 	return dictionary.Field{}, "", false
 }
 
-func schemaAcceptingLabels(spec mapping.Spec) mapping.Schema {
-	cat := mapping.CustomFieldCatalog{}
-	for label := range spec.CustomFields {
-		cat[label] = mapping.CustomField{ID: label, Type: mapping.TypeText}
-	}
-	return mapping.Schema{Entity: spec.Entity, Custom: cat}
-}
-
+// cboxColumns are the columns spec reads through cbox(), sorted, once each.
 func cboxColumns(spec mapping.Spec) []string {
 	var out []string
+	srcs := []string{spec.UniqueName.When}
 	for _, exprs := range []map[string]string{spec.Fields, spec.CustomFields} {
 		for _, src := range exprs {
-			for _, m := range cboxColumn.FindAllStringSubmatch(src, -1) {
-				out = append(out, strings.ToUpper(m[1]))
-			}
+			srcs = append(srcs, src)
+		}
+	}
+	for _, src := range srcs {
+		for _, m := range cboxColumn.FindAllStringSubmatch(src, -1) {
+			out = append(out, strings.ToUpper(m[1]))
 		}
 	}
 	slices.Sort(out)

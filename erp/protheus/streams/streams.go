@@ -126,10 +126,7 @@ func CheckMappingOn(v *component.Validation, spec mapping.Spec, system string) e
 			schema = s.StaticSchema(spec.Entity)
 		}
 	}
-	schema.Custom = mapping.CustomFieldCatalog{}
-	for label := range spec.CustomFields {
-		schema.Custom[label] = mapping.CustomField{ID: "check", Type: mapping.TypeText}
-	}
+	schema.Custom = mapping.LabelsAsText(spec)
 	_, err := mapping.Compile(spec, schema)
 	return err
 }

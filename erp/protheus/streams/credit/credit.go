@@ -163,11 +163,7 @@ func (c *Config) Validate(v *component.Validation) {
 	if len(c.CustomFields) == 0 {
 		v.Bad("custom_fields", "is empty: map at least one organization custom field to a figure (%s)", strings.Join(Columns(), ", "))
 	}
-	cat := mapping.CustomFieldCatalog{}
-	for label := range c.CustomFields {
-		cat[label] = mapping.CustomField{ID: "check", Type: mapping.TypeText}
-	}
-	if _, err := mapping.Compile(c.spec(), mapping.Schema{Custom: cat, Entity: mapping.EntityOrganization}); err != nil {
+	if _, err := mapping.Compile(c.spec(), mapping.Schema{Custom: mapping.LabelsAsText(c.spec()), Entity: mapping.EntityOrganization}); err != nil {
 		v.Bad("custom_fields", "%v", err)
 	}
 	if cust, ok := v.Config(customers.Name); !ok || !cust.Enabled() {
